@@ -1,0 +1,58 @@
+# Strata: the two set-up commands are `make run` and `make test` (see README.md).
+BUILD      ?= build/release
+ASAN_BUILD ?= build/asan
+FUZZ_BUILD ?= build/fuzz
+JOBS       ?= $(shell nproc)
+CMAKE_GEN  := -G Ninja
+SERVER_ARGS ?=
+
+.PHONY: all deps build run test unit integration asan fuzz bench bench-edge format clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/build.ninja:
+	@cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release >/dev/null
+
+build: deps $(BUILD)/build.ninja
+	@cmake --build $(BUILD) -j $(JOBS) | grep -vE '^\[[0-9]+/[0-9]+\] ' || true
+	@test -x $(BUILD)/src/kv/strata-server
+
+run: build
+	exec $(BUILD)/src/kv/strata-server $(SERVER_ARGS)
+
+# Every test: unit tests, integration tests (real clients against real servers), and the unit
+# tests again under ASan+UBSan.
+test: build
+	@scripts/test.sh $(BUILD) $(ASAN_BUILD)
+
+unit: build
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+integration: build
+	@scripts/integration.sh $(BUILD)
+
+asan: deps
+	@cmake -S . -B $(ASAN_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DSTRATA_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN_BUILD) -j $(JOBS) | grep -vE '^\[[0-9]+/[0-9]+\] ' || true
+	@cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
+
+fuzz: deps
+	@cmake -S . -B $(FUZZ_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++-14 \
+	  -DSTRATA_FUZZ=ON -DSTRATA_TESTS=OFF -DSTRATA_BENCH=OFF >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) | grep -vE '^\[[0-9]+/[0-9]+\] ' || true
+	@scripts/fuzz.sh $(FUZZ_BUILD)
+
+bench: build
+	@bench/run_kv_bench.sh $(BUILD)
+
+bench-edge: build
+	@bench/run_edge_bench.sh $(BUILD)
+
+format:
+	@git ls-files '*.cc' '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf build

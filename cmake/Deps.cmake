@@ -1,0 +1,21 @@
+# Dependencies come only from Debian 12 packages (see scripts/install-deps.sh).
+find_package(Threads REQUIRED)
+find_package(PkgConfig REQUIRED)
+find_package(GTest REQUIRED)
+find_package(benchmark QUIET)
+
+# xxHash (libxxhash-dev): header + shared lib.
+find_path(XXHASH_INCLUDE_DIR xxhash.h REQUIRED)
+find_library(XXHASH_LIBRARY xxhash REQUIRED)
+add_library(strata_xxhash INTERFACE)
+target_include_directories(strata_xxhash INTERFACE ${XXHASH_INCLUDE_DIR})
+target_link_libraries(strata_xxhash INTERFACE ${XXHASH_LIBRARY})
+
+# jemalloc (libjemalloc-dev): the allocator whose statistics give real memory accounting.
+# Sanitizer builds keep the sanitizer's allocator; accounting then falls back to mallinfo2.
+pkg_check_modules(JEMALLOC REQUIRED IMPORTED_TARGET jemalloc)
+add_library(strata_alloc INTERFACE)
+if(NOT STRATA_SANITIZE)
+  target_link_libraries(strata_alloc INTERFACE PkgConfig::JEMALLOC)
+  target_compile_definitions(strata_alloc INTERFACE STRATA_JEMALLOC=1)
+endif()

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Integration tests: pytest suites that start their own strata-server / redis-server / strata-edge
+# processes on free loopback ports and stop them afterwards.
+set -euo pipefail
+BUILD=${1:-build/release}
+export STRATA_BUILD=$(cd "$BUILD" && pwd)
+# Debian's python3 sees Debian's python3-redis and python3-pytest (a pyenv python may be first on PATH).
+PY=/usr/bin/python3
+set +e
+$PY -m pytest -q -p no:cacheprovider tests/integration "$@"
+rc=$?
+set -e
+if [ $rc -eq 5 ]; then echo "no integration tests collected"; exit 0; fi
+exit $rc

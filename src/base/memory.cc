@@ -1,0 +1,91 @@
+#include "base/memory.h"
+
+#include <malloc.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#ifdef STRATA_JEMALLOC
+#include <jemalloc/jemalloc.h>
+#endif
+
+namespace strata {
+
+#ifdef STRATA_JEMALLOC
+// Return freed pages to the OS promptly so RSS follows used memory (Redis sets similar options).
+extern "C" {
+const char* malloc_conf = "background_thread:false,dirty_decay_ms:1000,muzzy_decay_ms:0";
+}
+
+namespace {
+struct ThreadCounters {
+  uint64_t* allocated = nullptr;
+  uint64_t* deallocated = nullptr;
+  ThreadCounters() {
+    size_t sz = sizeof(allocated);
+    mallctl("thread.allocatedp", &allocated, &sz, nullptr, 0);
+    sz = sizeof(deallocated);
+    mallctl("thread.deallocatedp", &deallocated, &sz, nullptr, 0);
+  }
+};
+}  // namespace
+
+int64_t ThreadAllocatedBytes() {
+  thread_local ThreadCounters c;
+  if (!c.allocated || !c.deallocated) return 0;
+  return int64_t(*c.allocated) - int64_t(*c.deallocated);
+}
+
+uint64_t AllocatorAllocatedBytes() {
+  uint64_t epoch = 1;
+  size_t sz = sizeof(epoch);
+  mallctl("epoch", &epoch, &sz, &epoch, sz);
+  size_t allocated = 0;
+  sz = sizeof(allocated);
+  mallctl("stats.allocated", &allocated, &sz, nullptr, 0);
+  return allocated;
+}
+
+size_t AllocationSize(size_t size) { return size == 0 ? 0 : nallocx(size, 0); }
+
+std::string AllocatorName() {
+  const char* version = nullptr;
+  size_t sz = sizeof(version);
+  if (mallctl("version", &version, &sz, nullptr, 0) == 0 && version) {
+    std::string v(version);
+    auto dash = v.find('-');
+    return "jemalloc-" + v.substr(0, dash);
+  }
+  return "jemalloc";
+}
+
+void AllocatorPurge() { mallctl("arena.4096.purge", nullptr, nullptr, nullptr, 0); }
+
+#else  // Sanitizer builds: the sanitizer owns malloc; use glibc-style statistics.
+
+int64_t ThreadAllocatedBytes() { return 0; }
+
+uint64_t AllocatorAllocatedBytes() {
+  struct mallinfo2 mi = mallinfo2();
+  return mi.uordblks + mi.hblkhd;
+}
+
+size_t AllocationSize(size_t size) { return (size + 15) & ~size_t(15); }
+
+std::string AllocatorName() { return "libc"; }
+
+void AllocatorPurge() {}
+
+#endif
+
+uint64_t ProcessRssBytes() {
+  FILE* f = fopen("/proc/self/statm", "r");
+  if (!f) return 0;
+  unsigned long size = 0, resident = 0;
+  int n = fscanf(f, "%lu %lu", &size, &resident);
+  fclose(f);
+  if (n != 2) return 0;
+  return uint64_t(resident) * uint64_t(sysconf(_SC_PAGESIZE));
+}
+
+}  // namespace strata

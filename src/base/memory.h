@@ -1,0 +1,28 @@
+// Real memory accounting from the allocator (jemalloc's statistics), not estimates.
+//
+// ThreadAllocatedBytes() is the calling thread's net allocation (allocated - deallocated), read
+// from jemalloc's per-thread counters with no locking; summing it over every thread that allocates
+// gives the process's live heap bytes. Frees of memory allocated by another thread count against
+// the freeing thread, so per-thread values may drift apart while their sum stays exact.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace strata {
+
+// Net bytes allocated by this thread (may be negative, see above).
+int64_t ThreadAllocatedBytes();
+// Total live bytes allocated through the allocator, process wide (refreshes jemalloc's stats).
+uint64_t AllocatorAllocatedBytes();
+// Resident set size of the process, in bytes, from /proc/self/statm.
+uint64_t ProcessRssBytes();
+// Bytes the allocator would hand out for a request of `size` (jemalloc size classes).
+size_t AllocationSize(size_t size);
+// Allocator name and version, for INFO.
+std::string AllocatorName();
+// Returns dirty pages to the OS (after large frees such as FLUSHALL).
+void AllocatorPurge();
+
+}  // namespace strata
