@@ -18,20 +18,29 @@ FILE* g_file = nullptr;  // nullptr = stderr
 }  // namespace
 
 bool ParseLogLevel(std::string_view name, LogLevel* out) {
-  if (name == "debug") *out = LogLevel::kDebug;
-  else if (name == "verbose") *out = LogLevel::kVerbose;
-  else if (name == "notice") *out = LogLevel::kNotice;
-  else if (name == "warning") *out = LogLevel::kWarning;
-  else return false;
+  if (name == "debug")
+    *out = LogLevel::kDebug;
+  else if (name == "verbose")
+    *out = LogLevel::kVerbose;
+  else if (name == "notice")
+    *out = LogLevel::kNotice;
+  else if (name == "warning")
+    *out = LogLevel::kWarning;
+  else
+    return false;
   return true;
 }
 
 const char* LogLevelName(LogLevel level) {
   switch (level) {
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kVerbose: return "verbose";
-    case LogLevel::kNotice: return "notice";
-    case LogLevel::kWarning: return "warning";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kVerbose:
+      return "verbose";
+    case LogLevel::kNotice:
+      return "notice";
+    case LogLevel::kWarning:
+      return "warning";
   }
   return "notice";
 }

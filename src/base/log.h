@@ -22,10 +22,10 @@ void Log(LogLevel level, const char* fmt, ...) __attribute__((format(printf, 2, 
 
 }  // namespace strata
 
-#define LOG_DEBUG(...)                                                               \
-  do {                                                                               \
-    if (::strata::GetLogLevel() <= ::strata::LogLevel::kDebug)                       \
-      ::strata::Log(::strata::LogLevel::kDebug, __VA_ARGS__);                        \
+#define LOG_DEBUG(...)                                         \
+  do {                                                         \
+    if (::strata::GetLogLevel() <= ::strata::LogLevel::kDebug) \
+      ::strata::Log(::strata::LogLevel::kDebug, __VA_ARGS__);  \
   } while (0)
 #define LOG_VERBOSE(...) ::strata::Log(::strata::LogLevel::kVerbose, __VA_ARGS__)
 #define LOG_NOTICE(...) ::strata::Log(::strata::LogLevel::kNotice, __VA_ARGS__)

@@ -30,7 +30,7 @@ enum class OpStatus : unsigned char {
 template <typename T>
 class Result {
  public:
-  Result(T value) : v_(std::move(value)) {}           // NOLINT(runtime/explicit)
+  Result(T value) : v_(std::move(value)) {}  // NOLINT(runtime/explicit)
   Result(OpStatus status) : v_(status) { assert(status != OpStatus::kOk); }  // NOLINT
 
   bool ok() const { return v_.index() == 0; }

@@ -60,7 +60,7 @@ bool ParseLongDouble(std::string_view s, long double* out) {
   long double v = strtold(buf.c_str(), &end);
   if (size_t(end - buf.c_str()) != buf.size()) return false;
   if (isspace(static_cast<unsigned char>(buf.back()))) return false;
-  if ((errno == ERANGE && (v == HUGE_VALL || v == -HUGE_VALL || fpclassify(v) == FP_ZERO)) ||
+  if ((errno == ERANGE && (v == HUGE_VALL || v == -HUGE_VALL || std::fpclassify(v) == FP_ZERO)) ||
       std::isnan(v))
     return false;
   *out = v;
@@ -76,7 +76,7 @@ bool ParseDouble(std::string_view s, double* out) {
   double v = strtod(buf.c_str(), &end);
   if (size_t(end - buf.c_str()) != buf.size()) return false;
   if (isspace(static_cast<unsigned char>(buf.back()))) return false;
-  if ((errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL || fpclassify(v) == FP_ZERO)) ||
+  if ((errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL || std::fpclassify(v) == FP_ZERO)) ||
       std::isnan(v))
     return false;
   *out = v;
@@ -137,14 +137,22 @@ bool ParseMemorySize(std::string_view s, uint64_t* out) {
   }
   std::string unit = ToLower(s.substr(i));
   uint64_t mul;
-  if (unit.empty() || unit == "b") mul = 1;
-  else if (unit == "k") mul = 1000;
-  else if (unit == "kb") mul = 1024;
-  else if (unit == "m") mul = 1000ull * 1000;
-  else if (unit == "mb") mul = 1024ull * 1024;
-  else if (unit == "g") mul = 1000ull * 1000 * 1000;
-  else if (unit == "gb") mul = 1024ull * 1024 * 1024;
-  else return false;
+  if (unit.empty() || unit == "b")
+    mul = 1;
+  else if (unit == "k")
+    mul = 1000;
+  else if (unit == "kb")
+    mul = 1024;
+  else if (unit == "m")
+    mul = 1000ull * 1000;
+  else if (unit == "mb")
+    mul = 1024ull * 1024;
+  else if (unit == "g")
+    mul = 1000ull * 1000 * 1000;
+  else if (unit == "gb")
+    mul = 1024ull * 1024 * 1024;
+  else
+    return false;
   if (n > std::numeric_limits<uint64_t>::max() / mul) return false;
   *out = n * mul;
   return true;

@@ -1,0 +1,23 @@
+// Thin socket helpers: listening sockets (SO_REUSEPORT so each shard thread accepts on its own
+// socket), non-blocking setup, and address parsing. No I/O policy lives here.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace strata::io {
+
+// Creates a non-blocking listening TCP socket bound to host:port. With reuse_port, several
+// sockets may bind the same address and the kernel spreads connections across them.
+// Returns the fd, or -1 with *error set.
+int Listen(const std::string& host, uint16_t port, bool reuse_port, int backlog,
+           std::string* error);
+// Connects (blocking) to host:port; returns the fd or -1. For tests and tools.
+int ConnectTcp(const std::string& host, uint16_t port, std::string* error);
+bool SetNonBlocking(int fd);
+void SetNoDelay(int fd);
+// "ip:port" of the peer / local end of a connected socket.
+std::string PeerAddress(int fd);
+std::string LocalAddress(int fd);
+
+}  // namespace strata::io
