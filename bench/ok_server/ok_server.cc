@@ -106,8 +106,10 @@ int main(int argc, char** argv) {
   unsigned threads = std::thread::hardware_concurrency();
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
-    if (a == "--port") port = atoi(argv[i + 1]);
-    else if (a == "--threads") threads = unsigned(atoi(argv[i + 1]));
+    if (a == "--port")
+      port = atoi(argv[i + 1]);
+    else if (a == "--threads")
+      threads = unsigned(atoi(argv[i + 1]));
     else {
       fprintf(stderr, "usage: ok_server [--port N] [--threads N]\n");
       return 1;
