@@ -18,7 +18,7 @@ class Lru {
 
   explicit Lru(uint64_t capacity) : capacity_(capacity) {}
 
-  void OnMiss(uint64_t) {}
+  void OnMiss(uint64_t, uint32_t) {}
   void Insert(Hook* h, uint64_t /*hash*/, uint32_t weight) {
     h->weight = weight;
     weight_ += weight;

@@ -8,7 +8,7 @@
 // with the capacity in the same unit and keeps the total weight of the entries it holds.
 //
 // The miss protocol (what MakeRoom() below does):
-//   1. OnMiss(hash)       - a key is about to be inserted (lets ghost-queue and sketch policies
+//   1. OnMiss(hash, w)    - a key is about to be inserted (lets ghost-queue and sketch policies
 //                           see the request before they choose victims);
 //   2. Evict() while weight() + w > capacity(): each call unlinks one entry and returns it; the
 //                           owner then drops it from its index and frees it;
@@ -33,7 +33,7 @@ concept EvictionPolicy = requires(P& p, const P& cp, typename P::Hook* h, uint64
                                   uint32_t weight) {
   typename P::Hook;
   { P::kName } -> std::convertible_to<const char*>;
-  { p.OnMiss(hash) } -> std::same_as<void>;
+  { p.OnMiss(hash, weight) } -> std::same_as<void>;
   { p.Insert(h, hash, weight) } -> std::same_as<void>;
   { p.Access(h) } -> std::same_as<void>;
   { p.Remove(h) } -> std::same_as<void>;
@@ -48,7 +48,7 @@ concept EvictionPolicy = requires(P& p, const P& cp, typename P::Hook* h, uint64
 template <EvictionPolicy P, class OnEvict>
 bool MakeRoom(P& policy, uint64_t hash, uint32_t weight, OnEvict&& on_evict) {
   if (weight > policy.capacity()) return false;
-  policy.OnMiss(hash);
+  policy.OnMiss(hash, weight);
   while (policy.weight() + weight > policy.capacity()) {
     typename P::Hook* victim = policy.Evict();
     if (victim == nullptr) break;

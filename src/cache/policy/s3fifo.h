@@ -39,7 +39,7 @@ class S3Fifo {
   explicit S3Fifo(uint64_t capacity) : S3Fifo(capacity, Options{}) {}
   S3Fifo(uint64_t capacity, Options options);
 
-  void OnMiss(uint64_t) {}
+  void OnMiss(uint64_t, uint32_t) {}
   void Insert(Hook* h, uint64_t hash, uint32_t weight);
   void Access(Hook* h) {
     if (h->freq < 3) ++h->freq;

@@ -43,7 +43,7 @@ class WTinyLfu {
   explicit WTinyLfu(uint64_t capacity) : WTinyLfu(capacity, Options{}) {}
   WTinyLfu(uint64_t capacity, Options options);
 
-  void OnMiss(uint64_t hash) {
+  void OnMiss(uint64_t hash, uint32_t /*weight*/) {
     sketch_.Increment(hash);
     pending_hash_ = hash;
     pending_ = true;

@@ -4,8 +4,16 @@
 #include <random>
 #include <set>
 
+#include "cache/policy/arc.h"
+#include "cache/policy/clock.h"
+#include "cache/policy/fifo.h"
+#include "cache/policy/lfu.h"
 #include "cache/policy/lru.h"
+#include "cache/policy/random.h"
 #include "cache/policy/s3fifo.h"
+#include "cache/policy/sieve.h"
+#include "cache/policy/ttl.h"
+#include "cache/policy/two_queue.h"
 #include "cache/policy/wtinylfu.h"
 #include "policy_test_util.h"
 
@@ -15,8 +23,15 @@ namespace {
 template <class P>
 class PolicyContractTest : public ::testing::Test {};
 
-using Policies = ::testing::Types<Lru, S3Fifo, WTinyLfu>;
+using Policies = ::testing::Types<Lru, Fifo, Clock, Sieve, RandomPolicy, Lfu, TtlNearest, S3Fifo,
+                                  WTinyLfu, TwoQueue, Arc>;
 TYPED_TEST_SUITE(PolicyContractTest, Policies);
+
+// Policies that use recency or frequency (not FIFO, Random or TTL order).
+template <class P>
+class AdaptivePolicyTest : public ::testing::Test {};
+using AdaptivePolicies = ::testing::Types<Lru, Clock, Sieve, Lfu, S3Fifo, WTinyLfu, TwoQueue, Arc>;
+TYPED_TEST_SUITE(AdaptivePolicyTest, AdaptivePolicies);
 
 TYPED_TEST(PolicyContractTest, SatisfiesConcept) {
   static_assert(EvictionPolicy<TypeParam>);
@@ -36,7 +51,7 @@ TYPED_TEST(PolicyContractTest, EvictReturnsEveryEntryOnce) {
   std::vector<Entry<TypeParam>> entries(100);
   for (size_t i = 0; i < entries.size(); ++i) {
     entries[i].key = i;
-    p.OnMiss(i);
+    p.OnMiss(i, 3);
     p.Insert(&entries[i], i, 3);
   }
   EXPECT_EQ(p.size(), 100u);
@@ -124,7 +139,7 @@ TYPED_TEST(PolicyContractTest, CountCapacityIsExact) {
 }
 
 // A hot key requested between every miss of a long scan survives in every policy.
-TYPED_TEST(PolicyContractTest, HotKeySurvivesScan) {
+TYPED_TEST(AdaptivePolicyTest, HotKeySurvivesScan) {
   Harness<TypeParam> c(100);
   for (uint64_t i = 0; i < 10000; ++i) {
     c.Request(1'000'000);
