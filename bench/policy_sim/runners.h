@@ -17,8 +17,8 @@ struct SimOptions {
   uint32_t samples = 5;         // maxmemory-samples
   uint64_t ms_per_request = 1;  // simulated clock: request i happens at i * ms_per_request ms
   double lfu_log_factor = 10;
-  uint32_t lfu_decay_time = 1;      // minutes
-  double frequency_exponent = 2.0;  // sampled-lrfu
+  uint32_t lfu_decay_time = 1;       // minutes
+  double frequency_exponent = 1.75;  // sampled-lrfu
 };
 
 // Every policy name policy-sim knows, in table order.

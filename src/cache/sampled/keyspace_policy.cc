@@ -6,6 +6,8 @@ namespace strata::cache::sampled {
 
 namespace {
 bool UsesSketch(Algorithm a) { return a == Algorithm::kTinyLru || a == Algorithm::kLrfu; }
+constexpr uint32_t kClockMask = (1u << 28) - 1;
+uint32_t Clock28(uint64_t now_ms) { return static_cast<uint32_t>(now_ms) & kClockMask; }
 }  // namespace
 
 KeyspacePolicy::KeyspacePolicy(Algorithm algorithm, KeyspacePolicyParams params)
@@ -26,6 +28,12 @@ void KeyspacePolicy::ResizeSketch(uint64_t expected_keys) {
 
 uint32_t KeyspacePolicy::OnInsert(uint64_t key_hash, uint64_t now_ms) {
   switch (algorithm_) {
+    case Algorithm::kLrfu: {
+      uint32_t f = sketch_->Estimate(key_hash);
+      sketch_->Increment(key_hash);
+      uint32_t c = f + 1 > 15 ? 15 : f + 1;
+      return (c << 28) | Clock28(now_ms);
+    }
     case Algorithm::kLru:
       return redis::LruOnInsert(now_ms);
     case Algorithm::kLfu:
@@ -33,7 +41,6 @@ uint32_t KeyspacePolicy::OnInsert(uint64_t key_hash, uint64_t now_ms) {
     case Algorithm::kFifo:
       return seq_++;
     case Algorithm::kTinyLru:
-    case Algorithm::kLrfu:
       sketch_->Increment(key_hash);
       return seq_++;
     default:
@@ -44,12 +51,16 @@ uint32_t KeyspacePolicy::OnInsert(uint64_t key_hash, uint64_t now_ms) {
 
 uint32_t KeyspacePolicy::OnAccess(uint32_t word, uint64_t key_hash, uint64_t now_ms) {
   switch (algorithm_) {
+    case Algorithm::kLrfu: {
+      uint32_t c = word >> 28;
+      if (c < 15) ++c;
+      return (c << 28) | Clock28(now_ms);
+    }
     case Algorithm::kLfu:
       return redis::LfuOnAccess(word, now_ms, params_.lfu, Uniform());
     case Algorithm::kFifo:
       return word;
     case Algorithm::kTinyLru:
-    case Algorithm::kLrfu:
       sketch_->Increment(key_hash);
       return seq_++;
     default:
@@ -75,8 +86,8 @@ uint64_t KeyspacePolicy::Score(uint32_t word, uint64_t key_hash, int64_t expire_
       return (uint64_t{FrequencySketch::kMaxCount - sketch_->Estimate(key_hash)} << 32) | idle;
     }
     case Algorithm::kLrfu: {
-      uint64_t idle = static_cast<uint32_t>(seq_ - word);
-      return (idle << 16) / divisor_[sketch_->Estimate(key_hash)];
+      uint64_t idle = (Clock28(now_ms) - word) & kClockMask;
+      return (idle << 16) / divisor_[word >> 28];
     }
     default:
       return 0;
@@ -86,6 +97,7 @@ uint64_t KeyspacePolicy::Score(uint32_t word, uint64_t key_hash, int64_t expire_
 std::optional<uint32_t> KeyspacePolicy::ObjectFreq(uint32_t word, uint64_t key_hash,
                                                    uint64_t now_ms) const {
   if (algorithm_ == Algorithm::kLfu) return redis::LfuDecayed(word, now_ms, params_.lfu);
+  if (algorithm_ == Algorithm::kLrfu) return word >> 28;
   if (sketch_) return sketch_->Estimate(key_hash);
   return std::nullopt;
 }
@@ -97,6 +109,8 @@ std::optional<uint64_t> KeyspacePolicy::ObjectIdleSeconds(uint32_t word, uint64_
     case Algorithm::kRandom:
     case Algorithm::kTtl:
       return redis::LruIdleMs(word, now_ms) / 1000;
+    case Algorithm::kLrfu:
+      return ((Clock28(now_ms) - word) & kClockMask) / 1000;
     default:
       return std::nullopt;
   }

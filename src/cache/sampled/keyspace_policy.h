@@ -11,13 +11,16 @@
 //   kFifo   insertion order: the word is a per-shard insertion sequence number (wraps at 2^32).
 //           Score = inserts since the key's insertion.
 //   kLrfu   (modern; Strata's recommended allkeys policy, see docs/design/eviction.md)
-//           recency weighted by frequency. The word is a per-shard access sequence number
-//           (wraps at 2^32; exact recency where Redis's clock has one-second ties); a per-shard
-//           FrequencySketch keyed by the 64-bit key hash (8 bytes per expected key, aged by
-//           halving) counts inserts and accesses, and also remembers recently evicted keys.
-//           Score = idle accesses / (frequency estimate + 1)^2: a key must stay idle four times
-//           longer than a key seen half as often to be evicted first. In the spirit of LRFU
-//           (Lee et al., 2001) and hyperbolic caching (Blankstein et al., ATC'17).
+//           recency weighted by frequency. Word = 4-bit access counter << 28 | 28-bit
+//           millisecond clock of the last access (wraps after ~74 hours; a key idle longer looks
+//           recent again, as Redis's LRU clock does after 194 days). Score = idle ms /
+//           (counter + 1)^1.75: a key seen twice as often must stay idle ~3.4 times longer to go
+//           first. A hit only rewrites the word (no shared structure is touched). A per-shard
+//           FrequencySketch keyed by the 64-bit key hash (8 bytes per expected key) is consulted
+//           and counted on insert only: it remembers keys evicted recently, so a returning key
+//           starts with the count of its past inserts instead of 1 (TinyLFU's history, paid on
+//           the miss path). In the spirit of LRFU (Lee et al., 2001) and hyperbolic caching
+//           (Blankstein et al., ATC'17).
 //   kTinyLru (modern, experimental) same word and sketch; score = (15 - frequency) << 32 | idle:
 //           the rarest sampled key goes first, LRU among equals. Stronger on heavy-tailed
 //           workloads, much weaker on recency-only ones (see the design note).
@@ -53,8 +56,9 @@ struct KeyspacePolicyParams {
   // Keys the frequency sketch is sized for (kTinyLru, kLrfu); clamped to [16, 2^28].
   uint64_t expected_keys = 1 << 16;
   uint64_t seed = 1;
-  // kLrfu: score = idle / (frequency + 1)^frequency_exponent.
-  double frequency_exponent = 2.0;
+  // kLrfu: score = idle / (counter + 1)^frequency_exponent (chosen by simulation, see
+  // docs/design/eviction.md).
+  double frequency_exponent = 1.75;
 };
 
 class KeyspacePolicy {
@@ -77,12 +81,12 @@ class KeyspacePolicy {
   // (kNoExpire when it has none; volatile-ttl only samples keys that have one).
   uint64_t Score(uint32_t word, uint64_t key_hash, int64_t expire_ms, uint64_t now_ms) const;
 
-  // OBJECT FREQ: the decayed LFU counter (kLfu), the sketch estimate (modern); nullopt otherwise
-  // (Redis replies with an error outside LFU policies).
+  // OBJECT FREQ: the decayed LFU counter (kLfu), the word's counter (kLrfu), the sketch estimate
+  // (kTinyLru); nullopt otherwise (Redis replies with an error outside LFU policies).
   std::optional<uint32_t> ObjectFreq(uint32_t word, uint64_t key_hash, uint64_t now_ms) const;
   // OBJECT IDLETIME in seconds, Redis's estimate from the LRU clock the word holds under
-  // noeviction, LRU, random and TTL; nullopt under LFU (Redis replies with an error) and under
-  // FIFO and the modern policies, whose word is a sequence number, not a clock.
+  // noeviction, LRU, random and TTL, or from kLrfu's millisecond clock; nullopt under LFU (Redis
+  // replies with an error), FIFO and kTinyLru, whose word is a sequence number, not a clock.
   std::optional<uint64_t> ObjectIdleSeconds(uint32_t word, uint64_t now_ms) const;
 
   // Re-sizes the sketch when the expected key count changes a lot (forgets frequencies).

@@ -207,19 +207,35 @@ TEST(KeyspacePolicy, FifoScoresInsertionOrderAndIgnoresAccess) {
 TEST(KeyspacePolicy, LrfuWeighsIdleTimeByFrequency) {
   KeyspacePolicy p(Algorithm::kLrfu, KeyspacePolicyParams{.expected_keys = 1024});
   uint32_t hot = p.OnInsert(1, 0);
-  for (int i = 0; i < 3; ++i) hot = p.OnAccess(hot, 1, 0);  // frequency 4
-  uint32_t cold = p.OnInsert(2, 0);                         // frequency 1, more recent
-  for (uint64_t k = 100; k < 110; ++k) p.OnInsert(k, 0);    // time passes
-  // hot idle 11, (4+1)^2 = 25 -> 0.44; cold idle 10, (1+1)^2 = 4 -> 2.5: cold goes first.
-  EXPECT_GT(p.Score(cold, 2, KeyspacePolicy::kNoExpire, 0),
-            p.Score(hot, 1, KeyspacePolicy::kNoExpire, 0));
+  for (int i = 0; i < 3; ++i) hot = p.OnAccess(hot, 1, 0);  // counter 4
+  uint32_t cold = p.OnInsert(2, 1000);                      // counter 1, more recent
   EXPECT_EQ(p.ObjectFreq(hot, 1, 0), 4u);
-  EXPECT_FALSE(p.ObjectIdleSeconds(hot, 0).has_value());
-  // With equal frequency the longer idle key goes first.
-  uint32_t c2 = p.OnInsert(3, 0);
-  EXPECT_GT(p.Score(cold, 2, KeyspacePolicy::kNoExpire, 0),
-            p.Score(c2, 3, KeyspacePolicy::kNoExpire, 0));
+  EXPECT_EQ(p.ObjectFreq(cold, 2, 0), 1u);
+  // At t=2s: hot 2000 / 5^1.75 ~ 120, cold 1000 / 2^1.75 ~ 297: cold goes first.
+  EXPECT_GT(p.Score(cold, 2, KeyspacePolicy::kNoExpire, 2000),
+            p.Score(hot, 1, KeyspacePolicy::kNoExpire, 2000));
+  // Much later the hot key's idle time wins over its frequency.
+  uint32_t fresh = p.OnInsert(3, 100000);
+  EXPECT_GT(p.Score(hot, 1, KeyspacePolicy::kNoExpire, 101000),
+            p.Score(fresh, 3, KeyspacePolicy::kNoExpire, 101000));
+  EXPECT_EQ(p.ObjectIdleSeconds(hot, 101000), 101u);
+  // Equal counters: the longer idle key first.
+  uint32_t other = p.OnInsert(4, 1500);
+  EXPECT_GT(p.Score(cold, 2, KeyspacePolicy::kNoExpire, 2000),
+            p.Score(other, 4, KeyspacePolicy::kNoExpire, 2000));
+  // The counter saturates at 15.
+  for (int i = 0; i < 40; ++i) hot = p.OnAccess(hot, 1, 0);
+  EXPECT_EQ(p.ObjectFreq(hot, 1, 0), 15u);
   EXPECT_GT(p.MemoryBytes(), 8u * 1024);
+}
+
+TEST(KeyspacePolicy, LrfuRemembersReturningKeys) {
+  KeyspacePolicy p(Algorithm::kLrfu, KeyspacePolicyParams{.expected_keys = 1024});
+  EXPECT_EQ(p.ObjectFreq(p.OnInsert(77, 0), 77, 0), 1u);
+  // The key was evicted (the keyspace does not tell the policy) and comes back: the sketch
+  // remembers its earlier insert.
+  EXPECT_EQ(p.ObjectFreq(p.OnInsert(77, 10), 77, 10), 2u);
+  EXPECT_EQ(p.ObjectFreq(p.OnInsert(78, 10), 78, 10), 1u);
 }
 
 // A miniature of policy-sim's sampled loop: a hot set plus a one-time scan. The modern policy
