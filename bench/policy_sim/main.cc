@@ -4,7 +4,7 @@
 //
 //   policy-sim [--policies a,b,...|all] [--sizes 0.001,0.01,0.1] [--jobs N] [--seed S]
 //              [--samples N] [--ms-per-request N] [--lfu-log-factor F] [--lfu-decay-time M]
-//              [--csv FILE] TRACE...
+//              [--object-sizes] [--byte-hit-ratio] [--csv FILE] TRACE...
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -35,6 +36,9 @@ void Usage() {
                "  --samples N         maxmemory-samples of the sampled policies (default 5)\n"
                "  --ms-per-request N  simulated clock step (default 1: 1000 requests/s)\n"
                "  --lfu-log-factor F  (default 10)    --lfu-decay-time MIN (default 1)\n"
+               "  --object-sizes      give keys synthetic sizes (log-uniform 100 B..1 MiB); sizes\n"
+               "                      are then fractions of the unique keys' bytes (no OPT)\n"
+               "  --byte-hit-ratio    with --object-sizes: report byte hit ratios\n"
                "  --csv FILE          also write trace,policy,size,capacity,hits,requests\n"
                "policies:");
   for (const auto& p : strata::bench::AllPolicyNames()) std::fprintf(stderr, " %s", p.c_str());
@@ -64,7 +68,7 @@ struct Task {
   size_t policy;
   size_t size;
   uint64_t capacity;
-  uint64_t hits = 0;
+  std::optional<uint64_t> hits;
   double seconds = 0;
 };
 
@@ -77,6 +81,7 @@ int main(int argc, char** argv) {
   SimOptions options;
   int jobs = 2;
   std::string csv_path;
+  bool object_sizes = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&](double* out) {
@@ -120,6 +125,11 @@ int main(int argc, char** argv) {
     } else if (a == "--frequency-exponent") {
       value(&v);
       options.frequency_exponent = std::max(v, 0.0);
+    } else if (a == "--object-sizes") {
+      object_sizes = true;
+    } else if (a == "--byte-hit-ratio") {
+      object_sizes = true;
+      options.byte_hits = true;
     } else if (a == "--csv" && i + 1 < argc) {
       csv_path = argv[++i];
     } else if (a == "-h" || a == "--help") {
@@ -159,14 +169,16 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "policy-sim: %s has no requests\n", paths[i].c_str());
       return 1;
     }
-    if (need_opt) next_use[i] = strata::bench::NextUse(traces[i]);
+    if (object_sizes) strata::bench::AssignSyntheticSizes(&traces[i], options.seed);
+    if (need_opt && !object_sizes) next_use[i] = strata::bench::NextUse(traces[i]);
   }
 
   std::vector<Task> tasks;
   std::vector<std::vector<uint64_t>> caps(traces.size());
   for (size_t t = 0; t < traces.size(); ++t) {
     for (size_t s = 0; s < sizes.size(); ++s) {
-      uint64_t cap = std::max<uint64_t>(2, std::llround(sizes[s] * traces[t].unique));
+      double units = object_sizes ? static_cast<double>(traces[t].unique_bytes) : traces[t].unique;
+      uint64_t cap = std::max<uint64_t>(2, std::llround(sizes[s] * units));
       caps[t].push_back(cap);
       for (size_t p = 0; p < policies.size(); ++p) tasks.push_back(Task{t, p, s, cap});
     }
@@ -182,8 +194,8 @@ int main(int argc, char** argv) {
     for (size_t i; (i = next.fetch_add(1)) < order.size();) {
       Task& task = tasks[order[i]];
       auto start = std::chrono::steady_clock::now();
-      task.hits = *strata::bench::Run(policies[task.policy], traces[task.trace], task.capacity,
-                                      options, next_use[task.trace]);
+      task.hits = strata::bench::Run(policies[task.policy], traces[task.trace], task.capacity,
+                                     options, next_use[task.trace]);
       task.seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     }
@@ -192,19 +204,40 @@ int main(int argc, char** argv) {
   for (int j = 0; j < jobs; ++j) threads.emplace_back(worker);
   for (auto& th : threads) th.join();
 
-  // hit ratio [trace][size][policy]
-  auto ratio = [&](const Task& task) {
-    return static_cast<double>(task.hits) / static_cast<double>(traces[task.trace].keys.size());
-  };
+  // hit ratio [trace][size][policy]; absent for runs without a result (OPT with sizes)
+  std::vector<double> total_weight(traces.size());
+  for (size_t t = 0; t < traces.size(); ++t) {
+    if (options.byte_hits) {
+      for (uint32_t k : traces[t].keys) total_weight[t] += traces[t].sizes[k];
+    } else {
+      total_weight[t] = static_cast<double>(traces[t].keys.size());
+    }
+  }
   std::map<std::tuple<size_t, size_t, size_t>, double> hr;
-  for (const Task& task : tasks) hr[{task.trace, task.size, task.policy}] = ratio(task);
+  for (const Task& task : tasks) {
+    if (task.hits)
+      hr[{task.trace, task.size, task.policy}] =
+          static_cast<double>(*task.hits) / total_weight[task.trace];
+  }
+  auto cell = [&](size_t t, size_t s, size_t p) -> std::optional<double> {
+    auto it = hr.find({t, s, p});
+    if (it == hr.end()) return std::nullopt;
+    return it->second;
+  };
 
   for (size_t t = 0; t < traces.size(); ++t) {
     const Trace& tr = traces[t];
-    std::printf("\n### %s (%zu requests, %u unique keys; max hit ratio %.2f%%)\n\n",
-                tr.name.c_str(), tr.keys.size(), tr.unique,
-                100.0 * static_cast<double>(tr.keys.size() - tr.unique) /
-                    static_cast<double>(tr.keys.size()));
+    std::printf("\n### %s (%zu requests, %u unique keys", tr.name.c_str(), tr.keys.size(),
+                tr.unique);
+    if (object_sizes) {
+      std::printf(", %.1f MiB unique; %s hit ratios)\n\n",
+                  static_cast<double>(tr.unique_bytes) / 1048576.0,
+                  options.byte_hits ? "byte" : "object");
+    } else {
+      std::printf("; max hit ratio %.2f%%)\n\n",
+                  100.0 * static_cast<double>(tr.keys.size() - tr.unique) /
+                      static_cast<double>(tr.keys.size()));
+    }
     std::printf("| policy |");
     for (size_t s = 0; s < sizes.size(); ++s)
       std::printf(" %g%% (%lu) |", sizes[s] * 100, caps[t][s]);
@@ -213,7 +246,14 @@ int main(int argc, char** argv) {
     std::printf("\n");
     for (size_t p = 0; p < policies.size(); ++p) {
       std::printf("| %s |", policies[p].c_str());
-      for (size_t s = 0; s < sizes.size(); ++s) std::printf(" %.2f |", 100 * hr[{t, s, p}]);
+      for (size_t s = 0; s < sizes.size(); ++s) {
+        auto h = cell(t, s, p);
+        if (h) {
+          std::printf(" %.2f |", 100 * *h);
+        } else {
+          std::printf(" - |");
+        }
+      }
       std::printf("\n");
     }
   }
@@ -233,12 +273,19 @@ int main(int argc, char** argv) {
       std::printf("| %s |", policies[p].c_str());
       for (size_t s = 0; s < sizes.size(); ++s) {
         double sum = 0, worst = 1e9;
+        size_t n = 0;
         for (size_t t = 0; t < traces.size(); ++t) {
-          double h = hr[{t, s, p}], l = hr[{t, s, lp}];
-          sum += l < 1 ? 100 * ((1 - l) - (1 - h)) / (1 - l) : 0;
-          worst = std::min(worst, 100 * (h - l));
+          auto h = cell(t, s, p), l = cell(t, s, lp);
+          if (!h || !l) continue;
+          sum += *l < 1 ? 100 * ((1 - *l) - (1 - *h)) / (1 - *l) : 0;
+          worst = std::min(worst, 100 * (*h - *l));
+          ++n;
         }
-        std::printf(" %+.1f%% | %+.2f |", sum / static_cast<double>(traces.size()), worst);
+        if (n == 0) {
+          std::printf(" - | - |");
+        } else {
+          std::printf(" %+.1f%% | %+.2f |", sum / static_cast<double>(n), worst);
+        }
       }
       std::printf("\n");
     }
@@ -254,8 +301,9 @@ int main(int argc, char** argv) {
     }
     std::fprintf(f, "trace,policy,size,capacity,hits,requests,seconds\n");
     for (const Task& task : tasks) {
+      if (!task.hits) continue;
       std::fprintf(f, "%s,%s,%g,%lu,%lu,%zu,%.3f\n", traces[task.trace].name.c_str(),
-                   policies[task.policy].c_str(), sizes[task.size], task.capacity, task.hits,
+                   policies[task.policy].c_str(), sizes[task.size], task.capacity, *task.hits,
                    traces[task.trace].keys.size(), task.seconds);
     }
     std::fclose(f);

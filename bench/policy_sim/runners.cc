@@ -24,6 +24,12 @@ namespace {
 
 using namespace strata::cache;
 
+// Entries a byte capacity holds at the trace's mean object size (sizes the sketches).
+uint64_t ExpectedEntries(const Trace& t, uint64_t cap) {
+  double mean = static_cast<double>(t.unique_bytes) / static_cast<double>(t.unique);
+  return std::max<uint64_t>(16, static_cast<uint64_t>(static_cast<double>(cap) / mean));
+}
+
 // One replay of an exact policy: the owner is an array of entries indexed by key id; every miss
 // follows the protocol of policy.h (OnMiss, Evict until there is room, Insert).
 template <class P>
@@ -39,18 +45,20 @@ uint64_t RunExact(const Trace& t, std::unique_ptr<P> p, const SimOptions& o) {
     if constexpr (requires { p->SetNow(uint64_t{0}); }) p->SetNow(i * o.ms_per_request);
     ++i;
     Entry& e = entries[k];
+    const uint32_t w = t.sizes.empty() ? 1 : t.sizes[k];
     if (e.resident) {
       p->Access(&e);
-      ++hits;
+      hits += o.byte_hits ? w : 1;
       continue;
     }
-    p->OnMiss(k, 1);
-    while (p->weight() + 1 > cap) {
+    if (w > cap) continue;  // can never fit
+    p->OnMiss(k, w);
+    while (p->weight() + w > cap) {
       auto* v = static_cast<Entry*>(p->Evict());
       if (v == nullptr) break;
       v->resident = false;
     }
-    p->Insert(&e, k, 1);
+    p->Insert(&e, k, w);
     e.resident = true;
   }
   return hits;
@@ -62,7 +70,7 @@ uint64_t RunSampled(const Trace& t, uint64_t cap, sampled::Algorithm algorithm,
                     const SimOptions& o) {
   sampled::KeyspacePolicyParams params;
   params.lfu = redis::LfuParams{o.lfu_log_factor, o.lfu_decay_time};
-  params.expected_keys = cap;
+  params.expected_keys = t.sizes.empty() ? cap : ExpectedEntries(t, cap);
   params.seed = o.seed;
   params.frequency_exponent = o.frequency_exponent;
   sampled::KeyspacePolicy policy(algorithm, params);
@@ -83,14 +91,17 @@ uint64_t RunSampled(const Trace& t, uint64_t cap, sampled::Algorithm algorithm,
   };
   uint64_t hits = 0;
   uint64_t i = 0;
+  uint64_t used = 0;
   for (uint32_t k : t.keys) {
     const uint64_t now = ++i * o.ms_per_request;
+    const uint32_t w = t.sizes.empty() ? 1 : t.sizes[k];
     if (pos[k] >= 0) {
-      ++hits;
+      hits += o.byte_hits ? w : 1;
       word[k] = policy.OnAccess(word[k], k, now);
       continue;
     }
-    if (resident.size() >= cap) {
+    if (w > cap) continue;
+    while (used + w > cap) {
       uint32_t victim = 0;
       if (!policy.UsesPool()) {
         victim = pick();
@@ -118,7 +129,9 @@ uint64_t RunSampled(const Trace& t, uint64_t cap, sampled::Algorithm algorithm,
       pos[last] = j;
       resident.pop_back();
       pos[victim] = -1;
+      used -= t.sizes.empty() ? 1 : t.sizes[victim];
     }
+    used += w;
     pos[k] = static_cast<int32_t>(resident.size());
     resident.push_back(k);
     word[k] = policy.OnInsert(k, now);
@@ -229,6 +242,7 @@ std::optional<uint64_t> Run(std::string_view p, const Trace& t, uint64_t cap, co
   if (p == "wtinylfu") {
     WTinyLfu::Options wo;
     wo.seed = o.seed;
+    if (!t.sizes.empty()) wo.expected_entries = ExpectedEntries(t, cap);
     return RunExact(t, std::make_unique<WTinyLfu>(cap, wo), o);
   }
   if (p == "redis-lru") return RunSampled(t, cap, sampled::Algorithm::kLru, o);
@@ -236,7 +250,10 @@ std::optional<uint64_t> Run(std::string_view p, const Trace& t, uint64_t cap, co
   if (p == "sampled-fifo") return RunSampled(t, cap, sampled::Algorithm::kFifo, o);
   if (p == "sampled-tinylru") return RunSampled(t, cap, sampled::Algorithm::kTinyLru, o);
   if (p == "sampled-lrfu") return RunSampled(t, cap, sampled::Algorithm::kLrfu, o);
-  if (p == "opt") return RunOpt(t, cap, next_use);
+  if (p == "opt") {
+    if (!t.sizes.empty()) return std::nullopt;
+    return RunOpt(t, cap, next_use);
+  }
   return std::nullopt;
 }
 

@@ -19,6 +19,7 @@ struct SimOptions {
   double lfu_log_factor = 10;
   uint32_t lfu_decay_time = 1;       // minutes
   double frequency_exponent = 1.75;  // sampled-lrfu
+  bool byte_hits = false;            // count hit bytes instead of hits (with trace sizes)
 };
 
 // Every policy name policy-sim knows, in table order.
@@ -26,8 +27,10 @@ const std::vector<std::string>& AllPolicyNames();
 const std::vector<std::string>& DefaultPolicyNames();
 bool IsKnownPolicy(std::string_view name);
 
-// Hits of `policy` on `trace` with room for `capacity` keys; nullopt for an unknown name.
-// `next_use` (for "opt") is NextUse(trace).
+// Hits of `policy` on `trace` with room for `capacity` keys (or bytes, when the trace has sizes;
+// then objects larger than the capacity are never cached, and hits are counted in bytes with
+// options.byte_hits); nullopt for an unknown name, and for "opt" on a sized trace (OPT with
+// variable sizes is NP-hard). `next_use` (for "opt") is NextUse(trace).
 std::optional<uint64_t> Run(std::string_view policy, const Trace& trace, uint64_t capacity,
                             const SimOptions& options, const std::vector<uint32_t>& next_use);
 

@@ -2,6 +2,7 @@
 
 #include <lzma.h>
 
+#include <cmath>
 #include <cstdio>
 #include <memory>
 #include <string_view>
@@ -88,6 +89,22 @@ bool LoadTrace(const std::string& path, Trace* out, std::string* error) {
   size_t slash = path.find_last_of('/');
   out->name = slash == std::string::npos ? path : path.substr(slash + 1);
   return true;
+}
+
+void AssignSyntheticSizes(Trace* trace, uint64_t seed) {
+  trace->sizes.resize(trace->unique);
+  trace->unique_bytes = 0;
+  const double lo = std::log(100.0), hi = std::log(1048576.0);
+  for (uint32_t k = 0; k < trace->unique; ++k) {
+    uint64_t z = (k + 1) * 0x9E3779B97F4A7C15ULL ^ (seed * 0xD1B54A32D192ED03ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    z ^= z >> 31;
+    double u = static_cast<double>(z >> 11) * 0x1.0p-53;
+    auto size = static_cast<uint32_t>(std::exp(lo + u * (hi - lo)));
+    trace->sizes[k] = size;
+    trace->unique_bytes += size;
+  }
 }
 
 }  // namespace strata::bench
