@@ -83,12 +83,12 @@ double MetaBytes() {
   if constexpr (std::is_same_v<P, RandomPolicy> || std::is_same_v<P, TtlNearest>) bytes += 8;
   return bytes;
 }
-// Ghost entries (~64 bytes each) and sketch counters, per cached entry at steady state.
+// Ghost entries (~48 bytes each) and sketch counters, per cached entry at steady state.
 template <class P>
 double ExtraBytes() {
-  if constexpr (std::is_same_v<P, S3Fifo>) return 0.9 * 64;  // ghosts: up to |M| keys
-  if constexpr (std::is_same_v<P, TwoQueue>) return 0.5 * 64;
-  if constexpr (std::is_same_v<P, Arc>) return 1.0 * 64;  // B1 + B2 up to c keys
+  if constexpr (std::is_same_v<P, S3Fifo>) return 0.9 * 48;  // ghosts: up to |M| keys
+  if constexpr (std::is_same_v<P, TwoQueue>) return 0.5 * 48;
+  if constexpr (std::is_same_v<P, Arc>) return 1.0 * 48;  // B1 + B2 up to c keys
   if constexpr (std::is_same_v<P, WTinyLfu>) return 8;    // sketch
   return 0;
 }

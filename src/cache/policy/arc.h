@@ -6,7 +6,7 @@
 // the capacity. All sizes are in weight units (with unit weights this is exactly the paper's
 // algorithm; with byte weights, p moves by the missed entry's weight times the paper's ratio).
 // OnMiss() does the paper's directory bookkeeping for the request; Evict() then performs its
-// REPLACE. Per-entry metadata: 32 bytes (list pointers, key hash, weight, list tag) plus ~64
+// REPLACE. Per-entry metadata: 32 bytes (list pointers, key hash, weight, list tag) plus ~48
 // bytes per ghost (up to one capacity's worth of ghosts).
 #pragma once
 

@@ -10,7 +10,7 @@
 //
 // Weights: queue shares are measured in weight (bytes for byte caches); each share is at least 1.
 // Per-entry metadata: 32 bytes (list pointers, key hash, weight, 2-bit frequency, queue tag), plus
-// ~64 bytes per ghost.
+// ~48 bytes per ghost.
 #pragma once
 
 #include <cstddef>

@@ -5,7 +5,7 @@
 // A hit in A1in changes nothing (correlated references right after insertion do not count);
 // A1in is evicted from while it exceeds its share (or Am is empty), else Am's LRU entry.
 // Ghost hits are taken in OnMiss(), before victims are chosen. Per-entry metadata: 32 bytes
-// (list pointers, key hash, weight, queue tag) plus ~64 bytes per ghost.
+// (list pointers, key hash, weight, queue tag) plus ~48 bytes per ghost.
 #pragma once
 
 #include <cstddef>

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <list>
+#include <random>
+
 namespace strata::cache {
 namespace {
 
@@ -43,6 +46,64 @@ TEST(GhostQueue, StaleRecordsAreCompacted) {
   EXPECT_EQ(g.size(), 0u);
   EXPECT_EQ(g.weight(), 0u);
   EXPECT_FALSE(g.PopOldest());
+}
+
+}  // namespace
+}  // namespace strata::cache
+
+namespace strata::cache {
+namespace {
+
+// Against a straightforward model (ordered list of live ghosts), with colliding probe runs,
+// erases in the middle of runs and table growth.
+TEST(GhostQueue, MatchesASimpleModel) {
+  std::mt19937_64 rng(11);
+  GhostQueue g(300);
+  std::list<std::pair<uint64_t, uint32_t>> model;  // oldest first
+  auto model_weight = [&] {
+    uint64_t w = 0;
+    for (auto& [h, wt] : model) w += wt;
+    return w;
+  };
+  for (int step = 0; step < 200000; ++step) {
+    uint64_t h = rng() % 700;  // dense keys: many collisions in the probe sequence
+    if (rng() % 3 == 0) {
+      bool in_model = false;
+      for (auto it = model.begin(); it != model.end(); ++it) {
+        if (it->first == h) {
+          model.erase(it);
+          in_model = true;
+          break;
+        }
+      }
+      ASSERT_EQ(g.Erase(h), in_model) << step;
+    } else {
+      uint32_t w = 1 + static_cast<uint32_t>(rng() % 5);
+      for (auto it = model.begin(); it != model.end(); ++it) {
+        if (it->first == h) {
+          model.erase(it);
+          break;
+        }
+      }
+      model.emplace_back(h, w);
+      while (model_weight() > 300) model.pop_front();
+      g.Push(h, w);
+    }
+    if (step % 1000 == 0) {
+      ASSERT_EQ(g.size(), model.size()) << step;
+      ASSERT_EQ(g.weight(), model_weight()) << step;
+      for (auto& [key, wt] : model) ASSERT_TRUE(g.Contains(key)) << step;
+    }
+  }
+}
+
+TEST(GhostQueue, ReservedHashStillWorks) {
+  GhostQueue g(10);
+  g.Push(~uint64_t{0}, 1);
+  EXPECT_TRUE(g.Contains(~uint64_t{0}));
+  EXPECT_TRUE(g.Erase(~uint64_t{0}));
+  EXPECT_FALSE(g.Contains(~uint64_t{0}));
+  EXPECT_EQ(g.size(), 0u);
 }
 
 }  // namespace
