@@ -189,10 +189,24 @@ uint64_t RunOpt(const Trace& t, uint64_t cap, const std::vector<uint32_t>& next_
 }  // namespace
 
 const std::vector<std::string>& AllPolicyNames() {
-  static const std::vector<std::string> names = {
-      "lru",       "fifo",         "random",       "clock",           "sieve",    "lfu",
-      "2q",        "arc",          "s3fifo",       "s3fifo-t2",       "wtinylfu", "redis-lru",
-      "redis-lfu", "sampled-fifo", "sampled-lrfu", "sampled-tinylru", "opt"};
+  static const std::vector<std::string> names = {"lru",
+                                                 "fifo",
+                                                 "random",
+                                                 "clock",
+                                                 "sieve",
+                                                 "lfu",
+                                                 "2q",
+                                                 "arc",
+                                                 "s3fifo",
+                                                 "s3fifo-t2",
+                                                 "wtinylfu",
+                                                 "wtinylfu-adaptive",
+                                                 "redis-lru",
+                                                 "redis-lfu",
+                                                 "sampled-fifo",
+                                                 "sampled-lrfu",
+                                                 "sampled-tinylru",
+                                                 "opt"};
   return names;
 }
 
@@ -242,6 +256,13 @@ std::optional<uint64_t> Run(std::string_view p, const Trace& t, uint64_t cap, co
   if (p == "wtinylfu") {
     WTinyLfu::Options wo;
     wo.seed = o.seed;
+    if (!t.sizes.empty()) wo.expected_entries = ExpectedEntries(t, cap);
+    return RunExact(t, std::make_unique<WTinyLfu>(cap, wo), o);
+  }
+  if (p == "wtinylfu-adaptive") {
+    WTinyLfu::Options wo;
+    wo.seed = o.seed;
+    wo.adaptive = true;
     if (!t.sizes.empty()) wo.expected_entries = ExpectedEntries(t, cap);
     return RunExact(t, std::make_unique<WTinyLfu>(cap, wo), o);
   }

@@ -8,6 +8,11 @@
 // The sketch counts every request (hits and misses) and ages by halving, so admission favours
 // keys that are popular now; the window gives new bursty keys a chance.
 //
+// Options::adaptive tunes the window/main split with Caffeine 3.x's hill climber: every
+// 10 x expected_entries requests it compares the hit ratio with the previous period's and keeps
+// moving the split in the direction that helped (step 6.25% of the capacity, decaying by 0.98,
+// reset to a full step when the hit ratio moves by 5 points or more).
+//
 // Weights: shares are in weight units; a window holding more than its share (a large object)
 // feeds its oldest entries to admission one per Evict(). Minimum shares: window 1, main 1,
 // protected 1 (0 if main is 1), so a 2-entry shard still works.
@@ -37,8 +42,12 @@ class WTinyLfu {
     // should pass capacity / typical object size).
     uint64_t expected_entries = 0;
     uint64_t seed = 1;
+    bool adaptive = false;
   };
   static constexpr const char* kName = "wtinylfu";
+  static constexpr double kClimbStep = 0.0625;
+  static constexpr double kClimbRestart = 0.05;
+  static constexpr double kClimbDecay = 0.98;
 
   explicit WTinyLfu(uint64_t capacity) : WTinyLfu(capacity, Options{}) {}
   WTinyLfu(uint64_t capacity, Options options);
@@ -65,6 +74,9 @@ class WTinyLfu {
   static constexpr uint8_t kProbation = 2;
   static constexpr uint8_t kProtected = 3;
   void Unlink(Hook* h);
+  void Climb(bool hit);
+  void GrowWindow(int64_t amount);
+  void ShrinkWindow(int64_t amount);
   void PushProbation(Hook* h) {
     h->queue = kProbation;
     probation_.PushBack(h);
@@ -87,6 +99,13 @@ class WTinyLfu {
   uint64_t protected_cap_;
   uint64_t pending_hash_ = 0;
   bool pending_ = false;
+  // hill climber
+  bool adaptive_;
+  uint64_t climb_period_;
+  uint64_t climb_requests_ = 0;
+  uint64_t climb_hits_ = 0;
+  double climb_previous_rate_ = 0;
+  double climb_step_;
 };
 
 }  // namespace strata::cache

@@ -20,17 +20,24 @@
 namespace strata::cache::testing {
 namespace {
 
+// W-TinyLFU with the hill climber moving the window/main split.
+struct AdaptiveWTinyLfu : WTinyLfu {
+  explicit AdaptiveWTinyLfu(uint64_t capacity)
+      : WTinyLfu(capacity, Options{.expected_entries = 0, .seed = 1, .adaptive = true}) {}
+};
+
 template <class P>
 class PolicyContractTest : public ::testing::Test {};
 
 using Policies = ::testing::Types<Lru, Fifo, Clock, Sieve, RandomPolicy, Lfu, TtlNearest, S3Fifo,
-                                  WTinyLfu, TwoQueue, Arc>;
+                                  WTinyLfu, AdaptiveWTinyLfu, TwoQueue, Arc>;
 TYPED_TEST_SUITE(PolicyContractTest, Policies);
 
 // Policies that use recency or frequency (not FIFO, Random or TTL order).
 template <class P>
 class AdaptivePolicyTest : public ::testing::Test {};
-using AdaptivePolicies = ::testing::Types<Lru, Clock, Sieve, Lfu, S3Fifo, WTinyLfu, TwoQueue, Arc>;
+using AdaptivePolicies =
+    ::testing::Types<Lru, Clock, Sieve, Lfu, S3Fifo, WTinyLfu, AdaptiveWTinyLfu, TwoQueue, Arc>;
 TYPED_TEST_SUITE(AdaptivePolicyTest, AdaptivePolicies);
 
 TYPED_TEST(PolicyContractTest, SatisfiesConcept) {
