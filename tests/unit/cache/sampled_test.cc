@@ -10,6 +10,7 @@
 #include "cache/sampled/keyspace_policy.h"
 #include "cache/sampled/policy_names.h"
 #include "cache/sampled/redis_meta.h"
+#include "cache/sampled/victim_picker.h"
 
 namespace strata::cache::sampled {
 namespace {
@@ -294,6 +295,73 @@ TEST(KeyspacePolicy, SampledLrfuResistsScans) {
   EXPECT_GT(lrfu, 0.6);  // the hot set is 2/3 of the requests
   EXPECT_GT(lrfu, lru + 0.05);
   EXPECT_GT(lrfu, fifo + 0.05);
+}
+
+}  // namespace
+}  // namespace strata::cache::sampled
+
+namespace strata::cache::sampled {
+namespace {
+
+struct FakeKey {
+  std::string name;
+  uint32_t word;
+  int64_t expire_ms;
+  bool present = true;
+};
+
+TEST(PickVictim, EvictsTheBestLiveCandidateAcrossDbs) {
+  KeyspacePolicy policy(Algorithm::kLru);
+  EvictionPool pool;
+  // db 0: idle 10 s and 50 s; db 1: idle 100 s but already deleted, and idle 70 s.
+  std::vector<std::vector<FakeKey>> dbs = {
+      {{"a", redis::LruClock(90 * kSec), KeyspacePolicy::kNoExpire},
+       {"b", redis::LruClock(50 * kSec), KeyspacePolicy::kNoExpire}},
+      {{"gone", redis::LruClock(0), KeyspacePolicy::kNoExpire, false},
+       {"c", redis::LruClock(30 * kSec), KeyspacePolicy::kNoExpire}}};
+  const int ids[] = {0, 1};
+  auto sample = [&](int db, auto&& offer) {
+    for (auto& k : dbs[db]) offer(k.word, k.name.size(), k.expire_ms, k.name);
+  };
+  auto exists = [&](const EvictionPool::Candidate& c) {
+    for (auto& k : dbs[c.db]) {
+      if (k.name == c.key) return k.present;
+    }
+    return false;
+  };
+  const auto* v = PickVictim(policy, pool, ids, 100 * kSec, sample, exists);
+  ASSERT_NE(v, nullptr);
+  EXPECT_EQ(v->key, "c");
+  EXPECT_EQ(v->db, 1);
+}
+
+TEST(PickVictim, GivesUpOnAnEmptyOrStaleKeyspace) {
+  KeyspacePolicy policy(Algorithm::kLfu);
+  EvictionPool pool;
+  const int ids[] = {0, 1, 2};
+  int rounds = 0;
+  auto nothing = [&](int, auto&&) { ++rounds; };
+  EXPECT_EQ(PickVictim(policy, pool, ids, 0, nothing, [](const auto&) { return true; }), nullptr);
+  EXPECT_EQ(rounds, 3);  // one round over three dbs
+  auto stale = [&](int, auto&& offer) { offer(5u, 1u, KeyspacePolicy::kNoExpire, "k"); };
+  EXPECT_EQ(PickVictim(
+                policy, pool, ids, 0, stale, [](const auto&) { return false; }, 4),
+            nullptr);
+  EXPECT_TRUE(pool.empty());
+}
+
+TEST(PickVictim, VolatileTtlPrefersTheNearestExpiry) {
+  KeyspacePolicy policy(Algorithm::kTtl);
+  EvictionPool pool;
+  const int ids[] = {0};
+  auto sample = [&](int, auto&& offer) {
+    offer(0u, 1u, 5000, "later");
+    offer(0u, 2u, 1000, "soon");
+    offer(0u, 3u, 3000, "middle");
+  };
+  const auto* v = PickVictim(policy, pool, ids, 0, sample, [](const auto&) { return true; });
+  ASSERT_NE(v, nullptr);
+  EXPECT_EQ(v->key, "soon");
 }
 
 }  // namespace
