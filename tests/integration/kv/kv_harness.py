@@ -203,3 +203,13 @@ def wait_until(pred, timeout, interval=0.05):
             return v
         time.sleep(interval)
     return pred()
+
+
+def target_redis_version():
+    """(major, minor, patch) of the Redis under test, or None when the target is not Redis."""
+    if not target_is_redis():
+        return None
+    out = subprocess.run(strata_command() + ["--version"], capture_output=True, text=True).stdout
+    import re
+    m = re.search(r"v=(\d+)\.(\d+)\.(\d+)", out)
+    return tuple(int(x) for x in m.groups()) if m else (0, 0, 0)
