@@ -145,9 +145,11 @@ def test_volatile_policies(start_server, policy):
     # Keys without a TTL are never evicted by volatile-* policies.
     assert c.call("EXISTS", *["p:%d" % i for i in range(persistent)]) == persistent
     if policy == "volatile-ttl":
-        # Shortest TTL first: the latest keys (longest TTL) survive, the earliest go.
-        assert c.call("EXISTS", "v:%d" % (n - 1)) == 1
-        assert c.call("EXISTS", "v:0", "v:1", "v:2") == 0
+        # Shortest TTL first (sampled): the latest keys (longest TTL) mostly survive, the
+        # earliest mostly go.
+        early = c.call("EXISTS", *["v:%d" % i for i in range(100)])
+        late = c.call("EXISTS", *["v:%d" % i for i in range(n - 100, n)])
+        assert early < 30 and late > 70, (early, late)
     # With only persistent keys left to add, writes fail with OOM once volatile keys are gone.
     c.call("DEL", *["v:%d" % i for i in range(n)])
     replies = fill(c, "q", 3 * BUDGET // len(VALUE))
