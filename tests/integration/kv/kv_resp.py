@@ -262,3 +262,18 @@ class Conn:
 
     def __exit__(self, *exc):
         self.close()
+
+
+class _BytesParser(Conn):
+    def __init__(self, data):  # no socket: parse from a complete buffer
+        self.buf = bytearray(data)
+        self.pos = 0
+        self.raise_errors = False
+
+    def _fill(self):
+        raise ProtocolError("incomplete reply")
+
+
+def parse_reply(data):
+    """Parses one complete reply from bytes (as returned by Conn.read_raw)."""
+    return _BytesParser(data)._parse()
