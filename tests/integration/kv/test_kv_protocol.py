@@ -214,7 +214,7 @@ def test_unauthenticated_limits(start_server):
 def test_unauthenticated_flood_keeps_rss_flat(start_server):
     s = start_server(["--requirepass", "secret"], password="secret")
     rss0 = rss_bytes(s.pid)
-    for round_ in range(2):
+    for round_ in range(4):  # 1,000 unauthenticated connections in all
         conns = []
         for i in range(250):
             x = Conn(s.port, timeout=5)

@@ -37,6 +37,15 @@ def test_unknown_command(c):
     assert c.call("foo", "a", "b") == E(
         "ERR unknown command 'foo', with args beginning with: 'a' 'b' ")
     assert c.call_raw("nosuch") == b"-ERR unknown command 'nosuch', with args beginning with: \r\n"
+    # Arguments are quoted up to 128 characters in total; CR/LF become spaces.
+    assert c.call("foo", "a" * 200, "b") == E(
+        "ERR unknown command 'foo', with args beginning with: '%s' " % ("a" * 128))
+    assert c.call("foo", "a" * 100, "b" * 100) == E(
+        "ERR unknown command 'foo', with args beginning with: '%s' '%s' " % ("a" * 100, "b" * 25))
+    assert c.call("f" * 200) == E(
+        "ERR unknown command '%s', with args beginning with: " % ("f" * 128))
+    assert c.call("foo", "a\r\nb", "c d") == E(
+        "ERR unknown command 'foo', with args beginning with: 'a  b' 'c d' ")
     # The connection stays usable.
     assert c.call("PING") == "PONG"
 
