@@ -137,7 +137,7 @@ def test_bad_option_exits_one(tmp_path, args):
 
 
 @pytest.mark.skipif(target_is_redis(), reason="--threads is strata's shard count")
-@pytest.mark.parametrize("value", ["0", "-1", "abc", "100000"])
+@pytest.mark.parametrize("value", ["-1", "abc", "100000"])  # 0 means one per core
 def test_bad_threads_exits_one(tmp_path, value):
     r = run(strata_command() + ["--threads", value, "--port", str(free_port())],
             cwd=str(tmp_path))
