@@ -80,7 +80,8 @@ def memory_case(server, n=KEYSPACE):
 
 
 def ok_server_cmd(build):
-    for p in (os.path.join(build, "bench", "ok_server"), os.path.join(ROOT, "bench", "ok_server")):
+    for p in (os.path.join(build, "bench", "ok_server", "ok_server"),
+              os.path.join(build, "bench", "ok_server")):
         if os.path.isfile(p) and os.access(p, os.X_OK):
             return [p]
     return None
@@ -130,7 +131,7 @@ def main():
         print("note: %s not built; measuring redis-server only" % strata)
     ok = ok_server_cmd(build)
     if ok:
-        servers.append(("ok_server", dict(cmd=ok)))
+        servers.append(("ok_server", dict(cmd=ok, bind=False)))
 
     lines = []
 
@@ -175,7 +176,7 @@ def main():
             if rc not in (0, None) and not is_ok:
                 out("note: %s exited with %s" % (name, rc))
     out("\nservers: " + ", ".join(
-        "%s=%s" % (n, " ".join(Server(**sp).argv()[:1] + (["--threads", str(sp["threads"])]
+        "%s=%s" % (n, " ".join(sp["cmd"][:1] + (["--threads", str(sp["threads"])]
                                                              if "threads" in sp else [])))
         for n, sp in servers))
     print_table("Throughput, requests/s", cases, servers, results, "rps", ",.0f", "higher", out)

@@ -79,7 +79,7 @@ class Server:
     """One server process on a free loopback port."""
 
     def __init__(self, cmd=None, threads=None, args=(), config_file=None, workdir=None,
-                 port=None, password=None):
+                 port=None, password=None, bind=True):
         self.cmd = list(cmd or strata_command())
         self.redis = is_redis_cmd(self.cmd)
         self.threads = threads
@@ -88,6 +88,7 @@ class Server:
         self.workdir = workdir or tempfile.mkdtemp(prefix="strata-kv-")
         self.port = port or free_port()
         self.password = password
+        self.bind = bind  # False for tools that only take --port (bench/ok_server)
         self.proc = None
         self.log_path = os.path.join(self.workdir, "server-%d.log" % self.port)
 
@@ -95,7 +96,7 @@ class Server:
         argv = list(self.cmd)
         if self.config_file:
             argv.append(self.config_file)
-        argv += ["--port", str(self.port), "--bind", HOST]
+        argv += ["--port", str(self.port)] + (["--bind", HOST] if self.bind else [])
         if self.redis:
             argv += ["--save", "", "--appendonly", "no", "--dir", self.workdir,
                      "--enable-debug-command", "yes", "--daemonize", "no"]
