@@ -294,7 +294,9 @@ void CmdIncrByFloat(CmdContext& ctx) {
 }
 
 bool CheckStringLength(CmdContext& ctx, uint64_t size) {
-  if (int64_t(size) > GlobalConfig().proto_max_bulk_len.load(std::memory_order_relaxed)) {
+  // Compared unsigned: offset + length can exceed INT64_MAX (SETRANGE k 9223372036854775807 x).
+  int64_t limit = GlobalConfig().proto_max_bulk_len.load(std::memory_order_relaxed);
+  if (limit < 0 || size > uint64_t(limit)) {
     ctx.rb->Error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
     return false;
   }
