@@ -88,8 +88,8 @@ ShardRuntime::~ShardRuntime() { Stop(); }
 void ShardRuntime::Start(uint32_t n, const std::vector<int>& listen_fds) {
   Config& cfg = GlobalConfig();
   RegisterAllCommands();
-  set_ = new ShardSet(n);
-  InstallShardSet(set_);
+  set_ = std::make_unique<ShardSet>(n);
+  InstallShardSet(set_.get());
   threads_.clear();
   for (uint32_t i = 0; i < n; i++) {
     threads_.push_back(std::make_unique<Thread>());
@@ -102,7 +102,7 @@ void ShardRuntime::Start(uint32_t n, const std::vector<int>& listen_fds) {
   std::atomic<uint32_t> ready{0};
   for (uint32_t i = 0; i < n; i++) {
     Thread* t = threads_[i].get();
-    ShardSet* set = set_;
+    ShardSet* set = set_.get();
     t->thread = std::thread([t, i, set, &ready, &cfg] {
       ShardSet::SetCurrent(int(i));
       t->shard = std::make_unique<Shard>(i, cfg.databases);
