@@ -35,7 +35,8 @@ std::vector<Connection*>& Connection::ThreadConnections() {
   return conns;
 }
 
-Connection::Connection(int fd, uint32_t shard, uint64_t id) : fd_(fd), shard_(shard), rb_(&out_) {
+Connection::Connection(int fd, uint32_t shard, uint64_t id)
+    : fd_(fd), shard_(shard), rb_(&async_reply_) {
   state_.id = id;
   state_.addr = io::PeerAddress(fd);
   state_.laddr = io::LocalAddress(fd);
@@ -240,6 +241,8 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
       }
       slots_.emplace_back();
       rc.slot = slots_.size() - 1;
+      rc.db = state_.db;
+      rc.proto = state_.proto;
       remote_count_++;
       return true;
     }
@@ -259,40 +262,39 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
 void Connection::SendBatch() {
   waiting_ = true;
   io::Reactor* origin = io::Reactor::Current();
-  int db = state_.db, proto = state_.proto;
   for (uint32_t s = 0; s < remote_.size(); s++) {
     if (remote_[s].empty()) continue;
     pending_hops_++;
     inflight_++;
     auto* cmds = &remote_[s];
     auto* slots = &slots_;
-    Shards().Post(s, [this, s, cmds, slots, db, proto, origin] {
+    Shards().Post(s, [this, s, cmds, slots, origin] {
       Shard* shard = Shards().shard(s);
       // Runs cmds[from..] in order; if one touches a locked key, the rest waits in the shard's
       // lock queue and continues when the lock is released.
       auto run = std::make_shared<std::function<void(size_t)>>();
-      *run = [this, shard, cmds, slots, db, proto, origin, run](size_t from) {
+      *run = [this, shard, cmds, slots, origin, run](size_t from) {
         int64_t now = UnixMillis();
         for (size_t i = from; i < cmds->size(); i++) {
           RemoteCmd& rc = (*cmds)[i];
           if (!shard->locks().empty()) {
             std::vector<std::string> keys;
-            LockKeysOf(*rc.spec, rc.args, db, &keys);
+            LockKeysOf(*rc.spec, rc.args, rc.db, &keys);
             bool blocked = false;
             for (const auto& k : keys) blocked |= shard->locks().IsBlocked(k);
             if (blocked) {
               std::vector<std::string> all;
               for (size_t j = i; j < cmds->size(); j++)
-                LockKeysOf(*(*cmds)[j].spec, (*cmds)[j].args, db, &all);
+                LockKeysOf(*(*cmds)[j].spec, (*cmds)[j].args, (*cmds)[j].db, &all);
               auto again = run;
               shard->locks().Defer(std::move(all), [again, i] { (*again)(i); });
               return;
             }
           }
-          resp::ReplyBuilder rb(&(*slots)[rc.slot], proto);
+          resp::ReplyBuilder rb(&(*slots)[rc.slot], rc.proto);
           CmdContext ctx;
           ctx.shard = shard;
-          ctx.db = db;
+          ctx.db = rc.db;
           ctx.args = rc.args;
           ctx.rb = &rb;
           ctx.now_ms = now;
@@ -338,6 +340,7 @@ void Connection::RunAsync(const CommandSpec* spec, std::span<const std::string_v
     off += a.size();
   }
   rb_.set_proto(state_.proto);
+  async_reply_.clear();
   async_ctx_ = CmdContext{};
   async_ctx_.shard = Shards().shard(shard_);
   async_ctx_.db = state_.db;
@@ -353,7 +356,14 @@ void Connection::RunAsync(const CommandSpec* spec, std::span<const std::string_v
     c.calls++;
     c.usec += uint64_t(dur);
     ThreadStats().commands++;
-    Slowlog::Get().Maybe(dur, async_args_, state_.addr, state_.name);
+    if (!async_reply_.empty() && async_reply_[0] == '-') {
+      c.failed++;
+      ThreadStats().error_replies++;
+    }
+    out_.append(async_reply_);
+    async_reply_.clear();
+    if (!(spec->flags & cmd::kSkipSlowlog))
+      Slowlog::Get().Maybe(dur, async_args_, state_.addr, state_.name);
     // Resume outside the coroutine's final step.
     io::Reactor::Current()->Post([this] {
       inflight_--;

@@ -72,6 +72,8 @@ class Connection : public io::EventHandler {
     std::unique_ptr<char[]> storage;  // argument bytes; vector growth moves the pointer only
     std::vector<std::string_view> args;
     size_t slot;
+    int db;     // the connection's db and protocol when the command was read (a later SELECT or
+    int proto;  // HELLO in the same pipeline must not affect it)
   };
 
   void OnReadable();
@@ -103,6 +105,7 @@ class Connection : public io::EventHandler {
 
   // Async (coroutine) command in flight.
   CmdContext async_ctx_;
+  std::string async_reply_;  // the async command's reply, appended to out_ when it finishes
   std::string async_storage_;
   std::vector<std::string_view> async_args_;
 
