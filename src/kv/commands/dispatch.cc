@@ -48,6 +48,10 @@ Route ResolveCommand(std::span<const std::string_view> args, const ClientState& 
     rb.Error("NOAUTH Authentication required.");
     return {};
   }
+  if (client.monitor && (spec->flags & (cmd::kWrite | cmd::kReadOnly))) {
+    rb.Error("ERR Replica can't interact with the keyspace");
+    return {};
+  }
   if (spec->keyless()) {
     if (spec->multi) return {Route::kAsync, 0};
     return {Route::kInline, local_shard};
