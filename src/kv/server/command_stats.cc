@@ -20,6 +20,56 @@ ThreadTotals& ThreadStats() {
   return t;
 }
 
+namespace {
+
+struct RateSampler {
+  static constexpr int kSamples = 16;
+  int64_t last_ms = 0;
+  uint64_t last_value = 0;
+  double samples[kSamples] = {};
+  int idx = 0;
+
+  void Add(int64_t now_ms, uint64_t value) {
+    if (last_ms > 0 && now_ms > last_ms) {
+      // Counters may have been reset (CONFIG RESETSTAT): never report a negative rate.
+      uint64_t delta = value >= last_value ? value - last_value : 0;
+      samples[idx] = double(delta) * 1000.0 / double(now_ms - last_ms);
+      idx = (idx + 1) % kSamples;
+    }
+    last_ms = now_ms;
+    last_value = value;
+  }
+  double Average() const {
+    double sum = 0;
+    for (double v : samples) sum += v;
+    return sum / kSamples;
+  }
+};
+
+struct ThreadSamplers {
+  RateSampler ops, input, output;
+};
+
+ThreadSamplers& Samplers() {
+  thread_local ThreadSamplers s;
+  return s;
+}
+
+}  // namespace
+
+void SampleThreadRates(int64_t now_ms) {
+  auto& s = Samplers();
+  const auto& t = ThreadStats();
+  s.ops.Add(now_ms, t.commands);
+  s.input.Add(now_ms, t.net_input_bytes);
+  s.output.Add(now_ms, t.net_output_bytes);
+}
+
+ThreadRates CurrentThreadRates() {
+  auto& s = Samplers();
+  return ThreadRates{s.ops.Average(), s.input.Average() / 1024, s.output.Average() / 1024};
+}
+
 Slowlog& Slowlog::Get() {
   static Slowlog s;
   return s;

@@ -36,6 +36,16 @@ struct ThreadTotals {
 };
 ThreadTotals& ThreadStats();
 
+// Instantaneous rates (INFO instantaneous_ops_per_sec / _kbps), as Redis computes them: the
+// calling thread's totals are sampled by its cron and averaged over the last 16 samples.
+struct ThreadRates {
+  double ops_per_sec = 0;
+  double input_kbps = 0;
+  double output_kbps = 0;
+};
+void SampleThreadRates(int64_t now_ms);
+ThreadRates CurrentThreadRates();
+
 struct SlowlogEntry {
   uint64_t id;
   int64_t time_s;

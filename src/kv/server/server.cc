@@ -126,6 +126,7 @@ int RunServer() {
       t->reactor->RunEvery(1000 / (hz > 0 ? hz : 10), [t] {
         t->shard->Cron();
         CloseIdleClients();
+        SampleThreadRates(MonoMicros() / 1000);
       });
       ready.fetch_add(1);
       t->reactor->Run();
