@@ -305,11 +305,9 @@ std::string Config::Set(std::string_view name, std::string_view value, bool at_r
   if (at_runtime && !o->mutable_at_runtime)
     return "CONFIG SET failed (possibly related to argument '" + std::string(name) +
            "') - can't set immutable config";
-  std::vector<std::string> words;
-  if (!SplitLine(std::string(value), &words) || (words.empty() && !value.empty()))
-    words = {std::string(value)};
-  if (words.empty()) words.push_back("");
-  std::string err = o->set(*this, words);
+  // One argument, as Redis: a value may contain spaces (requirepass); the options that take
+  // several words (save, client-output-buffer-limit) split it themselves.
+  std::string err = o->set(*this, {std::string(value)});
   if (!err.empty() && at_runtime)
     return "CONFIG SET failed (possibly related to argument '" + std::string(name) + "') - " + err;
   return err;
