@@ -79,6 +79,17 @@ struct ShardThread {
   std::thread thread;
 };
 
+// The shard cron re-arms itself after each tick with the current hz, so CONFIG SET hz applies.
+void ArmCron(ShardThread* t) {
+  int hz = GlobalConfig().hz.load(std::memory_order_relaxed);
+  t->reactor->RunAfter(1000 / (hz > 0 ? hz : 10), [t] {
+    t->shard->Cron();
+    CloseIdleClients();
+    SampleThreadRates(MonoMicros() / 1000);
+    ArmCron(t);
+  });
+}
+
 }  // namespace
 
 void RequestShutdown() { kill(getpid(), SIGTERM); }
@@ -122,12 +133,7 @@ int RunServer() {
       set->Register(i, t->reactor.get(), t->shard.get());
       t->acceptor = std::make_unique<Acceptor>(t->listen_fd, i);
       t->reactor->Add(t->listen_fd, t->acceptor.get(), EPOLLIN);
-      int hz = cfg.hz.load();
-      t->reactor->RunEvery(1000 / (hz > 0 ? hz : 10), [t] {
-        t->shard->Cron();
-        CloseIdleClients();
-        SampleThreadRates(MonoMicros() / 1000);
-      });
+      ArmCron(t);
       ready.fetch_add(1);
       t->reactor->Run();
       // Stopping: close every client of this thread, then drop the shard's data.
