@@ -88,7 +88,7 @@ void ExecuteHandler(const CommandSpec& spec, CmdContext& ctx, const ClientState*
       !ctx.shard->EnsureMemory()) {
     ctx.rb->Error("OOM command not allowed when used memory > 'maxmemory'.");
     counters.rejected++;
-    ThreadStats().error_replies++;
+    CountErrorReply("-OOM");
     return;
   }
   int64_t start = MonoMicros();
@@ -99,7 +99,7 @@ void ExecuteHandler(const CommandSpec& spec, CmdContext& ctx, const ClientState*
   ThreadStats().commands++;
   if (out->size() > before && (*out)[before] == '-') {
     counters.failed++;
-    ThreadStats().error_replies++;
+    CountErrorReply(std::string_view(*out).substr(before));
   }
   if (!(spec.flags & cmd::kSkipSlowlog)) {
     static const std::string kEmpty;

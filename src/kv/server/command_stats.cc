@@ -1,5 +1,7 @@
 #include "kv/server/command_stats.h"
 
+#include <map>
+
 #include "base/clock.h"
 #include "kv/commands/registry.h"
 #include "kv/server/config.h"
@@ -69,6 +71,35 @@ ThreadRates CurrentThreadRates() {
   auto& s = Samplers();
   return ThreadRates{s.ops.Average(), s.input.Average() / 1024, s.output.Average() / 1024};
 }
+
+namespace {
+std::map<std::string, uint64_t, std::less<>>& ErrorCounts() {
+  thread_local std::map<std::string, uint64_t, std::less<>> m;
+  return m;
+}
+}  // namespace
+
+void CountErrorReply(std::string_view reply) {
+  ThreadStats().error_replies++;
+  if (!reply.empty() && reply[0] == '-') reply.remove_prefix(1);
+  size_t end = reply.find_first_of(" \r\n");
+  std::string_view prefix = reply.substr(0, end == std::string_view::npos ? reply.size() : end);
+  if (prefix.empty()) return;
+  auto& m = ErrorCounts();
+  auto it = m.find(prefix);
+  if (it != m.end()) {
+    it->second++;
+  } else if (m.size() < 128) {
+    m.emplace(std::string(prefix), 1);
+  }
+}
+
+std::vector<std::pair<std::string, uint64_t>> ThreadErrorCounts() {
+  const auto& m = ErrorCounts();
+  return {m.begin(), m.end()};
+}
+
+void ResetThreadErrorCounts() { ErrorCounts().clear(); }
 
 Slowlog& Slowlog::Get() {
   static Slowlog s;

@@ -36,6 +36,13 @@ struct ThreadTotals {
 };
 ThreadTotals& ThreadStats();
 
+// Counts an error reply (total_error_replies, and INFO errorstats by the error's first word:
+// "-ERR syntax error" counts under "ERR"). `reply` is the serialised reply starting with '-'.
+void CountErrorReply(std::string_view reply);
+// The calling thread's error counts by prefix (at most 128 distinct prefixes, as Redis).
+std::vector<std::pair<std::string, uint64_t>> ThreadErrorCounts();
+void ResetThreadErrorCounts();
+
 // Instantaneous rates (INFO instantaneous_ops_per_sec / _kbps), as Redis computes them: the
 // calling thread's totals are sampled by its cron and averaged over the last 16 samples.
 struct ThreadRates {

@@ -189,7 +189,7 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
   Route route = ResolveCommand(args, state_, shard_, check_rb, &spec);
   if (route.kind == Route::kError) {
     if (spec) ThreadCommandCounters()[size_t(spec->id)].rejected++;
-    ThreadStats().error_replies++;
+    CountErrorReply(scratch);
     ReplyTarget()->append(scratch);
     return true;
   }
@@ -358,7 +358,7 @@ void Connection::RunAsync(const CommandSpec* spec, std::span<const std::string_v
     ThreadStats().commands++;
     if (!async_reply_.empty() && async_reply_[0] == '-') {
       c.failed++;
-      ThreadStats().error_replies++;
+      CountErrorReply(async_reply_);
     }
     out_.append(async_reply_);
     async_reply_.clear();
