@@ -297,7 +297,11 @@ std::string FormatInfo(const InfoData& d, const std::set<std::string>& sections)
   if (want("cpu")) Cpu(w, d);
   if (want("modules")) w.Section("Modules");
   if (want("commandstats")) CommandStats(w, d);
-  if (want("errorstats")) w.Section("Errorstats");
+  if (want("errorstats")) {
+    w.Section("Errorstats");
+    for (const auto& [prefix, count] : d.errors)
+      w.Line("errorstat_" + prefix + ":count=" + std::to_string(count));
+  }
   if (want("latencystats")) w.Section("Latencystats");
   if (want("cluster")) {
     w.Section("Cluster");

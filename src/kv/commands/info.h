@@ -56,6 +56,8 @@ struct InfoData {
   std::vector<Db> dbs;
   // Commandstats: command name and counters, for every command that ran.
   std::vector<std::pair<std::string, CommandCounters>> commands;
+  // Errorstats: error prefix ("ERR", "WRONGTYPE", ...) and count, sorted by prefix.
+  std::vector<std::pair<std::string, uint64_t>> errors;
 };
 
 // The lower-case section names INFO's arguments select (none: the default sections; "all",

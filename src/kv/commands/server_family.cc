@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <map>
 #include <random>
 #include <string>
 
@@ -67,12 +68,14 @@ struct ShardReport {
   ThreadRates rates;
   std::vector<InfoData::Db> dbs;
   std::vector<CommandCounters> counters;
+  std::vector<std::pair<std::string, uint64_t>> errors;
 };
 
 Task<void> CmdInfo(CmdContext& ctx) {
   std::set<std::string> sections = SelectInfoSections(ctx.args.subspan(1));
   bool want_commands = sections.count("commandstats") > 0;
-  auto reports = co_await Shards().Broadcast([want_commands](Shard& s) {
+  bool want_errors = sections.count("errorstats") > 0;
+  auto reports = co_await Shards().Broadcast([want_commands, want_errors](Shard& s) {
     ShardReport r;
     r.totals = ThreadStats();
     r.stats = s.stats();
@@ -80,6 +83,7 @@ Task<void> CmdInfo(CmdContext& ctx) {
     for (int i = 0; i < s.databases(); i++)
       r.dbs.push_back(InfoData::Db{s.db(i).size(), s.db(i).volatile_count()});
     if (want_commands) r.counters = ThreadCommandCounters();
+    if (want_errors) r.errors = ThreadErrorCounts();
     return r;
   });
   const Config& cfg = GlobalConfig();
@@ -113,7 +117,9 @@ Task<void> CmdInfo(CmdContext& ctx) {
   d.dbs.resize(size_t(cfg.databases));
   const auto& specs = CommandRegistry::Get().all();
   std::vector<CommandCounters> cmds(specs.size());
+  std::map<std::string, uint64_t> errors;
   for (const auto& r : reports) {
+    for (const auto& [prefix, count] : r.errors) errors[prefix] += count;
     d.totals.commands += r.totals.commands;
     d.totals.connections_received += r.totals.connections_received;
     d.totals.rejected_connections += r.totals.rejected_connections;
@@ -141,6 +147,7 @@ Task<void> CmdInfo(CmdContext& ctx) {
   if (want_commands) {
     for (size_t i = 0; i < specs.size(); i++) d.commands.emplace_back(specs[i].name, cmds[i]);
   }
+  d.errors.assign(errors.begin(), errors.end());
   rusage ru;
   if (getrusage(RUSAGE_SELF, &ru) == 0) {
     d.cpu_sys = TimevalSeconds(ru.ru_stime);
@@ -216,6 +223,7 @@ Task<void> ConfigSet(CmdContext& ctx) {
 Task<void> ConfigResetStat(CmdContext& ctx) {
   co_await Shards().Broadcast([](Shard& s) {
     ResetThreadCommandCounters();
+    ResetThreadErrorCounts();
     ThreadStats() = ThreadTotals{};
     s.stats() = ShardStats{};
   });

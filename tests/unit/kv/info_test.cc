@@ -110,5 +110,13 @@ TEST(InfoTest, CommandStatsListOnlyCommandsThatRan) {
             "cmdstat_mset:calls=0,usec=0,usec_per_call=0.00,rejected_calls=2,failed_calls=0\r\n");
 }
 
+TEST(InfoTest, ErrorStats) {
+  InfoData d;
+  EXPECT_EQ(FormatInfo(d, {"errorstats"}), "# Errorstats\r\n");
+  d.errors = {{"ERR", 3}, {"WRONGTYPE", 1}};
+  EXPECT_EQ(FormatInfo(d, {"errorstats"}),
+            "# Errorstats\r\nerrorstat_ERR:count=3\r\nerrorstat_WRONGTYPE:count=1\r\n");
+}
+
 }  // namespace
 }  // namespace strata::kv
