@@ -46,7 +46,8 @@ int64_t KillClients(const ClientFilter& f, Connection* self) {
 }
 
 Task<void> ClientList(CmdContext& ctx, ClientFilter f) {
-  auto parts = co_await Shards().Broadcast([&f](Shard&) { return CollectClients(f); });
+  std::vector<std::vector<ClientInfo>> parts(Shards().size());
+  co_await Shards().Broadcast([&f, &parts](Shard&, uint32_t i) { parts[i] = CollectClients(f); });
   std::vector<ClientInfo> all;
   for (auto& p : parts)
     for (auto& c : p) all.push_back(std::move(c));
@@ -75,7 +76,9 @@ Task<void> ClientKill(CmdContext& ctx) {
     }
   }
   Connection* self = ctx.conn;
-  auto counts = co_await Shards().Broadcast([&f, self](Shard&) { return KillClients(f, self); });
+  std::vector<int64_t> counts(Shards().size());
+  co_await Shards().Broadcast(
+      [&f, &counts, self](Shard&, uint32_t i) { counts[i] = KillClients(f, self); });
   int64_t killed = 0;
   for (int64_t n : counts) killed += n;
   if (old_form) {

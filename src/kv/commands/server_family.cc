@@ -75,8 +75,9 @@ Task<void> CmdInfo(CmdContext& ctx) {
   std::set<std::string> sections = SelectInfoSections(ctx.args.subspan(1));
   bool want_commands = sections.count("commandstats") > 0;
   bool want_errors = sections.count("errorstats") > 0;
-  auto reports = co_await Shards().Broadcast([want_commands, want_errors](Shard& s) {
-    ShardReport r;
+  std::vector<ShardReport> reports(Shards().size());
+  co_await Shards().Broadcast([want_commands, want_errors, &reports](Shard& s, uint32_t i) {
+    ShardReport& r = reports[i];
     r.totals = ThreadStats();
     r.stats = s.stats();
     r.rates = CurrentThreadRates();
@@ -84,7 +85,6 @@ Task<void> CmdInfo(CmdContext& ctx) {
       r.dbs.push_back(InfoData::Db{s.db(i).size(), s.db(i).volatile_count()});
     if (want_commands) r.counters = ThreadCommandCounters();
     if (want_errors) r.errors = ThreadErrorCounts();
-    return r;
   });
   const Config& cfg = GlobalConfig();
   InfoData d;
@@ -216,12 +216,12 @@ Task<void> ConfigSet(CmdContext& ctx) {
     applied.emplace_back(std::string(ctx.args[i]), old);
   }
   // Shards read most values directly; the eviction policy is cached per shard: refresh it now.
-  co_await Shards().Broadcast([](Shard& s) { s.RefreshConfig(); });
+  co_await Shards().Broadcast([](Shard& s, uint32_t) { s.RefreshConfig(); });
   ctx.rb->Ok();
 }
 
 Task<void> ConfigResetStat(CmdContext& ctx) {
-  co_await Shards().Broadcast([](Shard& s) {
+  co_await Shards().Broadcast([](Shard& s, uint32_t) {
     ResetThreadCommandCounters();
     ResetThreadErrorCounts();
     ThreadStats() = ThreadTotals{};

@@ -18,19 +18,19 @@ namespace {
 // Stores `value` under key on ctx.shard, replacing any value. expire_ms < 0: no TTL, unless
 // keep_ttl keeps the existing one.
 void StoreString(CmdContext& ctx, std::string_view key, uint64_t hash, std::string_view value,
-                 int64_t expire_ms, bool keep_ttl, bool raw = false) {
+                 int64_t expire_ms, bool keep_ttl, uint8_t enc_flags = 0) {
   Shard& s = *ctx.shard;
   Entry** link = s.FindLink(ctx.db, key, hash, ctx.now_ms);
   if (link) {
     Entry* old = *link;
     if (keep_ttl && old->has_expire()) expire_ms = old->expire_ms();
     Entry* e = Entry::Create(key, value, expire_ms, old->has_expire_slot());
-    if (raw) e->flags |= Entry::kRaw;
+    e->flags |= enc_flags;
     s.ReplaceEntry(ctx.db, link, e);
     s.Touch(e, ctx.now_ms);
   } else {
     Entry* e = Entry::Create(key, value, expire_ms, false);
-    if (raw) e->flags |= Entry::kRaw;
+    e->flags |= enc_flags;
     s.Add(ctx.db, e, hash, ctx.now_ms);
   }
 }
@@ -289,7 +289,7 @@ void CmdIncrByFloat(CmdContext& ctx) {
   if (std::isnan(v) || std::isinf(v))
     return ctx.rb->Error("ERR increment would produce NaN or Infinity");
   std::string s = LongDoubleToString(v);
-  StoreString(ctx, key, hash, s, -1, true);
+  StoreString(ctx, key, hash, s, -1, true, Entry::kNoIntEncoding);
   ctx.rb->Bulk(s);
 }
 
@@ -335,7 +335,7 @@ void CmdAppend(CmdContext& ctx) {
   uint64_t hash = KeyHash(key);
   Entry** link = ctx.shard->FindLink(ctx.db, key, hash, ctx.now_ms);
   if (!link) {
-    StoreString(ctx, key, hash, add, -1, false, true);
+    StoreString(ctx, key, hash, add, -1, false);
     return ctx.rb->Integer(int64_t(add.size()));
   }
   if ((*link)->type != ObjType::kString) return ctx.rb->Error(kErrWrongType);
@@ -360,7 +360,7 @@ void CmdSetRange(CmdContext& ctx) {
     if (!CheckStringLength(ctx, uint64_t(offset) + val.size())) return;
     std::string v(size_t(offset), '\0');
     v.append(val);
-    StoreString(ctx, key, hash, v, -1, false, true);
+    StoreString(ctx, key, hash, v, -1, false, Entry::kRaw);
     return ctx.rb->Integer(int64_t(v.size()));
   }
   size_t len = (*link)->value().size();
@@ -484,14 +484,14 @@ Task<void> MSetAcross(CmdContext& ctx, bool nx) {
   co_await tx.Lock();
   bool oom = false, exists = false;
   auto ok = co_await tx.OnEachShard([](Shard& s, const std::vector<size_t>&) {
-    return GlobalConfig().maxmemory.load(std::memory_order_relaxed) == 0 || s.EnsureMemory();
+    return int(GlobalConfig().maxmemory.load(std::memory_order_relaxed) == 0 || s.EnsureMemory());
   });
   for (bool b : ok) oom |= !b;
   if (!oom && nx) {
     auto found = co_await tx.OnEachShard([&ctx](Shard& s, const std::vector<size_t>& idx) {
       for (size_t i : idx)
-        if (s.FindLink(ctx.db, ctx.args[i], KeyHash(ctx.args[i]), ctx.now_ms)) return true;
-      return false;
+        if (s.FindLink(ctx.db, ctx.args[i], KeyHash(ctx.args[i]), ctx.now_ms)) return 1;
+      return 0;
     });
     for (bool b : found) exists |= b;
   }

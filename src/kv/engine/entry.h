@@ -3,7 +3,7 @@
 //   offset 0   Entry*   next      bucket chain of the owning DbTable
 //   offset 8   uint32   meta      eviction-policy word (LRU clock, LFU counter, ...)
 //   offset 12  uint8    type      ObjType
-//   offset 13  uint8    flags     kExpireSlot, kHasExpire, kRaw
+//   offset 13  uint8    flags     kExpireSlot, kHasExpire, kRaw, kNoIntEncoding
 //   offset 14  [int64 expire_ms, uint32 volatile_index]   only with kExpireSlot
 //              varint key length, key bytes, varint value length, value bytes
 //
@@ -24,9 +24,10 @@ enum class ObjType : uint8_t { kString = 0 };
 
 class Entry {
  public:
-  static constexpr uint8_t kExpireSlot = 1;  // room for expire + volatile index is present
-  static constexpr uint8_t kHasExpire = 2;   // the key has a TTL
-  static constexpr uint8_t kRaw = 4;         // OBJECT ENCODING reports "raw" (after APPEND etc.)
+  static constexpr uint8_t kExpireSlot = 1;     // room for expire + volatile index is present
+  static constexpr uint8_t kHasExpire = 2;      // the key has a TTL
+  static constexpr uint8_t kRaw = 4;            // OBJECT ENCODING reports "raw" (after APPEND etc.)
+  static constexpr uint8_t kNoIntEncoding = 8;  // numeric text kept as a string (INCRBYFLOAT)
   static constexpr size_t kHeader = 14;
   static constexpr size_t kExpireBytes = 12;
 

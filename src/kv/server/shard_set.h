@@ -3,9 +3,9 @@
 // another thread's shard is to send it work:
 //
 //   Post(i, fn)                      fire-and-forget on shard i's thread
-//   co_await Hop(i, fn)              run fn(Shard&) there, resume here with its result
+//   co_await Hop(i, fn)              run fn(Shard&) there, resume here afterwards
 //   co_await HopDeferred(i, fn)      fn(Shard&, done) may finish later (lock waits)
-//   co_await Broadcast(fn)           fn(Shard&) on every shard in parallel, results by shard
+//   co_await Broadcast(fn)           fn(Shard&, i) on every shard in parallel
 //
 // Awaiters resume the coroutine on the thread that awaited (through its reactor's mailbox), so
 // coordinator state is never shared between threads.
@@ -67,35 +67,29 @@ class ShardSet {
 ShardSet& Shards();
 void InstallShardSet(ShardSet* set);
 
+// The awaiters hold only the callable and plain pointers: results travel through references the
+// callable captures. (GCC 12 mis-destroys non-trivial temporaries that live across a co_await
+// inside loops, so coroutine code here keeps such temporaries out of awaiters.)
+
 template <typename F>
 auto ShardSet::Hop(uint32_t target, F fn) {
-  using R = std::invoke_result_t<F, Shard&>;
   struct Awaiter {
     ShardSet* set;
     uint32_t target;
     F fn;
-    std::conditional_t<std::is_void_v<R>, char, std::optional<R>> result{};
     bool await_ready() {
       if (int(target) != ShardSet::Current()) return false;
-      if constexpr (std::is_void_v<R>)
-        fn(*set->shard(target));
-      else
-        result = fn(*set->shard(target));
+      fn(*set->shard(target));
       return true;
     }
     void await_suspend(std::coroutine_handle<> h) {
       io::Reactor* origin = io::Reactor::Current();
       set->Post(target, [this, h, origin] {
-        if constexpr (std::is_void_v<R>)
-          fn(*set->shard(target));
-        else
-          result = fn(*set->shard(target));
+        fn(*set->shard(target));
         origin->Post([h] { h.resume(); });
       });
     }
-    R await_resume() {
-      if constexpr (!std::is_void_v<R>) return std::move(*result);
-    }
+    void await_resume() {}
   };
   return Awaiter{this, target, std::move(fn)};
 }
@@ -109,43 +103,39 @@ auto ShardSet::HopDeferred(uint32_t target, F fn) {
     bool await_ready() { return false; }
     void await_suspend(std::coroutine_handle<> h) {
       io::Reactor* origin = io::Reactor::Current();
-      auto done = [h, origin] { origin->Post([h] { h.resume(); }); };
-      set->Post(target, [this, done] { fn(*set->shard(target), done); });
+      set->Post(target, [this, h, origin] {
+        fn(*set->shard(target), [h, origin] { origin->Post([h] { h.resume(); }); });
+      });
     }
     void await_resume() {}
   };
   return Awaiter{this, target, std::move(fn)};
 }
 
+// fn(Shard&, uint32_t shard_index) runs on every shard concurrently; it must write its result to
+// a per-shard slot it captures.
 template <typename F>
 auto ShardSet::Broadcast(F fn) {
-  using R = std::invoke_result_t<F, Shard&>;
-  using Stored = std::conditional_t<std::is_void_v<R>, char, R>;
   struct Awaiter {
     ShardSet* set;
     F fn;
-    std::vector<Stored> results;
-    uint32_t pending = 0;
+    uint32_t pending;
     bool await_ready() { return false; }
     void await_suspend(std::coroutine_handle<> h) {
       io::Reactor* origin = io::Reactor::Current();
-      results.resize(set->size());
       pending = set->size();
       for (uint32_t i = 0; i < set->size(); i++) {
         set->Post(i, [this, h, origin, i] {
-          if constexpr (std::is_void_v<R>)
-            fn(*set->shard(i));
-          else
-            results[i] = fn(*set->shard(i));
+          fn(*set->shard(i), i);
           origin->Post([this, h] {
             if (--pending == 0) h.resume();
           });
         });
       }
     }
-    std::vector<Stored> await_resume() { return std::move(results); }
+    void await_resume() {}
   };
-  return Awaiter{this, std::move(fn), {}, 0};
+  return Awaiter{this, std::move(fn), 0};
 }
 
 }  // namespace strata::kv

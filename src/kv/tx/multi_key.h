@@ -50,32 +50,33 @@ class MultiKeyTx {
   const std::vector<Group>& groups() const { return groups_; }
 
   Task<void> Lock() {
-    for (auto& g : groups_) {
-      std::vector<std::string> keys = g.lock_keys;
-      co_await Shards().HopDeferred(g.shard, [keys](Shard& s, auto done) mutable {
-        s.locks().Acquire(std::move(keys), done);
+    for (size_t g = 0; g < groups_.size(); g++) {
+      const std::vector<std::string>* keys = &groups_[g].lock_keys;
+      co_await Shards().HopDeferred(
+          groups_[g].shard, [keys](Shard& s, auto done) { s.locks().Acquire(*keys, done); });
+    }
+  }
+
+  Task<void> Unlock() {
+    for (const auto& g : groups_) {
+      Shards().Post(g.shard, [shard = g.shard, keys = g.lock_keys] {
+        Shards().shard(shard)->locks().Release(keys);
       });
     }
     co_return;
   }
 
-  Task<void> Unlock() {
-    for (auto& g : groups_) {
-      std::vector<std::string> keys = g.lock_keys;
-      Shards().Post(g.shard,
-                    [shard = g.shard, keys] { Shards().shard(shard)->locks().Release(keys); });
-    }
-    co_return;
-  }
-
-  // Runs fn(Shard&, group indices) on every group's shard in turn; returns results per group.
+  // Runs fn(Shard&, group's argument indices) on every group's shard in turn and returns the
+  // results in group order.
   template <typename F>
   Task<std::vector<std::invoke_result_t<F, Shard&, const std::vector<size_t>&>>> OnEachShard(F fn) {
     using R = std::invoke_result_t<F, Shard&, const std::vector<size_t>&>;
-    std::vector<R> out;
-    for (auto& g : groups_) {
-      const std::vector<size_t>* idx = &g.idx;
-      out.push_back(co_await Shards().Hop(g.shard, [&fn, idx](Shard& s) { return fn(s, *idx); }));
+    std::vector<R> out(groups_.size());
+    for (size_t g = 0; g < groups_.size(); g++) {
+      R* slot = &out[g];
+      const std::vector<size_t>* idx = &groups_[g].idx;
+      const F* f = &fn;
+      co_await Shards().Hop(groups_[g].shard, [slot, idx, f](Shard& s) { *slot = (*f)(s, *idx); });
     }
     co_return out;
   }
