@@ -84,7 +84,9 @@ void Connection::Close(const char* why) {
   LOG_DEBUG("closing client %s: %s", state_.addr.c_str(), why);
   closed_ = true;
   if (state_.monitor) Monitors::Get().Remove(this);
-  io::Reactor::Current()->Remove(fd_);
+  // The owning shard's reactor, not Reactor::Current(): at shutdown connections are closed after
+  // the reactor loop has returned.
+  Shards().reactor(shard_)->Remove(fd_);
   ::close(fd_);
   fd_ = -1;
   MaybeDestroy();
@@ -93,7 +95,7 @@ void Connection::Close(const char* why) {
 void Connection::MaybeDestroy() {
   if (closed_ && inflight_ == 0) {
     // Defer the delete: we may be inside one of our own member functions.
-    io::Reactor::Current()->Post([this] { delete this; });
+    Shards().reactor(shard_)->Post([this] { delete this; });
     inflight_ = 1 << 30;  // never destroy twice
   }
 }
