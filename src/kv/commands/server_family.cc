@@ -36,7 +36,6 @@ namespace {
 
 // Process start (uptime, LASTSAVE, rdb_last_save_time) and the run id, fixed at start-up.
 const int64_t g_start_ms = UnixMillis();
-std::atomic<uint64_t> g_memory_peak{0};
 
 const std::string& RunId() {
   static const std::string id = [] {
@@ -48,13 +47,6 @@ const std::string& RunId() {
     return s;
   }();
   return id;
-}
-
-uint64_t UpdatePeak(uint64_t used) {
-  uint64_t peak = g_memory_peak.load(std::memory_order_relaxed);
-  while (used > peak && !g_memory_peak.compare_exchange_weak(peak, used)) {
-  }
-  return used > peak ? used : peak;
 }
 
 double TimevalSeconds(const timeval& tv) { return double(tv.tv_sec) + double(tv.tv_usec) / 1e6; }
@@ -105,7 +97,7 @@ Task<void> CmdInfo(CmdContext& ctx) {
   d.maxclients = cfg.maxclients.load(std::memory_order_relaxed);
   if (ShardSet::Current() >= 0) MemoryAccounting::Get().Publish(ShardSet::Current());
   d.used_memory = uint64_t(MemoryAccounting::Get().Used());
-  d.used_memory_peak = UpdatePeak(d.used_memory);
+  d.used_memory_peak = UpdateMemoryPeak(d.used_memory);
   d.used_memory_rss = ProcessRssBytes();
   d.allocator_allocated = AllocatorAllocatedBytes();
   long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
@@ -227,7 +219,7 @@ Task<void> ConfigResetStat(CmdContext& ctx) {
     ThreadStats() = ThreadTotals{};
     s.stats() = ShardStats{};
   });
-  g_memory_peak.store(0, std::memory_order_relaxed);
+  ResetMemoryPeak();
   ctx.rb->Ok();
 }
 

@@ -1,5 +1,6 @@
 #include "kv/server/command_stats.h"
 
+#include <atomic>
 #include <map>
 
 #include "base/clock.h"
@@ -100,6 +101,19 @@ std::vector<std::pair<std::string, uint64_t>> ThreadErrorCounts() {
 }
 
 void ResetThreadErrorCounts() { ErrorCounts().clear(); }
+
+namespace {
+std::atomic<uint64_t> g_memory_peak{0};
+}  // namespace
+
+uint64_t UpdateMemoryPeak(uint64_t used) {
+  uint64_t peak = g_memory_peak.load(std::memory_order_relaxed);
+  while (used > peak && !g_memory_peak.compare_exchange_weak(peak, used)) {
+  }
+  return used > peak ? used : peak;
+}
+
+void ResetMemoryPeak() { g_memory_peak.store(0, std::memory_order_relaxed); }
 
 Slowlog& Slowlog::Get() {
   static Slowlog s;

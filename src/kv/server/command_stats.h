@@ -53,6 +53,10 @@ struct ThreadRates {
 void SampleThreadRates(int64_t now_ms);
 ThreadRates CurrentThreadRates();
 
+// Peak of used_memory (INFO used_memory_peak), sampled by every shard cron and by INFO.
+uint64_t UpdateMemoryPeak(uint64_t used);  // returns the peak including `used`
+void ResetMemoryPeak();
+
 struct SlowlogEntry {
   uint64_t id;
   int64_t time_s;

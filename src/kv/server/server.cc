@@ -86,6 +86,7 @@ void ArmCron(ShardThread* t) {
     t->shard->Cron();
     CloseIdleClients();
     SampleThreadRates(MonoMicros() / 1000);
+    UpdateMemoryPeak(uint64_t(MemoryAccounting::Get().Used()));
     ArmCron(t);
   });
 }
