@@ -150,6 +150,22 @@ Task<void> CmdClient(CmdContext& ctx) {
     co_await ClientList(ctx, std::move(f));
   } else if (name == "kill") {
     co_await ClientKill(ctx);
+  } else if (name == "unblock") {
+    // No strata command blocks yet, so there is never a client to unblock.
+    if (ctx.args.size() > 4) {
+      ctx.rb->Error("ERR unknown subcommand or wrong number of arguments for '" +
+                    std::string(ctx.args[1]) + "'. Try CLIENT HELP.");
+      co_return;
+    }
+    int64_t id;
+    if (!ArgInt(ctx, 2, &id)) co_return;
+    if (ctx.args.size() == 4 && !ArgIs(ctx.args[3], "timeout") && !ArgIs(ctx.args[3], "error")) {
+      ctx.rb->Error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+      co_return;
+    }
+    ctx.rb->Integer(0);
+  } else if (name == "getredir") {
+    ctx.rb->Integer(-1);  // no client-side-caching redirection
   } else if (name == "help") {
     ReplyHelp(ctx, "CLIENT",
               {"GETNAME",
@@ -212,6 +228,12 @@ void RegisterClientCommand(CommandRegistry& r) {
            "O(N) where N is the number of client connections"},
           {"kill", -3, kAdmin | kConn, "Terminates open connections.", "2.4.0",
            "O(N) where N is the number of client connections"},
+          {"unblock", -3, kAdmin | kConn, "Unblocks a client blocked by a blocking command.",
+           "5.0.0", "O(log N) where N is the number of client connections"},
+          {"getredir", 2, kConn,
+           "Returns the client ID to which the connection's tracking notifications are "
+           "redirected.",
+           "6.0.0"},
           {"help", 2, kLoading | kStale, "Returns helpful text about the different subcommands.",
            "5.0.0"},
       });
