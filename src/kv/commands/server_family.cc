@@ -162,11 +162,17 @@ Task<void> CmdInfo(CmdContext& ctx) {
 void ConfigGet(CmdContext& ctx) {
   const Config& cfg = GlobalConfig();
   std::vector<std::pair<std::string, std::string>> out;
+  std::vector<std::string> seen;  // canonical names already replied
   for (size_t i = 2; i < ctx.args.size(); i++) {
+    // As Redis: an exact (non-glob) name is echoed as the client spelled it.
+    bool exact = ctx.args[i].find_first_of("*?[") == std::string_view::npos;
     for (auto& kv : cfg.Get(ctx.args[i])) {
       bool dup = false;
-      for (const auto& o : out) dup |= o.first == kv.first;
-      if (!dup) out.push_back(std::move(kv));
+      for (const auto& n : seen) dup |= n == kv.first;
+      if (dup) continue;
+      seen.push_back(kv.first);
+      if (exact) kv.first = std::string(ctx.args[i]);
+      out.push_back(std::move(kv));
     }
   }
   ctx.rb->MapHeader(out.size());
@@ -178,7 +184,7 @@ void ConfigGet(CmdContext& ctx) {
 
 Task<void> ConfigSet(CmdContext& ctx) {
   if ((ctx.args.size() - 2) % 2 != 0) {
-    ctx.rb->Error("ERR wrong number of arguments for 'config|set' command");
+    ctx.rb->Error(kErrSyntax);
     co_return;
   }
   Config& cfg = GlobalConfig();
@@ -261,6 +267,11 @@ void CmdSlowlog(CmdContext& ctx) {
   std::string_view name = sub->name;
   if (ctx.conn) ctx.conn->state().last_cmd = std::string("slowlog|") + sub->name;
   if (name == "get") {
+    if (ctx.args.size() > 3) {
+      ctx.rb->Error("ERR unknown subcommand or wrong number of arguments for '" +
+                    std::string(ctx.args[1]) + "'. Try SLOWLOG HELP.");
+      return;
+    }
     int64_t count = 10;
     if (ctx.args.size() == 3 && (!ParseInt64(ctx.args[2], &count) || count < -1)) {
       ctx.rb->Error("ERR count should be greater than or equal to -1");
