@@ -80,17 +80,29 @@ Task<void> CmdInfo(CmdContext& ctx) {
   });
   const Config& cfg = GlobalConfig();
   InfoData d;
-  utsname u;
-  if (uname(&u) == 0) d.os = std::string(u.sysname) + " " + u.release + " " + u.machine;
+  // Facts fixed for the process life are computed once.
+  static const std::string os = [] {
+    utsname u;
+    return uname(&u) == 0 ? std::string(u.sysname) + " " + u.release + " " + u.machine
+                          : std::string();
+  }();
+  static const std::string executable = [] {
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    return n > 0 ? std::string(exe, size_t(n)) : std::string();
+  }();
+  static const uint64_t total_system_memory = [] {
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    return pages > 0 && page > 0 ? uint64_t(pages) * uint64_t(page) : 0;
+  }();
+  d.os = os;
   d.process_id = getpid();
   d.run_id = RunId();
   d.tcp_port = cfg.port;
   d.server_time_usec = UnixMicros();
   d.uptime_s = (UnixMillis() - g_start_ms) / 1000;
   d.hz = cfg.hz.load(std::memory_order_relaxed);
-  char exe[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-  if (n > 0) d.executable.assign(exe, size_t(n));
+  d.executable = executable;
   d.config_file = cfg.config_file;
   d.shard_threads = Shards().size();
   d.connected_clients = ConnectedClients();
@@ -98,10 +110,11 @@ Task<void> CmdInfo(CmdContext& ctx) {
   if (ShardSet::Current() >= 0) MemoryAccounting::Get().Publish(ShardSet::Current());
   d.used_memory = uint64_t(MemoryAccounting::Get().Used());
   d.used_memory_peak = UpdateMemoryPeak(d.used_memory);
-  d.used_memory_rss = ProcessRssBytes();
-  d.allocator_allocated = AllocatorAllocatedBytes();
-  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-  if (pages > 0 && page > 0) d.total_system_memory = uint64_t(pages) * uint64_t(page);
+  if (sections.count("memory")) {  // the costlier sources (procfs, allocator statistics)
+    d.used_memory_rss = ProcessRssBytes();
+    d.allocator_allocated = AllocatorAllocatedBytes();
+  }
+  d.total_system_memory = total_system_memory;
   d.maxmemory = cfg.maxmemory.load(std::memory_order_relaxed);
   d.maxmemory_policy = EvictionPolicyName(cfg.policy().policy);
   d.mem_allocator = AllocatorName();
@@ -140,18 +153,20 @@ Task<void> CmdInfo(CmdContext& ctx) {
     for (size_t i = 0; i < specs.size(); i++) d.commands.emplace_back(specs[i].name, cmds[i]);
   }
   d.errors.assign(errors.begin(), errors.end());
-  rusage ru;
-  if (getrusage(RUSAGE_SELF, &ru) == 0) {
-    d.cpu_sys = TimevalSeconds(ru.ru_stime);
-    d.cpu_user = TimevalSeconds(ru.ru_utime);
-  }
-  if (getrusage(RUSAGE_CHILDREN, &ru) == 0) {
-    d.cpu_sys_children = TimevalSeconds(ru.ru_stime);
-    d.cpu_user_children = TimevalSeconds(ru.ru_utime);
-  }
-  if (getrusage(RUSAGE_THREAD, &ru) == 0) {
-    d.cpu_sys_main_thread = TimevalSeconds(ru.ru_stime);
-    d.cpu_user_main_thread = TimevalSeconds(ru.ru_utime);
+  if (sections.count("cpu")) {
+    rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0) {
+      d.cpu_sys = TimevalSeconds(ru.ru_stime);
+      d.cpu_user = TimevalSeconds(ru.ru_utime);
+    }
+    if (getrusage(RUSAGE_CHILDREN, &ru) == 0) {
+      d.cpu_sys_children = TimevalSeconds(ru.ru_stime);
+      d.cpu_user_children = TimevalSeconds(ru.ru_utime);
+    }
+    if (getrusage(RUSAGE_THREAD, &ru) == 0) {
+      d.cpu_sys_main_thread = TimevalSeconds(ru.ru_stime);
+      d.cpu_user_main_thread = TimevalSeconds(ru.ru_utime);
+    }
   }
   ctx.rb->Verbatim(FormatInfo(d, sections));
 }
