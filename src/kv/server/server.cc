@@ -144,6 +144,9 @@ void ShardRuntime::Stop() {
   for (auto& t : threads_) t->reactor->Stop();
   for (auto& t : threads_) t->thread.join();
   threads_.clear();
+  InstallShardSet(nullptr);
+  delete set_;  // every thread that could reach it has been joined
+  set_ = nullptr;
 }
 
 void ShardRuntime::Adopt(int fd, uint32_t shard) {
