@@ -51,6 +51,14 @@ const SubcommandSpec* ResolveSubcommand(CmdContext& ctx) {
   return nullptr;
 }
 
+uint32_t InvocationFlags(const CommandSpec& spec, std::span<const std::string_view> args) {
+  const auto* subs = SubcommandsOf(spec.name);
+  if (!subs || args.size() < 2) return spec.flags;
+  for (const auto& s : *subs)
+    if (EqualsIgnoreCase(s.name, args[1])) return s.flags;
+  return spec.flags;
+}
+
 void ReplyHelp(CmdContext& ctx, std::string_view parent_upper,
                std::initializer_list<const char*> lines) {
   ctx.rb->ArrayHeader(lines.size() + 3);

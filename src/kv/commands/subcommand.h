@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -37,5 +38,9 @@ void ReplyHelp(CmdContext& ctx, std::string_view parent_upper,
 
 // "ERR unknown subcommand 'x'. Try PARENT HELP."
 void ReplyUnknownSubcommand(CmdContext& ctx, std::string_view parent_upper);
+
+// The flags of an invocation: the subcommand's for a container command (CONFIG SET is admin
+// while CONFIG is not), else the command's.
+uint32_t InvocationFlags(const CommandSpec& spec, std::span<const std::string_view> args);
 
 }  // namespace strata::kv

@@ -14,6 +14,7 @@
 #include "io/socket.h"
 #include "kv/commands/dispatch.h"
 #include "kv/commands/registry.h"
+#include "kv/commands/subcommand.h"
 #include "kv/engine/shard.h"
 #include "kv/server/command_stats.h"
 #include "kv/server/config.h"
@@ -196,7 +197,9 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
     ReplyTarget()->append(scratch);
     return true;
   }
-  if (Monitors::Get().active() && !(spec->flags & cmd::kSkipMonitor)) {
+  // As Redis, administrative commands (CONFIG SET requirepass ...) are not shown to monitors.
+  if (Monitors::Get().active() &&
+      !(InvocationFlags(*spec, args) & (cmd::kSkipMonitor | cmd::kAdmin))) {
     Monitors::Get().Feed(state_, args);
   }
   state_.last_cmd = spec->name;
