@@ -18,6 +18,7 @@
 #include "base/log.h"
 #include "base/memory.h"
 #include "base/strutil.h"
+#include "cache/sampled/policy_names.h"
 #include "kv/commands/command_docs.h"
 #include "kv/commands/family_util.h"
 #include "kv/commands/info.h"
@@ -107,7 +108,7 @@ Task<void> CmdInfo(CmdContext& ctx) {
   d.shard_threads = Shards().size();
   d.connected_clients = ConnectedClients();
   d.maxclients = cfg.maxclients.load(std::memory_order_relaxed);
-  if (ShardSet::Current() >= 0) MemoryAccounting::Get().Publish(ShardSet::Current());
+  ctx.shard->PublishMemory();  // this thread's own slot is current; the others are per tick
   d.used_memory = uint64_t(MemoryAccounting::Get().Used());
   d.used_memory_peak = UpdateMemoryPeak(d.used_memory);
   if (sections.count("memory")) {  // the costlier sources (procfs, allocator statistics)
@@ -116,7 +117,7 @@ Task<void> CmdInfo(CmdContext& ctx) {
   }
   d.total_system_memory = total_system_memory;
   d.maxmemory = cfg.maxmemory.load(std::memory_order_relaxed);
-  d.maxmemory_policy = EvictionPolicyName(cfg.policy().policy);
+  d.maxmemory_policy = std::string(cache::sampled::MaxmemoryPolicyName(cfg.policy()));
   d.mem_allocator = AllocatorName();
   d.start_time_s = g_start_ms / 1000;
   d.dbs.resize(size_t(cfg.databases));
