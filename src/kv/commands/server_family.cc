@@ -71,6 +71,7 @@ Task<void> CmdInfo(CmdContext& ctx) {
   std::vector<ShardReport> reports(Shards().size());
   co_await Shards().Broadcast([want_commands, want_errors, &reports](Shard& s, uint32_t i) {
     ShardReport& r = reports[i];
+    s.PublishMemory();  // used_memory below reflects every shard's latest writes
     r.totals = ThreadStats();
     r.stats = s.stats();
     r.rates = CurrentThreadRates();

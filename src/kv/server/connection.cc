@@ -232,7 +232,7 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
       ctx.now_ms = now;
       ctx.conn = this;
       ctx.spec = spec;
-      ExecuteHandler(*spec, ctx, &state_);
+      ExecuteHandler(*spec, ctx, state_.addr, state_.name);
       EndReply();
       return true;
     }
@@ -265,6 +265,8 @@ void Connection::SendBatch() {
     inflight_++;
     ShardBatch* batch = &remote_[s];
     batch->Seal();
+    batch->client_addr = state_.addr;
+    batch->client_name = state_.name;
     Shards().Post(s, [this, s, batch, origin] {
       Shard* shard = Shards().shard(s);
       // Runs the batch from command `from` on; if one touches a locked key, the rest waits in the
@@ -299,7 +301,7 @@ void Connection::SendBatch() {
             ctx.rb = &rb;
             ctx.now_ms = now;
             ctx.spec = c.spec;
-            ExecuteHandler(*c.spec, ctx, nullptr);
+            ExecuteHandler(*c.spec, ctx, batch->client_addr, batch->client_name);
             batch->reply_end.push_back(batch->replies.size());
           }
           origin->Post([conn] { conn->OnBatchDone(); });

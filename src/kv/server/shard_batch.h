@@ -28,8 +28,9 @@ struct ShardBatch {
   std::vector<std::pair<size_t, size_t>> spans;  // (offset, length) in arena, per argument
   std::vector<std::string_view> views;           // built by Seal()
   std::vector<Cmd> cmds;
-  std::string replies;            // written by the target shard
-  std::vector<size_t> reply_end;  // end offset in `replies`, per command
+  std::string client_addr, client_name;  // for the slow log on the target shard
+  std::string replies;                   // written by the target shard
+  std::vector<size_t> reply_end;         // end offset in `replies`, per command
 
   bool empty() const { return cmds.empty(); }
 
