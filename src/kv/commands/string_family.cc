@@ -27,7 +27,7 @@ void StoreString(CmdContext& ctx, std::string_view key, uint64_t hash, std::stri
     Entry* e = Entry::Create(key, value, expire_ms, old->has_expire_slot());
     e->flags |= enc_flags;
     s.ReplaceEntry(ctx.db, link, e);
-    s.Touch(e, ctx.now_ms);
+    s.Touch(e, hash, ctx.now_ms);
   } else {
     Entry* e = Entry::Create(key, value, expire_ms, false);
     e->flags |= enc_flags;
