@@ -13,14 +13,23 @@
 
 namespace strata::kv {
 
+// Redis formats each argument with printf's "%.*s": at most the room left in a 128-byte budget
+// (measured before the opening quote), and cut at the first NUL byte.
+static std::string_view PrintfPrefix(std::string_view s, size_t max) {
+  s = s.substr(0, max);
+  size_t nul = s.find('\0');
+  return nul == std::string_view::npos ? s : s.substr(0, nul);
+}
+
 void ReplyUnknownCommand(resp::ReplyBuilder& rb, std::span<const std::string_view> args) {
   std::string msg = "ERR unknown command '";
-  msg.append(args[0].substr(0, 128));
+  msg.append(PrintfPrefix(args[0], 128));
   msg += "', with args beginning with: ";
   std::string list;
   for (size_t i = 1; i < args.size() && list.size() < 128; i++) {
+    size_t room = 128 - list.size();
     list += "'";
-    list.append(args[i].substr(0, 128 - list.size()));
+    list.append(PrintfPrefix(args[i], room));
     list += "' ";
   }
   msg += list;
