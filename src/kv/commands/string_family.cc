@@ -199,6 +199,12 @@ void CmdGetEx(CmdContext& ctx) {
       return ctx.rb->Error(kErrSyntax);
     }
   }
+  std::string_view key = ctx.args[1];
+  uint64_t hash = KeyHash(key);
+  Entry* e = ctx.shard->FindForRead(ctx.db, key, hash, ctx.now_ms);
+  if (!e) return ctx.rb->Null();
+  if (e->type != ObjType::kString) return ctx.rb->Error(kErrWrongType);
+  // Like Redis, the expire value is validated only once the key is known to exist.
   if (has_expire) {
     size_t vi = size_t(expire_ms);
     std::string_view a = ctx.args[vi - 1];
@@ -206,11 +212,6 @@ void CmdGetEx(CmdContext& ctx) {
     ExpireBase b = (ArgIs(a, "ex") || ArgIs(a, "px")) ? kRelative : kAbsolute;
     if (!ParseExpire(ctx, ctx.args[vi], u, b, &expire_ms)) return;
   }
-  std::string_view key = ctx.args[1];
-  uint64_t hash = KeyHash(key);
-  Entry* e = ctx.shard->FindForRead(ctx.db, key, hash, ctx.now_ms);
-  if (!e) return ctx.rb->Null();
-  if (e->type != ObjType::kString) return ctx.rb->Error(kErrWrongType);
   ctx.rb->Bulk(e->value());
   if (has_expire || persist) {
     Entry** link = ctx.shard->db(ctx.db).FindLink(key, hash);
