@@ -369,3 +369,15 @@ def test_expire_keeps_encoding(c):
     assert c.call("OBJECT", "ENCODING", "e") == b"embstr"
     c.call("PERSIST", "e")
     assert c.call("OBJECT", "ENCODING", "e") == b"embstr"
+
+
+def test_getex_repeated_option(c):
+    c.call("SET", "k", "v")
+    assert c.call("GETEX", "k", "PERSIST", "PERSIST") == b"v"
+    assert c.call("GETEX", "k", "EX", "10", "ex", "20") == b"v"
+    assert 19 <= c.call("TTL", "k") <= 20
+    assert c.call("GETEX", "k", "EX", "10", "PX", "20") == SYNTAX
+    assert c.call("GETEX", "k", "EX", "10", "EX", "abc") == NOT_INT
+    assert c.call("GETEX", "k", "PERSIST", "EX", "5") == SYNTAX
+    assert c.call("SET", "k", "v", "KEEPTTL", "KEEPTTL") == "OK"
+    assert c.call("SET", "k", "v", "GET", "GET") == b"v"
