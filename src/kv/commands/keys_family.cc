@@ -617,31 +617,49 @@ Task<void> CmdScan(CmdContext& ctx) {
     std::vector<std::string> keys;
   };
   Out out;
-  co_await Shards().Hop(shard, [&, db, now](Shard& s) {
-    Out& o = out;
-    DbTable& t = s.db(db);
-    int64_t max_iter = count * 10;
-    std::vector<std::string> raw;
-    uint64_t c = tcur;
-    do {
-      c = t.Scan(c, [&](Entry* e) { raw.emplace_back(e->key()); });
-    } while (c && max_iter-- && int64_t(raw.size()) < count);
-    for (auto& k : raw) {
-      if (has_pattern && !GlobMatch(pattern, k)) continue;
-      Entry** l = s.FindLink(db, k, KeyHash(k), now);  // skips (and expires) expired keys
-      if (!l) continue;
-      if (type && *type != TypeName(*l)) continue;
-      o.keys.push_back(std::move(k));
+  uint64_t next = 0;
+  // A call that finishes a shard's table moves on to the next shard while it has returned fewer
+  // than COUNT keys, so an empty keyspace answers cursor 0 at once, as Redis does.
+  for (;;) {
+    Out part;
+    co_await Shards().Hop(shard, [&, db, now](Shard& s) {
+      Out& o = part;
+      DbTable& t = s.db(db);
+      int64_t max_iter = count * 10;
+      std::vector<std::string> raw;
+      uint64_t c = tcur;
+      do {
+        c = t.Scan(c, [&](Entry* e) { raw.emplace_back(e->key()); });
+      } while (c && max_iter-- && int64_t(raw.size()) < count);
+      for (auto& k : raw) {
+        if (has_pattern && !GlobMatch(pattern, k)) continue;
+        Entry** l = s.FindLink(db, k, KeyHash(k), now);  // skips (and expires) expired keys
+        if (!l) continue;
+        if (type && *type != TypeName(*l)) continue;
+        o.keys.push_back(std::move(k));
+      }
+      o.next = c;
+    });
+    for (auto& k : part.keys) out.keys.push_back(std::move(k));
+    if (nshards == 1) {
+      next = part.next;
+      break;
     }
-    o.next = c;
-  });
-  uint64_t next;
-  if (nshards == 1)
-    next = out.next;
-  else if (out.next != 0)
-    next = (out.next << 8) | shard;
-  else
-    next = shard + 1 < nshards ? shard + 1 : 0;
+    if (part.next != 0) {
+      next = (part.next << 8) | shard;
+      break;
+    }
+    if (shard + 1 >= nshards) {
+      next = 0;
+      break;
+    }
+    shard++;
+    tcur = 0;
+    if (int64_t(out.keys.size()) >= count) {
+      next = shard;
+      break;
+    }
+  }
   ctx.rb->ArrayHeader(2);
   ctx.rb->Bulk(std::to_string(next));
   ctx.rb->ArrayHeader(out.keys.size());
