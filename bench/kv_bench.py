@@ -122,7 +122,7 @@ def main():
     build = os.path.abspath(ns.build)
     strata = os.path.join(build, "src", "kv", "strata-server")
     scale = 0.02 if ns.quick else ns.scale
-    n_p1, n_p16 = int(300_000 * scale), int(2_000_000 * scale)
+    n_p1, n_p16 = int(150_000 * scale), int(1_500_000 * scale)
 
     servers = [("redis", dict(cmd=["redis-server"]))]
     if os.access(strata, os.X_OK):

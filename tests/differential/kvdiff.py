@@ -201,9 +201,9 @@ def same(cmd, a, b):
 class Side:
     """One server with its RESP2 and RESP3 connections and a checker connection."""
 
-    def __init__(self, server):
+    def __init__(self, server, protos=(2, 3)):
         self.server = server
-        self.conns = {2: server.conn(protocol=2), 3: server.conn(protocol=3)}
+        self.conns = {p: server.conn(protocol=p) for p in protos}
         self.checker = server.conn(protocol=2)
 
     def raw_and_parsed(self, proto, args):
@@ -256,8 +256,10 @@ def fmt(args):
 
 
 def run(seed, count, strata_cmd=None, redis_cmd=None, threads=None, max_mismatches=20,
-        check_every=1000, log=print):
-    """Runs one differential session; returns a list of mismatch descriptions."""
+        check_every=1000, log=print, protos=(2, 3), exclude=()):
+    """Runs one differential session; returns a list of mismatch descriptions. `protos` and
+    `exclude` (command names) narrow the run while a server is incomplete."""
+    exclude = {x.upper() for x in exclude}
     rnd = random.Random(seed)
     gen = Gen(rnd)
     log("kvdiff: seed=%d count=%d threads=%s" % (seed, count, threads))
@@ -265,12 +267,14 @@ def run(seed, count, strata_cmd=None, redis_cmd=None, threads=None, max_mismatch
     sut = Server(cmd=strata_cmd or strata_command(), threads=threads).start()
     mismatches = []
     try:
-        a, b = Side(ref), Side(sut)
+        a, b = Side(ref, protos), Side(sut, protos)
         a.resync()
         b.resync()
         for i in range(count):
             args = gen.command()
             proto = 2 if rnd.random() < 0.5 else 3
+            if args[0].upper() in exclude or proto not in protos:
+                continue
             try:
                 ra, pa = a.raw_and_parsed(proto, args)
                 rb, pb = b.raw_and_parsed(proto, args)
@@ -323,12 +327,16 @@ def main():
     ap.add_argument("--strata", default=None, help="strata-server command line")
     ap.add_argument("--redis", default=None, help="reference redis-server command line")
     ap.add_argument("--max-mismatches", type=int, default=20)
+    ap.add_argument("--protos", default="2,3", help="RESP versions to use, e.g. 2")
+    ap.add_argument("--exclude", default="", help="comma-separated commands to leave out")
     ns = ap.parse_args()
     seed = ns.seed if ns.seed is not None else random.SystemRandom().randrange(1 << 32)
     strata = ns.strata.split() if ns.strata else None
     redis = ns.redis.split() if ns.redis else None
     t0 = time.monotonic()
-    mm = run(seed, ns.count, strata, redis, ns.threads, ns.max_mismatches)
+    mm = run(seed, ns.count, strata, redis, ns.threads, ns.max_mismatches,
+             protos=tuple(int(x) for x in ns.protos.split(",")),
+             exclude=[x for x in ns.exclude.split(",") if x])
     for m in mm:
         print("MISMATCH " + m)
     print("kvdiff: seed=%d, %d commands, %d mismatches, %.1fs" %

@@ -90,6 +90,13 @@ void CmdSet(CmdContext& ctx) {
   unsigned flags = 0;
   std::string_view expire_arg;
   const unsigned kExpireFlags = EX | PX | EXAT | PXAT;
+  auto expire_opt = [](std::string_view a) -> unsigned {
+    return ArgIs(a, "ex")     ? EX
+           : ArgIs(a, "px")   ? PX
+           : ArgIs(a, "exat") ? EXAT
+           : ArgIs(a, "pxat") ? PXAT
+                              : 0u;
+  };
   for (size_t i = 3; i < ctx.args.size(); i++) {
     std::string_view a = ctx.args[i];
     bool has_next = i + 1 < ctx.args.size();
@@ -101,9 +108,10 @@ void CmdSet(CmdContext& ctx) {
       flags |= GET;
     else if (ArgIs(a, "keepttl") && !(flags & kExpireFlags))
       flags |= KEEPTTL;
-    else if (has_next && !(flags & (kExpireFlags | KEEPTTL)) &&
-             (ArgIs(a, "ex") || ArgIs(a, "px") || ArgIs(a, "exat") || ArgIs(a, "pxat"))) {
-      flags |= ArgIs(a, "ex") ? EX : ArgIs(a, "px") ? PX : ArgIs(a, "exat") ? EXAT : PXAT;
+    else if (unsigned opt = expire_opt(a);
+             opt && has_next && !(flags & ((kExpireFlags | KEEPTTL) & ~opt))) {
+      // Like Redis, repeating the same expire option is allowed and the last value counts.
+      flags |= opt;
       expire_arg = ctx.args[++i];
     } else {
       return ctx.rb->Error(kErrSyntax);
@@ -183,10 +191,12 @@ void CmdGetEx(CmdContext& ctx) {
   for (size_t i = 2; i < ctx.args.size(); i++) {
     std::string_view a = ctx.args[i];
     bool has_next = i + 1 < ctx.args.size();
-    if (ArgIs(a, "persist") && !expire_idx && !persist) {
+    // Like Redis, an option may repeat (the last value counts) but not mix with another.
+    if (ArgIs(a, "persist") && !expire_idx) {
       persist = true;
-    } else if (has_next && !expire_idx && !persist &&
-               (ArgIs(a, "ex") || ArgIs(a, "px") || ArgIs(a, "exat") || ArgIs(a, "pxat"))) {
+    } else if (has_next && !persist &&
+               (ArgIs(a, "ex") || ArgIs(a, "px") || ArgIs(a, "exat") || ArgIs(a, "pxat")) &&
+               (!expire_idx || EqualsIgnoreCase(a, ctx.args[expire_idx]))) {
       expire_idx = i++;
     } else {
       return ctx.rb->Error(kErrSyntax);

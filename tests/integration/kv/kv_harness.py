@@ -81,6 +81,8 @@ class Server:
     def __init__(self, cmd=None, threads=None, args=(), config_file=None, workdir=None,
                  port=None, password=None, bind=True):
         self.cmd = list(cmd or strata_command())
+        if os.sep in self.cmd[0]:  # the server runs in its own workdir
+            self.cmd[0] = os.path.abspath(self.cmd[0])
         self.redis = is_redis_cmd(self.cmd)
         self.threads = threads
         self.extra = list(args)

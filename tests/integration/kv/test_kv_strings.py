@@ -333,3 +333,51 @@ def test_object_encoding_strings(c):
 ])
 def test_string_arity(c, cmd, args):
     assert c.call(cmd, *args) == arity(cmd.lower())
+
+
+def test_getex_missing_key_ignores_bad_expire(c):
+    # Redis validates GETEX's expire value only when the key exists.
+    assert c.call("GETEX", "nokey", "PX", "0") is None
+    assert c.call("GETEX", "nokey", "EX", "abc") is None
+    assert c.call("GETEX", "nokey", "PXAT", "-5") is None
+    c.call("SET", "k", "v")
+    assert c.call("GETEX", "k", "PX", "0") == E("ERR invalid expire time in 'getex' command")
+    assert c.call("GETEX", "k", "EX", "abc") == NOT_INT
+
+
+def test_set_repeated_option_last_wins(c):
+    # Redis accepts the same expire option twice; the last value counts.
+    assert c.call("SET", "k", "v", "PX", "100", "PX", "200000") == "OK"
+    assert 199000 <= c.call("PTTL", "k") <= 200000
+    assert c.call("SET", "k", "v", "EX", "100", "EX", "abc") == NOT_INT
+    assert c.call("SET", "k2", "v", "NX", "NX") == "OK"  # NX twice is allowed too
+    assert c.call("SET", "k", "v", "EX", "100", "PX", "100") == SYNTAX
+
+
+def test_expire_keeps_encoding(c):
+    c.call("SET", "k", "-4")
+    c.call("APPEND", "k", "")
+    enc = c.call("OBJECT", "ENCODING", "k")
+    assert enc == b"raw"
+    c.call("PEXPIRE", "k", "100000")
+    assert c.call("OBJECT", "ENCODING", "k") == enc
+    c.call("SET", "e", "3.5")
+    c.call("INCRBYFLOAT", "e", "0.5")
+    assert c.call("GET", "e") == b"4"
+    assert c.call("OBJECT", "ENCODING", "e") == b"embstr"
+    c.call("EXPIRE", "e", "100")
+    assert c.call("OBJECT", "ENCODING", "e") == b"embstr"
+    c.call("PERSIST", "e")
+    assert c.call("OBJECT", "ENCODING", "e") == b"embstr"
+
+
+def test_getex_repeated_option(c):
+    c.call("SET", "k", "v")
+    assert c.call("GETEX", "k", "PERSIST", "PERSIST") == b"v"
+    assert c.call("GETEX", "k", "EX", "10", "ex", "20") == b"v"
+    assert 19 <= c.call("TTL", "k") <= 20
+    assert c.call("GETEX", "k", "EX", "10", "PX", "20") == SYNTAX
+    assert c.call("GETEX", "k", "EX", "10", "EX", "abc") == NOT_INT
+    assert c.call("GETEX", "k", "PERSIST", "EX", "5") == SYNTAX
+    assert c.call("SET", "k", "v", "KEEPTTL", "KEEPTTL") == "OK"
+    assert c.call("SET", "k", "v", "GET", "GET") == b"v"
