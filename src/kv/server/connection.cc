@@ -26,6 +26,8 @@ namespace {
 
 std::atomic<int64_t> g_clients{0};
 constexpr size_t kReadChunk = 16 * 1024;
+// Most commands squashed into one cross-shard batch.
+constexpr size_t kMaxBatch = 64;
 
 }  // namespace
 
@@ -174,6 +176,13 @@ void Connection::ProcessInput() {
     }
     if (!Dispatch(args_)) break;  // wait for the pending batch (re-parse afterwards) or stop
     in_.Consume(consumed);
+    // A client that pipelines faster than it reads meets the output limit here, command by
+    // command, not after the whole input buffer has been answered.
+    int64_t hard = cfg.obuf_hard.load(std::memory_order_relaxed);
+    if (hard > 0 && int64_t(out_.size() - sent_) > hard) {
+      Flush();
+      if (closed_) return;
+    }
   }
   if (!waiting_ && remote_count_ > 0) SendBatch();
   if (!waiting_) Flush();
@@ -237,6 +246,11 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
       return true;
     }
     case Route::kRemote: {
+      // Bound what one batch can produce before the output limit is checked again.
+      if (remote_count_ >= kMaxBatch) {
+        SendBatch();
+        return false;
+      }
       ShardBatch& batch = remote_[route.shard];
       slots_.push_back(Slot{int32_t(route.shard), uint32_t(batch.cmds.size())});
       batch.Add(spec, args, state_.db, state_.proto);
