@@ -24,8 +24,8 @@ std::string_view Unquote(std::string_view v, bool* ok) {
 }
 
 // Sets an optional delta-seconds directive once (first occurrence wins; invalid is ignored).
-void SetDelta(std::optional<int64_t>* slot, std::string_view value, bool has_value,
-              bool* seen, bool* any) {
+void SetDelta(std::optional<int64_t>* slot, std::string_view value, bool has_value, bool* seen,
+              bool* any) {
   if (*seen) return;
   *seen = true;
   if (!has_value) return;
@@ -104,8 +104,8 @@ bool ValidTargeted(std::string_view v) {
     key = http1::TrimOws(key);
     if (key.empty() || !(key[0] == '*' || (key[0] >= 'a' && key[0] <= 'z'))) ok = false;
     for (char c : key) {
-      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-            c == '.' || c == '*'))
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.' ||
+            c == '*'))
         ok = false;
     }
     return ok;

@@ -4,14 +4,22 @@ namespace strata::edge::rfc9111 {
 
 const char* ForwardName(Forward f) {
   switch (f) {
-    case Forward::kNone: return "";
-    case Forward::kBypass: return "bypass";
-    case Forward::kMethod: return "method";
-    case Forward::kUriMiss: return "uri-miss";
-    case Forward::kVaryMiss: return "vary-miss";
-    case Forward::kMiss: return "miss";
-    case Forward::kRequest: return "request";
-    case Forward::kStale: return "stale";
+    case Forward::kNone:
+      return "";
+    case Forward::kBypass:
+      return "bypass";
+    case Forward::kMethod:
+      return "method";
+    case Forward::kUriMiss:
+      return "uri-miss";
+    case Forward::kVaryMiss:
+      return "vary-miss";
+    case Forward::kMiss:
+      return "miss";
+    case Forward::kRequest:
+      return "request";
+    case Forward::kStale:
+      return "stale";
   }
   return "";
 }

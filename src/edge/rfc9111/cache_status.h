@@ -9,8 +9,16 @@
 namespace strata::edge::rfc9111 {
 
 // fwd parameter values (RFC 9211 §2.2).
-enum class Forward : uint8_t { kNone, kBypass, kMethod, kUriMiss, kVaryMiss, kMiss, kRequest,
-                               kStale };
+enum class Forward : uint8_t {
+  kNone,
+  kBypass,
+  kMethod,
+  kUriMiss,
+  kVaryMiss,
+  kMiss,
+  kRequest,
+  kStale
+};
 const char* ForwardName(Forward f);
 
 struct CacheStatus {

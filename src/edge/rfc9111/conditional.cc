@@ -62,8 +62,7 @@ bool IfRangeMatches(const http1::MessageHead& req, const StoredValidators& v) {
   auto ir = req.Get("if-range");
   if (!ir) return true;
   std::string_view val = *ir;
-  if (!val.empty() && (val[0] == '"' || IsWeak(val)))
-    return v.etag && StrongMatch(val, *v.etag);
+  if (!val.empty() && (val[0] == '"' || IsWeak(val))) return v.etag && StrongMatch(val, *v.etag);
   auto t = ParseHttpDate(val);
   return t && v.last_modified_s && *t == *v.last_modified_s;
 }
@@ -99,8 +98,8 @@ void ApplyNotModified(const http1::MessageHead& nm, http1::HeaderList* stored) {
 }
 
 bool IsNotModifiedField(std::string_view name) {
-  for (std::string_view n : {"cache-control", "content-location", "date", "etag", "expires",
-                             "vary", "last-modified", "cdn-cache-control"}) {
+  for (std::string_view n : {"cache-control", "content-location", "date", "etag", "expires", "vary",
+                             "last-modified", "cdn-cache-control"}) {
     if (EqualsIgnoreCase(name, n)) return true;
   }
   return false;

@@ -9,33 +9,56 @@ namespace strata::edge::rfc9111 {
 
 const char* StoreVerdictName(StoreVerdict v) {
   switch (v) {
-    case StoreVerdict::kStore: return "store";
-    case StoreVerdict::kMethod: return "method";
-    case StoreVerdict::kStatus: return "status";
-    case StoreVerdict::kNoStore: return "no-store";
-    case StoreVerdict::kPrivate: return "private";
-    case StoreVerdict::kAuthorization: return "authorization";
-    case StoreVerdict::kNotCacheable: return "no-freshness";
-    case StoreVerdict::kSetCookie: return "set-cookie";
-    case StoreVerdict::kVaryStar: return "vary-star";
+    case StoreVerdict::kStore:
+      return "store";
+    case StoreVerdict::kMethod:
+      return "method";
+    case StoreVerdict::kStatus:
+      return "status";
+    case StoreVerdict::kNoStore:
+      return "no-store";
+    case StoreVerdict::kPrivate:
+      return "private";
+    case StoreVerdict::kAuthorization:
+      return "authorization";
+    case StoreVerdict::kNotCacheable:
+      return "no-freshness";
+    case StoreVerdict::kSetCookie:
+      return "set-cookie";
+    case StoreVerdict::kVaryStar:
+      return "vary-star";
   }
   return "?";
 }
 
 const char* ReuseName(Reuse r) {
   switch (r) {
-    case Reuse::kFresh: return "fresh";
-    case Reuse::kStaleWhileRevalidate: return "stale-while-revalidate";
-    case Reuse::kStaleAllowed: return "stale-allowed";
-    case Reuse::kValidate: return "validate";
+    case Reuse::kFresh:
+      return "fresh";
+    case Reuse::kStaleWhileRevalidate:
+      return "stale-while-revalidate";
+    case Reuse::kStaleAllowed:
+      return "stale-allowed";
+    case Reuse::kValidate:
+      return "validate";
   }
   return "?";
 }
 
 bool HeuristicallyCacheable(int status) {
   switch (status) {
-    case 200: case 203: case 204: case 206: case 300: case 301: case 308: case 404: case 405:
-    case 410: case 414: case 501:
+    case 200:
+    case 203:
+    case 204:
+    case 206:
+    case 300:
+    case 301:
+    case 308:
+    case 404:
+    case 405:
+    case 410:
+    case 414:
+    case 501:
       return true;
   }
   return false;
@@ -43,8 +66,20 @@ bool HeuristicallyCacheable(int status) {
 
 bool UnderstoodStatus(int status) {
   switch (status) {
-    case 200: case 203: case 204: case 300: case 301: case 302: case 303: case 307: case 308:
-    case 404: case 405: case 410: case 414: case 501:
+    case 200:
+    case 203:
+    case 204:
+    case 300:
+    case 301:
+    case 302:
+    case 303:
+    case 307:
+    case 308:
+    case 404:
+    case 405:
+    case 410:
+    case 414:
+    case 501:
       return true;
   }
   return false;
@@ -54,9 +89,7 @@ namespace {
 bool HasExplicitExpiration(const http1::HeaderList& h, const EffectiveControl& ctl) {
   return ctl.cc.s_maxage || ctl.cc.max_age || (!ctl.targeted && h.Has("expires"));
 }
-bool HasValidator(const http1::HeaderList& h) {
-  return h.Has("etag") || h.Has("last-modified");
-}
+bool HasValidator(const http1::HeaderList& h) { return h.Has("etag") || h.Has("last-modified"); }
 }  // namespace
 
 StoreVerdict CanStore(const RequestFacts& req, int status, const http1::HeaderList& response,
@@ -65,13 +98,12 @@ StoreVerdict CanStore(const RequestFacts& req, int status, const http1::HeaderLi
   if (!UnderstoodStatus(status)) return StoreVerdict::kStatus;
   if (req.cc.no_store || ctl.cc.no_store) return StoreVerdict::kNoStore;
   if (ctl.cc.is_private) return StoreVerdict::kPrivate;
-  if (req.has_authorization &&
-      !(ctl.cc.is_public || ctl.cc.s_maxage || ctl.cc.must_revalidate))
+  if (req.has_authorization && !(ctl.cc.is_public || ctl.cc.s_maxage || ctl.cc.must_revalidate))
     return StoreVerdict::kAuthorization;
   if (policy.refuse_set_cookie && response.Has("set-cookie")) return StoreVerdict::kSetCookie;
   if (response.HasToken("vary", "*")) return StoreVerdict::kVaryStar;
-  bool heuristic_ok = (HeuristicallyCacheable(status) || ctl.cc.is_public) &&
-                      response.Has("last-modified");
+  bool heuristic_ok =
+      (HeuristicallyCacheable(status) || ctl.cc.is_public) && response.Has("last-modified");
   if (!HasExplicitExpiration(response, ctl) && !heuristic_ok && !HasValidator(response))
     return StoreVerdict::kNotCacheable;
   return StoreVerdict::kStore;
@@ -145,12 +177,12 @@ Reuse DecideReuse(const StoredFreshness& s, const CacheControl& req) {
 }
 
 bool StaleIfErrorAllowed(const StoredFreshness& s, const CacheControl& req) {
-  if (s.cc.must_revalidate || s.cc.proxy_revalidate || s.cc.s_maxage || s.cc.no_cache)
-    return false;
+  if (s.cc.must_revalidate || s.cc.proxy_revalidate || s.cc.s_maxage || s.cc.no_cache) return false;
   int64_t staleness = s.current_age_ms - s.lifetime_s * 1000;
   if (staleness < 0) staleness = 0;
   std::optional<int64_t> limit = s.cc.stale_if_error;
-  if (req.stale_if_error) limit = limit ? std::max(*limit, *req.stale_if_error) : req.stale_if_error;
+  if (req.stale_if_error)
+    limit = limit ? std::max(*limit, *req.stale_if_error) : req.stale_if_error;
   return limit && staleness <= *limit * 1000;
 }
 

@@ -17,21 +17,21 @@
 namespace strata::edge::rfc9111 {
 
 struct CachePolicy {
-  bool refuse_set_cookie = false;        // Varnish-like: never store responses with Set-Cookie
-  double heuristic_fraction = 0.1;       // of (Date - Last-Modified)
-  int64_t heuristic_max_s = 86400;       // cap on heuristic lifetime
+  bool refuse_set_cookie = false;   // Varnish-like: never store responses with Set-Cookie
+  double heuristic_fraction = 0.1;  // of (Date - Last-Modified)
+  int64_t heuristic_max_s = 86400;  // cap on heuristic lifetime
 };
 
 enum class StoreVerdict : uint8_t {
   kStore,
-  kMethod,          // only GET responses are stored
-  kStatus,          // 1xx, 206, or a status we do not understand
-  kNoStore,         // no-store in request or response
-  kPrivate,         // private response
-  kAuthorization,   // request had Authorization and response lacks public/s-maxage/must-revalidate
-  kNotCacheable,    // no explicit freshness, no heuristic, no validator
-  kSetCookie,       // policy: refuse_set_cookie
-  kVaryStar,        // Vary: * is never reusable
+  kMethod,         // only GET responses are stored
+  kStatus,         // 1xx, 206, or a status we do not understand
+  kNoStore,        // no-store in request or response
+  kPrivate,        // private response
+  kAuthorization,  // request had Authorization and response lacks public/s-maxage/must-revalidate
+  kNotCacheable,   // no explicit freshness, no heuristic, no validator
+  kSetCookie,      // policy: refuse_set_cookie
+  kVaryStar,       // Vary: * is never reusable
 };
 const char* StoreVerdictName(StoreVerdict v);
 

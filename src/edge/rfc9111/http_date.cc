@@ -61,8 +61,8 @@ bool Time(std::string_view s, int* h, int* m, int* sec) {
 std::optional<int64_t> ParseHttpDate(std::string_view s) {
   int day, year, h, m, sec;
   // IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT" (29 chars)
-  if (s.size() == 29 && s[3] == ',' && s[4] == ' ' && s[7] == ' ' && s[11] == ' ' &&
-      s[16] == ' ' && s[25] == ' ' && s.substr(26) == "GMT") {
+  if (s.size() == 29 && s[3] == ',' && s[4] == ' ' && s[7] == ' ' && s[11] == ' ' && s[16] == ' ' &&
+      s[25] == ' ' && s.substr(26) == "GMT") {
     bool day_ok = false;
     for (auto d : kDays) day_ok |= s.substr(0, 3) == d;
     int mon = Month(s.substr(8, 3));
@@ -113,9 +113,8 @@ std::string FormatHttpDate(int64_t t) {
   struct tm tmv;
   gmtime_r(&tt, &tmv);
   char buf[32];
-  snprintf(buf, sizeof(buf), "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tmv.tm_wday],
-           tmv.tm_mday, kMonths[tmv.tm_mon], tmv.tm_year + 1900, tmv.tm_hour, tmv.tm_min,
-           tmv.tm_sec);
+  snprintf(buf, sizeof(buf), "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tmv.tm_wday], tmv.tm_mday,
+           kMonths[tmv.tm_mon], tmv.tm_year + 1900, tmv.tm_hour, tmv.tm_min, tmv.tm_sec);
   return buf;
 }
 

@@ -30,7 +30,8 @@ RangeVerdict EvaluateRange(std::string_view header, uint64_t size, std::vector<B
   out->clear();
   header = http1::TrimOws(header);
   size_t eq = header.find('=');
-  if (eq == std::string_view::npos || !EqualsIgnoreCase(http1::TrimOws(header.substr(0, eq)), "bytes"))
+  if (eq == std::string_view::npos ||
+      !EqualsIgnoreCase(http1::TrimOws(header.substr(0, eq)), "bytes"))
     return RangeVerdict::kFull;
   std::vector<ByteRange> ranges;
   bool valid = true, any = false;

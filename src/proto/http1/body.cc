@@ -11,13 +11,19 @@ void BodyReader::Reset(BodyFraming framing, uint64_t content_length, const Limit
   trailer_bytes_ = 0;
   remaining_ = 0;
   switch (framing) {
-    case BodyFraming::kNone: state_ = State::kDone; break;
+    case BodyFraming::kNone:
+      state_ = State::kDone;
+      break;
     case BodyFraming::kContentLength:
       remaining_ = content_length;
       state_ = content_length == 0 ? State::kDone : State::kLength;
       break;
-    case BodyFraming::kChunked: state_ = State::kChunkSize; break;
-    case BodyFraming::kUntilClose: state_ = State::kUntilClose; break;
+    case BodyFraming::kChunked:
+      state_ = State::kChunkSize;
+      break;
+    case BodyFraming::kUntilClose:
+      state_ = State::kUntilClose;
+      break;
   }
 }
 
@@ -27,10 +33,14 @@ bool ParseChunkSizeLine(std::string_view line, size_t max_ext, uint64_t* size) {
   while (i < line.size()) {
     char c = line[i];
     int d;
-    if (c >= '0' && c <= '9') d = c - '0';
-    else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
-    else break;
+    if (c >= '0' && c <= '9')
+      d = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      d = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F')
+      d = c - 'A' + 10;
+    else
+      break;
     if (i >= 15) return false;  // > 2^60: refuse rather than overflow
     v = v * 16 + uint64_t(d);
     i++;
@@ -57,7 +67,9 @@ ParseStatus BodyReader::Feed(std::string_view in, size_t* consumed, std::string*
   *err = ParseError::kNone;
   for (;;) {
     switch (state_) {
-      case State::kDone: *consumed = pos; return ParseStatus::kDone;
+      case State::kDone:
+        *consumed = pos;
+        return ParseStatus::kDone;
       case State::kUntilClose: {
         out->append(in.data() + pos, in.size() - pos);
         decoded_ += in.size() - pos;
@@ -137,8 +149,8 @@ ParseStatus BodyReader::Feed(std::string_view in, size_t* consumed, std::string*
           }
           trailer_bytes_ += line.size() + 2;
           size_t colon = line.find(':');
-          bool ok = trailer_bytes_ <= limits_.max_trailer_bytes && colon != std::string_view::npos &&
-                    IsToken(line.substr(0, colon));
+          bool ok = trailer_bytes_ <= limits_.max_trailer_bytes &&
+                    colon != std::string_view::npos && IsToken(line.substr(0, colon));
           for (size_t i = colon + 1; ok && i < line.size(); i++)
             ok = IsFieldValueChar(static_cast<unsigned char>(line[i]));
           if (!ok) {

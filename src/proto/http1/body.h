@@ -31,8 +31,15 @@ class BodyReader {
   uint64_t decoded() const { return decoded_; }
 
  private:
-  enum class State : uint8_t { kLength, kChunkSize, kChunkData, kChunkDataCrlf, kTrailers,
-                               kUntilClose, kDone };
+  enum class State : uint8_t {
+    kLength,
+    kChunkSize,
+    kChunkData,
+    kChunkDataCrlf,
+    kTrailers,
+    kUntilClose,
+    kDone
+  };
 
   BodyFraming framing_ = BodyFraming::kNone;
   State state_ = State::kDone;

@@ -133,9 +133,15 @@ std::string_view TrimOws(std::string_view s) {
 }
 
 bool IsHopByHop(std::string_view name) {
-  static constexpr std::string_view kHop[] = {
-      "connection",        "keep-alive", "proxy-connection", "te",      "trailer",
-      "transfer-encoding", "upgrade",    "proxy-authenticate", "proxy-authorization"};
+  static constexpr std::string_view kHop[] = {"connection",
+                                              "keep-alive",
+                                              "proxy-connection",
+                                              "te",
+                                              "trailer",
+                                              "transfer-encoding",
+                                              "upgrade",
+                                              "proxy-authenticate",
+                                              "proxy-authorization"};
   for (auto h : kHop) {
     if (EqualsIgnoreCase(name, h)) return true;
   }

@@ -8,28 +8,48 @@ namespace strata::http1 {
 
 const char* ParseErrorName(ParseError e) {
   switch (e) {
-    case ParseError::kNone: return "none";
-    case ParseError::kHeadTooLarge: return "head too large";
-    case ParseError::kTooManyFields: return "too many header fields";
-    case ParseError::kBareCrOrLf: return "bare CR or LF";
-    case ParseError::kBadRequestLine: return "malformed request line";
-    case ParseError::kBadStatusLine: return "malformed status line";
-    case ParseError::kBadMethod: return "invalid method";
-    case ParseError::kBadTarget: return "invalid request target";
-    case ParseError::kBadVersion: return "malformed HTTP version";
-    case ParseError::kUnsupportedVersion: return "unsupported HTTP version";
-    case ParseError::kBadFieldName: return "invalid field name";
-    case ParseError::kBadFieldValue: return "invalid field value";
-    case ParseError::kObsFold: return "obsolete line folding";
-    case ParseError::kBadContentLength: return "invalid Content-Length";
-    case ParseError::kConflictingContentLength: return "conflicting Content-Length";
+    case ParseError::kNone:
+      return "none";
+    case ParseError::kHeadTooLarge:
+      return "head too large";
+    case ParseError::kTooManyFields:
+      return "too many header fields";
+    case ParseError::kBareCrOrLf:
+      return "bare CR or LF";
+    case ParseError::kBadRequestLine:
+      return "malformed request line";
+    case ParseError::kBadStatusLine:
+      return "malformed status line";
+    case ParseError::kBadMethod:
+      return "invalid method";
+    case ParseError::kBadTarget:
+      return "invalid request target";
+    case ParseError::kBadVersion:
+      return "malformed HTTP version";
+    case ParseError::kUnsupportedVersion:
+      return "unsupported HTTP version";
+    case ParseError::kBadFieldName:
+      return "invalid field name";
+    case ParseError::kBadFieldValue:
+      return "invalid field value";
+    case ParseError::kObsFold:
+      return "obsolete line folding";
+    case ParseError::kBadContentLength:
+      return "invalid Content-Length";
+    case ParseError::kConflictingContentLength:
+      return "conflicting Content-Length";
     case ParseError::kContentLengthWithTransferEncoding:
       return "Content-Length with Transfer-Encoding";
-    case ParseError::kUnsupportedTransferEncoding: return "unsupported Transfer-Encoding";
-    case ParseError::kMissingHost: return "missing Host";
-    case ParseError::kDuplicateHost: return "duplicate Host";
-    case ParseError::kBadChunk: return "invalid chunk";
-    case ParseError::kBodyTooLarge: return "body too large";
+    case ParseError::kUnsupportedTransferEncoding:
+      return "unsupported Transfer-Encoding";
+    case ParseError::kMissingHost:
+      return "missing Host";
+    case ParseError::kDuplicateHost:
+      return "duplicate Host";
+    case ParseError::kBadChunk:
+      return "invalid chunk";
+    case ParseError::kBodyTooLarge:
+      return "body too large";
   }
   return "?";
 }
@@ -37,17 +57,24 @@ const char* ParseErrorName(ParseError e) {
 int HttpStatusFor(ParseError e) {
   switch (e) {
     case ParseError::kHeadTooLarge:
-    case ParseError::kTooManyFields: return 431;
-    case ParseError::kUnsupportedVersion: return 505;
-    case ParseError::kUnsupportedTransferEncoding: return 501;
-    case ParseError::kBodyTooLarge: return 413;
-    default: return 400;
+    case ParseError::kTooManyFields:
+      return 431;
+    case ParseError::kUnsupportedVersion:
+      return 505;
+    case ParseError::kUnsupportedTransferEncoding:
+      return 501;
+    case ParseError::kBodyTooLarge:
+      return 413;
+    default:
+      return 400;
   }
 }
 
 size_t FindHeadEnd(std::string_view buf, size_t from) {
-  if (from >= 3) from -= 3;
-  else from = 0;
+  if (from >= 3)
+    from -= 3;
+  else
+    from = 0;
   for (size_t i = from; i + 3 < buf.size(); i++) {
     if (buf[i] == '\r' && buf[i + 1] == '\n' && buf[i + 2] == '\r' && buf[i + 3] == '\n')
       return i + 4;
@@ -59,8 +86,7 @@ namespace {
 
 // Scans for the end of the head while checking line endings: every LF must follow a CR and
 // every CR must precede an LF. Returns kDone with *end just past the empty line.
-ParseStatus ScanHead(std::string_view buf, size_t start, size_t max, size_t* end,
-                     ParseError* err) {
+ParseStatus ScanHead(std::string_view buf, size_t start, size_t max, size_t* end, ParseError* err) {
   size_t limit = buf.size() < max ? buf.size() : max;
   for (size_t i = start; i < limit; i++) {
     char c = buf[i];
@@ -97,8 +123,7 @@ ParseStatus ScanHead(std::string_view buf, size_t start, size_t max, size_t* end
 
 // Parses the field lines in head[pos, end-2) into out->fields. Lines are CRLF-terminated
 // (already verified by ScanHead).
-bool ParseFields(MessageHead* out, size_t pos, size_t end, const Limits& limits,
-                 ParseError* err) {
+bool ParseFields(MessageHead* out, size_t pos, size_t end, const Limits& limits, ParseError* err) {
   const std::string& raw = out->raw;
   while (pos < end) {
     size_t eol = raw.find("\r\n", pos);
@@ -320,8 +345,7 @@ ParseStatus ParseResponse(std::string_view buf, const Limits& limits,
   std::string_view line(raw.data(), eol);
   // HTTP-version SP 3DIGIT SP reason-phrase (reason may be empty; a missing final SP is
   // tolerated).
-  if (line.size() < 12 || line[8] != ' ' ||
-      (line.size() > 12 && line[12] != ' ')) {
+  if (line.size() < 12 || line[8] != ' ' || (line.size() > 12 && line[12] != ' ')) {
     *err = ParseError::kBadStatusLine;
     return ParseStatus::kError;
   }

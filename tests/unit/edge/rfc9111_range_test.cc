@@ -41,7 +41,9 @@ TEST(Rfc9110Range, Table) {
       {"bytes=0-0", 0, RangeVerdict::kUnsatisfiable, {}},
       {"bytes=0-1,2-3,4-5,6-7,8-9,10-11,12-13,14-15,16-17,18-19,20-21,22-23,24-25,26-27,28-29,"
        "30-31,32-33",
-       100, RangeVerdict::kFull, {}},
+       100,
+       RangeVerdict::kFull,
+       {}},
   };
   for (auto& c : cases) {
     std::vector<ByteRange> out;
@@ -60,7 +62,8 @@ TEST(Rfc9110Range, Multipart) {
   std::vector<ByteRange> r = {{0, 1}, {5, 6}};
   Multipart m = BuildMultipart(r, 10, "text/plain", "B");
   ASSERT_EQ(m.part_heads.size(), 2u);
-  EXPECT_EQ(m.part_heads[0], "\r\n--B\r\nContent-Type: text/plain\r\nContent-Range: bytes 0-1/10\r\n\r\n");
+  EXPECT_EQ(m.part_heads[0],
+            "\r\n--B\r\nContent-Type: text/plain\r\nContent-Range: bytes 0-1/10\r\n\r\n");
   EXPECT_EQ(m.tail, "\r\n--B--\r\n");
   EXPECT_EQ(m.total_length, m.part_heads[0].size() + m.part_heads[1].size() + 4 + m.tail.size());
   EXPECT_EQ(ContentRange({2, 4}, 9), "bytes 2-4/9");

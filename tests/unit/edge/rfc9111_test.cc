@@ -167,11 +167,9 @@ TEST(Rfc9111Storability, Table) {
       {"set-cookie allowed", "GET", false, "", 200,
        H({{"Cache-Control", "max-age=60"}, {"Set-Cookie", "a=b"}}), false, StoreVerdict::kStore},
       {"set-cookie refused", "GET", false, "", 200,
-       H({{"Cache-Control", "max-age=60"}, {"Set-Cookie", "a=b"}}), true,
-       StoreVerdict::kSetCookie},
+       H({{"Cache-Control", "max-age=60"}, {"Set-Cookie", "a=b"}}), true, StoreVerdict::kSetCookie},
       {"vary star", "GET", false, "", 200,
-       H({{"Cache-Control", "max-age=60"}, {"Vary", "Accept, *"}}), false,
-       StoreVerdict::kVaryStar},
+       H({{"Cache-Control", "max-age=60"}, {"Vary", "Accept, *"}}), false, StoreVerdict::kVaryStar},
       {"cdn no-store overrides", "GET", false, "", 200,
        H({{"Cache-Control", "max-age=60"}, {"CDN-Cache-Control", "no-store"}}), false,
        StoreVerdict::kNoStore},
@@ -184,8 +182,8 @@ TEST(Rfc9111Storability, Table) {
     CachePolicy p;
     p.refuse_set_cookie = c.refuse_cookie;
     EXPECT_EQ(CanStore(rf, c.status, c.resp, SelectResponseControl(c.resp), p), c.want)
-        << c.name << " got " << StoreVerdictName(CanStore(rf, c.status, c.resp,
-                                                          SelectResponseControl(c.resp), p));
+        << c.name << " got "
+        << StoreVerdictName(CanStore(rf, c.status, c.resp, SelectResponseControl(c.resp), p));
   }
 }
 
@@ -200,7 +198,8 @@ TEST(Rfc9111Freshness, Table) {
   } cases[] = {
       {"s-maxage wins", 200, H({{"Cache-Control", "max-age=10, s-maxage=20"}}), 20, false},
       {"max-age over expires", 200,
-       H({{"Cache-Control", "max-age=10"}, {"Date", "Sun, 06 Nov 1994 08:49:37 GMT"},
+       H({{"Cache-Control", "max-age=10"},
+          {"Date", "Sun, 06 Nov 1994 08:49:37 GMT"},
           {"Expires", "Sun, 06 Nov 1994 09:49:37 GMT"}}),
        10, false},
       {"expires minus date", 200,
@@ -233,20 +232,22 @@ TEST(Rfc9111Freshness, Table) {
           {"Last-Modified", "Sun, 06 Nov 1994 08:32:57 GMT"}}),
        0, false},
       {"heuristic for public 302", 302,
-       H({{"Cache-Control", "public"}, {"Date", "Sun, 06 Nov 1994 08:49:37 GMT"},
+       H({{"Cache-Control", "public"},
+          {"Date", "Sun, 06 Nov 1994 08:49:37 GMT"},
           {"Last-Modified", "Sun, 06 Nov 1994 08:32:57 GMT"}}),
        100, true},
       {"invalid max-age falls to expires", 200,
-       H({{"Cache-Control", "max-age=abc"}, {"Date", "Sun, 06 Nov 1994 08:49:37 GMT"},
+       H({{"Cache-Control", "max-age=abc"},
+          {"Date", "Sun, 06 Nov 1994 08:49:37 GMT"},
           {"Expires", "Sun, 06 Nov 1994 08:50:37 GMT"}}),
        60, false},
       {"nothing", 200, H({}), 0, false},
   };
   for (auto& c : cases) {
     bool heur = false;
-    EXPECT_EQ(FreshnessLifetime(c.status, c.h, SelectResponseControl(c.h), now, CachePolicy{},
-                                &heur),
-              c.want)
+    EXPECT_EQ(
+        FreshnessLifetime(c.status, c.h, SelectResponseControl(c.h), now, CachePolicy{}, &heur),
+        c.want)
         << c.name;
     EXPECT_EQ(heur, c.heuristic) << c.name;
   }
@@ -256,19 +257,24 @@ TEST(Rfc9111Age, Table) {
   struct {
     const char* in;
     std::optional<int64_t> out;
-  } parse[] = {{"10", 10},          {"0", 0},   {"10, 20", 10},
-               {"abc", {}},         {"-1", {}}, {"1.5", {}},
-               {"99999999999999999999", kDeltaSecondsMax}, {"", {}}};
+  } parse[] = {{"10", 10},
+               {"0", 0},
+               {"10, 20", 10},
+               {"abc", {}},
+               {"-1", {}},
+               {"1.5", {}},
+               {"99999999999999999999", kDeltaSecondsMax},
+               {"", {}}};
   for (auto& c : parse) EXPECT_EQ(ParseAge(c.in), c.out) << c.in;
   // §4.2.3: date 1000 ms, age header 5 s, request at 2000, response at 3000.
   struct {
     int64_t date, age, req, resp, now, want;
   } ages[] = {
-      {1000, 5000, 2000, 3000, 3000, 6000},    // corrected_age_value = 5000 + 1000
-      {0, 0, 3000, 3000, 3000, 3000},          // apparent age 3000
-      {5000, 0, 3000, 3000, 3000, 0},          // Date in the future: apparent age 0
-      {3000, 0, 3000, 3000, 10000, 7000},      // resident time
-      {3000, 2000, 3000, 3000, 4000, 3000},    // received Age honoured
+      {1000, 5000, 2000, 3000, 3000, 6000},  // corrected_age_value = 5000 + 1000
+      {0, 0, 3000, 3000, 3000, 3000},        // apparent age 3000
+      {5000, 0, 3000, 3000, 3000, 0},        // Date in the future: apparent age 0
+      {3000, 0, 3000, 3000, 10000, 7000},    // resident time
+      {3000, 2000, 3000, 3000, 4000, 3000},  // received Age honoured
   };
   for (auto& a : ages) {
     EXPECT_EQ(CurrentAge(CorrectedInitialAge(a.date, a.age, a.req, a.resp), a.resp, a.now), a.want);
@@ -298,8 +304,8 @@ TEST(Rfc9111Reuse, Table) {
        Reuse::kValidate},
       {"swr with proxy-revalidate", 12000, 10, "proxy-revalidate, stale-while-revalidate=5", "",
        Reuse::kValidate},
-      {"s-maxage implies proxy-revalidate", 12000, 10, "s-maxage=10, stale-while-revalidate=5",
-       "", Reuse::kValidate},
+      {"s-maxage implies proxy-revalidate", 12000, 10, "s-maxage=10, stale-while-revalidate=5", "",
+       Reuse::kValidate},
       {"req max-stale", 12000, 10, "", "max-stale=5", Reuse::kStaleAllowed},
       {"req max-stale exceeded", 16000, 10, "", "max-stale=5", Reuse::kValidate},
   };
@@ -388,8 +394,8 @@ TEST(Rfc9110Conditional, Table) {
 }
 
 TEST(Rfc9111NotModifiedUpdate, Table) {
-  http1::HeaderList stored = H({{"Content-Length", "5"}, {"ETag", "\"1\""},
-                                {"Cache-Control", "max-age=1"}, {"X-Old", "a"}});
+  http1::HeaderList stored = H(
+      {{"Content-Length", "5"}, {"ETag", "\"1\""}, {"Cache-Control", "max-age=1"}, {"X-Old", "a"}});
   http1::ResponseHead nm;
   size_t c;
   http1::ParseError e;
@@ -429,7 +435,8 @@ TEST(Rfc9211CacheStatus, Table) {
   CacheStatus hit{.hit = true, .ttl = 42};
   EXPECT_EQ(FormatCacheStatus("strata", hit), "strata; hit; ttl=42");
   CacheStatus miss{.fwd = Forward::kUriMiss, .fwd_status = 200, .stored = true, .ttl = 60};
-  EXPECT_EQ(FormatCacheStatus("strata", miss), "strata; fwd=uri-miss; fwd-status=200; stored; ttl=60");
+  EXPECT_EQ(FormatCacheStatus("strata", miss),
+            "strata; fwd=uri-miss; fwd-status=200; stored; ttl=60");
   CacheStatus bypass{.fwd = Forward::kMethod};
   EXPECT_EQ(FormatCacheStatus("strata", bypass), "strata; fwd=method");
 }
