@@ -261,8 +261,9 @@ FetchStep FetchTask::StepUncacheable(http1::ResponseHead& head) {
   object_->producer = this;
   if (object_->expected_length && *object_->expected_length == 0) object_->complete = true;
   if (stale_) stale_->refreshing = false;
+  bool reader = initiator_ != nullptr || !object_->transient;
   Decide(FetchOutcome::kUncacheable);
-  if (kind_ == FetchKind::kBackground || (object_->transient && !initiator_)) {
+  if (kind_ == FetchKind::kBackground || !reader) {
     // Nobody will read this body.
     Finish();
     return FetchStep::kDone;
