@@ -1,0 +1,78 @@
+// Command specifications and the context a handler runs in.
+//
+// Every command is described once by a CommandSpec (name, Redis arity, flags, key positions,
+// handlers, documentation) and registered by its family file (string_family.cc, keys_family.cc,
+// server_family.cc, conn_family.cc) into the CommandRegistry.
+//
+// Where a command runs is decided by the dispatcher from the spec, not by the handler:
+// - keyed commands whose keys all live on one shard run `handler` on that shard's thread, as one
+//   atomic step (inline if it is the connection's own thread);
+// - keyed commands whose keys span shards run `multi` (a coroutine coordinator, which takes key
+//   locks on every shard involved so the command stays atomic);
+// - keyless commands run on the connection's thread: `handler` if they need nothing else, `async`
+//   if they must visit every shard (DBSIZE, KEYS, FLUSHALL, INFO, ...).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "kv/server/task.h"
+#include "proto/resp/reply_builder.h"
+
+namespace strata::kv {
+
+class Shard;
+class Connection;
+struct CommandSpec;
+
+namespace cmd {
+enum Flag : uint32_t {
+  kWrite = 1 << 0,
+  kReadOnly = 1 << 1,
+  kDenyOom = 1 << 2,  // may grow memory: refused with -OOM when over maxmemory
+  kFast = 1 << 3,
+  kNoAuth = 1 << 4,  // allowed before AUTH
+  kAdmin = 1 << 5,
+  kPubSub = 1 << 6,
+  kLoading = 1 << 7,
+  kStale = 1 << 8,
+  kSkipMonitor = 1 << 9,
+  kSkipSlowlog = 1 << 10,
+  kNoScript = 1 << 11,
+  kBlocking = 1 << 12,
+};
+}  // namespace cmd
+
+struct CmdContext {
+  Shard* shard = nullptr;  // the shard this step runs on (keyless: the connection's own shard)
+  int db = 0;
+  std::span<const std::string_view> args;  // args[0] is the command name as sent
+  resp::ReplyBuilder* rb = nullptr;
+  int64_t now_ms = 0;
+  Connection* conn = nullptr;  // set only when running on the connection's thread
+  const CommandSpec* spec = nullptr;
+};
+
+using SyncHandler = void (*)(CmdContext&);
+using AsyncHandler = Task<void> (*)(CmdContext&);
+
+struct CommandSpec {
+  const char* name;  // lower case
+  int arity;         // > 0: exact argument count; < 0: at least -arity
+  uint32_t flags;
+  int first_key;  // 0 = keyless
+  int last_key;   // -1 = last argument
+  int key_step;
+  SyncHandler handler = nullptr;  // single-shard or connection-thread execution
+  AsyncHandler multi = nullptr;   // cross-shard coordinator (keyed) or all-shard (keyless)
+  const char* group = "generic";
+  const char* summary = "";
+  const char* since = "1.0.0";
+  const char* complexity = "O(1)";
+  int id = -1;  // index in the registry, set on registration
+
+  bool keyless() const { return first_key == 0; }
+};
+
+}  // namespace strata::kv

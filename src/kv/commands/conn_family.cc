@@ -1,0 +1,7 @@
+#include "kv/commands/registry.h"
+
+namespace strata::kv {
+
+void RegisterConnFamily(CommandRegistry&) {}
+
+}  // namespace strata::kv

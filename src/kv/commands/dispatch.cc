@@ -1,0 +1,107 @@
+#include "kv/commands/dispatch.h"
+
+#include "base/clock.h"
+#include "base/hash.h"
+#include "base/strutil.h"
+#include "kv/commands/registry.h"
+#include "kv/engine/shard.h"
+#include "kv/server/command_stats.h"
+#include "kv/server/config.h"
+#include "kv/server/connection.h"
+#include "kv/server/shard_set.h"
+#include "kv/tx/lock_table.h"
+
+namespace strata::kv {
+
+void ReplyUnknownCommand(resp::ReplyBuilder& rb, std::span<const std::string_view> args) {
+  std::string msg = "ERR unknown command '";
+  msg.append(args[0].substr(0, 128));
+  msg += "', with args beginning with: ";
+  std::string list;
+  for (size_t i = 1; i < args.size() && list.size() < 128; i++) {
+    list += "'";
+    list.append(args[i].substr(0, 128 - list.size()));
+    list += "' ";
+  }
+  msg += list;
+  rb.Error(msg);
+}
+
+void ReplyWrongArity(resp::ReplyBuilder& rb, std::string_view name) {
+  rb.Error("ERR wrong number of arguments for '" + ToLower(name) + "' command");
+}
+
+Route ResolveCommand(std::span<const std::string_view> args, const ClientState& client,
+                     uint32_t local_shard, resp::ReplyBuilder& rb, const CommandSpec** out) {
+  const CommandSpec* spec = CommandRegistry::Get().Find(args[0]);
+  *out = spec;
+  if (!spec) {
+    ReplyUnknownCommand(rb, args);
+    return {};
+  }
+  int argc = int(args.size());
+  if ((spec->arity > 0 && argc != spec->arity) || (spec->arity < 0 && argc < -spec->arity)) {
+    ReplyWrongArity(rb, spec->name);
+    return {};
+  }
+  if (!client.authenticated && !(spec->flags & cmd::kNoAuth) && GlobalConfig().has_password()) {
+    rb.Error("NOAUTH Authentication required.");
+    return {};
+  }
+  if (spec->keyless()) {
+    if (spec->multi) return {Route::kAsync, 0};
+    return {Route::kInline, local_shard};
+  }
+  // Keyed: which shards own the keys?
+  ShardSet& set = Shards();
+  std::vector<size_t> idx;
+  CommandRegistry::KeyIndices(*spec, args.size(), &idx);
+  if (idx.empty()) return {Route::kInline, local_shard};
+  uint32_t owner = set.ShardOf(HashKey(args[idx[0]]));
+  for (size_t i = 1; i < idx.size(); i++) {
+    if (set.ShardOf(HashKey(args[idx[i]])) != owner) {
+      if (spec->multi) return {Route::kAsync, 0};
+      rb.Error("ERR keys of this command must belong to one shard");
+      return {};
+    }
+  }
+  return {owner == local_shard ? Route::kInline : Route::kRemote, owner};
+}
+
+void LockKeysOf(const CommandSpec& spec, std::span<const std::string_view> args, int db,
+                std::vector<std::string>* out) {
+  std::vector<size_t> idx;
+  CommandRegistry::KeyIndices(spec, args.size(), &idx);
+  for (size_t i : idx) out->push_back(LockTable::Encode(db, args[i]));
+  // MOVE and COPY ... DB n touch another database on the same shard.
+}
+
+void ExecuteHandler(const CommandSpec& spec, CmdContext& ctx, const ClientState* client) {
+  auto& counters = ThreadCommandCounters()[size_t(spec.id)];
+  std::string* out = ctx.rb->out();
+  size_t before = out->size();
+  if ((spec.flags & cmd::kDenyOom) && GlobalConfig().maxmemory.load(std::memory_order_relaxed) &&
+      !ctx.shard->EnsureMemory()) {
+    ctx.rb->Error("OOM command not allowed when used memory > 'maxmemory'.");
+    counters.rejected++;
+    ThreadStats().error_replies++;
+    return;
+  }
+  int64_t start = MonoMicros();
+  spec.handler(ctx);
+  int64_t dur = MonoMicros() - start;
+  counters.calls++;
+  counters.usec += uint64_t(dur);
+  ThreadStats().commands++;
+  if (out->size() > before && (*out)[before] == '-') {
+    counters.failed++;
+    ThreadStats().error_replies++;
+  }
+  if (!(spec.flags & cmd::kSkipSlowlog)) {
+    static const std::string kEmpty;
+    Slowlog::Get().Maybe(dur, ctx.args, client ? client->addr : kEmpty,
+                         client ? client->name : kEmpty);
+  }
+}
+
+}  // namespace strata::kv

@@ -1,0 +1,709 @@
+// Keyspace commands: existence, deletion, TTLs, renames and copies, iteration (KEYS, SCAN,
+// RANDOMKEY), database-wide commands (DBSIZE, FLUSHDB, FLUSHALL, SWAPDB), MOVE, OBJECT and
+// MEMORY USAGE. Single-shard forms run on the owning shard; cross-shard multi-key forms and
+// keyspace-wide commands are coroutines at the end.
+#include <algorithm>
+#include <climits>
+#include <optional>
+#include <string>
+
+#include "base/glob.h"
+#include "base/strutil.h"
+#include "kv/commands/family_util.h"
+#include "kv/commands/registry.h"
+#include "kv/server/config.h"
+#include "kv/server/connection.h"
+#include "kv/tx/multi_key.h"
+
+namespace strata::kv {
+namespace {
+
+const char* TypeName(const Entry* e) {
+  switch (e->type) {
+    case ObjType::kString:
+      return "string";
+  }
+  return "none";
+}
+
+// OBJECT ENCODING of a string, following Redis's rules for when it keeps an integer or an
+// embedded string.
+const char* StringEncoding(const Entry* e) {
+  if (e->flags & Entry::kRaw) return "raw";
+  std::string_view v = e->value();
+  int64_t n;
+  if (!(e->flags & Entry::kNoIntEncoding) && v.size() <= 20 && ParseInt64(v, &n)) return "int";
+  return v.size() <= 44 ? "embstr" : "raw";
+}
+
+// ---- Counting multi-key commands: DEL, UNLINK, EXISTS, TOUCH ----
+
+int64_t CountOnShard(CmdContext& ctx, Shard& s, const std::vector<size_t>& idx, bool del,
+                     bool touch) {
+  int64_t n = 0;
+  for (size_t i : idx) {
+    std::string_view key = ctx.args[i];
+    Entry** link = s.FindLink(ctx.db, key, KeyHash(key), ctx.now_ms);
+    if (!link) continue;
+    n++;
+    if (del)
+      s.Delete(ctx.db, link);
+    else if (touch)
+      s.Touch(*link, ctx.now_ms);
+  }
+  return n;
+}
+
+std::vector<size_t> AllKeys(const CmdContext& ctx) {
+  std::vector<size_t> v;
+  for (size_t i = 1; i < ctx.args.size(); i++) v.push_back(i);
+  return v;
+}
+
+void CmdDel(CmdContext& ctx) {
+  ctx.rb->Integer(CountOnShard(ctx, *ctx.shard, AllKeys(ctx), true, false));
+}
+void CmdExists(CmdContext& ctx) {
+  ctx.rb->Integer(CountOnShard(ctx, *ctx.shard, AllKeys(ctx), false, false));
+}
+void CmdTouch(CmdContext& ctx) {
+  ctx.rb->Integer(CountOnShard(ctx, *ctx.shard, AllKeys(ctx), false, true));
+}
+
+Task<void> CountAcross(CmdContext& ctx, bool del, bool touch) {
+  MultiKeyTx tx(ctx, AllKeys(ctx));
+  co_await tx.Lock();
+  auto counts =
+      co_await tx.OnEachShard([&ctx, del, touch](Shard& s, const std::vector<size_t>& idx) {
+        return CountOnShard(ctx, s, idx, del, touch);
+      });
+  co_await tx.Unlock();
+  int64_t total = 0;
+  for (int64_t c : counts) total += c;
+  ctx.rb->Integer(total);
+}
+Task<void> MultiDel(CmdContext& ctx) { return CountAcross(ctx, true, false); }
+Task<void> MultiExists(CmdContext& ctx) { return CountAcross(ctx, false, false); }
+Task<void> MultiTouch(CmdContext& ctx) { return CountAcross(ctx, false, true); }
+
+void CmdType(CmdContext& ctx) {
+  Entry** link = ctx.shard->FindLink(ctx.db, ctx.args[1], KeyHash(ctx.args[1]), ctx.now_ms);
+  ctx.rb->SimpleString(link ? TypeName(*link) : "none");
+}
+
+// ---- TTLs ----
+
+void ExpireGeneric(CmdContext& ctx, int64_t basetime, bool seconds) {
+  enum : unsigned { NX = 1, XX = 2, GT = 4, LT = 8 };
+  unsigned flags = 0;
+  for (size_t i = 3; i < ctx.args.size(); i++) {
+    std::string_view a = ctx.args[i];
+    if (ArgIs(a, "nx"))
+      flags |= NX;
+    else if (ArgIs(a, "xx"))
+      flags |= XX;
+    else if (ArgIs(a, "gt"))
+      flags |= GT;
+    else if (ArgIs(a, "lt"))
+      flags |= LT;
+    else
+      return ctx.rb->Error("ERR Unsupported option " + std::string(a));
+  }
+  if ((flags & NX) && (flags & (XX | GT | LT)))
+    return ctx.rb->Error("ERR NX and XX, GT or LT options at the same time are not compatible");
+  if ((flags & GT) && (flags & LT))
+    return ctx.rb->Error("ERR GT and LT options at the same time are not compatible");
+  int64_t when;
+  if (!ArgInt(ctx, 2, &when)) return;
+  auto invalid = [&] {
+    ctx.rb->Error(std::string("ERR invalid expire time in '") + ctx.spec->name + "' command");
+  };
+  if (seconds) {
+    if (when > LLONG_MAX / 1000 || when < LLONG_MIN / 1000) return invalid();
+    when *= 1000;
+  }
+  if (when > LLONG_MAX - basetime) return invalid();
+  when += basetime;
+  std::string_view key = ctx.args[1];
+  uint64_t hash = KeyHash(key);
+  Entry** link = ctx.shard->FindLink(ctx.db, key, hash, ctx.now_ms);
+  if (!link) return ctx.rb->Integer(0);
+  int64_t cur = (*link)->has_expire() ? (*link)->expire_ms() : -1;
+  if ((flags & NX) && cur != -1) return ctx.rb->Integer(0);
+  if ((flags & XX) && cur == -1) return ctx.rb->Integer(0);
+  if ((flags & GT) && (when <= cur || cur == -1)) return ctx.rb->Integer(0);
+  if ((flags & LT) && cur != -1 && when >= cur) return ctx.rb->Integer(0);
+  if (when <= ctx.now_ms) {
+    ctx.shard->Delete(ctx.db, link);
+    ctx.shard->stats().expired_keys += 0;  // deleted by the command, not counted as expired
+  } else {
+    ctx.shard->db(ctx.db).SetExpire(link, when);
+  }
+  ctx.rb->Integer(1);
+}
+
+void CmdExpire(CmdContext& ctx) { ExpireGeneric(ctx, ctx.now_ms, true); }
+void CmdPExpire(CmdContext& ctx) { ExpireGeneric(ctx, ctx.now_ms, false); }
+void CmdExpireAt(CmdContext& ctx) { ExpireGeneric(ctx, 0, true); }
+void CmdPExpireAt(CmdContext& ctx) { ExpireGeneric(ctx, 0, false); }
+
+void TtlGeneric(CmdContext& ctx, bool ms, bool absolute) {
+  Entry** link = ctx.shard->FindLink(ctx.db, ctx.args[1], KeyHash(ctx.args[1]), ctx.now_ms);
+  if (!link) {
+    ctx.shard->stats().keyspace_misses++;
+    return ctx.rb->Integer(-2);
+  }
+  ctx.shard->stats().keyspace_hits++;
+  Entry* e = *link;
+  if (!e->has_expire()) return ctx.rb->Integer(-1);
+  int64_t exp = e->expire_ms();
+  if (absolute) return ctx.rb->Integer(ms ? exp : exp / 1000);
+  int64_t ttl = exp - ctx.now_ms;
+  if (ttl < 0) ttl = 0;
+  ctx.rb->Integer(ms ? ttl : (ttl + 500) / 1000);
+}
+void CmdTtl(CmdContext& ctx) { TtlGeneric(ctx, false, false); }
+void CmdPTtl(CmdContext& ctx) { TtlGeneric(ctx, true, false); }
+void CmdExpireTime(CmdContext& ctx) { TtlGeneric(ctx, false, true); }
+void CmdPExpireTime(CmdContext& ctx) { TtlGeneric(ctx, true, true); }
+
+void CmdPersist(CmdContext& ctx) {
+  Entry** link = ctx.shard->FindLink(ctx.db, ctx.args[1], KeyHash(ctx.args[1]), ctx.now_ms);
+  if (!link || !(*link)->has_expire()) return ctx.rb->Integer(0);
+  ctx.shard->db(ctx.db).Persist(*link);
+  ctx.rb->Integer(1);
+}
+
+// ---- RENAME, RENAMENX, COPY, MOVE ----
+
+// A key's value and metadata, detached from any shard (for moves between shards and dbs).
+struct Snapshot {
+  std::string value;
+  int64_t expire_ms = -1;
+  uint32_t meta = 0;
+  ObjType type = ObjType::kString;
+  uint8_t enc_flags = 0;
+};
+
+Snapshot TakeSnapshot(const Entry* e) {
+  Snapshot s;
+  s.value = std::string(e->value());
+  s.expire_ms = e->has_expire() ? e->expire_ms() : -1;
+  s.meta = e->meta;
+  s.type = e->type;
+  s.enc_flags = e->flags & (Entry::kRaw | Entry::kNoIntEncoding);
+  return s;
+}
+
+// Writes snapshot under key in db on shard s, replacing any existing key.
+void Restore(Shard& s, int db, std::string_view key, const Snapshot& snap, int64_t now_ms) {
+  uint64_t hash = KeyHash(key);
+  Entry** link = s.FindLink(db, key, hash, now_ms);
+  if (link) s.Delete(db, link);
+  Entry* e = Entry::Create(key, snap.value, snap.expire_ms, false);
+  e->type = snap.type;
+  e->flags |= snap.enc_flags;
+  s.Add(db, e, hash, now_ms);
+  e->meta = snap.meta;
+}
+
+void RenameGeneric(CmdContext& ctx, bool nx) {
+  std::string_view src = ctx.args[1], dst = ctx.args[2];
+  Entry** link = ctx.shard->FindLink(ctx.db, src, KeyHash(src), ctx.now_ms);
+  if (!link) return ctx.rb->Error(kErrNoSuchKey);
+  if (src == dst) return nx ? ctx.rb->Integer(0) : ctx.rb->Ok();
+  if (nx && ctx.shard->FindLink(ctx.db, dst, KeyHash(dst), ctx.now_ms)) return ctx.rb->Integer(0);
+  link = ctx.shard->FindLink(ctx.db, src, KeyHash(src), ctx.now_ms);
+  Snapshot snap = TakeSnapshot(*link);
+  ctx.shard->Delete(ctx.db, link);
+  Restore(*ctx.shard, ctx.db, dst, snap, ctx.now_ms);
+  nx ? ctx.rb->Integer(1) : ctx.rb->Ok();
+}
+void CmdRename(CmdContext& ctx) { RenameGeneric(ctx, false); }
+void CmdRenameNx(CmdContext& ctx) { RenameGeneric(ctx, true); }
+
+Task<void> RenameAcross(CmdContext& ctx, bool nx) {
+  MultiKeyTx tx(ctx, {1, 2});
+  co_await tx.Lock();
+  uint32_t src_shard = Shards().ShardOf(KeyHash(ctx.args[1]));
+  uint32_t dst_shard = Shards().ShardOf(KeyHash(ctx.args[2]));
+  std::optional<Snapshot> snap;
+  co_await Shards().Hop(src_shard, [&ctx, &snap](Shard& s) {
+    Entry** l = s.FindLink(ctx.db, ctx.args[1], KeyHash(ctx.args[1]), ctx.now_ms);
+    if (l) snap = TakeSnapshot(*l);
+  });
+  if (!snap) {
+    co_await tx.Unlock();
+    ctx.rb->Error(kErrNoSuchKey);
+    co_return;
+  }
+  bool written = false;
+  co_await Shards().Hop(dst_shard, [&ctx, &snap, &written, nx](Shard& s) {
+    if (nx && s.FindLink(ctx.db, ctx.args[2], KeyHash(ctx.args[2]), ctx.now_ms)) return;
+    Restore(s, ctx.db, ctx.args[2], *snap, ctx.now_ms);
+    written = true;
+  });
+  if (written) {
+    co_await Shards().Hop(src_shard, [&ctx](Shard& s) {
+      Entry** l = s.FindLink(ctx.db, ctx.args[1], KeyHash(ctx.args[1]), ctx.now_ms);
+      if (l) s.Delete(ctx.db, l);
+    });
+  }
+  co_await tx.Unlock();
+  if (nx)
+    ctx.rb->Integer(written ? 1 : 0);
+  else
+    ctx.rb->Ok();
+}
+Task<void> MultiRename(CmdContext& ctx) { return RenameAcross(ctx, false); }
+Task<void> MultiRenameNx(CmdContext& ctx) { return RenameAcross(ctx, true); }
+
+// COPY source destination [DB destination-db] [REPLACE]: parsed options.
+struct CopyArgs {
+  int dst_db;
+  bool replace = false;
+};
+
+bool ParseCopy(CmdContext& ctx, CopyArgs* out) {
+  out->dst_db = ctx.db;
+  for (size_t i = 3; i < ctx.args.size(); i++) {
+    if (ArgIs(ctx.args[i], "replace")) {
+      out->replace = true;
+    } else if (ArgIs(ctx.args[i], "db") && i + 1 < ctx.args.size()) {
+      int64_t db;
+      if (!ParseInt64(ctx.args[i + 1], &db) || db < INT_MIN || db > INT_MAX) {
+        ctx.rb->Error(kErrNotInt);
+        return false;
+      }
+      if (db < 0 || db >= ctx.shard->databases()) {
+        ctx.rb->Error(kErrDbIndex);
+        return false;
+      }
+      out->dst_db = int(db);
+      i++;
+    } else {
+      ctx.rb->Error(kErrSyntax);
+      return false;
+    }
+  }
+  if (ctx.args[1] == ctx.args[2] && out->dst_db == ctx.db) {
+    ctx.rb->Error("ERR source and destination objects are the same");
+    return false;
+  }
+  return true;
+}
+
+void CmdCopy(CmdContext& ctx) {
+  CopyArgs a;
+  if (!ParseCopy(ctx, &a)) return;
+  Entry** link = ctx.shard->FindLink(ctx.db, ctx.args[1], KeyHash(ctx.args[1]), ctx.now_ms);
+  if (!link) return ctx.rb->Integer(0);
+  Snapshot snap = TakeSnapshot(*link);
+  if (!a.replace && ctx.shard->FindLink(a.dst_db, ctx.args[2], KeyHash(ctx.args[2]), ctx.now_ms))
+    return ctx.rb->Integer(0);
+  Restore(*ctx.shard, a.dst_db, ctx.args[2], snap, ctx.now_ms);
+  ctx.rb->Integer(1);
+}
+
+Task<void> MultiCopy(CmdContext& ctx) {
+  CopyArgs a;
+  if (!ParseCopy(ctx, &a)) co_return;
+  MultiKeyTx tx(ctx, {1, 2});
+  co_await tx.Lock();
+  uint32_t src_shard = Shards().ShardOf(KeyHash(ctx.args[1]));
+  uint32_t dst_shard = Shards().ShardOf(KeyHash(ctx.args[2]));
+  std::optional<Snapshot> snap;
+  co_await Shards().Hop(src_shard, [&ctx, &snap](Shard& s) {
+    Entry** l = s.FindLink(ctx.db, ctx.args[1], KeyHash(ctx.args[1]), ctx.now_ms);
+    if (l) snap = TakeSnapshot(*l);
+  });
+  bool written = false;
+  if (snap) {
+    co_await Shards().Hop(dst_shard, [&ctx, &snap, &a, &written](Shard& s) {
+      if (!a.replace && s.FindLink(a.dst_db, ctx.args[2], KeyHash(ctx.args[2]), ctx.now_ms)) return;
+      Restore(s, a.dst_db, ctx.args[2], *snap, ctx.now_ms);
+      written = true;
+    });
+  }
+  co_await tx.Unlock();
+  ctx.rb->Integer(written ? 1 : 0);
+}
+
+void CmdMove(CmdContext& ctx) {
+  int64_t db;
+  if (!ParseInt64(ctx.args[2], &db) || db < INT_MIN || db > INT_MAX)
+    return ctx.rb->Error(kErrNotInt);
+  if (db < 0 || db >= ctx.shard->databases()) return ctx.rb->Error(kErrDbIndex);
+  if (int(db) == ctx.db) return ctx.rb->Error("ERR source and destination objects are the same");
+  std::string_view key = ctx.args[1];
+  Entry** link = ctx.shard->FindLink(ctx.db, key, KeyHash(key), ctx.now_ms);
+  if (!link) return ctx.rb->Integer(0);
+  if (ctx.shard->FindLink(int(db), key, KeyHash(key), ctx.now_ms)) return ctx.rb->Integer(0);
+  link = ctx.shard->FindLink(ctx.db, key, KeyHash(key), ctx.now_ms);
+  Entry* e = ctx.shard->db(ctx.db).Unlink(link);
+  ctx.shard->db(int(db)).Insert(e, KeyHash(key));
+  ctx.rb->Integer(1);
+}
+
+// ---- OBJECT, MEMORY USAGE ----
+
+void CmdObject(CmdContext& ctx) {
+  std::string_view sub = ctx.args[1];
+  if (ArgIs(sub, "help") && ctx.args.size() == 2) {
+    static const char* kHelp[] = {
+        "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "ENCODING <key>",
+        "    Return the kind of internal representation used in order to store the value",
+        "    associated with a <key>.",
+        "FREQ <key>",
+        "    Return the access frequency index of the <key>. The returned integer is",
+        "    proportional to the logarithm of the recent access frequency of the key.",
+        "IDLETIME <key>",
+        "    Return the idle time of the <key>, that is the approximated number of",
+        "    seconds elapsed since the last access to the key.",
+        "REFCOUNT <key>",
+        "    Return the number of references of the value associated with the specified",
+        "    <key>.",
+        "HELP",
+        "    Print this help.",
+    };
+    ctx.rb->ArrayHeader(std::size(kHelp));
+    for (const char* l : kHelp) ctx.rb->SimpleString(l);
+    return;
+  }
+  bool known = ArgIs(sub, "encoding") || ArgIs(sub, "freq") || ArgIs(sub, "idletime") ||
+               ArgIs(sub, "refcount");
+  if (!known || ctx.args.size() != 3) {
+    if (known || ArgIs(sub, "help"))
+      return ctx.rb->Error("ERR wrong number of arguments for 'object|" + ToLower(sub) +
+                           "' command");
+    return ctx.rb->Error("ERR unknown subcommand '" + std::string(sub.substr(0, 128)) +
+                         "'. Try OBJECT HELP.");
+  }
+  Entry** link = ctx.shard->FindLink(ctx.db, ctx.args[2], KeyHash(ctx.args[2]), ctx.now_ms);
+  if (!link) return ctx.rb->Null();
+  Entry* e = *link;
+  const PolicyConfig& pc = ctx.shard->policy();
+  bool lfu = PolicyIsLfu(pc.policy);
+  if (ArgIs(sub, "encoding")) return ctx.rb->Bulk(StringEncoding(e));
+  if (ArgIs(sub, "freq")) {
+    if (!lfu)
+      return ctx.rb->Error(
+          "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please "
+          "note that when switching between policies at runtime LRU and LFU data will take some "
+          "time to adjust.");
+    return ctx.rb->Integer(LfuDecayedCounter(e->meta, ctx.now_ms, pc.lfu_decay_time));
+  }
+  if (ArgIs(sub, "idletime")) {
+    if (lfu)
+      return ctx.rb->Error(
+          "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when "
+          "switching between policies at runtime LRU and LFU data will take some time to "
+          "adjust.");
+    return ctx.rb->Integer(int64_t(LruIdleMs(e->meta, ctx.now_ms) / 1000));
+  }
+  // REFCOUNT: Redis shares the integers 0..9999 unless an LRU/LFU policy with maxmemory is set.
+  int64_t n;
+  bool shared = std::string_view(StringEncoding(e)) == "int" && ParseInt64(e->value(), &n) &&
+                n >= 0 && n < 10000;
+  bool lru_lfu =
+      pc.policy == EvictionPolicy::kAllKeysLru || pc.policy == EvictionPolicy::kVolatileLru || lfu;
+  if (shared && (GlobalConfig().maxmemory.load() == 0 || !lru_lfu)) return ctx.rb->Integer(INT_MAX);
+  ctx.rb->Integer(1);
+}
+
+void CmdMemory(CmdContext& ctx) {
+  std::string_view sub = ctx.args[1];
+  if (ArgIs(sub, "usage")) {
+    if (ctx.args.size() < 3)
+      return ctx.rb->Error("ERR wrong number of arguments for 'memory|usage' command");
+    for (size_t i = 3; i < ctx.args.size(); i++) {
+      if (ArgIs(ctx.args[i], "samples") && i + 1 < ctx.args.size()) {
+        int64_t n;
+        if (!ArgInt(ctx, i + 1, &n)) return;
+        i++;
+      } else {
+        return ctx.rb->Error(kErrSyntax);
+      }
+    }
+    Entry** link = ctx.shard->FindLink(ctx.db, ctx.args[2], KeyHash(ctx.args[2]), ctx.now_ms);
+    if (!link) return ctx.rb->Null();
+    // The entry's allocation plus its share of the bucket array (one pointer).
+    return ctx.rb->Integer(int64_t((*link)->AllocatedSize() + sizeof(void*)));
+  }
+  if (ArgIs(sub, "help")) {
+    static const char* kHelp[] = {
+        "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "USAGE <key> [SAMPLES <count>]",
+        "    Return memory in bytes used by <key> and its value.",
+        "HELP",
+        "    Print this help.",
+    };
+    ctx.rb->ArrayHeader(std::size(kHelp));
+    for (const char* l : kHelp) ctx.rb->SimpleString(l);
+    return;
+  }
+  ctx.rb->Error("ERR unknown subcommand '" + std::string(sub.substr(0, 128)) +
+                "'. Try MEMORY HELP.");
+}
+
+// ---- Keyspace-wide commands (all shards) ----
+
+Task<void> CmdDbSize(CmdContext& ctx) {
+  int db = ctx.db;
+  std::vector<int64_t> sizes(Shards().size());
+  co_await Shards().Broadcast(
+      [db, &sizes](Shard& s, uint32_t i) { sizes[i] = int64_t(s.db(db).size()); });
+  int64_t total = 0;
+  for (auto n : sizes) total += n;
+  ctx.rb->Integer(total);
+}
+
+Task<void> CmdKeys(CmdContext& ctx) {
+  std::string pattern(ctx.args[1]);
+  int db = ctx.db;
+  int64_t now = ctx.now_ms;
+  std::vector<std::vector<std::string>> parts(Shards().size());
+  co_await Shards().Broadcast([&pattern, &parts, db, now](Shard& s, uint32_t i) {
+    std::vector<std::string>& keys = parts[i];
+    bool all = pattern == "*";
+    s.db(db).ForEach([&](Entry* e) {
+      if (e->has_expire() && e->expire_ms() <= now) return;
+      std::string_view k = e->key();
+      if (all || GlobMatch(pattern, k)) keys.emplace_back(k);
+    });
+  });
+  size_t n = 0;
+  for (auto& p : parts) n += p.size();
+  ctx.rb->ArrayHeader(n);
+  for (auto& p : parts)
+    for (auto& k : p) ctx.rb->Bulk(k);
+}
+
+bool ParseFlushMode(CmdContext& ctx) {
+  if (ctx.args.size() > 2) {
+    ctx.rb->Error(kErrSyntax);
+    return false;
+  }
+  if (ctx.args.size() == 2 && !ArgIs(ctx.args[1], "async") && !ArgIs(ctx.args[1], "sync")) {
+    ctx.rb->Error(kErrSyntax);
+    return false;
+  }
+  return true;
+}
+
+Task<void> CmdFlushDb(CmdContext& ctx) {
+  if (!ParseFlushMode(ctx)) co_return;
+  int db = ctx.db;
+  co_await Shards().Broadcast([db](Shard& s, uint32_t) { s.db(db).Clear(); });
+  ctx.rb->Ok();
+}
+
+Task<void> CmdFlushAll(CmdContext& ctx) {
+  if (!ParseFlushMode(ctx)) co_return;
+  co_await Shards().Broadcast([](Shard& s, uint32_t) {
+    for (auto& t : s.dbs()) t.Clear();
+  });
+  ctx.rb->Ok();
+}
+
+Task<void> CmdSwapDb(CmdContext& ctx) {
+  int64_t a, b;
+  if (!ParseInt64(ctx.args[1], &a) || a < INT_MIN || a > INT_MAX) {
+    ctx.rb->Error("ERR invalid first DB index");
+    co_return;
+  }
+  if (!ParseInt64(ctx.args[2], &b) || b < INT_MIN || b > INT_MAX) {
+    ctx.rb->Error("ERR invalid second DB index");
+    co_return;
+  }
+  int dbs = ctx.shard->databases();
+  if (a < 0 || a >= dbs || b < 0 || b >= dbs) {
+    ctx.rb->Error(kErrDbIndex);
+    co_return;
+  }
+  if (a != b) {
+    co_await Shards().Broadcast([a, b](Shard& s, uint32_t) { s.db(int(a)).Swap(s.db(int(b))); });
+  }
+  ctx.rb->Ok();
+}
+
+Task<void> CmdRandomKey(CmdContext& ctx) {
+  int db = ctx.db;
+  int64_t now = ctx.now_ms;
+  std::vector<size_t> sizes(Shards().size());
+  std::optional<std::string> key;
+  for (int attempt = 0; attempt < 100 && !key; attempt++) {
+    co_await Shards().Broadcast([db, &sizes](Shard& s, uint32_t i) { sizes[i] = s.db(db).size(); });
+    size_t total = 0;
+    for (auto n : sizes) total += n;
+    if (total == 0) break;
+    size_t r = ctx.shard->rng()() % total;
+    uint32_t target = 0;
+    while (r >= sizes[target]) r -= sizes[target++];
+    co_await Shards().Hop(target, [db, now, &key](Shard& s) {
+      for (int i = 0; i < 100; i++) {
+        Entry* e = s.db(db).RandomEntry(s.rng());
+        if (!e) return;
+        if (e->has_expire() && e->expire_ms() <= now) {
+          std::string k(e->key());
+          s.FindLink(db, k, KeyHash(k), now);  // expires it
+          continue;
+        }
+        key = std::string(e->key());
+        return;
+      }
+    });
+  }
+  if (key)
+    ctx.rb->Bulk(*key);
+  else
+    ctx.rb->Null();
+}
+
+// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]. With several shards the cursor carries
+// the shard index in its low 8 bits and the shard table's own reverse-binary cursor above them.
+Task<void> CmdScan(CmdContext& ctx) {
+  uint64_t cursor;
+  if (!ParseUint64(ctx.args[1], &cursor)) {
+    ctx.rb->Error("ERR invalid cursor");
+    co_return;
+  }
+  std::string pattern;
+  bool has_pattern = false;
+  std::optional<std::string> type;
+  int64_t count = 10;
+  for (size_t i = 2; i < ctx.args.size(); i++) {
+    bool has_next = i + 1 < ctx.args.size();
+    if (ArgIs(ctx.args[i], "count") && has_next) {
+      if (!ParseInt64(ctx.args[i + 1], &count)) {
+        ctx.rb->Error(kErrNotInt);
+        co_return;
+      }
+      if (count < 1) {
+        ctx.rb->Error(kErrSyntax);
+        co_return;
+      }
+      i++;
+    } else if (ArgIs(ctx.args[i], "match") && has_next) {
+      pattern = std::string(ctx.args[++i]);
+      has_pattern = !(pattern == "*");
+    } else if (ArgIs(ctx.args[i], "type") && has_next) {
+      type = ToLower(ctx.args[++i]);
+    } else {
+      ctx.rb->Error(kErrSyntax);
+      co_return;
+    }
+  }
+  uint32_t nshards = Shards().size();
+  uint32_t shard = nshards > 1 ? uint32_t(cursor & 0xff) : 0;
+  uint64_t tcur = nshards > 1 ? cursor >> 8 : cursor;
+  if (shard >= nshards) {
+    ctx.rb->ArrayHeader(2);
+    ctx.rb->Bulk("0");
+    ctx.rb->ArrayHeader(0);
+    co_return;
+  }
+  int db = ctx.db;
+  int64_t now = ctx.now_ms;
+  struct Out {
+    uint64_t next;
+    std::vector<std::string> keys;
+  };
+  Out out;
+  co_await Shards().Hop(shard, [&, db, now](Shard& s) {
+    Out& o = out;
+    DbTable& t = s.db(db);
+    int64_t max_iter = count * 10;
+    std::vector<std::string> raw;
+    uint64_t c = tcur;
+    do {
+      c = t.Scan(c, [&](Entry* e) { raw.emplace_back(e->key()); });
+    } while (c && max_iter-- && int64_t(raw.size()) < count);
+    for (auto& k : raw) {
+      if (has_pattern && !GlobMatch(pattern, k)) continue;
+      Entry** l = s.FindLink(db, k, KeyHash(k), now);  // skips (and expires) expired keys
+      if (!l) continue;
+      if (type && *type != TypeName(*l)) continue;
+      o.keys.push_back(std::move(k));
+    }
+    o.next = c;
+  });
+  uint64_t next;
+  if (nshards == 1)
+    next = out.next;
+  else if (out.next != 0)
+    next = (out.next << 8) | shard;
+  else
+    next = shard + 1 < nshards ? shard + 1 : 0;
+  ctx.rb->ArrayHeader(2);
+  ctx.rb->Bulk(std::to_string(next));
+  ctx.rb->ArrayHeader(out.keys.size());
+  for (auto& k : out.keys) ctx.rb->Bulk(k);
+}
+
+}  // namespace
+
+void RegisterKeysFamily(CommandRegistry& r) {
+  using namespace cmd;
+  r.Add({"del", -2, kWrite, 1, -1, 1, CmdDel, MultiDel, "generic", "Deletes one or more keys.",
+         "1.0.0", "O(N)"});
+  r.Add({"unlink", -2, kWrite | kFast, 1, -1, 1, CmdDel, MultiDel, "generic",
+         "Asynchronously deletes one or more keys.", "4.0.0", "O(N)"});
+  r.Add({"exists", -2, kReadOnly | kFast, 1, -1, 1, CmdExists, MultiExists, "generic",
+         "Determines whether one or more keys exist.", "1.0.0", "O(N)"});
+  r.Add({"touch", -2, kReadOnly | kFast, 1, -1, 1, CmdTouch, MultiTouch, "generic",
+         "Returns the number of existing keys out of those specified after updating the time they "
+         "were last accessed.",
+         "3.2.1", "O(N)"});
+  r.Add({"type", 2, kReadOnly | kFast, 1, 1, 1, CmdType, nullptr, "generic",
+         "Determines the type of value stored at a key.", "1.0.0"});
+  r.Add({"expire", -3, kWrite | kFast, 1, 1, 1, CmdExpire, nullptr, "generic",
+         "Sets the expiration time of a key in seconds.", "1.0.0"});
+  r.Add({"pexpire", -3, kWrite | kFast, 1, 1, 1, CmdPExpire, nullptr, "generic",
+         "Sets the expiration time of a key in milliseconds.", "2.6.0"});
+  r.Add({"expireat", -3, kWrite | kFast, 1, 1, 1, CmdExpireAt, nullptr, "generic",
+         "Sets the expiration time of a key to a Unix timestamp.", "1.2.0"});
+  r.Add({"pexpireat", -3, kWrite | kFast, 1, 1, 1, CmdPExpireAt, nullptr, "generic",
+         "Sets the expiration time of a key to a Unix milliseconds timestamp.", "2.6.0"});
+  r.Add({"ttl", 2, kReadOnly | kFast, 1, 1, 1, CmdTtl, nullptr, "generic",
+         "Returns the expiration time in seconds of a key.", "1.0.0"});
+  r.Add({"pttl", 2, kReadOnly | kFast, 1, 1, 1, CmdPTtl, nullptr, "generic",
+         "Returns the expiration time in milliseconds of a key.", "2.6.0"});
+  r.Add({"expiretime", 2, kReadOnly | kFast, 1, 1, 1, CmdExpireTime, nullptr, "generic",
+         "Returns the expiration time of a key as a Unix timestamp.", "7.0.0"});
+  r.Add({"pexpiretime", 2, kReadOnly | kFast, 1, 1, 1, CmdPExpireTime, nullptr, "generic",
+         "Returns the expiration time of a key as a Unix milliseconds timestamp.", "7.0.0"});
+  r.Add({"persist", 2, kWrite | kFast, 1, 1, 1, CmdPersist, nullptr, "generic",
+         "Removes the expiration time of a key.", "2.2.0"});
+  r.Add({"rename", 3, kWrite, 1, 2, 1, CmdRename, MultiRename, "generic",
+         "Renames a key and overwrites the destination.", "1.0.0"});
+  r.Add({"renamenx", 3, kWrite | kFast, 1, 2, 1, CmdRenameNx, MultiRenameNx, "generic",
+         "Renames a key only when the target key name doesn't exist.", "1.0.0"});
+  r.Add({"copy", -3, kWrite | kDenyOom, 1, 2, 1, CmdCopy, MultiCopy, "generic",
+         "Copies the value of a key to a new key.", "6.2.0", "O(N)"});
+  r.Add({"move", 3, kWrite | kFast, 1, 1, 1, CmdMove, nullptr, "generic",
+         "Moves a key to another database.", "1.0.0"});
+  r.Add({"object", -2, kReadOnly, 2, 2, 1, CmdObject, nullptr, "generic",
+         "A container for object introspection commands.", "2.2.3"});
+  r.Add({"memory", -2, kReadOnly, 2, 2, 1, CmdMemory, nullptr, "server",
+         "A container for memory diagnostics commands.", "4.0.0"});
+  r.Add({"dbsize", 1, kReadOnly | kFast, 0, 0, 0, nullptr, CmdDbSize, "server",
+         "Returns the number of keys in the database.", "1.0.0"});
+  r.Add({"keys", 2, kReadOnly, 0, 0, 0, nullptr, CmdKeys, "generic",
+         "Returns all key names that match a pattern.", "1.0.0", "O(N)"});
+  r.Add({"scan", -2, kReadOnly, 0, 0, 0, nullptr, CmdScan, "generic",
+         "Iterates over the key names in the database.", "2.8.0",
+         "O(1) for every call. O(N) for a complete iteration, including enough command calls for "
+         "the cursor to return back to 0. N is the number of elements inside the collection."});
+  r.Add({"randomkey", 1, kReadOnly, 0, 0, 0, nullptr, CmdRandomKey, "generic",
+         "Returns a random key name from the database.", "1.0.0"});
+  r.Add({"flushdb", -1, kWrite, 0, 0, 0, nullptr, CmdFlushDb, "server",
+         "Remove all keys from the current database.", "1.0.0", "O(N)"});
+  r.Add({"flushall", -1, kWrite, 0, 0, 0, nullptr, CmdFlushAll, "server",
+         "Removes all keys from all databases.", "1.0.0", "O(N)"});
+  r.Add({"swapdb", 3, kWrite | kFast, 0, 0, 0, nullptr, CmdSwapDb, "server",
+         "Swaps two Redis databases.", "4.0.0", "O(N)"});
+}
+
+}  // namespace strata::kv

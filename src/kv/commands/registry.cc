@@ -1,0 +1,44 @@
+#include "kv/commands/registry.h"
+
+#include <cctype>
+
+namespace strata::kv {
+
+CommandRegistry& CommandRegistry::Get() {
+  static CommandRegistry r;
+  return r;
+}
+
+void CommandRegistry::Add(CommandSpec spec) {
+  spec.id = int(specs_.size());
+  by_name_.emplace(spec.name, specs_.size());
+  specs_.push_back(spec);
+}
+
+const CommandSpec* CommandRegistry::Find(std::string_view name) const {
+  char buf[64];
+  if (name.size() >= sizeof(buf)) return nullptr;
+  for (size_t i = 0; i < name.size(); i++)
+    buf[i] = char(tolower(static_cast<unsigned char>(name[i])));
+  auto it = by_name_.find(std::string(buf, name.size()));
+  return it == by_name_.end() ? nullptr : &specs_[it->second];
+}
+
+void CommandRegistry::KeyIndices(const CommandSpec& spec, size_t argc, std::vector<size_t>* out) {
+  out->clear();
+  if (spec.first_key <= 0) return;
+  size_t last = spec.last_key < 0 ? argc + size_t(spec.last_key) : size_t(spec.last_key);
+  size_t step = spec.key_step > 0 ? size_t(spec.key_step) : 1;
+  for (size_t i = size_t(spec.first_key); i <= last && i < argc; i += step) out->push_back(i);
+}
+
+void RegisterAllCommands() {
+  auto& r = CommandRegistry::Get();
+  if (!r.all().empty()) return;
+  RegisterStringFamily(r);
+  RegisterKeysFamily(r);
+  RegisterServerFamily(r);
+  RegisterConnFamily(r);
+}
+
+}  // namespace strata::kv

@@ -1,0 +1,586 @@
+// String commands: GET/SET and friends, counters, ranges, and the multi-key MGET/MSET/MSETNX.
+// Handlers run on the shard that owns their key(s); the cross-shard forms of the multi-key
+// commands are coroutine coordinators at the end of the file.
+#include <climits>
+#include <cmath>
+#include <optional>
+#include <string>
+
+#include "base/strutil.h"
+#include "kv/commands/family_util.h"
+#include "kv/commands/registry.h"
+#include "kv/server/config.h"
+#include "kv/tx/multi_key.h"
+
+namespace strata::kv {
+namespace {
+
+// Stores `value` under key on ctx.shard, replacing any value. expire_ms < 0: no TTL, unless
+// keep_ttl keeps the existing one.
+void StoreString(CmdContext& ctx, std::string_view key, uint64_t hash, std::string_view value,
+                 int64_t expire_ms, bool keep_ttl, uint8_t enc_flags = 0) {
+  Shard& s = *ctx.shard;
+  Entry** link = s.FindLink(ctx.db, key, hash, ctx.now_ms);
+  if (link) {
+    Entry* old = *link;
+    if (keep_ttl && old->has_expire()) expire_ms = old->expire_ms();
+    Entry* e = Entry::Create(key, value, expire_ms, old->has_expire_slot());
+    e->flags |= enc_flags;
+    s.ReplaceEntry(ctx.db, link, e);
+    s.Touch(e, ctx.now_ms);
+  } else {
+    Entry* e = Entry::Create(key, value, expire_ms, false);
+    e->flags |= enc_flags;
+    s.Add(ctx.db, e, hash, ctx.now_ms);
+  }
+}
+
+void InvalidExpire(CmdContext& ctx) {
+  ctx.rb->Error(std::string("ERR invalid expire time in '") + ctx.spec->name + "' command");
+}
+
+enum ExpireUnit { kSeconds, kMillis };
+enum ExpireBase { kRelative, kAbsolute };
+
+// Converts an expire argument to absolute ms as Redis does; replies the error on failure.
+bool ParseExpire(CmdContext& ctx, std::string_view arg, ExpireUnit unit, ExpireBase base,
+                 int64_t* out) {
+  int64_t v;
+  if (!ParseInt64(arg, &v)) {
+    ctx.rb->Error(kErrNotInt);
+    return false;
+  }
+  if (v <= 0 || (unit == kSeconds && v > LLONG_MAX / 1000)) {
+    InvalidExpire(ctx);
+    return false;
+  }
+  if (unit == kSeconds) v *= 1000;
+  if (base == kRelative) {
+    if (v > LLONG_MAX - ctx.now_ms) {
+      InvalidExpire(ctx);
+      return false;
+    }
+    v += ctx.now_ms;
+  }
+  *out = v;
+  return true;
+}
+
+Entry* ReadString(CmdContext& ctx, std::string_view key, bool* wrongtype) {
+  *wrongtype = false;
+  Entry* e = ctx.shard->FindForRead(ctx.db, key, KeyHash(key), ctx.now_ms);
+  if (e && e->type != ObjType::kString) {
+    *wrongtype = true;
+    return nullptr;
+  }
+  return e;
+}
+
+void CmdGet(CmdContext& ctx) {
+  bool wt;
+  Entry* e = ReadString(ctx, ctx.args[1], &wt);
+  if (wt) return ctx.rb->Error(kErrWrongType);
+  if (!e) return ctx.rb->Null();
+  ctx.rb->Bulk(e->value());
+}
+
+// SET key value [NX|XX] [GET] [EX s|PX ms|EXAT ts|PXAT ms|KEEPTTL]
+void CmdSet(CmdContext& ctx) {
+  enum : unsigned { NX = 1, XX = 2, GET = 4, KEEPTTL = 8, EX = 16, PX = 32, EXAT = 64, PXAT = 128 };
+  unsigned flags = 0;
+  std::string_view expire_arg;
+  const unsigned kExpireFlags = EX | PX | EXAT | PXAT;
+  for (size_t i = 3; i < ctx.args.size(); i++) {
+    std::string_view a = ctx.args[i];
+    bool has_next = i + 1 < ctx.args.size();
+    if (ArgIs(a, "nx") && !(flags & XX))
+      flags |= NX;
+    else if (ArgIs(a, "xx") && !(flags & NX))
+      flags |= XX;
+    else if (ArgIs(a, "get"))
+      flags |= GET;
+    else if (ArgIs(a, "keepttl") && !(flags & kExpireFlags))
+      flags |= KEEPTTL;
+    else if (has_next && !(flags & (kExpireFlags | KEEPTTL)) &&
+             (ArgIs(a, "ex") || ArgIs(a, "px") || ArgIs(a, "exat") || ArgIs(a, "pxat"))) {
+      flags |= ArgIs(a, "ex") ? EX : ArgIs(a, "px") ? PX : ArgIs(a, "exat") ? EXAT : PXAT;
+      expire_arg = ctx.args[++i];
+    } else {
+      return ctx.rb->Error(kErrSyntax);
+    }
+  }
+  int64_t expire_ms = -1;
+  if (flags & kExpireFlags) {
+    ExpireUnit u = (flags & (EX | EXAT)) ? kSeconds : kMillis;
+    ExpireBase b = (flags & (EX | PX)) ? kRelative : kAbsolute;
+    if (!ParseExpire(ctx, expire_arg, u, b, &expire_ms)) return;
+  }
+  std::string_view key = ctx.args[1];
+  uint64_t hash = KeyHash(key);
+  Entry** link = ctx.shard->FindLink(ctx.db, key, hash, ctx.now_ms);
+  Entry* cur = link ? *link : nullptr;
+  if (flags & GET) {
+    if (cur && cur->type != ObjType::kString) return ctx.rb->Error(kErrWrongType);
+    if (cur)
+      ctx.rb->Bulk(cur->value());
+    else
+      ctx.rb->Null();
+  }
+  if (((flags & NX) && cur) || ((flags & XX) && !cur)) {
+    if (!(flags & GET)) ctx.rb->Null();
+    return;
+  }
+  StoreString(ctx, key, hash, ctx.args[2], expire_ms, flags & KEEPTTL);
+  if (!(flags & GET)) ctx.rb->Ok();
+}
+
+void CmdSetNx(CmdContext& ctx) {
+  std::string_view key = ctx.args[1];
+  uint64_t hash = KeyHash(key);
+  if (ctx.shard->FindLink(ctx.db, key, hash, ctx.now_ms)) return ctx.rb->Integer(0);
+  StoreString(ctx, key, hash, ctx.args[2], -1, false);
+  ctx.rb->Integer(1);
+}
+
+void SetExGeneric(CmdContext& ctx, ExpireUnit unit) {
+  int64_t expire_ms;
+  if (!ParseExpire(ctx, ctx.args[2], unit, kRelative, &expire_ms)) return;
+  StoreString(ctx, ctx.args[1], KeyHash(ctx.args[1]), ctx.args[3], expire_ms, false);
+  ctx.rb->Ok();
+}
+void CmdSetEx(CmdContext& ctx) { SetExGeneric(ctx, kSeconds); }
+void CmdPSetEx(CmdContext& ctx) { SetExGeneric(ctx, kMillis); }
+
+void CmdGetSet(CmdContext& ctx) {
+  std::string_view key = ctx.args[1];
+  uint64_t hash = KeyHash(key);
+  Entry** link = ctx.shard->FindLink(ctx.db, key, hash, ctx.now_ms);
+  if (link && (*link)->type != ObjType::kString) return ctx.rb->Error(kErrWrongType);
+  if (link)
+    ctx.rb->Bulk((*link)->value());
+  else
+    ctx.rb->Null();
+  StoreString(ctx, key, hash, ctx.args[2], -1, false);
+}
+
+void CmdGetDel(CmdContext& ctx) {
+  std::string_view key = ctx.args[1];
+  Entry** link = ctx.shard->FindLink(ctx.db, key, KeyHash(key), ctx.now_ms);
+  if (!link) {
+    ctx.shard->stats().keyspace_misses++;
+    return ctx.rb->Null();
+  }
+  if ((*link)->type != ObjType::kString) return ctx.rb->Error(kErrWrongType);
+  ctx.shard->stats().keyspace_hits++;
+  ctx.rb->Bulk((*link)->value());
+  ctx.shard->Delete(ctx.db, link);
+}
+
+// GETEX key [EX s|PX ms|EXAT ts|PXAT ms|PERSIST]
+void CmdGetEx(CmdContext& ctx) {
+  int64_t expire_ms = -1;
+  bool persist = false, has_expire = false;
+  for (size_t i = 2; i < ctx.args.size(); i++) {
+    std::string_view a = ctx.args[i];
+    bool has_next = i + 1 < ctx.args.size();
+    if (ArgIs(a, "persist") && !has_expire && !persist) {
+      persist = true;
+    } else if (has_next && !has_expire && !persist &&
+               (ArgIs(a, "ex") || ArgIs(a, "px") || ArgIs(a, "exat") || ArgIs(a, "pxat"))) {
+      ExpireUnit u = (ArgIs(a, "ex") || ArgIs(a, "exat")) ? kSeconds : kMillis;
+      ExpireBase b = (ArgIs(a, "ex") || ArgIs(a, "px")) ? kRelative : kAbsolute;
+      has_expire = true;
+      // Redis parses every option before validating the value.
+      expire_ms = i + 1;  // remember the index for now
+      (void)u;
+      (void)b;
+      i++;
+    } else {
+      return ctx.rb->Error(kErrSyntax);
+    }
+  }
+  if (has_expire) {
+    size_t vi = size_t(expire_ms);
+    std::string_view a = ctx.args[vi - 1];
+    ExpireUnit u = (ArgIs(a, "ex") || ArgIs(a, "exat")) ? kSeconds : kMillis;
+    ExpireBase b = (ArgIs(a, "ex") || ArgIs(a, "px")) ? kRelative : kAbsolute;
+    if (!ParseExpire(ctx, ctx.args[vi], u, b, &expire_ms)) return;
+  }
+  std::string_view key = ctx.args[1];
+  uint64_t hash = KeyHash(key);
+  Entry* e = ctx.shard->FindForRead(ctx.db, key, hash, ctx.now_ms);
+  if (!e) return ctx.rb->Null();
+  if (e->type != ObjType::kString) return ctx.rb->Error(kErrWrongType);
+  ctx.rb->Bulk(e->value());
+  if (has_expire || persist) {
+    Entry** link = ctx.shard->db(ctx.db).FindLink(key, hash);
+    if (persist)
+      ctx.shard->db(ctx.db).Persist(*link);
+    else
+      ctx.shard->db(ctx.db).SetExpire(link, expire_ms);
+  }
+}
+
+void CmdStrLen(CmdContext& ctx) {
+  bool wt;
+  Entry* e = ReadString(ctx, ctx.args[1], &wt);
+  if (wt) return ctx.rb->Error(kErrWrongType);
+  ctx.rb->Integer(e ? int64_t(e->value().size()) : 0);
+}
+
+// Integer value of a string entry (or 0 if absent); replies the error on failure.
+bool IntValue(CmdContext& ctx, Entry* e, int64_t* out) {
+  if (!e) {
+    *out = 0;
+    return true;
+  }
+  if (e->type != ObjType::kString) {
+    ctx.rb->Error(kErrWrongType);
+    return false;
+  }
+  std::string_view v = e->value();
+  if (v.size() > 20 || !ParseInt64(v, out)) {
+    ctx.rb->Error(kErrNotInt);
+    return false;
+  }
+  return true;
+}
+
+void IncrBy(CmdContext& ctx, int64_t delta) {
+  std::string_view key = ctx.args[1];
+  uint64_t hash = KeyHash(key);
+  Entry** link = ctx.shard->FindLink(ctx.db, key, hash, ctx.now_ms);
+  int64_t cur;
+  if (!IntValue(ctx, link ? *link : nullptr, &cur)) return;
+  if ((delta < 0 && cur < 0 && delta < LLONG_MIN - cur) ||
+      (delta > 0 && cur > 0 && delta > LLONG_MAX - cur))
+    return ctx.rb->Error("ERR increment or decrement would overflow");
+  int64_t v = cur + delta;
+  char buf[24];
+  size_t n = FormatInt64(v, buf);
+  StoreString(ctx, key, hash, std::string_view(buf, n), -1, true);
+  ctx.rb->Integer(v);
+}
+
+void CmdIncr(CmdContext& ctx) { IncrBy(ctx, 1); }
+void CmdDecr(CmdContext& ctx) { IncrBy(ctx, -1); }
+void CmdIncrBy(CmdContext& ctx) {
+  int64_t d;
+  if (ArgInt(ctx, 2, &d)) IncrBy(ctx, d);
+}
+void CmdDecrBy(CmdContext& ctx) {
+  int64_t d;
+  if (!ArgInt(ctx, 2, &d)) return;
+  if (d == LLONG_MIN) return ctx.rb->Error("ERR decrement would overflow");
+  IncrBy(ctx, -d);
+}
+
+void CmdIncrByFloat(CmdContext& ctx) {
+  std::string_view key = ctx.args[1];
+  uint64_t hash = KeyHash(key);
+  Entry** link = ctx.shard->FindLink(ctx.db, key, hash, ctx.now_ms);
+  long double cur = 0, incr;
+  if (link) {
+    if ((*link)->type != ObjType::kString) return ctx.rb->Error(kErrWrongType);
+    if (!ParseLongDouble((*link)->value(), &cur)) return ctx.rb->Error(kErrNotFloat);
+  }
+  if (!ParseLongDouble(ctx.args[2], &incr)) return ctx.rb->Error(kErrNotFloat);
+  long double v = cur + incr;
+  if (std::isnan(v) || std::isinf(v))
+    return ctx.rb->Error("ERR increment would produce NaN or Infinity");
+  std::string s = LongDoubleToString(v);
+  StoreString(ctx, key, hash, s, -1, true, Entry::kNoIntEncoding);
+  ctx.rb->Bulk(s);
+}
+
+bool CheckStringLength(CmdContext& ctx, uint64_t size) {
+  if (int64_t(size) > GlobalConfig().proto_max_bulk_len.load(std::memory_order_relaxed)) {
+    ctx.rb->Error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+    return false;
+  }
+  return true;
+}
+
+// Writes `len` bytes of the value at `offset` (zero-padding), growing the entry geometrically.
+Entry* GrowValue(CmdContext& ctx, Entry** link, size_t new_len) {
+  Entry* e = *link;
+  if (e->CanResizeInPlace(new_len)) {
+    size_t old = e->value().size();
+    e->ResizeInPlace(new_len);
+    if (new_len > old) memset(e->mutable_value() + old, 0, new_len - old);
+    return e;
+  }
+  size_t reserve = new_len < 1024 * 1024 ? new_len * 2 : new_len + 1024 * 1024;
+  std::string_view old = e->value();
+  Entry* n = Entry::Create(e->key(), old, e->has_expire() ? e->expire_ms() : -1,
+                           e->has_expire_slot(), reserve);
+  n->ResizeInPlace(old.size());
+  // Re-create with the final length header (varint width may differ) by copying.
+  if (!n->CanResizeInPlace(new_len)) {
+    Entry::Destroy(n);
+    std::string v(old);
+    v.resize(new_len, '\0');
+    n = Entry::Create(e->key(), v, e->has_expire() ? e->expire_ms() : -1, e->has_expire_slot());
+  } else {
+    n->ResizeInPlace(new_len);
+    memset(n->mutable_value() + old.size(), 0, new_len - old.size());
+  }
+  n->flags |= Entry::kRaw;
+  ctx.shard->ReplaceEntry(ctx.db, link, n);
+  return n;
+}
+
+void CmdAppend(CmdContext& ctx) {
+  std::string_view key = ctx.args[1], add = ctx.args[2];
+  uint64_t hash = KeyHash(key);
+  Entry** link = ctx.shard->FindLink(ctx.db, key, hash, ctx.now_ms);
+  if (!link) {
+    StoreString(ctx, key, hash, add, -1, false);
+    return ctx.rb->Integer(int64_t(add.size()));
+  }
+  if ((*link)->type != ObjType::kString) return ctx.rb->Error(kErrWrongType);
+  size_t old = (*link)->value().size();
+  if (!CheckStringLength(ctx, old + add.size())) return;
+  Entry* e = GrowValue(ctx, link, old + add.size());
+  memcpy(e->mutable_value() + old, add.data(), add.size());
+  e->flags |= Entry::kRaw;
+  ctx.rb->Integer(int64_t(old + add.size()));
+}
+
+void CmdSetRange(CmdContext& ctx) {
+  std::string_view key = ctx.args[1], val = ctx.args[3];
+  int64_t offset;
+  if (!ArgInt(ctx, 2, &offset)) return;
+  if (offset < 0) return ctx.rb->Error("ERR offset is out of range");
+  uint64_t hash = KeyHash(key);
+  Entry** link = ctx.shard->FindLink(ctx.db, key, hash, ctx.now_ms);
+  if (link && (*link)->type != ObjType::kString) return ctx.rb->Error(kErrWrongType);
+  if (!link) {
+    if (val.empty()) return ctx.rb->Integer(0);
+    if (!CheckStringLength(ctx, uint64_t(offset) + val.size())) return;
+    std::string v(size_t(offset), '\0');
+    v.append(val);
+    StoreString(ctx, key, hash, v, -1, false, Entry::kRaw);
+    return ctx.rb->Integer(int64_t(v.size()));
+  }
+  size_t len = (*link)->value().size();
+  if (val.empty()) return ctx.rb->Integer(int64_t(len));
+  if (!CheckStringLength(ctx, uint64_t(offset) + val.size())) return;
+  size_t need = size_t(offset) + val.size();
+  Entry* e = need > len ? GrowValue(ctx, link, need) : *link;
+  memcpy(e->mutable_value() + offset, val.data(), val.size());
+  e->flags |= Entry::kRaw;
+  ctx.rb->Integer(int64_t(e->value().size()));
+}
+
+void CmdGetRange(CmdContext& ctx) {
+  int64_t start, end;
+  if (!ArgInt(ctx, 2, &start) || !ArgInt(ctx, 3, &end)) return;
+  bool wt;
+  Entry* e = ReadString(ctx, ctx.args[1], &wt);
+  if (wt) return ctx.rb->Error(kErrWrongType);
+  if (!e) return ctx.rb->Bulk("");
+  std::string_view v = e->value();
+  int64_t len = int64_t(v.size());
+  if (start < 0 && end < 0 && start > end) return ctx.rb->Bulk("");
+  if (start < 0) start = len + start;
+  if (end < 0) end = len + end;
+  if (start < 0) start = 0;
+  if (end < 0) end = 0;
+  if (end >= len) end = len - 1;
+  if (start > end || len == 0) return ctx.rb->Bulk("");
+  ctx.rb->Bulk(v.substr(size_t(start), size_t(end - start + 1)));
+}
+
+// ---- Multi-key: single-shard forms (all keys on ctx.shard) ----
+
+void CmdMGet(CmdContext& ctx) {
+  ctx.rb->ArrayHeader(ctx.args.size() - 1);
+  for (size_t i = 1; i < ctx.args.size(); i++) {
+    Entry* e = ctx.shard->FindForRead(ctx.db, ctx.args[i], KeyHash(ctx.args[i]), ctx.now_ms);
+    if (e && e->type == ObjType::kString)
+      ctx.rb->Bulk(e->value());
+    else
+      ctx.rb->Null();
+  }
+}
+
+bool MSetArity(CmdContext& ctx) {
+  if (ctx.args.size() % 2 == 0) {
+    ctx.rb->Error(std::string("ERR wrong number of arguments for '") + ctx.spec->name +
+                  "' command");
+    return false;
+  }
+  return true;
+}
+
+void CmdMSet(CmdContext& ctx) {
+  if (!MSetArity(ctx)) return;
+  for (size_t i = 1; i + 1 < ctx.args.size(); i += 2)
+    StoreString(ctx, ctx.args[i], KeyHash(ctx.args[i]), ctx.args[i + 1], -1, false);
+  ctx.rb->Ok();
+}
+
+void CmdMSetNx(CmdContext& ctx) {
+  if (!MSetArity(ctx)) return;
+  for (size_t i = 1; i + 1 < ctx.args.size(); i += 2) {
+    if (ctx.shard->FindLink(ctx.db, ctx.args[i], KeyHash(ctx.args[i]), ctx.now_ms))
+      return ctx.rb->Integer(0);
+  }
+  for (size_t i = 1; i + 1 < ctx.args.size(); i += 2)
+    StoreString(ctx, ctx.args[i], KeyHash(ctx.args[i]), ctx.args[i + 1], -1, false);
+  ctx.rb->Integer(1);
+}
+
+// ---- Multi-key: cross-shard coordinators ----
+
+std::vector<size_t> KeyIdx(const CmdContext& ctx, size_t step) {
+  std::vector<size_t> v;
+  for (size_t i = 1; i < ctx.args.size(); i += step) v.push_back(i);
+  return v;
+}
+
+// A CmdContext for running a per-shard step on `s` with the coordinator's arguments.
+CmdContext ShardCtx(const CmdContext& ctx, Shard& s, resp::ReplyBuilder* rb) {
+  CmdContext c = ctx;
+  c.shard = &s;
+  c.conn = nullptr;
+  c.rb = rb;
+  return c;
+}
+
+Task<void> MultiMGet(CmdContext& ctx) {
+  MultiKeyTx tx(ctx, KeyIdx(ctx, 1));
+  co_await tx.Lock();
+  std::vector<std::optional<std::string>> values(ctx.args.size());
+  auto parts = co_await tx.OnEachShard([&ctx](Shard& s, const std::vector<size_t>& idx) {
+    std::vector<std::pair<size_t, std::optional<std::string>>> r;
+    for (size_t i : idx) {
+      Entry* e = s.FindForRead(ctx.db, ctx.args[i], KeyHash(ctx.args[i]), ctx.now_ms);
+      if (e && e->type == ObjType::kString)
+        r.emplace_back(i, std::string(e->value()));
+      else
+        r.emplace_back(i, std::nullopt);
+    }
+    return r;
+  });
+  co_await tx.Unlock();
+  for (auto& p : parts)
+    for (auto& [i, v] : p) values[i] = std::move(v);
+  ctx.rb->ArrayHeader(ctx.args.size() - 1);
+  for (size_t i = 1; i < ctx.args.size(); i++) {
+    if (values[i])
+      ctx.rb->Bulk(*values[i]);
+    else
+      ctx.rb->Null();
+  }
+}
+
+// MSET/MSETNX across shards: OOM is checked on every shard first, then (MSETNX) existence, then
+// all writes, all under the keys' locks.
+Task<void> MSetAcross(CmdContext& ctx, bool nx) {
+  if (!MSetArity(ctx)) co_return;
+  MultiKeyTx tx(ctx, KeyIdx(ctx, 2));
+  co_await tx.Lock();
+  bool oom = false, exists = false;
+  auto ok = co_await tx.OnEachShard([](Shard& s, const std::vector<size_t>&) {
+    return int(GlobalConfig().maxmemory.load(std::memory_order_relaxed) == 0 || s.EnsureMemory());
+  });
+  for (bool b : ok) oom |= !b;
+  if (!oom && nx) {
+    auto found = co_await tx.OnEachShard([&ctx](Shard& s, const std::vector<size_t>& idx) {
+      for (size_t i : idx)
+        if (s.FindLink(ctx.db, ctx.args[i], KeyHash(ctx.args[i]), ctx.now_ms)) return 1;
+      return 0;
+    });
+    for (bool b : found) exists |= b;
+  }
+  if (!oom && !exists) {
+    co_await tx.OnEachShard([&ctx](Shard& s, const std::vector<size_t>& idx) {
+      std::string scratch;
+      resp::ReplyBuilder rb(&scratch);
+      CmdContext c = ShardCtx(ctx, s, &rb);
+      for (size_t i : idx)
+        StoreString(c, ctx.args[i], KeyHash(ctx.args[i]), ctx.args[i + 1], -1, false);
+      return 0;
+    });
+  }
+  co_await tx.Unlock();
+  if (oom)
+    ctx.rb->Error("OOM command not allowed when used memory > 'maxmemory'.");
+  else if (nx)
+    ctx.rb->Integer(exists ? 0 : 1);
+  else
+    ctx.rb->Ok();
+}
+
+Task<void> MultiMSet(CmdContext& ctx) { return MSetAcross(ctx, false); }
+Task<void> MultiMSetNx(CmdContext& ctx) { return MSetAcross(ctx, true); }
+
+}  // namespace
+
+void RegisterStringFamily(CommandRegistry& r) {
+  using namespace cmd;
+  const uint32_t W = kWrite | kDenyOom;
+  r.Add({"get", 2, kReadOnly | kFast, 1, 1, 1, CmdGet, nullptr, "string",
+         "Returns the string value of a key.", "1.0.0"});
+  r.Add(
+      {"set", -3, W, 1, 1, 1, CmdSet, nullptr, "string",
+       "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.",
+       "1.0.0"});
+  r.Add({"setnx", 3, W | kFast, 1, 1, 1, CmdSetNx, nullptr, "string",
+         "Set the string value of a key only when the key doesn't exist.", "1.0.0"});
+  r.Add({"setex", 4, W, 1, 1, 1, CmdSetEx, nullptr, "string",
+         "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.",
+         "2.0.0"});
+  r.Add({"psetex", 4, W, 1, 1, 1, CmdPSetEx, nullptr, "string",
+         "Sets both string value and expiration time in milliseconds of a key. The key is created "
+         "if it doesn't exist.",
+         "2.6.0"});
+  r.Add({"getset", 3, W | kFast, 1, 1, 1, CmdGetSet, nullptr, "string",
+         "Returns the previous string value of a key after setting it to a new value.", "1.0.0"});
+  r.Add({"getex", -2, kWrite | kFast, 1, 1, 1, CmdGetEx, nullptr, "string",
+         "Returns the string value of a key after setting its expiration time.", "6.2.0"});
+  r.Add({"getdel", 2, kWrite | kFast, 1, 1, 1, CmdGetDel, nullptr, "string",
+         "Returns the string value of a key after deleting the key.", "6.2.0"});
+  r.Add({"strlen", 2, kReadOnly | kFast, 1, 1, 1, CmdStrLen, nullptr, "string",
+         "Returns the length of a string value.", "2.2.0"});
+  r.Add({"incr", 2, W | kFast, 1, 1, 1, CmdIncr, nullptr, "string",
+         "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't "
+         "exist.",
+         "1.0.0"});
+  r.Add({"decr", 2, W | kFast, 1, 1, 1, CmdDecr, nullptr, "string",
+         "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't "
+         "exist.",
+         "1.0.0"});
+  r.Add({"incrby", 3, W | kFast, 1, 1, 1, CmdIncrBy, nullptr, "string",
+         "Increments the integer value of a key by a number. Uses 0 as initial value if the key "
+         "doesn't exist.",
+         "1.0.0"});
+  r.Add({"decrby", 3, W | kFast, 1, 1, 1, CmdDecrBy, nullptr, "string",
+         "Decrements a number from the integer value of a key. Uses 0 as initial value if the key "
+         "doesn't exist.",
+         "1.0.0"});
+  r.Add({"incrbyfloat", 3, W | kFast, 1, 1, 1, CmdIncrByFloat, nullptr, "string",
+         "Increment the floating point value of a key by a number. Uses 0 as initial value if the "
+         "key doesn't exist.",
+         "2.6.0"});
+  r.Add({"append", 3, W | kFast, 1, 1, 1, CmdAppend, nullptr, "string",
+         "Appends a string to the value of a key. Creates the key if it doesn't exist.", "2.0.0"});
+  r.Add({"setrange", 4, W, 1, 1, 1, CmdSetRange, nullptr, "string",
+         "Overwrites a part of a string value with another by an offset. Creates the key if it "
+         "doesn't exist.",
+         "2.2.0"});
+  r.Add({"getrange", 4, kReadOnly, 1, 1, 1, CmdGetRange, nullptr, "string",
+         "Returns a substring of the string stored at a key.", "2.4.0"});
+  r.Add({"mget", -2, kReadOnly | kFast, 1, -1, 1, CmdMGet, MultiMGet, "string",
+         "Atomically returns the string values of one or more keys.", "1.0.0"});
+  r.Add({"mset", -3, W, 1, -1, 2, CmdMSet, MultiMSet, "string",
+         "Atomically creates or modifies the string values of one or more keys.", "1.0.1"});
+  r.Add(
+      {"msetnx", -3, W, 1, -1, 2, CmdMSetNx, MultiMSetNx, "string",
+       "Atomically modifies the string values of one or more keys only when all keys don't exist.",
+       "1.0.1"});
+}
+
+}  // namespace strata::kv

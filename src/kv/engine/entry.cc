@@ -1,0 +1,59 @@
+#include "kv/engine/entry.h"
+
+#include <malloc.h>
+
+#include <cstdlib>
+#include <new>
+
+#include "base/memory.h"
+
+namespace strata::kv {
+
+Entry* Entry::Create(std::string_view key, std::string_view value, int64_t expire_ms,
+                     bool expire_slot, size_t value_reserve) {
+  if (expire_ms >= 0) expire_slot = true;
+  size_t vcap = value.size() > value_reserve ? value.size() : value_reserve;
+  size_t size = kHeader + (expire_slot ? kExpireBytes : 0) + VarintLen(key.size()) + key.size() +
+                VarintLen(value.size()) + vcap;
+  void* mem = malloc(size);
+  if (!mem) throw std::bad_alloc();
+  Entry* e = new (mem) Entry();
+  e->flags = expire_slot ? kExpireSlot : 0;
+  uint8_t* p = reinterpret_cast<uint8_t*>(e->raw() + kHeader);
+  if (expire_slot) {
+    memset(p, 0, kExpireBytes);
+    p += kExpireBytes;
+  }
+  p = WriteVarint(p, key.size());
+  memcpy(p, key.data(), key.size());
+  p += key.size();
+  p = WriteVarint(p, value.size());
+  if (!value.empty()) memcpy(p, value.data(), value.size());
+  if (expire_ms >= 0) e->set_expire_ms(expire_ms);
+  return e;
+}
+
+void Entry::Destroy(Entry* e) {
+  e->~Entry();
+  free(e);
+}
+
+size_t Entry::ValueCapacity() const {
+  const uint8_t* p = ValueHeader();
+  ReadVarint(&p);
+  size_t offset = size_t(reinterpret_cast<const char*>(p) - raw());
+  return malloc_usable_size(const_cast<char*>(raw())) - offset;
+}
+
+bool Entry::CanResizeInPlace(size_t new_len) const {
+  return VarintLen(new_len) == VarintLen(value().size()) && new_len <= ValueCapacity();
+}
+
+void Entry::ResizeInPlace(size_t new_len) {
+  uint8_t* p = const_cast<uint8_t*>(ValueHeader());
+  WriteVarint(p, new_len);
+}
+
+size_t Entry::AllocatedSize() const { return malloc_usable_size(const_cast<char*>(raw())); }
+
+}  // namespace strata::kv

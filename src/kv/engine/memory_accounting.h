@@ -1,0 +1,32 @@
+// MemoryAccounting: the server's used_memory from the allocator's own per-thread counters.
+//
+// Each shard thread publishes its net allocated bytes (jemalloc thread.allocated - deallocated)
+// into its slot; used_memory is the sum plus the bytes the main thread allocated at start-up.
+// Reading it costs one relaxed load per shard, cheap enough to check before every write.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace strata::kv {
+
+class MemoryAccounting {
+ public:
+  static constexpr int kMaxShards = 256;
+
+  static MemoryAccounting& Get();
+
+  void SetBaseline(int64_t bytes) { baseline_.store(bytes, std::memory_order_relaxed); }
+  // Called on a shard thread: refreshes that thread's slot.
+  void Publish(int shard);
+  int64_t Used() const;
+
+ private:
+  std::atomic<int64_t> baseline_{0};
+  struct alignas(64) Slot {
+    std::atomic<int64_t> bytes{0};
+  };
+  Slot slots_[kMaxShards];
+};
+
+}  // namespace strata::kv

@@ -1,0 +1,84 @@
+// Shard: the slice of the keyspace owned by one thread (key hash -> shard), with its databases,
+// expiry, eviction and statistics.
+//
+// Thread ownership: a Shard is created, used and destroyed by its own shard thread. Other threads
+// reach it only by posting work to that thread (see server/shard_set.h); nothing here locks.
+//
+// Every key access goes through FindLink/FindForRead, which apply lazy expiry (an expired key is
+// never returned) and update the entry's policy word. The cron runs active expiry (Redis's
+// sampled cycle, bounded to a fraction of each tick), incremental rehashing and memory
+// publication; EnsureMemory() evicts before writes when maxmemory is exceeded.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <string_view>
+#include <vector>
+
+#include "kv/engine/db_table.h"
+#include "kv/engine/evictor.h"
+#include "kv/engine/policy.h"
+#include "kv/tx/lock_table.h"
+
+namespace strata::kv {
+
+struct ShardStats {
+  uint64_t keyspace_hits = 0;
+  uint64_t keyspace_misses = 0;
+  uint64_t expired_keys = 0;
+  uint64_t evicted_keys = 0;
+  uint64_t expire_cycles = 0;
+};
+
+class Shard {
+ public:
+  Shard(uint32_t id, int databases);
+  ~Shard();
+
+  uint32_t id() const { return id_; }
+  int databases() const { return int(dbs_.size()); }
+  DbTable& db(int i) { return dbs_[size_t(i)]; }
+  std::vector<DbTable>& dbs() { return dbs_; }
+  ShardStats& stats() { return stats_; }
+  std::mt19937_64& rng() { return rng_; }
+  const PolicyConfig& policy() const { return policy_; }
+  LockTable& locks() { return locks_; }
+
+  // Link to a live (non-expired) entry, deleting it first if it has expired. No stats.
+  Entry** FindLink(int db, std::string_view key, uint64_t hash, int64_t now_ms);
+  // Read access: counts a keyspace hit or miss and touches the policy word.
+  Entry* FindForRead(int db, std::string_view key, uint64_t hash, int64_t now_ms);
+  // Touches the policy word of an entry that was accessed (writes and reads).
+  void Touch(Entry* e, int64_t now_ms) { e->meta = PolicyOnAccess(e->meta, policy_, now_ms, rng_); }
+
+  // Adds a new entry (key must be absent) with a fresh policy word.
+  void Add(int db, Entry* e, uint64_t hash, int64_t now_ms);
+  // Replaces the entry at link by e (same key), keeping policy metadata; destroys the old one.
+  void ReplaceEntry(int db, Entry** link, Entry* e);
+  // Deletes the entry at link.
+  void Delete(int db, Entry** link);
+
+  // Before a command that may grow memory: evicts while used_memory > maxmemory. Returns false if
+  // the limit is exceeded and nothing (more) can be evicted: the command must fail with -OOM.
+  bool EnsureMemory();
+
+  // Periodic work (hz times per second).
+  void Cron();
+  // Reloads the policy and limits from the global config (after CONFIG SET).
+  void RefreshConfig();
+
+  // Active expiry: one bounded cycle. Returns the number of keys expired.
+  size_t ActiveExpireCycle(int64_t budget_us);
+
+ private:
+  uint32_t id_;
+  std::vector<DbTable> dbs_;
+  ShardStats stats_;
+  std::mt19937_64 rng_;
+  PolicyConfig policy_;
+  Evictor evictor_;
+  LockTable locks_;
+  size_t expire_db_cursor_ = 0;
+};
+
+}  // namespace strata::kv

@@ -1,0 +1,63 @@
+// Per-thread command statistics (INFO commandstats) and the process-wide slow log.
+//
+// Each shard thread counts the commands it executes in its own table (no sharing on the hot
+// path); INFO sums the tables by visiting every shard. The slow log is rare by design and takes a
+// mutex.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace strata::kv {
+
+struct CommandCounters {
+  uint64_t calls = 0;
+  uint64_t usec = 0;
+  uint64_t rejected = 0;
+  uint64_t failed = 0;
+};
+
+// The calling thread's counters, indexed by CommandSpec::id.
+std::vector<CommandCounters>& ThreadCommandCounters();
+void ResetThreadCommandCounters();
+
+struct ThreadTotals {
+  uint64_t commands = 0;
+  uint64_t connections_received = 0;
+  uint64_t rejected_connections = 0;
+  uint64_t net_input_bytes = 0;
+  uint64_t net_output_bytes = 0;
+  uint64_t error_replies = 0;
+};
+ThreadTotals& ThreadStats();
+
+struct SlowlogEntry {
+  uint64_t id;
+  int64_t time_s;
+  int64_t duration_us;
+  std::vector<std::string> args;
+  std::string client_addr;
+  std::string client_name;
+};
+
+class Slowlog {
+ public:
+  static Slowlog& Get();
+  void Maybe(int64_t duration_us, std::span<const std::string_view> args, const std::string& addr,
+             const std::string& name);
+  std::vector<SlowlogEntry> Recent(int64_t count);
+  size_t Len();
+  void Reset();
+
+ private:
+  std::mutex mu_;
+  std::deque<SlowlogEntry> entries_;  // newest first
+  uint64_t next_id_ = 0;
+};
+
+}  // namespace strata::kv

@@ -1,0 +1,369 @@
+#include "kv/server/config.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include "base/glob.h"
+#include "base/log.h"
+#include "base/strutil.h"
+#include "kv/version.h"
+
+namespace strata::kv {
+namespace {
+
+using Setter = std::function<std::string(Config&, const std::vector<std::string>&)>;
+using Getter = std::function<std::string(const Config&)>;
+
+struct Option {
+  const char* name;
+  bool mutable_at_runtime;
+  const char* help;
+  Setter set;
+  Getter get;
+};
+
+std::string BadValue(const char* name, const std::string& v) {
+  return std::string("argument(s) '") + v + "' is invalid for '" + name + "'";
+}
+
+template <typename T>
+Option IntOption(const char* name, bool mut, const char* help, T Config::*field, int64_t lo,
+                 int64_t hi) {
+  return Option{name, mut, help,
+                [=](Config& c, const std::vector<std::string>& v) -> std::string {
+                  int64_t x;
+                  if (v.size() != 1 || !ParseInt64(v[0], &x) || x < lo || x > hi)
+                    return BadValue(name, v.empty() ? "" : v[0]);
+                  if constexpr (std::is_same_v<T, int>)
+                    c.*field = int(x);
+                  else
+                    (c.*field).store(decltype((c.*field).load())(x));
+                  return "";
+                },
+                [=](const Config& c) -> std::string {
+                  if constexpr (std::is_same_v<T, int>)
+                    return std::to_string(c.*field);
+                  else
+                    return std::to_string((c.*field).load());
+                }};
+}
+
+Option MemOption(const char* name, bool mut, const char* help,
+                 std::atomic<int64_t> Config::*field) {
+  return Option{name, mut, help,
+                [=](Config& c, const std::vector<std::string>& v) -> std::string {
+                  uint64_t x;
+                  if (v.size() != 1 || !ParseMemorySize(v[0], &x) || x > uint64_t(INT64_MAX))
+                    return BadValue(name, v.empty() ? "" : v[0]);
+                  (c.*field).store(int64_t(x));
+                  return "";
+                },
+                [=](const Config& c) { return std::to_string((c.*field).load()); }};
+}
+
+const std::vector<Option>& Options() {
+  static const std::vector<Option> opts = {
+      Option{"bind", false, "address to listen on (default 127.0.0.1)",
+             [](Config& c, const std::vector<std::string>& v) -> std::string {
+               if (v.empty()) return BadValue("bind", "");
+               c.bind = v[0];  // first address; strata listens on one
+               return "";
+             },
+             [](const Config& c) { return c.bind; }},
+      IntOption("port", false, "TCP port (default 6379)", &Config::port, 0, 65535),
+      IntOption("threads", false, "shard threads, one per core when 0 (default 0)",
+                &Config::threads, 0, 256),
+      IntOption("databases", false, "number of logical databases (default 16)", &Config::databases,
+                1, 1000000),
+      Option{"maxmemory", true, "memory limit in bytes, with units: 100mb, 2gb (0 = none)",
+             [](Config& c, const std::vector<std::string>& v) -> std::string {
+               uint64_t x;
+               if (v.size() != 1 || !ParseMemorySize(v[0], &x))
+                 return BadValue("maxmemory", v.empty() ? "" : v[0]);
+               c.maxmemory.store(x);
+               return "";
+             },
+             [](const Config& c) { return std::to_string(c.maxmemory.load()); }},
+      Option{"maxmemory-policy", true, "eviction policy when maxmemory is reached",
+             [](Config& c, const std::vector<std::string>& v) -> std::string {
+               EvictionPolicy p;
+               if (v.size() != 1 || !ParseEvictionPolicy(v[0], &p))
+                 return BadValue("maxmemory-policy", v.empty() ? "" : v[0]);
+               c.maxmemory_policy.store(int(p));
+               return "";
+             },
+             [](const Config& c) {
+               return std::string(EvictionPolicyName(EvictionPolicy(c.maxmemory_policy.load())));
+             }},
+      IntOption("maxmemory-samples", true, "keys sampled per eviction (default 5)",
+                &Config::maxmemory_samples, 1, 64),
+      IntOption("lfu-log-factor", true, "LFU counter logarithm factor (default 10)",
+                &Config::lfu_log_factor, 0, INT32_MAX),
+      IntOption("lfu-decay-time", true, "LFU counter decay period in minutes (default 1)",
+                &Config::lfu_decay_time, 0, INT32_MAX),
+      Option{"requirepass", true, "password clients must AUTH with (default none)",
+             [](Config& c, const std::vector<std::string>& v) -> std::string {
+               if (v.size() != 1) return BadValue("requirepass", "");
+               c.set_requirepass(v[0]);
+               return "";
+             },
+             [](const Config& c) { return c.requirepass(); }},
+      IntOption("maxclients", true, "maximum simultaneous clients (default 10000)",
+                &Config::maxclients, 1, 1000000),
+      IntOption("timeout", true, "close clients idle for this many seconds (0 = never)",
+                &Config::timeout, 0, INT32_MAX),
+      MemOption("proto-max-bulk-len", true, "largest bulk string accepted (default 512mb)",
+                &Config::proto_max_bulk_len),
+      MemOption("client-query-buffer-limit", true, "largest client query buffer (default 1gb)",
+                &Config::client_query_buffer_limit),
+      Option{"client-output-buffer-limit", true,
+             "normal <hard> <soft> <soft-seconds>: disconnect slow readers (default 0 0 0)",
+             [](Config& c, const std::vector<std::string>& v) -> std::string {
+               std::vector<std::string> w;
+               for (const auto& s : v) {
+                 std::istringstream is(s);
+                 std::string t;
+                 while (is >> t) w.push_back(t);
+               }
+               std::string joined;
+               for (const auto& s : w) joined += (joined.empty() ? "" : " ") + s;
+               if (w.empty() || w.size() % 4 != 0)
+                 return BadValue("client-output-buffer-limit", joined);
+               for (size_t i = 0; i < w.size(); i += 4) {
+                 std::string cls = ToLower(w[i]);
+                 uint64_t hard, soft;
+                 int64_t secs;
+                 if ((cls != "normal" && cls != "replica" && cls != "slave" && cls != "pubsub") ||
+                     !ParseMemorySize(w[i + 1], &hard) || !ParseMemorySize(w[i + 2], &soft) ||
+                     !ParseInt64(w[i + 3], &secs) || secs < 0)
+                   return BadValue("client-output-buffer-limit", joined);
+               }
+               for (size_t i = 0; i < w.size(); i += 4) {
+                 if (ToLower(w[i]) != "normal") continue;
+                 uint64_t hard, soft;
+                 int64_t secs;
+                 ParseMemorySize(w[i + 1], &hard);
+                 ParseMemorySize(w[i + 2], &soft);
+                 ParseInt64(w[i + 3], &secs);
+                 c.obuf_hard.store(int64_t(hard));
+                 c.obuf_soft.store(int64_t(soft));
+                 c.obuf_soft_seconds.store(int(secs));
+               }
+               return "";
+             },
+             [](const Config& c) {
+               return "normal " + std::to_string(c.obuf_hard.load()) + " " +
+                      std::to_string(c.obuf_soft.load()) + " " +
+                      std::to_string(c.obuf_soft_seconds.load()) +
+                      " slave 268435456 67108864 60 pubsub 33554432 8388608 60";
+             }},
+      IntOption("hz", true, "background task frequency per second (default 10)", &Config::hz, 1,
+                500),
+      Option{
+          "loglevel", true, "debug, verbose, notice or warning (default notice)",
+          [](Config& c, const std::vector<std::string>& v) -> std::string {
+            LogLevel l;
+            if (v.size() != 1 || !ParseLogLevel(ToLower(v[0]), &l))
+              return BadValue("loglevel", v.empty() ? "" : v[0]);
+            c.loglevel.store(int(l));
+            SetLogLevel(l);
+            return "";
+          },
+          [](const Config& c) { return std::string(LogLevelName(LogLevel(c.loglevel.load()))); }},
+      Option{"logfile", false, "log file path (default: standard error)",
+             [](Config& c, const std::vector<std::string>& v) -> std::string {
+               if (v.size() != 1) return BadValue("logfile", "");
+               c.logfile = v[0];
+               return "";
+             },
+             [](const Config& c) { return c.logfile; }},
+      IntOption("slowlog-log-slower-than", true, "slow log threshold in microseconds",
+                &Config::slowlog_log_slower_than, -1, INT64_MAX),
+      IntOption("slowlog-max-len", true, "slow log length", &Config::slowlog_max_len, 0, INT32_MAX),
+      // Accepted for redis.conf compatibility; strata-server has no persistence yet.
+      Option{"save", true, "snapshot schedule (accepted; persistence is not enabled)",
+             [](Config&, const std::vector<std::string>&) { return std::string(); },
+             [](const Config&) { return std::string(); }},
+      Option{"appendonly", true, "append-only file (accepted: only 'no')",
+             [](Config&, const std::vector<std::string>& v) -> std::string {
+               if (v.size() != 1 || ToLower(v[0]) != "no")
+                 return BadValue("appendonly", v.empty() ? "" : v[0]);
+               return "";
+             },
+             [](const Config&) { return std::string("no"); }},
+      Option{"daemonize", false, "accepted: only 'no' (strata-server runs in the foreground)",
+             [](Config&, const std::vector<std::string>& v) -> std::string {
+               if (v.size() != 1 || ToLower(v[0]) != "no")
+                 return BadValue("daemonize", v.empty() ? "" : v[0]);
+               return "";
+             },
+             [](const Config&) { return std::string("no"); }},
+  };
+  return opts;
+}
+
+const Option* FindOption(std::string_view name) {
+  for (const auto& o : Options()) {
+    if (EqualsIgnoreCase(o.name, name)) return &o;
+  }
+  return nullptr;
+}
+
+// Splits a config line into words, honouring "double" and 'single' quotes.
+bool SplitLine(const std::string& line, std::vector<std::string>* out) {
+  out->clear();
+  size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && isspace(static_cast<unsigned char>(line[i]))) i++;
+    if (i >= line.size()) break;
+    std::string w;
+    if (line[i] == '"' || line[i] == '\'') {
+      char q = line[i++];
+      while (i < line.size() && line[i] != q) {
+        if (line[i] == '\\' && i + 1 < line.size()) i++;
+        w.push_back(line[i++]);
+      }
+      if (i >= line.size()) return false;
+      i++;
+    } else {
+      while (i < line.size() && !isspace(static_cast<unsigned char>(line[i])))
+        w.push_back(line[i++]);
+    }
+    out->push_back(w);
+  }
+  return true;
+}
+
+}  // namespace
+
+Config& GlobalConfig() {
+  static Config c;
+  return c;
+}
+
+std::string Config::Set(std::string_view name, std::string_view value, bool at_runtime) {
+  const Option* o = FindOption(name);
+  if (!o)
+    return "Unknown option or number of arguments for CONFIG SET - '" + std::string(name) + "'";
+  if (at_runtime && !o->mutable_at_runtime)
+    return "CONFIG SET failed (possibly related to argument '" + std::string(name) +
+           "') - can't set immutable config";
+  std::vector<std::string> words;
+  if (!SplitLine(std::string(value), &words) || (words.empty() && !value.empty()))
+    words = {std::string(value)};
+  if (words.empty()) words.push_back("");
+  std::string err = o->set(*this, words);
+  if (!err.empty() && at_runtime)
+    return "CONFIG SET failed (possibly related to argument '" + std::string(name) + "') - " + err;
+  return err;
+}
+
+std::vector<std::pair<std::string, std::string>> Config::Get(std::string_view pattern) const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& o : Options()) {
+    if (GlobMatch(pattern, o.name, true)) out.emplace_back(o.name, o.get(*this));
+  }
+  return out;
+}
+
+std::string Config::LoadFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return "cannot open config file '" + path + "'";
+  std::string line;
+  int lineno = 0;
+  while (std::getline(in, line)) {
+    lineno++;
+    std::vector<std::string> words;
+    size_t first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos || line[first] == '#') continue;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!SplitLine(line, &words)) {
+      return "config file '" + path + "' line " + std::to_string(lineno) + ": unbalanced quotes";
+    }
+    if (words.empty()) continue;
+    const Option* o = FindOption(words[0]);
+    if (!o) {
+      return "config file '" + path + "' line " + std::to_string(lineno) + ": unknown option '" +
+             words[0] + "'";
+    }
+    std::vector<std::string> args(words.begin() + 1, words.end());
+    std::string err = o->set(*this, args);
+    if (!err.empty()) {
+      return "config file '" + path + "' line " + std::to_string(lineno) + ": " + err;
+    }
+  }
+  return "";
+}
+
+bool Config::ParseArgs(int argc, char** argv, std::string* error, bool* exit_now) {
+  *exit_now = false;
+  int i = 1;
+  if (i < argc && argv[i][0] != '-') {
+    std::string err = LoadFile(argv[i]);
+    if (!err.empty()) {
+      *error = err;
+      return false;
+    }
+    i++;
+  }
+  for (; i < argc; i++) {
+    std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      fputs(HelpText().c_str(), stdout);
+      *exit_now = true;
+      return true;
+    }
+    if (a == "--version" || a == "-v") {
+      printf("strata-server v=%s (redis_version compatibility %s)\n", kStrataVersion,
+             kRedisCompatVersion);
+      *exit_now = true;
+      return true;
+    }
+    if (a.rfind("--", 0) != 0) {
+      *error = "unexpected argument '" + a + "' (options are --name value)";
+      return false;
+    }
+    std::string name = a.substr(2);
+    const Option* o = FindOption(name);
+    if (!o) {
+      *error = "unknown option '--" + name + "' (see --help)";
+      return false;
+    }
+    std::vector<std::string> vals;
+    while (i + 1 < argc && std::string(argv[i + 1]).rfind("--", 0) != 0) vals.push_back(argv[++i]);
+    if (vals.empty()) {
+      *error = "option '--" + name + "' needs a value";
+      return false;
+    }
+    std::string err = o->set(*this, vals);
+    if (!err.empty()) {
+      *error = "invalid value for '--" + name + "': " + err;
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string Config::HelpText() {
+  std::string s =
+      "Usage: strata-server [/path/to/strata.conf] [--option value ...]\n"
+      "       strata-server --help | --version\n\n"
+      "Every option can be given in the config file (\"name value\") or as --name value;\n"
+      "flags override the file. Options:\n";
+  for (const auto& o : Options()) {
+    char line[256];
+    snprintf(line, sizeof(line), "  --%-28s %s%s\n", o.name, o.help,
+             o.mutable_at_runtime ? "" : " [fixed at start]");
+    s += line;
+  }
+  s += "\nmaxmemory-policy values: " + EvictionPolicyNames() + "\n";
+  s += "\nExample: strata-server --port 7000 --threads 2 --maxmemory 100mb "
+       "--maxmemory-policy allkeys-lru\n";
+  return s;
+}
+
+}  // namespace strata::kv

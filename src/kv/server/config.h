@@ -1,0 +1,89 @@
+// Config: every strata-server option, from defaults, a redis.conf-style file, `--name value`
+// flags and CONFIG SET. One table (config.cc) defines each option's name, parser, printer and
+// whether it may change at runtime, so --help, the file, flags and CONFIG GET/SET agree.
+//
+// Runtime-mutable values are atomics read with relaxed loads from any shard thread; the rest are
+// fixed once the server starts.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kv/engine/policy.h"
+
+namespace strata::kv {
+
+struct Config {
+  // Fixed at start.
+  std::string bind = "127.0.0.1";
+  int port = 6379;
+  int threads = 0;  // 0 = one per core
+  int databases = 16;
+  std::string logfile;
+
+  // Mutable at runtime.
+  std::atomic<uint64_t> maxmemory{0};
+  std::atomic<int> maxmemory_policy{int(EvictionPolicy::kNoEviction)};
+  std::atomic<int> maxmemory_samples{5};
+  std::atomic<int> lfu_log_factor{10};
+  std::atomic<int> lfu_decay_time{1};
+  std::atomic<int> maxclients{10000};
+  std::atomic<int> timeout{0};  // seconds idle before closing a client, 0 = never
+  std::atomic<int64_t> proto_max_bulk_len{512LL * 1024 * 1024};
+  std::atomic<int64_t> client_query_buffer_limit{1024LL * 1024 * 1024};
+  std::atomic<int64_t> obuf_hard{0};  // client-output-buffer-limit normal <hard> <soft> <secs>
+  std::atomic<int64_t> obuf_soft{0};
+  std::atomic<int> obuf_soft_seconds{0};
+  std::atomic<int> hz{10};
+  std::atomic<int> loglevel{2};
+  std::atomic<int64_t> slowlog_log_slower_than{10000};
+  std::atomic<int> slowlog_max_len{128};
+
+  std::string requirepass() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return requirepass_;
+  }
+  void set_requirepass(std::string p) {
+    std::lock_guard<std::mutex> l(mu_);
+    requirepass_ = std::move(p);
+    has_password_.store(!requirepass_.empty(), std::memory_order_relaxed);
+  }
+  bool has_password() const { return has_password_.load(std::memory_order_relaxed); }
+
+  PolicyConfig policy() const {
+    PolicyConfig p;
+    p.policy = EvictionPolicy(maxmemory_policy.load(std::memory_order_relaxed));
+    p.samples = maxmemory_samples.load(std::memory_order_relaxed);
+    p.lfu_log_factor = lfu_log_factor.load(std::memory_order_relaxed);
+    p.lfu_decay_time = lfu_decay_time.load(std::memory_order_relaxed);
+    return p;
+  }
+
+  // Sets option `name` from its textual value. `at_runtime` rejects options fixed at start.
+  // Returns an empty string on success, else the error text (without "ERR ").
+  std::string Set(std::string_view name, std::string_view value, bool at_runtime);
+  // Values of every option whose name matches the glob, as (name, value) pairs.
+  std::vector<std::pair<std::string, std::string>> Get(std::string_view pattern) const;
+
+  // Loads a redis.conf-style file ("name value..." lines, '#' comments, quoted values).
+  std::string LoadFile(const std::string& path);
+  // Parses argv: [config-file] then --name value pairs. Returns false with *error set.
+  // Sets *exit_now for --help / --version (after printing).
+  bool ParseArgs(int argc, char** argv, std::string* error, bool* exit_now);
+
+  static std::string HelpText();
+
+ private:
+  mutable std::mutex mu_;
+  std::string requirepass_;
+  std::atomic<bool> has_password_{false};
+};
+
+// The process-wide configuration.
+Config& GlobalConfig();
+
+}  // namespace strata::kv

@@ -1,0 +1,427 @@
+#include "kv/server/connection.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/strutil.h"
+#include "io/socket.h"
+#include "kv/commands/dispatch.h"
+#include "kv/commands/registry.h"
+#include "kv/engine/shard.h"
+#include "kv/server/command_stats.h"
+#include "kv/server/config.h"
+#include "kv/server/monitor.h"
+#include "kv/server/shard_set.h"
+
+namespace strata::kv {
+namespace {
+
+std::atomic<int64_t> g_clients{0};
+constexpr size_t kReadChunk = 16 * 1024;
+
+}  // namespace
+
+int64_t ConnectedClients() { return g_clients.load(std::memory_order_relaxed); }
+
+std::vector<Connection*>& Connection::ThreadConnections() {
+  thread_local std::vector<Connection*> conns;
+  return conns;
+}
+
+Connection::Connection(int fd, uint32_t shard, uint64_t id) : fd_(fd), shard_(shard), rb_(&out_) {
+  state_.id = id;
+  state_.addr = io::PeerAddress(fd);
+  state_.laddr = io::LocalAddress(fd);
+  state_.created_ms = UnixMillis();
+  state_.last_interaction_ms = state_.created_ms;
+  state_.authenticated = !GlobalConfig().has_password();
+  remote_.resize(Shards().size());
+  g_clients.fetch_add(1, std::memory_order_relaxed);
+  ThreadConnections().push_back(this);
+}
+
+Connection::~Connection() {
+  g_clients.fetch_sub(1, std::memory_order_relaxed);
+  auto& v = ThreadConnections();
+  for (size_t i = 0; i < v.size(); i++) {
+    if (v[i] == this) {
+      v[i] = v.back();
+      v.pop_back();
+      break;
+    }
+  }
+}
+
+void Connection::Start() {
+  io::SetNoDelay(fd_);
+  io::Reactor::Current()->Add(fd_, this);
+}
+
+void Connection::OnEvent(uint32_t events) {
+  if (closed_) return;
+  if (events & (EPOLLERR | EPOLLHUP)) {
+    Close("connection error");
+    return;
+  }
+  if (events & EPOLLOUT) Flush();
+  if (closed_) return;
+  if (events & (EPOLLIN | EPOLLRDHUP)) {
+    readable_ = true;
+    OnReadable();
+  }
+}
+
+void Connection::Close(const char* why) {
+  if (closed_) return;
+  LOG_DEBUG("closing client %s: %s", state_.addr.c_str(), why);
+  closed_ = true;
+  if (state_.monitor) Monitors::Get().Remove(this);
+  io::Reactor::Current()->Remove(fd_);
+  ::close(fd_);
+  fd_ = -1;
+  MaybeDestroy();
+}
+
+void Connection::MaybeDestroy() {
+  if (closed_ && inflight_ == 0) {
+    // Defer the delete: we may be inside one of our own member functions.
+    io::Reactor::Current()->Post([this] { delete this; });
+    inflight_ = 1 << 30;  // never destroy twice
+  }
+}
+
+void Connection::OnReadable() {
+  const Config& cfg = GlobalConfig();
+  while (readable_ && !closed_ && !waiting_) {
+    size_t want = parser_.BytesWanted();
+    size_t chunk = want > kReadChunk ? want : kReadChunk;
+    if (chunk > 16 * 1024 * 1024) chunk = 16 * 1024 * 1024;
+    char* p = in_.Reserve(chunk);
+    ssize_t n = ::read(fd_, p, chunk);
+    if (n > 0) {
+      in_.Commit(size_t(n));
+      ThreadStats().net_input_bytes += uint64_t(n);
+      state_.last_interaction_ms = UnixMillis();
+      if (int64_t(in_.size()) > cfg.client_query_buffer_limit.load(std::memory_order_relaxed)) {
+        LOG_WARNING("closing client %s that reached max query buffer length", state_.addr.c_str());
+        Close("query buffer limit");
+        return;
+      }
+      ProcessInput();
+      if (size_t(n) < chunk) readable_ = false;  // drained (edge-triggered)
+      continue;
+    }
+    if (n == 0) {
+      Close("peer closed");
+      return;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      readable_ = false;
+      break;
+    }
+    Close("read error");
+    return;
+  }
+}
+
+std::string* Connection::ReplyTarget() {
+  if (remote_count_ == 0) return &out_;
+  slots_.emplace_back();
+  return &slots_.back();
+}
+
+void Connection::ProcessInput() {
+  const Config& cfg = GlobalConfig();
+  while (!closed_ && !waiting_ && !close_after_reply_) {
+    resp::ParserLimits limits;
+    limits.max_bulk_len = cfg.proto_max_bulk_len.load(std::memory_order_relaxed);
+    limits.unauthenticated = !state_.authenticated && cfg.has_password();
+    size_t consumed = 0;
+    auto st = parser_.Parse(in_.view(), limits, &args_, &consumed);
+    if (st == resp::RespParser::Status::kNeedMore) {
+      in_.Consume(consumed);
+      break;
+    }
+    if (st == resp::RespParser::Status::kHttp) {
+      LOG_WARNING(
+          "Possible SECURITY ATTACK detected. It looks like somebody is sending HTTP "
+          "to strata-server from %s. Connection aborted.",
+          state_.addr.c_str());
+      Close("http request");
+      return;
+    }
+    if (st == resp::RespParser::Status::kError) {
+      resp::ReplyBuilder rb(ReplyTarget(), state_.proto);
+      rb.Error("ERR " + parser_.error());
+      close_after_reply_ = true;
+      in_.Consume(in_.size());
+      break;
+    }
+    if (!Dispatch(args_)) break;  // must wait for the pending batch; re-parse afterwards
+    in_.Consume(consumed);
+  }
+  if (!waiting_ && remote_count_ > 0) SendBatch();
+  if (!waiting_) Flush();
+}
+
+bool Connection::Dispatch(std::span<const std::string_view> args) {
+  // Cross-protocol guard: "POST" and "Host:" lines are HTTP, never commands.
+  if (EqualsIgnoreCase(args[0], "post") || EqualsIgnoreCase(args[0], "host:")) {
+    LOG_WARNING(
+        "Possible SECURITY ATTACK detected. It looks like somebody is sending POST or "
+        "Host: commands to strata-server from %s. Connection aborted.",
+        state_.addr.c_str());
+    Close("http request");
+    return false;
+  }
+  const CommandSpec* spec = nullptr;
+  std::string scratch;
+  resp::ReplyBuilder check_rb(&scratch, state_.proto);
+  Route route = ResolveCommand(args, state_, shard_, check_rb, &spec);
+  if (route.kind == Route::kError) {
+    if (spec) ThreadCommandCounters()[size_t(spec->id)].rejected++;
+    ThreadStats().error_replies++;
+    ReplyTarget()->append(scratch);
+    return true;
+  }
+  if (Monitors::Get().active() && !(spec->flags & cmd::kSkipMonitor)) {
+    Monitors::Get().Feed(state_, args);
+  }
+  state_.last_cmd = spec->name;
+  int64_t now = UnixMillis();
+  Shard* local = Shards().shard(shard_);
+
+  if (route.kind == Route::kInline && !spec->keyless() && !local->locks().empty()) {
+    std::vector<std::string> keys;
+    LockKeysOf(*spec, args, state_.db, &keys);
+    for (const auto& k : keys) {
+      if (local->locks().IsBlocked(k)) {
+        route.kind = Route::kRemote;  // queue behind the lock on our own shard
+        break;
+      }
+    }
+  }
+
+  switch (route.kind) {
+    case Route::kInline: {
+      resp::ReplyBuilder rb(ReplyTarget(), state_.proto);
+      CmdContext ctx;
+      ctx.shard = local;
+      ctx.db = state_.db;
+      ctx.args = args;
+      ctx.rb = &rb;
+      ctx.now_ms = now;
+      ctx.conn = this;
+      ctx.spec = spec;
+      ExecuteHandler(*spec, ctx, &state_);
+      return true;
+    }
+    case Route::kRemote: {
+      auto& batch = remote_[route.shard];
+      batch.emplace_back();
+      RemoteCmd& rc = batch.back();  // views are built in place: the storage never moves
+      rc.spec = spec;
+      size_t total = 0;
+      for (auto a : args) total += a.size();
+      rc.storage = std::make_unique<char[]>(total ? total : 1);
+      size_t off = 0;
+      for (auto a : args) {
+        if (!a.empty()) memcpy(rc.storage.get() + off, a.data(), a.size());
+        rc.args.emplace_back(rc.storage.get() + off, a.size());
+        off += a.size();
+      }
+      slots_.emplace_back();
+      rc.slot = slots_.size() - 1;
+      remote_count_++;
+      return true;
+    }
+    case Route::kAsync:
+      if (remote_count_ > 0) {
+        SendBatch();
+        return false;
+      }
+      RunAsync(spec, args);
+      return true;
+    case Route::kError:
+      break;
+  }
+  return true;
+}
+
+void Connection::SendBatch() {
+  waiting_ = true;
+  io::Reactor* origin = io::Reactor::Current();
+  int db = state_.db, proto = state_.proto;
+  for (uint32_t s = 0; s < remote_.size(); s++) {
+    if (remote_[s].empty()) continue;
+    pending_hops_++;
+    inflight_++;
+    auto* cmds = &remote_[s];
+    auto* slots = &slots_;
+    Shards().Post(s, [this, s, cmds, slots, db, proto, origin] {
+      Shard* shard = Shards().shard(s);
+      // Runs cmds[from..] in order; if one touches a locked key, the rest waits in the shard's
+      // lock queue and continues when the lock is released.
+      auto run = std::make_shared<std::function<void(size_t)>>();
+      *run = [this, shard, cmds, slots, db, proto, origin, run](size_t from) {
+        int64_t now = UnixMillis();
+        for (size_t i = from; i < cmds->size(); i++) {
+          RemoteCmd& rc = (*cmds)[i];
+          if (!shard->locks().empty()) {
+            std::vector<std::string> keys;
+            LockKeysOf(*rc.spec, rc.args, db, &keys);
+            bool blocked = false;
+            for (const auto& k : keys) blocked |= shard->locks().IsBlocked(k);
+            if (blocked) {
+              std::vector<std::string> all;
+              for (size_t j = i; j < cmds->size(); j++)
+                LockKeysOf(*(*cmds)[j].spec, (*cmds)[j].args, db, &all);
+              auto again = run;
+              shard->locks().Defer(std::move(all), [again, i] { (*again)(i); });
+              return;
+            }
+          }
+          resp::ReplyBuilder rb(&(*slots)[rc.slot], proto);
+          CmdContext ctx;
+          ctx.shard = shard;
+          ctx.db = db;
+          ctx.args = rc.args;
+          ctx.rb = &rb;
+          ctx.now_ms = now;
+          ctx.spec = rc.spec;
+          ExecuteHandler(*rc.spec, ctx, nullptr);
+        }
+        origin->Post([this] { OnBatchDone(); });
+        *run = nullptr;  // break the self-reference cycle
+      };
+      (*run)(0);
+    });
+  }
+}
+
+void Connection::OnBatchDone() {
+  inflight_--;
+  if (--pending_hops_ > 0) return;
+  for (auto& s : slots_) out_.append(s);
+  slots_.clear();
+  for (auto& v : remote_) v.clear();
+  remote_count_ = 0;
+  waiting_ = false;
+  if (closed_) {
+    MaybeDestroy();
+    return;
+  }
+  ProcessInput();
+  if (!waiting_ && readable_) OnReadable();
+}
+
+void Connection::RunAsync(const CommandSpec* spec, std::span<const std::string_view> args) {
+  waiting_ = true;
+  inflight_++;
+  async_storage_.clear();
+  size_t total = 0;
+  for (auto a : args) total += a.size();
+  async_storage_.reserve(total);
+  for (auto a : args) async_storage_.append(a);
+  async_args_.clear();
+  size_t off = 0;
+  for (auto a : args) {
+    async_args_.emplace_back(async_storage_.data() + off, a.size());
+    off += a.size();
+  }
+  rb_.set_proto(state_.proto);
+  async_ctx_ = CmdContext{};
+  async_ctx_.shard = Shards().shard(shard_);
+  async_ctx_.db = state_.db;
+  async_ctx_.args = async_args_;
+  async_ctx_.rb = &rb_;
+  async_ctx_.now_ms = UnixMillis();
+  async_ctx_.conn = this;
+  async_ctx_.spec = spec;
+  int64_t start = MonoMicros();
+  RunDetached(spec->multi(async_ctx_), [this, spec, start] {
+    int64_t dur = MonoMicros() - start;
+    auto& c = ThreadCommandCounters()[size_t(spec->id)];
+    c.calls++;
+    c.usec += uint64_t(dur);
+    ThreadStats().commands++;
+    Slowlog::Get().Maybe(dur, async_args_, state_.addr, state_.name);
+    // Resume outside the coroutine's final step.
+    io::Reactor::Current()->Post([this] {
+      inflight_--;
+      waiting_ = false;
+      if (closed_) {
+        MaybeDestroy();
+        return;
+      }
+      ProcessInput();
+      if (!waiting_ && readable_) OnReadable();
+    });
+  });
+}
+
+void Connection::Flush() {
+  if (closed_) return;
+  while (sent_ < out_.size()) {
+    ssize_t n = ::send(fd_, out_.data() + sent_, out_.size() - sent_, MSG_NOSIGNAL);
+    if (n > 0) {
+      sent_ += size_t(n);
+      ThreadStats().net_output_bytes += uint64_t(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    Close("write error");
+    return;
+  }
+  if (sent_ == out_.size()) {
+    out_.clear();
+    sent_ = 0;
+    if (out_.capacity() > 1024 * 1024) out_.shrink_to_fit();
+    soft_limit_since_ms_ = 0;
+    if (close_after_reply_) Close("close after reply");
+    return;
+  }
+  // Output pending: enforce client-output-buffer-limit (normal class).
+  const Config& cfg = GlobalConfig();
+  int64_t pending = int64_t(out_.size() - sent_);
+  int64_t hard = cfg.obuf_hard.load(std::memory_order_relaxed);
+  int64_t soft = cfg.obuf_soft.load(std::memory_order_relaxed);
+  if (hard > 0 && pending > hard) {
+    LOG_WARNING("Client %s scheduled to be closed ASAP for overcoming of output buffer limits.",
+                state_.addr.c_str());
+    Close("output buffer limit");
+    return;
+  }
+  if (soft > 0 && pending > soft) {
+    int64_t now = UnixMillis();
+    if (soft_limit_since_ms_ == 0)
+      soft_limit_since_ms_ = now;
+    else if (now - soft_limit_since_ms_ >= int64_t(cfg.obuf_soft_seconds.load()) * 1000) {
+      Close("output buffer soft limit");
+      return;
+    }
+  } else {
+    soft_limit_since_ms_ = 0;
+  }
+  if (sent_ > 1024 * 1024) {
+    out_.erase(0, sent_);
+    sent_ = 0;
+  }
+}
+
+void Connection::SendMonitorLine(const std::string& line) {
+  if (closed_) return;
+  out_.append(line);
+  Flush();
+}
+
+}  // namespace strata::kv

@@ -1,0 +1,120 @@
+// Connection: one client socket, living for its whole life on the shard thread that accepted it.
+//
+// It reads into an input buffer, parses RESP/inline requests and runs them through the
+// dispatcher. Replies go into one output string that is written with one send() per batch.
+// Pipelined commands whose keys belong to other shards are squashed: consecutive such commands are
+// grouped per shard and sent in one message per shard; replies are put back in request order.
+// A command that must see every earlier reply first (keyless, cross-shard) waits for the batch.
+//
+// The object stays alive until every message it sent to other shards has come back, even if the
+// socket closes meanwhile (inflight_ counts them).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "io/reactor.h"
+#include "kv/commands/command.h"
+#include "kv/server/io_buf.h"
+#include "proto/resp/parser.h"
+#include "proto/resp/reply_builder.h"
+
+namespace strata::kv {
+
+// Client state visible to commands (CLIENT, HELLO, SELECT, ...). Touched only on its thread.
+struct ClientState {
+  uint64_t id = 0;
+  std::string addr, laddr;
+  std::string name, lib_name, lib_ver;
+  int db = 0;
+  int proto = 2;
+  bool authenticated = false;
+  bool no_evict = false;
+  bool monitor = false;
+  int64_t created_ms = 0;
+  int64_t last_interaction_ms = 0;
+  std::string last_cmd = "NULL";
+};
+
+class Connection : public io::EventHandler {
+ public:
+  Connection(int fd, uint32_t shard, uint64_t id);
+  ~Connection() override;
+
+  void Start();
+  void OnEvent(uint32_t events) override;
+
+  ClientState& state() { return state_; }
+  uint32_t shard_id() const { return shard_; }
+  int fd() const { return fd_; }
+  // Closes after the pending replies are written (QUIT, protocol errors).
+  void CloseAfterReply() { close_after_reply_ = true; }
+  // Closes now (CLIENT KILL, timeouts, output limit).
+  void Close(const char* why);
+  bool closed() const { return closed_; }
+
+  // Bytes waiting in the buffers (CLIENT LIST qbuf/omem).
+  size_t query_buffer_size() const { return in_.size(); }
+  size_t output_size() const { return out_.size() - sent_; }
+
+  // Delivers a line to a MONITOR client.
+  void SendMonitorLine(const std::string& line);
+
+  // Connections owned by the calling shard thread.
+  static std::vector<Connection*>& ThreadConnections();
+
+ private:
+  struct RemoteCmd {
+    const CommandSpec* spec;
+    std::unique_ptr<char[]> storage;  // argument bytes; vector growth moves the pointer only
+    std::vector<std::string_view> args;
+    size_t slot;
+  };
+
+  void OnReadable();
+  void ProcessInput();
+  // Returns false if the command must wait for the pending batch (nothing consumed).
+  bool Dispatch(std::span<const std::string_view> args);
+  void SendBatch();
+  void OnBatchDone();
+  void RunAsync(const CommandSpec* spec, std::span<const std::string_view> args);
+  void Flush();
+  void MaybeDestroy();
+  std::string* ReplyTarget();
+
+  int fd_;
+  uint32_t shard_;
+  ClientState state_;
+  resp::RespParser parser_;
+  IoBuf in_;
+  std::string out_;
+  size_t sent_ = 0;
+  resp::ReplyBuilder rb_;
+  std::vector<std::string_view> args_;
+
+  // Squashed remote batch.
+  std::vector<std::vector<RemoteCmd>> remote_;  // per shard
+  std::vector<std::string> slots_;              // replies in request order while a batch is open
+  size_t remote_count_ = 0;
+  int pending_hops_ = 0;
+
+  // Async (coroutine) command in flight.
+  CmdContext async_ctx_;
+  std::string async_storage_;
+  std::vector<std::string_view> async_args_;
+
+  bool waiting_ = false;  // a batch or async command is in flight
+  bool readable_ = true;  // edge-triggered: more input may be pending in the socket
+  bool close_after_reply_ = false;
+  bool closed_ = false;
+  int inflight_ = 0;
+  int64_t soft_limit_since_ms_ = 0;
+};
+
+// Total connected clients, process wide (maxclients, INFO).
+int64_t ConnectedClients();
+
+}  // namespace strata::kv

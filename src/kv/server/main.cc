@@ -1,0 +1,28 @@
+// strata-server: a Redis-protocol in-memory data store with a shared-nothing, thread-per-core
+// design. Usage: strata-server [strata.conf] [--option value ...]; see --help.
+#include <cstdio>
+#include <string>
+
+#include "base/log.h"
+#include "kv/commands/registry.h"
+#include "kv/server/config.h"
+#include "kv/server/server.h"
+
+int main(int argc, char** argv) {
+  using namespace strata;
+  using namespace strata::kv;
+  Config& cfg = GlobalConfig();
+  std::string error;
+  bool exit_now = false;
+  if (!cfg.ParseArgs(argc, argv, &error, &exit_now)) {
+    fprintf(stderr, "strata-server: %s\n", error.c_str());
+    return 1;
+  }
+  if (exit_now) return 0;
+  if (!cfg.logfile.empty() && !SetLogFile(cfg.logfile)) {
+    fprintf(stderr, "strata-server: cannot open log file '%s'\n", cfg.logfile.c_str());
+    return 1;
+  }
+  RegisterAllCommands();
+  return RunServer();
+}

@@ -1,0 +1,151 @@
+#include "kv/server/server.h"
+
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/memory.h"
+#include "io/reactor.h"
+#include "io/socket.h"
+#include "kv/engine/memory_accounting.h"
+#include "kv/engine/shard.h"
+#include "kv/server/command_stats.h"
+#include "kv/server/config.h"
+#include "kv/server/connection.h"
+#include "kv/server/shard_set.h"
+#include "kv/version.h"
+
+namespace strata::kv {
+namespace {
+
+std::atomic<uint64_t> g_next_client_id{1};
+
+// Accepts connections on one shard thread's listening socket.
+class Acceptor : public io::EventHandler {
+ public:
+  Acceptor(int fd, uint32_t shard) : fd_(fd), shard_(shard) {}
+  void OnEvent(uint32_t) override {
+    for (;;) {
+      int c = accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (c < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EMFILE || errno == ENFILE) LOG_WARNING("accept: out of file descriptors");
+        return;  // EAGAIN or a transient error: the next readiness event retries
+      }
+      ThreadStats().connections_received++;
+      if (ConnectedClients() >= GlobalConfig().maxclients.load(std::memory_order_relaxed)) {
+        static const char kMsg[] = "-ERR max number of clients reached\r\n";
+        ssize_t n = send(c, kMsg, sizeof(kMsg) - 1, MSG_NOSIGNAL);
+        (void)n;
+        close(c);
+        ThreadStats().rejected_connections++;
+        continue;
+      }
+      auto* conn = new Connection(c, shard_, g_next_client_id.fetch_add(1));
+      conn->Start();
+      conn->OnEvent(EPOLLIN);
+    }
+  }
+
+ private:
+  int fd_;
+  uint32_t shard_;
+};
+
+void CloseIdleClients() {
+  int timeout = GlobalConfig().timeout.load(std::memory_order_relaxed);
+  if (timeout <= 0) return;
+  int64_t now = UnixMillis();
+  auto conns = Connection::ThreadConnections();  // copy: Close may modify the list later
+  for (Connection* c : conns) {
+    if (c->closed() || c->state().monitor) continue;
+    if (now - c->state().last_interaction_ms > int64_t(timeout) * 1000) c->Close("idle timeout");
+  }
+}
+
+struct ShardThread {
+  std::unique_ptr<io::Reactor> reactor;
+  std::unique_ptr<Shard> shard;
+  std::unique_ptr<Acceptor> acceptor;
+  int listen_fd = -1;
+  std::thread thread;
+};
+
+}  // namespace
+
+void RequestShutdown() { kill(getpid(), SIGTERM); }
+
+int RunServer() {
+  Config& cfg = GlobalConfig();
+  uint32_t n = cfg.threads > 0 ? uint32_t(cfg.threads) : std::thread::hardware_concurrency();
+  if (n == 0) n = 1;
+  if (n > uint32_t(MemoryAccounting::kMaxShards)) n = MemoryAccounting::kMaxShards;
+
+  // Block the stop signals in every thread; the main thread waits for them.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto* set = new ShardSet(n);
+  InstallShardSet(set);
+  std::vector<ShardThread> threads(n);
+  for (uint32_t i = 0; i < n; i++) {
+    std::string err;
+    threads[i].listen_fd = io::Listen(cfg.bind, uint16_t(cfg.port), true, 511, &err);
+    if (threads[i].listen_fd < 0) {
+      LOG_WARNING("%s", err.c_str());
+      fprintf(stderr, "strata-server: %s\n", err.c_str());
+      return 1;
+    }
+    threads[i].reactor = std::make_unique<io::Reactor>();
+  }
+  for (uint32_t i = 0; i < n; i++) set->Register(i, threads[i].reactor.get(), nullptr);
+  MemoryAccounting::Get().SetBaseline(ThreadAllocatedBytes());
+
+  std::atomic<uint32_t> ready{0};
+  for (uint32_t i = 0; i < n; i++) {
+    ShardThread* t = &threads[i];
+    t->thread = std::thread([t, i, set, &ready, &cfg] {
+      ShardSet::SetCurrent(int(i));
+      t->shard = std::make_unique<Shard>(i, cfg.databases);
+      set->Register(i, t->reactor.get(), t->shard.get());
+      t->acceptor = std::make_unique<Acceptor>(t->listen_fd, i);
+      t->reactor->Add(t->listen_fd, t->acceptor.get(), EPOLLIN);
+      int hz = cfg.hz.load();
+      t->reactor->RunEvery(1000 / (hz > 0 ? hz : 10), [t] {
+        t->shard->Cron();
+        CloseIdleClients();
+      });
+      ready.fetch_add(1);
+      t->reactor->Run();
+      // Stopping: close every client of this thread, then drop the shard's data.
+      auto conns = Connection::ThreadConnections();
+      for (Connection* c : conns) c->Close("shutdown");
+      close(t->listen_fd);
+    });
+  }
+  while (ready.load() < n) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  LOG_NOTICE("strata-server %s (redis %s compatible) ready: %s:%d, %u shard thread(s), pid %d",
+             kStrataVersion, kRedisCompatVersion, cfg.bind.c_str(), cfg.port, n, int(getpid()));
+
+  int sig = 0;
+  sigwait(&sigs, &sig);
+  LOG_NOTICE("received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  for (auto& t : threads) t.reactor->Stop();
+  for (auto& t : threads) t.thread.join();
+  LOG_NOTICE("strata-server is now ready to exit, bye bye...");
+  return 0;
+}
+
+}  // namespace strata::kv

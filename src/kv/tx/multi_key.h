@@ -1,0 +1,89 @@
+// Cross-shard multi-key commands: group a command's keys by owning shard, lock them on every
+// shard involved (ascending shard order, see lock_table.h), run per-shard steps, unlock.
+//
+//   MultiKeyTx tx(ctx, key_indices);
+//   co_await tx.Lock();
+//   auto counts = co_await tx.OnEachShard([&](Shard& s, const std::vector<size_t>& idx) {...});
+//   co_await tx.Unlock();
+//
+// Per-shard steps run on the owning shard threads; results come back to the coordinator's thread.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/hash.h"
+#include "kv/commands/command.h"
+#include "kv/server/shard_set.h"
+#include "kv/server/task.h"
+#include "kv/tx/lock_table.h"
+
+namespace strata::kv {
+
+class MultiKeyTx {
+ public:
+  struct Group {
+    uint32_t shard;
+    std::vector<size_t> idx;  // argument indices of this shard's keys, in request order
+    std::vector<std::string> lock_keys;
+  };
+
+  MultiKeyTx(const CmdContext& ctx, const std::vector<size_t>& key_indices) : ctx_(ctx) {
+    ShardSet& set = Shards();
+    for (size_t i : key_indices) {
+      uint32_t s = set.ShardOf(HashKey(ctx.args[i]));
+      auto it = std::find_if(groups_.begin(), groups_.end(),
+                             [s](const Group& g) { return g.shard == s; });
+      if (it == groups_.end()) {
+        groups_.push_back(Group{s, {}, {}});
+        it = groups_.end() - 1;
+      }
+      it->idx.push_back(i);
+      it->lock_keys.push_back(LockTable::Encode(ctx.db, ctx.args[i]));
+    }
+    std::sort(groups_.begin(), groups_.end(),
+              [](const Group& a, const Group& b) { return a.shard < b.shard; });
+  }
+
+  const std::vector<Group>& groups() const { return groups_; }
+
+  Task<void> Lock() {
+    for (size_t g = 0; g < groups_.size(); g++) {
+      const std::vector<std::string>* keys = &groups_[g].lock_keys;
+      co_await Shards().HopDeferred(
+          groups_[g].shard, [keys](Shard& s, auto done) { s.locks().Acquire(*keys, done); });
+    }
+  }
+
+  Task<void> Unlock() {
+    for (const auto& g : groups_) {
+      Shards().Post(g.shard, [shard = g.shard, keys = g.lock_keys] {
+        Shards().shard(shard)->locks().Release(keys);
+      });
+    }
+    co_return;
+  }
+
+  // Runs fn(Shard&, group's argument indices) on every group's shard in turn and returns the
+  // results in group order.
+  template <typename F>
+  Task<std::vector<std::invoke_result_t<F, Shard&, const std::vector<size_t>&>>> OnEachShard(F fn) {
+    using R = std::invoke_result_t<F, Shard&, const std::vector<size_t>&>;
+    std::vector<R> out(groups_.size());
+    for (size_t g = 0; g < groups_.size(); g++) {
+      R* slot = &out[g];
+      const std::vector<size_t>* idx = &groups_[g].idx;
+      const F* f = &fn;
+      co_await Shards().Hop(groups_[g].shard, [slot, idx, f](Shard& s) { *slot = (*f)(s, *idx); });
+    }
+    co_return out;
+  }
+
+ private:
+  const CmdContext& ctx_;
+  std::vector<Group> groups_;
+};
+
+}  // namespace strata::kv
