@@ -28,7 +28,7 @@ const char* StepName(Step s) {
 }
 
 // The one table of request steps (order matches enum class Step).
-const Transaction::StepEntry Transaction::kSteps[] = {
+const Transaction::StepEntry Transaction::kSteps[static_cast<size_t>(Step::kSuspend)] = {
     {Step::kRecv, "recv", &Transaction::StepRecv},
     {Step::kPurge, "purge", &Transaction::StepPurge},
     {Step::kLookup, "lookup", &Transaction::StepLookup},
@@ -75,7 +75,8 @@ void Transaction::Run(Step s) {
     while (s != Step::kSuspend && s != Step::kDone) {
       LOG_DEBUG("req %s %s: %s", method_.c_str(), key_.c_str(), StepName(s));
       next_ = s;
-      s = (this->*kSteps[static_cast<int>(s)].fn)();
+      Step (Transaction::*fn)() = kSteps[static_cast<size_t>(s)].fn;
+      s = (this->*fn)();
     }
     if (s == Step::kDone) {
       StepDone();

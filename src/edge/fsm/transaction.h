@@ -67,7 +67,8 @@ class Transaction : public FetchObserver {
     const char* name;
     Step (Transaction::*fn)();
   };
-  static const StepEntry kSteps[];
+  // One entry per step, in enum order (kSuspend is not a step).
+  static const StepEntry kSteps[static_cast<size_t>(Step::kSuspend)];
 
   void Run(Step s);
   Step StepRecv();

@@ -32,6 +32,7 @@ Session::~Session() {
   *alive_ = false;
   if (d_.obj && listening_) d_.obj->RemoveListener(this);
   txn_.reset();
+  retired_.reset();
   if (fd_ >= 0) close(fd_);
 }
 
@@ -60,6 +61,7 @@ void Session::Kick() {
     depth_++;
     Flush();
     depth_--;
+    if (depth_ == 0) retired_.reset();
   });
 }
 
@@ -78,6 +80,7 @@ void Session::OnEvent(uint32_t events) {
     if (!closed_) ProcessInput();
   }
   depth_--;
+  if (depth_ == 0) retired_.reset();
 }
 
 void Session::ReadAvailable() {
@@ -200,6 +203,7 @@ void Session::ProcessInputLoop() {
 }
 
 void Session::StartTransaction() {
+  retired_.reset();  // never on the stack here
   read_state_ = ReadState::kHeld;
   txn_ = std::make_unique<Transaction>(w_, this, std::move(head_), std::move(body_), peer_);
   body_.clear();
@@ -337,7 +341,9 @@ void Session::FinishResponse() {
   bool close_after = d_.close;
   d_ = Delivery{};
   delivering_ = false;
-  txn_.reset();
+  // The transaction may still be on the call stack (a hit delivered synchronously): destroy it
+  // at the next safe point.
+  retired_ = std::move(txn_);
   read_state_ = ReadState::kHead;
   if (close_after) {
     shutdown(fd_, SHUT_WR);

@@ -66,6 +66,7 @@ class Session : public io::EventHandler, public TxnSink, public BodyListener {
   std::string body_;
   bool sent_continue_ = false;
   std::unique_ptr<Transaction> txn_;
+  std::unique_ptr<Transaction> retired_;  // finished, possibly still on the call stack
   int64_t started_us_ = 0;
 
   // Current response.
