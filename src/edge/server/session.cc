@@ -76,14 +76,14 @@ void Session::OnEvent(uint32_t events) {
   }
   if (events & EPOLLOUT) Flush();
   if (!closed_ && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))) {
-    ReadAvailable();
+    ReadAvailable((events & (EPOLLRDHUP | EPOLLHUP)) != 0);
     if (!closed_) ProcessInput();
   }
   depth_--;
   if (depth_ == 0) retired_.reset();
 }
 
-void Session::ReadAvailable() {
+void Session::ReadAvailable(bool hangup) {
   char buf[32 * 1024];
   while (!peer_closed_) {
     if (in_.size() >= kMaxInputBuffer && read_state_ == ReadState::kHeld) {
@@ -93,6 +93,9 @@ void Session::ReadAvailable() {
     ssize_t n = recv(fd_, buf, sizeof(buf), 0);
     if (n > 0) {
       in_.append(buf, size_t(n));
+      // A short read drained the socket: with edge-triggered epoll, new data raises a new
+      // event, so skip the recv that would only return EAGAIN (unless the peer also hung up).
+      if (size_t(n) < sizeof(buf) && !hangup) return;
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -352,7 +355,7 @@ void Session::FinishResponse() {
   }
   if (read_blocked_) {
     read_blocked_ = false;
-    ReadAvailable();
+    ReadAvailable(true);
     if (closed_) return;
   }
   ProcessInput();

@@ -36,7 +36,7 @@ class Session : public io::EventHandler, public TxnSink, public BodyListener {
 
  private:
   enum class ReadState : uint8_t { kHead, kBody, kHeld };
-  void ReadAvailable();
+  void ReadAvailable(bool hangup);
   void ProcessInput();
   void ProcessInputLoop();
   void StartTransaction();

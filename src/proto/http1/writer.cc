@@ -79,9 +79,10 @@ std::string_view ReasonPhrase(int status) {
 }
 
 void AppendStatusLine(std::string* out, int status, std::string_view reason) {
-  char buf[16];
-  int n = snprintf(buf, sizeof(buf), "HTTP/1.1 %03d ", status);
-  out->append(buf, size_t(n));
+  if (status < 100 || status > 999) status = 500;
+  char buf[13] = {'H', 'T', 'T', 'P', '/', '1', '.', '1', ' ', char('0' + status / 100),
+                  char('0' + status / 10 % 10), char('0' + status % 10), ' '};
+  out->append(buf, sizeof(buf));
   out->append(reason.empty() ? ReasonPhrase(status) : reason);
   out->append("\r\n", 2);
 }
@@ -95,8 +96,13 @@ void AppendRequestLine(std::string* out, std::string_view method, std::string_vi
 
 void AppendFieldInt(std::string* out, std::string_view name, uint64_t value) {
   char buf[24];
-  int n = snprintf(buf, sizeof(buf), "%llu", static_cast<unsigned long long>(value));
-  AppendField(out, name, std::string_view(buf, size_t(n)));
+  char* end = buf + sizeof(buf);
+  char* p = end;
+  do {
+    *--p = char('0' + value % 10);
+    value /= 10;
+  } while (value);
+  AppendField(out, name, std::string_view(p, size_t(end - p)));
 }
 
 void AppendChunk(std::string* out, std::string_view data) {
