@@ -7,7 +7,8 @@
 set -euo pipefail
 BUILD=${1:-build/release}
 EDGE_BIN="$BUILD/src/edge/strata-edge"
-DURATION=${DURATION:-8}
+DURATION=${DURATION:-5}
+ROUNDS=${ROUNDS:-3}        # interleaved rounds; the median round is reported
 CONNS=${CONNS:-64}
 THREADS=${THREADS:-2}      # server worker threads/processes
 WRK_THREADS=${WRK_THREADS:-2}
@@ -22,8 +23,8 @@ TMP=$(mktemp -d /tmp/strata-edge-bench.XXXXXX)
 chmod 755 "$TMP"
 PIDS=()
 cleanup() {
+  if [ -f "$TMP/nginx.pid" ]; then kill "$(cat "$TMP/nginx.pid")" 2>/dev/null || true; fi
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  [ -f "$TMP/nginx.pid" ] && kill "$(cat "$TMP/nginx.pid")" 2>/dev/null || true
   sleep 0.5
   for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
   rm -rf "$TMP"
@@ -119,21 +120,32 @@ to_us() {  # wrk latency ("812.00us", "1.23ms", "2.00s") -> microseconds
     else print v }'
 }
 
+# Rounds interleave the servers (A B C A B C ...) so background load hits all of them alike;
+# per server and size the round with the median req/s is reported.
 declare -A RPS P99
 for size in "${SIZES[@]}"; do
-  for s in "${SERVERS[@]}"; do
-    out=$(wrk -t"$WRK_THREADS" -c"$CONNS" -d"${DURATION}s" --latency "http://127.0.0.1:${PORTS[$s]}/$size" 2>&1)
-    rps=$(echo "$out" | awk '/^Requests\/sec:/ {print $2}')
-    p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
-    errs=$(echo "$out" | awk '/Non-2xx|Socket errors/ {print}')
-    [ -n "$errs" ] && echo "note ($s /$size): $errs"
-    RPS[$s,$size]=${rps:-0}
-    P99[$s,$size]=$(to_us "${p99:-0}")
+  declare -A SAMPLES=()
+  for round in $(seq 1 "$ROUNDS"); do
+    for s in "${SERVERS[@]}"; do
+      out=$(wrk -t"$WRK_THREADS" -c"$CONNS" -d"${DURATION}s" --latency "http://127.0.0.1:${PORTS[$s]}/$size" 2>&1)
+      rps=$(echo "$out" | awk '/^Requests\/sec:/ {print $2}')
+      p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
+      errs=$(echo "$out" | awk '/Non-2xx|Socket errors/ {print}')
+      [ -n "$errs" ] && echo "note ($s /$size): $errs"
+      SAMPLES[$s]+="${rps:-0} $(to_us "${p99:-0}")"$'\n'
+    done
   done
+  for s in "${SERVERS[@]}"; do
+    med=$(printf "%s" "${SAMPLES[$s]}" | sort -n | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}')
+    RPS[$s,$size]=$(echo "$med" | awk '{print $1}')
+    P99[$s,$size]=$(echo "$med" | awk '{print $2}')
+    echo "  /$size $s rounds (req/s p99us): $(printf "%s" "${SAMPLES[$s]}" | tr '\n' ';')"
+  done
+  unset SAMPLES
 done
 
 echo
-echo "strata-edge vs varnish $(varnishd -V 2>&1 | head -1 | sed 's/.*varnish-\([0-9.]*\).*/\1/') and nginx $(nginx -v 2>&1 | sed 's/.*\///'): cache hits, wrk -t$WRK_THREADS -c$CONNS -d${DURATION}s, $THREADS server threads, $(nproc) cores"
+echo "strata-edge vs varnish $(varnishd -V 2>&1 | head -1 | sed 's/.*varnish-\([0-9.]*\).*/\1/') and nginx $(nginx -v 2>&1 | sed 's/.*\///'): cache hits, wrk -t$WRK_THREADS -c$CONNS -d${DURATION}s x $ROUNDS rounds (median), $THREADS server threads, $(nproc) cores"
 printf "%-7s %-12s %12s %10s %14s %14s\n" size server "req/s" "p99(us)" "edge/this rps" "this/edge p99"
 for size in "${SIZES[@]}"; do
   for s in "${SERVERS[@]}"; do
