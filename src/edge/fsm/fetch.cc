@@ -87,6 +87,8 @@ ObjectRef FetchTask::MakeObject(const http1::ResponseHead& head, http1::HeaderLi
   if (head.framing == http1::BodyFraming::kContentLength) o->expected_length = head.content_length;
   if (head.framing == http1::BodyFraming::kNone) {
     o->expected_length = 0;
+    if (request_.Method() == "HEAD" && head.Count("content-length") > 0)
+      o->head_length = head.content_length;
   }
   // Age and freshness (RFC 9111 §4.2).
   int64_t age_s = 0;

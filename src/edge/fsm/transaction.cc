@@ -456,7 +456,7 @@ Step Transaction::StepDeliver() {
   for (const auto& [n, val] : o->headers.fields()) http1::AppendField(&d.head, n, val);
   AppendCommonFields(&d.head, o, cached);
   bool no_body_status = o->status == 204 || o->status == 304 || o->status < 200;
-  std::optional<uint64_t> len = o->length();
+  std::optional<uint64_t> len = o->head_length ? o->head_length : o->length();
   bool close = !req_.keep_alive;
   if (no_body_status) {
     d.end = 0;

@@ -56,6 +56,7 @@ struct CachedObject {
   std::string body;
   uint64_t body_base = 0;
   std::optional<uint64_t> expected_length;  // from Content-Length
+  std::optional<uint64_t> head_length;      // Content-Length of a response to HEAD (no body)
   bool complete = false;
   bool failed = false;
   bool transient = false;  // pass: not stored, single reader, consumed bytes dropped

@@ -81,6 +81,7 @@ def test_head_and_methods_with_bodies(origin, edge):
                                         b"body"))
     r = get(edge, "/m", method="HEAD")
     assert r.status == 200 and r.header("X-Method") == "HEAD" and r.body == b""
+    assert r.header("Content-Length") == "4"  # the origin's, although no body follows
     for method in ("POST", "PUT", "PATCH", "DELETE", "FROBNICATE"):
         r = get(edge, "/m", method=method, body=b"payload")
         assert r.status == 200
@@ -88,6 +89,17 @@ def test_head_and_methods_with_bodies(origin, edge):
         assert r.header("X-Len") == "7"
     seen = origin.seen("/m")
     assert [x.body for x in seen if x.method == "FROBNICATE"] == [b"payload"]
+
+
+def test_head_is_answered_from_a_stored_get(origin, edge):
+    origin.route("/hg", Resp(200, [("Cache-Control", "max-age=60")], b"12345"))
+    get(edge, "/hg")
+    c = Client(edge.port)
+    r = c.request("HEAD", "/hg")
+    assert r.status == 200 and r.header("Content-Length") == "5" and r.header("X-Cache") == "HIT"
+    # The connection stays usable: no body bytes followed the HEAD response.
+    assert c.request("GET", "/hg").body == b"12345"
+    assert origin.count("/hg") == 1
 
 
 def test_chunked_request_body_is_forwarded(origin, edge):
