@@ -35,7 +35,8 @@ std::vector<Connection*>& Connection::ThreadConnections() {
   return conns;
 }
 
-Connection::Connection(int fd, uint32_t shard, uint64_t id) : fd_(fd), shard_(shard), rb_(&out_) {
+Connection::Connection(int fd, uint32_t shard, uint64_t id)
+    : fd_(fd), shard_(shard), reactor_(Shards().reactor(shard)), rb_(&out_) {
   state_.id = id;
   state_.addr = io::PeerAddress(fd);
   state_.laddr = io::LocalAddress(fd);
@@ -61,7 +62,7 @@ Connection::~Connection() {
 
 void Connection::Start() {
   io::SetNoDelay(fd_);
-  io::Reactor::Current()->Add(fd_, this);
+  reactor_->Add(fd_, this);
 }
 
 void Connection::OnEvent(uint32_t events) {
@@ -83,7 +84,7 @@ void Connection::Close(const char* why) {
   LOG_DEBUG("closing client %s: %s", state_.addr.c_str(), why);
   closed_ = true;
   if (state_.monitor) Monitors::Get().Remove(this);
-  io::Reactor::Current()->Remove(fd_);
+  reactor_->Remove(fd_);
   ::close(fd_);
   fd_ = -1;
   MaybeDestroy();
@@ -92,14 +93,14 @@ void Connection::Close(const char* why) {
 void Connection::MaybeDestroy() {
   if (closed_ && inflight_ == 0) {
     // Defer the delete: we may be inside one of our own member functions.
-    io::Reactor::Current()->Post([this] { delete this; });
+    reactor_->Post([this] { delete this; });
     inflight_ = 1 << 30;  // never destroy twice
   }
 }
 
 void Connection::OnReadable() {
   const Config& cfg = GlobalConfig();
-  while (readable_ && !closed_ && !waiting_) {
+  while (readable_ && !closed_ && !waiting_ && !close_after_reply_) {
     size_t want = parser_.BytesWanted();
     size_t chunk = want > kReadChunk ? want : kReadChunk;
     if (chunk > 16 * 1024 * 1024) chunk = 16 * 1024 * 1024;
@@ -155,8 +156,10 @@ void Connection::ProcessInput() {
           "Possible SECURITY ATTACK detected. It looks like somebody is sending HTTP "
           "to strata-server from %s. Connection aborted.",
           state_.addr.c_str());
-      Close("http request");
-      return;
+      // Replies to what came before are still delivered; nothing after this line runs.
+      close_after_reply_ = true;
+      in_.Consume(in_.size());
+      break;
     }
     if (st == resp::RespParser::Status::kError) {
       resp::ReplyBuilder rb(ReplyTarget(), state_.proto);
@@ -165,7 +168,7 @@ void Connection::ProcessInput() {
       in_.Consume(in_.size());
       break;
     }
-    if (!Dispatch(args_)) break;  // must wait for the pending batch; re-parse afterwards
+    if (!Dispatch(args_)) break;  // wait for the pending batch (re-parse afterwards) or stop
     in_.Consume(consumed);
   }
   if (!waiting_ && remote_count_ > 0) SendBatch();
@@ -179,7 +182,8 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
         "Possible SECURITY ATTACK detected. It looks like somebody is sending POST or "
         "Host: commands to strata-server from %s. Connection aborted.",
         state_.addr.c_str());
-    Close("http request");
+    close_after_reply_ = true;
+    in_.Consume(in_.size());
     return false;
   }
   const CommandSpec* spec = nullptr;
@@ -258,7 +262,7 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
 
 void Connection::SendBatch() {
   waiting_ = true;
-  io::Reactor* origin = io::Reactor::Current();
+  io::Reactor* origin = reactor_;
   int db = state_.db, proto = state_.proto;
   for (uint32_t s = 0; s < remote_.size(); s++) {
     if (remote_[s].empty()) continue;
@@ -355,7 +359,7 @@ void Connection::RunAsync(const CommandSpec* spec, std::span<const std::string_v
     ThreadStats().commands++;
     Slowlog::Get().Maybe(dur, async_args_, state_.addr, state_.name);
     // Resume outside the coroutine's final step.
-    io::Reactor::Current()->Post([this] {
+    reactor_->Post([this] {
       inflight_--;
       waiting_ = false;
       if (closed_) {
@@ -387,7 +391,7 @@ void Connection::Flush() {
     sent_ = 0;
     if (out_.capacity() > 1024 * 1024) out_.shrink_to_fit();
     soft_limit_since_ms_ = 0;
-    if (close_after_reply_) Close("close after reply");
+    if (close_after_reply_ && !waiting_) Close("close after reply");
     return;
   }
   // Output pending: enforce client-output-buffer-limit (normal class).

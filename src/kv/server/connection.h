@@ -87,6 +87,7 @@ class Connection : public io::EventHandler {
 
   int fd_;
   uint32_t shard_;
+  io::Reactor* reactor_;  // the owning shard thread's loop
   ClientState state_;
   resp::RespParser parser_;
   IoBuf in_;
