@@ -12,7 +12,6 @@
 #pragma once
 
 #include <cstdint>
-#include <list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,6 +19,7 @@
 
 #include "edge/rfc9111/cache_control.h"
 #include "edge/rfc9111/vary.h"
+#include "edge/store/eviction.h"
 #include "proto/http1/message.h"
 
 namespace strata::edge {
@@ -40,7 +40,8 @@ class BodyProducer {
   virtual void Abandon() = 0;
 };
 
-struct CachedObject {
+// Inherits the eviction policy's intrusive hook (see eviction.h).
+struct CachedObject : StorePolicy::Hook {
   // --- identity ---
   std::string key;        // primary key (host + target)
   std::string secondary;  // secondary key for the Vary spec
@@ -77,9 +78,9 @@ struct CachedObject {
   uint64_t hits = 0;
   bool in_store = false;
   bool refreshing = false;  // a background revalidation is running (stale-while-revalidate)
-  size_t charged = 0;       // bytes charged to the store budget
-  std::list<CachedObject*>::iterator lru_pos;  // eviction hook, valid while in_store
-  BodyProducer* producer = nullptr;            // the fetch filling the body, while it runs
+  size_t charged = 0;       // bytes charged to the store budget (the policy weight)
+  uint64_t key_hash = 0;
+  BodyProducer* producer = nullptr;  // the fetch filling the body, while it runs
 
   uint64_t available() const { return body_base + body.size(); }
   // Total body length if known.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/hash.h"
 #include "edge/rfc9111/freshness.h"
 
 namespace strata::edge {
@@ -23,6 +24,12 @@ std::vector<CachedObject*> TagIndex::Find(const std::string& tag) const {
   auto it = by_tag_.find(tag);
   if (it == by_tag_.end()) return {};
   return std::vector<CachedObject*>(it->second.begin(), it->second.end());
+}
+
+ObjectStore::ObjectStore(StoreLimits limits) : limits_(limits), policy_(limits.budget_bytes) {
+  if (limits_.max_object_bytes > UINT32_MAX) limits_.max_object_bytes = UINT32_MAX;
+  if (limits_.max_object_bytes > limits_.budget_bytes)
+    limits_.max_object_bytes = limits_.budget_bytes;
 }
 
 ObjectStore::~ObjectStore() {
@@ -48,10 +55,23 @@ LookupResult ObjectStore::Lookup(const std::string& key, const http1::MessageHea
   return r;
 }
 
+bool ObjectStore::MakeRoom(uint64_t hash, uint32_t weight) {
+  if (weight > policy_.capacity()) return false;
+  policy_.OnMiss(hash, weight);
+  while (policy_.weight() + weight > policy_.capacity()) {
+    StorePolicy::Hook* victim = policy_.Evict();
+    if (!victim) break;
+    Forget(static_cast<CachedObject*>(victim));
+    stats_.evictions++;
+  }
+  return true;
+}
+
 bool ObjectStore::Insert(const ObjectRef& o) {
   size_t size = o->Footprint();
   if (o->expected_length) size = std::max<size_t>(size, *o->expected_length);
   if (!Fits(size) || o->vary.star) return false;
+  o->key_hash = HashKey(o->key);
   VariantSet& vs = map_[o->key];
   // Replace the variant with the same secondary key (and Vary spec).
   for (size_t i = 0; i < vs.variants.size(); i++) {
@@ -70,13 +90,16 @@ bool ObjectStore::Insert(const ObjectRef& o) {
   vs.variants.push_back(o);
   o->in_store = true;
   o->charged = size;
-  policy_.OnInsert(o.get());
   tags_.Add(o.get());
   stats_.objects++;
-  stats_.bytes += size;
   stats_.inserts++;
-  EvictToFit();
-  return o->in_store;
+  // The new object is in the map but not yet in the policy, so it cannot be its own victim.
+  ObjectRef keep = o;
+  MakeRoom(o->key_hash, uint32_t(size));
+  if (!o->in_store) return false;  // only possible if a victim callback removed it
+  policy_.Insert(o.get(), o->key_hash, uint32_t(size));
+  stats_.bytes = policy_.weight();
+  return true;
 }
 
 bool ObjectStore::Recharge(CachedObject* o) {
@@ -90,18 +113,54 @@ bool ObjectStore::Recharge(CachedObject* o) {
   tags_.Remove(o);  // tags may have changed with the headers (304 update)
   o->RefreshDerivedFields();
   tags_.Add(o);
-  stats_.bytes = stats_.bytes - o->charged + size;
-  o->charged = size;
-  EvictToFit();
+  if (size != o->charged) {
+    // The contract has no "resize": take the entry out, make room, put it back.
+    policy_.Remove(o);
+    o->charged = size;
+    ObjectRef keep = Lookup(o);
+    MakeRoom(o->key_hash, uint32_t(size));
+    policy_.Insert(o, o->key_hash, uint32_t(size));
+  }
+  stats_.bytes = policy_.weight();
   return o->in_store;
+}
+
+ObjectRef ObjectStore::Lookup(CachedObject* o) {
+  auto it = map_.find(o->key);
+  if (it == map_.end()) return nullptr;
+  for (auto& v : it->second.variants) {
+    if (v.get() == o) return v;
+  }
+  return nullptr;
+}
+
+void ObjectStore::Forget(CachedObject* o) {
+  // Already out of the policy (evicted).
+  tags_.Remove(o);
+  stats_.objects--;
+  o->charged = 0;
+  o->in_store = false;
+  auto it = map_.find(o->key);
+  if (it == map_.end()) return;
+  auto& v = it->second.variants;
+  ObjectRef keep;
+  for (size_t i = 0; i < v.size(); i++) {
+    if (v[i].get() == o) {
+      keep = v[i];
+      v.erase(v.begin() + i);
+      break;
+    }
+  }
+  if (v.empty()) map_.erase(it);
+  stats_.bytes = policy_.weight();
 }
 
 void ObjectStore::Unlink(CachedObject* o, bool erase_from_map) {
   if (!o->in_store) return;
-  policy_.OnRemove(o);
+  policy_.Remove(o);
   tags_.Remove(o);
   stats_.objects--;
-  stats_.bytes -= o->charged;
+  stats_.bytes = policy_.weight();
   o->charged = 0;
   o->in_store = false;
   if (erase_from_map) {
@@ -122,15 +181,6 @@ void ObjectStore::Unlink(CachedObject* o, bool erase_from_map) {
 }
 
 void ObjectStore::Remove(CachedObject* o) { Unlink(o, true); }
-
-void ObjectStore::EvictToFit() {
-  while (stats_.bytes > limits_.budget_bytes) {
-    CachedObject* victim = policy_.Victim();
-    if (!victim) break;
-    Remove(victim);
-    stats_.evictions++;
-  }
-}
 
 void ObjectStore::SoftPurge(CachedObject* o, int64_t now_ms) {
   // Stale from now on: lifetime becomes the current age, so stale-while-revalidate and

@@ -50,13 +50,15 @@ struct LookupResult {
 
 class ObjectStore {
  public:
-  explicit ObjectStore(StoreLimits limits) : limits_(limits) {}
+  explicit ObjectStore(StoreLimits limits);
   ~ObjectStore();
 
   // Finds the variant of `key` matching the request's Vary-selected fields.
   LookupResult Lookup(const std::string& key, const http1::MessageHead& request);
   // Records a hit for the eviction policy.
-  void Touch(CachedObject* o) { policy_.OnAccess(o); }
+  void Touch(CachedObject* o) {
+    if (o->in_store) policy_.Access(o);
+  }
 
   // Admits an object (replacing the variant with the same secondary key). Returns false when it
   // is too large. May evict others.
@@ -79,14 +81,18 @@ class ObjectStore {
   struct VariantSet {
     std::vector<ObjectRef> variants;  // most recently inserted last
   };
-  void EvictToFit();
+  // Miss protocol of the policy contract: OnMiss, then evict until `weight` fits.
+  bool MakeRoom(uint64_t hash, uint32_t weight);
+  // Drops an object the policy no longer holds from the map and tag index.
+  void Forget(CachedObject* o);
+  ObjectRef Lookup(CachedObject* o);
   void Unlink(CachedObject* o, bool erase_from_map);
   static void SoftPurge(CachedObject* o, int64_t now_ms);
 
   StoreLimits limits_;
   StoreStats stats_;
   std::unordered_map<std::string, VariantSet> map_;
-  ByteLru policy_;
+  StorePolicy policy_;
   TagIndex tags_;
 };
 

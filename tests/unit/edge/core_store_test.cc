@@ -127,10 +127,10 @@ TEST(InFlight, HitForPassExpires) {
 }
 
 TEST(OriginRequest, ForwardFillRevalidate) {
-  auto req = Req(
-      "Connection: close, X-Hop\r\nX-Hop: 1\r\nX-E2e: Keep Me\r\nIf-None-Match: \"c\"\r\n"
-      "Range: bytes=0-1\r\nVia: 1.1 other\r\nContent-Length: 3\r\nExpect: 100-continue\r\n",
-      "POST /p?q HTTP/1.1");
+  auto req =
+      Req("Connection: close, X-Hop\r\nX-Hop: 1\r\nX-E2e: Keep Me\r\nIf-None-Match: \"c\"\r\n"
+          "Range: bytes=0-1\r\nVia: 1.1 other\r\nContent-Length: 3\r\nExpect: 100-continue\r\n",
+          "POST /p?q HTTP/1.1");
   std::string fwd = BuildOriginRequest(
       {&req, OriginRequestKind::kForward, "POST", "abc", nullptr, "strata-edge", "10.0.0.1"});
   EXPECT_EQ(fwd.substr(0, 21), "POST /p?q HTTP/1.1\r\nH");
@@ -143,8 +143,8 @@ TEST(OriginRequest, ForwardFillRevalidate) {
   EXPECT_NE(fwd.find("X-Forwarded-For: 10.0.0.1\r\n"), std::string::npos);
   EXPECT_NE(fwd.find("Content-Length: 3\r\n\r\nabc"), std::string::npos);
 
-  std::string fill = BuildOriginRequest(
-      {&req, OriginRequestKind::kFill, "GET", {}, nullptr, "strata-edge", ""});
+  std::string fill =
+      BuildOriginRequest({&req, OriginRequestKind::kFill, "GET", {}, nullptr, "strata-edge", ""});
   EXPECT_EQ(fill.find("If-None-Match"), std::string::npos);
   EXPECT_EQ(fill.find("Range"), std::string::npos);
   EXPECT_EQ(fill.find("Content-Length"), std::string::npos);
@@ -176,6 +176,36 @@ TEST(Purge, Helpers) {
   EXPECT_EQ(out, "a b c/");
   EXPECT_FALSE(PercentDecode("a%2", &out));
   EXPECT_FALSE(PercentDecode("a%zz", &out));
+}
+
+}  // namespace
+}  // namespace strata::edge
+
+namespace strata::edge {
+namespace {
+
+// ByteLru follows the cache core's policy contract (OnMiss/Insert/Access/Remove/Evict, weights).
+TEST(ByteLru, ContractOrderAndWeights) {
+  struct E : ByteLru::Hook {
+    int id;
+  };
+  ByteLru p(100);
+  E e[4];
+  for (int i = 0; i < 4; i++) {
+    e[i].id = i;
+    p.OnMiss(0, 10);
+    p.Insert(&e[i], 0, uint32_t(10 * (i + 1)));
+  }
+  EXPECT_EQ(p.size(), 4u);
+  EXPECT_EQ(p.weight(), 100u);
+  p.Access(&e[0]);
+  EXPECT_EQ(static_cast<E*>(p.Evict())->id, 1);
+  p.Remove(&e[3]);
+  EXPECT_EQ(p.weight(), 100u - 20 - 40);
+  EXPECT_EQ(static_cast<E*>(p.Evict())->id, 2);
+  EXPECT_EQ(static_cast<E*>(p.Evict())->id, 0);
+  EXPECT_EQ(p.Evict(), nullptr);
+  EXPECT_EQ(p.weight(), 0u);
 }
 
 }  // namespace
