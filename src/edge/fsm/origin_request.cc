@@ -32,7 +32,7 @@ std::string BuildOriginRequest(const OriginRequestInput& in) {
   out.reserve(req.raw.size() + 128 + in.body.size());
   http1::AppendRequestLine(&out, in.method, OriginFormTarget(req.Target()));
   std::string connection = req.GetCombined("connection");
-  std::string via, xff;
+  std::string via, xff, loop;
   for (size_t i = 0; i < req.FieldCount(); i++) {
     std::string_view n = req.Name(i);
     if (http1::IsHopByHop(n) || EqualsIgnoreCase(n, "content-length") ||
@@ -43,6 +43,11 @@ std::string BuildOriginRequest(const OriginRequestInput& in) {
     if (EqualsIgnoreCase(n, "via")) {
       via += via.empty() ? "" : ", ";
       via += req.Value(i);
+      continue;
+    }
+    if (EqualsIgnoreCase(n, "cdn-loop")) {
+      loop += loop.empty() ? "" : ", ";
+      loop += req.Value(i);
       continue;
     }
     if (EqualsIgnoreCase(n, "x-forwarded-for")) {
@@ -61,6 +66,11 @@ std::string BuildOriginRequest(const OriginRequestInput& in) {
   via += req.version_minor == 0 ? "1.0 " : "1.1 ";
   via += in.via_name;
   http1::AppendField(&out, "Via", via);
+  if (!in.loop_id.empty()) {
+    loop += loop.empty() ? "" : ", ";
+    loop += in.loop_id;
+  }
+  if (!loop.empty()) http1::AppendField(&out, "CDN-Loop", loop);
   if (!in.client_ip.empty()) {
     xff += xff.empty() ? "" : ", ";
     xff += in.client_ip;

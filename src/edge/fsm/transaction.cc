@@ -113,6 +113,7 @@ Step Transaction::StepRecv() {
   is_head_ = method_ == "HEAD";
   has_auth_ = req_.Count("authorization") > 0;
   if (method_ == "CONNECT") return Synth(501, "CONNECT is not supported\n");
+  if (ForwardingLoop()) return Synth(508, "forwarding loop detected (CDN-Loop)\n");
   host_ = std::string(req_.Get("host").value_or(""));
   key_ = rfc9111::PrimaryKey(host_, req_.Target());
   if (key_.empty()) return Synth(400, "invalid request target\n");
@@ -121,6 +122,17 @@ Step Transaction::StepRecv() {
   if (method_ == "GET" || method_ == "HEAD") return Step::kLookup;
   cs_.fwd = Forward::kMethod;
   return Step::kPass;
+}
+
+bool Transaction::ForwardingLoop() const {
+  if (req_.Count("cdn-loop") == 0) return false;
+  bool loop = false;
+  http1::ForEachListElement(req_.GetCombined("cdn-loop"), [&](std::string_view el) {
+    std::string_view id = http1::TrimOws(el.substr(0, el.find(';')));
+    loop = id == w_->config->loop_id;
+    return !loop;
+  });
+  return loop;
 }
 
 Step Transaction::StepPurge() {
@@ -205,7 +217,8 @@ void Transaction::StartBackgroundRefresh(const ObjectRef& o) {
                                           {},
                                           &o->headers,
                                           w_->config->name,
-                                          client_ip_});
+                                          client_ip_,
+                                          w_->config->loop_id});
   auto* f = new FetchTask(w_, FetchKind::kBackground, key_, req_, std::move(bytes), o, true);
   f->Start();
 }
@@ -223,8 +236,14 @@ Step Transaction::StepHit() {
 
 Step Transaction::StepMiss() {
   w_->metrics.Inc(w_->metrics.misses);
-  std::string bytes = BuildOriginRequest(
-      {&req_, OriginRequestKind::kFill, "GET", {}, nullptr, w_->config->name, client_ip_});
+  std::string bytes = BuildOriginRequest({&req_,
+                                          OriginRequestKind::kFill,
+                                          "GET",
+                                          {},
+                                          nullptr,
+                                          w_->config->name,
+                                          client_ip_,
+                                          w_->config->loop_id});
   auto* f = new FetchTask(w_, FetchKind::kMiss, key_, req_, std::move(bytes), nullptr, !has_auth_);
   fetch_ = f;
   initiator_ = true;
@@ -236,8 +255,9 @@ Step Transaction::StepMiss() {
 Step Transaction::StepPass() {
   w_->metrics.Inc(w_->metrics.passes);
   passed_ = true;
-  std::string bytes = BuildOriginRequest(
-      {&req_, OriginRequestKind::kForward, method_, body_, nullptr, w_->config->name, client_ip_});
+  std::string bytes =
+      BuildOriginRequest({&req_, OriginRequestKind::kForward, method_, body_, nullptr,
+                          w_->config->name, client_ip_, w_->config->loop_id});
   auto* f = new FetchTask(w_, FetchKind::kPass, key_, req_, std::move(bytes), nullptr, false);
   fetch_ = f;
   initiator_ = true;
@@ -264,7 +284,8 @@ Step Transaction::StepRevalidate() {
                                           {},
                                           &stale_->headers,
                                           w_->config->name,
-                                          client_ip_});
+                                          client_ip_,
+                                          w_->config->loop_id});
   auto* f = new FetchTask(w_, FetchKind::kRevalidate, key_, req_, std::move(bytes), stale_, true);
   fetch_ = f;
   initiator_ = true;

@@ -85,6 +85,7 @@ class Transaction : public FetchObserver {
   Step StepDone();
 
   Step Synth(int status, std::string body = {});
+  bool ForwardingLoop() const;
   rfc9111::StoredFreshness FreshnessOf(const CachedObject& o) const;
   void StartBackgroundRefresh(const ObjectRef& o);
   void AppendCommonFields(std::string* head, const CachedObject* o, bool cached);

@@ -1,7 +1,9 @@
 #include "edge/server/config.h"
 
 #include <toml++/toml.h>
+#include <cstdio>
 #include <cstring>
+#include <random>
 
 #include "base/strutil.h"
 
@@ -112,6 +114,7 @@ bool LoadConfigFile(const std::string& path, EdgeConfig* cfg, std::string* error
     if (auto v = (*to)["origin_ms"].value<int64_t>()) cfg->origin_timeout_ms = *v;
     if (auto v = (*to)["client_idle_ms"].value<int64_t>()) cfg->client_idle_ms = *v;
     if (auto v = (*to)["origin_idle_ms"].value<int64_t>()) cfg->origin_idle_ms = *v;
+    if (auto v = (*to)["client_request_ms"].value<int64_t>()) cfg->client_request_ms = *v;
   }
   return true;
 }
@@ -173,6 +176,12 @@ bool ParseArgs(int argc, char** argv, EdgeConfig* cfg, std::string* error, bool*
       *error = "unknown option: " + a;
       return false;
     }
+  }
+  if (cfg->loop_id.empty()) {
+    std::random_device rd;
+    char buf[32];
+    snprintf(buf, sizeof(buf), "%08x%08x", rd(), rd());
+    cfg->loop_id = cfg->name + "-" + buf;
   }
   if (cfg->origin.empty()) {
     *error = "--origin is required";

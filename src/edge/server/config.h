@@ -11,6 +11,7 @@
 //   [tier]   upstream = "http://127.0.0.1:9000"   # a shield strata-edge instead of the origin
 //   [[origins]] host = "example.com"  url = "http://127.0.0.1:8001"   # per-Host upstreams
 //   [timeouts] connect_ms = 3000  origin_ms = 30000  client_idle_ms = 60000  origin_idle_ms = 30000
+//              client_request_ms = 10000
 #pragma once
 
 #include <cstdint>
@@ -42,6 +43,10 @@ struct EdgeConfig {
   int64_t connect_timeout_ms = 3000;
   int64_t origin_timeout_ms = 30000;
   int64_t client_idle_ms = 60000;
+  int64_t client_request_ms = 10000;  // a request (head + body) must arrive within this
+  // This instance's CDN-Loop id (RFC 8586), unique per process: a request that already carries
+  // it has come back to us (a forwarding loop) and is refused with 508.
+  std::string loop_id;
   int64_t origin_idle_ms = 30000;
   uint64_t max_request_body = 64ull << 20;
   std::string access_log;  // "" off, "-" stderr, else path

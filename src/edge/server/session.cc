@@ -143,6 +143,7 @@ void Session::ProcessInput() {
 void Session::ProcessInputLoop() {
   for (;;) {
     if (closed_ || txn_ || delivering_) return;
+    if (!in_.empty() && request_started_ms_ == 0) request_started_ms_ = w_->reactor.NowMs();
     if (read_state_ == ReadState::kHead) {
       if (in_.empty()) {
         if (peer_closed_) Close();
@@ -207,6 +208,7 @@ void Session::ProcessInputLoop() {
 
 void Session::StartTransaction() {
   retired_.reset();  // never on the stack here
+  request_started_ms_ = 0;
   read_state_ = ReadState::kHeld;
   txn_ = std::make_unique<Transaction>(w_, this, std::move(head_), std::move(body_), peer_);
   body_.clear();

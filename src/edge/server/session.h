@@ -31,6 +31,8 @@ class Session : public io::EventHandler, public TxnSink, public BodyListener {
   void OnBodyProgress() override;
 
   int64_t last_activity_ms() const { return last_activity_ms_; }
+  // When the first byte of a still-incomplete request (head or body) arrived; 0 if none.
+  int64_t request_started_ms() const { return request_started_ms_; }
   bool idle() const { return !txn_ && !delivering_; }
   void Close();
 
@@ -59,6 +61,7 @@ class Session : public io::EventHandler, public TxnSink, public BodyListener {
   bool in_process_input_ = false;
   bool kick_posted_ = false;
   int64_t last_activity_ms_ = 0;
+  int64_t request_started_ms_ = 0;
 
   // Current request.
   http1::RequestHead head_;

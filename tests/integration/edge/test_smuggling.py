@@ -59,3 +59,40 @@ def test_bad_origin_response_is_502_and_not_cached(origin, edge):
     assert r.status == 502
     origin.route("/bad2", Resp(raw=b"HTTP/1.1 200 OK\r\nX: a\r\n b\r\nContent-Length: 1\r\n\r\na", close=True))
     assert Client(edge.port).request("GET", "/bad2").status == 502
+
+
+def test_slow_request_is_closed(origin, edge_factory):
+    e = edge_factory(origin.url, config="[timeouts]\nclient_request_ms = 1000\n")
+    c = Client(e.port)
+    c.send(b"GET / HTTP/1.1\r\nHost: x\r\n")  # never finishes the head
+    import time
+    t0 = time.time()
+    assert c.closed(timeout=5.0)
+    assert time.time() - t0 < 4.0
+
+
+def test_forwarding_loop_is_refused():
+    import subprocess
+    import time
+    import urllib.request
+    from conftest import EDGE_BIN, free_port
+    # An edge whose upstream is itself.
+    port, admin = free_port(), free_port()
+    p = subprocess.Popen([EDGE_BIN, "--origin", "http://127.0.0.1:%d" % port, "--listen",
+                          "127.0.0.1:%d" % port, "--admin", "127.0.0.1:%d" % admin],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                Client(port).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        r = Client(port).request("GET", "/loop")
+        assert r.status == 508
+        text = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % admin).read().decode()
+        requests = int([l for l in text.splitlines() if l.startswith("strata_edge_requests_total ")][0].split()[1])
+        assert requests == 2  # the original and its one looped copy
+    finally:
+        p.terminate()
+        p.wait(timeout=5)
