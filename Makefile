@@ -6,7 +6,7 @@ JOBS       ?= $(shell nproc)
 CMAKE_GEN  := -G Ninja
 SERVER_ARGS ?=
 
-.PHONY: all deps build run test unit integration asan fuzz bench bench-edge format clean
+.PHONY: all deps build run test unit integration asan fuzz bench bench-edge bench-policy format clean
 
 all: build
 
@@ -50,6 +50,13 @@ bench: build
 
 bench-edge: build
 	@bench/run_edge_bench.sh $(BUILD)
+
+# Eviction policies: hit ratios on the shared traces (with OPT) and per-operation costs.
+TRACES ?= $(wildcard /work/shared/traces/*.keys.xz)
+bench-policy: deps $(BUILD)/build.ninja
+	@cmake --build $(BUILD) -j $(JOBS) --target policy-sim policy_bench | grep -vE '^\[[0-9]+/[0-9]+\] ' || true
+	$(BUILD)/bench/policy_sim/policy-sim --jobs 2 --policies all $(TRACES)
+	$(BUILD)/bench/micro/policy_bench --benchmark_min_time=0.2
 
 format:
 	@git ls-files '*.cc' '*.h' | xargs clang-format -i
