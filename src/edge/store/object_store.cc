@@ -56,15 +56,10 @@ LookupResult ObjectStore::Lookup(const std::string& key, const http1::MessageHea
 }
 
 bool ObjectStore::MakeRoom(uint64_t hash, uint32_t weight) {
-  if (weight > policy_.capacity()) return false;
-  policy_.OnMiss(hash, weight);
-  while (policy_.weight() + weight > policy_.capacity()) {
-    StorePolicy::Hook* victim = policy_.Evict();
-    if (!victim) break;
+  return cache::MakeRoom(policy_, hash, weight, [this](StorePolicy::Hook* victim) {
     Forget(static_cast<CachedObject*>(victim));
     stats_.evictions++;
-  }
-  return true;
+  });
 }
 
 bool ObjectStore::Insert(const ObjectRef& o) {

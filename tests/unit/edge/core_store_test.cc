@@ -72,7 +72,7 @@ TEST(ObjectStore, VariantCap) {
   EXPECT_TRUE(s.Lookup("h/p", r3).object);
 }
 
-TEST(ObjectStore, ByteBudgetEvictsLeastRecentlyUsed) {
+TEST(ObjectStore, ByteBudgetEvictsColdObjectsFirst) {
   StoreLimits lim;
   lim.budget_bytes = 10000;
   lim.max_object_bytes = 5000;
@@ -82,7 +82,7 @@ TEST(ObjectStore, ByteBudgetEvictsLeastRecentlyUsed) {
   s.Insert(a);
   s.Insert(b);
   s.Insert(c);
-  s.Touch(a.get());  // b is now the least recently used
+  s.Touch(a.get());  // a was seen twice; b is the oldest object seen once
   s.Insert(Obj("d", 2500));
   EXPECT_TRUE(s.Lookup("a", req).object);
   EXPECT_FALSE(s.Lookup("b", req).object);
@@ -184,28 +184,32 @@ TEST(Purge, Helpers) {
 namespace strata::edge {
 namespace {
 
-// ByteLru follows the cache core's policy contract (OnMiss/Insert/Access/Remove/Evict, weights).
-TEST(ByteLru, ContractOrderAndWeights) {
-  struct E : ByteLru::Hook {
-    int id;
-  };
-  ByteLru p(100);
-  E e[4];
-  for (int i = 0; i < 4; i++) {
-    e[i].id = i;
-    p.OnMiss(0, 10);
-    p.Insert(&e[i], 0, uint32_t(10 * (i + 1)));
+// The store drives the core policy through its contract: evictions keep it within the byte
+// budget and every victim leaves the map, the tag index and the stats.
+TEST(ObjectStore, CorePolicyKeepsBudgetUnderChurn) {
+  StoreLimits lim;
+  lim.budget_bytes = 64 * 1024;
+  lim.max_object_bytes = 16 * 1024;
+  ObjectStore s(lim);
+  auto req = Req("");
+  std::vector<ObjectRef> all;
+  for (int i = 0; i < 500; i++) {
+    auto o = Obj("k" + std::to_string(i % 50), size_t(500 + (i * 7919) % 8000), "", nullptr, "t");
+    all.push_back(o);
+    s.Insert(o);
+    if (i % 3 == 0) {
+      auto hit = s.Lookup("k" + std::to_string((i * 13) % 50), req);
+      if (hit.object) s.Touch(hit.object.get());
+    }
+    ASSERT_LE(s.stats().bytes, lim.budget_bytes);
   }
-  EXPECT_EQ(p.size(), 4u);
-  EXPECT_EQ(p.weight(), 100u);
-  p.Access(&e[0]);
-  EXPECT_EQ(static_cast<E*>(p.Evict())->id, 1);
-  p.Remove(&e[3]);
-  EXPECT_EQ(p.weight(), 100u - 20 - 40);
-  EXPECT_EQ(static_cast<E*>(p.Evict())->id, 2);
-  EXPECT_EQ(static_cast<E*>(p.Evict())->id, 0);
-  EXPECT_EQ(p.Evict(), nullptr);
-  EXPECT_EQ(p.weight(), 0u);
+  size_t stored = 0;
+  for (auto& o : all) stored += o->in_store;
+  EXPECT_EQ(stored, s.stats().objects);
+  EXPECT_GT(s.stats().evictions, 0u);
+  EXPECT_EQ(s.PurgeTag("t", false, 0), s.stats().objects + stored - s.stats().objects);
+  EXPECT_EQ(s.stats().objects, 0u);
+  EXPECT_EQ(s.stats().bytes, 0u);
 }
 
 }  // namespace
