@@ -102,6 +102,9 @@ ObjectRef FetchTask::MakeObject(const http1::ResponseHead& head, http1::HeaderLi
   o->cc = ctl.cc;
   o->lifetime_s = rfc9111::FreshnessLifetime(head.status, headers, ctl, o->response_time_ms / 1000,
                                              w_->config->policy);
+  // RFC 9110 §6.6.1: a recipient with a clock appends Date when the response lacks one.
+  if (!headers.Has("date"))
+    headers.Add("Date", rfc9111::FormatHttpDate(o->response_time_ms / 1000));
   o->vary = rfc9111::ParseVary(headers.GetCombined("vary"));
   o->secondary = rfc9111::SecondaryKey(o->vary, request_);
   o->headers = std::move(headers);

@@ -36,6 +36,13 @@ def test_age_is_current_and_date_not_rewritten(origin, edge):
     assert int(r.header("Age")) >= 6
 
 
+def test_date_added_when_origin_has_none(origin, edge):
+    origin.route("/nodate", Resp(200, [("Cache-Control", "max-age=60")], b"x"))
+    r1 = get(edge, "/nodate")
+    r2 = get(edge, "/nodate")
+    assert r1.header("Date") is not None and r2.header("Date") == r1.header("Date")
+
+
 def test_keep_alive_and_origin_pooling(origin, edge):
     origin.route("/k", lambda req: Resp(200, [("Cache-Control", "no-store")], b"k"))
     c = Client(edge.port)
