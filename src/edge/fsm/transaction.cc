@@ -384,7 +384,8 @@ Step Transaction::StepFetched() {
                std::string("origin ") + OriginErrorName(fetch_error_) + " error\n");
 }
 
-void Transaction::AppendCommonFields(std::string* head, const CachedObject* o, bool cached) {
+void Transaction::AppendCommonFields(std::string* head, const CachedObject* o, bool cached,
+                                     bool via_done) {
   if (cached && o) {
     int64_t age_ms =
         rfc9111::CurrentAge(o->corrected_initial_age_ms, o->response_time_ms, w_->NowWallMs());
@@ -392,12 +393,16 @@ void Transaction::AppendCommonFields(std::string* head, const CachedObject* o, b
     if (cs_.hit) cs_.ttl = rfc9111::RemainingTtl(FreshnessOf(*o));
   }
   if (!detail_.empty()) cs_.detail = detail_;
-  std::string status = rfc9111::FormatCacheStatus(w_->config->name, cs_);
-  if (o && !o->upstream_cache_status.empty() && !cs_.hit)
-    status = o->upstream_cache_status + ", " + status;
-  http1::AppendField(head, "Cache-Status", status);
+  head->append("Cache-Status: ");
+  if (o && !o->upstream_cache_status.empty() && !cs_.hit) {
+    head->append(o->upstream_cache_status);
+    head->append(", ");
+  }
+  head->append(rfc9111::FormatCacheStatus(w_->config->name, cs_));
+  head->append("\r\n");
   http1::AppendField(head, "X-Cache", x_cache_hit_ ? "HIT" : "MISS");
   http1::AppendFieldInt(head, "X-Cache-Hits", o ? o->hits : 0);
+  if (via_done) return;
   std::string via;
   if (o) via = o->headers.GetCombined("via");
   via += via.empty() ? "1.1 " : ", 1.1 ";
@@ -473,9 +478,16 @@ Step Transaction::StepDeliver() {
   Delivery d;
   d.from_cache = x_cache_hit_;
   d.obj = obj_;
-  http1::AppendStatusLine(&d.head, o->status, o->reason);
-  for (const auto& [n, val] : o->headers.fields()) http1::AppendField(&d.head, n, val);
-  AppendCommonFields(&d.head, o, cached);
+  if (cached) {
+    const std::string& prefix = o->HeadPrefix(w_->config->name);
+    d.head.reserve(prefix.size() + 192);
+    d.head = prefix;
+    AppendCommonFields(&d.head, o, true, true);
+  } else {
+    http1::AppendStatusLine(&d.head, o->status, o->reason);
+    for (const auto& [n, val] : o->headers.fields()) http1::AppendField(&d.head, n, val);
+    AppendCommonFields(&d.head, o, false);
+  }
   bool no_body_status = o->status == 204 || o->status == 304 || o->status < 200;
   std::optional<uint64_t> len = o->head_length ? o->head_length : o->length();
   bool close = !req_.keep_alive;

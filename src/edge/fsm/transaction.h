@@ -88,7 +88,9 @@ class Transaction : public FetchObserver {
   bool ForwardingLoop() const;
   rfc9111::StoredFreshness FreshnessOf(const CachedObject& o) const;
   void StartBackgroundRefresh(const ObjectRef& o);
-  void AppendCommonFields(std::string* head, const CachedObject* o, bool cached);
+  // Age (cached objects), Cache-Status, X-Cache, X-Cache-Hits and (unless `via_done`) Via.
+  void AppendCommonFields(std::string* head, const CachedObject* o, bool cached,
+                          bool via_done = false);
   void LeaveFetch();
 
   WorkerContext* w_;

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "base/strutil.h"
 #include "edge/rfc9111/http_date.h"
+#include "proto/http1/writer.h"
 
 namespace strata::edge {
 
@@ -30,7 +32,28 @@ void CachedObject::ConsumedTo(uint64_t offset) {
   if (producer && body.size() < 256 * 1024) producer->ResumeBody();
 }
 
+const std::string& CachedObject::HeadPrefix(std::string_view via_name) {
+  if (head_prefix_.empty()) {
+    head_prefix_.reserve(headers.WireSize() + 64);
+    http1::AppendStatusLine(&head_prefix_, status, reason);
+    std::string via;
+    for (const auto& [n, v] : headers.fields()) {
+      if (EqualsIgnoreCase(n, "via")) {
+        via += via.empty() ? "" : ", ";
+        via += v;
+        continue;
+      }
+      http1::AppendField(&head_prefix_, n, v);
+    }
+    via += via.empty() ? "1.1 " : ", 1.1 ";
+    via += via_name;
+    http1::AppendField(&head_prefix_, "Via", via);
+  }
+  return head_prefix_;
+}
+
 void CachedObject::RefreshDerivedFields() {
+  head_prefix_.clear();
   etag.reset();
   last_modified_s.reset();
   date_s.reset();

@@ -100,11 +100,17 @@ struct CachedObject : StorePolicy::Hook {
   // A transient object's single reader consumed everything before `offset`.
   void ConsumedTo(uint64_t offset);
 
-  // Recomputes the validator cache (etag, last_modified_s, date_s) and tags from headers.
+  // Recomputes the validator cache (etag, last_modified_s, date_s) and tags from headers, and
+  // drops the pre-rendered head. Call after every change to `headers`.
   void RefreshDerivedFields();
+
+  // Status line + stored fields (Via completed with `via_name`), rendered once per header
+  // version: hits only append the per-response fields (Age, Cache-Status, ...).
+  const std::string& HeadPrefix(std::string_view via_name);
 
  private:
   std::vector<BodyListener*> listeners_;
+  std::string head_prefix_;
 };
 
 using ObjectRef = std::shared_ptr<CachedObject>;
