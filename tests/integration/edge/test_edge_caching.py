@@ -4,7 +4,7 @@ import threading
 import time
 from email.utils import formatdate
 
-from conftest import Client, Resp, get
+from edge_harness import Client, Resp, get
 
 
 def cached_twice(origin, edge, path, resp, headers=(), **kw):

@@ -3,7 +3,7 @@ import os
 import threading
 import urllib.request
 
-from conftest import Origin, Resp, get
+from edge_harness import Origin, Resp, get
 
 
 def test_toml_config_routes_purge_and_threads(origin, edge_factory, tmp_path):
@@ -47,7 +47,7 @@ url = "%s"
 
 def test_bad_config_is_reported(origin, edge_factory, tmp_path):
     import subprocess
-    from conftest import EDGE_BIN
+    from edge_harness import EDGE_BIN
     bad = tmp_path / "bad.toml"
     bad.write_text("[cache\nmemory = 1")
     p = subprocess.run([EDGE_BIN, "--config", str(bad)], capture_output=True, text=True)

@@ -4,7 +4,7 @@ import time
 import urllib.error
 import urllib.request
 
-from conftest import Client, Resp, get
+from edge_harness import Client, Resp, get
 
 
 def parallel(n, fn):

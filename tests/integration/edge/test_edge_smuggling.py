@@ -2,7 +2,7 @@
 connection is closed; the origin never sees a second (smuggled) request."""
 import pytest
 
-from conftest import Client, Resp, read_response
+from edge_harness import Client, Resp, read_response
 
 SMUGGLING = [
     ("cl-cl", b"POST /s HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nContent-Length: 40\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n", 400),
@@ -75,7 +75,7 @@ def test_forwarding_loop_is_refused():
     import subprocess
     import time
     import urllib.request
-    from conftest import EDGE_BIN, free_port
+    from edge_harness import EDGE_BIN, free_port
     # An edge whose upstream is itself.
     port, admin = free_port(), free_port()
     p = subprocess.Popen([EDGE_BIN, "--origin", "http://127.0.0.1:%d" % port, "--listen",

@@ -3,7 +3,7 @@ import socket
 import subprocess
 import time
 
-from conftest import Client, Resp, connect, get, read_response, EDGE_BIN
+from edge_harness import Client, Resp, connect, get, read_response, EDGE_BIN
 
 
 def test_miss_then_hit_with_cache_headers(origin, edge):
