@@ -203,7 +203,9 @@ void OriginConn::TryWrite() {
   out_off_ = 0;
   if (state_ == State::kWriting) {
     state_ = State::kHead;
-    // The response may already be buffered (fast origins answer before we poll).
+    // Response bytes may have arrived while we were still writing (an early answer).
+    if (!in_.empty() && !Process()) return;
+    if (state_ == State::kClosed || state_ == State::kIdle) return;
     TryRead();
   }
 }
