@@ -121,7 +121,7 @@ to_us() {  # wrk latency ("812.00us", "1.23ms", "2.00s") -> microseconds
 }
 
 # Rounds interleave the servers (A B C A B C ...) so background load hits all of them alike;
-# per server and size the round with the median req/s is reported.
+# per server and size the median req/s and the median p99 over the rounds are reported.
 declare -A RPS P99
 for size in "${SIZES[@]}"; do
   declare -A SAMPLES=()
@@ -136,16 +136,15 @@ for size in "${SIZES[@]}"; do
     done
   done
   for s in "${SERVERS[@]}"; do
-    med=$(printf "%s" "${SAMPLES[$s]}" | sort -n | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}')
-    RPS[$s,$size]=$(echo "$med" | awk '{print $1}')
-    P99[$s,$size]=$(echo "$med" | awk '{print $2}')
+    RPS[$s,$size]=$(printf "%s" "${SAMPLES[$s]}" | awk '{print $1}' | sort -n | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}')
+    P99[$s,$size]=$(printf "%s" "${SAMPLES[$s]}" | awk '{print $2}' | sort -n | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}')
     echo "  /$size $s rounds (req/s p99us): $(printf "%s" "${SAMPLES[$s]}" | tr '\n' ';')"
   done
   unset SAMPLES
 done
 
 echo
-echo "strata-edge vs varnish $(varnishd -V 2>&1 | head -1 | sed 's/.*varnish-\([0-9.]*\).*/\1/') and nginx $(nginx -v 2>&1 | sed 's/.*\///'): cache hits, wrk -t$WRK_THREADS -c$CONNS -d${DURATION}s x $ROUNDS rounds (median), $THREADS server threads, $(nproc) cores"
+echo "strata-edge vs varnish $(varnishd -V 2>&1 | head -1 | sed 's/.*varnish-\([0-9.]*\).*/\1/') and nginx $(nginx -v 2>&1 | sed 's/.*\///'): cache hits, wrk -t$WRK_THREADS -c$CONNS -d${DURATION}s x $ROUNDS rounds (medians), $THREADS server threads, $(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg)"
 printf "%-7s %-12s %12s %10s %14s %14s\n" size server "req/s" "p99(us)" "edge/this rps" "this/edge p99"
 for size in "${SIZES[@]}"; do
   for s in "${SERVERS[@]}"; do
