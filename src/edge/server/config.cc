@@ -73,6 +73,13 @@ bool LoadConfigFile(const std::string& path, EdgeConfig* cfg, std::string* error
   if (auto v = t["threads"].value<int64_t>()) cfg->threads = int(*v);
   if (auto v = t["access_log"].value<std::string>()) cfg->access_log = *v;
   if (auto v = t["name"].value<std::string>()) cfg->name = *v;
+  if (auto v = t["max_connections"].value<int64_t>()) {
+    if (*v < 1) {
+      *error = "max_connections must be >= 1";
+      return false;
+    }
+    cfg->max_connections = size_t(*v);
+  }
   if (!MemoryValue(t["memory"].node(), &cfg->memory_bytes, error, "memory")) return false;
   if (auto* c = t["cache"].as_table()) {
     if (!MemoryValue((*c)["memory"].node(), &cfg->memory_bytes, error, "cache.memory"))

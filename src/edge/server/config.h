@@ -7,6 +7,7 @@
 //   access_log = "-"                # "-" = stderr, "" = off, else a file path
 //   [cache]  memory = "256mb"  max_object_fraction = 0.1  max_variants = 16
 //            refuse_set_cookie = false  hit_for_pass_s = 10  heuristic_max_s = 86400
+//   max_connections = 10000
 //   [purge]  tokens = ["secret"]  allow_method = false
 //   [tier]   upstream = "http://127.0.0.1:9000"   # a shield strata-edge instead of the origin
 //   [[origins]] host = "example.com"  url = "http://127.0.0.1:8001"   # per-Host upstreams
@@ -49,7 +50,8 @@ struct EdgeConfig {
   std::string loop_id;
   int64_t origin_idle_ms = 30000;
   uint64_t max_request_body = 64ull << 20;
-  std::string access_log;  // "" off, "-" stderr, else path
+  size_t max_connections = 10000;  // client connections (all workers); more are refused
+  std::string access_log;          // "" off, "-" stderr, else path
   std::string name = "strata-edge";
   std::string log_level = "notice";
 };

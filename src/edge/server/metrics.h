@@ -26,7 +26,8 @@ namespace strata::edge {
   X(purges, "objects purged")                                                       \
   X(invalidations, "objects invalidated by unsafe requests")                        \
   X(bad_requests, "requests rejected by the parser")                                \
-  X(client_connections, "client connections accepted")
+  X(client_connections, "client connections accepted")                              \
+  X(refused_connections, "client connections refused (max_connections)")
 
 struct Metrics {
 #define STRATA_DECLARE(name, help) std::atomic<uint64_t> name{0};

@@ -64,6 +64,17 @@ void Worker::OnEvent(uint32_t) {
       if (errno != EAGAIN && errno != EWOULDBLOCK) LOG_WARNING("accept: %d", errno);
       return;
     }
+    size_t limit = ctx_->config->max_connections / size_t(ctx_->config->threads);
+    if (sessions_.size() >= (limit > 0 ? limit : 1)) {
+      // Over the limit: refuse at once rather than exhaust descriptors or memory.
+      static const char kBusy[] =
+          "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+      ssize_t n = send(fd, kBusy, sizeof(kBusy) - 1, MSG_NOSIGNAL);
+      (void)n;
+      close(fd);
+      ctx_->metrics.Inc(ctx_->metrics.refused_connections);
+      continue;
+    }
     io::SetNoDelay(fd);
     auto* s = new Session(this, fd);
     sessions_.insert(s);

@@ -71,3 +71,19 @@ def test_many_keepalive_clients_and_bad_ones_mixed(origin, edge):
         for c in good:
             assert c.request("GET", "/mix").body == b"mix"
     assert origin.count("/mix") == 1
+
+
+def test_connection_limit(origin, edge_factory):
+    e = edge_factory(origin.url, config="max_connections = 3\n")
+    origin.route("/c", Resp(200, [("Cache-Control", "max-age=60")], b"c"))
+    held = [Client(e.port) for _ in range(3)]
+    for c in held:
+        assert c.request("GET", "/c").status == 200
+    extra = Client(e.port)
+    r = read_response(extra.sock)
+    assert r.status == 503
+    assert extra.closed()
+    assert e.metric("refused_connections_total") == 1
+    held[0].close()
+    time.sleep(0.3)
+    assert get(e, "/c").status == 200
