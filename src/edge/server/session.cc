@@ -230,6 +230,7 @@ void Session::SendInterim(std::string bytes) {
 void Session::Deliver(Delivery d) {
   if (closed_) return;
   delivering_ = true;
+  last_activity_ms_ = w_->reactor.NowMs();
   d_ = std::move(d);
   out_ += d_.head;
   d_.head.clear();
@@ -314,6 +315,7 @@ void Session::Flush() {
       Close();
       return;
     }
+    last_activity_ms_ = w_->reactor.NowMs();
     size_t written = size_t(n);
     size_t from_out = std::min(written, out_.size() - out_off_);
     out_off_ += from_out;

@@ -92,11 +92,17 @@ void Worker::Sweep() {
   int64_t now = ctx_->reactor.NowMs();
   std::vector<Session*> idle;
   for (Session* s : sessions_) {
-    if (!s->idle()) continue;
+    int64_t quiet = now - s->last_activity_ms();
+    if (!s->idle()) {
+      // A response that has not moved for a long time: the client stopped reading (or the
+      // request waits far beyond the origin timeout).
+      if (quiet > ctx_->config->client_idle_ms + ctx_->config->origin_timeout_ms) idle.push_back(s);
+      continue;
+    }
     // Idle keep-alive connections, and clients that trickle a request (slowloris), are closed.
     bool slow = s->request_started_ms() != 0 &&
                 now - s->request_started_ms() > ctx_->config->client_request_ms;
-    if (slow || now - s->last_activity_ms() > ctx_->config->client_idle_ms) idle.push_back(s);
+    if (slow || quiet > ctx_->config->client_idle_ms) idle.push_back(s);
   }
   for (Session* s : idle) s->Close();
   ctx_->default_pool->SweepIdle(now);

@@ -26,11 +26,11 @@ def test_truncated_origin_body_is_not_cached(origin, edge):
 
 def test_origin_timeout_is_504(origin, edge_factory):
     e = edge_factory(origin.url, config="[timeouts]\norigin_ms = 500\n")
-    origin.route("/hang", Resp(200, [], b"late", delay=2.0))
+    origin.route("/hang", Resp(200, [], b"late", delay=4.0))
     t0 = time.time()
     r = get(e, "/hang")
     assert r.status == 504
-    assert time.time() - t0 < 1.8
+    assert time.time() - t0 < 3.0
     assert e.metric("origin_errors_total") == 1
 
 
@@ -76,6 +76,7 @@ def test_many_keepalive_clients_and_bad_ones_mixed(origin, edge):
 def test_connection_limit(origin, edge_factory):
     e = edge_factory(origin.url, config="max_connections = 3\n")
     origin.route("/c", Resp(200, [("Cache-Control", "max-age=60")], b"c"))
+    time.sleep(0.3)  # let the harness's start-up probe connections close
     held = [Client(e.port) for _ in range(3)]
     for c in held:
         assert c.request("GET", "/c").status == 200
@@ -85,5 +86,11 @@ def test_connection_limit(origin, edge_factory):
     assert extra.closed()
     assert e.metric("refused_connections_total") == 1
     held[0].close()
-    time.sleep(0.3)
-    assert get(e, "/c").status == 200
+    # Once the edge has seen the close, a new client is admitted again.
+    deadline = time.time() + 5
+    while True:
+        time.sleep(0.2)
+        r = get(e, "/c")
+        if r is not None and r.status == 200 or time.time() > deadline:
+            break
+    assert r.status == 200
