@@ -118,7 +118,7 @@ def test_stale_while_revalidate_serves_stale_and_refreshes_once(origin, edge):
     def handler(req):
         n[0] += 1
         return Resp(200, [("Cache-Control", "max-age=1, stale-while-revalidate=30")], ("v%d" % n[0]).encode(),
-                    delay=0.3 if n[0] > 1 else 0)
+                    delay=1.0 if n[0] > 1 else 0)
 
     origin.route("/swr", handler)
     assert get(edge, "/swr").body == b"v1"
@@ -130,10 +130,10 @@ def test_stale_while_revalidate_serves_stale_and_refreshes_once(origin, edge):
         t.start()
     for t in threads:
         t.join()
-    assert time.time() - t0 < 0.3, "stale responses must not wait for the refresh"
+    assert time.time() - t0 < 0.9, "stale responses must not wait for the refresh"
     assert all(r.body == b"v1" for r in results)
     assert all("stale-while-revalidate" in r.header("Cache-Status") for r in results)
-    time.sleep(0.6)
+    time.sleep(1.5)
     assert origin.count("/swr") == 2  # exactly one background refresh
     assert get(edge, "/swr").body == b"v2"
     assert edge.metric("stale_served_total") >= 5
