@@ -14,13 +14,16 @@
 namespace strata::kv {
 
 void ReplyUnknownCommand(resp::ReplyBuilder& rb, std::span<const std::string_view> args) {
+  // Redis formats these with printf's "%.*s", which stops at a NUL byte.
+  auto c_str = [](std::string_view a) { return a.substr(0, a.find('\0')); };
   std::string msg = "ERR unknown command '";
-  msg.append(args[0].substr(0, 128));
+  msg.append(c_str(args[0]).substr(0, 128));
   msg += "', with args beginning with: ";
   std::string list;
   for (size_t i = 1; i < args.size() && list.size() < 128; i++) {
+    size_t room = 128 - list.size();  // Redis: "'%.*s' " with 128 - length so far
     list += "'";
-    list.append(args[i].substr(0, 128 - list.size()));
+    list.append(c_str(args[i]).substr(0, room));
     list += "' ";
   }
   msg += list;
@@ -46,6 +49,10 @@ Route ResolveCommand(std::span<const std::string_view> args, const ClientState& 
   }
   if (!client.authenticated && !(spec->flags & cmd::kNoAuth) && GlobalConfig().has_password()) {
     rb.Error("NOAUTH Authentication required.");
+    return {};
+  }
+  if (client.monitor && (spec->flags & (cmd::kWrite | cmd::kReadOnly))) {
+    rb.Error("ERR Replica can't interact with the keyspace");
     return {};
   }
   if (spec->keyless()) {
@@ -78,7 +85,8 @@ void LockKeysOf(const CommandSpec& spec, std::span<const std::string_view> args,
   // MOVE and COPY ... DB n touch another database on the same shard.
 }
 
-void ExecuteHandler(const CommandSpec& spec, CmdContext& ctx, const ClientState* client) {
+void ExecuteHandler(const CommandSpec& spec, CmdContext& ctx, const std::string& client_addr,
+                    const std::string& client_name) {
   auto& counters = ThreadCommandCounters()[size_t(spec.id)];
   std::string* out = ctx.rb->out();
   size_t before = out->size();
@@ -86,7 +94,7 @@ void ExecuteHandler(const CommandSpec& spec, CmdContext& ctx, const ClientState*
       !ctx.shard->EnsureMemory()) {
     ctx.rb->Error("OOM command not allowed when used memory > 'maxmemory'.");
     counters.rejected++;
-    ThreadStats().error_replies++;
+    CountErrorReply("-OOM");
     return;
   }
   int64_t start = MonoMicros();
@@ -97,12 +105,10 @@ void ExecuteHandler(const CommandSpec& spec, CmdContext& ctx, const ClientState*
   ThreadStats().commands++;
   if (out->size() > before && (*out)[before] == '-') {
     counters.failed++;
-    ThreadStats().error_replies++;
+    CountErrorReply(std::string_view(*out).substr(before));
   }
   if (!(spec.flags & cmd::kSkipSlowlog)) {
-    static const std::string kEmpty;
-    Slowlog::Get().Maybe(dur, ctx.args, client ? client->addr : kEmpty,
-                         client ? client->name : kEmpty);
+    Slowlog::Get().Maybe(dur, ctx.args, client_addr, client_name);
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "kv/commands/command.h"
@@ -30,7 +31,8 @@ void LockKeysOf(const CommandSpec& spec, std::span<const std::string_view> args,
 
 // Runs spec.handler with ctx on the current thread (which must own ctx.shard for keyed commands):
 // refuses with -OOM when needed, records command stats and the slow log.
-void ExecuteHandler(const CommandSpec& spec, CmdContext& ctx, const ClientState* client);
+void ExecuteHandler(const CommandSpec& spec, CmdContext& ctx, const std::string& client_addr,
+                    const std::string& client_name);
 
 // Redis's error texts.
 void ReplyUnknownCommand(resp::ReplyBuilder& rb, std::span<const std::string_view> args);

@@ -612,40 +612,52 @@ Task<void> CmdScan(CmdContext& ctx) {
   }
   int db = ctx.db;
   int64_t now = ctx.now_ms;
-  struct Out {
-    uint64_t next;
-    std::vector<std::string> keys;
-  };
-  Out out;
-  co_await Shards().Hop(shard, [&, db, now](Shard& s) {
-    Out& o = out;
-    DbTable& t = s.db(db);
-    int64_t max_iter = count * 10;
-    std::vector<std::string> raw;
-    uint64_t c = tcur;
-    do {
-      c = t.Scan(c, [&](Entry* e) { raw.emplace_back(e->key()); });
-    } while (c && max_iter-- && int64_t(raw.size()) < count);
-    for (auto& k : raw) {
-      if (has_pattern && !GlobMatch(pattern, k)) continue;
-      Entry** l = s.FindLink(db, k, KeyHash(k), now);  // skips (and expires) expired keys
-      if (!l) continue;
-      if (type && *type != TypeName(*l)) continue;
-      o.keys.push_back(std::move(k));
+  // Walks this shard's table from tcur; when it finishes a shard with room left in COUNT it moves
+  // on to the next shard in the same call, so an empty or small keyspace ends with cursor 0.
+  std::vector<std::string> keys;
+  uint64_t shard_next = 0;
+  uint64_t next = 0;
+  for (;;) {
+    co_await Shards().Hop(shard, [&, db, now](Shard& s) {
+      DbTable& t = s.db(db);
+      int64_t max_iter = count * 10;
+      std::vector<std::string> raw;
+      uint64_t c = tcur;
+      do {
+        c = t.Scan(c, [&](Entry* e) { raw.emplace_back(e->key()); });
+      } while (c && max_iter-- && int64_t(raw.size()) < count);
+      for (auto& k : raw) {
+        if (has_pattern && !GlobMatch(pattern, k)) continue;
+        Entry** l = s.FindLink(db, k, KeyHash(k), now);  // skips (and expires) expired keys
+        if (!l) continue;
+        if (type && *type != TypeName(*l)) continue;
+        keys.push_back(std::move(k));
+      }
+      shard_next = c;
+    });
+    if (nshards == 1) {
+      next = shard_next;
+      break;
     }
-    o.next = c;
-  });
-  uint64_t next;
-  if (nshards == 1)
-    next = out.next;
-  else if (out.next != 0)
-    next = (out.next << 8) | shard;
-  else
-    next = shard + 1 < nshards ? shard + 1 : 0;
+    if (shard_next != 0) {
+      next = (shard_next << 8) | shard;
+      break;
+    }
+    shard++;
+    tcur = 0;
+    if (shard >= nshards) {
+      next = 0;
+      break;
+    }
+    if (int64_t(keys.size()) >= count) {
+      next = shard;  // start of the next shard
+      break;
+    }
+  }
   ctx.rb->ArrayHeader(2);
   ctx.rb->Bulk(std::to_string(next));
-  ctx.rb->ArrayHeader(out.keys.size());
-  for (auto& k : out.keys) ctx.rb->Bulk(k);
+  ctx.rb->ArrayHeader(keys.size());
+  for (auto& k : keys) ctx.rb->Bulk(k);
 }
 
 }  // namespace

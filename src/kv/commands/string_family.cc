@@ -178,46 +178,43 @@ void CmdGetDel(CmdContext& ctx) {
 
 // GETEX key [EX s|PX ms|EXAT ts|PXAT ms|PERSIST]
 void CmdGetEx(CmdContext& ctx) {
-  int64_t expire_ms = -1;
-  bool persist = false, has_expire = false;
+  bool persist = false;
+  size_t expire_idx = 0;  // index of the EX/PX/EXAT/PXAT word, 0 = none
   for (size_t i = 2; i < ctx.args.size(); i++) {
     std::string_view a = ctx.args[i];
     bool has_next = i + 1 < ctx.args.size();
-    if (ArgIs(a, "persist") && !has_expire && !persist) {
+    if (ArgIs(a, "persist") && !expire_idx && !persist) {
       persist = true;
-    } else if (has_next && !has_expire && !persist &&
+    } else if (has_next && !expire_idx && !persist &&
                (ArgIs(a, "ex") || ArgIs(a, "px") || ArgIs(a, "exat") || ArgIs(a, "pxat"))) {
-      ExpireUnit u = (ArgIs(a, "ex") || ArgIs(a, "exat")) ? kSeconds : kMillis;
-      ExpireBase b = (ArgIs(a, "ex") || ArgIs(a, "px")) ? kRelative : kAbsolute;
-      has_expire = true;
-      // Redis parses every option before validating the value.
-      expire_ms = i + 1;  // remember the index for now
-      (void)u;
-      (void)b;
-      i++;
+      expire_idx = i++;
     } else {
       return ctx.rb->Error(kErrSyntax);
     }
   }
-  if (has_expire) {
-    size_t vi = size_t(expire_ms);
-    std::string_view a = ctx.args[vi - 1];
-    ExpireUnit u = (ArgIs(a, "ex") || ArgIs(a, "exat")) ? kSeconds : kMillis;
-    ExpireBase b = (ArgIs(a, "ex") || ArgIs(a, "px")) ? kRelative : kAbsolute;
-    if (!ParseExpire(ctx, ctx.args[vi], u, b, &expire_ms)) return;
-  }
+  // Redis looks the key up and checks its type before it validates the expire value.
   std::string_view key = ctx.args[1];
   uint64_t hash = KeyHash(key);
   Entry* e = ctx.shard->FindForRead(ctx.db, key, hash, ctx.now_ms);
   if (!e) return ctx.rb->Null();
   if (e->type != ObjType::kString) return ctx.rb->Error(kErrWrongType);
+  int64_t expire_ms = -1;
+  if (expire_idx) {
+    std::string_view a = ctx.args[expire_idx];
+    ExpireUnit u = (ArgIs(a, "ex") || ArgIs(a, "exat")) ? kSeconds : kMillis;
+    ExpireBase b = (ArgIs(a, "ex") || ArgIs(a, "px")) ? kRelative : kAbsolute;
+    if (!ParseExpire(ctx, ctx.args[expire_idx + 1], u, b, &expire_ms)) return;
+  }
   ctx.rb->Bulk(e->value());
-  if (has_expire || persist) {
-    Entry** link = ctx.shard->db(ctx.db).FindLink(key, hash);
-    if (persist)
-      ctx.shard->db(ctx.db).Persist(*link);
+  DbTable& t = ctx.shard->db(ctx.db);
+  if (persist) {
+    t.Persist(e);
+  } else if (expire_idx) {
+    Entry** link = t.FindLink(key, hash);
+    if (expire_ms <= ctx.now_ms)
+      ctx.shard->Delete(ctx.db, link);  // EXAT/PXAT in the past
     else
-      ctx.shard->db(ctx.db).SetExpire(link, expire_ms);
+      t.SetExpire(link, expire_ms);
   }
 }
 

@@ -180,7 +180,7 @@ Entry* DbTable::SetExpire(Entry** link, int64_t expire_ms) {
     Entry* n = Entry::Create(e->key(), e->value(), expire_ms, true);
     n->meta = e->meta;
     n->type = e->type;
-    n->flags |= (e->flags & Entry::kRaw);
+    n->flags |= (e->flags & (Entry::kRaw | Entry::kNoIntEncoding));
     Entry* old = Replace(link, n);
     Entry::Destroy(old);
     return n;
