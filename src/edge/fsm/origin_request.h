@@ -1,0 +1,33 @@
+// Builds the request sent upstream from a client request (pure). End-to-end fields pass
+// through unchanged; hop-by-hop fields, those named in Connection, framing fields and Expect
+// are removed; Via, X-Forwarded-For and CDN-Loop are appended; the body is re-framed with
+// Content-Length. Cache fills (miss, revalidation, background refresh) drop the client's own
+// conditionals and Range so the cache receives a full response, and revalidations add the stored
+// validators.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "proto/http1/message.h"
+
+namespace strata::edge {
+
+enum class OriginRequestKind : uint8_t { kForward, kFill, kRevalidate };
+
+struct OriginRequestInput {
+  const http1::RequestHead* request = nullptr;
+  OriginRequestKind kind = OriginRequestKind::kForward;
+  std::string_view method;                    // method to send
+  std::string_view body;                      // already de-framed request body
+  const http1::HeaderList* stored = nullptr;  // for kRevalidate: the stored response
+  std::string_view via_name;                  // "strata-edge"
+  std::string_view client_ip;
+  std::string_view loop_id;  // appended to CDN-Loop (RFC 8586) when not empty
+};
+
+std::string BuildOriginRequest(const OriginRequestInput& in);
+// "/path?q" for an origin-form or absolute-form target.
+std::string OriginFormTarget(std::string_view target);
+
+}  // namespace strata::edge

@@ -1,0 +1,368 @@
+#include "edge/server/session.h"
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "edge/server/access_log.h"
+#include "edge/server/worker.h"
+#include "io/socket.h"
+#include "proto/http1/writer.h"
+
+namespace strata::edge {
+
+namespace {
+constexpr size_t kMaxInputBuffer = 1 << 20;  // pipelined bytes held while a request runs
+constexpr size_t kChunkStep = 256 * 1024;
+}  // namespace
+
+Session::Session(Worker* worker, int fd) : worker_(worker), w_(worker->ctx()), fd_(fd) {
+  peer_ = io::PeerAddress(fd);
+  size_t colon = peer_.rfind(':');
+  if (colon != std::string::npos) peer_.resize(colon);
+  last_activity_ms_ = w_->reactor.NowMs();
+}
+
+Session::~Session() {
+  *alive_ = false;
+  if (d_.obj && listening_) d_.obj->RemoveListener(this);
+  txn_.reset();
+  retired_.reset();
+  if (fd_ >= 0) close(fd_);
+}
+
+void Session::Close() {
+  if (closed_) return;
+  closed_ = true;
+  w_->reactor.Remove(fd_);
+  if (d_.obj) {
+    if (listening_) d_.obj->RemoveListener(this);
+    listening_ = false;
+    if (d_.obj->transient && d_.obj->producer && !d_.obj->complete) d_.obj->producer->Abandon();
+    d_.obj.reset();
+  }
+  // The transaction may be on the call stack: it is destroyed with the session, later.
+  worker_->RemoveSession(this);
+}
+
+void Session::Kick() {
+  if (kick_posted_ || closed_) return;
+  kick_posted_ = true;
+  std::weak_ptr<bool> alive = alive_;
+  w_->reactor.Post([this, alive] {
+    if (alive.expired()) return;
+    kick_posted_ = false;
+    if (closed_) return;
+    depth_++;
+    Flush();
+    depth_--;
+    if (depth_ == 0) retired_.reset();
+  });
+}
+
+void Session::OnEvent(uint32_t events) {
+  if (closed_) return;
+  depth_++;
+  last_activity_ms_ = w_->reactor.NowMs();
+  if (events & EPOLLERR) {
+    depth_--;
+    Close();
+    return;
+  }
+  if (events & EPOLLOUT) Flush();
+  if (!closed_ && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))) {
+    ReadAvailable((events & (EPOLLRDHUP | EPOLLHUP)) != 0);
+    if (!closed_) ProcessInput();
+  }
+  depth_--;
+  if (depth_ == 0) retired_.reset();
+}
+
+void Session::ReadAvailable(bool hangup) {
+  char buf[32 * 1024];
+  while (!peer_closed_) {
+    if (in_.size() >= kMaxInputBuffer && read_state_ == ReadState::kHeld) {
+      read_blocked_ = true;
+      return;
+    }
+    ssize_t n = recv(fd_, buf, sizeof(buf), 0);
+    if (n > 0) {
+      in_.append(buf, size_t(n));
+      // A short read drained the socket: with edge-triggered epoll, new data raises a new
+      // event, so skip the recv that would only return EAGAIN (unless the peer also hung up).
+      if (size_t(n) < sizeof(buf) && !hangup) return;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    if (n < 0) {
+      Close();
+      return;
+    }
+    peer_closed_ = true;
+  }
+}
+
+void Session::RejectRequest(http1::ParseError e) {
+  w_->metrics.Inc(w_->metrics.bad_requests);
+  int status = http1::HttpStatusFor(e);
+  std::string body = std::string(http1::ParseErrorName(e)) + "\n";
+  std::string out;
+  http1::AppendStatusLine(&out, status);
+  http1::AppendField(&out, "Content-Type", "text/plain");
+  http1::AppendFieldInt(&out, "Content-Length", body.size());
+  http1::AppendField(&out, "Connection", "close");
+  http1::EndHead(&out);
+  out += body;
+  LOG_VERBOSE("client %s: rejected request: %s", peer_.c_str(), http1::ParseErrorName(e));
+  // Best effort: the connection is closed right after, whatever follows is never parsed.
+  ssize_t n = send(fd_, out.data(), out.size(), MSG_NOSIGNAL);
+  (void)n;
+  if (w_->access_log && w_->access_log->enabled()) {
+    char line[256];
+    snprintf(line, sizeof(line), "%lld %s \"-\" %d 0 REJECT 0\n",
+             static_cast<long long>(UnixMillis() / 1000), peer_.c_str(), status);
+    w_->access_log->Write(line);
+  }
+  shutdown(fd_, SHUT_WR);
+  Close();
+}
+
+void Session::ProcessInput() {
+  if (in_process_input_) return;  // the outer loop continues with the next request
+  in_process_input_ = true;
+  ProcessInputLoop();
+  in_process_input_ = false;
+}
+
+void Session::ProcessInputLoop() {
+  for (;;) {
+    if (closed_ || txn_ || delivering_) return;
+    if (!in_.empty() && request_started_ms_ == 0) request_started_ms_ = w_->reactor.NowMs();
+    if (read_state_ == ReadState::kHead) {
+      if (in_.empty()) {
+        if (peer_closed_) Close();
+        return;
+      }
+      size_t consumed = 0;
+      http1::ParseError err;
+      http1::ParseStatus st = http1::ParseRequest(in_, http1::Limits{}, &head_, &consumed, &err);
+      if (st == http1::ParseStatus::kNeedMore) {
+        if (peer_closed_) Close();
+        return;
+      }
+      if (st == http1::ParseStatus::kError) {
+        RejectRequest(err);
+        return;
+      }
+      in_.erase(0, consumed);
+      body_.clear();
+      sent_continue_ = false;
+      started_us_ = MonoMicros();
+      if (head_.framing == http1::BodyFraming::kNone) {
+        StartTransaction();
+        continue;
+      }
+      if (head_.framing == http1::BodyFraming::kContentLength &&
+          head_.content_length > w_->config->max_request_body) {
+        RejectRequest(http1::ParseError::kBodyTooLarge);
+        return;
+      }
+      body_reader_.Reset(head_.framing, head_.content_length);
+      read_state_ = ReadState::kBody;
+    }
+    if (read_state_ == ReadState::kBody) {
+      if (head_.expect_continue && !sent_continue_ && in_.empty()) {
+        sent_continue_ = true;
+        static const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+        ssize_t n = send(fd_, kContinue, sizeof(kContinue) - 1, MSG_NOSIGNAL);
+        (void)n;
+      }
+      size_t consumed = 0;
+      http1::ParseError err;
+      http1::ParseStatus st = body_reader_.Feed(in_, &consumed, &body_, &err);
+      in_.erase(0, consumed);
+      if (st == http1::ParseStatus::kError) {
+        RejectRequest(err);
+        return;
+      }
+      if (body_.size() > w_->config->max_request_body) {
+        RejectRequest(http1::ParseError::kBodyTooLarge);
+        return;
+      }
+      if (st == http1::ParseStatus::kNeedMore) {
+        if (peer_closed_) Close();
+        return;
+      }
+      StartTransaction();
+      continue;
+    }
+    return;
+  }
+}
+
+void Session::StartTransaction() {
+  retired_.reset();  // never on the stack here
+  request_started_ms_ = 0;
+  read_state_ = ReadState::kHeld;
+  txn_ = std::make_unique<Transaction>(w_, this, std::move(head_), std::move(body_), peer_);
+  body_.clear();
+  depth_++;
+  txn_->Start();
+  depth_--;
+}
+
+void Session::SendInterim(std::string bytes) {
+  if (closed_) return;
+  // Interim responses precede the final one; nothing else is queued while a txn runs.
+  out_ += bytes;
+  if (depth_ == 0)
+    Kick();
+  else
+    Flush();
+}
+
+void Session::Deliver(Delivery d) {
+  if (closed_) return;
+  delivering_ = true;
+  last_activity_ms_ = w_->reactor.NowMs();
+  d_ = std::move(d);
+  out_ += d_.head;
+  d_.head.clear();
+  if (!d_.body.empty()) out_ += d_.body;
+  d_.body.clear();
+  body_sent_ = 0;
+  body_done_ = !d_.obj || (d_.end && *d_.end <= d_.offset);
+  if (depth_ == 0) {
+    Kick();
+  } else {
+    Flush();
+  }
+}
+
+void Session::OnBodyProgress() {
+  if (closed_) return;
+  if (depth_ == 0)
+    Kick();
+  else
+    Flush();
+}
+
+void Session::Flush() {
+  if (closed_) return;
+  for (;;) {
+    iovec iov[2];
+    int iovcnt = 0;
+    CachedObject* o = delivering_ && !body_done_ ? d_.obj.get() : nullptr;
+    if (o && d_.chunked && out_.size() - out_off_ < kChunkStep) {
+      uint64_t avail = o->available();
+      if (d_.offset < avail) {
+        uint64_t n = std::min<uint64_t>(avail - d_.offset, kChunkStep);
+        http1::AppendChunk(&out_, std::string_view(o->body).substr(d_.offset - o->body_base, n));
+        d_.offset += n;
+        body_sent_ += n;
+        o->ConsumedTo(d_.offset);
+      }
+      if (d_.offset == o->available() && o->complete) {
+        http1::AppendLastChunk(&out_);
+        body_done_ = true;
+      }
+    }
+    if (out_off_ < out_.size()) {
+      iov[iovcnt++] = {out_.data() + out_off_, out_.size() - out_off_};
+    }
+    uint64_t direct = 0;
+    if (o && !d_.chunked && !body_done_) {
+      uint64_t limit = o->available();
+      if (d_.end && *d_.end < limit) limit = *d_.end;
+      if (d_.offset < limit) {
+        direct = limit - d_.offset;
+        iov[iovcnt++] = {const_cast<char*>(o->body.data()) + (d_.offset - o->body_base),
+                         size_t(direct)};
+      }
+    }
+    if (iovcnt == 0) {
+      if (!delivering_) return;
+      if (o && o->failed) {
+        Close();  // the origin failed mid-body: the response cannot be completed
+        return;
+      }
+      if (o && !body_done_) {
+        bool complete_now =
+            d_.end ? d_.offset >= *d_.end : (o->complete && d_.offset >= o->available());
+        if (complete_now) {
+          body_done_ = true;
+          continue;
+        }
+        if (!listening_) {
+          o->AddListener(this);
+          listening_ = true;
+        }
+        return;  // wait for more body
+      }
+      FinishResponse();
+      return;
+    }
+    ssize_t n = writev(fd_, iov, iovcnt);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      Close();
+      return;
+    }
+    last_activity_ms_ = w_->reactor.NowMs();
+    size_t written = size_t(n);
+    size_t from_out = std::min(written, out_.size() - out_off_);
+    out_off_ += from_out;
+    written -= from_out;
+    if (out_off_ == out_.size()) {
+      out_.clear();
+      out_off_ = 0;
+    }
+    if (written > 0) {
+      d_.offset += written;
+      body_sent_ += written;
+      if (o && o->transient) o->ConsumedTo(d_.offset);
+    }
+  }
+}
+
+void Session::FinishResponse() {
+  if (d_.from_cache) w_->metrics.Inc(w_->metrics.bytes_from_cache, body_sent_);
+  if (w_->access_log && w_->access_log->enabled() && txn_) {
+    const http1::RequestHead& r = txn_->request();
+    std::string line =
+        std::to_string(UnixMillis() / 1000) + " " + peer_ + " \"" + std::string(r.Method()) + " " +
+        std::string(r.Target()) + (r.version_minor ? " HTTP/1.1\" " : " HTTP/1.0\" ") +
+        std::to_string(txn_->status()) + " " + std::to_string(body_sent_) + " " +
+        txn_->cache_label() + " " + std::to_string((MonoMicros() - started_us_) / 1000) + "\n";
+    w_->access_log->Write(line);
+  }
+  if (d_.obj && listening_) d_.obj->RemoveListener(this);
+  listening_ = false;
+  bool close_after = d_.close;
+  d_ = Delivery{};
+  delivering_ = false;
+  // The transaction may still be on the call stack (a hit delivered synchronously): destroy it
+  // at the next safe point.
+  retired_ = std::move(txn_);
+  read_state_ = ReadState::kHead;
+  if (close_after) {
+    shutdown(fd_, SHUT_WR);
+    Close();
+    return;
+  }
+  if (read_blocked_) {
+    read_blocked_ = false;
+    ReadAvailable(true);
+    if (closed_) return;
+  }
+  ProcessInput();
+}
+
+}  // namespace strata::edge

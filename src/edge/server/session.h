@@ -1,0 +1,86 @@
+// Session: one client connection on a worker thread (owned by the Worker, touched only on its
+// thread). Reads and strictly parses requests one at a time (pipelined requests wait in the
+// input buffer), buffers request bodies (bounded), runs a Transaction per request, and writes
+// the Delivery it produces: the head, then body bytes straight from the cached object
+// (writev, no copy) or chunk-framed when the length is unknown, waking up as the object grows.
+// Any parse error answers 400/431/501/505 and closes the connection: a request is never given
+// two interpretations.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "edge/fsm/transaction.h"
+#include "io/reactor.h"
+#include "proto/http1/body.h"
+#include "proto/http1/parser.h"
+
+namespace strata::edge {
+
+class Worker;
+
+class Session : public io::EventHandler, public TxnSink, public BodyListener {
+ public:
+  Session(Worker* worker, int fd);
+  ~Session() override;
+
+  void OnEvent(uint32_t events) override;
+  void SendInterim(std::string bytes) override;
+  void Deliver(Delivery d) override;
+  void OnBodyProgress() override;
+
+  int64_t last_activity_ms() const { return last_activity_ms_; }
+  // When the first byte of a still-incomplete request (head or body) arrived; 0 if none.
+  int64_t request_started_ms() const { return request_started_ms_; }
+  bool idle() const { return !txn_ && !delivering_; }
+  void Close();
+
+ private:
+  enum class ReadState : uint8_t { kHead, kBody, kHeld };
+  void ReadAvailable(bool hangup);
+  void ProcessInput();
+  void ProcessInputLoop();
+  void StartTransaction();
+  void RejectRequest(http1::ParseError e);
+  void Flush();
+  void FinishResponse();
+  void Kick();  // continue processing outside of foreign call stacks
+
+  Worker* worker_;
+  WorkerContext* w_;
+  int fd_;
+  std::string peer_;
+  std::string in_;
+  size_t scan_from_ = 0;
+  ReadState read_state_ = ReadState::kHead;
+  bool peer_closed_ = false;
+  bool closed_ = false;
+  bool read_blocked_ = false;  // stopped reading: input buffer full
+  int depth_ = 0;
+  bool in_process_input_ = false;
+  bool kick_posted_ = false;
+  int64_t last_activity_ms_ = 0;
+  int64_t request_started_ms_ = 0;
+
+  // Current request.
+  http1::RequestHead head_;
+  http1::BodyReader body_reader_;
+  std::string body_;
+  bool sent_continue_ = false;
+  std::unique_ptr<Transaction> txn_;
+  std::unique_ptr<Transaction> retired_;  // finished, possibly still on the call stack
+  int64_t started_us_ = 0;
+
+  // Current response.
+  bool delivering_ = false;
+  Delivery d_;
+  std::string out_;
+  size_t out_off_ = 0;
+  uint64_t body_sent_ = 0;
+  bool body_done_ = false;
+  bool listening_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace strata::edge

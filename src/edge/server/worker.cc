@@ -1,0 +1,113 @@
+#include "edge/server/worker.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "base/log.h"
+#include "edge/fsm/fetch.h"
+#include "edge/server/session.h"
+#include "io/socket.h"
+
+namespace strata::edge {
+
+Worker::Worker(int index, const EdgeConfig* config, StoreLimits limits, AccessLog* log)
+    : ctx_(std::make_unique<WorkerContext>(index, config, limits)) {
+  ctx_->access_log = log;
+}
+
+Worker::~Worker() {
+  for (Session* s : sessions_) delete s;
+  sessions_.clear();
+  for (FetchTask* f : ctx_->fetches) delete f;
+  ctx_->fetches.clear();
+  if (listen_fd_ >= 0) close(listen_fd_);
+}
+
+bool Worker::Init(std::string* error) {
+  const EdgeConfig& cfg = *ctx_->config;
+  std::string host;
+  uint16_t port;
+  SplitHostPort(cfg.listen, &host, &port);
+  listen_fd_ = io::Listen(host, port, true, 1024, error);
+  if (listen_fd_ < 0) return false;
+  OriginTimeouts t{cfg.connect_timeout_ms, cfg.origin_timeout_ms, cfg.origin_idle_ms};
+  OriginAddress addr;
+  if (!ParseOrigin(cfg.origin, &addr, error)) return false;
+  ctx_->default_pool = std::make_unique<OriginPool>(&ctx_->reactor, addr, t);
+  for (const auto& r : cfg.routes) {
+    OriginAddress a;
+    if (!ParseOrigin(r.url, &a, error)) return false;
+    ctx_->host_pools[r.host] = std::make_unique<OriginPool>(&ctx_->reactor, a, t);
+  }
+  return true;
+}
+
+void Worker::Start() {
+  thread_ = std::thread([this] {
+    ctx_->reactor.Add(listen_fd_, this, EPOLLIN);
+    ctx_->reactor.RunEvery(1000, [this] { Sweep(); });
+    ctx_->reactor.Run();
+  });
+}
+
+void Worker::Join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::OnEvent(uint32_t) {
+  for (;;) {
+    int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) LOG_WARNING("accept: %d", errno);
+      return;
+    }
+    size_t limit = ctx_->config->max_connections / size_t(ctx_->config->threads);
+    if (sessions_.size() >= (limit > 0 ? limit : 1)) {
+      // Over the limit: refuse at once rather than exhaust descriptors or memory.
+      static const char kBusy[] =
+          "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+      ssize_t n = send(fd, kBusy, sizeof(kBusy) - 1, MSG_NOSIGNAL);
+      (void)n;
+      close(fd);
+      ctx_->metrics.Inc(ctx_->metrics.refused_connections);
+      continue;
+    }
+    io::SetNoDelay(fd);
+    auto* s = new Session(this, fd);
+    sessions_.insert(s);
+    ctx_->metrics.Inc(ctx_->metrics.client_connections);
+    ctx_->reactor.Add(fd, s);
+  }
+}
+
+void Worker::RemoveSession(Session* s) {
+  if (!sessions_.erase(s)) return;
+  ctx_->reactor.Post([s] { delete s; });
+}
+
+void Worker::Sweep() {
+  int64_t now = ctx_->reactor.NowMs();
+  std::vector<Session*> idle;
+  for (Session* s : sessions_) {
+    int64_t quiet = now - s->last_activity_ms();
+    if (!s->idle()) {
+      // A response that has not moved for a long time: the client stopped reading (or the
+      // request waits far beyond the origin timeout).
+      if (quiet > ctx_->config->client_idle_ms + ctx_->config->origin_timeout_ms) idle.push_back(s);
+      continue;
+    }
+    // Idle keep-alive connections, and clients that trickle a request (slowloris), are closed.
+    bool slow = s->request_started_ms() != 0 &&
+                now - s->request_started_ms() > ctx_->config->client_request_ms;
+    if (slow || quiet > ctx_->config->client_idle_ms) idle.push_back(s);
+  }
+  for (Session* s : idle) s->Close();
+  ctx_->default_pool->SweepIdle(now);
+  for (auto& [h, p] : ctx_->host_pools) p->SweepIdle(now);
+  ctx_->PublishStoreStats();
+}
+
+}  // namespace strata::edge

@@ -1,0 +1,57 @@
+"""Configuration file, several workers, per-Host origins, access log."""
+import os
+import threading
+import urllib.request
+
+from edge_harness import Origin, Resp, get
+
+
+def test_toml_config_routes_purge_and_threads(origin, edge_factory, tmp_path):
+    other = Origin()
+    try:
+        origin.route("/x", Resp(200, [("Cache-Control", "max-age=60"), ("Surrogate-Key", "t")], b"default"))
+        other.route("/x", Resp(200, [("Cache-Control", "max-age=60"), ("Surrogate-Key", "t")], b"other"))
+        log = tmp_path / "access.log"
+        cfg = """
+threads = 2
+access_log = "%s"
+[cache]
+memory = "8mb"
+[purge]
+tokens = ["tok"]
+allow_method = true
+[[origins]]
+host = "other.example"
+url = "%s"
+""" % (log, other.url)
+        e = edge_factory(origin.url, config=cfg)
+        # Many connections land on both workers (SO_REUSEPORT).
+        for _ in range(20):
+            assert get(e, "/x").body == b"default"
+            assert get(e, "/x", host="other.example").body == b"other"
+        assert 1 <= origin.count("/x") <= 2 and 1 <= other.count("/x") <= 2
+        assert e.metric("workers") == 2
+        # A purge reaches every worker's shard.
+        r = get(e, "/", method="PURGE", headers=[("Authorization", "Bearer tok"), ("Purge-Tag", "t")])
+        assert r.status == 200
+        assert e.metric("objects") == 0
+        before = origin.count("/x")
+        get(e, "/x")
+        assert origin.count("/x") == before + 1
+        lines = open(log).read().splitlines()
+        assert any('"GET /x HTTP/1.1" 200 7 HIT' in l for l in lines)
+        assert any("PURGE" in l for l in lines)
+    finally:
+        other.stop()
+
+
+def test_bad_config_is_reported(origin, edge_factory, tmp_path):
+    import subprocess
+    from edge_harness import EDGE_BIN
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[cache\nmemory = 1")
+    p = subprocess.run([EDGE_BIN, "--config", str(bad)], capture_output=True, text=True)
+    assert p.returncode == 2 and "config" in p.stderr
+    bad.write_text('origin = "http://127.0.0.1:1"\n[cache]\nmemory = "lots"\n')
+    p = subprocess.run([EDGE_BIN, "--config", str(bad)], capture_output=True, text=True)
+    assert p.returncode == 2 and "invalid cache.memory" in p.stderr

@@ -1,0 +1,96 @@
+"""Failure modes: truncated origin bodies, origin timeouts, clients leaving mid-stream."""
+import time
+
+from edge_harness import Client, Resp, connect, get, read_response
+
+
+def test_truncated_origin_body_is_not_cached(origin, edge):
+    origin.route("/trunc", Resp(raw=b"HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\nContent-Length: 1000\r\n\r\n"
+                                    + b"x" * 500, close=True))
+    s = connect(edge.port)
+    s.sendall(b"GET /trunc HTTP/1.1\r\nHost: x\r\n\r\n")
+    got = b""
+    s.settimeout(5)
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        got += d
+    head, body = got.split(b"\r\n\r\n", 1)
+    assert b"Content-Length: 1000" in head
+    assert len(body) == 500  # the client sees the truncation as a closed connection
+    origin.route("/trunc", Resp(200, [("Cache-Control", "max-age=60")], b"whole"))
+    assert get(edge, "/trunc").body == b"whole"
+    assert origin.count("/trunc") == 2
+
+
+def test_origin_timeout_is_504(origin, edge_factory):
+    e = edge_factory(origin.url, config="[timeouts]\norigin_ms = 500\n")
+    origin.route("/hang", Resp(200, [], b"late", delay=4.0))
+    t0 = time.time()
+    r = get(e, "/hang")
+    assert r.status == 504
+    assert time.time() - t0 < 3.0
+    assert e.metric("origin_errors_total") == 1
+
+
+def test_cache_fill_continues_after_client_leaves(origin, edge):
+    body = b"z" * 300000
+    origin.route("/fill", Resp(200, [("Cache-Control", "max-age=60")],
+                               parts=[(body[:1000], 0.5), (body[1000:], 0)]))
+    s = connect(edge.port)
+    s.sendall(b"GET /fill HTTP/1.1\r\nHost: test.local\r\n\r\n")
+    s.recv(100)
+    s.close()  # leave while the origin is still sending
+    time.sleep(1.0)
+    r = get(edge, "/fill")
+    assert r.body == body and r.header("X-Cache") == "HIT"
+    assert origin.count("/fill") == 1
+
+
+def test_pass_abandoned_when_client_leaves(origin, edge):
+    origin.route("/passbig", Resp(200, [("Cache-Control", "no-store")],
+                                  parts=[(b"p" * 1000, 1.0), (b"q" * 1000, 0)]))
+    s = connect(edge.port)
+    s.sendall(b"GET /passbig HTTP/1.1\r\nHost: x\r\n\r\n")
+    s.recv(100)
+    s.close()
+    time.sleep(0.2)
+    # The edge stays healthy and keeps serving.
+    origin.route("/after", Resp(200, [], b"fine"))
+    assert get(edge, "/after").body == b"fine"
+
+
+def test_many_keepalive_clients_and_bad_ones_mixed(origin, edge):
+    origin.route("/mix", Resp(200, [("Cache-Control", "max-age=60")], b"mix"))
+    good = [Client(edge.port) for _ in range(20)]
+    for i in range(3):
+        bad = Client(edge.port)
+        bad.send(b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n")
+        assert read_response(bad.sock).status == 400
+        for c in good:
+            assert c.request("GET", "/mix").body == b"mix"
+    assert origin.count("/mix") == 1
+
+
+def test_connection_limit(origin, edge_factory):
+    e = edge_factory(origin.url, config="max_connections = 3\n")
+    origin.route("/c", Resp(200, [("Cache-Control", "max-age=60")], b"c"))
+    time.sleep(0.3)  # let the harness's start-up probe connections close
+    held = [Client(e.port) for _ in range(3)]
+    for c in held:
+        assert c.request("GET", "/c").status == 200
+    extra = Client(e.port)
+    r = read_response(extra.sock)
+    assert r.status == 503
+    assert extra.closed()
+    assert e.metric("refused_connections_total") == 1
+    held[0].close()
+    # Once the edge has seen the close, a new client is admitted again.
+    deadline = time.time() + 5
+    while True:
+        time.sleep(0.2)
+        r = get(e, "/c")
+        if r is not None and r.status == 200 or time.time() > deadline:
+            break
+    assert r.status == 200
