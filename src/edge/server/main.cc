@@ -1,4 +1,4 @@
-// strata-edge: an RFC 9111 caching reverse proxy (CDN edge node). See docs/edge.md.
+// strata-edge: an RFC 9111 caching reverse proxy (CDN edge node). See README.md and docs/design/edge.md.
 #include <signal.h>
 
 #include <atomic>
