@@ -222,16 +222,21 @@ void RenameGeneric(CmdContext& ctx, bool nx) {
 void CmdRename(CmdContext& ctx) { RenameGeneric(ctx, false); }
 void CmdRenameNx(CmdContext& ctx) { RenameGeneric(ctx, true); }
 
+// Awaitable: copies the source key (args[1]) out of its shard into *out (empty if missing).
+auto SnapshotSource(CmdContext& ctx, uint32_t shard, std::optional<Snapshot>* out) {
+  return Shards().Hop(shard, [&ctx, out](Shard& s) {
+    Entry** l = s.FindLink(ctx.db, ctx.args[1], KeyHash(ctx.args[1]), ctx.now_ms);
+    if (l) *out = TakeSnapshot(*l);
+  });
+}
+
 Task<void> RenameAcross(CmdContext& ctx, bool nx) {
   MultiKeyTx tx(ctx, {1, 2});
   co_await tx.Lock();
   uint32_t src_shard = Shards().ShardOf(KeyHash(ctx.args[1]));
   uint32_t dst_shard = Shards().ShardOf(KeyHash(ctx.args[2]));
   std::optional<Snapshot> snap;
-  co_await Shards().Hop(src_shard, [&ctx, &snap](Shard& s) {
-    Entry** l = s.FindLink(ctx.db, ctx.args[1], KeyHash(ctx.args[1]), ctx.now_ms);
-    if (l) snap = TakeSnapshot(*l);
-  });
+  co_await SnapshotSource(ctx, src_shard, &snap);
   if (!snap) {
     co_await tx.Unlock();
     ctx.rb->Error(kErrNoSuchKey);
@@ -313,10 +318,7 @@ Task<void> MultiCopy(CmdContext& ctx) {
   uint32_t src_shard = Shards().ShardOf(KeyHash(ctx.args[1]));
   uint32_t dst_shard = Shards().ShardOf(KeyHash(ctx.args[2]));
   std::optional<Snapshot> snap;
-  co_await Shards().Hop(src_shard, [&ctx, &snap](Shard& s) {
-    Entry** l = s.FindLink(ctx.db, ctx.args[1], KeyHash(ctx.args[1]), ctx.now_ms);
-    if (l) snap = TakeSnapshot(*l);
-  });
+  co_await SnapshotSource(ctx, src_shard, &snap);
   bool written = false;
   if (snap) {
     co_await Shards().Hop(dst_shard, [&ctx, &snap, &a, &written](Shard& s) {

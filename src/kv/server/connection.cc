@@ -157,13 +157,7 @@ void Connection::ProcessInput() {
       break;
     }
     if (st == resp::RespParser::Status::kHttp) {
-      LOG_WARNING(
-          "Possible SECURITY ATTACK detected. It looks like somebody is sending HTTP "
-          "to strata-server from %s. Connection aborted.",
-          state_.addr.c_str());
-      // Replies to what came before are still delivered; nothing after this line runs.
-      close_after_reply_ = true;
-      in_.Consume(in_.size());
+      RejectHttp("HTTP");
       break;
     }
     if (st == resp::RespParser::Status::kError) {
@@ -188,15 +182,20 @@ void Connection::ProcessInput() {
   if (!waiting_) Flush();
 }
 
+void Connection::RejectHttp(const char* what) {
+  LOG_WARNING(
+      "Possible SECURITY ATTACK detected. It looks like somebody is sending %s to strata-server "
+      "from %s. Connection aborted.",
+      what, state_.addr.c_str());
+  // Replies to what came before are still delivered; nothing after this line runs.
+  close_after_reply_ = true;
+  in_.Consume(in_.size());
+}
+
 bool Connection::Dispatch(std::span<const std::string_view> args) {
   // Cross-protocol guard: "POST" and "Host:" lines are HTTP, never commands.
   if (EqualsIgnoreCase(args[0], "post") || EqualsIgnoreCase(args[0], "host:")) {
-    LOG_WARNING(
-        "Possible SECURITY ATTACK detected. It looks like somebody is sending POST or "
-        "Host: commands to strata-server from %s. Connection aborted.",
-        state_.addr.c_str());
-    close_after_reply_ = true;
-    in_.Consume(in_.size());
+    RejectHttp("POST or Host: commands");
     return false;
   }
   const CommandSpec* spec = nullptr;

@@ -69,6 +69,8 @@ class Connection : public io::EventHandler {
 
  private:
   void OnReadable();
+  // Cross-protocol guard: logs and closes after the replies already due.
+  void RejectHttp(const char* what);
   void ProcessInput();
   // Returns false if the command must wait for the pending batch (nothing consumed).
   bool Dispatch(std::span<const std::string_view> args);
