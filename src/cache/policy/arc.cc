@@ -68,11 +68,7 @@ void Arc::Insert(Hook* h, uint64_t hash, uint32_t weight) {
   }
 }
 
-void Arc::Access(Hook* h) {
-  if (h->queue == kT2) {
-    t2_.MoveToBack(h);
-    return;
-  }
+void Arc::PromoteToT2(Hook* h) {
   t1_.Remove(h);
   t1_weight_ -= h->weight;
   h->queue = kT2;

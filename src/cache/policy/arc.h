@@ -32,7 +32,14 @@ class Arc {
 
   void OnMiss(uint64_t hash, uint32_t weight);
   void Insert(Hook* h, uint64_t hash, uint32_t weight);
-  void Access(Hook* h);
+  // Inline: a hit in T2 (the common case) is exactly LRU's move-to-front.
+  void Access(Hook* h) {
+    if (h->queue == kT2) [[likely]] {
+      t2_.MoveToBack(h);
+      return;
+    }
+    PromoteToT2(h);
+  }
   void Remove(Hook* h);
   Hook* Evict();
 
@@ -46,6 +53,7 @@ class Arc {
   static constexpr uint8_t kT2 = 2;
   enum class Mode : uint8_t { kReplace, kReplaceAfterB2Hit, kEvictT1 };
   Hook* Replace(bool after_b2_hit);
+  void PromoteToT2(Hook* h);  // first hit of a T1 entry
   void GhostHit(bool in_b1, uint32_t weight);
 
   IntrusiveList t1_;
