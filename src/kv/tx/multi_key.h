@@ -30,7 +30,7 @@ class MultiKeyTx {
     std::vector<std::string> lock_keys;
   };
 
-  MultiKeyTx(const CmdContext& ctx, const std::vector<size_t>& key_indices) : ctx_(ctx) {
+  MultiKeyTx(const CmdContext& ctx, const std::vector<size_t>& key_indices) {
     ShardSet& set = Shards();
     for (size_t i : key_indices) {
       uint32_t s = set.ShardOf(HashKey(ctx.args[i]));
@@ -82,7 +82,6 @@ class MultiKeyTx {
   }
 
  private:
-  const CmdContext& ctx_;
   std::vector<Group> groups_;
 };
 
