@@ -1,4 +1,5 @@
-// strata-edge: an RFC 9111 caching reverse proxy (CDN edge node). See README.md and docs/design/edge.md.
+// strata-edge: an RFC 9111 caching reverse proxy (CDN edge node). See README.md and
+// docs/design/edge.md.
 #include <signal.h>
 
 #include <atomic>

@@ -11,6 +11,7 @@
 #include "base/strutil.h"
 #include "kv/commands/family_util.h"
 #include "kv/commands/registry.h"
+#include "kv/commands/subcommand.h"
 #include "kv/server/config.h"
 #include "kv/server/connection.h"
 #include "kv/tx/multi_key.h"
@@ -352,26 +353,18 @@ void CmdMove(CmdContext& ctx) {
 void CmdObject(CmdContext& ctx) {
   std::string_view sub = ctx.args[1];
   if (ArgIs(sub, "help") && ctx.args.size() == 2) {
-    static const char* kHelp[] = {
-        "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-        "ENCODING <key>",
-        "    Return the kind of internal representation used in order to store the value",
-        "    associated with a <key>.",
-        "FREQ <key>",
-        "    Return the access frequency index of the <key>. The returned integer is",
-        "    proportional to the logarithm of the recent access frequency of the key.",
-        "IDLETIME <key>",
-        "    Return the idle time of the <key>, that is the approximated number of",
-        "    seconds elapsed since the last access to the key.",
-        "REFCOUNT <key>",
-        "    Return the number of references of the value associated with the specified",
-        "    <key>.",
-        "HELP",
-        "    Print this help.",
-    };
-    ctx.rb->ArrayHeader(std::size(kHelp));
-    for (const char* l : kHelp) ctx.rb->SimpleString(l);
-    return;
+    return ReplyHelp(
+        ctx, "OBJECT",
+        {"ENCODING <key>",
+         "    Return the kind of internal representation used in order to store the value",
+         "    associated with a <key>.", "FREQ <key>",
+         "    Return the access frequency index of the <key>. The returned integer is",
+         "    proportional to the logarithm of the recent access frequency of the key.",
+         "IDLETIME <key>",
+         "    Return the idle time of the <key>, that is the approximated number of",
+         "    seconds elapsed since the last access to the key.", "REFCOUNT <key>",
+         "    Return the number of references of the value associated with the specified",
+         "    <key>."});
   }
   bool known = ArgIs(sub, "encoding") || ArgIs(sub, "freq") || ArgIs(sub, "idletime") ||
                ArgIs(sub, "refcount");
@@ -436,16 +429,9 @@ void CmdMemory(CmdContext& ctx) {
     return ctx.rb->Integer(int64_t((*link)->AllocatedSize() + sizeof(void*)));
   }
   if (ArgIs(sub, "help")) {
-    static const char* kHelp[] = {
-        "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-        "USAGE <key> [SAMPLES <count>]",
-        "    Return memory in bytes used by <key> and its value.",
-        "HELP",
-        "    Print this help.",
-    };
-    ctx.rb->ArrayHeader(std::size(kHelp));
-    for (const char* l : kHelp) ctx.rb->SimpleString(l);
-    return;
+    return ReplyHelp(ctx, "MEMORY",
+                     {"USAGE <key> [SAMPLES <count>]",
+                      "    Return memory in bytes used by <key> and its value."});
   }
   ctx.rb->Error("ERR unknown subcommand '" + std::string(sub.substr(0, 128)) +
                 "'. Try MEMORY HELP.");

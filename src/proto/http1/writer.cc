@@ -80,8 +80,19 @@ std::string_view ReasonPhrase(int status) {
 
 void AppendStatusLine(std::string* out, int status, std::string_view reason) {
   if (status < 100 || status > 999) status = 500;
-  char buf[13] = {'H', 'T', 'T', 'P', '/', '1', '.', '1', ' ', char('0' + status / 100),
-                  char('0' + status / 10 % 10), char('0' + status % 10), ' '};
+  char buf[13] = {'H',
+                  'T',
+                  'T',
+                  'P',
+                  '/',
+                  '1',
+                  '.',
+                  '1',
+                  ' ',
+                  char('0' + status / 100),
+                  char('0' + status / 10 % 10),
+                  char('0' + status % 10),
+                  ' '};
   out->append(buf, sizeof(buf));
   out->append(reason.empty() ? ReasonPhrase(status) : reason);
   out->append("\r\n", 2);
