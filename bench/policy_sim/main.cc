@@ -178,7 +178,8 @@ int main(int argc, char** argv) {
   for (size_t t = 0; t < traces.size(); ++t) {
     for (size_t s = 0; s < sizes.size(); ++s) {
       double units = object_sizes ? static_cast<double>(traces[t].unique_bytes) : traces[t].unique;
-      uint64_t cap = std::max<uint64_t>(2, std::llround(sizes[s] * units));
+      // Round half to even, as the reference simulator does.
+      uint64_t cap = std::max<uint64_t>(2, static_cast<uint64_t>(std::nearbyint(sizes[s] * units)));
       caps[t].push_back(cap);
       for (size_t p = 0; p < policies.size(); ++p) tasks.push_back(Task{t, p, s, cap});
     }
