@@ -15,7 +15,7 @@ target_link_libraries(strata_xxhash INTERFACE ${XXHASH_LIBRARY})
 # Sanitizer builds keep the sanitizer's allocator; accounting then falls back to mallinfo2.
 pkg_check_modules(JEMALLOC REQUIRED IMPORTED_TARGET jemalloc)
 add_library(strata_alloc INTERFACE)
-if(NOT STRATA_SANITIZE)
+if(NOT STRATA_SANITIZE AND NOT STRATA_FUZZ)
   target_link_libraries(strata_alloc INTERFACE PkgConfig::JEMALLOC)
   target_compile_definitions(strata_alloc INTERFACE STRATA_JEMALLOC=1)
 endif()

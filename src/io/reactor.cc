@@ -28,7 +28,7 @@ Reactor::Reactor() {
   epfd_ = epoll_create1(EPOLL_CLOEXEC);
   wakefd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   epoll_event ev{};
-  ev.events = EPOLLIN;
+  ev.events = EPOLLIN | EPOLLET;
   ev.data.ptr = kWakeMarker;
   epoll_ctl(epfd_, EPOLL_CTL_ADD, wakefd_, &ev);
   now_ms_ = MonoMs();
@@ -149,12 +149,7 @@ void Reactor::Run() {
     RefreshNow();
     for (int i = 0; i < n; i++) {
       auto* h = static_cast<EventHandler*>(events[i].data.ptr);
-      if (h == kWakeMarker) {
-        uint64_t v;
-        ssize_t r = read(wakefd_, &v, sizeof(v));
-        (void)r;
-        continue;
-      }
+      if (h == kWakeMarker) continue;  // edge-triggered: every write re-arms, no read needed
       h->OnEvent(events[i].events);
     }
   }

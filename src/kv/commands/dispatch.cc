@@ -54,12 +54,14 @@ Route ResolveCommand(std::span<const std::string_view> args, const ClientState& 
   }
   // Keyed: which shards own the keys?
   ShardSet& set = Shards();
-  std::vector<size_t> idx;
-  CommandRegistry::KeyIndices(*spec, args.size(), &idx);
-  if (idx.empty()) return {Route::kInline, local_shard};
-  uint32_t owner = set.ShardOf(HashKey(args[idx[0]]));
-  for (size_t i = 1; i < idx.size(); i++) {
-    if (set.ShardOf(HashKey(args[idx[i]])) != owner) {
+  size_t first = size_t(spec->first_key);
+  if (first >= args.size()) return {Route::kInline, local_shard};  // e.g. OBJECT HELP
+  if (set.size() == 1) return {Route::kInline, local_shard};
+  uint32_t owner = set.ShardOf(HashKey(args[first]));
+  size_t last = spec->last_key < 0 ? args.size() + size_t(spec->last_key) : size_t(spec->last_key);
+  size_t step = spec->key_step > 0 ? size_t(spec->key_step) : 1;
+  for (size_t i = first + step; i <= last && i < args.size(); i += step) {
+    if (set.ShardOf(HashKey(args[i])) != owner) {
       if (spec->multi) return {Route::kAsync, 0};
       rb.Error("ERR keys of this command must belong to one shard");
       return {};

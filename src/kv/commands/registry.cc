@@ -20,8 +20,14 @@ const CommandSpec* CommandRegistry::Find(std::string_view name) const {
   if (name.size() >= sizeof(buf)) return nullptr;
   for (size_t i = 0; i < name.size(); i++)
     buf[i] = char(tolower(static_cast<unsigned char>(name[i])));
-  auto it = by_name_.find(std::string(buf, name.size()));
-  return it == by_name_.end() ? nullptr : &specs_[it->second];
+  std::string_view lower(buf, name.size());
+  // Hot commands hit a one-entry cache per thread before the hash map.
+  thread_local const CommandSpec* last = nullptr;
+  if (last && lower == last->name) return last;
+  auto it = by_name_.find(std::string(lower));
+  if (it == by_name_.end()) return nullptr;
+  last = &specs_[it->second];
+  return last;
 }
 
 void CommandRegistry::KeyIndices(const CommandSpec& spec, size_t argc, std::vector<size_t>* out) {

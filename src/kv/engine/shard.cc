@@ -56,6 +56,7 @@ bool Shard::EnsureMemory() {
   auto& acct = MemoryAccounting::Get();
   acct.Publish(int(id_));
   if (uint64_t(acct.Used()) <= limit) return true;
+  RefreshConfig();  // CONFIG SET maxmemory-policy applies from the next write on
   if (policy_.policy == EvictionPolicy::kNoEviction) return false;
   int64_t now = UnixMillis();
   // Evict in small batches, re-reading the counters, until under the limit.

@@ -35,7 +35,8 @@ std::vector<Connection*>& Connection::ThreadConnections() {
   return conns;
 }
 
-Connection::Connection(int fd, uint32_t shard, uint64_t id) : fd_(fd), shard_(shard), rb_(&out_) {
+Connection::Connection(int fd, uint32_t shard, uint64_t id)
+    : fd_(fd), shard_(shard), reactor_(Shards().reactor(shard)), rb_(&out_) {
   state_.id = id;
   state_.addr = io::PeerAddress(fd);
   state_.laddr = io::LocalAddress(fd);
@@ -61,7 +62,7 @@ Connection::~Connection() {
 
 void Connection::Start() {
   io::SetNoDelay(fd_);
-  io::Reactor::Current()->Add(fd_, this);
+  reactor_->Add(fd_, this);
 }
 
 void Connection::OnEvent(uint32_t events) {
@@ -83,7 +84,7 @@ void Connection::Close(const char* why) {
   LOG_DEBUG("closing client %s: %s", state_.addr.c_str(), why);
   closed_ = true;
   if (state_.monitor) Monitors::Get().Remove(this);
-  io::Reactor::Current()->Remove(fd_);
+  reactor_->Remove(fd_);
   ::close(fd_);
   fd_ = -1;
   MaybeDestroy();
@@ -92,14 +93,14 @@ void Connection::Close(const char* why) {
 void Connection::MaybeDestroy() {
   if (closed_ && inflight_ == 0) {
     // Defer the delete: we may be inside one of our own member functions.
-    io::Reactor::Current()->Post([this] { delete this; });
+    reactor_->Post([this] { delete this; });
     inflight_ = 1 << 30;  // never destroy twice
   }
 }
 
 void Connection::OnReadable() {
   const Config& cfg = GlobalConfig();
-  while (readable_ && !closed_ && !waiting_) {
+  while (readable_ && !closed_ && !waiting_ && !close_after_reply_) {
     size_t want = parser_.BytesWanted();
     size_t chunk = want > kReadChunk ? want : kReadChunk;
     if (chunk > 16 * 1024 * 1024) chunk = 16 * 1024 * 1024;
@@ -132,10 +133,12 @@ void Connection::OnReadable() {
   }
 }
 
-std::string* Connection::ReplyTarget() {
-  if (remote_count_ == 0) return &out_;
-  slots_.emplace_back();
-  return &slots_.back();
+std::string* Connection::BeginReply() { return remote_count_ == 0 ? &out_ : &local_replies_; }
+
+void Connection::EndReply() {
+  if (remote_count_ == 0) return;
+  slots_.push_back(Slot{-1, uint32_t(local_end_.size())});
+  local_end_.push_back(local_replies_.size());
 }
 
 void Connection::ProcessInput() {
@@ -155,17 +158,20 @@ void Connection::ProcessInput() {
           "Possible SECURITY ATTACK detected. It looks like somebody is sending HTTP "
           "to strata-server from %s. Connection aborted.",
           state_.addr.c_str());
-      Close("http request");
-      return;
-    }
-    if (st == resp::RespParser::Status::kError) {
-      resp::ReplyBuilder rb(ReplyTarget(), state_.proto);
-      rb.Error("ERR " + parser_.error());
+      // Replies to what came before are still delivered; nothing after this line runs.
       close_after_reply_ = true;
       in_.Consume(in_.size());
       break;
     }
-    if (!Dispatch(args_)) break;  // must wait for the pending batch; re-parse afterwards
+    if (st == resp::RespParser::Status::kError) {
+      resp::ReplyBuilder rb(BeginReply(), state_.proto);
+      rb.Error("ERR " + parser_.error());
+      EndReply();
+      close_after_reply_ = true;
+      in_.Consume(in_.size());
+      break;
+    }
+    if (!Dispatch(args_)) break;  // wait for the pending batch (re-parse afterwards) or stop
     in_.Consume(consumed);
   }
   if (!waiting_ && remote_count_ > 0) SendBatch();
@@ -179,7 +185,8 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
         "Possible SECURITY ATTACK detected. It looks like somebody is sending POST or "
         "Host: commands to strata-server from %s. Connection aborted.",
         state_.addr.c_str());
-    Close("http request");
+    close_after_reply_ = true;
+    in_.Consume(in_.size());
     return false;
   }
   const CommandSpec* spec = nullptr;
@@ -189,7 +196,8 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
   if (route.kind == Route::kError) {
     if (spec) ThreadCommandCounters()[size_t(spec->id)].rejected++;
     ThreadStats().error_replies++;
-    ReplyTarget()->append(scratch);
+    BeginReply()->append(scratch);
+    EndReply();
     return true;
   }
   if (Monitors::Get().active() && !(spec->flags & cmd::kSkipMonitor)) {
@@ -212,7 +220,7 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
 
   switch (route.kind) {
     case Route::kInline: {
-      resp::ReplyBuilder rb(ReplyTarget(), state_.proto);
+      resp::ReplyBuilder rb(BeginReply(), state_.proto);
       CmdContext ctx;
       ctx.shard = local;
       ctx.db = state_.db;
@@ -222,24 +230,13 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
       ctx.conn = this;
       ctx.spec = spec;
       ExecuteHandler(*spec, ctx, &state_);
+      EndReply();
       return true;
     }
     case Route::kRemote: {
-      auto& batch = remote_[route.shard];
-      batch.emplace_back();
-      RemoteCmd& rc = batch.back();  // views are built in place: the storage never moves
-      rc.spec = spec;
-      size_t total = 0;
-      for (auto a : args) total += a.size();
-      rc.storage = std::make_unique<char[]>(total ? total : 1);
-      size_t off = 0;
-      for (auto a : args) {
-        if (!a.empty()) memcpy(rc.storage.get() + off, a.data(), a.size());
-        rc.args.emplace_back(rc.storage.get() + off, a.size());
-        off += a.size();
-      }
-      slots_.emplace_back();
-      rc.slot = slots_.size() - 1;
+      ShardBatch& batch = remote_[route.shard];
+      slots_.push_back(Slot{int32_t(route.shard), uint32_t(batch.cmds.size())});
+      batch.Add(spec, args);
       remote_count_++;
       return true;
     }
@@ -258,51 +255,54 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
 
 void Connection::SendBatch() {
   waiting_ = true;
-  io::Reactor* origin = io::Reactor::Current();
+  io::Reactor* origin = reactor_;
   int db = state_.db, proto = state_.proto;
   for (uint32_t s = 0; s < remote_.size(); s++) {
     if (remote_[s].empty()) continue;
     pending_hops_++;
     inflight_++;
-    auto* cmds = &remote_[s];
-    auto* slots = &slots_;
-    Shards().Post(s, [this, s, cmds, slots, db, proto, origin] {
+    ShardBatch* batch = &remote_[s];
+    batch->Seal();
+    Shards().Post(s, [this, s, batch, db, proto, origin] {
       Shard* shard = Shards().shard(s);
-      // Runs cmds[from..] in order; if one touches a locked key, the rest waits in the shard's
-      // lock queue and continues when the lock is released.
-      auto run = std::make_shared<std::function<void(size_t)>>();
-      *run = [this, shard, cmds, slots, db, proto, origin, run](size_t from) {
-        int64_t now = UnixMillis();
-        for (size_t i = from; i < cmds->size(); i++) {
-          RemoteCmd& rc = (*cmds)[i];
-          if (!shard->locks().empty()) {
-            std::vector<std::string> keys;
-            LockKeysOf(*rc.spec, rc.args, db, &keys);
-            bool blocked = false;
-            for (const auto& k : keys) blocked |= shard->locks().IsBlocked(k);
-            if (blocked) {
-              std::vector<std::string> all;
-              for (size_t j = i; j < cmds->size(); j++)
-                LockKeysOf(*(*cmds)[j].spec, (*cmds)[j].args, db, &all);
-              auto again = run;
-              shard->locks().Defer(std::move(all), [again, i] { (*again)(i); });
-              return;
+      // Runs the batch from command `from` on; if one touches a locked key, the rest waits in the
+      // shard's lock queue and continues when the lock is released.
+      struct Runner {
+        static void Run(Connection* conn, Shard* shard, ShardBatch* batch, int db, int proto,
+                        io::Reactor* origin, size_t from) {
+          int64_t now = UnixMillis();
+          resp::ReplyBuilder rb(&batch->replies, proto);
+          for (size_t i = from; i < batch->cmds.size(); i++) {
+            const ShardBatch::Cmd& c = batch->cmds[i];
+            std::span<const std::string_view> args = batch->Args(c);
+            if (!shard->locks().empty()) {
+              std::vector<std::string> keys;
+              LockKeysOf(*c.spec, args, db, &keys);
+              bool blocked = false;
+              for (const auto& k : keys) blocked |= shard->locks().IsBlocked(k);
+              if (blocked) {
+                std::vector<std::string> all;
+                for (size_t j = i; j < batch->cmds.size(); j++)
+                  LockKeysOf(*batch->cmds[j].spec, batch->Args(batch->cmds[j]), db, &all);
+                shard->locks().Defer(std::move(all),
+                                     [=] { Run(conn, shard, batch, db, proto, origin, i); });
+                return;
+              }
             }
+            CmdContext ctx;
+            ctx.shard = shard;
+            ctx.db = db;
+            ctx.args = args;
+            ctx.rb = &rb;
+            ctx.now_ms = now;
+            ctx.spec = c.spec;
+            ExecuteHandler(*c.spec, ctx, nullptr);
+            batch->reply_end.push_back(batch->replies.size());
           }
-          resp::ReplyBuilder rb(&(*slots)[rc.slot], proto);
-          CmdContext ctx;
-          ctx.shard = shard;
-          ctx.db = db;
-          ctx.args = rc.args;
-          ctx.rb = &rb;
-          ctx.now_ms = now;
-          ctx.spec = rc.spec;
-          ExecuteHandler(*rc.spec, ctx, nullptr);
+          origin->Post([conn] { conn->OnBatchDone(); });
         }
-        origin->Post([this] { OnBatchDone(); });
-        *run = nullptr;  // break the self-reference cycle
       };
-      (*run)(0);
+      Runner::Run(this, shard, batch, db, proto, origin, 0);
     });
   }
 }
@@ -310,9 +310,23 @@ void Connection::SendBatch() {
 void Connection::OnBatchDone() {
   inflight_--;
   if (--pending_hops_ > 0) return;
-  for (auto& s : slots_) out_.append(s);
+  // Reassemble the replies in request order.
+  size_t local_start = 0;
+  for (const Slot& slot : slots_) {
+    if (slot.shard < 0) {
+      size_t end = local_end_[slot.index];
+      out_.append(local_replies_, local_start, end - local_start);
+      local_start = end;
+    } else {
+      ShardBatch& b = remote_[size_t(slot.shard)];
+      size_t start = slot.index == 0 ? 0 : b.reply_end[slot.index - 1];
+      out_.append(b.replies, start, b.reply_end[slot.index] - start);
+    }
+  }
   slots_.clear();
-  for (auto& v : remote_) v.clear();
+  local_replies_.clear();
+  local_end_.clear();
+  for (auto& b : remote_) b.Clear();
   remote_count_ = 0;
   waiting_ = false;
   if (closed_) {
@@ -355,7 +369,7 @@ void Connection::RunAsync(const CommandSpec* spec, std::span<const std::string_v
     ThreadStats().commands++;
     Slowlog::Get().Maybe(dur, async_args_, state_.addr, state_.name);
     // Resume outside the coroutine's final step.
-    io::Reactor::Current()->Post([this] {
+    reactor_->Post([this] {
       inflight_--;
       waiting_ = false;
       if (closed_) {
@@ -387,7 +401,7 @@ void Connection::Flush() {
     sent_ = 0;
     if (out_.capacity() > 1024 * 1024) out_.shrink_to_fit();
     soft_limit_since_ms_ = 0;
-    if (close_after_reply_) Close("close after reply");
+    if (close_after_reply_ && !waiting_) Close("close after reply");
     return;
   }
   // Output pending: enforce client-output-buffer-limit (normal class).

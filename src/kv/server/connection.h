@@ -19,6 +19,7 @@
 #include "io/reactor.h"
 #include "kv/commands/command.h"
 #include "kv/server/io_buf.h"
+#include "kv/server/shard_batch.h"
 #include "proto/resp/parser.h"
 #include "proto/resp/reply_builder.h"
 
@@ -67,13 +68,6 @@ class Connection : public io::EventHandler {
   static std::vector<Connection*>& ThreadConnections();
 
  private:
-  struct RemoteCmd {
-    const CommandSpec* spec;
-    std::unique_ptr<char[]> storage;  // argument bytes; vector growth moves the pointer only
-    std::vector<std::string_view> args;
-    size_t slot;
-  };
-
   void OnReadable();
   void ProcessInput();
   // Returns false if the command must wait for the pending batch (nothing consumed).
@@ -83,10 +77,14 @@ class Connection : public io::EventHandler {
   void RunAsync(const CommandSpec* spec, std::span<const std::string_view> args);
   void Flush();
   void MaybeDestroy();
-  std::string* ReplyTarget();
+  // While a batch is open, replies of local commands go to local_replies_ and every reply gets a
+  // slot so the final order matches the requests.
+  std::string* BeginReply();
+  void EndReply();
 
   int fd_;
   uint32_t shard_;
+  io::Reactor* reactor_;  // the owning shard thread's loop
   ClientState state_;
   resp::RespParser parser_;
   IoBuf in_;
@@ -96,8 +94,14 @@ class Connection : public io::EventHandler {
   std::vector<std::string_view> args_;
 
   // Squashed remote batch.
-  std::vector<std::vector<RemoteCmd>> remote_;  // per shard
-  std::vector<std::string> slots_;              // replies in request order while a batch is open
+  struct Slot {
+    int32_t shard;  // -1: local reply
+    uint32_t index;
+  };
+  std::vector<ShardBatch> remote_;  // per shard
+  std::vector<Slot> slots_;         // reply order while a batch is open
+  std::string local_replies_;
+  std::vector<size_t> local_end_;
   size_t remote_count_ = 0;
   int pending_hops_ = 0;
 

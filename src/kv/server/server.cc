@@ -15,6 +15,7 @@
 #include "base/memory.h"
 #include "io/reactor.h"
 #include "io/socket.h"
+#include "kv/commands/registry.h"
 #include "kv/engine/memory_accounting.h"
 #include "kv/engine/shard.h"
 #include "kv/server/command_stats.h"
@@ -71,7 +72,9 @@ void CloseIdleClients() {
   }
 }
 
-struct ShardThread {
+}  // namespace
+
+struct ShardRuntime::Thread {
   std::unique_ptr<io::Reactor> reactor;
   std::unique_ptr<Shard> shard;
   std::unique_ptr<Acceptor> acceptor;
@@ -79,7 +82,68 @@ struct ShardThread {
   std::thread thread;
 };
 
-}  // namespace
+ShardRuntime::ShardRuntime() = default;
+ShardRuntime::~ShardRuntime() { Stop(); }
+
+void ShardRuntime::Start(uint32_t n, const std::vector<int>& listen_fds) {
+  Config& cfg = GlobalConfig();
+  RegisterAllCommands();
+  set_ = new ShardSet(n);
+  InstallShardSet(set_);
+  threads_.clear();
+  for (uint32_t i = 0; i < n; i++) {
+    threads_.push_back(std::make_unique<Thread>());
+    threads_[i]->reactor = std::make_unique<io::Reactor>();
+    threads_[i]->listen_fd = i < listen_fds.size() ? listen_fds[i] : -1;
+  }
+  for (uint32_t i = 0; i < n; i++) set_->Register(i, threads_[i]->reactor.get(), nullptr);
+  MemoryAccounting::Get().SetBaseline(ThreadAllocatedBytes());
+
+  std::atomic<uint32_t> ready{0};
+  for (uint32_t i = 0; i < n; i++) {
+    Thread* t = threads_[i].get();
+    ShardSet* set = set_;
+    t->thread = std::thread([t, i, set, &ready, &cfg] {
+      ShardSet::SetCurrent(int(i));
+      t->shard = std::make_unique<Shard>(i, cfg.databases);
+      set->Register(i, t->reactor.get(), t->shard.get());
+      if (t->listen_fd >= 0) {
+        t->acceptor = std::make_unique<Acceptor>(t->listen_fd, i);
+        t->reactor->Add(t->listen_fd, t->acceptor.get(), EPOLLIN);
+      }
+      int hz = cfg.hz.load();
+      t->reactor->RunEvery(1000 / (hz > 0 ? hz : 10), [t] {
+        t->shard->Cron();
+        CloseIdleClients();
+      });
+      ready.fetch_add(1);
+      t->reactor->Run();
+      // Stopping: close every client of this thread, then drop the shard's data.
+      auto conns = Connection::ThreadConnections();
+      for (Connection* c : conns) c->Close("shutdown");
+      t->reactor->Run();  // runs the deferred deletions queued by Close
+      if (t->listen_fd >= 0) close(t->listen_fd);
+      t->shard.reset();
+    });
+  }
+  while (ready.load() < n) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
+void ShardRuntime::Stop() {
+  if (threads_.empty()) return;
+  for (auto& t : threads_) t->reactor->Stop();
+  for (auto& t : threads_) t->thread.join();
+  threads_.clear();
+}
+
+void ShardRuntime::Adopt(int fd, uint32_t shard) {
+  set_->Post(shard, [fd, shard] {
+    static std::atomic<uint64_t> ids{1u << 30};
+    auto* conn = new Connection(fd, shard, ids.fetch_add(1));
+    conn->Start();
+    conn->OnEvent(EPOLLIN);
+  });
+}
 
 void RequestShutdown() { kill(getpid(), SIGTERM); }
 
@@ -97,53 +161,25 @@ int RunServer() {
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  auto* set = new ShardSet(n);
-  InstallShardSet(set);
-  std::vector<ShardThread> threads(n);
+  std::vector<int> fds;
   for (uint32_t i = 0; i < n; i++) {
     std::string err;
-    threads[i].listen_fd = io::Listen(cfg.bind, uint16_t(cfg.port), true, 511, &err);
-    if (threads[i].listen_fd < 0) {
-      LOG_WARNING("%s", err.c_str());
+    int fd = io::Listen(cfg.bind, uint16_t(cfg.port), true, 511, &err);
+    if (fd < 0) {
       fprintf(stderr, "strata-server: %s\n", err.c_str());
       return 1;
     }
-    threads[i].reactor = std::make_unique<io::Reactor>();
+    fds.push_back(fd);
   }
-  for (uint32_t i = 0; i < n; i++) set->Register(i, threads[i].reactor.get(), nullptr);
-  MemoryAccounting::Get().SetBaseline(ThreadAllocatedBytes());
-
-  std::atomic<uint32_t> ready{0};
-  for (uint32_t i = 0; i < n; i++) {
-    ShardThread* t = &threads[i];
-    t->thread = std::thread([t, i, set, &ready, &cfg] {
-      ShardSet::SetCurrent(int(i));
-      t->shard = std::make_unique<Shard>(i, cfg.databases);
-      set->Register(i, t->reactor.get(), t->shard.get());
-      t->acceptor = std::make_unique<Acceptor>(t->listen_fd, i);
-      t->reactor->Add(t->listen_fd, t->acceptor.get(), EPOLLIN);
-      int hz = cfg.hz.load();
-      t->reactor->RunEvery(1000 / (hz > 0 ? hz : 10), [t] {
-        t->shard->Cron();
-        CloseIdleClients();
-      });
-      ready.fetch_add(1);
-      t->reactor->Run();
-      // Stopping: close every client of this thread, then drop the shard's data.
-      auto conns = Connection::ThreadConnections();
-      for (Connection* c : conns) c->Close("shutdown");
-      close(t->listen_fd);
-    });
-  }
-  while (ready.load() < n) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ShardRuntime runtime;
+  runtime.Start(n, fds);
   LOG_NOTICE("strata-server %s (redis %s compatible) ready: %s:%d, %u shard thread(s), pid %d",
              kStrataVersion, kRedisCompatVersion, cfg.bind.c_str(), cfg.port, n, int(getpid()));
 
   int sig = 0;
   sigwait(&sigs, &sig);
   LOG_NOTICE("received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
-  for (auto& t : threads) t.reactor->Stop();
-  for (auto& t : threads) t.thread.join();
+  runtime.Stop();
   LOG_NOTICE("strata-server is now ready to exit, bye bye...");
   return 0;
 }

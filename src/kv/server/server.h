@@ -1,12 +1,46 @@
-// Server: starts the shard threads (one Reactor + Shard + listening socket each), runs their
-// cron, and stops them on SIGTERM/SIGINT or SHUTDOWN.
+// Server: the shard threads (one Reactor + Shard each, plus a listening socket when serving TCP),
+// their cron, and the stop path (SIGTERM/SIGINT or SHUTDOWN).
+//
+// ShardRuntime is the reusable part: tests start it without sockets and attach connections
+// through socketpairs (Adopt), so the whole request path runs in-process.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
+#include <memory>
 #include <string>
+#include <thread>
+#include <vector>
+
+namespace strata::io {
+class Reactor;
+}
 
 namespace strata::kv {
 
-// Runs the server with GlobalConfig(); returns the process exit code.
+class Shard;
+class ShardSet;
+
+class ShardRuntime {
+ public:
+  ShardRuntime();
+  ~ShardRuntime();
+
+  // Starts n shard threads. listen_fds (optional, one per shard) are accepted on by their shard.
+  void Start(uint32_t n, const std::vector<int>& listen_fds = {});
+  // Stops every thread: closes clients, joins. Idempotent.
+  void Stop();
+  // Hands a connected socket to shard `shard` as a client connection.
+  void Adopt(int fd, uint32_t shard);
+  uint32_t size() const { return uint32_t(threads_.size()); }
+
+ private:
+  struct Thread;
+  std::vector<std::unique_ptr<Thread>> threads_;
+  ShardSet* set_ = nullptr;
+};
+
+// Runs the server with GlobalConfig() until SIGTERM/SIGINT/SHUTDOWN; returns the exit code.
 int RunServer();
 // Asks the server to stop (SHUTDOWN). Thread-safe.
 void RequestShutdown();

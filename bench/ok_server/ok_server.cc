@@ -1,0 +1,136 @@
+// ok_server: the I/O ceiling. Same event loop, listener layout (one SO_REUSEPORT socket per
+// thread) and RESP parser as strata-server, but every command is answered "+OK" without touching
+// a keyspace. The gap between this and strata-server is what command execution costs.
+//
+// Usage: ok_server [--port 6380] [--threads N]
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "io/reactor.h"
+#include "io/socket.h"
+#include "proto/resp/parser.h"
+
+namespace {
+
+using strata::io::Reactor;
+
+class OkConn : public strata::io::EventHandler {
+ public:
+  OkConn(int fd, Reactor* r) : fd_(fd), r_(r) {}
+  void OnEvent(uint32_t ev) override {
+    if (ev & (EPOLLERR | EPOLLHUP)) return Done();
+    if (ev & EPOLLOUT) Flush();
+    if (ev & (EPOLLIN | EPOLLRDHUP)) Read();
+  }
+
+ private:
+  void Read() {
+    for (;;) {
+      char tmp[16384];
+      ssize_t n = read(fd_, tmp, sizeof(tmp));
+      if (n == 0) return Done();
+      if (n < 0) {
+        if (errno == EAGAIN) break;
+        if (errno == EINTR) continue;
+        return Done();
+      }
+      in_.append(tmp, size_t(n));
+      size_t off = 0;
+      for (;;) {
+        size_t consumed = 0;
+        auto st = parser_.Parse(std::string_view(in_).substr(off), {}, &args_, &consumed);
+        off += consumed;
+        if (st == strata::resp::RespParser::Status::kCommand) {
+          out_.append("+OK\r\n");
+          continue;
+        }
+        if (st != strata::resp::RespParser::Status::kNeedMore) return Done();
+        break;
+      }
+      in_.erase(0, off);
+    }
+    Flush();
+  }
+  void Flush() {
+    while (!out_.empty()) {
+      ssize_t n = send(fd_, out_.data(), out_.size(), MSG_NOSIGNAL);
+      if (n <= 0) return;
+      out_.erase(0, size_t(n));
+    }
+  }
+  void Done() {
+    r_->Remove(fd_);
+    close(fd_);
+    Reactor* r = r_;
+    r->Post([this] { delete this; });
+  }
+  int fd_;
+  Reactor* r_;
+  strata::resp::RespParser parser_;
+  std::vector<std::string_view> args_;
+  std::string in_, out_;
+};
+
+class Acceptor : public strata::io::EventHandler {
+ public:
+  Acceptor(int fd, Reactor* r) : fd_(fd), r_(r) {}
+  void OnEvent(uint32_t) override {
+    for (;;) {
+      int c = accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (c < 0) return;
+      strata::io::SetNoDelay(c);
+      auto* conn = new OkConn(c, r_);
+      r_->Add(c, conn);
+      conn->OnEvent(EPOLLIN);
+    }
+  }
+
+ private:
+  int fd_;
+  Reactor* r_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int port = 6380;
+  unsigned threads = std::thread::hardware_concurrency();
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string a = argv[i];
+    if (a == "--port")
+      port = atoi(argv[i + 1]);
+    else if (a == "--threads")
+      threads = unsigned(atoi(argv[i + 1]));
+    else {
+      fprintf(stderr, "usage: ok_server [--port N] [--threads N]\n");
+      return 1;
+    }
+  }
+  signal(SIGPIPE, SIG_IGN);
+  std::vector<std::thread> ts;
+  for (unsigned t = 0; t < threads; t++) {
+    std::string err;
+    int fd = strata::io::Listen("127.0.0.1", uint16_t(port), true, 511, &err);
+    if (fd < 0) {
+      fprintf(stderr, "ok_server: %s\n", err.c_str());
+      return 1;
+    }
+    ts.emplace_back([fd] {
+      Reactor r;
+      Acceptor a(fd, &r);
+      r.Add(fd, &a, EPOLLIN);
+      r.Run();
+    });
+  }
+  for (auto& t : ts) t.join();
+  return 0;
+}

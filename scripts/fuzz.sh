@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs every libFuzzer target built in the fuzz build for a bounded time each.
+# Usage: scripts/fuzz.sh build/fuzz [seconds-per-target]
+set -euo pipefail
+BUILD=${1:-build/fuzz}
+SECS=${2:-60}
+mkdir -p "$BUILD/corpus"
+for f in $(find "$BUILD/tests/fuzz" -maxdepth 2 -type f -name 'fuzz_*' -executable); do
+  name=$(basename "$f")
+  mkdir -p "$BUILD/corpus/$name"
+  echo "== $name (${SECS}s)"
+  "$f" -max_total_time="$SECS" -max_len=4096 -print_final_stats=1 "$BUILD/corpus/$name" 2>&1 | tail -n 5
+done

@@ -1,0 +1,60 @@
+// ShardBatch: the commands of one client's pipeline that go to one other shard, squashed into a
+// single message. Arguments are packed into one buffer and replies are written into one buffer,
+// so a remote command costs no allocation of its own. Built on the connection's thread, executed
+// on the target shard's thread (which only touches `replies`/`reply_end`), read back on the
+// connection's thread after the completion message.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace strata::kv {
+
+struct CommandSpec;
+
+struct ShardBatch {
+  struct Cmd {
+    const CommandSpec* spec;
+    uint32_t first_arg;  // index into views
+    uint32_t argc;
+  };
+
+  std::string arena;                             // argument bytes
+  std::vector<std::pair<size_t, size_t>> spans;  // (offset, length) in arena, per argument
+  std::vector<std::string_view> views;           // built by Seal()
+  std::vector<Cmd> cmds;
+  std::string replies;            // written by the target shard
+  std::vector<size_t> reply_end;  // end offset in `replies`, per command
+
+  bool empty() const { return cmds.empty(); }
+
+  void Add(const CommandSpec* spec, std::span<const std::string_view> args) {
+    cmds.push_back(Cmd{spec, uint32_t(spans.size()), uint32_t(args.size())});
+    for (auto a : args) {
+      spans.emplace_back(arena.size(), a.size());
+      arena.append(a);
+    }
+  }
+  // Fixes the argument views once no more commands will be added (the arena no longer moves).
+  void Seal() {
+    views.clear();
+    views.reserve(spans.size());
+    for (auto [off, len] : spans) views.emplace_back(arena.data() + off, len);
+  }
+  std::span<const std::string_view> Args(const Cmd& c) const {
+    return {views.data() + c.first_arg, c.argc};
+  }
+  void Clear() {
+    arena.clear();
+    spans.clear();
+    views.clear();
+    cmds.clear();
+    replies.clear();
+    reply_end.clear();
+  }
+};
+
+}  // namespace strata::kv
