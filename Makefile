@@ -6,7 +6,7 @@ JOBS       ?= $(shell nproc)
 CMAKE_GEN  := -G Ninja
 SERVER_ARGS ?=
 
-.PHONY: all deps build run test unit integration asan fuzz bench bench-edge bench-policy format clean
+.PHONY: all deps build run test unit integration asan fuzz bench bench-edge bench-policy bench-latency format clean
 
 all: build
 
@@ -47,6 +47,9 @@ fuzz: deps
 
 bench: build
 	@bench/run_kv_bench.sh $(BUILD)
+
+bench-latency: build
+	@bench/run_kv_latency.sh $(BUILD)
 
 bench-edge: build
 	@bench/run_edge_bench.sh $(BUILD)

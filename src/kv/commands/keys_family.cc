@@ -49,7 +49,7 @@ int64_t CountOnShard(CmdContext& ctx, Shard& s, const std::vector<size_t>& idx, 
     if (del)
       s.Delete(ctx.db, link);
     else if (touch)
-      s.Touch(*link, ctx.now_ms);
+      s.Touch(*link, KeyHash(key), ctx.now_ms);
   }
   return n;
 }
@@ -383,31 +383,33 @@ void CmdObject(CmdContext& ctx) {
   Entry** link = ctx.shard->FindLink(ctx.db, ctx.args[2], KeyHash(ctx.args[2]), ctx.now_ms);
   if (!link) return ctx.rb->Null();
   Entry* e = *link;
-  const PolicyConfig& pc = ctx.shard->policy();
-  bool lfu = PolicyIsLfu(pc.policy);
+  const auto& policy = ctx.shard->policy();
+  uint64_t hash = KeyHash(ctx.args[2]);
   if (ArgIs(sub, "encoding")) return ctx.rb->Bulk(StringEncoding(e));
   if (ArgIs(sub, "freq")) {
-    if (!lfu)
+    auto f = policy.ObjectFreq(e->meta, hash, uint64_t(ctx.now_ms));
+    if (!f)
       return ctx.rb->Error(
           "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please "
           "note that when switching between policies at runtime LRU and LFU data will take some "
           "time to adjust.");
-    return ctx.rb->Integer(LfuDecayedCounter(e->meta, ctx.now_ms, pc.lfu_decay_time));
+    return ctx.rb->Integer(*f);
   }
   if (ArgIs(sub, "idletime")) {
-    if (lfu)
+    auto idle = policy.ObjectIdleSeconds(e->meta, uint64_t(ctx.now_ms));
+    if (!idle)
       return ctx.rb->Error(
           "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when "
           "switching between policies at runtime LRU and LFU data will take some time to "
           "adjust.");
-    return ctx.rb->Integer(int64_t(LruIdleMs(e->meta, ctx.now_ms) / 1000));
+    return ctx.rb->Integer(int64_t(*idle));
   }
   // REFCOUNT: Redis shares the integers 0..9999 unless an LRU/LFU policy with maxmemory is set.
   int64_t n;
   bool shared = std::string_view(StringEncoding(e)) == "int" && ParseInt64(e->value(), &n) &&
                 n >= 0 && n < 10000;
-  bool lru_lfu =
-      pc.policy == EvictionPolicy::kAllKeysLru || pc.policy == EvictionPolicy::kVolatileLru || lfu;
+  auto algo = policy.algorithm();
+  bool lru_lfu = algo == cache::sampled::Algorithm::kLru || algo == cache::sampled::Algorithm::kLfu;
   if (shared && (GlobalConfig().maxmemory.load() == 0 || !lru_lfu)) return ctx.rb->Integer(INT_MAX);
   ctx.rb->Integer(1);
 }
@@ -495,7 +497,10 @@ bool ParseFlushMode(CmdContext& ctx) {
 Task<void> CmdFlushDb(CmdContext& ctx) {
   if (!ParseFlushMode(ctx)) co_return;
   int db = ctx.db;
-  co_await Shards().Broadcast([db](Shard& s, uint32_t) { s.db(db).Clear(); });
+  co_await Shards().Broadcast([db](Shard& s, uint32_t) {
+    s.db(db).Clear();
+    s.PublishMemory();
+  });
   ctx.rb->Ok();
 }
 
@@ -503,6 +508,7 @@ Task<void> CmdFlushAll(CmdContext& ctx) {
   if (!ParseFlushMode(ctx)) co_return;
   co_await Shards().Broadcast([](Shard& s, uint32_t) {
     for (auto& t : s.dbs()) t.Clear();
+    s.PublishMemory();
   });
   ctx.rb->Ok();
 }

@@ -27,7 +27,7 @@ void StoreString(CmdContext& ctx, std::string_view key, uint64_t hash, std::stri
     Entry* e = Entry::Create(key, value, expire_ms, old->has_expire_slot());
     e->flags |= enc_flags;
     s.ReplaceEntry(ctx.db, link, e);
-    s.Touch(e, ctx.now_ms);
+    s.Touch(e, hash, ctx.now_ms);
   } else {
     Entry* e = Entry::Create(key, value, expire_ms, false);
     e->flags |= enc_flags;
@@ -294,7 +294,9 @@ void CmdIncrByFloat(CmdContext& ctx) {
 }
 
 bool CheckStringLength(CmdContext& ctx, uint64_t size) {
-  if (int64_t(size) > GlobalConfig().proto_max_bulk_len.load(std::memory_order_relaxed)) {
+  // Compared unsigned: offset + length can exceed INT64_MAX (SETRANGE k 9223372036854775807 x).
+  int64_t limit = GlobalConfig().proto_max_bulk_len.load(std::memory_order_relaxed);
+  if (limit < 0 || size > uint64_t(limit)) {
     ctx.rb->Error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
     return false;
   }

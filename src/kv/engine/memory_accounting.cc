@@ -9,8 +9,19 @@ MemoryAccounting& MemoryAccounting::Get() {
   return m;
 }
 
-void MemoryAccounting::Publish(int shard) {
+void MemoryAccounting::Publish(int shard, uint64_t keys, uint64_t volatile_keys) {
   slots_[shard].bytes.store(ThreadAllocatedBytes(), std::memory_order_relaxed);
+  slots_[shard].keys.store(keys, std::memory_order_relaxed);
+  slots_[shard].volatile_keys.store(volatile_keys, std::memory_order_relaxed);
+}
+
+bool MemoryAccounting::OthersHaveEvictable(int self, bool volatile_only) const {
+  for (int i = 0; i < kMaxShards; i++) {
+    if (i == self) continue;
+    const Slot& s = slots_[i];
+    if ((volatile_only ? s.volatile_keys : s.keys).load(std::memory_order_relaxed) > 0) return true;
+  }
+  return false;
 }
 
 int64_t MemoryAccounting::Used() const {

@@ -17,14 +17,18 @@ class MemoryAccounting {
   static MemoryAccounting& Get();
 
   void SetBaseline(int64_t bytes) { baseline_.store(bytes, std::memory_order_relaxed); }
-  // Called on a shard thread: refreshes that thread's slot.
-  void Publish(int shard);
+  // Called on a shard thread: refreshes that thread's slot (memory and evictable key counts).
+  void Publish(int shard, uint64_t keys, uint64_t volatile_keys);
   int64_t Used() const;
+  // Whether any shard other than `self` has keys that eviction could remove.
+  bool OthersHaveEvictable(int self, bool volatile_only) const;
 
  private:
   std::atomic<int64_t> baseline_{0};
   struct alignas(64) Slot {
     std::atomic<int64_t> bytes{0};
+    std::atomic<uint64_t> keys{0};
+    std::atomic<uint64_t> volatile_keys{0};
   };
   Slot slots_[kMaxShards];
 };

@@ -1,6 +1,7 @@
 #include "kv/engine/shard.h"
 
 #include "base/clock.h"
+#include "cache/sampled/victim_picker.h"
 #include "kv/engine/memory_accounting.h"
 #include "kv/server/config.h"
 
@@ -12,7 +13,28 @@ Shard::Shard(uint32_t id, int databases) : id_(id), dbs_(size_t(databases)), rng
 
 Shard::~Shard() = default;
 
-void Shard::RefreshConfig() { policy_ = GlobalConfig().policy(); }
+void Shard::RefreshConfig() {
+  const Config& cfg = GlobalConfig();
+  cache::sampled::MaxmemoryPolicy mm = cfg.policy();
+  int lf = cfg.lfu_log_factor.load(std::memory_order_relaxed);
+  int ld = cfg.lfu_decay_time.load(std::memory_order_relaxed);
+  if (policy_ && mm.algorithm == mm_.algorithm && lf == lfu_log_factor_ && ld == lfu_decay_time_) {
+    mm_ = mm;
+    return;
+  }
+  mm_ = mm;
+  lfu_log_factor_ = lf;
+  lfu_decay_time_ = ld;
+  cache::sampled::KeyspacePolicyParams params;
+  params.lfu.log_factor = lf;
+  params.lfu.decay_time = uint32_t(ld);
+  size_t keys = 0;
+  for (auto& t : dbs_) keys += t.size();
+  params.expected_keys = keys < 65536 ? 65536 : keys;
+  params.seed = 0x5eed + id_;
+  policy_ = std::make_unique<cache::sampled::KeyspacePolicy>(mm.algorithm, params);
+  pool_.Clear();
+}
 
 Entry** Shard::FindLink(int db, std::string_view key, uint64_t hash, int64_t now_ms) {
   DbTable& t = dbs_[size_t(db)];
@@ -34,12 +56,12 @@ Entry* Shard::FindForRead(int db, std::string_view key, uint64_t hash, int64_t n
     return nullptr;
   }
   stats_.keyspace_hits++;
-  Touch(*link, now_ms);
+  Touch(*link, hash, now_ms);
   return *link;
 }
 
 void Shard::Add(int db, Entry* e, uint64_t hash, int64_t now_ms) {
-  e->meta = PolicyOnInsert(policy_, now_ms);
+  e->meta = policy_->OnInsert(hash, uint64_t(now_ms));
   dbs_[size_t(db)].Insert(e, hash);
 }
 
@@ -50,30 +72,90 @@ void Shard::ReplaceEntry(int db, Entry** link, Entry* e) {
 
 void Shard::Delete(int db, Entry** link) { Entry::Destroy(dbs_[size_t(db)].Unlink(link)); }
 
+bool Shard::EvictOne(int64_t now_ms) {
+  namespace cs = cache::sampled;
+  bool volatile_only = mm_.volatile_only;
+  if (!policy_->UsesPool()) {  // allkeys-random / volatile-random
+    std::vector<int> candidates;
+    for (size_t i = 0; i < dbs_.size(); i++) {
+      if (volatile_only ? dbs_[i].volatile_count() : dbs_[i].size()) candidates.push_back(int(i));
+    }
+    if (candidates.empty()) return false;
+    int db = candidates[rng_() % candidates.size()];
+    DbTable& t = dbs_[size_t(db)];
+    Entry* e = volatile_only ? t.RandomVolatile(rng_) : t.RandomEntry(rng_);
+    if (!e) return false;
+    std::string key(e->key());
+    Entry::Destroy(t.Unlink(t.FindLink(key, DbTable::Hash(key))));
+    stats_.evicted_keys++;
+    return true;
+  }
+  std::vector<int> dbs;
+  for (size_t i = 0; i < dbs_.size(); i++) {
+    if (volatile_only ? dbs_[i].volatile_count() : dbs_[i].size()) dbs.push_back(int(i));
+  }
+  if (dbs.empty()) return false;
+  size_t samples = size_t(GlobalConfig().maxmemory_samples.load(std::memory_order_relaxed));
+  std::vector<Entry*> buf;
+  auto sample = [&](int db, auto&& offer) {
+    DbTable& t = dbs_[size_t(db)];
+    buf.clear();
+    if (volatile_only) {
+      for (size_t k = 0; k < samples && k < t.volatile_count(); k++)
+        buf.push_back(t.RandomVolatile(rng_));
+    } else {
+      t.Sample(samples, rng_, &buf);
+    }
+    for (Entry* e : buf) {
+      offer(e->meta, DbTable::Hash(e->key()),
+            e->has_expire() ? e->expire_ms() : cs::KeyspacePolicy::kNoExpire, e->key());
+    }
+  };
+  auto exists = [&](const cs::EvictionPool::Candidate& c) {
+    Entry* e = dbs_[size_t(c.db)].Find(c.key, c.key_hash);
+    return e && (!volatile_only || e->has_expire());
+  };
+  const cs::EvictionPool::Candidate* victim =
+      cs::PickVictim(*policy_, pool_, dbs, uint64_t(now_ms), sample, exists);
+  if (!victim) return false;
+  DbTable& t = dbs_[size_t(victim->db)];
+  Entry** link = t.FindLink(victim->key, victim->key_hash);
+  if (!link) return false;
+  Entry::Destroy(t.Unlink(link));
+  stats_.evicted_keys++;
+  return true;
+}
+
+void Shard::PublishMemory() {
+  uint64_t keys = 0, vol = 0;
+  for (auto& t : dbs_) {
+    keys += t.size();
+    vol += t.volatile_count();
+  }
+  MemoryAccounting::Get().Publish(int(id_), keys, vol);
+}
+
 bool Shard::EnsureMemory() {
   uint64_t limit = GlobalConfig().maxmemory.load(std::memory_order_relaxed);
   if (limit == 0) return true;
   auto& acct = MemoryAccounting::Get();
-  acct.Publish(int(id_));
+  PublishMemory();
   if (uint64_t(acct.Used()) <= limit) return true;
   RefreshConfig();  // CONFIG SET maxmemory-policy applies from the next write on
-  if (policy_.policy == EvictionPolicy::kNoEviction) return false;
+  if (mm_.algorithm == cache::sampled::Algorithm::kNone) return false;
   int64_t now = UnixMillis();
   // Evict in small batches, re-reading the counters, until under the limit.
   for (int round = 0; round < 1000; round++) {
-    for (int i = 0; i < 16; i++) {
-      Evictor::Candidate c;
-      if (!evictor_.PickVictim(dbs_, policy_, now, rng_, &c)) return uint64_t(acct.Used()) <= limit;
-      DbTable& t = dbs_[size_t(c.db)];
-      Entry** link = t.FindLink(c.key, DbTable::Hash(c.key));
-      if (!link) continue;
-      Entry::Destroy(t.Unlink(link));
-      stats_.evicted_keys++;
-    }
-    acct.Publish(int(id_));
+    bool evicted = true;
+    for (int i = 0; i < 16 && evicted; i++) evicted = EvictOne(now);
+    PublishMemory();
     if (uint64_t(acct.Used()) <= limit) return true;
+    if (!evicted) break;
   }
-  return uint64_t(acct.Used()) <= limit;
+  // Nothing left to evict here. If other shards hold evictable keys, the memory is theirs to
+  // give back: they evict on their next write or cron, so let this write through rather than fail
+  // it; only when no shard can evict anything is the limit a hard -OOM.
+  return acct.OthersHaveEvictable(int(id_), mm_.volatile_only);
 }
 
 size_t Shard::ActiveExpireCycle(int64_t budget_us) {
@@ -124,7 +206,7 @@ void Shard::Cron() {
     else
       t.MaybeShrink();
   }
-  MemoryAccounting::Get().Publish(int(id_));
+  PublishMemory();
   if (GlobalConfig().maxmemory.load(std::memory_order_relaxed)) EnsureMemory();
 }
 

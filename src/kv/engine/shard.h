@@ -7,17 +7,21 @@
 // Every key access goes through FindLink/FindForRead, which apply lazy expiry (an expired key is
 // never returned) and update the entry's policy word. The cron runs active expiry (Redis's
 // sampled cycle, bounded to a fraction of each tick), incremental rehashing and memory
-// publication; EnsureMemory() evicts before writes when maxmemory is exceeded.
+// publication; EnsureMemory() evicts before writes when maxmemory is exceeded, with the cache
+// core's sampled keyspace policies (cache/sampled: Redis's LRU/LFU/TTL/random/FIFO and the modern
+// LRFU) and Redis's eviction pool.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <string_view>
 #include <vector>
 
+#include "cache/sampled/eviction_pool.h"
+#include "cache/sampled/keyspace_policy.h"
+#include "cache/sampled/policy_names.h"
 #include "kv/engine/db_table.h"
-#include "kv/engine/evictor.h"
-#include "kv/engine/policy.h"
 #include "kv/tx/lock_table.h"
 
 namespace strata::kv {
@@ -41,7 +45,8 @@ class Shard {
   std::vector<DbTable>& dbs() { return dbs_; }
   ShardStats& stats() { return stats_; }
   std::mt19937_64& rng() { return rng_; }
-  const PolicyConfig& policy() const { return policy_; }
+  const cache::sampled::KeyspacePolicy& policy() const { return *policy_; }
+  cache::sampled::MaxmemoryPolicy maxmemory_policy() const { return mm_; }
   LockTable& locks() { return locks_; }
 
   // Link to a live (non-expired) entry, deleting it first if it has expired. No stats.
@@ -49,7 +54,9 @@ class Shard {
   // Read access: counts a keyspace hit or miss and touches the policy word.
   Entry* FindForRead(int db, std::string_view key, uint64_t hash, int64_t now_ms);
   // Touches the policy word of an entry that was accessed (writes and reads).
-  void Touch(Entry* e, int64_t now_ms) { e->meta = PolicyOnAccess(e->meta, policy_, now_ms, rng_); }
+  void Touch(Entry* e, uint64_t hash, int64_t now_ms) {
+    e->meta = policy_->OnAccess(e->meta, hash, uint64_t(now_ms));
+  }
 
   // Adds a new entry (key must be absent) with a fresh policy word.
   void Add(int db, Entry* e, uint64_t hash, int64_t now_ms);
@@ -66,6 +73,8 @@ class Shard {
   void Cron();
   // Reloads the policy and limits from the global config (after CONFIG SET).
   void RefreshConfig();
+  // Publishes this shard's memory and key counts for the process-wide accounting.
+  void PublishMemory();
 
   // Active expiry: one bounded cycle. Returns the number of keys expired.
   size_t ActiveExpireCycle(int64_t budget_us);
@@ -75,8 +84,13 @@ class Shard {
   std::vector<DbTable> dbs_;
   ShardStats stats_;
   std::mt19937_64 rng_;
-  PolicyConfig policy_;
-  Evictor evictor_;
+  // Evicts one key chosen by the policy; false if nothing is evictable.
+  bool EvictOne(int64_t now_ms);
+
+  cache::sampled::MaxmemoryPolicy mm_;
+  int lfu_log_factor_ = -1, lfu_decay_time_ = -1;
+  std::unique_ptr<cache::sampled::KeyspacePolicy> policy_;
+  cache::sampled::EvictionPool pool_;
   LockTable locks_;
   size_t expire_db_cursor_ = 0;
 };

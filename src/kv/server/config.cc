@@ -90,14 +90,14 @@ const std::vector<Option>& Options() {
              [](const Config& c) { return std::to_string(c.maxmemory.load()); }},
       Option{"maxmemory-policy", true, "eviction policy when maxmemory is reached",
              [](Config& c, const std::vector<std::string>& v) -> std::string {
-               EvictionPolicy p;
-               if (v.size() != 1 || !ParseEvictionPolicy(v[0], &p))
-                 return BadValue("maxmemory-policy", v.empty() ? "" : v[0]);
-               c.maxmemory_policy.store(int(p));
+               if (v.size() != 1) return BadValue("maxmemory-policy", "");
+               auto p = cache::sampled::ParseMaxmemoryPolicy(v[0]);
+               if (!p.ok()) return BadValue("maxmemory-policy", v[0]);
+               c.set_policy(*p);
                return "";
              },
              [](const Config& c) {
-               return std::string(EvictionPolicyName(EvictionPolicy(c.maxmemory_policy.load())));
+               return std::string(cache::sampled::MaxmemoryPolicyName(c.policy()));
              }},
       IntOption("maxmemory-samples", true, "keys sampled per eviction (default 5)",
                 &Config::maxmemory_samples, 1, 64),
@@ -360,7 +360,9 @@ std::string Config::HelpText() {
              o.mutable_at_runtime ? "" : " [fixed at start]");
     s += line;
   }
-  s += "\nmaxmemory-policy values: " + EvictionPolicyNames() + "\n";
+  s += "\nmaxmemory-policy values:";
+  for (std::string_view n : cache::sampled::MaxmemoryPolicyNames()) s += " " + std::string(n);
+  s += "\n";
   s += "\nExample: strata-server --port 7000 --threads 2 --maxmemory 100mb "
        "--maxmemory-policy allkeys-lru\n";
   return s;

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "kv/engine/policy.h"
+#include "cache/sampled/policy_names.h"
 
 namespace strata::kv {
 
@@ -27,7 +27,8 @@ struct Config {
 
   // Mutable at runtime.
   std::atomic<uint64_t> maxmemory{0};
-  std::atomic<int> maxmemory_policy{int(EvictionPolicy::kNoEviction)};
+  // maxmemory-policy packed as (algorithm << 1) | volatile_only.
+  std::atomic<int> maxmemory_policy{0};
   std::atomic<int> maxmemory_samples{5};
   std::atomic<int> lfu_log_factor{10};
   std::atomic<int> lfu_decay_time{1};
@@ -54,13 +55,12 @@ struct Config {
   }
   bool has_password() const { return has_password_.load(std::memory_order_relaxed); }
 
-  PolicyConfig policy() const {
-    PolicyConfig p;
-    p.policy = EvictionPolicy(maxmemory_policy.load(std::memory_order_relaxed));
-    p.samples = maxmemory_samples.load(std::memory_order_relaxed);
-    p.lfu_log_factor = lfu_log_factor.load(std::memory_order_relaxed);
-    p.lfu_decay_time = lfu_decay_time.load(std::memory_order_relaxed);
-    return p;
+  cache::sampled::MaxmemoryPolicy policy() const {
+    int v = maxmemory_policy.load(std::memory_order_relaxed);
+    return {cache::sampled::Algorithm(v >> 1), bool(v & 1)};
+  }
+  void set_policy(cache::sampled::MaxmemoryPolicy p) {
+    maxmemory_policy.store((int(p.algorithm) << 1) | int(p.volatile_only));
   }
 
   // Sets option `name` from its textual value. `at_runtime` rejects options fixed at start.

@@ -274,7 +274,7 @@ TEST_P(Commands, MaxmemoryEvictsOrRefuses) {
   Config& cfg = GlobalConfig();
   int64_t used = MemoryAccounting::Get().Used();
   cfg.maxmemory.store(uint64_t(used) + 8 * 1024 * 1024);
-  cfg.maxmemory_policy.store(int(EvictionPolicy::kAllKeysLru));
+  cfg.set_policy(*cache::sampled::ParseMaxmemoryPolicy("allkeys-lru"));
   std::string value(1000, 'x');
   std::string batch;
   for (int i = 0; i < 30000; i++)
@@ -287,7 +287,7 @@ TEST_P(Commands, MaxmemoryEvictsOrRefuses) {
   EXPECT_GT(keys, 1000);
   EXPECT_LE(MemoryAccounting::Get().Used(), int64_t(cfg.maxmemory.load()) + 2 * 1024 * 1024);
 
-  cfg.maxmemory_policy.store(int(EvictionPolicy::kNoEviction));
+  cfg.set_policy(*cache::sampled::ParseMaxmemoryPolicy("noeviction"));
   std::this_thread::sleep_for(std::chrono::milliseconds(250));  // shards reload on cron
   std::string r;
   for (int i = 0; i < 20000 && r.empty(); i++) {
@@ -297,6 +297,38 @@ TEST_P(Commands, MaxmemoryEvictsOrRefuses) {
   EXPECT_EQ(r, Err("OOM command not allowed when used memory > 'maxmemory'."));
   EXPECT_EQ(Run({"GET", "m29999"}), Bulk(value));  // reads still work
   EXPECT_EQ(Run({"DEL", "m29999"}), Int(1));       // and deletes
+  cfg.maxmemory.store(0);
+}
+
+TEST_P(Commands, EveryEvictingPolicyKeepsMemoryUnderTheLimit) {
+  Config& cfg = GlobalConfig();
+  std::string value(1000, 'x');
+  for (const char* name :
+       {"allkeys-lru", "allkeys-lfu", "allkeys-random", "allkeys-fifo", "allkeys-lrfu",
+        "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "volatile-lrfu"}) {
+    SCOPED_TRACE(name);
+    ASSERT_EQ(Run({"FLUSHALL"}), kOk);
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));  // every shard has published
+    int64_t used = MemoryAccounting::Get().Used();
+    cfg.maxmemory.store(uint64_t(used) + 4 * 1024 * 1024);
+    cfg.set_policy(*cache::sampled::ParseMaxmemoryPolicy(name));
+    bool volatile_keys = std::string(name).rfind("volatile", 0) == 0;
+    std::string batch;
+    for (int i = 0; i < 12000; i++) {
+      std::vector<std::string> cmd = {"SET", "k" + std::to_string(i), value};
+      if (volatile_keys) {
+        cmd.push_back("EX");
+        cmd.push_back(std::to_string(1000 + i));
+      }
+      batch += RespClient::Encode(cmd);
+    }
+    c_->SendRaw(batch);
+    for (int i = 0; i < 12000; i++) ASSERT_EQ(c_->ReadReply(), kOk);
+    long keys = std::stol(Run({"DBSIZE"}).substr(1));
+    EXPECT_LT(keys, 12000);
+    EXPECT_GT(keys, 500);
+    EXPECT_LE(MemoryAccounting::Get().Used(), int64_t(cfg.maxmemory.load()) + 2 * 1024 * 1024);
+  }
   cfg.maxmemory.store(0);
 }
 

@@ -1,0 +1,205 @@
+#!/usr/bin/python3
+"""strata-server vs Debian's redis-server, measured in the same run with the same load.
+
+For every server (redis-server; strata-server with its default shard threads; strata-server with
+--threads 1; the +OK-to-everything bench/ok_server when built, as the I/O ceiling) it runs
+redis-benchmark SET and GET with 50 clients, pipeline 1 and 16, 3- and 100-byte values over a
+1,000,000-key keyspace (-r 1000000; GET runs against a preloaded keyspace of that value size), and
+records requests/s, p50 and p99 latency (redis-benchmark --csv) and the server's CPU time per
+request (user+sys from /proc/<pid>/stat before and after each case). It also loads 1,000,000 keys
+(16-byte keys, 32-byte values) into a fresh server and reports bytes per key from INFO used_memory
+and from the process RSS. Results are printed as tables with ratios against redis-server and
+saved under bench/results/. Nothing here asserts a timing.
+
+Usage: kv_bench.py [--build build/release] [--scale 1.0] [--quick]
+"""
+
+import argparse
+import csv
+import io
+import os
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration", "kv"))
+
+from kv_harness import Server, bulk_load, cpu_ticks, info, rss_bytes  # noqa: E402
+
+TICKS = os.sysconf("SC_CLK_TCK")
+KEYSPACE = 1_000_000
+CLIENTS = 50
+
+
+def load(port, n, value_size):
+    """SET key:%012d (redis-benchmark's key format, 16 bytes) for n keys."""
+    val = b"v" * value_size
+    head = b"*3\r\n$3\r\nSET\r\n$16\r\n"
+    tail = b"\r\n$%d\r\n%s\r\n" % (value_size, val)
+    bulk_load(port, (head + b"key:%012d" % i + tail for i in range(n)))
+
+
+def bench_case(port, pid, test, pipeline, size, n):
+    argv = ["redis-benchmark", "-p", str(port), "-t", test, "-c", str(CLIENTS), "-P", str(pipeline),
+            "-d", str(size), "-r", str(KEYSPACE), "-n", str(n), "--csv"]
+    t0 = cpu_ticks(pid) if pid else 0
+    r = subprocess.run(argv, capture_output=True, timeout=600)
+    t1 = cpu_ticks(pid) if pid else 0
+    rows = list(csv.DictReader(io.StringIO(r.stdout.decode())))
+    if r.returncode != 0 or not rows:
+        return {"error": (r.stderr or r.stdout).decode("utf-8", "replace")[-200:]}
+    row = rows[0]
+    return {
+        "rps": float(row["rps"]),
+        "p50": float(row["p50_latency_ms"]),
+        "p99": float(row["p99_latency_ms"]),
+        "cpu_us": (t1 - t0) / TICKS * 1e6 / n if pid else None,
+    }
+
+
+def used_memory(c):
+    try:
+        return int(info(c, "memory")["used_memory"])
+    except (AssertionError, KeyError, ValueError):
+        return None
+
+
+def memory_case(server, n=KEYSPACE):
+    """Bytes per key (INFO used_memory and RSS deltas) after loading n 16 B/32 B keys."""
+    with server.conn() as c:
+        base_used, base_rss = used_memory(c), rss_bytes(server.pid)
+        load(server.port, n, 32)
+        dbsize = c.call("DBSIZE")
+        if dbsize != n:
+            raise AssertionError("DBSIZE %r after loading %d keys" % (dbsize, n))
+        time.sleep(0.5)
+        used, rss = used_memory(c), rss_bytes(server.pid)
+    return {"used_per_key": None if used is None or base_used is None else (used - base_used) / n,
+            "rss_per_key": (rss - base_rss) / n}
+
+
+def ok_server_cmd(build):
+    for p in (os.path.join(build, "bench", "ok_server", "ok_server"),
+              os.path.join(build, "bench", "ok_server")):
+        if os.path.isfile(p) and os.access(p, os.X_OK):
+            return [p]
+    return None
+
+
+def fmt_num(v, spec):
+    return "-" if v is None else format(v, spec)
+
+
+def print_table(title, cases, servers, results, key, spec, better, out):
+    ref = servers[0][0]
+    names = [name for name, _ in servers]
+    head = ["case"] + [x for name in names for x in ([name] if name == ref else [name, "x"+ref])]
+    rows = []
+    for case in cases:
+        row = [case]
+        base = results.get((ref, case), {}).get(key)
+        for name in names:
+            v = results.get((name, case), {}).get(key)
+            row.append(fmt_num(v, spec))
+            if name != ref:
+                row.append("-" if v is None or not base else "%.2f" % (v / base))
+        rows.append(row)
+    widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
+    out("\n%s (%s is better; xredis = ratio to redis-server)" % (title, better))
+    out("  ".join(h.rjust(w) if i else h.ljust(w) for i, (h, w) in enumerate(zip(head, widths))))
+    for r in rows:
+        out("  ".join(str(c).rjust(w) if i else str(c).ljust(w)
+                      for i, (c, w) in enumerate(zip(r, widths))))
+
+
+def main():
+    ap = argparse.ArgumentParser(description="strata-server vs redis-server benchmark")
+    ap.add_argument("--build", default=os.environ.get("STRATA_BUILD", "build/release"))
+    ap.add_argument("--scale", type=float, default=float(os.environ.get("BENCH_SCALE", "1")))
+    ap.add_argument("--quick", action="store_true", help="tiny run to check the script")
+    ns = ap.parse_args()
+    build = os.path.abspath(ns.build)
+    strata = os.path.join(build, "src", "kv", "strata-server")
+    scale = 0.02 if ns.quick else ns.scale
+    n_p1, n_p16 = int(300_000 * scale), int(2_000_000 * scale)
+
+    servers = [("redis", dict(cmd=["redis-server"]))]
+    if os.access(strata, os.X_OK):
+        servers += [("strata", dict(cmd=[strata])), ("strata-t1", dict(cmd=[strata], threads=1))]
+    else:
+        print("note: %s not built; measuring redis-server only" % strata)
+    ok = ok_server_cmd(build)
+    if ok:
+        servers.append(("ok_server", dict(cmd=ok, bind=False)))
+
+    lines = []
+
+    def out(s=""):
+        print(s, flush=True)
+        lines.append(s)
+
+    out("kv bench: %s, %d cores, redis-benchmark -c %d -r %d, -n %d (P1) / %d (P16)" %
+        (time.strftime("%Y-%m-%d %H:%M:%S"), os.cpu_count(), CLIENTS, KEYSPACE, n_p1, n_p16))
+    cases = ["%s d=%d P=%d" % (t, d, p) for d in (3, 100) for p in (1, 16) for t in ("SET", "GET")]
+    results, mem = {}, {}
+    t_start = time.monotonic()
+    for name, spec in servers:
+        is_ok = name == "ok_server"
+        # Memory first, on a fresh process, so earlier loads don't inflate RSS.
+        if not is_ok:
+            s = Server(**spec).start()
+            try:
+                mem[name] = memory_case(s, KEYSPACE if not ns.quick else 10000)
+            except Exception as e:  # report and go on with the other measurements
+                out("note: %s memory measurement failed: %r" % (name, e))
+            finally:
+                s.stop()
+        s = Server(**spec).start()
+        try:
+            for d in (3, 100):
+                if not is_ok:
+                    try:
+                        with s.conn() as c:
+                            c.call("FLUSHALL")
+                        load(s.port, KEYSPACE if not ns.quick else 10000, d)
+                    except Exception as e:
+                        out("note: %s preload failed: %r" % (name, e))
+                for p in (1, 16):
+                    for t in ("SET", "GET"):
+                        case = "%s d=%d P=%d" % (t, d, p)
+                        r = bench_case(s.port, s.pid, t.lower(), p, d, n_p1 if p == 1 else n_p16)
+                        results[(name, case)] = r
+                        print("  %-10s %-16s %s" % (name, case, r), flush=True)
+        finally:
+            rc = s.stop()
+            if rc not in (0, None) and not is_ok:
+                out("note: %s exited with %s" % (name, rc))
+    out("\nservers: " + ", ".join(
+        "%s=%s" % (n, " ".join(sp["cmd"][:1] + (["--threads", str(sp["threads"])]
+                                                             if "threads" in sp else [])))
+        for n, sp in servers))
+    print_table("Throughput, requests/s", cases, servers, results, "rps", ",.0f", "higher", out)
+    print_table("p50 latency, ms", cases, servers, results, "p50", ".3f", "lower", out)
+    print_table("p99 latency, ms", cases, servers, results, "p99", ".3f", "lower", out)
+    cpu_servers = [x for x in servers if x[0] != "ok_server"] + [x for x in servers
+                                                                  if x[0] == "ok_server"]
+    print_table("Server CPU time per request, us (user+sys)", cases, cpu_servers, results,
+                "cpu_us", ".2f", "lower", out)
+    mem_servers = [x for x in servers if x[0] in mem]
+    print_table("Memory per key after loading %d keys (16 B keys, 32 B values), bytes" %
+                (KEYSPACE if not ns.quick else 10000),
+                ["used_memory", "RSS"], mem_servers,
+                {(n, "used_memory"): {"v": m["used_per_key"]} for n, m in mem.items()} |
+                {(n, "RSS"): {"v": m["rss_per_key"]} for n, m in mem.items()},
+                "v", ".1f", "lower", out)
+    out("\ntotal bench time %.0fs" % (time.monotonic() - t_start))
+    os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
+    path = os.path.join(ROOT, "bench", "results", "kv-%s.txt" % time.strftime("%Y%m%d-%H%M%S"))
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("saved %s" % path)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,24 @@
+"""Differential run (tests/differential/kvdiff.py): a seeded random stream of string, keyspace and
+connection commands against Debian's redis-server and strata-server, replies compared exactly in
+RESP2 and RESP3. KVDIFF_SEED replays a seed, KVDIFF_COUNT changes the length (default 20,000)."""
+
+import os
+import random
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "differential"))
+
+import kvdiff  # noqa: E402
+
+
+@pytest.mark.parametrize("shards", [1, 4], ids=lambda n: "shards%d" % n)
+def test_differential_against_redis(shards):
+    seed = int(os.environ.get("KVDIFF_SEED", random.SystemRandom().randrange(1 << 32)))
+    count = int(os.environ.get("KVDIFF_COUNT", "20000"))
+    print("kvdiff seed %d (replay: KVDIFF_SEED=%d or tests/differential/kvdiff.py --seed %d "
+          "--threads %d)" % (seed, seed, seed, shards))
+    mismatches = kvdiff.run(seed, count, threads=shards, log=lambda *a: None)
+    assert not mismatches, "seed %d, %d mismatches:\n%s" % (
+        seed, len(mismatches), "\n".join(mismatches))

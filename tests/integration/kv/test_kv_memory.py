@@ -1,0 +1,181 @@
+"""maxmemory and eviction policies: -OOM under noeviction, evictions under the allkeys-* and
+volatile-* policies, INFO counters, used_memory kept near the limit."""
+
+import time
+
+import pytest
+
+from kv_harness import info
+from kv_resp import RespError
+
+OOM = RespError("OOM command not allowed when used memory > 'maxmemory'.")
+POLICIES = ["noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru",
+            "volatile-lfu", "volatile-random", "volatile-ttl"]
+VALUE = b"v" * 10000
+BUDGET = 16 << 20
+
+
+def used(c):
+    return int(info(c, "memory")["used_memory"])
+
+
+def limited(start_server, policy):
+    """A server whose maxmemory is its idle used_memory + BUDGET."""
+    s = start_server(["--maxmemory-policy", policy])
+    c = s.conn()
+    limit = used(c) + BUDGET
+    assert c.call("CONFIG", "SET", "maxmemory", str(limit)) == "OK"
+    return s, c, limit
+
+
+def fill(c, prefix, n, ttl=None, batch=50):
+    """SETs n keys of 10 KB; returns the replies."""
+    out = []
+    for start in range(0, n, batch):
+        cmds = []
+        for i in range(start, min(n, start + batch)):
+            cmd = ["SET", "%s:%d" % (prefix, i), VALUE]
+            if ttl:
+                cmd += ["EX", str(ttl + i)]
+            cmds.append(cmd)
+        out += c.pipeline(cmds)
+    return out
+
+
+def test_all_policy_names_accepted(server):
+    with server.conn() as c:
+        try:
+            for p in POLICIES:
+                assert c.call("CONFIG", "SET", "maxmemory-policy", p) == "OK"
+                assert info(c, "memory")["maxmemory_policy"] == p
+                assert c.call("CONFIG", "GET", "maxmemory-policy")[-1] == p.encode()
+        finally:
+            c.call("CONFIG", "SET", "maxmemory-policy", "noeviction")
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_policy_flag_at_startup(start_server, policy):
+    s = start_server(["--maxmemory", "100mb", "--maxmemory-policy", policy])
+    with s.conn() as c:
+        m = info(c, "memory")
+        assert m["maxmemory"] == str(100 << 20)
+        assert m["maxmemory_policy"] == policy
+
+
+def fill_until_oom(c, prefix, limit_keys):
+    """SETs 10 KB keys one by one until the first -OOM; returns how many succeeded."""
+    for i in range(limit_keys):
+        r = c.call("SET", "%s:%d" % (prefix, i), VALUE)
+        if r != "OK":
+            assert r == OOM, r
+            return i
+    raise AssertionError("no OOM after %d keys" % limit_keys)
+
+
+def test_noeviction_oom(start_server):
+    s, c, limit = limited(start_server, "noeviction")
+    first = fill_until_oom(c, "k", 3 * BUDGET // len(VALUE))
+    assert first > 0.5 * BUDGET / len(VALUE), first
+    assert c.call("SET", "another", VALUE) == OOM
+    assert c.call("SET", "k:0", VALUE + b"x") == OOM
+    # Reads and deletes still work, and freeing memory lets writes succeed again.
+    assert c.call("GET", "k:0") == VALUE
+    assert c.call("DBSIZE") == first
+    assert int(info(c, "stats")["evicted_keys"]) == 0
+    assert c.call("DEL", *["k:%d" % i for i in range(first)]) == first
+    assert c.call("SET", "another", "x") == "OK"
+    assert used(c) < limit
+
+
+@pytest.mark.parametrize("policy", ["allkeys-lru", "allkeys-lfu", "allkeys-random"])
+def test_allkeys_policies_evict(start_server, policy):
+    s, c, limit = limited(start_server, policy)
+    n = 4 * BUDGET // len(VALUE)
+    replies = fill(c, "k", n)
+    assert replies == ["OK"] * n
+    st = info(c)
+    evicted = int(st["evicted_keys"])
+    dbsize = c.call("DBSIZE")
+    assert evicted > 0 and dbsize < n
+    assert dbsize + evicted == n
+    assert int(st["used_memory"]) <= limit * 1.05 + len(VALUE) * 4
+    assert int(st["used_memory"]) >= limit * 0.5
+    assert c.call("GET", "k:%d" % (n - 1)) == VALUE  # the newest key survives
+
+
+def test_allkeys_lru_keeps_recently_used(start_server):
+    s, c, limit = limited(start_server, "allkeys-lru")
+    hot = ["hot:%d" % i for i in range(100)]
+    c.pipeline([("SET", k, VALUE) for k in hot])
+    ncold = int(BUDGET * 0.85) // len(VALUE)
+    fill(c, "cold", ncold)
+    time.sleep(1.2)  # Redis's LRU clock ticks once a second
+    for k in hot:
+        assert c.call("GET", k) == VALUE
+    # Write about as much again: most of the cold keys must go, the hot ones stay.
+    fill(c, "new", ncold * 3 // 4)
+    assert int(info(c, "stats")["evicted_keys"]) > ncold // 2
+    survivors = c.call("EXISTS", *hot)
+    assert survivors >= 90, survivors
+    cold_left = c.call("EXISTS", *["cold:%d" % i for i in range(ncold)])
+    assert cold_left < ncold // 2, cold_left
+
+
+def test_allkeys_lfu_keeps_frequently_used(start_server):
+    s, c, limit = limited(start_server, "allkeys-lfu")
+    hot = ["hot:%d" % i for i in range(50)]
+    c.pipeline([("SET", k, VALUE) for k in hot])
+    for _ in range(20):
+        c.pipeline([("GET", k) for k in hot])
+    fill(c, "new", 3 * BUDGET // len(VALUE))
+    assert int(info(c, "stats")["evicted_keys"]) > 0
+    assert c.call("EXISTS", *hot) >= 45
+
+
+@pytest.mark.parametrize("policy", ["volatile-lru", "volatile-lfu", "volatile-random",
+                                    "volatile-ttl"])
+def test_volatile_policies(start_server, policy):
+    s, c, limit = limited(start_server, policy)
+    persistent = BUDGET // len(VALUE) // 3
+    assert fill(c, "p", persistent) == ["OK"] * persistent
+    n = 2 * BUDGET // len(VALUE)
+    replies = fill(c, "v", n, ttl=1000)
+    assert all(r == "OK" for r in replies), set(map(repr, replies))
+    assert int(info(c, "stats")["evicted_keys"]) > 0
+    # Keys without a TTL are never evicted by volatile-* policies.
+    assert c.call("EXISTS", *["p:%d" % i for i in range(persistent)]) == persistent
+    if policy == "volatile-ttl":
+        # Shortest TTL first (sampled): the latest keys (longest TTL) mostly survive, the
+        # earliest mostly go.
+        early = c.call("EXISTS", *["v:%d" % i for i in range(100)])
+        late = c.call("EXISTS", *["v:%d" % i for i in range(n - 100, n)])
+        assert early < 30 and late > 70, (early, late)
+    # With only persistent keys left to add, writes fail with OOM once volatile keys are gone.
+    c.call("DEL", *["v:%d" % i for i in range(n)])
+    replies = fill(c, "q", 3 * BUDGET // len(VALUE))
+    assert OOM in replies
+    assert c.call("EXISTS", *["p:%d" % i for i in range(persistent)]) == persistent
+
+
+def test_used_memory_tracks_data(server):
+    with server.conn() as c:
+        base = used(c)
+        fill(c, "m", 1000)
+        grown = used(c)
+        assert grown - base >= 1000 * len(VALUE)
+        assert grown - base < 1000 * len(VALUE) * 1.5
+        c.call("FLUSHALL")
+        assert used(c) < base + 1000 * len(VALUE) * 0.2
+
+
+def test_no_evict_client_and_deny_oom_on_reads(start_server):
+    s, c, limit = limited(start_server, "noeviction")
+    fill_until_oom(c, "k", 3 * BUDGET // len(VALUE))
+    assert c.call("SET", "x", VALUE) == OOM
+    # Commands that don't add memory keep working at the limit.
+    assert c.call("PING") == "PONG"
+    assert c.call("EXISTS", "k:0") == 1
+    assert c.call("EXPIRE", "k:0", "100") == 1
+    assert c.call("TTL", "k:0") > 0
+    assert isinstance(c.call("INFO"), bytes)
+    assert c.call("CLIENT", "NO-EVICT", "on") == "OK"
