@@ -7,6 +7,9 @@
 
 #ifdef STRATA_JEMALLOC
 #include <jemalloc/jemalloc.h>
+#elif defined(STRATA_SANITIZE)
+// From the sanitizer runtime (sanitizer/allocator_interface.h, not shipped with every compiler).
+extern "C" size_t __sanitizer_get_current_allocated_bytes();
 #endif
 
 namespace strata {
@@ -29,6 +32,8 @@ struct ThreadCounters {
   }
 };
 }  // namespace
+
+bool HaveThreadAllocationCounters() { return true; }
 
 int64_t ThreadAllocatedBytes() {
   thread_local ThreadCounters c;
@@ -63,11 +68,17 @@ void AllocatorPurge() { mallctl("arena.4096.purge", nullptr, nullptr, nullptr, 0
 
 #else  // Sanitizer builds: the sanitizer owns malloc; use glibc-style statistics.
 
+bool HaveThreadAllocationCounters() { return false; }
+
 int64_t ThreadAllocatedBytes() { return 0; }
 
 uint64_t AllocatorAllocatedBytes() {
+#ifdef STRATA_SANITIZE
+  return __sanitizer_get_current_allocated_bytes();
+#else
   struct mallinfo2 mi = mallinfo2();
   return mi.uordblks + mi.hblkhd;
+#endif
 }
 
 size_t AllocationSize(size_t size) { return (size + 15) & ~size_t(15); }

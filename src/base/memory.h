@@ -12,6 +12,9 @@
 
 namespace strata {
 
+// Whether ThreadAllocatedBytes() is available (jemalloc builds; sanitizer builds use the
+// sanitizer's allocator and only have the process-wide AllocatorAllocatedBytes()).
+bool HaveThreadAllocationCounters();
 // Net bytes allocated by this thread (may be negative, see above).
 int64_t ThreadAllocatedBytes();
 // Total live bytes allocated through the allocator, process wide (refreshes jemalloc's stats).

@@ -48,6 +48,10 @@ Route ResolveCommand(std::span<const std::string_view> args, const ClientState& 
     rb.Error("NOAUTH Authentication required.");
     return {};
   }
+  if (client.monitor && (spec->flags & (cmd::kWrite | cmd::kReadOnly))) {
+    rb.Error("ERR Replica can't interact with the keyspace");
+    return {};
+  }
   if (spec->keyless()) {
     if (spec->multi) return {Route::kAsync, 0};
     return {Route::kInline, local_shard};
@@ -86,7 +90,7 @@ void ExecuteHandler(const CommandSpec& spec, CmdContext& ctx, const ClientState*
       !ctx.shard->EnsureMemory()) {
     ctx.rb->Error("OOM command not allowed when used memory > 'maxmemory'.");
     counters.rejected++;
-    ThreadStats().error_replies++;
+    CountErrorReply("-OOM");
     return;
   }
   int64_t start = MonoMicros();
@@ -97,7 +101,7 @@ void ExecuteHandler(const CommandSpec& spec, CmdContext& ctx, const ClientState*
   ThreadStats().commands++;
   if (out->size() > before && (*out)[before] == '-') {
     counters.failed++;
-    ThreadStats().error_replies++;
+    CountErrorReply(std::string_view(*out).substr(before));
   }
   if (!(spec.flags & cmd::kSkipSlowlog)) {
     static const std::string kEmpty;

@@ -25,6 +25,7 @@ bool MemoryAccounting::OthersHaveEvictable(int self, bool volatile_only) const {
 }
 
 int64_t MemoryAccounting::Used() const {
+  if (!HaveThreadAllocationCounters()) return int64_t(AllocatorAllocatedBytes());
   int64_t sum = baseline_.load(std::memory_order_relaxed);
   for (const auto& s : slots_) sum += s.bytes.load(std::memory_order_relaxed);
   return sum > 0 ? sum : 0;

@@ -1,5 +1,8 @@
 #include "kv/server/command_stats.h"
 
+#include <atomic>
+#include <map>
+
 #include "base/clock.h"
 #include "kv/commands/registry.h"
 #include "kv/server/config.h"
@@ -19,6 +22,98 @@ ThreadTotals& ThreadStats() {
   thread_local ThreadTotals t;
   return t;
 }
+
+namespace {
+
+struct RateSampler {
+  static constexpr int kSamples = 16;
+  int64_t last_ms = 0;
+  uint64_t last_value = 0;
+  double samples[kSamples] = {};
+  int idx = 0;
+
+  void Add(int64_t now_ms, uint64_t value) {
+    if (last_ms > 0 && now_ms > last_ms) {
+      // Counters may have been reset (CONFIG RESETSTAT): never report a negative rate.
+      uint64_t delta = value >= last_value ? value - last_value : 0;
+      samples[idx] = double(delta) * 1000.0 / double(now_ms - last_ms);
+      idx = (idx + 1) % kSamples;
+    }
+    last_ms = now_ms;
+    last_value = value;
+  }
+  double Average() const {
+    double sum = 0;
+    for (double v : samples) sum += v;
+    return sum / kSamples;
+  }
+};
+
+struct ThreadSamplers {
+  RateSampler ops, input, output;
+};
+
+ThreadSamplers& Samplers() {
+  thread_local ThreadSamplers s;
+  return s;
+}
+
+}  // namespace
+
+void SampleThreadRates(int64_t now_ms) {
+  auto& s = Samplers();
+  const auto& t = ThreadStats();
+  s.ops.Add(now_ms, t.commands);
+  s.input.Add(now_ms, t.net_input_bytes);
+  s.output.Add(now_ms, t.net_output_bytes);
+}
+
+ThreadRates CurrentThreadRates() {
+  auto& s = Samplers();
+  return ThreadRates{s.ops.Average(), s.input.Average() / 1024, s.output.Average() / 1024};
+}
+
+namespace {
+std::map<std::string, uint64_t, std::less<>>& ErrorCounts() {
+  thread_local std::map<std::string, uint64_t, std::less<>> m;
+  return m;
+}
+}  // namespace
+
+void CountErrorReply(std::string_view reply) {
+  ThreadStats().error_replies++;
+  if (!reply.empty() && reply[0] == '-') reply.remove_prefix(1);
+  size_t end = reply.find_first_of(" \r\n");
+  std::string_view prefix = reply.substr(0, end == std::string_view::npos ? reply.size() : end);
+  if (prefix.empty()) return;
+  auto& m = ErrorCounts();
+  auto it = m.find(prefix);
+  if (it != m.end()) {
+    it->second++;
+  } else if (m.size() < 128) {
+    m.emplace(std::string(prefix), 1);
+  }
+}
+
+std::vector<std::pair<std::string, uint64_t>> ThreadErrorCounts() {
+  const auto& m = ErrorCounts();
+  return {m.begin(), m.end()};
+}
+
+void ResetThreadErrorCounts() { ErrorCounts().clear(); }
+
+namespace {
+std::atomic<uint64_t> g_memory_peak{0};
+}  // namespace
+
+uint64_t UpdateMemoryPeak(uint64_t used) {
+  uint64_t peak = g_memory_peak.load(std::memory_order_relaxed);
+  while (used > peak && !g_memory_peak.compare_exchange_weak(peak, used)) {
+  }
+  return used > peak ? used : peak;
+}
+
+void ResetMemoryPeak() { g_memory_peak.store(0, std::memory_order_relaxed); }
 
 Slowlog& Slowlog::Get() {
   static Slowlog s;

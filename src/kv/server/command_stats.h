@@ -36,6 +36,27 @@ struct ThreadTotals {
 };
 ThreadTotals& ThreadStats();
 
+// Counts an error reply (total_error_replies, and INFO errorstats by the error's first word:
+// "-ERR syntax error" counts under "ERR"). `reply` is the serialised reply starting with '-'.
+void CountErrorReply(std::string_view reply);
+// The calling thread's error counts by prefix (at most 128 distinct prefixes, as Redis).
+std::vector<std::pair<std::string, uint64_t>> ThreadErrorCounts();
+void ResetThreadErrorCounts();
+
+// Instantaneous rates (INFO instantaneous_ops_per_sec / _kbps), as Redis computes them: the
+// calling thread's totals are sampled by its cron and averaged over the last 16 samples.
+struct ThreadRates {
+  double ops_per_sec = 0;
+  double input_kbps = 0;
+  double output_kbps = 0;
+};
+void SampleThreadRates(int64_t now_ms);
+ThreadRates CurrentThreadRates();
+
+// Peak of used_memory (INFO used_memory_peak), sampled by every shard cron and by INFO.
+uint64_t UpdateMemoryPeak(uint64_t used);  // returns the peak including `used`
+void ResetMemoryPeak();
+
 struct SlowlogEntry {
   uint64_t id;
   int64_t time_s;

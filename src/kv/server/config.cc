@@ -1,6 +1,11 @@
 #include "kv/server/config.h"
 
+#include <limits.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 
 #include <cstdio>
 #include <fstream>
@@ -30,14 +35,36 @@ std::string BadValue(const char* name, const std::string& v) {
   return std::string("argument(s) '") + v + "' is invalid for '" + name + "'";
 }
 
+// Redis's CONFIG SET error texts (the caller adds "CONFIG SET failed ... - ").
+constexpr const char* kNotInteger = "argument couldn't be parsed into an integer";
+constexpr const char* kNotMemory = "argument must be a memory value";
+constexpr const char* kNotYesNo = "argument must be 'yes' or 'no'";
+
+std::string OutOfRange(int64_t lo, int64_t hi) {
+  return "argument must be between " + std::to_string(lo) + " and " + std::to_string(hi) +
+         " inclusive";
+}
+
+std::string OneOf(const std::string& names_space_separated) {
+  std::string list;
+  for (char ch : names_space_separated) {
+    if (ch == ' ')
+      list += ", ";
+    else
+      list += ch;
+  }
+  return "argument(s) must be one of the following: " + list;
+}
+
 template <typename T>
 Option IntOption(const char* name, bool mut, const char* help, T Config::*field, int64_t lo,
                  int64_t hi) {
   return Option{name, mut, help,
                 [=](Config& c, const std::vector<std::string>& v) -> std::string {
                   int64_t x;
-                  if (v.size() != 1 || !ParseInt64(v[0], &x) || x < lo || x > hi)
-                    return BadValue(name, v.empty() ? "" : v[0]);
+                  if (v.size() != 1) return BadValue(name, v.empty() ? "" : v[0]);
+                  if (!ParseInt64(v[0], &x)) return kNotInteger;
+                  if (x < lo || x > hi) return OutOfRange(lo, hi);
                   if constexpr (std::is_same_v<T, int>)
                     c.*field = int(x);
                   else
@@ -57,12 +84,25 @@ Option MemOption(const char* name, bool mut, const char* help,
   return Option{name, mut, help,
                 [=](Config& c, const std::vector<std::string>& v) -> std::string {
                   uint64_t x;
-                  if (v.size() != 1 || !ParseMemorySize(v[0], &x) || x > uint64_t(INT64_MAX))
-                    return BadValue(name, v.empty() ? "" : v[0]);
+                  if (v.size() != 1) return BadValue(name, v.empty() ? "" : v[0]);
+                  if (!ParseMemorySize(v[0], &x) || x > uint64_t(INT64_MAX)) return kNotMemory;
                   (c.*field).store(int64_t(x));
                   return "";
                 },
                 [=](const Config& c) { return std::to_string((c.*field).load()); }};
+}
+
+// Options strata-server accepts for redis.conf compatibility but only in their "off" form.
+Option OnlyNoOption(const char* name, bool mut, const char* help) {
+  return Option{name, mut, help,
+                [=](Config&, const std::vector<std::string>& v) -> std::string {
+                  if (v.size() != 1) return BadValue(name, v.empty() ? "" : v[0]);
+                  std::string x = ToLower(v[0]);
+                  if (x == "no") return "";
+                  if (x == "yes") return "'yes' is not supported by strata-server";
+                  return kNotYesNo;
+                },
+                [](const Config&) { return std::string("no"); }};
 }
 
 const std::vector<Option>& Options() {
@@ -82,17 +122,22 @@ const std::vector<Option>& Options() {
       Option{"maxmemory", true, "memory limit in bytes, with units: 100mb, 2gb (0 = none)",
              [](Config& c, const std::vector<std::string>& v) -> std::string {
                uint64_t x;
-               if (v.size() != 1 || !ParseMemorySize(v[0], &x))
-                 return BadValue("maxmemory", v.empty() ? "" : v[0]);
+               if (v.size() != 1) return BadValue("maxmemory", v.empty() ? "" : v[0]);
+               if (!ParseMemorySize(v[0], &x)) return kNotMemory;
                c.maxmemory.store(x);
                return "";
              },
              [](const Config& c) { return std::to_string(c.maxmemory.load()); }},
       Option{"maxmemory-policy", true, "eviction policy when maxmemory is reached",
              [](Config& c, const std::vector<std::string>& v) -> std::string {
-               if (v.size() != 1) return BadValue("maxmemory-policy", "");
+               if (v.size() != 1) return BadValue("maxmemory-policy", v.empty() ? "" : v[0]);
                auto p = cache::sampled::ParseMaxmemoryPolicy(v[0]);
-               if (!p.ok()) return BadValue("maxmemory-policy", v[0]);
+               if (!p.ok()) {
+                 std::string names;
+                 for (std::string_view n : cache::sampled::MaxmemoryPolicyNames())
+                   names += (names.empty() ? "" : " ") + std::string(n);
+                 return OneOf(names);
+               }
                c.set_policy(*p);
                return "";
              },
@@ -132,15 +177,17 @@ const std::vector<Option>& Options() {
                std::string joined;
                for (const auto& s : w) joined += (joined.empty() ? "" : " ") + s;
                if (w.empty() || w.size() % 4 != 0)
-                 return BadValue("client-output-buffer-limit", joined);
+                 return "Wrong number of arguments in buffer limit configuration.";
                for (size_t i = 0; i < w.size(); i += 4) {
                  std::string cls = ToLower(w[i]);
                  uint64_t hard, soft;
                  int64_t secs;
-                 if ((cls != "normal" && cls != "replica" && cls != "slave" && cls != "pubsub") ||
-                     !ParseMemorySize(w[i + 1], &hard) || !ParseMemorySize(w[i + 2], &soft) ||
+                 if (cls != "normal" && cls != "replica" && cls != "slave" && cls != "pubsub")
+                   return "Invalid client class specified in buffer limit configuration.";
+                 if (!ParseMemorySize(w[i + 1], &hard) || !ParseMemorySize(w[i + 2], &soft) ||
                      !ParseInt64(w[i + 3], &secs) || secs < 0)
-                   return BadValue("client-output-buffer-limit", joined);
+                   return "Error in hard, soft or soft_seconds setting in buffer limit "
+                          "configuration.";
                }
                for (size_t i = 0; i < w.size(); i += 4) {
                  if (ToLower(w[i]) != "normal") continue;
@@ -161,14 +208,22 @@ const std::vector<Option>& Options() {
                       std::to_string(c.obuf_soft_seconds.load()) +
                       " slave 268435456 67108864 60 pubsub 33554432 8388608 60";
              }},
-      IntOption("hz", true, "background task frequency per second (default 10)", &Config::hz, 1,
-                500),
+      Option{"hz", true, "background task frequency per second, 1..500 (default 10)",
+             [](Config& c, const std::vector<std::string>& v) -> std::string {
+               int64_t x;
+               if (v.size() != 1) return BadValue("hz", v.empty() ? "" : v[0]);
+               if (!ParseInt64(v[0], &x)) return kNotInteger;
+               if (x < 0 || x > INT32_MAX) return OutOfRange(0, INT32_MAX);
+               c.hz.store(int(x < 1 ? 1 : x > 500 ? 500 : x));  // clamped, as Redis does
+               return "";
+             },
+             [](const Config& c) { return std::to_string(c.hz.load()); }},
       Option{
           "loglevel", true, "debug, verbose, notice or warning (default notice)",
           [](Config& c, const std::vector<std::string>& v) -> std::string {
             LogLevel l;
-            if (v.size() != 1 || !ParseLogLevel(ToLower(v[0]), &l))
-              return BadValue("loglevel", v.empty() ? "" : v[0]);
+            if (v.size() != 1) return BadValue("loglevel", v.empty() ? "" : v[0]);
+            if (!ParseLogLevel(ToLower(v[0]), &l)) return OneOf("debug verbose notice warning");
             c.loglevel.store(int(l));
             SetLogLevel(l);
             return "";
@@ -186,22 +241,25 @@ const std::vector<Option>& Options() {
       IntOption("slowlog-max-len", true, "slow log length", &Config::slowlog_max_len, 0, INT32_MAX),
       // Accepted for redis.conf compatibility; strata-server has no persistence yet.
       Option{"save", true, "snapshot schedule (accepted; persistence is not enabled)",
-             [](Config&, const std::vector<std::string>&) { return std::string(); },
+             [](Config&, const std::vector<std::string>& v) -> std::string {
+               // "" or <seconds> <changes> pairs, validated as Redis does, then ignored.
+               std::vector<std::string> w;
+               for (const auto& s : v) {
+                 std::istringstream is(s);
+                 std::string t;
+                 while (is >> t) w.push_back(t);
+               }
+               if (w.size() % 2 != 0) return "Invalid save parameters";
+               for (const auto& t : w) {
+                 int64_t x;
+                 if (!ParseInt64(t, &x) || x < 0) return "Invalid save parameters";
+               }
+               return "";
+             },
              [](const Config&) { return std::string(); }},
-      Option{"appendonly", true, "append-only file (accepted: only 'no')",
-             [](Config&, const std::vector<std::string>& v) -> std::string {
-               if (v.size() != 1 || ToLower(v[0]) != "no")
-                 return BadValue("appendonly", v.empty() ? "" : v[0]);
-               return "";
-             },
-             [](const Config&) { return std::string("no"); }},
-      Option{"daemonize", false, "accepted: only 'no' (strata-server runs in the foreground)",
-             [](Config&, const std::vector<std::string>& v) -> std::string {
-               if (v.size() != 1 || ToLower(v[0]) != "no")
-                 return BadValue("daemonize", v.empty() ? "" : v[0]);
-               return "";
-             },
-             [](const Config&) { return std::string("no"); }},
+      OnlyNoOption("appendonly", true, "append-only file (accepted: only 'no')"),
+      OnlyNoOption("daemonize", false,
+                   "accepted: only 'no' (strata-server runs in the foreground)"),
   };
   return opts;
 }
@@ -252,11 +310,9 @@ std::string Config::Set(std::string_view name, std::string_view value, bool at_r
   if (at_runtime && !o->mutable_at_runtime)
     return "CONFIG SET failed (possibly related to argument '" + std::string(name) +
            "') - can't set immutable config";
-  std::vector<std::string> words;
-  if (!SplitLine(std::string(value), &words) || (words.empty() && !value.empty()))
-    words = {std::string(value)};
-  if (words.empty()) words.push_back("");
-  std::string err = o->set(*this, words);
+  // One argument, as Redis: a value may contain spaces (requirepass); the options that take
+  // several words (save, client-output-buffer-limit) split it themselves.
+  std::string err = o->set(*this, {std::string(value)});
   if (!err.empty() && at_runtime)
     return "CONFIG SET failed (possibly related to argument '" + std::string(name) + "') - " + err;
   return err;
@@ -299,6 +355,86 @@ std::string Config::LoadFile(const std::string& path) {
   return "";
 }
 
+namespace {
+
+// A value as a config file line can hold it: quoted when empty or containing blanks or quotes.
+std::string QuoteConfigValue(const std::string& v) {
+  bool plain = !v.empty();
+  for (char ch : v) {
+    if (isspace(static_cast<unsigned char>(ch)) || ch == '"' || ch == '\'' || ch == '\\')
+      plain = false;
+  }
+  if (plain) return v;
+  std::string q = "\"";
+  for (char ch : v) {
+    if (ch == '"' || ch == '\\') q += '\\';
+    q += ch;
+  }
+  return q + "\"";
+}
+
+std::string ConfigLine(const Option& o, const Config& c) {
+  std::string v = o.get(c);
+  // Multi-word values are written as separate words (client-output-buffer-limit).
+  if (std::string_view(o.name) == "client-output-buffer-limit")
+    return std::string(o.name) + " " + v;
+  return std::string(o.name) + " " + QuoteConfigValue(v);
+}
+
+}  // namespace
+
+std::string Config::Rewrite() const {
+  if (config_file.empty()) return "The server is running without a config file";
+  std::vector<std::string> lines;
+  {
+    std::ifstream in(config_file);
+    std::string line;
+    while (std::getline(in, line)) lines.push_back(line);
+  }
+  const Config defaults;
+  std::vector<bool> written(Options().size(), false);
+  std::string out;
+  for (const auto& line : lines) {
+    std::vector<std::string> words;
+    size_t first = line.find_first_not_of(" \t\r");
+    const Option* o = nullptr;
+    if (first != std::string::npos && line[first] != '#' && SplitLine(line, &words) &&
+        !words.empty())
+      o = FindOption(words[0]);
+    if (!o) {
+      out += line + "\n";
+      continue;
+    }
+    size_t idx = size_t(o - Options().data());
+    if (written[idx]) continue;  // later duplicates are folded into the first occurrence
+    written[idx] = true;
+    out += ConfigLine(*o, *this) + "\n";
+  }
+  bool header = false;
+  for (size_t i = 0; i < Options().size(); i++) {
+    const Option& o = Options()[i];
+    if (written[i] || o.get(*this) == o.get(defaults)) continue;
+    if (!header) {
+      out += "# Generated by CONFIG REWRITE\n";
+      header = true;
+    }
+    out += ConfigLine(o, *this) + "\n";
+  }
+  std::string tmp = config_file + ".rewrite.tmp";
+  {
+    std::ofstream f(tmp, std::ios::trunc);
+    if (!f) return "Rewriting config file: cannot open '" + tmp + "' for writing";
+    f << out;
+    f.flush();
+    if (!f) return "Rewriting config file: write error on '" + tmp + "'";
+  }
+  if (rename(tmp.c_str(), config_file.c_str()) != 0) {
+    unlink(tmp.c_str());
+    return std::string("Rewriting config file: ") + strerror(errno);
+  }
+  return "";
+}
+
 bool Config::ParseArgs(int argc, char** argv, std::string* error, bool* exit_now) {
   *exit_now = false;
   int i = 1;
@@ -308,6 +444,8 @@ bool Config::ParseArgs(int argc, char** argv, std::string* error, bool* exit_now
       *error = err;
       return false;
     }
+    char abs[PATH_MAX];
+    config_file = realpath(argv[i], abs) ? abs : argv[i];
     i++;
   }
   for (; i < argc; i++) {

@@ -24,6 +24,7 @@ struct Config {
   int threads = 0;  // 0 = one per core
   int databases = 16;
   std::string logfile;
+  std::string config_file;  // absolute path of the file given at start, empty if none
 
   // Mutable at runtime.
   std::atomic<uint64_t> maxmemory{0};
@@ -71,6 +72,10 @@ struct Config {
 
   // Loads a redis.conf-style file ("name value..." lines, '#' comments, quoted values).
   std::string LoadFile(const std::string& path);
+  // CONFIG REWRITE: rewrites config_file with the current values, keeping its comments and
+  // unknown lines in place and appending changed options it did not mention. Returns an error
+  // text (without "ERR ") or "".
+  std::string Rewrite() const;
   // Parses argv: [config-file] then --name value pairs. Returns false with *error set.
   // Sets *exit_now for --help / --version (after printing).
   bool ParseArgs(int argc, char** argv, std::string* error, bool* exit_now);

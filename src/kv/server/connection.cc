@@ -14,6 +14,7 @@
 #include "io/socket.h"
 #include "kv/commands/dispatch.h"
 #include "kv/commands/registry.h"
+#include "kv/commands/subcommand.h"
 #include "kv/engine/shard.h"
 #include "kv/server/command_stats.h"
 #include "kv/server/config.h"
@@ -36,7 +37,7 @@ std::vector<Connection*>& Connection::ThreadConnections() {
 }
 
 Connection::Connection(int fd, uint32_t shard, uint64_t id)
-    : fd_(fd), shard_(shard), reactor_(Shards().reactor(shard)), rb_(&out_) {
+    : fd_(fd), shard_(shard), reactor_(Shards().reactor(shard)), rb_(&async_reply_) {
   state_.id = id;
   state_.addr = io::PeerAddress(fd);
   state_.laddr = io::LocalAddress(fd);
@@ -195,12 +196,14 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
   Route route = ResolveCommand(args, state_, shard_, check_rb, &spec);
   if (route.kind == Route::kError) {
     if (spec) ThreadCommandCounters()[size_t(spec->id)].rejected++;
-    ThreadStats().error_replies++;
+    CountErrorReply(scratch);
     BeginReply()->append(scratch);
     EndReply();
     return true;
   }
-  if (Monitors::Get().active() && !(spec->flags & cmd::kSkipMonitor)) {
+  // As Redis, administrative commands (CONFIG SET requirepass ...) are not shown to monitors.
+  if (Monitors::Get().active() &&
+      !(InvocationFlags(*spec, args) & (cmd::kSkipMonitor | cmd::kAdmin))) {
     Monitors::Get().Feed(state_, args);
   }
   state_.last_cmd = spec->name;
@@ -236,7 +239,7 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
     case Route::kRemote: {
       ShardBatch& batch = remote_[route.shard];
       slots_.push_back(Slot{int32_t(route.shard), uint32_t(batch.cmds.size())});
-      batch.Add(spec, args);
+      batch.Add(spec, args, state_.db, state_.proto);
       remote_count_++;
       return true;
     }
@@ -256,42 +259,42 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
 void Connection::SendBatch() {
   waiting_ = true;
   io::Reactor* origin = reactor_;
-  int db = state_.db, proto = state_.proto;
   for (uint32_t s = 0; s < remote_.size(); s++) {
     if (remote_[s].empty()) continue;
     pending_hops_++;
     inflight_++;
     ShardBatch* batch = &remote_[s];
     batch->Seal();
-    Shards().Post(s, [this, s, batch, db, proto, origin] {
+    Shards().Post(s, [this, s, batch, origin] {
       Shard* shard = Shards().shard(s);
       // Runs the batch from command `from` on; if one touches a locked key, the rest waits in the
       // shard's lock queue and continues when the lock is released.
       struct Runner {
-        static void Run(Connection* conn, Shard* shard, ShardBatch* batch, int db, int proto,
-                        io::Reactor* origin, size_t from) {
+        static void Run(Connection* conn, Shard* shard, ShardBatch* batch, io::Reactor* origin,
+                        size_t from) {
           int64_t now = UnixMillis();
-          resp::ReplyBuilder rb(&batch->replies, proto);
+          resp::ReplyBuilder rb(&batch->replies);
           for (size_t i = from; i < batch->cmds.size(); i++) {
             const ShardBatch::Cmd& c = batch->cmds[i];
             std::span<const std::string_view> args = batch->Args(c);
             if (!shard->locks().empty()) {
               std::vector<std::string> keys;
-              LockKeysOf(*c.spec, args, db, &keys);
+              LockKeysOf(*c.spec, args, c.db, &keys);
               bool blocked = false;
               for (const auto& k : keys) blocked |= shard->locks().IsBlocked(k);
               if (blocked) {
                 std::vector<std::string> all;
                 for (size_t j = i; j < batch->cmds.size(); j++)
-                  LockKeysOf(*batch->cmds[j].spec, batch->Args(batch->cmds[j]), db, &all);
-                shard->locks().Defer(std::move(all),
-                                     [=] { Run(conn, shard, batch, db, proto, origin, i); });
+                  LockKeysOf(*batch->cmds[j].spec, batch->Args(batch->cmds[j]), batch->cmds[j].db,
+                             &all);
+                shard->locks().Defer(std::move(all), [=] { Run(conn, shard, batch, origin, i); });
                 return;
               }
             }
+            rb.set_proto(c.proto);
             CmdContext ctx;
             ctx.shard = shard;
-            ctx.db = db;
+            ctx.db = c.db;
             ctx.args = args;
             ctx.rb = &rb;
             ctx.now_ms = now;
@@ -302,7 +305,7 @@ void Connection::SendBatch() {
           origin->Post([conn] { conn->OnBatchDone(); });
         }
       };
-      Runner::Run(this, shard, batch, db, proto, origin, 0);
+      Runner::Run(this, shard, batch, origin, 0);
     });
   }
 }
@@ -352,6 +355,7 @@ void Connection::RunAsync(const CommandSpec* spec, std::span<const std::string_v
     off += a.size();
   }
   rb_.set_proto(state_.proto);
+  async_reply_.clear();
   async_ctx_ = CmdContext{};
   async_ctx_.shard = Shards().shard(shard_);
   async_ctx_.db = state_.db;
@@ -367,7 +371,14 @@ void Connection::RunAsync(const CommandSpec* spec, std::span<const std::string_v
     c.calls++;
     c.usec += uint64_t(dur);
     ThreadStats().commands++;
-    Slowlog::Get().Maybe(dur, async_args_, state_.addr, state_.name);
+    if (!async_reply_.empty() && async_reply_[0] == '-') {
+      c.failed++;
+      CountErrorReply(async_reply_);
+    }
+    out_.append(async_reply_);
+    async_reply_.clear();
+    if (!(spec->flags & cmd::kSkipSlowlog))
+      Slowlog::Get().Maybe(dur, async_args_, state_.addr, state_.name);
     // Resume outside the coroutine's final step.
     reactor_->Post([this] {
       inflight_--;

@@ -107,6 +107,7 @@ class Connection : public io::EventHandler {
 
   // Async (coroutine) command in flight.
   CmdContext async_ctx_;
+  std::string async_reply_;  // the async command's reply, appended to out_ when it finishes
   std::string async_storage_;
   std::vector<std::string_view> async_args_;
 

@@ -72,6 +72,20 @@ void CloseIdleClients() {
   }
 }
 
+// The shard cron re-arms itself after each tick with the current hz, so CONFIG SET hz applies.
+// (A template: it is given ShardRuntime's private per-thread struct.)
+template <typename T>
+void ArmCron(T* t) {
+  int hz = GlobalConfig().hz.load(std::memory_order_relaxed);
+  t->reactor->RunAfter(1000 / (hz > 0 ? hz : 10), [t] {
+    t->shard->Cron();
+    CloseIdleClients();
+    SampleThreadRates(MonoMicros() / 1000);
+    UpdateMemoryPeak(uint64_t(MemoryAccounting::Get().Used()));
+    ArmCron(t);
+  });
+}
+
 }  // namespace
 
 struct ShardRuntime::Thread {
@@ -88,8 +102,8 @@ ShardRuntime::~ShardRuntime() { Stop(); }
 void ShardRuntime::Start(uint32_t n, const std::vector<int>& listen_fds) {
   Config& cfg = GlobalConfig();
   RegisterAllCommands();
-  set_ = new ShardSet(n);
-  InstallShardSet(set_);
+  set_ = std::make_unique<ShardSet>(n);
+  InstallShardSet(set_.get());
   threads_.clear();
   for (uint32_t i = 0; i < n; i++) {
     threads_.push_back(std::make_unique<Thread>());
@@ -102,7 +116,7 @@ void ShardRuntime::Start(uint32_t n, const std::vector<int>& listen_fds) {
   std::atomic<uint32_t> ready{0};
   for (uint32_t i = 0; i < n; i++) {
     Thread* t = threads_[i].get();
-    ShardSet* set = set_;
+    ShardSet* set = set_.get();
     t->thread = std::thread([t, i, set, &ready, &cfg] {
       ShardSet::SetCurrent(int(i));
       t->shard = std::make_unique<Shard>(i, cfg.databases);
@@ -111,11 +125,7 @@ void ShardRuntime::Start(uint32_t n, const std::vector<int>& listen_fds) {
         t->acceptor = std::make_unique<Acceptor>(t->listen_fd, i);
         t->reactor->Add(t->listen_fd, t->acceptor.get(), EPOLLIN);
       }
-      int hz = cfg.hz.load();
-      t->reactor->RunEvery(1000 / (hz > 0 ? hz : 10), [t] {
-        t->shard->Cron();
-        CloseIdleClients();
-      });
+      ArmCron(t);
       ready.fetch_add(1);
       t->reactor->Run();
       // Stopping: close every client of this thread, then drop the shard's data.
@@ -134,6 +144,9 @@ void ShardRuntime::Stop() {
   for (auto& t : threads_) t->reactor->Stop();
   for (auto& t : threads_) t->thread.join();
   threads_.clear();
+  InstallShardSet(nullptr);
+  delete set_;  // every thread that could reach it has been joined
+  set_ = nullptr;
 }
 
 void ShardRuntime::Adopt(int fd, uint32_t shard) {

@@ -37,7 +37,7 @@ class ShardRuntime {
  private:
   struct Thread;
   std::vector<std::unique_ptr<Thread>> threads_;
-  ShardSet* set_ = nullptr;
+  std::unique_ptr<ShardSet> set_;
 };
 
 // Runs the server with GlobalConfig() until SIGTERM/SIGINT/SHUTDOWN; returns the exit code.

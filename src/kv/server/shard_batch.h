@@ -20,6 +20,8 @@ struct ShardBatch {
     const CommandSpec* spec;
     uint32_t first_arg;  // index into views
     uint32_t argc;
+    int db;     // the client's db and protocol when the command was read: a SELECT or HELLO
+    int proto;  // later in the same pipeline must not change them
   };
 
   std::string arena;                             // argument bytes
@@ -31,8 +33,8 @@ struct ShardBatch {
 
   bool empty() const { return cmds.empty(); }
 
-  void Add(const CommandSpec* spec, std::span<const std::string_view> args) {
-    cmds.push_back(Cmd{spec, uint32_t(spans.size()), uint32_t(args.size())});
+  void Add(const CommandSpec* spec, std::span<const std::string_view> args, int db, int proto) {
+    cmds.push_back(Cmd{spec, uint32_t(spans.size()), uint32_t(args.size()), db, proto});
     for (auto a : args) {
       spans.emplace_back(arena.size(), a.size());
       arena.append(a);

@@ -1,0 +1,326 @@
+#include "kv/commands/command_docs.h"
+
+#include <cstring>
+#include <string>
+
+#include "base/glob.h"
+#include "base/strutil.h"
+#include "kv/commands/family_util.h"
+#include "kv/commands/registry.h"
+#include "kv/commands/subcommand.h"
+#include "kv/server/connection.h"
+
+namespace strata::kv {
+
+std::vector<std::string> CommandFlagNames(uint32_t flags) {
+  using namespace cmd;
+  static const std::pair<uint32_t, const char*> kNames[] = {
+      {kWrite, "write"},
+      {kReadOnly, "readonly"},
+      {kDenyOom, "denyoom"},
+      {kAdmin, "admin"},
+      {kPubSub, "pubsub"},
+      {kNoScript, "noscript"},
+      {kBlocking, "blocking"},
+      {kLoading, "loading"},
+      {kStale, "stale"},
+      {kSkipMonitor, "skip_monitor"},
+      {kSkipSlowlog, "skip_slowlog"},
+      {kFast, "fast"},
+      {kNoAuth, "no_auth"},
+  };
+  std::vector<std::string> out;
+  for (const auto& [bit, name] : kNames)
+    if (flags & bit) out.emplace_back(name);
+  return out;
+}
+
+std::vector<std::string> CommandAclCategories(uint32_t flags, const char* group, bool container) {
+  using namespace cmd;
+  if (container) return {"@slow"};
+  std::string g = group ? group : "";
+  std::string gcat;
+  if (g == "generic")
+    gcat = "keyspace";
+  else if (g == "sorted-set")
+    gcat = "sortedset";
+  else if (g == "transactions")
+    gcat = "transaction";
+  else if (g == "string" || g == "list" || g == "set" || g == "hash" || g == "bitmap" ||
+           g == "hyperloglog" || g == "geo" || g == "stream" || g == "pubsub" ||
+           g == "connection" || g == "scripting")
+    gcat = g;
+  // Redis's category table order.
+  static const char* kOrder[] = {
+      "keyspace", "read",   "write",       "set",       "sortedset",  "list",        "hash",
+      "string",   "bitmap", "hyperloglog", "geo",       "stream",     "pubsub",      "admin",
+      "fast",     "slow",   "blocking",    "dangerous", "connection", "transaction", "scripting"};
+  auto has = [&](const std::string& c) {
+    if (c == gcat) return true;
+    if (c == "read") return (flags & kReadOnly) != 0;
+    if (c == "write") return (flags & kWrite) != 0;
+    if (c == "pubsub") return (flags & kPubSub) != 0;
+    if (c == "admin" || c == "dangerous") return (flags & kAdmin) != 0;
+    if (c == "fast") return (flags & kFast) != 0;
+    if (c == "slow") return (flags & kFast) == 0;
+    if (c == "blocking") return (flags & kBlocking) != 0;
+    return false;
+  };
+  std::vector<std::string> out;
+  for (const char* c : kOrder)
+    if (has(c)) out.push_back(std::string("@") + c);
+  return out;
+}
+
+namespace {
+
+void ReplyStringSet(resp::ReplyBuilder* rb, const std::vector<std::string>& v) {
+  rb->SetHeader(v.size());
+  for (const auto& s : v) rb->SimpleString(s);
+}
+
+void ReplyKeySpecs(resp::ReplyBuilder* rb, const CommandSpec& spec) {
+  if (spec.keyless()) {
+    rb->SetHeader(0);
+    return;
+  }
+  rb->SetHeader(1);
+  rb->MapHeader(3);
+  rb->Bulk("flags");
+  if (spec.flags & cmd::kWrite)
+    ReplyStringSet(rb, {"RW", "update"});
+  else
+    ReplyStringSet(rb, {"RO", "access"});
+  rb->Bulk("begin_search");
+  rb->MapHeader(2);
+  rb->Bulk("type");
+  rb->Bulk("index");
+  rb->Bulk("spec");
+  rb->MapHeader(1);
+  rb->Bulk("index");
+  rb->Integer(spec.first_key);
+  rb->Bulk("find_keys");
+  rb->MapHeader(2);
+  rb->Bulk("type");
+  rb->Bulk("range");
+  rb->Bulk("spec");
+  rb->MapHeader(3);
+  rb->Bulk("lastkey");
+  rb->Integer(spec.last_key < 0 ? spec.last_key : spec.last_key - spec.first_key);
+  rb->Bulk("keystep");
+  rb->Integer(spec.key_step > 0 ? spec.key_step : 1);
+  rb->Bulk("limit");
+  rb->Integer(0);
+}
+
+void ReplySubcommandInfo(resp::ReplyBuilder* rb, const CommandSpec& parent,
+                         const SubcommandSpec& s) {
+  rb->ArrayHeader(10);
+  rb->Bulk(std::string(parent.name) + "|" + s.name);
+  rb->Integer(s.arity);
+  ReplyStringSet(rb, CommandFlagNames(s.flags));
+  rb->Integer(0);
+  rb->Integer(0);
+  rb->Integer(0);
+  ReplyStringSet(rb, CommandAclCategories(s.flags, parent.group, false));
+  rb->SetHeader(0);  // tips
+  rb->SetHeader(0);  // key specs
+  rb->SetHeader(0);  // subcommands
+}
+
+void ReplyCommandInfo(resp::ReplyBuilder* rb, const CommandSpec& spec) {
+  const auto* subs = SubcommandsOf(spec.name);
+  rb->ArrayHeader(10);
+  rb->Bulk(spec.name);
+  rb->Integer(spec.arity);
+  ReplyStringSet(rb, CommandFlagNames(spec.flags));
+  rb->Integer(spec.first_key);
+  rb->Integer(spec.keyless() ? 0 : spec.last_key);
+  rb->Integer(spec.keyless() ? 0 : (spec.key_step > 0 ? spec.key_step : 1));
+  ReplyStringSet(rb, CommandAclCategories(spec.flags, spec.group, subs != nullptr));
+  rb->SetHeader(0);  // tips
+  ReplyKeySpecs(rb, spec);
+  // As Redis: an empty set when there are none, else an array.
+  if (subs) {
+    rb->ArrayHeader(subs->size());
+    for (const auto& s : *subs) ReplySubcommandInfo(rb, spec, s);
+  } else {
+    rb->SetHeader(0);
+  }
+}
+
+void ReplyDocFields(resp::ReplyBuilder* rb, const char* summary, const char* since,
+                    const char* group, const char* complexity, const CommandSpec* container) {
+  const auto* subs = container ? SubcommandsOf(container->name) : nullptr;
+  rb->MapHeader(subs ? 5 : 4);
+  rb->Bulk("summary");
+  rb->Bulk(summary);
+  rb->Bulk("since");
+  rb->Bulk(since);
+  rb->Bulk("group");
+  rb->Bulk(group);
+  rb->Bulk("complexity");
+  rb->Bulk(complexity);
+  if (subs) {
+    rb->Bulk("subcommands");
+    rb->MapHeader(subs->size());
+    for (const auto& s : *subs) {
+      rb->Bulk(std::string(container->name) + "|" + s.name);
+      ReplyDocFields(rb, s.summary, s.since, container->group, s.complexity, nullptr);
+    }
+  }
+}
+
+void ReplyDocs(resp::ReplyBuilder* rb, const CommandSpec& spec) {
+  rb->Bulk(spec.name);
+  ReplyDocFields(rb, spec.summary, spec.since, spec.group, spec.complexity, &spec);
+}
+
+// Full names of every command and subcommand matching the COMMAND LIST filter.
+std::vector<std::string> ListCommands(std::string_view kind, std::string_view value) {
+  std::vector<std::string> out;
+  auto consider = [&](const std::string& name, uint32_t flags, const char* group, bool container) {
+    if (kind.empty()) {
+      out.push_back(name);
+    } else if (kind == "pattern") {
+      if (GlobMatch(value, name, true)) out.push_back(name);
+    } else if (kind == "aclcat") {
+      std::string cat = "@" + ToLower(value);
+      for (const auto& c : CommandAclCategories(flags, group, container)) {
+        if (c == cat) {
+          out.push_back(name);
+          break;
+        }
+      }
+    }
+    // "module": no command comes from a module.
+  };
+  for (const auto& spec : CommandRegistry::Get().all()) {
+    const auto* subs = SubcommandsOf(spec.name);
+    consider(spec.name, spec.flags, spec.group, subs != nullptr);
+    if (subs)
+      for (const auto& s : *subs)
+        consider(std::string(spec.name) + "|" + s.name, s.flags, spec.group, false);
+  }
+  return out;
+}
+
+void CmdCommand(CmdContext& ctx) {
+  const auto& all = CommandRegistry::Get().all();
+  if (ctx.args.size() == 1) {
+    ctx.rb->ArrayHeader(all.size());
+    for (const auto& spec : all) ReplyCommandInfo(ctx.rb, spec);
+    return;
+  }
+  const SubcommandSpec* sub = ResolveSubcommand(ctx);
+  if (!sub) return;
+  std::string_view name = sub->name;
+  if (ctx.conn) ctx.conn->state().last_cmd = std::string("command|") + sub->name;
+  if (name == "count") {
+    ctx.rb->Integer(int64_t(all.size()));
+  } else if (name == "info") {
+    if (ctx.args.size() == 2) {
+      ctx.rb->ArrayHeader(all.size());
+      for (const auto& spec : all) ReplyCommandInfo(ctx.rb, spec);
+      return;
+    }
+    ctx.rb->ArrayHeader(ctx.args.size() - 2);
+    for (size_t i = 2; i < ctx.args.size(); i++) {
+      const CommandSpec* spec = CommandRegistry::Get().Find(ctx.args[i]);
+      if (spec)
+        ReplyCommandInfo(ctx.rb, *spec);
+      else
+        ctx.rb->Null();
+    }
+  } else if (name == "docs") {
+    if (ctx.args.size() == 2) {
+      ctx.rb->MapHeader(all.size());
+      for (const auto& spec : all) ReplyDocs(ctx.rb, spec);
+      return;
+    }
+    std::vector<const CommandSpec*> found;
+    for (size_t i = 2; i < ctx.args.size(); i++) {
+      const CommandSpec* spec = CommandRegistry::Get().Find(ctx.args[i]);
+      if (spec) found.push_back(spec);
+    }
+    ctx.rb->MapHeader(found.size());
+    for (const auto* spec : found) ReplyDocs(ctx.rb, *spec);
+  } else if (name == "list") {
+    std::string kind;
+    std::string_view value;
+    if (ctx.args.size() != 2) {
+      if (ctx.args.size() != 5 || !ArgIs(ctx.args[2], "filterby")) {
+        ctx.rb->Error(kErrSyntax);
+        return;
+      }
+      kind = ToLower(ctx.args[3]);
+      value = ctx.args[4];
+      if (kind != "module" && kind != "aclcat" && kind != "pattern") {
+        ctx.rb->Error(kErrSyntax);
+        return;
+      }
+    }
+    auto names = ListCommands(kind, value);
+    ctx.rb->ArrayHeader(names.size());
+    for (const auto& n : names) ctx.rb->Bulk(n);
+  } else if (name == "getkeys") {
+    const CommandSpec* spec = CommandRegistry::Get().Find(ctx.args[2]);
+    if (!spec) {
+      ctx.rb->Error("ERR Invalid command specified");
+      return;
+    }
+    if (spec->keyless()) {
+      ctx.rb->Error("ERR The command has no key arguments");
+      return;
+    }
+    int argc = int(ctx.args.size()) - 2;
+    if ((spec->arity > 0 && argc != spec->arity) || (spec->arity < 0 && argc < -spec->arity)) {
+      ctx.rb->Error("ERR Invalid number of arguments specified for command");
+      return;
+    }
+    std::vector<size_t> idx;
+    CommandRegistry::KeyIndices(*spec, size_t(argc), &idx);
+    ctx.rb->ArrayHeader(idx.size());
+    for (size_t i : idx) ctx.rb->Bulk(ctx.args[2 + i]);
+  } else if (name == "help") {
+    ReplyHelp(ctx, "COMMAND",
+              {"(no subcommand)", "    Return details about all Redis commands.", "COUNT",
+               "    Return the total number of commands in this Redis server.", "LIST",
+               "    Return a list of all commands in this Redis server.",
+               "INFO [<command-name> ...]", "    Return details about multiple Redis commands.",
+               "    If no command names are given, documentation details for all",
+               "    commands are returned.", "DOCS [<command-name> ...]",
+               "    Return documentation details about multiple Redis commands.",
+               "    If no command names are given, documentation details for all",
+               "    commands are returned.", "GETKEYS <full-command>",
+               "    Return the keys from a full Redis command.",
+               "LIST [FILTERBY (MODULE <module-name>|ACLCAT <category>|PATTERN <pattern>)]",
+               "    Return a list of all commands in this Redis server."});
+  }
+}
+
+}  // namespace
+
+void RegisterCommandCommand(CommandRegistry& r) {
+  using namespace cmd;
+  const uint32_t kCmd = kLoading | kStale;
+  r.Add({"command", -1, kCmd, 0, 0, 0, CmdCommand, nullptr, "server",
+         "Returns detailed information about all commands.", "2.8.13",
+         "O(N) where N is the total number of Redis commands"});
+  RegisterSubcommands(
+      "command",
+      {
+          {"count", 2, kCmd, "Returns a count of commands.", "2.8.13"},
+          {"info", -2, kCmd, "Returns information about one, multiple or all commands.", "2.8.13",
+           "O(N) where N is the number of commands to look up"},
+          {"docs", -2, kCmd, "Returns documentary information about one, multiple or all commands.",
+           "7.0.0", "O(N) where N is the number of commands to look up"},
+          {"list", -2, kCmd, "Returns a list of command names.", "7.0.0",
+           "O(N) where N is the total number of Redis commands"},
+          {"getkeys", -4, kCmd, "Extracts the key names from an arbitrary command.", "2.8.13",
+           "O(N) where N is the number of arguments to the command"},
+          {"help", 2, kCmd, "Returns helpful text about the different subcommands.", "5.0.0"},
+      });
+}
+
+}  // namespace strata::kv

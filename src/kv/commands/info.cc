@@ -1,0 +1,314 @@
+#include "kv/commands/info.h"
+
+#include <cstdio>
+
+#include "base/strutil.h"
+#include "kv/version.h"
+
+namespace strata::kv {
+namespace {
+
+// Redis's section order; `in_default` marks the sections INFO prints without arguments.
+struct SectionDef {
+  const char* name;
+  bool in_default;
+  bool in_all;
+};
+constexpr SectionDef kSections[] = {
+    {"server", true, true},      {"clients", true, true},       {"memory", true, true},
+    {"persistence", true, true}, {"stats", true, true},         {"replication", true, true},
+    {"cpu", true, true},         {"modules", true, true},       {"commandstats", false, true},
+    {"errorstats", true, true},  {"latencystats", false, true}, {"cluster", true, true},
+    {"keyspace", true, true},
+};
+
+class Writer {
+ public:
+  explicit Writer(std::string* out) : out_(out) {}
+  void Section(const char* title) {
+    if (!out_->empty()) out_->append("\r\n");
+    out_->append("# ");
+    out_->append(title);
+    out_->append("\r\n");
+  }
+  void Field(const char* name, std::string_view v) {
+    out_->append(name);
+    out_->push_back(':');
+    out_->append(v);
+    out_->append("\r\n");
+  }
+  void Field(const char* name, int64_t v) { Field(name, std::to_string(v)); }
+  void Field(const char* name, uint64_t v) { Field(name, std::to_string(v)); }
+  void Field(const char* name, int v) { Field(name, std::to_string(v)); }
+  void Fixed(const char* name, double v, int digits) {
+    char buf[64];
+    snprintf(buf, sizeof(buf), "%.*f", digits, v);
+    Field(name, std::string_view(buf));
+  }
+  void Line(const std::string& s) {
+    out_->append(s);
+    out_->append("\r\n");
+  }
+
+ private:
+  std::string* out_;
+};
+
+void Server(Writer& w, const InfoData& d) {
+  w.Section("Server");
+  w.Field("redis_version", kRedisCompatVersion);
+  w.Field("strata_version", kStrataVersion);
+  w.Field("redis_git_sha1", "00000000");
+  w.Field("redis_git_dirty", 0);
+  w.Field("redis_build_id", "0");
+  w.Field("redis_mode", "standalone");
+  w.Field("os", d.os);
+  w.Field("arch_bits", int(sizeof(void*) * 8));
+  w.Field("monotonic_clock", "POSIX clock_gettime");
+  w.Field("multiplexing_api", "epoll");
+  w.Field("atomicvar_api", "c11-builtin");
+#ifdef __GNUC__
+  w.Field("gcc_version", std::to_string(__GNUC__) + "." + std::to_string(__GNUC_MINOR__) + "." +
+                             std::to_string(__GNUC_PATCHLEVEL__));
+#endif
+  w.Field("process_id", d.process_id);
+  w.Field("process_supervised", "no");
+  w.Field("run_id", d.run_id);
+  w.Field("tcp_port", d.tcp_port);
+  w.Field("server_time_usec", d.server_time_usec);
+  w.Field("uptime_in_seconds", d.uptime_s);
+  w.Field("uptime_in_days", d.uptime_s / 86400);
+  w.Field("hz", d.hz);
+  w.Field("configured_hz", d.hz);
+  w.Field("lru_clock", (d.server_time_usec / 1000000) & ((1 << 24) - 1));
+  w.Field("executable", d.executable);
+  w.Field("config_file", d.config_file);
+  w.Field("io_threads_active", 0);
+  w.Field("shard_threads", uint64_t(d.shard_threads));
+}
+
+void Clients(Writer& w, const InfoData& d) {
+  w.Section("Clients");
+  w.Field("connected_clients", d.connected_clients);
+  w.Field("cluster_connections", 0);
+  w.Field("maxclients", d.maxclients);
+  w.Field("client_recent_max_input_buffer", 0);
+  w.Field("client_recent_max_output_buffer", 0);
+  w.Field("blocked_clients", 0);
+  w.Field("tracking_clients", 0);
+  w.Field("clients_in_timeout_table", 0);
+}
+
+void Memory(Writer& w, const InfoData& d) {
+  w.Section("Memory");
+  uint64_t peak = d.used_memory_peak > d.used_memory ? d.used_memory_peak : d.used_memory;
+  w.Field("used_memory", d.used_memory);
+  w.Field("used_memory_human", BytesToHuman(d.used_memory));
+  w.Field("used_memory_rss", d.used_memory_rss);
+  w.Field("used_memory_rss_human", BytesToHuman(d.used_memory_rss));
+  w.Field("used_memory_peak", peak);
+  w.Field("used_memory_peak_human", BytesToHuman(peak));
+  char perc[32];
+  snprintf(perc, sizeof(perc), "%.2f%%", peak ? 100.0 * double(d.used_memory) / double(peak) : 0);
+  w.Field("used_memory_peak_perc", std::string_view(perc));
+  w.Field("used_memory_startup", d.used_memory_startup);
+  uint64_t dataset =
+      d.used_memory > d.used_memory_startup ? d.used_memory - d.used_memory_startup : 0;
+  w.Field("used_memory_dataset", dataset);
+  w.Field("allocator_allocated", d.allocator_allocated);
+  w.Field("total_system_memory", d.total_system_memory);
+  w.Field("total_system_memory_human", BytesToHuman(d.total_system_memory));
+  w.Field("used_memory_lua", 0);
+  w.Field("used_memory_scripts", 0);
+  w.Field("maxmemory", d.maxmemory);
+  w.Field("maxmemory_human", BytesToHuman(d.maxmemory));
+  w.Field("maxmemory_policy", d.maxmemory_policy);
+  double frag = d.used_memory ? double(d.used_memory_rss) / double(d.used_memory) : 0;
+  w.Fixed("mem_fragmentation_ratio", frag, 2);
+  w.Field("mem_fragmentation_bytes", int64_t(d.used_memory_rss) - int64_t(d.used_memory));
+  w.Field("mem_not_counted_for_evict", 0);
+  w.Field("mem_clients_slaves", 0);
+  w.Field("mem_clients_normal", 0);
+  w.Field("mem_allocator", d.mem_allocator);
+  w.Field("active_defrag_running", 0);
+  w.Field("lazyfree_pending_objects", 0);
+  w.Field("lazyfreed_objects", 0);
+}
+
+void Persistence(Writer& w, const InfoData& d) {
+  w.Section("Persistence");
+  w.Field("loading", 0);
+  w.Field("async_loading", 0);
+  w.Field("rdb_changes_since_last_save", 0);
+  w.Field("rdb_bgsave_in_progress", 0);
+  w.Field("rdb_last_save_time", d.start_time_s);
+  w.Field("rdb_last_bgsave_status", "ok");
+  w.Field("rdb_last_bgsave_time_sec", -1);
+  w.Field("rdb_current_bgsave_time_sec", -1);
+  w.Field("rdb_saves", 0);
+  w.Field("aof_enabled", 0);
+  w.Field("aof_rewrite_in_progress", 0);
+  w.Field("aof_rewrite_scheduled", 0);
+  w.Field("aof_last_rewrite_time_sec", -1);
+  w.Field("aof_current_rewrite_time_sec", -1);
+  w.Field("aof_last_bgrewrite_status", "ok");
+  w.Field("aof_rewrites", 0);
+  w.Field("aof_last_write_status", "ok");
+}
+
+void Stats(Writer& w, const InfoData& d) {
+  w.Section("Stats");
+  w.Field("total_connections_received", d.totals.connections_received);
+  w.Field("total_commands_processed", d.totals.commands);
+  w.Field("instantaneous_ops_per_sec", int64_t(d.rates.ops_per_sec));
+  w.Field("total_net_input_bytes", d.totals.net_input_bytes);
+  w.Field("total_net_output_bytes", d.totals.net_output_bytes);
+  w.Field("total_net_repl_input_bytes", 0);
+  w.Field("total_net_repl_output_bytes", 0);
+  w.Fixed("instantaneous_input_kbps", d.rates.input_kbps, 2);
+  w.Fixed("instantaneous_output_kbps", d.rates.output_kbps, 2);
+  w.Field("instantaneous_input_repl_kbps", "0.00");
+  w.Field("instantaneous_output_repl_kbps", "0.00");
+  w.Field("rejected_connections", d.totals.rejected_connections);
+  w.Field("sync_full", 0);
+  w.Field("sync_partial_ok", 0);
+  w.Field("sync_partial_err", 0);
+  w.Field("expired_keys", d.shard.expired_keys);
+  w.Field("expired_stale_perc", "0.00");
+  w.Field("expired_time_cap_reached_count", 0);
+  w.Field("evicted_keys", d.shard.evicted_keys);
+  w.Field("evicted_clients", 0);
+  w.Field("keyspace_hits", d.shard.keyspace_hits);
+  w.Field("keyspace_misses", d.shard.keyspace_misses);
+  w.Field("pubsub_channels", 0);
+  w.Field("pubsub_patterns", 0);
+  w.Field("pubsubshard_channels", 0);
+  w.Field("latest_fork_usec", 0);
+  w.Field("total_forks", 0);
+  w.Field("migrate_cached_sockets", 0);
+  w.Field("unexpected_error_replies", 0);
+  w.Field("total_error_replies", d.totals.error_replies);
+}
+
+void Replication(Writer& w, const InfoData& d) {
+  w.Section("Replication");
+  w.Field("role", "master");
+  w.Field("connected_slaves", 0);
+  w.Field("master_failover_state", "no-failover");
+  w.Field("master_replid", d.run_id);
+  w.Field("master_replid2", std::string(40, '0'));
+  w.Field("master_repl_offset", 0);
+  w.Field("second_repl_offset", -1);
+  w.Field("repl_backlog_active", 0);
+  w.Field("repl_backlog_size", 1048576);
+  w.Field("repl_backlog_first_byte_offset", 0);
+  w.Field("repl_backlog_histlen", 0);
+}
+
+void Cpu(Writer& w, const InfoData& d) {
+  w.Section("CPU");
+  w.Fixed("used_cpu_sys", d.cpu_sys, 6);
+  w.Fixed("used_cpu_user", d.cpu_user, 6);
+  w.Fixed("used_cpu_sys_children", d.cpu_sys_children, 6);
+  w.Fixed("used_cpu_user_children", d.cpu_user_children, 6);
+  w.Fixed("used_cpu_sys_main_thread", d.cpu_sys_main_thread, 6);
+  w.Fixed("used_cpu_user_main_thread", d.cpu_user_main_thread, 6);
+}
+
+void CommandStats(Writer& w, const InfoData& d) {
+  w.Section("Commandstats");
+  for (const auto& [name, c] : d.commands) {
+    if (c.calls == 0 && c.rejected == 0 && c.failed == 0) continue;
+    char buf[256];
+    snprintf(buf, sizeof(buf),
+             "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,"
+             "failed_calls=%llu",
+             name.c_str(), (unsigned long long)c.calls, (unsigned long long)c.usec,
+             c.calls ? double(c.usec) / double(c.calls) : 0.0, (unsigned long long)c.rejected,
+             (unsigned long long)c.failed);
+    w.Line(buf);
+  }
+}
+
+void Keyspace(Writer& w, const InfoData& d) {
+  w.Section("Keyspace");
+  for (size_t i = 0; i < d.dbs.size(); i++) {
+    if (d.dbs[i].keys == 0) continue;
+    w.Line("db" + std::to_string(i) + ":keys=" + std::to_string(d.dbs[i].keys) +
+           ",expires=" + std::to_string(d.dbs[i].expires) + ",avg_ttl=0");
+  }
+}
+
+}  // namespace
+
+std::string BytesToHuman(uint64_t n) {
+  char buf[64];
+  double d = double(n);
+  if (n < 1024)
+    snprintf(buf, sizeof(buf), "%lluB", (unsigned long long)n);
+  else if (n < 1024ULL * 1024)
+    snprintf(buf, sizeof(buf), "%.2fK", d / 1024);
+  else if (n < 1024ULL * 1024 * 1024)
+    snprintf(buf, sizeof(buf), "%.2fM", d / (1024.0 * 1024));
+  else if (n < 1024ULL * 1024 * 1024 * 1024)
+    snprintf(buf, sizeof(buf), "%.2fG", d / (1024.0 * 1024 * 1024));
+  else if (n < 1024ULL * 1024 * 1024 * 1024 * 1024)
+    snprintf(buf, sizeof(buf), "%.2fT", d / (1024.0 * 1024 * 1024 * 1024));
+  else
+    snprintf(buf, sizeof(buf), "%.2fP", d / (1024.0 * 1024 * 1024 * 1024 * 1024));
+  return buf;
+}
+
+std::set<std::string> SelectInfoSections(std::span<const std::string_view> args) {
+  std::set<std::string> out;
+  auto add_default = [&out] {
+    for (const auto& s : kSections)
+      if (s.in_default) out.insert(s.name);
+  };
+  if (args.empty()) {
+    add_default();
+    return out;
+  }
+  for (auto a : args) {
+    std::string name = ToLower(a);
+    if (name == "default") {
+      add_default();
+    } else if (name == "all" || name == "everything") {
+      for (const auto& s : kSections)
+        if (s.in_all) out.insert(s.name);
+    } else {
+      for (const auto& s : kSections)
+        if (name == s.name) out.insert(name);
+    }
+  }
+  return out;
+}
+
+std::string FormatInfo(const InfoData& d, const std::set<std::string>& sections) {
+  std::string out;
+  Writer w(&out);
+  auto want = [&sections](const char* n) { return sections.count(n) > 0; };
+  if (want("server")) Server(w, d);
+  if (want("clients")) Clients(w, d);
+  if (want("memory")) Memory(w, d);
+  if (want("persistence")) Persistence(w, d);
+  if (want("stats")) Stats(w, d);
+  if (want("replication")) Replication(w, d);
+  if (want("cpu")) Cpu(w, d);
+  if (want("modules")) w.Section("Modules");
+  if (want("commandstats")) CommandStats(w, d);
+  if (want("errorstats")) {
+    w.Section("Errorstats");
+    for (const auto& [prefix, count] : d.errors)
+      w.Line("errorstat_" + prefix + ":count=" + std::to_string(count));
+  }
+  if (want("latencystats")) w.Section("Latencystats");
+  if (want("cluster")) {
+    w.Section("Cluster");
+    w.Field("cluster_enabled", 0);
+  }
+  if (want("keyspace")) Keyspace(w, d);
+  return out;
+}
+
+}  // namespace strata::kv
