@@ -145,8 +145,7 @@ void ShardRuntime::Stop() {
   for (auto& t : threads_) t->thread.join();
   threads_.clear();
   InstallShardSet(nullptr);
-  delete set_;  // every thread that could reach it has been joined
-  set_ = nullptr;
+  set_.reset();  // every thread that could reach it has been joined
 }
 
 void ShardRuntime::Adopt(int fd, uint32_t shard) {
