@@ -57,6 +57,7 @@ bench-edge: build
 # Eviction policies: hit ratios on the shared traces (with OPT) and per-operation costs.
 TRACES ?= $(wildcard /work/shared/traces/*.keys.xz)
 bench-policy: deps $(BUILD)/build.ninja
+	@if [ -z "$(TRACES)" ]; then echo "bench-policy: no traces; pass TRACES='a.keys.xz b.keys.xz'"; exit 2; fi
 	@cmake --build $(BUILD) -j $(JOBS) --target policy-sim policy_bench | grep -vE '^\[[0-9]+/[0-9]+\] ' || true
 	$(BUILD)/bench/policy_sim/policy-sim --jobs 2 --policies all $(TRACES)
 	$(BUILD)/bench/micro/policy_bench --benchmark_min_time=0.2

@@ -3,7 +3,8 @@
 // with Belady's OPT as the ceiling, plus a summary against LRU.
 //
 //   policy-sim [--policies a,b,...|all] [--sizes 0.001,0.01,0.1] [--jobs N] [--seed S]
-//              [--samples N] [--ms-per-request N] [--lfu-log-factor F] [--lfu-decay-time M]
+//              [--samples N] [--ms-per-request N] [--requests-per-ms N] [--lfu-log-factor F]
+//              [--lfu-decay-time M]
 //              [--object-sizes] [--byte-hit-ratio] [--csv FILE] TRACE...
 #include <algorithm>
 #include <atomic>
@@ -35,6 +36,7 @@ void Usage() {
                "  --seed N            seed for random choices (default 1)\n"
                "  --samples N         maxmemory-samples of the sampled policies (default 5)\n"
                "  --ms-per-request N  simulated clock step (default 1: 1000 requests/s)\n"
+               "  --requests-per-ms N requests per simulated millisecond (default 1)\n"
                "  --lfu-log-factor F  (default 10)    --lfu-decay-time MIN (default 1)\n"
                "  --object-sizes      give keys synthetic sizes (log-uniform 100 B..1 MiB); sizes\n"
                "                      are then fractions of the unique keys' bytes (no OPT)\n"
@@ -116,6 +118,9 @@ int main(int argc, char** argv) {
     } else if (a == "--ms-per-request") {
       value(&v);
       options.ms_per_request = static_cast<uint64_t>(std::max(v, 0.0));
+    } else if (a == "--requests-per-ms") {
+      value(&v);
+      options.requests_per_ms = std::max<uint64_t>(1, static_cast<uint64_t>(v));
     } else if (a == "--lfu-log-factor") {
       value(&v);
       options.lfu_log_factor = std::max(v, 0.0);
@@ -178,7 +183,8 @@ int main(int argc, char** argv) {
   for (size_t t = 0; t < traces.size(); ++t) {
     for (size_t s = 0; s < sizes.size(); ++s) {
       double units = object_sizes ? static_cast<double>(traces[t].unique_bytes) : traces[t].unique;
-      uint64_t cap = std::max<uint64_t>(2, std::llround(sizes[s] * units));
+      // Round half to even, as the reference simulator does.
+      uint64_t cap = std::max<uint64_t>(2, static_cast<uint64_t>(std::nearbyint(sizes[s] * units)));
       caps[t].push_back(cap);
       for (size_t p = 0; p < policies.size(); ++p) tasks.push_back(Task{t, p, s, cap});
     }

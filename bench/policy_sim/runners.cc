@@ -42,7 +42,8 @@ uint64_t RunExact(const Trace& t, std::unique_ptr<P> p, const SimOptions& o) {
   uint64_t hits = 0;
   uint64_t i = 0;
   for (uint32_t k : t.keys) {
-    if constexpr (requires { p->SetNow(uint64_t{0}); }) p->SetNow(i * o.ms_per_request);
+    if constexpr (requires { p->SetNow(uint64_t{0}); })
+      p->SetNow(i * o.ms_per_request / o.requests_per_ms);
     ++i;
     Entry& e = entries[k];
     const uint32_t w = t.sizes.empty() ? 1 : t.sizes[k];
@@ -93,7 +94,7 @@ uint64_t RunSampled(const Trace& t, uint64_t cap, sampled::Algorithm algorithm,
   uint64_t i = 0;
   uint64_t used = 0;
   for (uint32_t k : t.keys) {
-    const uint64_t now = ++i * o.ms_per_request;
+    const uint64_t now = ++i * o.ms_per_request / o.requests_per_ms;
     const uint32_t w = t.sizes.empty() ? 1 : t.sizes[k];
     if (pos[k] >= 0) {
       hits += o.byte_hits ? w : 1;

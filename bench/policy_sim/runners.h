@@ -14,8 +14,10 @@ namespace strata::bench {
 
 struct SimOptions {
   uint64_t seed = 1;
-  uint32_t samples = 5;         // maxmemory-samples
-  uint64_t ms_per_request = 1;  // simulated clock: request i happens at i * ms_per_request ms
+  uint32_t samples = 5;  // maxmemory-samples
+  // Simulated clock: request i happens at i * ms_per_request / requests_per_ms ms.
+  uint64_t ms_per_request = 1;
+  uint64_t requests_per_ms = 1;
   double lfu_log_factor = 10;
   uint32_t lfu_decay_time = 1;       // minutes
   double frequency_exponent = 1.75;  // sampled-lrfu
