@@ -135,18 +135,7 @@ void ObjectStore::Forget(CachedObject* o) {
   stats_.objects--;
   o->charged = 0;
   o->in_store = false;
-  auto it = map_.find(o->key);
-  if (it == map_.end()) return;
-  auto& v = it->second.variants;
-  ObjectRef keep;
-  for (size_t i = 0; i < v.size(); i++) {
-    if (v[i].get() == o) {
-      keep = v[i];
-      v.erase(v.begin() + i);
-      break;
-    }
-  }
-  if (v.empty()) map_.erase(it);
+  EraseVariant(o);
   stats_.bytes = policy_.weight();
 }
 
@@ -158,21 +147,23 @@ void ObjectStore::Unlink(CachedObject* o, bool erase_from_map) {
   stats_.bytes = policy_.weight();
   o->charged = 0;
   o->in_store = false;
-  if (erase_from_map) {
-    auto it = map_.find(o->key);
-    if (it == map_.end()) return;
-    auto& v = it->second.variants;
-    // Keep a reference until we return: erasing may drop the last owner.
-    ObjectRef keep;
-    for (size_t i = 0; i < v.size(); i++) {
-      if (v[i].get() == o) {
-        keep = v[i];
-        v.erase(v.begin() + i);
-        break;
-      }
+  if (erase_from_map) EraseVariant(o);
+}
+
+void ObjectStore::EraseVariant(CachedObject* o) {
+  auto it = map_.find(o->key);
+  if (it == map_.end()) return;
+  auto& v = it->second.variants;
+  // Keep a reference until we return: erasing may drop the last owner.
+  ObjectRef keep;
+  for (size_t i = 0; i < v.size(); i++) {
+    if (v[i].get() == o) {
+      keep = v[i];
+      v.erase(v.begin() + i);
+      break;
     }
-    if (v.empty()) map_.erase(it);
   }
+  if (v.empty()) map_.erase(it);
 }
 
 void ObjectStore::Remove(CachedObject* o) { Unlink(o, true); }

@@ -87,6 +87,8 @@ class ObjectStore {
   void Forget(CachedObject* o);
   ObjectRef Lookup(CachedObject* o);
   void Unlink(CachedObject* o, bool erase_from_map);
+  // Removes o from its URL's variant list (and the URL when it was the last variant).
+  void EraseVariant(CachedObject* o);
   static void SoftPurge(CachedObject* o, int64_t now_ms);
 
   StoreLimits limits_;

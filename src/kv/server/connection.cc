@@ -346,6 +346,10 @@ void Connection::OnBatchDone() {
   local_end_.clear();
   for (auto& b : remote_) b.Clear();
   remote_count_ = 0;
+  ResumeAfterWork();
+}
+
+void Connection::ResumeAfterWork() {
   waiting_ = false;
   if (closed_) {
     MaybeDestroy();
@@ -397,13 +401,7 @@ void Connection::RunAsync(const CommandSpec* spec, std::span<const std::string_v
     // Resume outside the coroutine's final step.
     reactor_->Post([this] {
       inflight_--;
-      waiting_ = false;
-      if (closed_) {
-        MaybeDestroy();
-        return;
-      }
-      ProcessInput();
-      if (!waiting_ && readable_) OnReadable();
+      ResumeAfterWork();
     });
   });
 }

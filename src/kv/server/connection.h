@@ -76,6 +76,8 @@ class Connection : public io::EventHandler {
   bool Dispatch(std::span<const std::string_view> args);
   void SendBatch();
   void OnBatchDone();
+  // After a batch or async command completes: continue with the input that waited for it.
+  void ResumeAfterWork();
   void RunAsync(const CommandSpec* spec, std::span<const std::string_view> args);
   void Flush();
   void MaybeDestroy();
