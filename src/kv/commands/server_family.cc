@@ -127,19 +127,9 @@ Task<void> CmdInfo(CmdContext& ctx) {
   std::map<std::string, uint64_t> errors;
   for (const auto& r : reports) {
     for (const auto& [prefix, count] : r.errors) errors[prefix] += count;
-    d.totals.commands += r.totals.commands;
-    d.totals.connections_received += r.totals.connections_received;
-    d.totals.rejected_connections += r.totals.rejected_connections;
-    d.totals.net_input_bytes += r.totals.net_input_bytes;
-    d.totals.net_output_bytes += r.totals.net_output_bytes;
-    d.totals.error_replies += r.totals.error_replies;
-    d.shard.keyspace_hits += r.stats.keyspace_hits;
-    d.shard.keyspace_misses += r.stats.keyspace_misses;
-    d.shard.expired_keys += r.stats.expired_keys;
-    d.shard.evicted_keys += r.stats.evicted_keys;
-    d.rates.ops_per_sec += r.rates.ops_per_sec;
-    d.rates.input_kbps += r.rates.input_kbps;
-    d.rates.output_kbps += r.rates.output_kbps;
+    d.totals += r.totals;
+    d.shard += r.stats;
+    d.rates += r.rates;
     for (size_t i = 0; i < r.dbs.size() && i < d.dbs.size(); i++) {
       d.dbs[i].keys += r.dbs[i].keys;
       d.dbs[i].expires += r.dbs[i].expires;

@@ -32,6 +32,15 @@ struct ShardStats {
   uint64_t expired_keys = 0;
   uint64_t evicted_keys = 0;
   uint64_t expire_cycles = 0;
+
+  ShardStats& operator+=(const ShardStats& o) {
+    keyspace_hits += o.keyspace_hits;
+    keyspace_misses += o.keyspace_misses;
+    expired_keys += o.expired_keys;
+    evicted_keys += o.evicted_keys;
+    expire_cycles += o.expire_cycles;
+    return *this;
+  }
 };
 
 class Shard {

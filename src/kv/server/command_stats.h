@@ -33,6 +33,16 @@ struct ThreadTotals {
   uint64_t net_input_bytes = 0;
   uint64_t net_output_bytes = 0;
   uint64_t error_replies = 0;
+
+  ThreadTotals& operator+=(const ThreadTotals& o) {
+    commands += o.commands;
+    connections_received += o.connections_received;
+    rejected_connections += o.rejected_connections;
+    net_input_bytes += o.net_input_bytes;
+    net_output_bytes += o.net_output_bytes;
+    error_replies += o.error_replies;
+    return *this;
+  }
 };
 ThreadTotals& ThreadStats();
 
@@ -49,6 +59,13 @@ struct ThreadRates {
   double ops_per_sec = 0;
   double input_kbps = 0;
   double output_kbps = 0;
+
+  ThreadRates& operator+=(const ThreadRates& o) {
+    ops_per_sec += o.ops_per_sec;
+    input_kbps += o.input_kbps;
+    output_kbps += o.output_kbps;
+    return *this;
+  }
 };
 void SampleThreadRates(int64_t now_ms);
 ThreadRates CurrentThreadRates();
