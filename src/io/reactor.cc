@@ -75,6 +75,35 @@ void Reactor::Post(Fn fn) {
   }
 }
 
+void Reactor::PostLazy(Fn fn, const std::atomic<bool>* wake_if) {
+  bool wake;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    mailbox_.push_back(std::move(fn));
+    wake = wake_if->load(std::memory_order_relaxed);
+  }
+  if (wake && sleeping_.load(std::memory_order_seq_cst)) {
+    uint64_t one = 1;
+    ssize_t n = write(wakefd_, &one, sizeof(one));
+    (void)n;
+  }
+}
+
+void Reactor::RaiseWakeFlag(std::atomic<bool>* flag) {
+  std::lock_guard<std::mutex> lock(mu_);
+  flag->store(true, std::memory_order_relaxed);
+}
+
+void Reactor::DrainOnce() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (mailbox_.empty()) return;
+    draining_.swap(mailbox_);
+  }
+  for (auto& fn : draining_) fn();
+  draining_.clear();
+}
+
 void Reactor::DrainMailbox() {
   for (;;) {
     {
@@ -147,6 +176,11 @@ void Reactor::Run() {
       continue;
     }
     RefreshNow();
+    // Messages that arrived while asleep run before the fd events, so a reply completed on
+    // another thread is seen before the next request on the same connection. Only those: what
+    // they post in turn (such as deleting a handler that closed) waits for the next turn, after
+    // this turn's events, which may still name that handler.
+    DrainOnce();
     for (int i = 0; i < n; i++) {
       auto* h = static_cast<EventHandler*>(events[i].data.ptr);
       if (h == kWakeMarker) continue;  // edge-triggered: every write re-arms, no read needed

@@ -42,6 +42,13 @@ class Reactor {
 
   // Thread-safe: queues fn to run on the reactor thread, waking it if needed.
   void Post(Fn fn);
+  // Thread-safe: queues fn without waking the reactor unless *wake_if is set. It runs when the
+  // loop next wakes for any reason (an fd event, a timer, another Post). The reactor thread
+  // raises the flag with RaiseWakeFlag() once it starts waiting for fn; both happen under the
+  // mailbox lock, so either the flag is seen here or the message is seen before the loop sleeps.
+  void PostLazy(Fn fn, const std::atomic<bool>* wake_if);
+  // Reactor thread: sets *flag under the mailbox lock (see PostLazy).
+  void RaiseWakeFlag(std::atomic<bool>* flag);
 
   // Timers, reactor thread only. Periodic timers re-arm themselves until cancelled.
   TimerId RunAfter(int64_t delay_ms, Fn fn);
@@ -67,8 +74,9 @@ class Reactor {
     int64_t period_ms;  // 0 = one-shot
   };
 
-  void DrainMailbox();
-  int RunTimers();  // returns ms until the next timer, or -1
+  void DrainMailbox();  // until empty
+  void DrainOnce();     // what is queued now, not what that posts
+  int RunTimers();      // returns ms until the next timer, or -1
 
   int epfd_ = -1;
   int wakefd_ = -1;

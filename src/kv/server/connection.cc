@@ -78,6 +78,11 @@ void Connection::OnEvent(uint32_t events) {
   if (closed_) return;
   if (events & (EPOLLIN | EPOLLRDHUP)) {
     readable_ = true;
+    if (direct_inflight_) {
+      // The shard's report is still on its way: ask it to wake us when it posts it.
+      if (!wake_on_reply_.load(std::memory_order_relaxed)) reactor_->RaiseWakeFlag(&wake_on_reply_);
+      return;
+    }
     OnReadable();
   }
 }
@@ -88,7 +93,13 @@ void Connection::Close(const char* why) {
   closed_ = true;
   if (state_.monitor) Monitors::Get().Remove(this);
   reactor_->Remove(fd_);
-  ::close(fd_);
+  if (direct_inflight_) {
+    // A shard may still send on this descriptor: keep the number ours until it reports back.
+    ::shutdown(fd_, SHUT_RDWR);
+    deferred_close_fd_ = fd_;
+  } else {
+    ::close(fd_);
+  }
   fd_ = -1;
   MaybeDestroy();
 }
@@ -118,8 +129,8 @@ void Connection::OnReadable() {
         Close("query buffer limit");
         return;
       }
-      ProcessInput();
       if (size_t(n) < chunk) readable_ = false;  // drained (edge-triggered)
+      ProcessInput();
       continue;
     }
     if (n == 0) {
@@ -272,12 +283,22 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
 void Connection::SendBatch() {
   waiting_ = true;
   io::Reactor* origin = reactor_;
+  uint32_t targets = 0;
+  for (const auto& b : remote_) targets += b.empty() ? 0 : 1;
+  // The shard may write the replies itself only if they are everything this socket is due.
+  direct_inflight_ = targets == 1 && local_end_.empty() && sent_ == out_.size() &&
+                     !close_after_reply_ && !state_.monitor;
+  // With input already waiting (unread, or read but not yet parsed), no new event would wake us
+  // for it: the shard's report must wake us itself.
+  wake_on_reply_.store(direct_inflight_ && (readable_ || in_.size() > 0),
+                       std::memory_order_relaxed);
   for (uint32_t s = 0; s < remote_.size(); s++) {
     if (remote_[s].empty()) continue;
     pending_hops_++;
     inflight_++;
     ShardBatch* batch = &remote_[s];
     batch->Seal();
+    batch->direct_fd = direct_inflight_ ? fd_ : -1;
     batch->client_addr = state_.addr;
     batch->client_name = state_.name;
     Shards().Post(s, [this, s, batch, origin] {
@@ -317,6 +338,19 @@ void Connection::SendBatch() {
             ExecuteHandler(*c.spec, ctx, batch->client_addr, batch->client_name);
             batch->reply_end.push_back(batch->replies.size());
           }
+          if (batch->direct_fd >= 0) {
+            const std::string& r = batch->replies;
+            ssize_t n = ::send(batch->direct_fd, r.data(), r.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (n > 0) {
+              batch->direct_sent = size_t(n);
+              ThreadStats().net_output_bytes += uint64_t(n);
+            }
+            if (batch->direct_sent == r.size()) {
+              origin->PostLazy([conn] { conn->OnBatchDone(); }, &conn->wake_on_reply_);
+              return;
+            }
+            // Partial or failed: the connection's thread writes the rest (or sees the error).
+          }
           origin->Post([conn] { conn->OnBatchDone(); });
         }
       };
@@ -328,6 +362,24 @@ void Connection::SendBatch() {
 void Connection::OnBatchDone() {
   inflight_--;
   if (--pending_hops_ > 0) return;
+  if (direct_inflight_) {
+    // One shard, no local replies: its replies are the whole answer, minus what it sent.
+    ShardBatch* b = nullptr;
+    for (auto& rb : remote_)
+      if (!rb.empty()) b = &rb;
+    out_.append(b->replies, b->direct_sent);
+    direct_inflight_ = false;
+    wake_on_reply_.store(false, std::memory_order_relaxed);
+    if (deferred_close_fd_ >= 0) {
+      ::close(deferred_close_fd_);
+      deferred_close_fd_ = -1;
+    }
+    slots_.clear();
+    for (auto& rb : remote_) rb.Clear();
+    remote_count_ = 0;
+    ResumeAfterWork();
+    return;
+  }
   // Reassemble the replies in request order.
   size_t local_start = 0;
   for (const Slot& slot : slots_) {

@@ -8,8 +8,15 @@
 //
 // The object stays alive until every message it sent to other shards has come back, even if the
 // socket closes meanwhile (inflight_ counts them).
+//
+// Direct replies: when a request's keys all live on one other shard and nothing else is due on
+// the socket, that shard sends the reply itself and reports back with a lazy message that does not
+// wake this thread. The client's next request wakes it anyway, and drains the message first. This
+// halves the cross-thread wake-ups of a pipeline-1 request. While such a reply may be in flight
+// the socket is not closed (only shut down), so its descriptor cannot be reused under the shard.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -114,6 +121,12 @@ class Connection : public io::EventHandler {
   std::string async_reply_;  // the async command's reply, appended to out_ when it finishes
   std::string async_storage_;
   std::vector<std::string_view> async_args_;
+
+  bool direct_inflight_ = false;  // a shard may be writing a direct reply to fd_
+  int deferred_close_fd_ = -1;    // shut down, closed once the direct reply has come back
+  // Raised (under the reactor's mailbox lock) when input arrives while a direct reply is in
+  // flight: the shard must then wake us when it reports back.
+  std::atomic<bool> wake_on_reply_{false};
 
   bool waiting_ = false;  // a batch or async command is in flight
   bool readable_ = true;  // edge-triggered: more input may be pending in the socket

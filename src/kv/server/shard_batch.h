@@ -31,6 +31,10 @@ struct ShardBatch {
   std::string client_addr, client_name;  // for the slow log on the target shard
   std::string replies;                   // written by the target shard
   std::vector<size_t> reply_end;         // end offset in `replies`, per command
+  // Direct reply: when this batch is all the connection is waiting for, the target shard writes
+  // `replies` to the client socket itself (direct_fd >= 0) and records how much went out.
+  int direct_fd = -1;
+  size_t direct_sent = 0;
 
   bool empty() const { return cmds.empty(); }
 
@@ -57,6 +61,8 @@ struct ShardBatch {
     cmds.clear();
     replies.clear();
     reply_end.clear();
+    direct_fd = -1;
+    direct_sent = 0;
   }
 };
 

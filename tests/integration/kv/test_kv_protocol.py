@@ -112,6 +112,26 @@ def test_large_pipelined_values(c):
     assert replies[30:] == vals
 
 
+def test_pipeline_bigger_than_one_read_never_waits_for_the_cron(start_server):
+    """A pipeline larger than one socket read, all for one key: on the connections that live on
+    another shard thread, the first part is answered (by that shard) while the rest still sits
+    unread in the socket. The connection's thread must then be woken to go on at once, not at
+    the next cron tick (hz 1: a second each). 8 connections x 5 rounds would stall for many
+    seconds; answered promptly they take well under one."""
+    s = start_server(args=("--hz", "1"))
+    conns = [s.conn() for _ in range(8)]
+    value = b"v" * 1000
+    start = time.monotonic()
+    for r in range(5):
+        for c in conns:
+            replies = c.pipeline([("SET", "one-key", value)] * 100 + [("GET", "one-key")])
+            assert replies == ["OK"] * 100 + [value]
+    elapsed = time.monotonic() - start
+    for c in conns:
+        c.close()
+    assert elapsed < 8, "pipelines waited for the cron: %.1fs" % elapsed
+
+
 def test_binary_and_nul_in_bulk(c):
     key = b"k\x00\r\n\xff"
     val = b"\x00" * 10 + b"\r\n$5\r\n" + b"\x00"
