@@ -9,6 +9,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "edge/rfc9111/invalidation.h"
 #include "edge/server/access_log.h"
 #include "edge/server/worker.h"
 #include "io/socket.h"
@@ -66,7 +67,7 @@ void Session::Kick() {
 }
 
 void Session::OnEvent(uint32_t events) {
-  if (closed_) return;
+  if (closed_ || handing_off_) return;
   depth_++;
   last_activity_ms_ = w_->reactor.NowMs();
   if (events & EPOLLERR) {
@@ -142,7 +143,7 @@ void Session::ProcessInput() {
 
 void Session::ProcessInputLoop() {
   for (;;) {
-    if (closed_ || txn_ || delivering_) return;
+    if (closed_ || txn_ || delivering_ || handing_off_) return;
     if (!in_.empty() && request_started_ms_ == 0) request_started_ms_ = w_->reactor.NowMs();
     if (read_state_ == ReadState::kHead) {
       if (in_.empty()) {
@@ -164,6 +165,17 @@ void Session::ProcessInputLoop() {
       body_.clear();
       sent_continue_ = false;
       started_us_ = MonoMicros();
+      read_state_ = ReadState::kParsed;
+      if (int to = HandOffTarget(); to >= 0) {
+        handing_off_ = true;
+        std::weak_ptr<bool> alive = alive_;
+        w_->reactor.Post([this, alive, to] {
+          if (!alive.expired()) FinishHandOff(to);
+        });
+        return;
+      }
+    }
+    if (read_state_ == ReadState::kParsed) {
       if (head_.framing == http1::BodyFraming::kNone) {
         StartTransaction();
         continue;
@@ -204,6 +216,44 @@ void Session::ProcessInputLoop() {
     }
     return;
   }
+}
+
+int Session::HandOffTarget() const {
+  if (!w_->all_workers || w_->all_workers->size() < 2) return -1;
+  std::string_view m = head_.Method();
+  if (m != "GET" && m != "HEAD") return -1;  // only lookups need the key's owner
+  std::string key = rfc9111::PrimaryKey(head_.Get("host").value_or(""), head_.Target());
+  if (key.empty()) return -1;
+  int owner = w_->OwnerOf(key);
+  return owner == w_->index ? -1 : owner;
+}
+
+void Session::FinishHandOff(int to) {
+  if (closed_) return;  // closed meanwhile (idle sweep): already being deleted here
+  if (kick_posted_) {   // let a pending kick run here first
+    std::weak_ptr<bool> alive = alive_;
+    w_->reactor.Post([this, alive, to] {
+      if (!alive.expired()) FinishHandOff(to);
+    });
+    return;
+  }
+  w_->reactor.Remove(fd_);
+  retired_.reset();
+  // From here on the session belongs to worker `to`: nothing on this thread touches it.
+  worker_->HandOff(this, to);
+}
+
+void Session::Adopt(Worker* worker) {
+  worker_ = worker;
+  w_ = worker->ctx();
+  handing_off_ = false;
+  last_activity_ms_ = w_->reactor.NowMs();
+  // Edge-triggered registration reports the socket's current readiness.
+  w_->reactor.Add(fd_, this);
+  depth_++;
+  ProcessInput();
+  depth_--;
+  if (depth_ == 0) retired_.reset();
 }
 
 void Session::StartTransaction() {

@@ -5,6 +5,11 @@
 // (writev, no copy) or chunk-framed when the length is unknown, waking up as the object grows.
 // Any parse error answers 400/431/501/505 and closes the connection: a request is never given
 // two interpretations.
+//
+// Hand-off: with several workers, a GET/HEAD whose key another worker owns is run there. Once
+// its head is parsed (the previous response is complete and nothing else is in flight), the
+// session leaves its reactor from a posted task (never from inside another call stack) and is
+// Posted whole, input buffer and parsed head included, to the owner, which adopts it.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +34,8 @@ class Session : public io::EventHandler, public TxnSink, public BodyListener {
   void SendInterim(std::string bytes) override;
   void Deliver(Delivery d) override;
   void OnBodyProgress() override;
+  // Owner worker's thread: continue a session handed over by another worker.
+  void Adopt(Worker* worker);
 
   int64_t last_activity_ms() const { return last_activity_ms_; }
   // When the first byte of a still-incomplete request (head or body) arrived; 0 if none.
@@ -37,7 +44,8 @@ class Session : public io::EventHandler, public TxnSink, public BodyListener {
   void Close();
 
  private:
-  enum class ReadState : uint8_t { kHead, kBody, kHeld };
+  // kParsed: the head is parsed and the request not started yet (it may be handed off).
+  enum class ReadState : uint8_t { kHead, kParsed, kBody, kHeld };
   void ReadAvailable(bool hangup);
   void ProcessInput();
   void ProcessInputLoop();
@@ -46,6 +54,9 @@ class Session : public io::EventHandler, public TxnSink, public BodyListener {
   void Flush();
   void FinishResponse();
   void Kick();  // continue processing outside of foreign call stacks
+  // The worker that owns the parsed request's key, if it is another one (else -1).
+  int HandOffTarget() const;
+  void FinishHandOff(int to);
 
   Worker* worker_;
   WorkerContext* w_;
@@ -60,6 +71,7 @@ class Session : public io::EventHandler, public TxnSink, public BodyListener {
   int depth_ = 0;
   bool in_process_input_ = false;
   bool kick_posted_ = false;
+  bool handing_off_ = false;  // posted to leave this worker: ignore events until adopted
   int64_t last_activity_ms_ = 0;
   int64_t request_started_ms_ = 0;
 

@@ -64,8 +64,8 @@ void Worker::OnEvent(uint32_t) {
       if (errno != EAGAIN && errno != EWOULDBLOCK) LOG_WARNING("accept: %d", errno);
       return;
     }
-    size_t limit = ctx_->config->max_connections / size_t(ctx_->config->threads);
-    if (sessions_.size() >= (limit > 0 ? limit : 1)) {
+    // Sessions move between workers (HandOff), so the limit counts them on all workers.
+    if (ConnectionCount().load(std::memory_order_relaxed) >= ctx_->config->max_connections) {
       // Over the limit: refuse at once rather than exhaust descriptors or memory.
       static const char kBusy[] =
           "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
@@ -78,14 +78,33 @@ void Worker::OnEvent(uint32_t) {
     io::SetNoDelay(fd);
     auto* s = new Session(this, fd);
     sessions_.insert(s);
+    ConnectionCount().fetch_add(1, std::memory_order_relaxed);
     ctx_->metrics.Inc(ctx_->metrics.client_connections);
     ctx_->reactor.Add(fd, s);
   }
 }
 
+std::atomic<size_t>& Worker::ConnectionCount() {
+  static std::atomic<size_t> count{0};
+  return count;
+}
+
 void Worker::RemoveSession(Session* s) {
   if (!sessions_.erase(s)) return;
+  ConnectionCount().fetch_sub(1, std::memory_order_relaxed);
   ctx_->reactor.Post([s] { delete s; });
+}
+
+void Worker::HandOff(Session* s, int to) {
+  sessions_.erase(s);
+  ctx_->metrics.Inc(ctx_->metrics.handoffs);
+  Worker* owner = (*peers_)[size_t(to)];
+  owner->ctx_->reactor.Post([owner, s] { owner->Adopt(s); });
+}
+
+void Worker::Adopt(Session* s) {
+  sessions_.insert(s);
+  s->Adopt(this);
 }
 
 void Worker::Sweep() {

@@ -218,6 +218,11 @@ class Edge:
                 f.write(config)
             args += ["--config", path]
         args += list(extra_args)
+        # STRATA_EDGE_THREADS runs every edge the tests start with that many workers (unless the
+        # test chooses its own thread count or configuration).
+        threads = os.environ.get("STRATA_EDGE_THREADS")
+        if threads and config is None and "--threads" not in args:
+            args += ["--threads", threads]
         self.log_path = os.path.join(str(tmp_path) if tmp_path else "/tmp", "edge-%d.log" % self.port)
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)

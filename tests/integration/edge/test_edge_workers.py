@@ -1,0 +1,165 @@
+"""Several worker threads: one origin fetch per key whichever workers the clients land on.
+
+Every client uses its own connection, so the kernel (SO_REUSEPORT) spreads them over the
+workers; the edge hands each lookup to the worker that owns its key.
+"""
+import threading
+import time
+import urllib.request
+
+import pytest
+
+from edge_harness import Client, Resp, get
+
+
+def parallel(n, fn):
+    """Runs fn(i) on n threads released together; returns the results in order."""
+    results = [None] * n
+    errors = []
+    barrier = threading.Barrier(n)
+
+    def run(i):
+        try:
+            barrier.wait(timeout=10)
+            results[i] = fn(i)
+        except Exception as e:  # noqa: BLE001  (reported below)
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+    return results
+
+
+def admin(edge, path):
+    req = urllib.request.Request(edge.admin_url + path, method="POST", data=b"")
+    req.add_header("Authorization", "Bearer sekret")
+    with urllib.request.urlopen(req, timeout=5) as r:
+        return r.status, r.read().decode()
+
+
+def start(origin, edge_factory, threads):
+    e = edge_factory(origin.url, "--threads", str(threads), "--purge-token", "sekret",
+                     "--allow-purge-method")
+    assert e.metric("workers") == threads
+    return e
+
+
+@pytest.mark.parametrize("threads", [2, 4])
+def test_concurrent_misses_on_all_workers_make_one_origin_fetch(origin, edge_factory, threads):
+    body = bytes(range(256)) * 1200  # 300 KiB, streamed in pieces while clients wait
+    origin.route("/slow", Resp(200, [("Cache-Control", "max-age=60")], delay=0.4,
+                               parts=[(body[:100000], 0.2), (body[100000:200000], 0.2),
+                                      (body[200000:], 0)]))
+    e = start(origin, edge_factory, threads)
+    n = 32
+    results = parallel(n, lambda i: get(e, "/slow"))
+    assert origin.count("/slow") == 1
+    assert all(r.status == 200 and r.body == body for r in results)
+    assert e.metric("coalesced_waits_total") == n - 1
+    # The clients did arrive on several workers and were handed to the key's owner.
+    assert e.metric("handoffs_total") > 0
+    # Later requests are hits on every connection, whichever worker accepted it.
+    for _ in range(3 * threads):
+        r = get(e, "/slow")
+        assert r.status == 200 and r.body == body and r.header("X-Cache") == "HIT"
+    assert origin.count("/slow") == 1
+
+
+@pytest.mark.parametrize("threads", [2, 4])
+def test_many_keys_each_fetched_once_across_workers(origin, edge_factory, threads):
+    paths = ["/k/%d" % i for i in range(16)]
+    for p in paths:
+        origin.route(p, Resp(200, [("Cache-Control", "max-age=60")], p.encode() * 100, delay=0.2))
+    e = start(origin, edge_factory, threads)
+    results = parallel(64, lambda i: (paths[i % 16], get(e, paths[i % 16])))
+    for p, r in results:
+        assert r.status == 200 and r.body == p.encode() * 100
+    for p in paths:
+        assert origin.count(p) == 1, p
+    # One keep-alive connection asking for keys owned by different workers.
+    c = Client(e.port)
+    try:
+        for p in paths * 2:
+            r = c.request("GET", p)
+            assert r.status == 200 and r.body == p.encode() * 100 and r.header("X-Cache") == "HIT"
+    finally:
+        c.close()
+    assert sum(origin.count(p) for p in paths) == 16
+
+
+@pytest.mark.parametrize("threads", [2, 4])
+def test_uncacheable_releases_waiters_on_all_workers_in_parallel(origin, edge_factory, threads):
+    lock = threading.Lock()
+    state = {"now": 0, "max": 0}
+
+    def handler(req):
+        with lock:
+            state["now"] += 1
+            state["max"] = max(state["max"], state["now"])
+        time.sleep(0.8)
+        with lock:
+            state["now"] -= 1
+        return Resp(200, [("Cache-Control", "private")], b"mine")
+
+    origin.route("/private", handler)
+    e = start(origin, edge_factory, threads)
+    n = 8
+    t0 = time.time()
+    results = parallel(n, lambda i: get(e, "/private"))
+    elapsed = time.time() - t0
+    assert all(r.status == 200 and r.body == b"mine" for r in results)
+    # One coalesced fetch, then every released waiter fetches on its own, all at once.
+    assert origin.count("/private") == n
+    assert state["max"] >= n - 1, state
+    assert elapsed < 3.0, elapsed  # 8 x 0.8 s if serialised
+    # Remembered as hit-for-pass on the key's owner: later requests pass in parallel.
+    t0 = time.time()
+    results = parallel(6, lambda i: get(e, "/private"))
+    assert time.time() - t0 < 2.5
+    assert all("hit-for-pass" in (r.header("Cache-Status") or "") for r in results)
+    assert origin.count("/private") == n + 6
+
+
+@pytest.mark.parametrize("threads", [2, 4])
+def test_purges_reach_every_worker(origin, edge_factory, threads):
+    paths = ["/p/%d" % i for i in range(12)]
+    for i, p in enumerate(paths):
+        tag = "even" if i % 2 == 0 else "odd"
+        origin.route(p, Resp(200, [("Cache-Control", "max-age=600, stale-if-error=600"),
+                                   ("Surrogate-Key", tag)], p.encode()))
+    e = start(origin, edge_factory, threads)
+
+    def warm():
+        # Several connections per key, so lookups arrive on every worker.
+        parallel(len(paths) * 3, lambda i: get(e, paths[i % len(paths)]))
+
+    warm()
+    assert all(origin.count(p) == 1 for p in paths)
+    assert e.metric("objects") == len(paths)
+
+    assert admin(e, "/purge/url?url=http://test.local/p/3") == (200, '{"purged": 1}\n')
+    assert admin(e, "/purge/tag?tag=even") == (200, '{"purged": 6}\n')
+    assert e.metric("objects") == 5
+    warm()
+    for i, p in enumerate(paths):
+        assert origin.count(p) == (2 if i % 2 == 0 or i == 3 else 1), p
+
+    # PURGE on the client listener, from whichever worker accepts it.
+    r = get(e, "/p/5", method="PURGE", headers=[("Authorization", "Bearer sekret")])
+    assert r.status == 200 and r.body == b'{"purged": 1}\n'
+    assert get(e, "/p/5").body == b"/p/5" and origin.count("/p/5") == 2
+
+    # Soft purge: objects stay, stale; a failing origin lets stale-if-error serve them.
+    assert admin(e, "/purge/all?soft=1") == (200, '{"purged": 12}\n')
+    for p in paths:
+        origin.route(p, Resp(503, [], b"down"))
+    for p in paths:
+        r = get(e, p)
+        assert r.status == 200 and r.body == p.encode(), p
+        assert "stale-if-error" in r.header("Cache-Status")
+    assert admin(e, "/purge/all") == (200, '{"purged": 12}\n')
+    assert e.metric("objects") == 0
