@@ -9,6 +9,12 @@ PY=/usr/bin/python3
 set +e
 $PY -m pytest -q -p no:cacheprovider tests/integration "$@"
 rc=$?
+if [ $rc -eq 0 ] && [ $# -eq 0 ] && [ -d tests/integration/edge ]; then
+  # The edge suite again with every edge running 2 workers (keys owned across threads).
+  echo "edge suite with 2 worker threads:"
+  STRATA_EDGE_THREADS=2 $PY -m pytest -q -p no:cacheprovider tests/integration/edge
+  rc=$?
+fi
 set -e
 if [ $rc -eq 5 ]; then echo "no integration tests collected"; exit 0; fi
 exit $rc

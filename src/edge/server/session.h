@@ -1,6 +1,8 @@
 // Session: one client connection on a worker thread (owned by the Worker, touched only on its
 // thread). Reads and strictly parses requests one at a time (pipelined requests wait in the
-// input buffer), buffers request bodies (bounded), runs a Transaction per request, and writes
+// input buffer), streams request bodies of passes to the origin as they arrive (with
+// back-pressure: the socket is not read while the pipe is full; GET/HEAD bodies are read,
+// bounded, before the lookup), runs a Transaction per request, and writes
 // the Delivery it produces: the head, then body bytes straight from the cached object
 // (writev, no copy) or chunk-framed when the length is unknown, waking up as the object grows.
 // Any parse error answers 400/431/501/505 and closes the connection: a request is never given
@@ -17,6 +19,7 @@
 #include <string>
 
 #include "edge/fsm/transaction.h"
+#include "edge/upstream/request_body.h"
 #include "io/reactor.h"
 #include "proto/http1/body.h"
 #include "proto/http1/parser.h"
@@ -25,7 +28,10 @@ namespace strata::edge {
 
 class Worker;
 
-class Session : public io::EventHandler, public TxnSink, public BodyListener {
+class Session : public io::EventHandler,
+                public TxnSink,
+                public BodyListener,
+                public RequestBodyPipe::Writer {
  public:
   Session(Worker* worker, int fd);
   ~Session() override;
@@ -34,6 +40,7 @@ class Session : public io::EventHandler, public TxnSink, public BodyListener {
   void SendInterim(std::string bytes) override;
   void Deliver(Delivery d) override;
   void OnBodyProgress() override;
+  void OnRequestBodyDrained() override;
   // Owner worker's thread: continue a session handed over by another worker.
   void Adopt(Worker* worker);
 
@@ -45,12 +52,20 @@ class Session : public io::EventHandler, public TxnSink, public BodyListener {
 
  private:
   // kParsed: the head is parsed and the request not started yet (it may be handed off).
-  enum class ReadState : uint8_t { kHead, kParsed, kBody, kHeld };
+  // kBody: buffering a body before the request starts (GET/HEAD). kStream: the request runs
+  // while its body streams to the origin. kHeld: the request runs, its body (if any) is read.
+  enum class ReadState : uint8_t { kHead, kParsed, kBody, kStream, kHeld };
   void ReadAvailable(bool hangup);
   void ProcessInput();
   void ProcessInputLoop();
   void StartTransaction();
   void RejectRequest(http1::ParseError e);
+  // Whether the parsed request's body streams to the origin (passes) instead of being buffered.
+  bool StreamsBody() const;
+  // Decodes buffered input into the request body pipe, reading more while it has room.
+  void PumpBody();
+  void BodyFailed(http1::ParseError e);
+  void DropBodyStream(bool failed);
   void Flush();
   void FinishResponse();
   void Kick();  // continue processing outside of foreign call stacks
@@ -79,6 +94,8 @@ class Session : public io::EventHandler, public TxnSink, public BodyListener {
   http1::RequestHead head_;
   http1::BodyReader body_reader_;
   std::string body_;
+  RequestBodyRef body_stream_;  // kStream: the pipe the body goes into
+  std::string scratch_;         // decoded body bytes on their way into the pipe
   bool sent_continue_ = false;
   std::unique_ptr<Transaction> txn_;
   std::unique_ptr<Transaction> retired_;  // finished, possibly still on the call stack
