@@ -22,6 +22,10 @@ Worker::~Worker() {
   sessions_.clear();
   for (FetchTask* f : ctx_->fetches) delete f;
   ctx_->fetches.clear();
+  // Run what the teardown posted (deferred deletes of sessions, fetches, origin connections):
+  // the loop is stopped, so Run only drains the mailbox.
+  ctx_->reactor.Stop();
+  ctx_->reactor.Run();
   if (listen_fd_ >= 0) close(listen_fd_);
 }
 
@@ -97,12 +101,22 @@ void Worker::RemoveSession(Session* s) {
 
 void Worker::HandOff(Session* s, int to) {
   sessions_.erase(s);
+  if (ctx_->reactor.stopping()) {  // shutting down: the owner may be gone already
+    ConnectionCount().fetch_sub(1, std::memory_order_relaxed);
+    delete s;
+    return;
+  }
   ctx_->metrics.Inc(ctx_->metrics.handoffs);
   Worker* owner = (*peers_)[size_t(to)];
   owner->ctx_->reactor.Post([owner, s] { owner->Adopt(s); });
 }
 
 void Worker::Adopt(Session* s) {
+  if (ctx_->reactor.stopping()) {
+    ConnectionCount().fetch_sub(1, std::memory_order_relaxed);
+    delete s;
+    return;
+  }
   sessions_.insert(s);
   s->Adopt(this);
 }
