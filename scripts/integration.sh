@@ -3,6 +3,7 @@
 # processes on free loopback ports and stop them afterwards.
 set -euo pipefail
 BUILD=${1:-build/release}
+[ $# -gt 0 ] && shift  # the rest are pytest arguments
 export STRATA_BUILD=$(cd "$BUILD" && pwd)
 # Debian's python3 sees Debian's python3-redis and python3-pytest (a pyenv python may be first on PATH).
 PY=/usr/bin/python3

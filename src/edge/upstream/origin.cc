@@ -243,7 +243,11 @@ void OriginConn::WriteBody() {
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;  // EPOLLOUT resumes
-    Fail(OriginError::kReset);
+    // The origin stopped reading (it may have answered early and closed): stop sending and
+    // let its response, if any, arrive; without one the read side fails the exchange.
+    keep_alive_ = false;
+    DropBody();
+    TryRead();
     return;
   }
   if (p->failed()) {

@@ -85,6 +85,8 @@ class Origin:
         self.running = True
         self.conns = []
         self.slow_body = {}     # path -> (bytes per read, pause): read that body slowly
+        self.early = {}         # path -> Resp sent right after the head, body unread, then close
+        self.early_seen = []    # requests answered early
         self.body_seen = 0      # body bytes of the request currently being read
         self.body_events = []   # arrival times of body reads
         self.thread = threading.Thread(target=self._accept, daemon=True)
@@ -147,6 +149,12 @@ class Origin:
                     headers.append((n, v.strip()))
                 req = Request(method, target, version, headers, b"")
                 req.head_at = time.time()
+                if target in self.early:
+                    # Answer without reading the body, then close (e.g. a 413).
+                    with self.lock:
+                        self.early_seen.append(req)
+                    self._send(c, req, self.early[target])
+                    return
                 cl = req.header("content-length")
                 te = req.header("transfer-encoding")
                 if te is not None:

@@ -170,3 +170,24 @@ def test_expect_continue_with_streamed_body(origin, edge):
     r = read_response(c.sock)
     assert r.status == 200 and r.header("X-Sha") == hashlib.sha256(b"hello").hexdigest()
     assert origin.seen("/ec")[0].header("Expect") is None
+
+
+def test_early_origin_answer_reaches_the_client_mid_upload(origin, edge):
+    origin.early["/early"] = Resp(413, [("Content-Type", "text/plain")], b"too big for me\n", close=True)
+    s = connect(edge.port, timeout=10)
+    s.sendall(b"POST /early HTTP/1.1\r\nHost: test.local\r\nContent-Length: %d\r\n\r\n" % (10 << 20)
+              + b"q" * 100000)
+    # The client has sent 100 KB of 10 MB and gets the origin's answer without sending more.
+    r = read_response(s, timeout=10)
+    assert r.status == 413 and r.body == b"too big for me\n"
+    assert len(origin.early_seen) == 1
+    # The rest of the body was never read: the connection closes after the answer.
+    s.settimeout(5)
+    try:
+        while s.recv(65536):
+            pass
+    except ConnectionResetError:
+        pass
+    s.close()
+    origin.route("/next", Resp(200, [], b"next"))
+    assert Client(edge.port).request("GET", "/next").body == b"next"
