@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from edge_harness import Client, Resp, get
+from edge_harness import Client, Resp, get, read_response
 
 
 def parallel(n, fn):
@@ -163,3 +163,38 @@ def test_purges_reach_every_worker(origin, edge_factory, threads):
         assert "stale-if-error" in r.header("Cache-Status")
     assert admin(e, "/purge/all") == (200, '{"purged": 12}\n')
     assert e.metric("objects") == 0
+
+
+@pytest.mark.parametrize("threads", [2, 4])
+def test_pipelined_requests_for_keys_on_different_workers_keep_their_order(origin, edge_factory,
+                                                                           threads):
+    paths = ["/pl/%d" % i for i in range(12)]
+    for p in paths:
+        origin.route(p, Resp(200, [("Cache-Control", "max-age=60")], (p * 5000).encode()))
+    e = start(origin, edge_factory, threads)
+    get(e, paths[0])  # one of them cached already
+    c = Client(e.port)
+    try:
+        # One write carrying every request (misses, a hit, a HEAD, a POST that passes), so the
+        # connection moves between workers with pipelined bytes still unread.
+        order = paths + [paths[3]]
+        wire = b"".join(b"GET %s HTTP/1.1\r\nHost: test.local\r\n\r\n" % p.encode() for p in order)
+        wire += b"HEAD %s HTTP/1.1\r\nHost: test.local\r\n\r\n" % paths[5].encode()
+        wire += b"POST %s HTTP/1.1\r\nHost: test.local\r\nContent-Length: 3\r\n\r\nabc" % paths[7].encode()
+        wire += b"GET %s HTTP/1.1\r\nHost: test.local\r\n\r\n" % paths[9].encode()
+        c.send(wire)
+        for p in order:
+            r = read_response(c.sock)
+            assert r.status == 200 and r.body == (p * 5000).encode(), p
+        r = read_response(c.sock, method="HEAD")
+        assert r.status == 200 and r.header("Content-Length") == str(len(paths[5]) * 5000)
+        r = read_response(c.sock)
+        assert r.status == 200 and r.body == (paths[7] * 5000).encode()
+        r = read_response(c.sock)
+        assert r.status == 200 and r.body == (paths[9] * 5000).encode()
+        assert r.header("X-Cache") == "HIT"
+    finally:
+        c.close()
+    for p in paths:
+        assert origin.count(p, "GET") == 1, p
+    assert e.metric("handoffs_total") > 0
