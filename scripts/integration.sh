@@ -3,12 +3,19 @@
 # processes on free loopback ports and stop them afterwards.
 set -euo pipefail
 BUILD=${1:-build/release}
+[ $# -gt 0 ] && shift  # the rest are pytest arguments
 export STRATA_BUILD=$(cd "$BUILD" && pwd)
 # Debian's python3 sees Debian's python3-redis and python3-pytest (a pyenv python may be first on PATH).
 PY=/usr/bin/python3
 set +e
 $PY -m pytest -q -p no:cacheprovider tests/integration "$@"
 rc=$?
+if [ $rc -eq 0 ] && [ $# -eq 0 ] && [ -d tests/integration/edge ]; then
+  # The edge suite again with every edge running 2 workers (keys owned across threads).
+  echo "edge suite with 2 worker threads:"
+  STRATA_EDGE_THREADS=2 $PY -m pytest -q -p no:cacheprovider tests/integration/edge
+  rc=$?
+fi
 set -e
 if [ $rc -eq 5 ]; then echo "no integration tests collected"; exit 0; fi
 exit $rc

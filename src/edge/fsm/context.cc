@@ -1,6 +1,7 @@
 #include "edge/fsm/context.h"
 
 #include "base/clock.h"
+#include "base/hash.h"
 #include "base/strutil.h"
 #include "edge/fsm/fetch.h"
 
@@ -21,6 +22,11 @@ OriginPool* WorkerContext::PoolFor(std::string_view host) {
     if (it != host_pools.end()) return it->second.get();
   }
   return default_pool.get();
+}
+
+int WorkerContext::OwnerOf(std::string_view key) const {
+  if (!all_workers || all_workers->size() < 2) return index;
+  return int(HashKey(key) % all_workers->size());
 }
 
 void WorkerContext::Broadcast(std::function<void(WorkerContext*)> fn) {

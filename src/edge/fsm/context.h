@@ -1,6 +1,7 @@
 // WorkerContext: everything one worker thread owns. A worker runs one io::Reactor; its store
 // shard, in-flight table, origin pools, fetches and sessions are touched only on that thread.
-// Other threads reach a worker only through `reactor->Post` (see Broadcast).
+// Other threads reach a worker only through `reactor->Post` (see Broadcast). Every primary key
+// has one owner worker (OwnerOf): lookups for it run only there, so its shard holds it.
 #pragma once
 
 #include <cstdint>
@@ -43,6 +44,9 @@ struct WorkerContext {
   int64_t NowWallMs() const;
 
   OriginPool* PoolFor(std::string_view host);
+  // The worker that owns a primary key: its store entry, in-flight fetch and hit-for-pass mark
+  // live only there (HashKey(key) % workers).
+  int OwnerOf(std::string_view key) const;
   // Runs fn on every worker (this one synchronously, others via Post).
   void Broadcast(std::function<void(WorkerContext*)> fn);
   // Publishes store gauges into metrics.

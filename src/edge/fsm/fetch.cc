@@ -63,7 +63,7 @@ void FetchTask::Start() {
              request_.Method() == "HEAD"
                  ? "HEAD"
                  : (kind_ == FetchKind::kPass ? request_.Method() : std::string_view("GET")),
-             this);
+             this, std::move(request_body_));
 }
 
 void FetchTask::RemoveObserver(FetchObserver* o) {

@@ -18,6 +18,7 @@
 #include "edge/rfc9111/freshness.h"
 #include "edge/store/object.h"
 #include "edge/upstream/origin.h"
+#include "edge/upstream/request_body.h"
 #include "proto/http1/message.h"
 
 namespace strata::edge {
@@ -49,6 +50,8 @@ class FetchTask : public OriginHandler, public BodyProducer {
 
   void Start();
   void SetInitiator(FetchObserver* o) { initiator_ = o; }
+  // A request body streamed after the head (passes), sent by the origin connection.
+  void SetRequestBody(RequestBodyRef body) { request_body_ = std::move(body); }
   void AddWaiter(FetchObserver* o) { waiters_.push_back(o); }
   // An observer leaves before the outcome is known.
   void RemoveObserver(FetchObserver* o);
@@ -87,6 +90,7 @@ class FetchTask : public OriginHandler, public BodyProducer {
   std::string key_;
   http1::RequestHead request_;
   std::string request_bytes_;
+  RequestBodyRef request_body_;
   ObjectRef stale_;
   bool coalesce_;
   bool registered_ = false;

@@ -77,8 +77,14 @@ std::string BuildOriginRequest(const OriginRequestInput& in) {
     http1::AppendField(&out, "X-Forwarded-For", xff);
   }
   bool has_body_framing = req.framing != http1::BodyFraming::kNone || req.Count("content-length");
-  if (in.kind == OriginRequestKind::kForward && (has_body_framing || !in.body.empty()))
+  if (in.kind == OriginRequestKind::kForward && in.streamed == http1::BodyFraming::kChunked) {
+    http1::AppendField(&out, "Transfer-Encoding", "chunked");
+  } else if (in.kind == OriginRequestKind::kForward &&
+             in.streamed == http1::BodyFraming::kContentLength) {
+    http1::AppendFieldInt(&out, "Content-Length", req.content_length);
+  } else if (in.kind == OriginRequestKind::kForward && (has_body_framing || !in.body.empty())) {
     http1::AppendFieldInt(&out, "Content-Length", in.body.size());
+  }
   http1::EndHead(&out);
   if (in.kind == OriginRequestKind::kForward) out.append(in.body);
   return out;

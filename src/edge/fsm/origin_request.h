@@ -1,7 +1,8 @@
 // Builds the request sent upstream from a client request (pure). End-to-end fields pass
 // through unchanged; hop-by-hop fields, those named in Connection, framing fields and Expect
-// are removed; Via, X-Forwarded-For and CDN-Loop are appended; the body is re-framed with
-// Content-Length. Cache fills (miss, revalidation, background refresh) drop the client's own
+// are removed; Via, X-Forwarded-For and CDN-Loop are appended; a buffered body is re-framed
+// with Content-Length, a streamed one (sent after the head) keeps the client's length or is
+// sent chunked. Cache fills (miss, revalidation, background refresh) drop the client's own
 // conditionals and Range so the cache receives a full response, and revalidations add the stored
 // validators.
 #pragma once
@@ -24,6 +25,9 @@ struct OriginRequestInput {
   std::string_view via_name;                  // "strata-edge"
   std::string_view client_ip;
   std::string_view loop_id;  // appended to CDN-Loop (RFC 8586) when not empty
+  // A body streamed after the head (RequestBodyPipe): kContentLength (request.content_length
+  // bytes) or kChunked. kNone: `body` is the whole body.
+  http1::BodyFraming streamed = http1::BodyFraming::kNone;
 };
 
 std::string BuildOriginRequest(const OriginRequestInput& in);

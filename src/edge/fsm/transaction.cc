@@ -44,11 +44,12 @@ const Transaction::StepEntry Transaction::kSteps[static_cast<size_t>(Step::kSusp
 };
 
 Transaction::Transaction(WorkerContext* w, TxnSink* sink, http1::RequestHead request,
-                         std::string body, std::string client_ip)
+                         std::string body, std::string client_ip, RequestBodyRef body_stream)
     : w_(w),
       sink_(sink),
       req_(std::move(request)),
       body_(std::move(body)),
+      body_stream_(std::move(body_stream)),
       client_ip_(std::move(client_ip)) {}
 
 Transaction::~Transaction() {
@@ -255,10 +256,13 @@ Step Transaction::StepMiss() {
 Step Transaction::StepPass() {
   w_->metrics.Inc(w_->metrics.passes);
   passed_ = true;
-  std::string bytes =
-      BuildOriginRequest({&req_, OriginRequestKind::kForward, method_, body_, nullptr,
-                          w_->config->name, client_ip_, w_->config->loop_id});
+  // A streamed body can be sent once only: a released waiter or a re-lookup never streams.
+  RequestBodyRef stream = std::move(body_stream_);
+  std::string bytes = BuildOriginRequest(
+      {&req_, OriginRequestKind::kForward, method_, body_, nullptr, w_->config->name, client_ip_,
+       w_->config->loop_id, stream ? req_.framing : http1::BodyFraming::kNone});
   auto* f = new FetchTask(w_, FetchKind::kPass, key_, req_, std::move(bytes), nullptr, false);
+  f->SetRequestBody(std::move(stream));
   fetch_ = f;
   initiator_ = true;
   f->SetInitiator(this);

@@ -18,6 +18,7 @@
 #include "edge/rfc9111/cache_status.h"
 #include "edge/rfc9111/freshness.h"
 #include "edge/store/object.h"
+#include "edge/upstream/request_body.h"
 #include "proto/http1/message.h"
 
 namespace strata::edge {
@@ -43,8 +44,10 @@ class TxnSink {
 
 class Transaction : public FetchObserver {
  public:
+  // `body` is a buffered request body; `body_stream`, if set, streams it instead (passes only:
+  // the session starts the transaction right after the head and feeds the pipe as bytes arrive).
   Transaction(WorkerContext* w, TxnSink* sink, http1::RequestHead request, std::string body,
-              std::string client_ip);
+              std::string client_ip, RequestBodyRef body_stream = nullptr);
   ~Transaction() override;
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
@@ -97,6 +100,7 @@ class Transaction : public FetchObserver {
   TxnSink* sink_;
   http1::RequestHead req_;
   std::string body_;
+  RequestBodyRef body_stream_;
   std::string client_ip_;
   std::string method_;
   std::string host_;

@@ -15,7 +15,7 @@ const char* Usage() {
          "  --listen HOST:PORT    client listener (default 127.0.0.1:8080)\n"
          "  --admin HOST:PORT     admin/metrics listener (default 127.0.0.1:8081)\n"
          "  --memory SIZE         cache memory budget (default 256mb)\n"
-         "  --threads N           worker threads, each with its own cache shard (default 1)\n"
+         "  --threads N           worker threads, each owning a slice of the keys (default 1)\n"
          "  --config FILE         TOML configuration file (flags override it)\n"
          "  --purge-token TOKEN   bearer token for the purge API (repeatable)\n"
          "  --allow-purge-method  accept authenticated PURGE on the client listener\n"

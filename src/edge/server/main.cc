@@ -62,6 +62,9 @@ int main(int argc, char** argv) {
     contexts.push_back(workers.back()->ctx());
   }
   for (WorkerContext* c : contexts) c->all_workers = &contexts;
+  std::vector<Worker*> peers;
+  for (auto& w : workers) peers.push_back(w.get());
+  for (auto& w : workers) w->SetPeers(&peers);
   std::unique_ptr<AdminServer> admin;
   if (!cfg.admin.empty()) {
     admin = std::make_unique<AdminServer>(&cfg, contexts);

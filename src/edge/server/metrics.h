@@ -27,7 +27,8 @@ namespace strata::edge {
   X(invalidations, "objects invalidated by unsafe requests")                        \
   X(bad_requests, "requests rejected by the parser")                                \
   X(client_connections, "client connections accepted")                              \
-  X(refused_connections, "client connections refused (max_connections)")
+  X(refused_connections, "client connections refused (max_connections)")            \
+  X(handoffs, "client connections handed to the worker that owns the request key")
 
 struct Metrics {
 #define STRATA_DECLARE(name, help) std::atomic<uint64_t> name{0};

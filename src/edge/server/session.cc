@@ -9,6 +9,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "edge/rfc9111/invalidation.h"
 #include "edge/server/access_log.h"
 #include "edge/server/worker.h"
 #include "io/socket.h"
@@ -17,7 +18,8 @@
 namespace strata::edge {
 
 namespace {
-constexpr size_t kMaxInputBuffer = 1 << 20;  // pipelined bytes held while a request runs
+constexpr size_t kMaxInputBuffer = 1 << 20;        // pipelined bytes held while a request runs
+constexpr size_t kStreamInputBuffer = 256 * 1024;  // undecoded body bytes held while streaming
 constexpr size_t kChunkStep = 256 * 1024;
 }  // namespace
 
@@ -30,6 +32,7 @@ Session::Session(Worker* worker, int fd) : worker_(worker), w_(worker->ctx()), f
 
 Session::~Session() {
   *alive_ = false;
+  DropBodyStream(true);
   if (d_.obj && listening_) d_.obj->RemoveListener(this);
   txn_.reset();
   retired_.reset();
@@ -40,6 +43,7 @@ void Session::Close() {
   if (closed_) return;
   closed_ = true;
   w_->reactor.Remove(fd_);
+  DropBodyStream(true);  // a body cut short never completes upstream
   if (d_.obj) {
     if (listening_) d_.obj->RemoveListener(this);
     listening_ = false;
@@ -66,7 +70,7 @@ void Session::Kick() {
 }
 
 void Session::OnEvent(uint32_t events) {
-  if (closed_) return;
+  if (closed_ || handing_off_) return;
   depth_++;
   last_activity_ms_ = w_->reactor.NowMs();
   if (events & EPOLLERR) {
@@ -77,6 +81,7 @@ void Session::OnEvent(uint32_t events) {
   if (events & EPOLLOUT) Flush();
   if (!closed_ && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))) {
     ReadAvailable((events & (EPOLLRDHUP | EPOLLHUP)) != 0);
+    if (!closed_ && read_state_ == ReadState::kStream) PumpBody();
     if (!closed_) ProcessInput();
   }
   depth_--;
@@ -86,7 +91,8 @@ void Session::OnEvent(uint32_t events) {
 void Session::ReadAvailable(bool hangup) {
   char buf[32 * 1024];
   while (!peer_closed_) {
-    if (in_.size() >= kMaxInputBuffer && read_state_ == ReadState::kHeld) {
+    if ((in_.size() >= kMaxInputBuffer && read_state_ == ReadState::kHeld) ||
+        (in_.size() >= kStreamInputBuffer && read_state_ == ReadState::kStream)) {
       read_blocked_ = true;
       return;
     }
@@ -142,7 +148,7 @@ void Session::ProcessInput() {
 
 void Session::ProcessInputLoop() {
   for (;;) {
-    if (closed_ || txn_ || delivering_) return;
+    if (closed_ || txn_ || delivering_ || handing_off_) return;
     if (!in_.empty() && request_started_ms_ == 0) request_started_ms_ = w_->reactor.NowMs();
     if (read_state_ == ReadState::kHead) {
       if (in_.empty()) {
@@ -164,6 +170,17 @@ void Session::ProcessInputLoop() {
       body_.clear();
       sent_continue_ = false;
       started_us_ = MonoMicros();
+      read_state_ = ReadState::kParsed;
+      if (int to = HandOffTarget(); to >= 0) {
+        handing_off_ = true;
+        std::weak_ptr<bool> alive = alive_;
+        w_->reactor.Post([this, alive, to] {
+          if (!alive.expired()) FinishHandOff(to);
+        });
+        return;
+      }
+    }
+    if (read_state_ == ReadState::kParsed) {
       if (head_.framing == http1::BodyFraming::kNone) {
         StartTransaction();
         continue;
@@ -174,6 +191,20 @@ void Session::ProcessInputLoop() {
         return;
       }
       body_reader_.Reset(head_.framing, head_.content_length);
+      if (StreamsBody()) {
+        if (head_.expect_continue && in_.empty()) {
+          sent_continue_ = true;
+          static const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+          ssize_t n = send(fd_, kContinue, sizeof(kContinue) - 1, MSG_NOSIGNAL);
+          (void)n;
+        }
+        body_stream_ = std::make_shared<RequestBodyPipe>(&w_->reactor);
+        body_stream_->SetWriter(this);
+        read_state_ = ReadState::kStream;
+        StartTransaction();
+        PumpBody();
+        return;  // the next request is parsed once this one completes
+      }
       read_state_ = ReadState::kBody;
     }
     if (read_state_ == ReadState::kBody) {
@@ -206,11 +237,133 @@ void Session::ProcessInputLoop() {
   }
 }
 
+bool Session::StreamsBody() const {
+  std::string_view m = head_.Method();
+  if (m == "GET" || m == "HEAD") return false;  // looked up: the body is read first
+  if (m == "PURGE" && w_->config->purge_method) return false;
+  return true;
+}
+
+void Session::PumpBody() {
+  if (closed_ || read_state_ != ReadState::kStream) return;
+  RequestBodyPipe* p = body_stream_.get();
+  const bool chunked = body_reader_.framing() == http1::BodyFraming::kChunked;
+  for (;;) {
+    size_t consumed = 0;
+    if (!in_.empty() && !p->Full()) {
+      http1::ParseError err;
+      scratch_.clear();
+      std::string_view in = std::string_view(in_).substr(0, RequestBodyPipe::kHighWater);
+      http1::ParseStatus st = body_reader_.Feed(in, &consumed, &scratch_, &err);
+      in_.erase(0, consumed);
+      if (st == http1::ParseStatus::kError) {
+        BodyFailed(err);
+        return;
+      }
+      if (body_reader_.decoded() > w_->config->max_request_body) {
+        BodyFailed(http1::ParseError::kBodyTooLarge);
+        return;
+      }
+      if (!scratch_.empty()) {
+        if (chunked)
+          http1::AppendChunk(p->mutable_buffer(), scratch_);
+        else
+          p->mutable_buffer()->append(scratch_);
+        p->Appended();
+      }
+      if (st == http1::ParseStatus::kDone) {
+        if (chunked) http1::AppendLastChunk(p->mutable_buffer());
+        p->Finish();
+        DropBodyStream(false);
+        read_state_ = ReadState::kHeld;  // pipelined bytes wait in in_
+        return;
+      }
+      if (consumed > 0) continue;
+    }
+    if (p->Full()) return;  // woken by OnRequestBodyDrained
+    if (peer_closed_) {
+      // The client went away before its body was complete.
+      Close();
+      return;
+    }
+    if (!read_blocked_) return;  // woken by the next EPOLLIN
+    read_blocked_ = false;
+    size_t before = in_.size();
+    ReadAvailable(false);
+    if (closed_) return;
+    if (in_.size() == before && !peer_closed_) return;
+  }
+}
+
+void Session::BodyFailed(http1::ParseError e) {
+  DropBodyStream(true);
+  if (!delivering_ && out_.empty()) {
+    RejectRequest(e);  // answers 400/413 and closes
+    return;
+  }
+  w_->metrics.Inc(w_->metrics.bad_requests);
+  Close();  // a response is already under way: cut the connection
+}
+
+void Session::DropBodyStream(bool failed) {
+  if (!body_stream_) return;
+  if (failed) body_stream_->Fail();
+  body_stream_->SetWriter(nullptr);
+  body_stream_.reset();
+}
+
+void Session::OnRequestBodyDrained() {
+  if (closed_) return;
+  depth_++;
+  PumpBody();
+  depth_--;
+  if (depth_ == 0) retired_.reset();
+}
+
+int Session::HandOffTarget() const {
+  if (!w_->all_workers || w_->all_workers->size() < 2) return -1;
+  std::string_view m = head_.Method();
+  if (m != "GET" && m != "HEAD") return -1;  // only lookups need the key's owner
+  std::string key = rfc9111::PrimaryKey(head_.Get("host").value_or(""), head_.Target());
+  if (key.empty()) return -1;
+  int owner = w_->OwnerOf(key);
+  return owner == w_->index ? -1 : owner;
+}
+
+void Session::FinishHandOff(int to) {
+  if (closed_) return;  // closed meanwhile (idle sweep): already being deleted here
+  if (kick_posted_) {   // let a pending kick run here first
+    std::weak_ptr<bool> alive = alive_;
+    w_->reactor.Post([this, alive, to] {
+      if (!alive.expired()) FinishHandOff(to);
+    });
+    return;
+  }
+  w_->reactor.Remove(fd_);
+  retired_.reset();
+  // From here on the session belongs to worker `to`: nothing on this thread touches it.
+  worker_->HandOff(this, to);
+}
+
+void Session::Adopt(Worker* worker) {
+  worker_ = worker;
+  w_ = worker->ctx();
+  handing_off_ = false;
+  last_activity_ms_ = w_->reactor.NowMs();
+  // Edge-triggered registration reports the socket's current readiness.
+  w_->reactor.Add(fd_, this);
+  depth_++;
+  ProcessInput();
+  depth_--;
+  if (depth_ == 0) retired_.reset();
+}
+
 void Session::StartTransaction() {
   retired_.reset();  // never on the stack here
   request_started_ms_ = 0;
-  read_state_ = ReadState::kHeld;
-  txn_ = std::make_unique<Transaction>(w_, this, std::move(head_), std::move(body_), peer_);
+  if (read_state_ != ReadState::kStream) read_state_ = ReadState::kHeld;
+  txn_ = std::make_unique<Transaction>(w_, this, std::move(head_), std::move(body_), peer_,
+                                       body_stream_);
   body_.clear();
   depth_++;
   txn_->Start();
@@ -346,6 +499,12 @@ void Session::FinishResponse() {
   if (d_.obj && listening_) d_.obj->RemoveListener(this);
   listening_ = false;
   bool close_after = d_.close;
+  if (read_state_ == ReadState::kStream) {
+    // Answered before the client finished sending its body (an early origin response, or an
+    // error): the rest of the body is not read, so the connection cannot carry another request.
+    DropBodyStream(true);
+    close_after = true;
+  }
   d_ = Delivery{};
   delivering_ = false;
   // The transaction may still be on the call stack (a hit delivered synchronously): destroy it

@@ -1,10 +1,17 @@
 // Session: one client connection on a worker thread (owned by the Worker, touched only on its
 // thread). Reads and strictly parses requests one at a time (pipelined requests wait in the
-// input buffer), buffers request bodies (bounded), runs a Transaction per request, and writes
+// input buffer), streams request bodies of passes to the origin as they arrive (with
+// back-pressure: the socket is not read while the pipe is full; GET/HEAD bodies are read,
+// bounded, before the lookup), runs a Transaction per request, and writes
 // the Delivery it produces: the head, then body bytes straight from the cached object
 // (writev, no copy) or chunk-framed when the length is unknown, waking up as the object grows.
 // Any parse error answers 400/431/501/505 and closes the connection: a request is never given
 // two interpretations.
+//
+// Hand-off: with several workers, a GET/HEAD whose key another worker owns is run there. Once
+// its head is parsed (the previous response is complete and nothing else is in flight), the
+// session leaves its reactor from a posted task (never from inside another call stack) and is
+// Posted whole, input buffer and parsed head included, to the owner, which adopts it.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +19,7 @@
 #include <string>
 
 #include "edge/fsm/transaction.h"
+#include "edge/upstream/request_body.h"
 #include "io/reactor.h"
 #include "proto/http1/body.h"
 #include "proto/http1/parser.h"
@@ -20,7 +28,10 @@ namespace strata::edge {
 
 class Worker;
 
-class Session : public io::EventHandler, public TxnSink, public BodyListener {
+class Session : public io::EventHandler,
+                public TxnSink,
+                public BodyListener,
+                public RequestBodyPipe::Writer {
  public:
   Session(Worker* worker, int fd);
   ~Session() override;
@@ -29,6 +40,9 @@ class Session : public io::EventHandler, public TxnSink, public BodyListener {
   void SendInterim(std::string bytes) override;
   void Deliver(Delivery d) override;
   void OnBodyProgress() override;
+  void OnRequestBodyDrained() override;
+  // Owner worker's thread: continue a session handed over by another worker.
+  void Adopt(Worker* worker);
 
   int64_t last_activity_ms() const { return last_activity_ms_; }
   // When the first byte of a still-incomplete request (head or body) arrived; 0 if none.
@@ -37,15 +51,27 @@ class Session : public io::EventHandler, public TxnSink, public BodyListener {
   void Close();
 
  private:
-  enum class ReadState : uint8_t { kHead, kBody, kHeld };
+  // kParsed: the head is parsed and the request not started yet (it may be handed off).
+  // kBody: buffering a body before the request starts (GET/HEAD). kStream: the request runs
+  // while its body streams to the origin. kHeld: the request runs, its body (if any) is read.
+  enum class ReadState : uint8_t { kHead, kParsed, kBody, kStream, kHeld };
   void ReadAvailable(bool hangup);
   void ProcessInput();
   void ProcessInputLoop();
   void StartTransaction();
   void RejectRequest(http1::ParseError e);
+  // Whether the parsed request's body streams to the origin (passes) instead of being buffered.
+  bool StreamsBody() const;
+  // Decodes buffered input into the request body pipe, reading more while it has room.
+  void PumpBody();
+  void BodyFailed(http1::ParseError e);
+  void DropBodyStream(bool failed);
   void Flush();
   void FinishResponse();
   void Kick();  // continue processing outside of foreign call stacks
+  // The worker that owns the parsed request's key, if it is another one (else -1).
+  int HandOffTarget() const;
+  void FinishHandOff(int to);
 
   Worker* worker_;
   WorkerContext* w_;
@@ -60,6 +86,7 @@ class Session : public io::EventHandler, public TxnSink, public BodyListener {
   int depth_ = 0;
   bool in_process_input_ = false;
   bool kick_posted_ = false;
+  bool handing_off_ = false;  // posted to leave this worker: ignore events until adopted
   int64_t last_activity_ms_ = 0;
   int64_t request_started_ms_ = 0;
 
@@ -67,6 +94,8 @@ class Session : public io::EventHandler, public TxnSink, public BodyListener {
   http1::RequestHead head_;
   http1::BodyReader body_reader_;
   std::string body_;
+  RequestBodyRef body_stream_;  // kStream: the pipe the body goes into
+  std::string scratch_;         // decoded body bytes on their way into the pipe
   bool sent_continue_ = false;
   std::unique_ptr<Transaction> txn_;
   std::unique_ptr<Transaction> retired_;  // finished, possibly still on the call stack

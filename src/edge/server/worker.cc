@@ -22,6 +22,10 @@ Worker::~Worker() {
   sessions_.clear();
   for (FetchTask* f : ctx_->fetches) delete f;
   ctx_->fetches.clear();
+  // Run what the teardown posted (deferred deletes of sessions, fetches, origin connections):
+  // the loop is stopped, so Run only drains the mailbox.
+  ctx_->reactor.Stop();
+  ctx_->reactor.Run();
   if (listen_fd_ >= 0) close(listen_fd_);
 }
 
@@ -64,8 +68,8 @@ void Worker::OnEvent(uint32_t) {
       if (errno != EAGAIN && errno != EWOULDBLOCK) LOG_WARNING("accept: %d", errno);
       return;
     }
-    size_t limit = ctx_->config->max_connections / size_t(ctx_->config->threads);
-    if (sessions_.size() >= (limit > 0 ? limit : 1)) {
+    // Sessions move between workers (HandOff), so the limit counts them on all workers.
+    if (ConnectionCount().load(std::memory_order_relaxed) >= ctx_->config->max_connections) {
       // Over the limit: refuse at once rather than exhaust descriptors or memory.
       static const char kBusy[] =
           "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
@@ -78,14 +82,43 @@ void Worker::OnEvent(uint32_t) {
     io::SetNoDelay(fd);
     auto* s = new Session(this, fd);
     sessions_.insert(s);
+    ConnectionCount().fetch_add(1, std::memory_order_relaxed);
     ctx_->metrics.Inc(ctx_->metrics.client_connections);
     ctx_->reactor.Add(fd, s);
   }
 }
 
+std::atomic<size_t>& Worker::ConnectionCount() {
+  static std::atomic<size_t> count{0};
+  return count;
+}
+
 void Worker::RemoveSession(Session* s) {
   if (!sessions_.erase(s)) return;
+  ConnectionCount().fetch_sub(1, std::memory_order_relaxed);
   ctx_->reactor.Post([s] { delete s; });
+}
+
+void Worker::HandOff(Session* s, int to) {
+  sessions_.erase(s);
+  if (ctx_->reactor.stopping()) {  // shutting down: the owner may be gone already
+    ConnectionCount().fetch_sub(1, std::memory_order_relaxed);
+    delete s;
+    return;
+  }
+  ctx_->metrics.Inc(ctx_->metrics.handoffs);
+  Worker* owner = (*peers_)[size_t(to)];
+  owner->ctx_->reactor.Post([owner, s] { owner->Adopt(s); });
+}
+
+void Worker::Adopt(Session* s) {
+  if (ctx_->reactor.stopping()) {
+    ConnectionCount().fetch_sub(1, std::memory_order_relaxed);
+    delete s;
+    return;
+  }
+  sessions_.insert(s);
+  s->Adopt(this);
 }
 
 void Worker::Sweep() {

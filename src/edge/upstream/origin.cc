@@ -90,6 +90,7 @@ OriginConn::OriginConn(OriginPool* pool, int fd, bool connecting)
       state_(connecting ? State::kConnecting : State::kIdle) {}
 
 OriginConn::~OriginConn() {
+  DropBody();
   if (timer_) reactor_->Cancel(timer_);
   if (fd_ >= 0) close(fd_);
 }
@@ -103,12 +104,15 @@ void OriginConn::ArmTimer(int64_t ms) {
   });
 }
 
-void OriginConn::Start(std::string request, std::string_view method, OriginHandler* h,
-                       bool reused) {
+void OriginConn::Start(std::string request, std::string_view method, OriginHandler* h, bool reused,
+                       RequestBodyRef body) {
   handler_ = h;
   method_ = std::string(method);
   reused_ = reused;
-  if (reused && (method == "GET" || method == "HEAD"))
+  req_body_ = std::move(body);
+  req_body_sending_ = false;
+  if (req_body_) req_body_->SetReader(this);
+  if (reused && !req_body_ && (method == "GET" || method == "HEAD"))
     request_copy_ = request;
   else
     request_copy_.clear();
@@ -140,6 +144,7 @@ void OriginConn::ResumeBody() {
 
 void OriginConn::Abort() {
   handler_ = nullptr;
+  DropBody();
   if (state_ == State::kClosed) return;
   state_ = State::kClosed;
   pool_->Destroy(this);
@@ -149,6 +154,7 @@ void OriginConn::Fail(OriginError e) {
   if (state_ == State::kClosed) return;
   OriginHandler* h = handler_;
   handler_ = nullptr;
+  DropBody();
   bool was_idle = state_ == State::kIdle;
   state_ = State::kClosed;
   pool_->Destroy(this);
@@ -181,7 +187,7 @@ void OriginConn::OnEvent(uint32_t events) {
     state_ = State::kWriting;
     ArmTimer(pool_->timeouts().response_ms);
   }
-  if (state_ == State::kWriting && (events & EPOLLOUT)) TryWrite();
+  if ((state_ == State::kWriting || req_body_sending_) && (events & EPOLLOUT)) TryWrite();
   if (state_ == State::kClosed) return;
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) TryRead();
 }
@@ -201,13 +207,63 @@ void OriginConn::TryWrite() {
   out_.clear();
   out_.shrink_to_fit();
   out_off_ = 0;
+  if (req_body_sending_) {
+    WriteBody();
+    return;
+  }
   if (state_ == State::kWriting) {
     state_ = State::kHead;
+    if (req_body_) {
+      // The head is out: stream the body while reading the response (which may come early).
+      req_body_sending_ = true;
+      WriteBody();
+      if (state_ == State::kClosed) return;
+    }
     // Response bytes may have arrived while we were still writing (an early answer).
     if (!in_.empty() && !Process()) return;
     if (state_ == State::kClosed || state_ == State::kIdle) return;
     TryRead();
   }
+}
+
+void OriginConn::OnRequestBodyReadable() {
+  if (req_body_sending_ && state_ != State::kClosed) WriteBody();
+}
+
+void OriginConn::WriteBody() {
+  RequestBodyPipe* p = req_body_.get();
+  for (;;) {
+    std::string_view data = p->pending();
+    if (data.empty()) break;
+    ssize_t n = send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n > 0) {
+      p->Consume(size_t(n));
+      ArmTimer(pool_->timeouts().response_ms);  // the upload is progressing
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;  // EPOLLOUT resumes
+    // The origin stopped reading (it may have answered early and closed): stop sending and
+    // let its response, if any, arrive; without one the read side fails the exchange.
+    keep_alive_ = false;
+    DropBody();
+    TryRead();
+    return;
+  }
+  if (p->failed()) {
+    // The client's body is bad or the client left: never let the origin see it complete.
+    Fail(OriginError::kReset);
+  } else if (p->finished()) {
+    DropBody();
+  }
+}
+
+void OriginConn::DropBody() {
+  if (!req_body_) return;
+  req_body_->SetReader(nullptr);
+  if (req_body_sending_ && !req_body_->finished()) req_body_->DetachReader();
+  req_body_.reset();
+  req_body_sending_ = false;
 }
 
 void OriginConn::TryRead() {
@@ -298,6 +354,12 @@ void OriginConn::Finish() {
   OriginHandler* h = handler_;
   handler_ = nullptr;
   sink_ = nullptr;
+  if (req_body_) {
+    // The response ended before the whole request body was sent: this connection's request
+    // stream is cut short, so it cannot carry another exchange.
+    keep_alive_ = false;
+    DropBody();
+  }
   if (timer_) {
     pool_->reactor()->Cancel(timer_);
     timer_ = 0;
@@ -344,7 +406,8 @@ OriginConn* OriginPool::Connect() {
   return c;
 }
 
-OriginConn* OriginPool::Send(std::string request, std::string_view method, OriginHandler* h) {
+OriginConn* OriginPool::Send(std::string request, std::string_view method, OriginHandler* h,
+                             RequestBodyRef body) {
   int64_t now = reactor_->NowMs();
   while (!idle_.empty()) {
     OriginConn* c = idle_.back();
@@ -354,7 +417,7 @@ OriginConn* OriginPool::Send(std::string request, std::string_view method, Origi
       Destroy(c);
       continue;
     }
-    c->Start(std::move(request), method, h, true);
+    c->Start(std::move(request), method, h, true, std::move(body));
     return c;
   }
   OriginConn* c = Connect();
@@ -362,7 +425,7 @@ OriginConn* OriginPool::Send(std::string request, std::string_view method, Origi
     h->OnOriginError(OriginError::kConnect);
     return nullptr;
   }
-  c->Start(std::move(request), method, h, false);
+  c->Start(std::move(request), method, h, false, std::move(body));
   return c;
 }
 

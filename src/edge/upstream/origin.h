@@ -6,7 +6,10 @@
 // sink the handler names (the cached object's body), and goes back to the idle list when both
 // sides allow keep-alive. A reused connection that fails before the first response byte is
 // retried once on a fresh connection (the keep-alive close race) for idempotent requests.
-// Body reading can be paused (back-pressure from a slow client on a pass response).
+// Body reading can be paused (back-pressure from a slow client on a pass response). A request
+// body may be streamed from a RequestBodyPipe after the head: the response is read (and may
+// complete) while the body is still being written; a connection whose request body was not
+// sent completely is never reused.
 #pragma once
 
 #include <netinet/in.h>
@@ -19,6 +22,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "edge/upstream/request_body.h"
 #include "io/reactor.h"
 #include "proto/http1/body.h"
 #include "proto/http1/message.h"
@@ -62,18 +66,21 @@ struct OriginTimeouts {
 
 class OriginPool;
 
-class OriginConn : public io::EventHandler {
+class OriginConn : public io::EventHandler, public RequestBodyPipe::Reader {
  public:
   OriginConn(OriginPool* pool, int fd, bool connecting);
   ~OriginConn() override;
 
-  void Start(std::string request, std::string_view method, OriginHandler* h, bool reused);
+  // `request` is the head (and any buffered body); `body`, if set, streams the rest.
+  void Start(std::string request, std::string_view method, OriginHandler* h, bool reused,
+             RequestBodyRef body = nullptr);
   void PauseBody() { paused_ = true; }
   void ResumeBody();
   // The handler is gone: abandon the exchange and close.
   void Abort();
 
   void OnEvent(uint32_t events) override;
+  void OnRequestBodyReadable() override;
   int fd() const { return fd_; }
   int64_t idle_since_ms = 0;
 
@@ -81,6 +88,8 @@ class OriginConn : public io::EventHandler {
   enum class State : uint8_t { kIdle, kConnecting, kWriting, kHead, kBody, kClosed };
   void Fail(OriginError e);
   void TryWrite();
+  void WriteBody();
+  void DropBody();
   void TryRead();
   bool Process();  // parse what is buffered; false when the conn was finished or failed
   void Finish();
@@ -103,6 +112,8 @@ class OriginConn : public io::EventHandler {
   bool keep_alive_ = true;
   std::string* sink_ = nullptr;
   http1::BodyReader body_;
+  RequestBodyRef req_body_;        // streamed request body, while attached
+  bool req_body_sending_ = false;  // the head is sent; body bytes follow
   io::Reactor::TimerId timer_ = 0;
   friend class OriginPool;
 };
@@ -114,7 +125,8 @@ class OriginPool {
 
   // Starts an exchange; returns the connection carrying it (for Pause/Resume/Abort) or nullptr
   // when no connection could be created (the handler was already told via OnOriginError).
-  OriginConn* Send(std::string request, std::string_view method, OriginHandler* h);
+  OriginConn* Send(std::string request, std::string_view method, OriginHandler* h,
+                   RequestBodyRef body = nullptr);
   // Called by a connection whose exchange completed with keep-alive.
   void Release(OriginConn* c);
   // Called by a connection that is closing; deletes it later on the reactor.

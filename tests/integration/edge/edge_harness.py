@@ -58,6 +58,10 @@ class Request:
         self.version = version
         self.headers = headers  # list of (name, value) as received
         self.body = body
+        self.head_at = None         # time the head was read
+        self.first_body_at = None   # time the first body byte arrived
+        self.body_received = 0
+        self.chunked = False        # the body came chunked
 
     def header(self, name):
         for n, v in self.headers:
@@ -80,6 +84,11 @@ class Origin:
         self.sock.listen(256)
         self.running = True
         self.conns = []
+        self.slow_body = {}     # path -> (bytes per read, pause): read that body slowly
+        self.early = {}         # path -> Resp sent right after the head, body unread, then close
+        self.early_seen = []    # requests answered early
+        self.body_seen = 0      # body bytes of the request currently being read
+        self.body_events = []   # arrival times of body reads
         self.thread = threading.Thread(target=self._accept, daemon=True)
         self.thread.start()
 
@@ -139,13 +148,32 @@ class Origin:
                     n, v = line.split(":", 1)
                     headers.append((n, v.strip()))
                 req = Request(method, target, version, headers, b"")
+                req.head_at = time.time()
+                if target in self.early:
+                    # Answer without reading the body, then close (e.g. a 413).
+                    with self.lock:
+                        self.early_seen.append(req)
+                    self._send(c, req, self.early[target])
+                    return
                 cl = req.header("content-length")
-                if cl:
+                te = req.header("transfer-encoding")
+                if te is not None:
+                    assert te.lower() == "chunked", te
+                    req.body, buf = self._read_chunked(c, req, buf)
+                    if req.body is None:
+                        return
+                elif cl:
                     n = int(cl)
+                    step, pause = self.slow_body.get(target, (65536, 0))
+                    if buf:
+                        self._body_progress(req, len(buf[:n]))
                     while len(buf) < n:
-                        d = c.recv(65536)
+                        if pause:
+                            time.sleep(pause)
+                        d = c.recv(step)
                         if not d:
                             return
+                        self._body_progress(req, len(d))
                         buf += d
                     req.body, buf = buf[:n], buf[n:]
                 with self.lock:
@@ -164,6 +192,53 @@ class Origin:
                 c.close()
             except OSError:
                 pass
+
+    def _body_progress(self, req, n):
+        """Records when body bytes of the request being read arrive (see body_seen)."""
+        if n <= 0:
+            return
+        now = time.time()
+        with self.lock:
+            if req.first_body_at is None:
+                req.first_body_at = now
+            req.body_received += n
+            self.body_seen = req.body_received
+            self.body_events.append(now)
+
+    def _read_chunked(self, c, req, buf):
+        """Reads a chunked request body; returns (body, rest) or (None, b"") on EOF."""
+        body = b""
+
+        def need(cond):
+            nonlocal buf
+            while not cond():
+                d = c.recv(65536)
+                if not d:
+                    return False
+                self._body_progress(req, len(d))
+                buf += d
+            return True
+
+        self._body_progress(req, len(buf))
+        while True:
+            if not need(lambda: b"\r\n" in buf):
+                return None, b""
+            line, buf = buf.split(b"\r\n", 1)
+            size = int(line.split(b";")[0], 16)
+            if size == 0:
+                if not need(lambda: b"\r\n" in buf):
+                    return None, b""
+                while not buf.startswith(b"\r\n"):  # trailers
+                    _, buf = buf.split(b"\r\n", 1)
+                    if not need(lambda: b"\r\n" in buf):
+                        return None, b""
+                req.chunked = True
+                return body, buf[2:]
+            if not need(lambda: len(buf) >= size + 2):
+                return None, b""
+            assert buf[size:size + 2] == b"\r\n"
+            body += buf[:size]
+            buf = buf[size + 2:]
 
     def _send(self, c, req, resp):
         if resp.delay:
@@ -218,6 +293,11 @@ class Edge:
                 f.write(config)
             args += ["--config", path]
         args += list(extra_args)
+        # STRATA_EDGE_THREADS runs every edge the tests start with that many workers (unless the
+        # test chooses its own thread count or configuration).
+        threads = os.environ.get("STRATA_EDGE_THREADS")
+        if threads and config is None and "--threads" not in args:
+            args += ["--threads", threads]
         self.log_path = os.path.join(str(tmp_path) if tmp_path else "/tmp", "edge-%d.log" % self.port)
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)

@@ -150,7 +150,7 @@ def test_tiers_shield_collapses_misses_of_several_edges(origin, edge_factory):
 
 
 def test_memory_budget_evicts_and_large_objects_not_cached(origin, edge_factory):
-    e = edge_factory(origin.url, "--memory", "1mb")
+    e = edge_factory(origin.url, "--memory", "1mb", "--threads", "1")  # one 1 MB shard
     body = b"x" * 100000
     for i in range(20):
         origin.route("/o%d" % i, Resp(200, [("Cache-Control", "max-age=60")], body))
