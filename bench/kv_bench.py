@@ -11,13 +11,18 @@ request (user+sys from /proc/<pid>/stat before and after each case). It also loa
 and from the process RSS. Results are printed as tables with ratios against redis-server and
 saved under bench/results/. Nothing here asserts a timing.
 
-Usage: kv_bench.py [--build build/release] [--scale 1.0] [--quick]
+With --rounds R (default 3) the whole matrix runs R times, the servers taking turns within each
+round, and every figure is the median of its R measurements: the machine's noise then lands on
+every server alike instead of on whichever ran during a busy minute.
+
+Usage: kv_bench.py [--build build/release] [--scale 1.0] [--rounds 3] [--quick]
 """
 
 import argparse
 import csv
 import io
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -113,10 +118,45 @@ def print_table(title, cases, servers, results, key, spec, better, out):
                       for i, (c, w) in enumerate(zip(r, widths))))
 
 
+def run_server(name, spec, rnd, ns, n_p1, n_p16, mem, samples, out):
+    """One round of every case on one server (memory per key on the first round only)."""
+    is_ok = name == "ok_server"
+    # Memory first, on a fresh process, so earlier loads don't inflate RSS.
+    if not is_ok and rnd == 0:
+        s = Server(**spec).start()
+        try:
+            mem[name] = memory_case(s, KEYSPACE if not ns.quick else 10000)
+        except Exception as e:  # report and go on with the other measurements
+            out("note: %s memory measurement failed: %r" % (name, e))
+        finally:
+            s.stop()
+    s = Server(**spec).start()
+    try:
+        for d in (3, 100):
+            if not is_ok:
+                try:
+                    with s.conn() as c:
+                        c.call("FLUSHALL")
+                    load(s.port, KEYSPACE if not ns.quick else 10000, d)
+                except Exception as e:
+                    out("note: %s preload failed: %r" % (name, e))
+            for p in (1, 16):
+                for t in ("SET", "GET"):
+                    case = "%s d=%d P=%d" % (t, d, p)
+                    r = bench_case(s.port, s.pid, t.lower(), p, d, n_p1 if p == 1 else n_p16)
+                    samples.setdefault((name, case), []).append(r)
+                    print("  round %d %-10s %-16s %s" % (rnd + 1, name, case, r), flush=True)
+    finally:
+        rc = s.stop()
+        if rc not in (0, None) and not is_ok:
+            out("note: %s exited with %s" % (name, rc))
+
+
 def main():
     ap = argparse.ArgumentParser(description="strata-server vs redis-server benchmark")
     ap.add_argument("--build", default=os.environ.get("STRATA_BUILD", "build/release"))
     ap.add_argument("--scale", type=float, default=float(os.environ.get("BENCH_SCALE", "1")))
+    ap.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", "3")))
     ap.add_argument("--quick", action="store_true", help="tiny run to check the script")
     ns = ap.parse_args()
     build = os.path.abspath(ns.build)
@@ -139,42 +179,24 @@ def main():
         print(s, flush=True)
         lines.append(s)
 
-    out("kv bench: %s, %d cores, redis-benchmark -c %d -r %d, -n %d (P1) / %d (P16)" %
-        (time.strftime("%Y-%m-%d %H:%M:%S"), os.cpu_count(), CLIENTS, KEYSPACE, n_p1, n_p16))
+    rounds = 1 if ns.quick else max(1, ns.rounds)
+    out("kv bench: %s, %d cores, redis-benchmark -c %d -r %d, -n %d (P1) / %d (P16), "
+        "median of %d rounds" % (time.strftime("%Y-%m-%d %H:%M:%S"), os.cpu_count(), CLIENTS,
+                                 KEYSPACE, n_p1, n_p16, rounds))
     cases = ["%s d=%d P=%d" % (t, d, p) for d in (3, 100) for p in (1, 16) for t in ("SET", "GET")]
     results, mem = {}, {}
     t_start = time.monotonic()
-    for name, spec in servers:
-        is_ok = name == "ok_server"
-        # Memory first, on a fresh process, so earlier loads don't inflate RSS.
-        if not is_ok:
-            s = Server(**spec).start()
-            try:
-                mem[name] = memory_case(s, KEYSPACE if not ns.quick else 10000)
-            except Exception as e:  # report and go on with the other measurements
-                out("note: %s memory measurement failed: %r" % (name, e))
-            finally:
-                s.stop()
-        s = Server(**spec).start()
-        try:
-            for d in (3, 100):
-                if not is_ok:
-                    try:
-                        with s.conn() as c:
-                            c.call("FLUSHALL")
-                        load(s.port, KEYSPACE if not ns.quick else 10000, d)
-                    except Exception as e:
-                        out("note: %s preload failed: %r" % (name, e))
-                for p in (1, 16):
-                    for t in ("SET", "GET"):
-                        case = "%s d=%d P=%d" % (t, d, p)
-                        r = bench_case(s.port, s.pid, t.lower(), p, d, n_p1 if p == 1 else n_p16)
-                        results[(name, case)] = r
-                        print("  %-10s %-16s %s" % (name, case, r), flush=True)
-        finally:
-            rc = s.stop()
-            if rc not in (0, None) and not is_ok:
-                out("note: %s exited with %s" % (name, rc))
+    samples = {}
+    for rnd in range(rounds):
+        for name, spec in servers:
+            run_server(name, spec, rnd, ns, n_p1, n_p16, mem, samples, out)
+    for key, runs in samples.items():
+        ok_runs = [r for r in runs if "error" not in r]
+        if not ok_runs:
+            results[key] = runs[0]
+            continue
+        results[key] = {f: statistics.median(r[f] for r in ok_runs) if ok_runs[0][f] is not None
+                        else None for f in ("rps", "p50", "p99", "cpu_us")}
     out("\nservers: " + ", ".join(
         "%s=%s" % (n, " ".join(sp["cmd"][:1] + (["--threads", str(sp["threads"])]
                                                              if "threads" in sp else [])))

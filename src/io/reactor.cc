@@ -94,6 +94,19 @@ void Reactor::RaiseWakeFlag(std::atomic<bool>* flag) {
   flag->store(true, std::memory_order_relaxed);
 }
 
+bool Reactor::HasPending() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return !mailbox_.empty();
+}
+
+bool Reactor::RunPending() {
+  t_current = this;
+  bool ran = HasPending();
+  DrainMailbox();
+  t_current = nullptr;
+  return ran;
+}
+
 void Reactor::DrainOnce() {
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -57,6 +57,11 @@ class Reactor {
 
   // Runs the loop on the calling thread until Stop().
   void Run();
+  // Reactor thread, after Run() returned: runs what is queued (and what that queues on this
+  // reactor) until the mailbox is empty. Returns whether anything ran.
+  bool RunPending();
+  // Thread-safe: whether anything is queued.
+  bool HasPending();
   // Thread-safe.
   void Stop();
   bool stopping() const { return stop_.load(std::memory_order_acquire); }

@@ -5,7 +5,7 @@
 // bounded, before the lookup), runs a Transaction per request, and writes
 // the Delivery it produces: the head, then body bytes straight from the cached object
 // (writev, no copy) or chunk-framed when the length is unknown, waking up as the object grows.
-// Any parse error answers 400/431/501/505 and closes the connection: a request is never given
+// Any parse error answers 400/413/501/505 and closes the connection: a request is never given
 // two interpretations.
 //
 // Hand-off: with several workers, a GET/HEAD whose key another worker owns is run there. Once

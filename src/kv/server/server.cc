@@ -114,10 +114,12 @@ void ShardRuntime::Start(uint32_t n, const std::vector<int>& listen_fds) {
   MemoryAccounting::Get().SetBaseline(ThreadAllocatedBytes());
 
   std::atomic<uint32_t> ready{0};
+  stop_barrier_ = std::make_unique<std::barrier<>>(std::ptrdiff_t(n));
   for (uint32_t i = 0; i < n; i++) {
     Thread* t = threads_[i].get();
     ShardSet* set = set_.get();
-    t->thread = std::thread([t, i, set, &ready, &cfg] {
+    std::barrier<>* barrier = stop_barrier_.get();
+    t->thread = std::thread([t, i, set, barrier, &ready, &cfg] {
       ShardSet::SetCurrent(int(i));
       t->shard = std::make_unique<Shard>(i, cfg.databases);
       set->Register(i, t->reactor.get(), t->shard.get());
@@ -128,10 +130,20 @@ void ShardRuntime::Start(uint32_t n, const std::vector<int>& listen_fds) {
       ArmCron(t);
       ready.fetch_add(1);
       t->reactor->Run();
-      // Stopping: close every client of this thread, then drop the shard's data.
+      // Stopping: close every client of this thread, then drop the shard's data. Work still
+      // travelling between threads (a batch another shard has yet to report, a deferred
+      // delete) is finished first: every thread drains its mailbox, all meet, and they go round
+      // again until no mailbox holds anything, so no message is left undelivered.
       auto conns = Connection::ThreadConnections();
       for (Connection* c : conns) c->Close("shutdown");
-      t->reactor->Run();  // runs the deferred deletions queued by Close
+      for (;;) {
+        t->reactor->RunPending();
+        barrier->arrive_and_wait();
+        bool pending = false;
+        for (uint32_t j = 0; j < set->size(); j++) pending |= set->reactor(j)->HasPending();
+        barrier->arrive_and_wait();  // everyone decided on the same state
+        if (!pending) break;
+      }
       if (t->listen_fd >= 0) close(t->listen_fd);
       t->shard.reset();
     });

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <barrier>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -38,6 +39,8 @@ class ShardRuntime {
   struct Thread;
   std::vector<std::unique_ptr<Thread>> threads_;
   std::unique_ptr<ShardSet> set_;
+  // Stopping threads meet here between rounds of draining their mailboxes (see Start).
+  std::unique_ptr<std::barrier<>> stop_barrier_;
 };
 
 // Runs the server with GlobalConfig() until SIGTERM/SIGINT/SHUTDOWN; returns the exit code.

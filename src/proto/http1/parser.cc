@@ -56,9 +56,11 @@ const char* ParseErrorName(ParseError e) {
 
 int HttpStatusFor(ParseError e) {
   switch (e) {
+    // Oversized heads get a plain 400 (as nginx answers), not 431: a client or
+    // proxy in between should treat it as any other malformed request.
     case ParseError::kHeadTooLarge:
     case ParseError::kTooManyFields:
-      return 431;
+      return 400;
     case ParseError::kUnsupportedVersion:
       return 505;
     case ParseError::kUnsupportedTransferEncoding:

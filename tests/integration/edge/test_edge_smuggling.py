@@ -21,7 +21,7 @@ SMUGGLING = [
     ("no-host", b"GET /s HTTP/1.1\r\n\r\n", 400),
     ("http2-version", b"GET /s HTTP/2.0\r\nHost: x\r\n\r\n", 505),
     ("nul", b"GET /s HTTP/1.1\r\nHost: x\r\nX: a\x00b\r\n\r\n", 400),
-    ("huge-header", b"GET /s HTTP/1.1\r\nHost: x\r\nX: " + b"a" * 70000 + b"\r\n\r\n", 431),
+    ("huge-header", b"GET /s HTTP/1.1\r\nHost: x\r\nX: " + b"a" * 70000 + b"\r\n\r\n", 400),
 ]
 
 

@@ -165,7 +165,7 @@ TEST(Rfc9112Request, Limits) {
   std::string big = "GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(100, 'x');
   EXPECT_EQ(ParseRequest(big, lim, &h, &c, &e), ParseStatus::kError);
   EXPECT_EQ(e, ParseError::kHeadTooLarge);
-  EXPECT_EQ(HttpStatusFor(e), 431);
+  EXPECT_EQ(HttpStatusFor(e), 400);
   EXPECT_EQ(ParseRequest("GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\n\r\n", lim, &h, &c, &e),
             ParseStatus::kError);
   EXPECT_EQ(e, ParseError::kTooManyFields);
