@@ -81,31 +81,21 @@ http1::RequestHead Post(const std::string& framing) {
   return r;
 }
 
+// The head sent to the origin for a forwarded POST whose body is streamed with `framing`.
+std::string ForwardedHead(const http1::RequestHead* req, http1::BodyFraming framing) {
+  return BuildOriginRequest(
+      {req, OriginRequestKind::kForward, "POST", {}, nullptr, "strata-edge", "", "", framing});
+}
+
 TEST(OriginRequest, StreamedBodyFraming) {
   auto cl = Post("Content-Length: 12345\r\n");
-  std::string a = BuildOriginRequest({&cl,
-                                      OriginRequestKind::kForward,
-                                      "POST",
-                                      {},
-                                      nullptr,
-                                      "strata-edge",
-                                      "",
-                                      "",
-                                      http1::BodyFraming::kContentLength});
+  std::string a = ForwardedHead(&cl, http1::BodyFraming::kContentLength);
   EXPECT_NE(a.find("Content-Length: 12345\r\n"), std::string::npos);
   EXPECT_EQ(a.find("Transfer-Encoding"), std::string::npos);
   EXPECT_EQ(a.substr(a.size() - 4), "\r\n\r\n");  // the head only: the body follows
 
   auto ch = Post("Transfer-Encoding: chunked\r\n");
-  std::string b = BuildOriginRequest({&ch,
-                                      OriginRequestKind::kForward,
-                                      "POST",
-                                      {},
-                                      nullptr,
-                                      "strata-edge",
-                                      "",
-                                      "",
-                                      http1::BodyFraming::kChunked});
+  std::string b = ForwardedHead(&ch, http1::BodyFraming::kChunked);
   EXPECT_NE(b.find("Transfer-Encoding: chunked\r\n"), std::string::npos);
   EXPECT_EQ(b.find("Content-Length"), std::string::npos);
   EXPECT_EQ(b.substr(b.size() - 4), "\r\n\r\n");
