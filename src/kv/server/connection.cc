@@ -285,7 +285,9 @@ void Connection::SendBatch() {
   io::Reactor* origin = reactor_;
   uint32_t targets = 0;
   for (const auto& b : remote_) targets += b.empty() ? 0 : 1;
-  // The shard may write the replies itself only if they are everything this socket is due.
+  // The shard may write the replies itself only if they are everything this socket is due:
+  // nothing unsent, no local replies in between, and no other writer on this thread (MONITOR
+  // lines today; any future push traffic must be excluded here the same way).
   direct_inflight_ = targets == 1 && local_end_.empty() && sent_ == out_.size() &&
                      !close_after_reply_ && !state_.monitor;
   // With input already waiting (unread, or read but not yet parsed), no new event would wake us
