@@ -6,7 +6,10 @@ For every server (redis-server; strata-server with its default shard threads; st
 redis-benchmark SET and GET with 50 clients, pipeline 1 and 16, 3- and 100-byte values over a
 1,000,000-key keyspace (-r 1000000; GET runs against a preloaded keyspace of that value size), and
 records requests/s, p50 and p99 latency (redis-benchmark --csv) and the server's CPU time per
-request (user+sys from /proc/<pid>/stat before and after each case). It also loads 1,000,000 keys
+request (user+sys from /proc/<pid>/stat before and after each case) and its context switches per
+request (every thread's voluntary + involuntary switches from /proc/<pid>/task/*/status: on a
+machine shared with the load generator these, not the commands, are what multi-threaded servers
+pay for at pipeline 1). It also loads 1,000,000 keys
 (16-byte keys, 32-byte values) into a fresh server and reports bytes per key from INFO used_memory
 and from the process RSS. Results are printed as tables with ratios against redis-server and
 saved under bench/results/. Nothing here asserts a timing.
@@ -37,6 +40,23 @@ KEYSPACE = 1_000_000
 CLIENTS = 50
 
 
+def context_switches(pid):
+    """Voluntary + involuntary context switches of every thread of a process so far."""
+    total = 0
+    try:
+        for tid in os.listdir("/proc/%d/task" % pid):
+            try:
+                with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+                    for line in f:
+                        if "ctxt_switches:" in line:  # voluntary_ and nonvoluntary_
+                            total += int(line.split()[1])
+            except OSError:  # the thread ended meanwhile
+                pass
+    except OSError:
+        return 0
+    return total
+
+
 def load(port, n, value_size):
     """SET key:%012d (redis-benchmark's key format, 16 bytes) for n keys."""
     val = b"v" * value_size
@@ -49,8 +69,10 @@ def bench_case(port, pid, test, pipeline, size, n):
     argv = ["redis-benchmark", "-p", str(port), "-t", test, "-c", str(CLIENTS), "-P", str(pipeline),
             "-d", str(size), "-r", str(KEYSPACE), "-n", str(n), "--csv"]
     t0 = cpu_ticks(pid) if pid else 0
+    c0 = context_switches(pid) if pid else 0
     r = subprocess.run(argv, capture_output=True, timeout=600)
     t1 = cpu_ticks(pid) if pid else 0
+    c1 = context_switches(pid) if pid else 0
     rows = list(csv.DictReader(io.StringIO(r.stdout.decode())))
     if r.returncode != 0 or not rows:
         return {"error": (r.stderr or r.stdout).decode("utf-8", "replace")[-200:]}
@@ -60,6 +82,7 @@ def bench_case(port, pid, test, pipeline, size, n):
         "p50": float(row["p50_latency_ms"]),
         "p99": float(row["p99_latency_ms"]),
         "cpu_us": (t1 - t0) / TICKS * 1e6 / n if pid else None,
+        "ctx_per_100": (c1 - c0) * 100 / n if pid else None,
     }
 
 
@@ -196,7 +219,7 @@ def main():
             results[key] = runs[0]
             continue
         results[key] = {f: statistics.median(r[f] for r in ok_runs) if ok_runs[0][f] is not None
-                        else None for f in ("rps", "p50", "p99", "cpu_us")}
+                        else None for f in ("rps", "p50", "p99", "cpu_us", "ctx_per_100")}
     out("\nservers: " + ", ".join(
         "%s=%s" % (n, " ".join(sp["cmd"][:1] + (["--threads", str(sp["threads"])]
                                                              if "threads" in sp else [])))
@@ -208,6 +231,9 @@ def main():
                                                                   if x[0] == "ok_server"]
     print_table("Server CPU time per request, us (user+sys)", cases, cpu_servers, results,
                 "cpu_us", ".2f", "lower", out)
+    print_table("Server context switches per 100 requests (all threads; each is a sleep and a "
+                "wake-up, or a preemption)", cases, cpu_servers, results, "ctx_per_100", ".1f",
+                "lower", out)
     mem_servers = [x for x in servers if x[0] in mem]
     print_table("Memory per key after loading %d keys (16 B keys, 32 B values), bytes" %
                 (KEYSPACE if not ns.quick else 10000),
