@@ -366,33 +366,27 @@ void Connection::OnBatchDone() {
   if (--pending_hops_ > 0) return;
   if (direct_inflight_) {
     // One shard, no local replies: its replies are the whole answer, minus what it sent.
-    ShardBatch* b = nullptr;
-    for (auto& rb : remote_)
-      if (!rb.empty()) b = &rb;
-    out_.append(b->replies, b->direct_sent);
+    for (const ShardBatch& b : remote_)
+      if (!b.empty()) out_.append(b.replies, b.direct_sent);
     direct_inflight_ = false;
     wake_on_reply_.store(false, std::memory_order_relaxed);
     if (deferred_close_fd_ >= 0) {
       ::close(deferred_close_fd_);
       deferred_close_fd_ = -1;
     }
-    slots_.clear();
-    for (auto& rb : remote_) rb.Clear();
-    remote_count_ = 0;
-    ResumeAfterWork();
-    return;
-  }
-  // Reassemble the replies in request order.
-  size_t local_start = 0;
-  for (const Slot& slot : slots_) {
-    if (slot.shard < 0) {
-      size_t end = local_end_[slot.index];
-      out_.append(local_replies_, local_start, end - local_start);
-      local_start = end;
-    } else {
-      ShardBatch& b = remote_[size_t(slot.shard)];
-      size_t start = slot.index == 0 ? 0 : b.reply_end[slot.index - 1];
-      out_.append(b.replies, start, b.reply_end[slot.index] - start);
+  } else {
+    // Reassemble the replies in request order.
+    size_t local_start = 0;
+    for (const Slot& slot : slots_) {
+      if (slot.shard < 0) {
+        size_t end = local_end_[slot.index];
+        out_.append(local_replies_, local_start, end - local_start);
+        local_start = end;
+      } else {
+        ShardBatch& b = remote_[size_t(slot.shard)];
+        size_t start = slot.index == 0 ? 0 : b.reply_end[slot.index - 1];
+        out_.append(b.replies, start, b.reply_end[slot.index] - start);
+      }
     }
   }
   slots_.clear();
