@@ -68,11 +68,7 @@ void Reactor::Post(Fn fn) {
   }
   // Only the first message of a batch pays for the eventfd write, and only if the loop sleeps
   // or is about to (sleeping_ is set before epoll_wait and the mailbox re-checked after).
-  if (wake && sleeping_.load(std::memory_order_seq_cst)) {
-    uint64_t one = 1;
-    ssize_t n = write(wakefd_, &one, sizeof(one));
-    (void)n;
-  }
+  if (wake && sleeping_.load(std::memory_order_seq_cst)) Wake();
 }
 
 void Reactor::PostLazy(Fn fn, const std::atomic<bool>* wake_if) {
@@ -82,11 +78,7 @@ void Reactor::PostLazy(Fn fn, const std::atomic<bool>* wake_if) {
     mailbox_.push_back(std::move(fn));
     wake = wake_if->load(std::memory_order_relaxed);
   }
-  if (wake && sleeping_.load(std::memory_order_seq_cst)) {
-    uint64_t one = 1;
-    ssize_t n = write(wakefd_, &one, sizeof(one));
-    (void)n;
-  }
+  if (wake && sleeping_.load(std::memory_order_seq_cst)) Wake();
 }
 
 void Reactor::RaiseWakeFlag(std::atomic<bool>* flag) {
@@ -206,6 +198,10 @@ void Reactor::Run() {
 
 void Reactor::Stop() {
   stop_.store(true, std::memory_order_release);
+  Wake();
+}
+
+void Reactor::Wake() {
   uint64_t one = 1;
   ssize_t n = write(wakefd_, &one, sizeof(one));
   (void)n;

@@ -79,6 +79,7 @@ class Reactor {
     int64_t period_ms;  // 0 = one-shot
   };
 
+  void Wake();          // writes the eventfd
   void DrainMailbox();  // until empty
   void DrainOnce();     // what is queued now, not what that posts
   int RunTimers();      // returns ms until the next timer, or -1
