@@ -86,6 +86,16 @@ def bench_case(port, pid, test, pipeline, size, n):
     }
 
 
+def shard_threads_running(server):
+    """strata-server: how many shard threads ran at the end of a case (thread packing)."""
+    try:
+        with server.conn() as c:
+            v = info(c, "server").get("shard_threads_running")
+        return None if v is None else int(v)
+    except Exception:
+        return None
+
+
 def used_memory(c):
     try:
         return int(info(c, "memory")["used_memory"])
@@ -161,12 +171,16 @@ def run_server(name, spec, rnd, ns, n_p1, n_p16, mem, samples, out):
                     with s.conn() as c:
                         c.call("FLUSHALL")
                     load(s.port, KEYSPACE if not ns.quick else 10000, d)
+                    time.sleep(1)  # every server settles after the bulk load before it is timed
                 except Exception as e:
                     out("note: %s preload failed: %r" % (name, e))
             for p in (1, 16):
                 for t in ("SET", "GET"):
                     case = "%s d=%d P=%d" % (t, d, p)
                     r = bench_case(s.port, s.pid, t.lower(), p, d, n_p1 if p == 1 else n_p16)
+                    running = shard_threads_running(s)
+                    if running is not None:
+                        r["threads_running"] = running
                     samples.setdefault((name, case), []).append(r)
                     print("  round %d %-10s %-16s %s" % (rnd + 1, name, case, r), flush=True)
     finally:

@@ -89,6 +89,29 @@ void AllocatorPurge() {}
 
 #endif
 
+namespace {
+struct LedgerState {
+  MemoryLedger* ledger = nullptr;
+  int64_t mark = 0;  // ThreadAllocatedBytes() when the current stretch began
+};
+thread_local LedgerState t_ledger;
+}  // namespace
+
+void SwitchMemoryLedger(MemoryLedger* ledger) {
+  LedgerState& s = t_ledger;
+  if (s.ledger == ledger) return;
+  int64_t now = ThreadAllocatedBytes();
+  if (s.ledger) s.ledger->banked += now - s.mark;
+  s.ledger = ledger;
+  s.mark = now;
+}
+
+int64_t CurrentLedgerBytes() {
+  const LedgerState& s = t_ledger;
+  int64_t now = ThreadAllocatedBytes();
+  return s.ledger ? s.ledger->banked + (now - s.mark) : now;
+}
+
 uint64_t ProcessRssBytes() {
   FILE* f = fopen("/proc/self/statm", "r");
   if (!f) return 0;

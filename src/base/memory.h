@@ -17,6 +17,17 @@ namespace strata {
 bool HaveThreadAllocationCounters();
 // Net bytes allocated by this thread (may be negative, see above).
 int64_t ThreadAllocatedBytes();
+// A memory ledger counts the net bytes a thread allocated while working for it. A thread works
+// for one ledger at a time and switches when it starts work for another owner (a shard run by
+// another thread's loop takes its ledger along), so an owner's bytes stay exact whichever threads
+// did the allocating. Without thread counters ledgers stay at zero.
+struct MemoryLedger {
+  int64_t banked = 0;  // bytes from finished stretches of work
+};
+// Makes `ledger` (or none) the one this thread's allocations count for from now on.
+void SwitchMemoryLedger(MemoryLedger* ledger);
+// The calling thread's current ledger's bytes, up to now; ThreadAllocatedBytes() if it has none.
+int64_t CurrentLedgerBytes();
 // Total live bytes allocated through the allocator, process wide (refreshes jemalloc's stats).
 uint64_t AllocatorAllocatedBytes();
 // Resident set size of the process, in bytes, from /proc/self/statm.

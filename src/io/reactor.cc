@@ -12,6 +12,10 @@ namespace strata::io {
 namespace {
 
 thread_local Reactor* t_current = nullptr;
+// The reactor whose Run() this thread is in (its loop), or nullptr.
+thread_local Reactor* t_loop = nullptr;
+Reactor::SwitchHook g_switch_hook = nullptr;
+constexpr int kMaxEvents = 256;
 
 int64_t MonoMs() {
   timespec ts;
@@ -32,6 +36,7 @@ Reactor::Reactor() {
   ev.data.ptr = kWakeMarker;
   epoll_ctl(epfd_, EPOLL_CTL_ADD, wakefd_, &ev);
   now_ms_ = MonoMs();
+  nest_.guest = this;
 }
 
 Reactor::~Reactor() {
@@ -40,6 +45,21 @@ Reactor::~Reactor() {
 }
 
 Reactor* Reactor::Current() { return t_current; }
+
+void Reactor::SetCurrent(Reactor* r) { Enter(r); }
+
+void Reactor::SetSwitchHook(SwitchHook hook) { g_switch_hook = hook; }
+
+void Reactor::Enter(Reactor* r) {
+  if (t_current == r) return;
+  t_current = r;
+  if (g_switch_hook) g_switch_hook(r);
+}
+
+void Reactor::SetRunner(Reactor* runner) {
+  want_runner_.store(runner, std::memory_order_seq_cst);
+  Post([] {});  // makes whichever loop runs this reactor now take a turn and see the request
+}
 
 void Reactor::RefreshNow() { now_ms_ = MonoMs(); }
 
@@ -68,7 +88,13 @@ void Reactor::Post(Fn fn) {
   }
   // Only the first message of a batch pays for the eventfd write, and only if the loop sleeps
   // or is about to (sleeping_ is set before epoll_wait and the mailbox re-checked after).
-  if (wake && sleeping_.load(std::memory_order_seq_cst)) Wake();
+  if (wake && WouldWake()) Wake();
+}
+
+bool Reactor::WouldWake() const {
+  // A loop posting to itself or to one of its guests sees the message before it sleeps.
+  return sleeping_.load(std::memory_order_seq_cst) &&
+         runner_.load(std::memory_order_seq_cst) != t_loop;
 }
 
 void Reactor::PostLazy(Fn fn, const std::atomic<bool>* wake_if) {
@@ -78,7 +104,7 @@ void Reactor::PostLazy(Fn fn, const std::atomic<bool>* wake_if) {
     mailbox_.push_back(std::move(fn));
     wake = wake_if->load(std::memory_order_relaxed);
   }
-  if (wake && sleeping_.load(std::memory_order_seq_cst)) Wake();
+  if (wake && WouldWake()) Wake();
 }
 
 void Reactor::RaiseWakeFlag(std::atomic<bool>* flag) {
@@ -92,10 +118,10 @@ bool Reactor::HasPending() {
 }
 
 bool Reactor::RunPending() {
-  t_current = this;
+  Enter(this);
   bool ran = HasPending();
   DrainMailbox();
-  t_current = nullptr;
+  Enter(nullptr);
   return ran;
 }
 
@@ -160,17 +186,30 @@ int Reactor::RunTimers() {
   return -1;
 }
 
+void Reactor::Dispatch(const epoll_event* events, int n) {
+  for (int i = 0; i < n; i++) {
+    auto* h = static_cast<EventHandler*>(events[i].data.ptr);
+    if (h == kWakeMarker) continue;  // edge-triggered: every write re-arms, no read needed
+    h->OnEvent(events[i].events);
+  }
+}
+
 void Reactor::Run() {
-  t_current = this;
-  constexpr int kMaxEvents = 256;
+  t_loop = this;
+  Enter(this);
   epoll_event events[kMaxEvents];
   while (!stop_.load(std::memory_order_acquire)) {
+    if (want_runner_.load(std::memory_order_acquire) != this && ParkHere()) continue;
     int timeout = RunTimers();
     DrainMailbox();
+    if (!guests_.empty()) timeout = RunGuests(timeout);
     sleeping_.store(true, std::memory_order_seq_cst);
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (!mailbox_.empty()) timeout = 0;
+    }
+    for (Reactor* g : guests_) {
+      if (g->nest_ready_ || g->HasPending()) timeout = 0;
     }
     if (stop_.load(std::memory_order_acquire)) break;
     int n = epoll_wait(epfd_, events, kMaxEvents, timeout);
@@ -184,16 +223,122 @@ void Reactor::Run() {
     // Messages that arrived while asleep run before the fd events, so a reply completed on
     // another thread is seen before the next request on the same connection. Only those: what
     // they post in turn (such as deleting a handler that closed) waits for the next turn, after
-    // this turn's events, which may still name that handler.
+    // this turn's events, which may still name that handler. (Guests' fd events only mark them
+    // ready; their turn comes at the top of the loop.)
     DrainOnce();
-    for (int i = 0; i < n; i++) {
-      auto* h = static_cast<EventHandler*>(events[i].data.ptr);
-      if (h == kWakeMarker) continue;  // edge-triggered: every write re-arms, no read needed
-      h->OnEvent(events[i].events);
-    }
+    Dispatch(events, n);
   }
   DrainMailbox();
-  t_current = nullptr;
+  while (!guests_.empty()) GiveBack(guests_.back());
+  Enter(nullptr);
+  t_loop = nullptr;
+}
+
+// --- Hosting ----------------------------------------------------------------------------------
+//
+// A move is: the reactor's own loop sees want_runner_ != this at the top of an iteration (between
+// events, nothing of its own on the stack), publishes the new runner, posts Adopt to the host and
+// sleeps on park_cv_. The host nests the guest's epoll fd (level-triggered: the guest's ready list
+// is non-empty until a turn drains it) and runs a turn of it on every iteration of its own loop.
+// When want_runner_ changes again (or either stops), the host un-nests the guest between turns and
+// wakes its thread, which carries on with its loop where it left off. The mutex in Post/Adopt and
+// park_mu_ order everything the old runner did before everything the new one does.
+
+bool Reactor::ParkHere() {
+  Reactor* host = want_runner_.load(std::memory_order_acquire);
+  // Only a plain loop moves, and only onto a loop that runs on its own thread.
+  if (host == this || !guests_.empty() || host->stopping() || host->runner() != host) return false;
+  sleeping_.store(true, std::memory_order_seq_cst);  // foreign posts wake the host through us
+  {
+    std::lock_guard<std::mutex> lock(park_mu_);
+    parked_ = true;
+  }
+  runner_.store(host, std::memory_order_seq_cst);
+  // Whoever changes want_runner_ and then waits for runner() to come home must not miss this move
+  // (both sides store, then load, sequentially consistent).
+  if (want_runner_.load(std::memory_order_seq_cst) != host) {
+    runner_.store(this, std::memory_order_seq_cst);
+    {
+      std::lock_guard<std::mutex> lock(park_mu_);
+      parked_ = false;
+    }
+    sleeping_.store(false, std::memory_order_seq_cst);
+    return false;
+  }
+  Enter(nullptr);
+  host->Post([host, this] { host->Adopt(this); });
+  {
+    std::unique_lock<std::mutex> lock(park_mu_);
+    park_cv_.wait(lock, [this] { return !parked_; });
+  }
+  sleeping_.store(false, std::memory_order_seq_cst);
+  Enter(this);
+  RefreshNow();
+  return true;
+}
+
+void Reactor::Adopt(Reactor* guest) {
+  if (stopping() || guest->stopping() ||
+      guest->want_runner_.load(std::memory_order_acquire) != this) {
+    GiveBack(guest);
+    return;
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.ptr = &guest->nest_;
+  if (epoll_ctl(epfd_, EPOLL_CTL_ADD, guest->epfd_, &ev) != 0) {
+    LOG_WARNING("cannot host a reactor: epoll_ctl %d", errno);
+    GiveBack(guest);
+    return;
+  }
+  guest->nest_ready_ = true;  // whatever became ready during the move
+  guests_.push_back(guest);
+}
+
+void Reactor::GiveBack(Reactor* guest) {
+  for (size_t i = 0; i < guests_.size(); i++) {
+    if (guests_[i] != guest) continue;
+    epoll_ctl(epfd_, EPOLL_CTL_DEL, guest->epfd_, nullptr);
+    guests_.erase(guests_.begin() + std::ptrdiff_t(i));
+    break;
+  }
+  guest->runner_.store(guest, std::memory_order_seq_cst);
+  {
+    std::lock_guard<std::mutex> lock(guest->park_mu_);
+    guest->parked_ = false;
+  }
+  guest->park_cv_.notify_one();
+}
+
+int Reactor::RunGuests(int timeout) {
+  for (size_t i = 0; i < guests_.size();) {
+    Reactor* g = guests_[i];
+    if (g->stopping() || g->want_runner_.load(std::memory_order_acquire) != this) {
+      GiveBack(g);
+      continue;
+    }
+    Enter(g);
+    int t = g->Turn();
+    Enter(this);
+    if (t >= 0 && (timeout < 0 || t < timeout)) timeout = t;
+    i++;
+  }
+  DrainMailbox();  // what the guests posted to this loop
+  return timeout;
+}
+
+int Reactor::Turn() {
+  RefreshNow();
+  DrainOnce();  // as in Run(): messages before fd events
+  if (nest_ready_) {
+    nest_ready_ = false;
+    epoll_event events[kMaxEvents];
+    int n = epoll_wait(epfd_, events, kMaxEvents, 0);
+    if (n > 0) Dispatch(events, n);
+  }
+  int timeout = RunTimers();
+  DrainMailbox();
+  return timeout;
 }
 
 void Reactor::Stop() {

@@ -4,11 +4,20 @@
 //
 // Idle reactors sleep in epoll_wait until an fd is ready, a timer is due, or a Post() wakes the
 // eventfd: they never busy-poll.
+//
+// Hosting. A reactor can also be run by another reactor's loop while its own thread sleeps: the
+// host nests the guest's epoll fd in its own and runs the guest in turns between its own events,
+// with Current() switched to the guest for the length of a turn. One thread at a time runs a
+// reactor, and every hand-over passes through a mutex, so "only touched from the thread that
+// runs it" still holds; it is just not always the same thread. SetRunner() asks for a move; the
+// switch hook lets higher layers move their per-reactor state (statistics, memory ledgers) with
+// each turn.
 #pragma once
 
 #include <sys/epoll.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -70,14 +79,50 @@ class Reactor {
   int64_t NowMs() const { return now_ms_; }
   void RefreshNow();
 
-  // The reactor running on this thread, or nullptr.
+  // The reactor this thread is working for now (its own loop's, or a guest's during a turn),
+  // or nullptr.
   static Reactor* Current();
+  // Makes `r` current on this thread (calling the switch hook if it changed). For set-up and
+  // tear-down code that runs on a reactor's thread outside Run().
+  static void SetCurrent(Reactor* r);
+  // Called on a thread whenever the reactor it works for changes: at the start and end of Run(),
+  // and around every guest turn. Set once, before any reactor runs.
+  using SwitchHook = void (*)(Reactor* now);
+  static void SetSwitchHook(SwitchHook hook);
+  // Opaque per-reactor data for the switch hook.
+  void set_context(void* c) { context_ = c; }
+  void* context() const { return context_; }
+
+  // Hosting (see the top of this file). Thread-safe: asks that this reactor be run by `runner`'s
+  // loop, or by its own thread again when runner == this. The move happens at the next turn of
+  // whichever loop runs it now. A runner must be running its own reactor on its own thread, and
+  // a reactor that hosts guests does not leave its thread.
+  void SetRunner(Reactor* runner);
+  // The loop that runs this reactor now: this, or its host. Thread-safe; may be stale at once.
+  Reactor* runner() const { return runner_.load(std::memory_order_seq_cst); }
+  // Loop thread: how many guests this loop hosts now.
+  size_t guests() const { return guests_.size(); }
 
  private:
   struct Timer {
     Fn fn;
     int64_t period_ms;  // 0 = one-shot
   };
+
+  // The guest's entry in its host's epoll set: marks the guest as having ready fds.
+  struct Nest : EventHandler {
+    Reactor* guest = nullptr;
+    void OnEvent(uint32_t) override { guest->nest_ready_ = true; }
+  };
+
+  static void Enter(Reactor* r);
+  bool ParkHere();                // own thread: hands this reactor to its wanted runner and sleeps
+  void Adopt(Reactor* guest);     // host thread
+  void GiveBack(Reactor* guest);  // host thread: returns the guest to its own thread
+  int RunGuests(int timeout);     // host thread: one turn of each guest; returns the new timeout
+  int Turn();                     // host thread, guest's context: returns ms to its next timer
+  void Dispatch(const epoll_event* events, int n);
+  bool WouldWake() const;  // whether a Post must write the eventfd
 
   void Wake();          // writes the eventfd
   void DrainMailbox();  // until empty
@@ -93,6 +138,16 @@ class Reactor {
   std::vector<Fn> mailbox_;  // guarded by mu_
   std::atomic<bool> sleeping_{false};
   std::vector<Fn> draining_;  // reactor thread only
+
+  void* context_ = nullptr;
+  std::atomic<Reactor*> want_runner_{this};
+  std::atomic<Reactor*> runner_{this};
+  std::mutex park_mu_;
+  std::condition_variable park_cv_;
+  bool parked_ = false;           // guarded by park_mu_
+  std::vector<Reactor*> guests_;  // loop thread only
+  Nest nest_;
+  bool nest_ready_ = false;  // host thread only
 
   TimerId next_timer_id_ = 1;
   std::multimap<int64_t, TimerId> timer_queue_;  // due time -> id

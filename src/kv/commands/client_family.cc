@@ -20,7 +20,7 @@ namespace {
 std::vector<ClientInfo> CollectClients(const ClientFilter& f) {
   std::vector<ClientInfo> out;
   int64_t now = UnixMillis();
-  for (Connection* c : Connection::ThreadConnections()) {
+  for (Connection* c : Connection::LocalConnections()) {
     if (c->closed()) continue;
     ClientInfo info = SnapshotClient(c, now);
     if (f.Matches(info)) out.push_back(std::move(info));
@@ -32,7 +32,7 @@ std::vector<ClientInfo> CollectClients(const ClientFilter& f) {
 int64_t KillClients(const ClientFilter& f, Connection* self) {
   int64_t killed = 0;
   int64_t now = UnixMillis();
-  auto conns = Connection::ThreadConnections();  // Close() may change the list later
+  auto conns = Connection::LocalConnections();  // Close() may change the list later
   for (Connection* c : conns) {
     if (c->closed()) continue;
     if (!f.Matches(SnapshotClient(c, now))) continue;

@@ -87,7 +87,7 @@ void LockKeysOf(const CommandSpec& spec, std::span<const std::string_view> args,
 
 void ExecuteHandler(const CommandSpec& spec, CmdContext& ctx, const std::string& client_addr,
                     const std::string& client_name) {
-  auto& counters = ThreadCommandCounters()[size_t(spec.id)];
+  auto& counters = LocalCommandCounters()[size_t(spec.id)];
   std::string* out = ctx.rb->out();
   size_t before = out->size();
   if ((spec.flags & cmd::kDenyOom) && GlobalConfig().maxmemory.load(std::memory_order_relaxed) &&
@@ -102,7 +102,7 @@ void ExecuteHandler(const CommandSpec& spec, CmdContext& ctx, const std::string&
   int64_t dur = MonoMicros() - start;
   counters.calls++;
   counters.usec += uint64_t(dur);
-  ThreadStats().commands++;
+  LocalTotals().commands++;
   if (out->size() > before && (*out)[before] == '-') {
     counters.failed++;
     CountErrorReply(std::string_view(*out).substr(before));

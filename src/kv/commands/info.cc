@@ -85,6 +85,9 @@ void Server(Writer& w, const InfoData& d) {
   w.Field("config_file", d.config_file);
   w.Field("io_threads_active", 0);
   w.Field("shard_threads", uint64_t(d.shard_threads));
+  w.Field("shard_threads_running", uint64_t(d.running_threads));
+  w.Field("thread_packs", d.thread_packs);
+  w.Field("thread_spreads", d.thread_spreads);
 }
 
 void Clients(Writer& w, const InfoData& d) {

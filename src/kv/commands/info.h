@@ -26,6 +26,9 @@ struct InfoData {
   std::string executable;
   std::string config_file;
   uint32_t shard_threads = 1;
+  uint32_t running_threads = 1;  // shard threads not packed away (thread-packing)
+  uint64_t thread_packs = 0;
+  uint64_t thread_spreads = 0;
   // Clients.
   int64_t connected_clients = 0;
   int64_t maxclients = 0;
@@ -42,9 +45,9 @@ struct InfoData {
   // Persistence.
   int64_t start_time_s = 0;
   // Stats (summed over the shard threads).
-  ThreadTotals totals;
+  ShardTotals totals;
   ShardStats shard;
-  ThreadRates rates;
+  ShardRates rates;
   // CPU (getrusage).
   double cpu_sys = 0, cpu_user = 0, cpu_sys_children = 0, cpu_user_children = 0;
   double cpu_sys_main_thread = 0, cpu_user_main_thread = 0;

@@ -31,6 +31,7 @@
 #include "kv/server/monitor.h"
 #include "kv/server/server.h"
 #include "kv/server/shard_set.h"
+#include "kv/server/thread_packing.h"
 
 namespace strata::kv {
 namespace {
@@ -56,9 +57,9 @@ double TimevalSeconds(const timeval& tv) { return double(tv.tv_sec) + double(tv.
 // INFO
 
 struct ShardReport {
-  ThreadTotals totals;
+  ShardTotals totals;
   ShardStats stats;
-  ThreadRates rates;
+  ShardRates rates;
   std::vector<InfoData::Db> dbs;
   std::vector<CommandCounters> counters;
   std::vector<std::pair<std::string, uint64_t>> errors;
@@ -72,13 +73,13 @@ Task<void> CmdInfo(CmdContext& ctx) {
   co_await Shards().Broadcast([want_commands, want_errors, &reports](Shard& s, uint32_t i) {
     ShardReport& r = reports[i];
     s.PublishMemory();  // used_memory below reflects every shard's latest writes
-    r.totals = ThreadStats();
+    r.totals = LocalTotals();
     r.stats = s.stats();
-    r.rates = CurrentThreadRates();
+    r.rates = LocalRates();
     for (int i = 0; i < s.databases(); i++)
       r.dbs.push_back(InfoData::Db{s.db(i).size(), s.db(i).volatile_count()});
-    if (want_commands) r.counters = ThreadCommandCounters();
-    if (want_errors) r.errors = ThreadErrorCounts();
+    if (want_commands) r.counters = LocalCommandCounters();
+    if (want_errors) r.errors = LocalErrorCounts();
   });
   const Config& cfg = GlobalConfig();
   InfoData d;
@@ -107,6 +108,13 @@ Task<void> CmdInfo(CmdContext& ctx) {
   d.executable = executable;
   d.config_file = cfg.config_file;
   d.shard_threads = Shards().size();
+  d.running_threads = 0;
+  for (uint32_t i = 0; i < Shards().size(); i++) {
+    io::Reactor* r = Shards().reactor(i);
+    d.running_threads += r->runner() == r ? 1 : 0;
+  }
+  d.thread_packs = GlobalPackingStats().packs.load(std::memory_order_relaxed);
+  d.thread_spreads = GlobalPackingStats().spreads.load(std::memory_order_relaxed);
   d.connected_clients = ConnectedClients();
   d.maxclients = cfg.maxclients.load(std::memory_order_relaxed);
   ctx.shard->PublishMemory();  // this thread's own slot is current; the others are per tick
@@ -227,9 +235,9 @@ Task<void> ConfigSet(CmdContext& ctx) {
 
 Task<void> ConfigResetStat(CmdContext& ctx) {
   co_await Shards().Broadcast([](Shard& s, uint32_t) {
-    ResetThreadCommandCounters();
-    ResetThreadErrorCounts();
-    ThreadStats() = ThreadTotals{};
+    ResetLocalCommandCounters();
+    ResetLocalErrorCounts();
+    LocalTotals() = ShardTotals{};
     s.stats() = ShardStats{};
   });
   ResetMemoryPeak();

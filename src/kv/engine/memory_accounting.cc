@@ -10,7 +10,7 @@ MemoryAccounting& MemoryAccounting::Get() {
 }
 
 void MemoryAccounting::Publish(int shard, uint64_t keys, uint64_t volatile_keys) {
-  slots_[shard].bytes.store(ThreadAllocatedBytes(), std::memory_order_relaxed);
+  slots_[shard].bytes.store(CurrentLedgerBytes(), std::memory_order_relaxed);
   slots_[shard].keys.store(keys, std::memory_order_relaxed);
   slots_[shard].volatile_keys.store(volatile_keys, std::memory_order_relaxed);
 }

@@ -1,7 +1,8 @@
 // MemoryAccounting: the server's used_memory from the allocator's own per-thread counters.
 //
-// Each shard thread publishes its net allocated bytes (jemalloc thread.allocated - deallocated)
-// into its slot; used_memory is the sum plus the bytes the main thread allocated at start-up.
+// Each shard publishes the net bytes allocated while working for it (its memory ledger, fed by
+// jemalloc's per-thread allocated - deallocated counters of whichever thread runs it) into its
+// slot; used_memory is the sum plus the bytes the main thread allocated at start-up.
 // Reading it costs one relaxed load per shard, cheap enough to check before every write.
 #pragma once
 

@@ -6,82 +6,56 @@
 #include "base/clock.h"
 #include "kv/commands/registry.h"
 #include "kv/server/config.h"
+#include "kv/server/shard_local.h"
 
 namespace strata::kv {
 
-std::vector<CommandCounters>& ThreadCommandCounters() {
-  thread_local std::vector<CommandCounters> c(CommandRegistry::Get().all().size() + 1);
-  return c;
-}
-
-void ResetThreadCommandCounters() {
-  for (auto& c : ThreadCommandCounters()) c = CommandCounters{};
-}
-
-ThreadTotals& ThreadStats() {
-  thread_local ThreadTotals t;
-  return t;
-}
+ShardCommandStats::ShardCommandStats() : counters(CommandRegistry::Get().all().size() + 1) {}
 
 namespace {
-
-struct RateSampler {
-  static constexpr int kSamples = 16;
-  int64_t last_ms = 0;
-  uint64_t last_value = 0;
-  double samples[kSamples] = {};
-  int idx = 0;
-
-  void Add(int64_t now_ms, uint64_t value) {
-    if (last_ms > 0 && now_ms > last_ms) {
-      // Counters may have been reset (CONFIG RESETSTAT): never report a negative rate.
-      uint64_t delta = value >= last_value ? value - last_value : 0;
-      samples[idx] = double(delta) * 1000.0 / double(now_ms - last_ms);
-      idx = (idx + 1) % kSamples;
-    }
-    last_ms = now_ms;
-    last_value = value;
-  }
-  double Average() const {
-    double sum = 0;
-    for (double v : samples) sum += v;
-    return sum / kSamples;
-  }
-};
-
-struct ThreadSamplers {
-  RateSampler ops, input, output;
-};
-
-ThreadSamplers& Samplers() {
-  thread_local ThreadSamplers s;
-  return s;
-}
-
+ShardCommandStats& Stats() { return Local().stats; }
+std::map<std::string, uint64_t, std::less<>>& ErrorCounts() { return Stats().errors; }
 }  // namespace
 
-void SampleThreadRates(int64_t now_ms) {
-  auto& s = Samplers();
-  const auto& t = ThreadStats();
-  s.ops.Add(now_ms, t.commands);
-  s.input.Add(now_ms, t.net_input_bytes);
-  s.output.Add(now_ms, t.net_output_bytes);
+std::vector<CommandCounters>& LocalCommandCounters() { return Stats().counters; }
+
+void ResetLocalCommandCounters() {
+  for (auto& c : LocalCommandCounters()) c = CommandCounters{};
 }
 
-ThreadRates CurrentThreadRates() {
-  auto& s = Samplers();
-  return ThreadRates{s.ops.Average(), s.input.Average() / 1024, s.output.Average() / 1024};
+ShardTotals& LocalTotals() { return Stats().totals; }
+
+void RateSampler::Add(int64_t now_ms, uint64_t value) {
+  if (last_ms > 0 && now_ms > last_ms) {
+    // Counters may have been reset (CONFIG RESETSTAT): never report a negative rate.
+    uint64_t delta = value >= last_value ? value - last_value : 0;
+    samples[idx] = double(delta) * 1000.0 / double(now_ms - last_ms);
+    idx = (idx + 1) % kSamples;
+  }
+  last_ms = now_ms;
+  last_value = value;
 }
 
-namespace {
-std::map<std::string, uint64_t, std::less<>>& ErrorCounts() {
-  thread_local std::map<std::string, uint64_t, std::less<>> m;
-  return m;
+double RateSampler::Average() const {
+  double sum = 0;
+  for (double v : samples) sum += v;
+  return sum / kSamples;
 }
-}  // namespace
+
+void SampleLocalRates(int64_t now_ms) {
+  auto& s = Stats();
+  s.ops.Add(now_ms, s.totals.commands);
+  s.input.Add(now_ms, s.totals.net_input_bytes);
+  s.output.Add(now_ms, s.totals.net_output_bytes);
+}
+
+ShardRates LocalRates() {
+  auto& s = Stats();
+  return ShardRates{s.ops.Average(), s.input.Average() / 1024, s.output.Average() / 1024};
+}
 
 void CountErrorReply(std::string_view reply) {
-  ThreadStats().error_replies++;
+  LocalTotals().error_replies++;
   if (!reply.empty() && reply[0] == '-') reply.remove_prefix(1);
   size_t end = reply.find_first_of(" \r\n");
   std::string_view prefix = reply.substr(0, end == std::string_view::npos ? reply.size() : end);
@@ -95,12 +69,12 @@ void CountErrorReply(std::string_view reply) {
   }
 }
 
-std::vector<std::pair<std::string, uint64_t>> ThreadErrorCounts() {
+std::vector<std::pair<std::string, uint64_t>> LocalErrorCounts() {
   const auto& m = ErrorCounts();
   return {m.begin(), m.end()};
 }
 
-void ResetThreadErrorCounts() { ErrorCounts().clear(); }
+void ResetLocalErrorCounts() { ErrorCounts().clear(); }
 
 namespace {
 std::atomic<uint64_t> g_memory_peak{0};

@@ -117,6 +117,32 @@ const std::vector<Option>& Options() {
       IntOption("port", false, "TCP port (default 6379)", &Config::port, 0, 65535),
       IntOption("threads", false, "shard threads, one per core when 0 (default 0)",
                 &Config::threads, 0, 256),
+      Option{"thread-packing", true,
+             "auto, never or always: at low load (auto) every shard is run by the first shard "
+             "thread while the others sleep (default auto)",
+             [](Config& c, const std::vector<std::string>& v) -> std::string {
+               if (v.size() != 1) return BadValue("thread-packing", v.empty() ? "" : v[0]);
+               std::string x = ToLower(v[0]);
+               if (x == "auto")
+                 c.thread_packing.store(int(ThreadPacking::kAuto));
+               else if (x == "never")
+                 c.thread_packing.store(int(ThreadPacking::kNever));
+               else if (x == "always")
+                 c.thread_packing.store(int(ThreadPacking::kAlways));
+               else
+                 return OneOf("auto never always");
+               return "";
+             },
+             [](const Config& c) {
+               switch (ThreadPacking(c.thread_packing.load())) {
+                 case ThreadPacking::kNever:
+                   return std::string("never");
+                 case ThreadPacking::kAlways:
+                   return std::string("always");
+                 default:
+                   return std::string("auto");
+               }
+             }},
       IntOption("databases", false, "number of logical databases (default 16)", &Config::databases,
                 1, 1000000),
       Option{"maxmemory", true, "memory limit in bytes, with units: 100mb, 2gb (0 = none)",

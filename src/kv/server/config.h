@@ -17,6 +17,9 @@
 
 namespace strata::kv {
 
+// thread-packing: whether shards may be run by fewer threads than there are shards.
+enum class ThreadPacking { kAuto = 0, kNever = 1, kAlways = 2 };
+
 struct Config {
   // Fixed at start.
   std::string bind = "127.0.0.1";
@@ -41,6 +44,7 @@ struct Config {
   std::atomic<int64_t> obuf_soft{0};
   std::atomic<int> obuf_soft_seconds{0};
   std::atomic<int> hz{10};
+  std::atomic<int> thread_packing{int(ThreadPacking::kAuto)};
   std::atomic<int> loglevel{2};
   std::atomic<int64_t> slowlog_log_slower_than{10000};
   std::atomic<int> slowlog_max_len{128};

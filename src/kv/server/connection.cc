@@ -19,6 +19,7 @@
 #include "kv/server/command_stats.h"
 #include "kv/server/config.h"
 #include "kv/server/monitor.h"
+#include "kv/server/shard_local.h"
 #include "kv/server/shard_set.h"
 
 namespace strata::kv {
@@ -33,10 +34,7 @@ constexpr size_t kMaxBatch = 64;
 
 int64_t ConnectedClients() { return g_clients.load(std::memory_order_relaxed); }
 
-std::vector<Connection*>& Connection::ThreadConnections() {
-  thread_local std::vector<Connection*> conns;
-  return conns;
-}
+std::vector<Connection*>& Connection::LocalConnections() { return Local().connections; }
 
 Connection::Connection(int fd, uint32_t shard, uint64_t id)
     : fd_(fd), shard_(shard), reactor_(Shards().reactor(shard)), rb_(&async_reply_) {
@@ -48,12 +46,12 @@ Connection::Connection(int fd, uint32_t shard, uint64_t id)
   state_.authenticated = !GlobalConfig().has_password();
   remote_.resize(Shards().size());
   g_clients.fetch_add(1, std::memory_order_relaxed);
-  ThreadConnections().push_back(this);
+  LocalConnections().push_back(this);
 }
 
 Connection::~Connection() {
   g_clients.fetch_sub(1, std::memory_order_relaxed);
-  auto& v = ThreadConnections();
+  auto& v = LocalConnections();
   for (size_t i = 0; i < v.size(); i++) {
     if (v[i] == this) {
       v[i] = v.back();
@@ -122,7 +120,7 @@ void Connection::OnReadable() {
     ssize_t n = ::read(fd_, p, chunk);
     if (n > 0) {
       in_.Commit(size_t(n));
-      ThreadStats().net_input_bytes += uint64_t(n);
+      LocalTotals().net_input_bytes += uint64_t(n);
       state_.last_interaction_ms = UnixMillis();
       if (int64_t(in_.size()) > cfg.client_query_buffer_limit.load(std::memory_order_relaxed)) {
         LOG_WARNING("closing client %s that reached max query buffer length", state_.addr.c_str());
@@ -214,7 +212,7 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
   resp::ReplyBuilder check_rb(&scratch, state_.proto);
   Route route = ResolveCommand(args, state_, shard_, check_rb, &spec);
   if (route.kind == Route::kError) {
-    if (spec) ThreadCommandCounters()[size_t(spec->id)].rejected++;
+    if (spec) LocalCommandCounters()[size_t(spec->id)].rejected++;
     CountErrorReply(scratch);
     BeginReply()->append(scratch);
     EndReply();
@@ -345,7 +343,7 @@ void Connection::SendBatch() {
             ssize_t n = ::send(batch->direct_fd, r.data(), r.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
             if (n > 0) {
               batch->direct_sent = size_t(n);
-              ThreadStats().net_output_bytes += uint64_t(n);
+              LocalTotals().net_output_bytes += uint64_t(n);
             }
             if (batch->direct_sent == r.size()) {
               origin->PostLazy([conn] { conn->OnBatchDone(); }, &conn->wake_on_reply_);
@@ -434,10 +432,10 @@ void Connection::RunAsync(const CommandSpec* spec, std::span<const std::string_v
   int64_t start = MonoMicros();
   RunDetached(spec->multi(async_ctx_), [this, spec, start] {
     int64_t dur = MonoMicros() - start;
-    auto& c = ThreadCommandCounters()[size_t(spec->id)];
+    auto& c = LocalCommandCounters()[size_t(spec->id)];
     c.calls++;
     c.usec += uint64_t(dur);
-    ThreadStats().commands++;
+    LocalTotals().commands++;
     if (!async_reply_.empty() && async_reply_[0] == '-') {
       c.failed++;
       CountErrorReply(async_reply_);
@@ -460,7 +458,7 @@ void Connection::Flush() {
     ssize_t n = ::send(fd_, out_.data() + sent_, out_.size() - sent_, MSG_NOSIGNAL);
     if (n > 0) {
       sent_ += size_t(n);
-      ThreadStats().net_output_bytes += uint64_t(n);
+      LocalTotals().net_output_bytes += uint64_t(n);
       continue;
     }
     if (n < 0 && errno == EINTR) continue;

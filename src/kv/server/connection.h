@@ -71,8 +71,8 @@ class Connection : public io::EventHandler {
   // Delivers a line to a MONITOR client.
   void SendMonitorLine(const std::string& line);
 
-  // Connections owned by the calling shard thread.
-  static std::vector<Connection*>& ThreadConnections();
+  // The clients of the shard this thread is working for now.
+  static std::vector<Connection*>& LocalConnections();
 
  private:
   void OnReadable();

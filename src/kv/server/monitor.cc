@@ -84,7 +84,7 @@ void Monitors::Feed(const ClientState& client, std::span<const std::string_view>
     uint64_t id = t.id;
     Shards().Post(t.shard, [id, line] {
       // The monitor may have gone: look it up on its own thread.
-      for (Connection* c : Connection::ThreadConnections()) {
+      for (Connection* c : Connection::LocalConnections()) {
         if (c->state().id == id && c->state().monitor) c->SendMonitorLine(line);
       }
     });

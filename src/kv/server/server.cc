@@ -1,16 +1,19 @@
 #include "kv/server/server.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <ctime>
 #include <memory>
 #include <thread>
 #include <vector>
 
 #include "base/clock.h"
+#include "base/cpu_stats.h"
 #include "base/log.h"
 #include "base/memory.h"
 #include "io/reactor.h"
@@ -21,7 +24,9 @@
 #include "kv/server/command_stats.h"
 #include "kv/server/config.h"
 #include "kv/server/connection.h"
+#include "kv/server/shard_local.h"
 #include "kv/server/shard_set.h"
+#include "kv/server/thread_packing.h"
 #include "kv/version.h"
 
 namespace strata::kv {
@@ -41,13 +46,13 @@ class Acceptor : public io::EventHandler {
         if (errno == EMFILE || errno == ENFILE) LOG_WARNING("accept: out of file descriptors");
         return;  // EAGAIN or a transient error: the next readiness event retries
       }
-      ThreadStats().connections_received++;
+      LocalTotals().connections_received++;
       if (ConnectedClients() >= GlobalConfig().maxclients.load(std::memory_order_relaxed)) {
         static const char kMsg[] = "-ERR max number of clients reached\r\n";
         ssize_t n = send(c, kMsg, sizeof(kMsg) - 1, MSG_NOSIGNAL);
         (void)n;
         close(c);
-        ThreadStats().rejected_connections++;
+        LocalTotals().rejected_connections++;
         continue;
       }
       auto* conn = new Connection(c, shard_, g_next_client_id.fetch_add(1));
@@ -65,7 +70,7 @@ void CloseIdleClients() {
   int timeout = GlobalConfig().timeout.load(std::memory_order_relaxed);
   if (timeout <= 0) return;
   int64_t now = UnixMillis();
-  auto conns = Connection::ThreadConnections();  // copy: Close may modify the list later
+  auto conns = Connection::LocalConnections();  // copy: Close may modify the list later
   for (Connection* c : conns) {
     if (c->closed() || c->state().monitor) continue;
     if (now - c->state().last_interaction_ms > int64_t(timeout) * 1000) c->Close("idle timeout");
@@ -80,7 +85,7 @@ void ArmCron(T* t) {
   t->reactor->RunAfter(1000 / (hz > 0 ? hz : 10), [t] {
     t->shard->Cron();
     CloseIdleClients();
-    SampleThreadRates(MonoMicros() / 1000);
+    SampleLocalRates(MonoMicros() / 1000);
     UpdateMemoryPeak(uint64_t(MemoryAccounting::Get().Used()));
     ArmCron(t);
   });
@@ -92,23 +97,52 @@ struct ShardRuntime::Thread {
   std::unique_ptr<io::Reactor> reactor;
   std::unique_ptr<Shard> shard;
   std::unique_ptr<Acceptor> acceptor;
+  ShardLocal local;  // the reactor's context
   int listen_fd = -1;
   std::thread thread;
+  clockid_t cpu_clock{};
 };
+
+// Thread packing state, touched only by shard 0's thread (PackingTick) once started.
+struct ShardRuntime::Packing {
+  static constexpr int64_t kWindowMs = 100;
+  PackingDecider decider;
+  bool packed = false;
+  bool off = false;  // stopping: never pack again
+  int64_t last_wall_ns = 0;
+  std::vector<int64_t> last_cpu_ns;
+  uint64_t last_idle_ticks = 0;
+  uint64_t last_total_ticks = 0;
+};
+
+namespace {
+int64_t ClockNs(clockid_t clock) {
+  timespec ts{};
+  if (clock_gettime(clock, &ts) != 0) return 0;
+  return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+}  // namespace
 
 ShardRuntime::ShardRuntime() = default;
 ShardRuntime::~ShardRuntime() { Stop(); }
 
-void ShardRuntime::Start(uint32_t n, const std::vector<int>& listen_fds) {
+void ShardRuntime::Start(uint32_t n, const std::vector<int>& listen_fds, bool packing) {
   Config& cfg = GlobalConfig();
   RegisterAllCommands();
+  InstallShardLocalHook();
   set_ = std::make_unique<ShardSet>(n);
   InstallShardSet(set_.get());
   threads_.clear();
   for (uint32_t i = 0; i < n; i++) {
     threads_.push_back(std::make_unique<Thread>());
     threads_[i]->reactor = std::make_unique<io::Reactor>();
+    threads_[i]->local.shard = int(i);
+    threads_[i]->reactor->set_context(&threads_[i]->local);
     threads_[i]->listen_fd = i < listen_fds.size() ? listen_fds[i] : -1;
+  }
+  if (packing && n > 1) {
+    packing_ = std::make_unique<Packing>();
+    packing_->last_cpu_ns.assign(n, 0);
   }
   for (uint32_t i = 0; i < n; i++) set_->Register(i, threads_[i]->reactor.get(), nullptr);
   MemoryAccounting::Get().SetBaseline(ThreadAllocatedBytes());
@@ -119,8 +153,9 @@ void ShardRuntime::Start(uint32_t n, const std::vector<int>& listen_fds) {
     Thread* t = threads_[i].get();
     ShardSet* set = set_.get();
     std::barrier<>* barrier = stop_barrier_.get();
-    t->thread = std::thread([t, i, set, barrier, &ready, &cfg] {
-      ShardSet::SetCurrent(int(i));
+    t->thread = std::thread([this, t, i, set, barrier, &ready, &cfg] {
+      pthread_getcpuclockid(pthread_self(), &t->cpu_clock);
+      io::Reactor::SetCurrent(t->reactor.get());
       t->shard = std::make_unique<Shard>(i, cfg.databases);
       set->Register(i, t->reactor.get(), t->shard.get());
       if (t->listen_fd >= 0) {
@@ -128,13 +163,17 @@ void ShardRuntime::Start(uint32_t n, const std::vector<int>& listen_fds) {
         t->reactor->Add(t->listen_fd, t->acceptor.get(), EPOLLIN);
       }
       ArmCron(t);
+      if (i == 0 && packing_) {
+        t->reactor->RunEvery(Packing::kWindowMs, [this] { PackingTick(); });
+      }
       ready.fetch_add(1);
       t->reactor->Run();
+      io::Reactor::SetCurrent(t->reactor.get());
       // Stopping: close every client of this thread, then drop the shard's data. Work still
       // travelling between threads (a batch another shard has yet to report, a deferred
       // delete) is finished first: every thread drains its mailbox, all meet, and they go round
       // again until no mailbox holds anything, so no message is left undelivered.
-      auto conns = Connection::ThreadConnections();
+      auto conns = Connection::LocalConnections();
       for (Connection* c : conns) c->Close("shutdown");
       for (;;) {
         t->reactor->RunPending();
@@ -151,8 +190,73 @@ void ShardRuntime::Start(uint32_t n, const std::vector<int>& listen_fds) {
   while (ready.load() < n) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
+// Every window: the shard threads' CPU use decides whether the next window runs packed (every
+// shard hosted by thread 0's loop) or spread (each shard on its own thread).
+void ShardRuntime::PackingTick() {
+  Packing& p = *packing_;
+  if (p.off) return;
+  int64_t wall = ClockNs(CLOCK_MONOTONIC);
+  int64_t busy = 0;
+  for (uint32_t i = 0; i < threads_.size(); i++) {
+    int64_t cpu = ClockNs(threads_[i]->cpu_clock);
+    busy += cpu - p.last_cpu_ns[i];
+    p.last_cpu_ns[i] = cpu;
+  }
+  int64_t span = wall - p.last_wall_ns;
+  p.last_wall_ns = wall;
+  uint64_t idle_ticks = 0, total_ticks = 0;
+  double idle = -1;
+  if (ReadSystemCpuTicks(&idle_ticks, &total_ticks)) {
+    if (p.last_total_ticks > 0 && span > 0) {
+      idle = double(idle_ticks - p.last_idle_ticks) / double(CpuTicksPerSecond()) /
+             (double(span) / 1e9);
+    }
+    p.last_idle_ticks = idle_ticks;
+    p.last_total_ticks = total_ticks;
+  }
+  if (span <= 0 || span > 10 * Packing::kWindowMs * 1000000) return;  // first or stalled window
+  auto mode = ThreadPacking(GlobalConfig().thread_packing.load(std::memory_order_relaxed));
+  double cores = double(busy) / double(span);
+  bool pack = p.decider.Next(mode, p.packed, cores, idle);
+  LOG_DEBUG("thread packing: %.3f busy, %.2f idle cores, %s", cores, idle,
+            p.packed ? "packed" : "spread");
+  if (pack != p.packed) {
+    LOG_VERBOSE("thread packing: %s (shard threads %.2f cores busy, machine %.2f cores idle)",
+                pack ? "packing every shard onto thread 0" : "spreading shards over their threads",
+                cores, idle);
+  }
+  if (pack == p.packed) return;
+  p.packed = pack;
+  (pack ? GlobalPackingStats().packs : GlobalPackingStats().spreads)++;
+  io::Reactor* host = threads_[0]->reactor.get();
+  for (uint32_t i = 1; i < threads_.size(); i++) {
+    io::Reactor* r = threads_[i]->reactor.get();
+    r->SetRunner(pack ? host : r);
+  }
+}
+
+void ShardRuntime::Unpack() {
+  if (!packing_) return;
+  Packing* p = packing_.get();
+  std::vector<io::Reactor*> rs;
+  for (auto& t : threads_) rs.push_back(t->reactor.get());
+  rs[0]->Post([p, rs] {  // on thread 0, so no tick can pack again after this
+    p->off = true;
+    p->packed = false;
+    for (size_t i = 1; i < rs.size(); i++) rs[i]->SetRunner(rs[i]);
+  });
+  for (int waited = 0; waited < 10000; waited++) {
+    bool home = true;
+    for (io::Reactor* r : rs) home &= r->runner() == r;
+    if (home) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  LOG_WARNING("shard threads did not unpack within 10 s");
+}
+
 void ShardRuntime::Stop() {
   if (threads_.empty()) return;
+  Unpack();
   for (auto& t : threads_) t->reactor->Stop();
   for (auto& t : threads_) t->thread.join();
   threads_.clear();
@@ -196,7 +300,7 @@ int RunServer() {
     fds.push_back(fd);
   }
   ShardRuntime runtime;
-  runtime.Start(n, fds);
+  runtime.Start(n, fds, /*packing=*/true);
   LOG_NOTICE("strata-server %s (redis %s compatible) ready: %s:%d, %u shard thread(s), pid %d",
              kStrataVersion, kRedisCompatVersion, cfg.bind.c_str(), cfg.port, n, int(getpid()));
 

@@ -28,7 +28,9 @@ class ShardRuntime {
   ~ShardRuntime();
 
   // Starts n shard threads. listen_fds (optional, one per shard) are accepted on by their shard.
-  void Start(uint32_t n, const std::vector<int>& listen_fds = {});
+  // With `packing`, shards are packed onto the first thread at low load as the thread-packing
+  // option says (thread_packing.h); without, every shard keeps its own thread.
+  void Start(uint32_t n, const std::vector<int>& listen_fds = {}, bool packing = false);
   // Stops every thread: closes clients, joins. Idempotent.
   void Stop();
   // Hands a connected socket to shard `shard` as a client connection.
@@ -37,10 +39,14 @@ class ShardRuntime {
 
  private:
   struct Thread;
+  struct Packing;
+  void PackingTick();  // shard 0's thread
+  void Unpack();       // any thread but a shard thread: every shard back on its own thread
   std::vector<std::unique_ptr<Thread>> threads_;
   std::unique_ptr<ShardSet> set_;
   // Stopping threads meet here between rounds of draining their mailboxes (see Start).
   std::unique_ptr<std::barrier<>> stop_barrier_;
+  std::unique_ptr<Packing> packing_;
 };
 
 // Runs the server with GlobalConfig() until SIGTERM/SIGINT/SHUTDOWN; returns the exit code.

@@ -1,5 +1,9 @@
-// io::Reactor: cross-thread posting, lazy posts and their wake flag, and draining after Stop().
+// io::Reactor: cross-thread posting, lazy posts and their wake flag, draining after Stop(), and
+// hosting (one loop running another reactor while that reactor's thread sleeps).
 #include "io/reactor.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -85,6 +89,196 @@ TEST(Reactor, RunPendingAfterStopRunsQueuedWorkAndWhatItQueues) {
   EXPECT_EQ(ran, 2);
   EXPECT_FALSE(r.reactor.HasPending());
   EXPECT_FALSE(r.reactor.RunPending());
+}
+
+// --- Hosting ------------------------------------------------------------------------------------
+
+struct Where {
+  std::thread::id thread;
+  Reactor* current = nullptr;
+};
+
+Where WhereDoesItRun(RunningReactor& r) {
+  std::promise<Where> p;
+  r.reactor.Post([&] { p.set_value(Where{std::this_thread::get_id(), Reactor::Current()}); });
+  auto f = p.get_future();
+  EXPECT_EQ(f.wait_for(10s), std::future_status::ready);
+  return f.get();
+}
+
+// Waits until `r` is run by `runner`.
+bool WaitForRunner(Reactor& r, Reactor* runner) {
+  for (int i = 0; i < 10000; i++) {
+    if (r.runner() == runner) return true;
+    std::this_thread::sleep_for(1ms);
+  }
+  return false;
+}
+
+// Counts readiness events of an eventfd and records the thread they arrived on.
+class EventCounter : public EventHandler {
+ public:
+  EventCounter() : fd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+  ~EventCounter() override { close(fd); }
+  void OnEvent(uint32_t) override {
+    uint64_t v;
+    while (read(fd, &v, sizeof(v)) == sizeof(v)) {
+    }
+    last_thread = std::this_thread::get_id();
+    current = Reactor::Current();
+    events.fetch_add(1);
+  }
+  void Signal() {
+    uint64_t one = 1;
+    ssize_t n = write(fd, &one, sizeof(one));
+    (void)n;
+  }
+  int fd;
+  std::atomic<int> events{0};
+  std::thread::id last_thread;
+  Reactor* current = nullptr;
+};
+
+TEST(ReactorHosting, AGuestRunsOnItsHostsThreadAsItselfAndComesBack) {
+  RunningReactor host, guest;
+  Where home = WhereDoesItRun(guest);
+  Where host_thread = WhereDoesItRun(host);
+  ASSERT_NE(home.thread, host_thread.thread);
+
+  guest.reactor.SetRunner(&host.reactor);
+  ASSERT_TRUE(WaitForRunner(guest.reactor, &host.reactor));
+  Where away = WhereDoesItRun(guest);
+  EXPECT_EQ(away.thread, host_thread.thread);
+  EXPECT_EQ(away.current, &guest.reactor);  // Current() is the guest during its turn
+  host.RunSync([&] { EXPECT_EQ(host.reactor.guests(), 1u); });
+
+  guest.reactor.SetRunner(&guest.reactor);
+  ASSERT_TRUE(WaitForRunner(guest.reactor, &guest.reactor));
+  Where back = WhereDoesItRun(guest);
+  EXPECT_EQ(back.thread, home.thread);
+  EXPECT_EQ(back.current, &guest.reactor);
+  host.RunSync([&] { EXPECT_EQ(host.reactor.guests(), 0u); });
+}
+
+TEST(ReactorHosting, AGuestsFdsAndTimersFireOnTheHost) {
+  RunningReactor host, guest;
+  EventCounter ev;
+  guest.RunSync([&] { guest.reactor.Add(ev.fd, &ev, EPOLLIN); });
+  std::thread::id host_id = WhereDoesItRun(host).thread;
+
+  guest.reactor.SetRunner(&host.reactor);
+  ASSERT_TRUE(WaitForRunner(guest.reactor, &host.reactor));
+  std::this_thread::sleep_for(20ms);  // host asleep in epoll_wait
+  ev.Signal();
+  for (int i = 0; i < 1000 && ev.events.load() == 0; i++) std::this_thread::sleep_for(1ms);
+  ASSERT_EQ(ev.events.load(), 1);
+  guest.RunSync([&] {
+    EXPECT_EQ(ev.last_thread, host_id);
+    EXPECT_EQ(ev.current, &guest.reactor);
+  });
+
+  std::promise<std::thread::id> fired;
+  guest.RunSync(
+      [&] { guest.reactor.RunAfter(30, [&] { fired.set_value(std::this_thread::get_id()); }); });
+  auto f = fired.get_future();
+  ASSERT_EQ(f.wait_for(10s), std::future_status::ready);  // the host sleeps only until it is due
+  EXPECT_EQ(f.get(), host_id);
+  guest.RunSync([&] { guest.reactor.Remove(ev.fd); });
+}
+
+std::atomic<int> g_switches{0};
+std::atomic<Reactor*> g_last_switch{nullptr};
+void CountSwitch(Reactor* now) {
+  g_switches.fetch_add(1);
+  g_last_switch.store(now);
+}
+
+TEST(ReactorHosting, TheSwitchHookFollowsEveryTurn) {
+  Reactor::SetSwitchHook(&CountSwitch);
+  {
+    RunningReactor host, guest;
+    guest.reactor.SetRunner(&host.reactor);
+    ASSERT_TRUE(WaitForRunner(guest.reactor, &host.reactor));
+    int before = g_switches.load();
+    Reactor* seen = nullptr;
+    guest.RunSync([&] { seen = g_last_switch.load(); });
+    EXPECT_EQ(seen, &guest.reactor);  // switched to the guest for its turn
+    for (int i = 0; i < 1000 && g_last_switch.load() != &host.reactor; i++) {
+      std::this_thread::sleep_for(1ms);
+    }
+    EXPECT_EQ(g_last_switch.load(), &host.reactor);  // and back to the host after it
+    EXPECT_GE(g_switches.load() - before, 2);
+  }
+  Reactor::SetSwitchHook(nullptr);
+}
+
+TEST(ReactorHosting, StoppingAHostedReactorOrItsHostEndsBothLoops) {
+  for (bool stop_host_first : {false, true}) {
+    auto host = std::make_unique<RunningReactor>();
+    auto guest = std::make_unique<RunningReactor>();
+    guest->reactor.SetRunner(&host->reactor);
+    ASSERT_TRUE(WaitForRunner(guest->reactor, &host->reactor));
+    if (stop_host_first) {
+      host->StopAndJoin();  // hands the guest back on the way out
+      guest->StopAndJoin();
+    } else {
+      guest->StopAndJoin();  // the host gives it back to its thread, which then stops
+      host->RunSync([&] { EXPECT_EQ(host->reactor.guests(), 0u); });
+      host->StopAndJoin();
+    }
+  }
+}
+
+// Messages posted to a reactor while it moves back and forth between its thread and a host run
+// exactly once, in the order posted, and never two at a time.
+TEST(ReactorHosting, MessagesSurviveMovesInOrderAndOneAtATime) {
+  RunningReactor host, guest;
+  constexpr int kPosters = 3, kEach = 20000;
+  std::atomic<bool> inside{false};
+  std::atomic<int> overlaps{0};
+  std::vector<int> last(kPosters, -1);  // guest-owned
+  int disorder = 0, total = 0;          // guest-owned
+  std::vector<std::thread> posters;
+  for (int p = 0; p < kPosters; p++) {
+    posters.emplace_back([&, p] {
+      for (int i = 0; i < kEach; i++) {
+        guest.reactor.Post([&, p, i] {
+          if (inside.exchange(true)) overlaps++;
+          if (i != last[p] + 1) disorder++;
+          last[p] = i;
+          total++;
+          inside.store(false);
+        });
+        if (i % 64 == 0) std::this_thread::yield();
+      }
+    });
+  }
+  // Meanwhile the host also posts to the guest from its own thread (no wake-up needed there).
+  std::atomic<int> from_host{0};
+  std::thread mover([&] {
+    for (int i = 0; i < 200; i++) {
+      guest.reactor.SetRunner(i % 2 == 0 ? &host.reactor : &guest.reactor);
+      host.reactor.Post([&] { guest.reactor.Post([&] { from_host++; }); });
+      std::this_thread::sleep_for(std::chrono::microseconds(300));
+    }
+    guest.reactor.SetRunner(&guest.reactor);
+  });
+  for (auto& t : posters) t.join();
+  mover.join();
+  ASSERT_TRUE(WaitForRunner(guest.reactor, &guest.reactor));
+  int seen_total = 0, seen_disorder = 0;
+  for (int i = 0; i < 10000; i++) {
+    guest.RunSync([&] {
+      seen_total = total;
+      seen_disorder = disorder;
+    });
+    if (seen_total == kPosters * kEach && from_host.load() == 200) break;
+    std::this_thread::sleep_for(1ms);
+  }
+  EXPECT_EQ(seen_total, kPosters * kEach);
+  EXPECT_EQ(seen_disorder, 0);
+  EXPECT_EQ(overlaps.load(), 0);
+  EXPECT_EQ(from_host.load(), 200);
 }
 
 }  // namespace

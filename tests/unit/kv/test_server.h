@@ -111,7 +111,7 @@ class RespClient {
 
 class TestServer {
  public:
-  explicit TestServer(uint32_t shards) { rt_.Start(shards); }
+  explicit TestServer(uint32_t shards, bool packing = false) { rt_.Start(shards, {}, packing); }
   ~TestServer() { rt_.Stop(); }
   // A new client attached to shard `shard` (default: round robin).
   RespClient* Connect(int shard = -1) {

@@ -1,0 +1,38 @@
+// ShardLocal: the state that belongs to a shard's event loop rather than to its data: command
+// statistics, the shard's client connections, and its memory ledger.
+//
+// A shard is normally run by its own thread, but at low load another thread's loop may run it as
+// a guest (io::Reactor hosting; see thread_packing.h). So this state is not thread_local: each
+// shard's reactor carries its ShardLocal as context, and the reactor switch hook points the
+// thread at the right one whenever it starts working for another shard. Local() is that one.
+// Threads that are not running any shard (the main thread, tests) get a private fallback.
+#pragma once
+
+#include <vector>
+
+#include "base/memory.h"
+#include "kv/server/command_stats.h"
+
+namespace strata::io {
+class Reactor;
+}
+
+namespace strata::kv {
+
+class Connection;
+
+struct ShardLocal {
+  int shard = -1;
+  ShardCommandStats stats;
+  std::vector<Connection*> connections;  // the shard's clients, in no order
+  MemoryLedger memory;                   // bytes allocated while working for this shard
+};
+
+// The ShardLocal of the shard this thread is working for now.
+ShardLocal& Local();
+
+// Installs the reactor switch hook that keeps Local(), ShardSet::Current() and the memory ledger
+// in step with io::Reactor::Current(). Reactors whose context is not a ShardLocal must carry none.
+void InstallShardLocalHook();
+
+}  // namespace strata::kv
