@@ -10,6 +10,13 @@ PY=/usr/bin/python3
 set +e
 $PY -m pytest -q -p no:cacheprovider tests/integration "$@"
 rc=$?
+if [ $rc -eq 0 ] && [ $# -eq 0 ]; then
+  # The kv suite's 4-shard servers again with each shard always on its own thread (by default
+  # an idle server packs its shards onto one thread; see docs/design/threading.md).
+  echo "kv suite, 4 shards, thread-packing never:"
+  STRATA_THREAD_PACKING=never $PY -m pytest -q -p no:cacheprovider tests/integration/kv -k shards4
+  rc=$?
+fi
 if [ $rc -eq 0 ] && [ $# -eq 0 ] && [ -d tests/integration/edge ]; then
   # The edge suite again with every edge running 2 workers (keys owned across threads).
   echo "edge suite with 2 worker threads:"

@@ -104,6 +104,9 @@ class Server:
                      "--enable-debug-command", "yes", "--daemonize", "no"]
         elif self.threads is not None:
             argv += ["--threads", str(self.threads)]
+        packing = os.environ.get("STRATA_THREAD_PACKING")
+        if packing and not self.redis and "--thread-packing" not in self.extra:
+            argv += ["--thread-packing", packing]
         argv += self.extra
         return argv
 
