@@ -83,7 +83,8 @@ void Reactor::Post(Fn fn) {
   bool wake;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    wake = mailbox_.empty();
+    wake = !woken_;
+    woken_ = true;
     mailbox_.push_back(std::move(fn));
   }
   // Only the first message of a batch pays for the eventfd write, and only if the loop sleeps
@@ -102,7 +103,8 @@ void Reactor::PostLazy(Fn fn, const std::atomic<bool>* wake_if) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     mailbox_.push_back(std::move(fn));
-    wake = wake_if->load(std::memory_order_relaxed);
+    wake = wake_if->load(std::memory_order_relaxed) && !woken_;
+    woken_ = woken_ || wake;
   }
   if (wake && WouldWake()) Wake();
 }
@@ -130,6 +132,7 @@ void Reactor::DrainOnce() {
     std::lock_guard<std::mutex> lock(mu_);
     if (mailbox_.empty()) return;
     draining_.swap(mailbox_);
+    woken_ = false;
   }
   for (auto& fn : draining_) fn();
   draining_.clear();
@@ -141,6 +144,7 @@ void Reactor::DrainMailbox() {
       std::lock_guard<std::mutex> lock(mu_);
       if (mailbox_.empty()) return;
       draining_.swap(mailbox_);
+      woken_ = false;
     }
     for (auto& fn : draining_) fn();
     draining_.clear();
@@ -163,6 +167,13 @@ Reactor::TimerId Reactor::RunEvery(int64_t period_ms, Fn fn) {
 }
 
 void Reactor::Cancel(TimerId id) { timers_.erase(id); }
+
+int Reactor::NextTimerMs() {
+  // A cancelled timer may still head the queue: then the loop wakes early once, harmlessly.
+  if (timer_queue_.empty()) return -1;
+  int64_t due = timer_queue_.begin()->first - MonoMs();
+  return due <= 0 ? 0 : int(due);
+}
 
 int Reactor::RunTimers() {
   RefreshNow();
@@ -200,8 +211,9 @@ void Reactor::Run() {
   epoll_event events[kMaxEvents];
   while (!stop_.load(std::memory_order_acquire)) {
     if (want_runner_.load(std::memory_order_acquire) != this && ParkHere()) continue;
-    int timeout = RunTimers();
+    RunTimers();
     DrainMailbox();
+    int timeout = NextTimerMs();  // after the mailbox, which may have set timers
     if (!guests_.empty()) timeout = RunGuests(timeout);
     sleeping_.store(true, std::memory_order_seq_cst);
     {
@@ -303,23 +315,25 @@ void Reactor::GiveBack(Reactor* guest) {
     break;
   }
   guest->runner_.store(guest, std::memory_order_seq_cst);
-  {
-    std::lock_guard<std::mutex> lock(guest->park_mu_);
-    guest->parked_ = false;
-  }
+  // Notified under the lock: once its thread sees parked_ false the guest may be destroyed, so
+  // nothing here may touch it after the unlock.
+  std::lock_guard<std::mutex> lock(guest->park_mu_);
+  guest->parked_ = false;
   guest->park_cv_.notify_one();
 }
 
 int Reactor::RunGuests(int timeout) {
   for (size_t i = 0; i < guests_.size();) {
     Reactor* g = guests_[i];
-    if (g->stopping() || g->want_runner_.load(std::memory_order_acquire) != this) {
-      GiveBack(g);
-      continue;
-    }
     Enter(g);
     int t = g->Turn();
     Enter(this);
+    // Checked after the turn: Stop() and SetRunner() set their flag before they wake the guest,
+    // so a wake-up the turn consumed (its eventfd, or the message SetRunner posts) is never lost.
+    if (g->stopping() || g->want_runner_.load(std::memory_order_seq_cst) != this) {
+      GiveBack(g);
+      continue;
+    }
     if (t >= 0 && (timeout < 0 || t < timeout)) timeout = t;
     i++;
   }
@@ -336,9 +350,9 @@ int Reactor::Turn() {
     int n = epoll_wait(epfd_, events, kMaxEvents, 0);
     if (n > 0) Dispatch(events, n);
   }
-  int timeout = RunTimers();
+  RunTimers();
   DrainMailbox();
-  return timeout;
+  return NextTimerMs();
 }
 
 void Reactor::Stop() {

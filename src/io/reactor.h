@@ -128,6 +128,7 @@ class Reactor {
   void DrainMailbox();  // until empty
   void DrainOnce();     // what is queued now, not what that posts
   int RunTimers();      // returns ms until the next timer, or -1
+  int NextTimerMs();    // ms until the next timer is due (0 if overdue), or -1
 
   int epfd_ = -1;
   int wakefd_ = -1;
@@ -136,6 +137,9 @@ class Reactor {
 
   std::mutex mu_;
   std::vector<Fn> mailbox_;  // guarded by mu_
+  // Guarded by mu_: a message since the last drain has woken the loop (or found it awake). Lazy
+  // messages do not set it, so one waiting in the mailbox never stops a later Post's wake-up.
+  bool woken_ = false;
   std::atomic<bool> sleeping_{false};
   std::vector<Fn> draining_;  // reactor thread only
 
