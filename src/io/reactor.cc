@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <ctime>
 
+#include "base/clock.h"
 #include "base/log.h"
 
 namespace strata::io {
@@ -37,6 +38,7 @@ Reactor::Reactor() {
   epoll_ctl(epfd_, EPOLL_CTL_ADD, wakefd_, &ev);
   now_ms_ = MonoMs();
   nest_.guest = this;
+  io_epfd_ = epfd_;
 }
 
 Reactor::~Reactor() {
@@ -47,6 +49,14 @@ Reactor::~Reactor() {
 Reactor* Reactor::Current() { return t_current; }
 
 void Reactor::SetCurrent(Reactor* r) { Enter(r); }
+
+thread_local bool Reactor::t_inline_ = false;
+
+bool Reactor::CanRunHere() {
+  if (t_inline_ || t_loop == nullptr || t_current == this) return false;
+  if (runner_.load(std::memory_order_seq_cst) != t_loop) return false;
+  return !HasPending();
+}
 
 void Reactor::SetSwitchHook(SwitchHook hook) { g_switch_hook = hook; }
 
@@ -61,23 +71,53 @@ void Reactor::SetRunner(Reactor* runner) {
   Post([] {});  // makes whichever loop runs this reactor now take a turn and see the request
 }
 
-void Reactor::RefreshNow() { now_ms_ = MonoMs(); }
+void Reactor::RefreshNow() {
+  RefreshLoopClock();
+  now_ms_ = LoopMonoMicros() / 1000;
+}
 
 bool Reactor::Add(int fd, EventHandler* handler, uint32_t events) {
   epoll_event ev{};
   ev.events = events | EPOLLET;
   ev.data.ptr = handler;
-  return epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) == 0;
+  if (epoll_ctl(io_epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) return false;
+  handler->io_owner_ = this;
+  fds_[fd] = Registration{handler, ev.events};
+  return true;
 }
 
 bool Reactor::Modify(int fd, EventHandler* handler, uint32_t events) {
   epoll_event ev{};
   ev.events = events | EPOLLET;
   ev.data.ptr = handler;
-  return epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev) == 0;
+  if (epoll_ctl(io_epfd_, EPOLL_CTL_MOD, fd, &ev) != 0) return false;
+  handler->io_owner_ = this;
+  fds_[fd] = Registration{handler, ev.events};
+  return true;
 }
 
-void Reactor::Remove(int fd) { epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr); }
+void Reactor::Remove(int fd) {
+  epoll_ctl(io_epfd_, EPOLL_CTL_DEL, fd, nullptr);
+  fds_.erase(fd);
+}
+
+void Reactor::MoveFds(int to_epfd) {
+  if (to_epfd == io_epfd_) return;
+  for (auto it = fds_.begin(); it != fds_.end();) {
+    epoll_event ev{};
+    ev.events = it->second.events;
+    ev.data.ptr = it->second.handler;
+    epoll_ctl(io_epfd_, EPOLL_CTL_DEL, it->first, nullptr);
+    // An fd already ready is reported again by the new set (at worst one spurious event).
+    if (epoll_ctl(to_epfd, EPOLL_CTL_ADD, it->first, &ev) != 0) {
+      LOG_WARNING("reactor: cannot move fd %d: errno %d", it->first, errno);
+      it = fds_.erase(it);  // closed meanwhile: nothing left to watch
+      continue;
+    }
+    ++it;
+  }
+  io_epfd_ = to_epfd;
+}
 
 void Reactor::Post(Fn fn) {
   bool wake;
@@ -171,12 +211,12 @@ void Reactor::Cancel(TimerId id) { timers_.erase(id); }
 int Reactor::NextTimerMs() {
   // A cancelled timer may still head the queue: then the loop wakes early once, harmlessly.
   if (timer_queue_.empty()) return -1;
-  int64_t due = timer_queue_.begin()->first - MonoMs();
+  int64_t due = timer_queue_.begin()->first - now_ms_;
   return due <= 0 ? 0 : int(due);
 }
 
 int Reactor::RunTimers() {
-  RefreshNow();
+  now_ms_ = AdvanceLoopClock() / 1000;
   while (!timer_queue_.empty()) {
     auto it = timer_queue_.begin();
     if (it->first > now_ms_) return int(it->first - now_ms_);
@@ -201,8 +241,12 @@ void Reactor::Dispatch(const epoll_event* events, int n) {
   for (int i = 0; i < n; i++) {
     auto* h = static_cast<EventHandler*>(events[i].data.ptr);
     if (h == kWakeMarker) continue;  // edge-triggered: every write re-arms, no read needed
+    // A host's set also holds its guests' fds: each event runs as the reactor that owns it.
+    Reactor* owner = h->io_owner_;
+    if (owner && owner != t_current) Enter(owner);
     h->OnEvent(events[i].events);
   }
+  Enter(this);
 }
 
 void Reactor::Run() {
@@ -210,7 +254,7 @@ void Reactor::Run() {
   Enter(this);
   epoll_event events[kMaxEvents];
   while (!stop_.load(std::memory_order_acquire)) {
-    if (want_runner_.load(std::memory_order_acquire) != this && ParkHere()) continue;
+    if (CanPark() && ParkHere()) continue;
     RunTimers();
     DrainMailbox();
     int timeout = NextTimerMs();  // after the mailbox, which may have set timers
@@ -223,6 +267,9 @@ void Reactor::Run() {
     for (Reactor* g : guests_) {
       if (g->nest_ready_ || g->HasPending()) timeout = 0;
     }
+    // SetRunner() stores before it posts: if the drain above took its message, the request is
+    // seen here, and the next iteration moves.
+    if (CanPark()) timeout = 0;
     if (stop_.load(std::memory_order_acquire)) break;
     int n = epoll_wait(epfd_, events, kMaxEvents, timeout);
     sleeping_.store(false, std::memory_order_seq_cst);
@@ -238,6 +285,11 @@ void Reactor::Run() {
     // this turn's events, which may still name that handler. (Guests' fd events only mark them
     // ready; their turn comes at the top of the loop.)
     DrainOnce();
+    for (Reactor* g : guests_) {
+      Enter(g);
+      g->DrainOnce();
+    }
+    Enter(this);
     Dispatch(events, n);
   }
   DrainMailbox();
@@ -256,10 +308,15 @@ void Reactor::Run() {
 // wakes its thread, which carries on with its loop where it left off. The mutex in Post/Adopt and
 // park_mu_ order everything the old runner did before everything the new one does.
 
-bool Reactor::ParkHere() {
-  Reactor* host = want_runner_.load(std::memory_order_acquire);
+bool Reactor::CanPark() {
+  Reactor* host = want_runner_.load(std::memory_order_seq_cst);
   // Only a plain loop moves, and only onto a loop that runs on its own thread.
-  if (host == this || !guests_.empty() || host->stopping() || host->runner() != host) return false;
+  return host != this && guests_.empty() && !host->stopping() && host->runner() == host;
+}
+
+bool Reactor::ParkHere() {
+  Reactor* host = want_runner_.load(std::memory_order_seq_cst);
+  if (!CanPark()) return false;
   sleeping_.store(true, std::memory_order_seq_cst);  // foreign posts wake the host through us
   {
     std::lock_guard<std::mutex> lock(park_mu_);
@@ -303,6 +360,7 @@ void Reactor::Adopt(Reactor* guest) {
     GiveBack(guest);
     return;
   }
+  guest->MoveFds(epfd_);
   guest->nest_ready_ = true;  // whatever became ready during the move
   guests_.push_back(guest);
 }
@@ -314,6 +372,7 @@ void Reactor::GiveBack(Reactor* guest) {
     guests_.erase(guests_.begin() + std::ptrdiff_t(i));
     break;
   }
+  guest->MoveFds(guest->epfd_);
   guest->runner_.store(guest, std::memory_order_seq_cst);
   // Notified under the lock: once its thread sees parked_ false the guest may be destroyed, so
   // nothing here may touch it after the unlock.
@@ -342,8 +401,8 @@ int Reactor::RunGuests(int timeout) {
 }
 
 int Reactor::Turn() {
-  RefreshNow();
-  DrainOnce();  // as in Run(): messages before fd events
+  now_ms_ = LoopMonoMicros() / 1000;  // the host's loop just read the clock
+  DrainOnce();                        // as in Run(): messages before fd events
   if (nest_ready_) {
     nest_ready_ = false;
     epoll_event events[kMaxEvents];

@@ -22,16 +22,23 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <unordered_map>
 #include <vector>
 
 namespace strata::io {
 
 // Receives readiness events for one fd. Called on the reactor's thread.
+class Reactor;
+
 class EventHandler {
  public:
   virtual ~EventHandler() = default;
   // `events` is the epoll event mask (EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLLHUP, EPOLLERR).
   virtual void OnEvent(uint32_t events) = 0;
+
+ private:
+  friend class Reactor;
+  Reactor* io_owner_ = nullptr;  // the reactor it was last registered with
 };
 
 class Reactor {
@@ -51,6 +58,22 @@ class Reactor {
 
   // Thread-safe: queues fn to run on the reactor thread, waking it if needed.
   void Post(Fn fn);
+  // Runs fn at once, as this reactor, when the calling thread's loop runs this reactor (its own,
+  // or a guest: thread packing), this reactor is not the one at work now, and nothing is queued
+  // for it (so fn cannot overtake a message). Otherwise posts it. Inline runs do not nest.
+  template <typename F>
+  void RunOrPost(F&& fn) {
+    if (CanRunHere()) {
+      Reactor* prev = Current();
+      Enter(this);
+      t_inline_ = true;
+      fn();
+      t_inline_ = false;
+      Enter(prev);
+      return;
+    }
+    Post(Fn(std::forward<F>(fn)));
+  }
   // Thread-safe: queues fn without waking the reactor unless *wake_if is set. It runs when the
   // loop next wakes for any reason (an fd event, a timer, another Post). The reactor thread
   // raises the flag with RaiseWakeFlag() once it starts waiting for fn; both happen under the
@@ -116,8 +139,12 @@ class Reactor {
   };
 
   static void Enter(Reactor* r);
+  bool CanRunHere();
+  static thread_local bool t_inline_;
+  bool CanPark();                 // own thread: a move is wanted and possible now
   bool ParkHere();                // own thread: hands this reactor to its wanted runner and sleeps
   void Adopt(Reactor* guest);     // host thread
+  void MoveFds(int to_epfd);      // runner: re-registers every fd in to_epfd
   void GiveBack(Reactor* guest);  // host thread: returns the guest to its own thread
   int RunGuests(int timeout);     // host thread: one turn of each guest; returns the new timeout
   int Turn();                     // host thread, guest's context: returns ms to its next timer
@@ -132,6 +159,15 @@ class Reactor {
 
   int epfd_ = -1;
   int wakefd_ = -1;
+  // Where this reactor's fds are registered: epfd_, or its host's while it is a guest (so the
+  // host's one epoll_wait serves both). The wake eventfd always stays in epfd_, nested in the
+  // host's for wake-ups from other threads.
+  int io_epfd_ = -1;
+  struct Registration {
+    EventHandler* handler;
+    uint32_t events;
+  };
+  std::unordered_map<int, Registration> fds_;  // runner only
   std::atomic<bool> stop_{false};
   int64_t now_ms_ = 0;
 

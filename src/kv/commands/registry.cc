@@ -1,7 +1,5 @@
 #include "kv/commands/registry.h"
 
-#include <cctype>
-
 namespace strata::kv {
 
 CommandRegistry& CommandRegistry::Get() {
@@ -15,16 +13,25 @@ void CommandRegistry::Add(CommandSpec spec) {
   specs_.push_back(spec);
 }
 
+namespace {
+inline char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? char(c | 0x20) : c; }
+bool EqualsLower(std::string_view name, std::string_view lower) {
+  if (name.size() != lower.size()) return false;
+  for (size_t i = 0; i < name.size(); i++) {
+    if (AsciiLower(name[i]) != lower[i]) return false;
+  }
+  return true;
+}
+}  // namespace
+
 const CommandSpec* CommandRegistry::Find(std::string_view name) const {
-  char buf[64];
-  if (name.size() >= sizeof(buf)) return nullptr;
-  for (size_t i = 0; i < name.size(); i++)
-    buf[i] = char(tolower(static_cast<unsigned char>(name[i])));
-  std::string_view lower(buf, name.size());
   // Hot commands hit a one-entry cache per thread before the hash map.
   thread_local const CommandSpec* last = nullptr;
-  if (last && lower == last->name) return last;
-  auto it = by_name_.find(std::string(lower));
+  if (last && EqualsLower(name, last->name)) return last;
+  char buf[64];
+  if (name.size() >= sizeof(buf)) return nullptr;
+  for (size_t i = 0; i < name.size(); i++) buf[i] = AsciiLower(name[i]);
+  auto it = by_name_.find(std::string(buf, name.size()));
   if (it == by_name_.end()) return nullptr;
   last = &specs_[it->second];
   return last;

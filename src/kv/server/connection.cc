@@ -121,7 +121,8 @@ void Connection::OnReadable() {
     if (n > 0) {
       in_.Commit(size_t(n));
       LocalTotals().net_input_bytes += uint64_t(n);
-      state_.last_interaction_ms = UnixMillis();
+      AdvanceLoopClock();  // commands parsed from these bytes are timed from here
+      state_.last_interaction_ms = LoopUnixMillis();
       if (int64_t(in_.size()) > cfg.client_query_buffer_limit.load(std::memory_order_relaxed)) {
         LOG_WARNING("closing client %s that reached max query buffer length", state_.addr.c_str());
         Close("query buffer limit");
@@ -224,7 +225,7 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
     Monitors::Get().Feed(state_, args);
   }
   state_.last_cmd = spec->name;
-  int64_t now = UnixMillis();
+  int64_t now = LoopUnixMillis();
   Shard* local = Shards().shard(shard_);
 
   if (route.kind == Route::kInline && !spec->keyless() && !local->locks().empty()) {
@@ -301,14 +302,16 @@ void Connection::SendBatch() {
     batch->direct_fd = direct_inflight_ ? fd_ : -1;
     batch->client_addr = state_.addr;
     batch->client_name = state_.name;
-    Shards().Post(s, [this, s, batch, origin] {
+    // A shard packed onto this thread runs the batch right here (same thread, no mailbox).
+    Shards().PostOrRun(s, [this, s, batch, origin] {
       Shard* shard = Shards().shard(s);
       // Runs the batch from command `from` on; if one touches a locked key, the rest waits in the
       // shard's lock queue and continues when the lock is released.
       struct Runner {
         static void Run(Connection* conn, Shard* shard, ShardBatch* batch, io::Reactor* origin,
                         size_t from) {
-          int64_t now = UnixMillis();
+          AdvanceLoopClock();
+          int64_t now = LoopUnixMillis();
           resp::ReplyBuilder rb(&batch->replies);
           for (size_t i = from; i < batch->cmds.size(); i++) {
             const ShardBatch::Cmd& c = batch->cmds[i];
@@ -426,7 +429,7 @@ void Connection::RunAsync(const CommandSpec* spec, std::span<const std::string_v
   async_ctx_.db = state_.db;
   async_ctx_.args = async_args_;
   async_ctx_.rb = &rb_;
-  async_ctx_.now_ms = UnixMillis();
+  async_ctx_.now_ms = LoopUnixMillis();
   async_ctx_.conn = this;
   async_ctx_.spec = spec;
   int64_t start = MonoMicros();

@@ -45,6 +45,12 @@ class ShardSet {
   Shard* shard(uint32_t i) const { return shards_[i]; }
 
   void Post(uint32_t i, std::function<void()> fn) { reactors_[i]->Post(std::move(fn)); }
+  // Post, or run at once when this thread runs shard i too (thread packing) and nothing is
+  // queued for it: see io::Reactor::RunOrPost.
+  template <typename F>
+  void PostOrRun(uint32_t i, F&& fn) {
+    reactors_[i]->RunOrPost(std::forward<F>(fn));
+  }
 
   // The shard index of the calling thread (or -1 off shard threads).
   static int Current();
