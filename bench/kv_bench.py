@@ -2,7 +2,8 @@
 """strata-server vs Debian's redis-server, measured in the same run with the same load.
 
 For every server (redis-server; strata-server with its default shard threads; strata-server with
---threads 1; the +OK-to-everything bench/ok_server when built, as the I/O ceiling) it runs
+--threads 1; the +OK-to-everything bench/ok_server with one loop thread when built, as the I/O
+ceiling: an idle or lightly loaded strata-server packs its shards onto one thread too) it runs
 redis-benchmark SET and GET with 50 clients, pipeline 1 and 16, 3- and 100-byte values over a
 1,000,000-key keyspace (-r 1000000; GET runs against a preloaded keyspace of that value size), and
 records requests/s, p50 and p99 latency (redis-benchmark --csv) and the server's CPU time per
@@ -208,7 +209,7 @@ def main():
         print("note: %s not built; measuring redis-server only" % strata)
     ok = ok_server_cmd(build)
     if ok:
-        servers.append(("ok_server", dict(cmd=ok, bind=False)))
+        servers.append(("ok_server", dict(cmd=ok, bind=False, threads=1)))
 
     lines = []
 

@@ -6,12 +6,12 @@
 // eventfd: they never busy-poll.
 //
 // Hosting. A reactor can also be run by another reactor's loop while its own thread sleeps: the
-// host nests the guest's epoll fd in its own and runs the guest in turns between its own events,
-// with Current() switched to the guest for the length of a turn. One thread at a time runs a
-// reactor, and every hand-over passes through a mutex, so "only touched from the thread that
-// runs it" still holds; it is just not always the same thread. SetRunner() asks for a move; the
-// switch hook lets higher layers move their per-reactor state (statistics, memory ledgers) with
-// each turn.
+// host takes the guest's fds into its own epoll set (the guest's wake eventfd stays in the
+// guest's epoll fd, nested in the host's) and runs the guest's messages and timers in turns,
+// with Current() switched to the guest for each of its events and turns. One thread at a time runs
+// a reactor, and every hand-over passes through a mutex, so "only touched from the thread that runs
+// it" still holds; it is just not always the same thread. SetRunner() asks for a move; the switch
+// hook lets higher layers move their per-reactor state (statistics, memory ledgers) with each turn.
 #pragma once
 
 #include <sys/epoll.h>
@@ -109,7 +109,7 @@ class Reactor {
   // tear-down code that runs on a reactor's thread outside Run().
   static void SetCurrent(Reactor* r);
   // Called on a thread whenever the reactor it works for changes: at the start and end of Run(),
-  // and around every guest turn. Set once, before any reactor runs.
+  // and around a guest's events, turns and inline runs. Set once, before any reactor runs.
   using SwitchHook = void (*)(Reactor* now);
   static void SetSwitchHook(SwitchHook hook);
   // Opaque per-reactor data for the switch hook.
@@ -132,7 +132,8 @@ class Reactor {
     int64_t period_ms;  // 0 = one-shot
   };
 
-  // The guest's entry in its host's epoll set: marks the guest as having ready fds.
+  // The guest's epoll fd in its host's set (it holds only the wake eventfd while hosted): marks
+  // the guest as woken.
   struct Nest : EventHandler {
     Reactor* guest = nullptr;
     void OnEvent(uint32_t) override { guest->nest_ready_ = true; }
