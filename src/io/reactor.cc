@@ -167,27 +167,20 @@ bool Reactor::RunPending() {
   return ran;
 }
 
-void Reactor::DrainOnce() {
+bool Reactor::DrainOnce() {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (mailbox_.empty()) return;
+    if (mailbox_.empty()) return false;
     draining_.swap(mailbox_);
     woken_ = false;
   }
   for (auto& fn : draining_) fn();
   draining_.clear();
+  return true;
 }
 
 void Reactor::DrainMailbox() {
-  for (;;) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (mailbox_.empty()) return;
-      draining_.swap(mailbox_);
-      woken_ = false;
-    }
-    for (auto& fn : draining_) fn();
-    draining_.clear();
+  while (DrainOnce()) {
   }
 }
 

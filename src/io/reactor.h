@@ -154,7 +154,7 @@ class Reactor {
 
   void Wake();          // writes the eventfd
   void DrainMailbox();  // until empty
-  void DrainOnce();     // what is queued now, not what that posts
+  bool DrainOnce();     // what is queued now, not what that posts; false if nothing was
   int RunTimers();      // returns ms until the next timer, or -1
   int NextTimerMs();    // ms until the next timer is due (0 if overdue), or -1
 
