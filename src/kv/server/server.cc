@@ -262,6 +262,7 @@ void ShardRuntime::Stop() {
   threads_.clear();
   InstallShardSet(nullptr);
   set_.reset();  // every thread that could reach it has been joined
+  packing_.reset();
 }
 
 void ShardRuntime::Adopt(int fd, uint32_t shard) {
