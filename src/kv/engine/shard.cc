@@ -144,8 +144,15 @@ bool Shard::EnsureMemory() {
   RefreshConfig();  // CONFIG SET maxmemory-policy applies from the next write on
   if (mm_.algorithm == cache::sampled::Algorithm::kNone) return false;
   int64_t now = UnixMillis();
-  // Evict in small batches, re-reading the counters, until under the limit.
+  // Evict in small batches, re-reading the counters, until under the limit, but only down to
+  // this shard's fair share while other shards hold evictable keys. Their published bytes may be
+  // a step behind, and the excess may simply be theirs: they evict on their own next write or
+  // cron tick. Without that floor a small shard would give up even its hottest keys for
+  // memory it does not hold, and which keys survive would depend on where they hash.
+  int64_t share = acct.FairShare(limit);
   for (int round = 0; round < 1000; round++) {
+    if (acct.ShardBytes(int(id_)) <= share && acct.OthersHaveEvictable(int(id_), mm_.volatile_only))
+      return true;
     bool evicted = true;
     for (int i = 0; i < 16 && evicted; i++) evicted = EvictOne(now);
     PublishMemory();

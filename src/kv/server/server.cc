@@ -146,6 +146,7 @@ void ShardRuntime::Start(uint32_t n, const std::vector<int>& listen_fds, bool pa
   }
   for (uint32_t i = 0; i < n; i++) set_->Register(i, threads_[i]->reactor.get(), nullptr);
   MemoryAccounting::Get().SetBaseline(ThreadAllocatedBytes());
+  MemoryAccounting::Get().SetShards(int(n));
 
   std::atomic<uint32_t> ready{0};
   stop_barrier_ = std::make_unique<std::barrier<>>(std::ptrdiff_t(n));
