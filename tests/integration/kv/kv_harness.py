@@ -89,6 +89,7 @@ class Server:
         self.config_file = config_file
         self.workdir = workdir or tempfile.mkdtemp(prefix="strata-kv-")
         self.port = port or free_port()
+        self._auto_port = port is None
         self.password = password
         self.bind = bind  # False for tools that only take --port (bench/ok_server)
         self.proc = None
@@ -110,13 +111,20 @@ class Server:
         argv += self.extra
         return argv
 
-    def start(self, timeout=15.0):
+    def start(self, timeout=15.0, _attempt=0):
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(self.argv(), stdout=self._log, stderr=subprocess.STDOUT,
                                      cwd=self.workdir)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                # A port free_port() found can be taken before the server binds it (another
+                # process's outgoing connection, say): start again on a fresh one.
+                if self._auto_port and _attempt < 2 and "in use" in self.log():
+                    self._log.close()
+                    self.port = free_port()
+                    self.log_path = os.path.join(self.workdir, "server-%d.log" % self.port)
+                    return self.start(timeout, _attempt + 1)
                 raise RuntimeError("server exited with %s at start: %s\n%s" %
                                    (self.proc.returncode, self.argv(), self.log()))
             try:
