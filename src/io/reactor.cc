@@ -275,8 +275,8 @@ void Reactor::Run() {
     // Messages that arrived while asleep run before the fd events, so a reply completed on
     // another thread is seen before the next request on the same connection. Only those: what
     // they post in turn (such as deleting a handler that closed) waits for the next turn, after
-    // this turn's events, which may still name that handler. (Guests' fd events only mark them
-    // ready; their turn comes at the top of the loop.)
+    // this turn's events, which may still name that handler. Guests' messages likewise run
+    // before their fd events, which sit in this loop's set and are dispatched as the guest.
     DrainOnce();
     for (Reactor* g : guests_) {
       Enter(g);
@@ -295,11 +295,12 @@ void Reactor::Run() {
 //
 // A move is: the reactor's own loop sees want_runner_ != this at the top of an iteration (between
 // events, nothing of its own on the stack), publishes the new runner, posts Adopt to the host and
-// sleeps on park_cv_. The host nests the guest's epoll fd (level-triggered: the guest's ready list
-// is non-empty until a turn drains it) and runs a turn of it on every iteration of its own loop.
-// When want_runner_ changes again (or either stops), the host un-nests the guest between turns and
-// wakes its thread, which carries on with its loop where it left off. The mutex in Post/Adopt and
-// park_mu_ order everything the old runner did before everything the new one does.
+// sleeps on park_cv_. The host moves the guest's fds into its own epoll set and nests the guest's
+// epoll fd, which then holds only its wake eventfd (level-triggered), for posts from other
+// threads; it runs a turn of the guest's messages and timers on every iteration of its own loop.
+// When want_runner_ changes again (or either stops), the host moves the fds back between turns
+// and wakes the guest's thread, which carries on with its loop where it left off. The mutex in
+// Post/Adopt and park_mu_ order everything the old runner did before everything the new one does.
 
 bool Reactor::CanPark() {
   Reactor* host = want_runner_.load(std::memory_order_seq_cst);
