@@ -3,7 +3,9 @@
 
 For every server (redis-server; strata-server with its default shard threads; strata-server with
 --threads 1; the +OK-to-everything bench/ok_server with one loop thread when built, as the I/O
-ceiling: an idle or lightly loaded strata-server packs its shards onto one thread too) it runs
+ceiling: an idle or lightly loaded strata-server packs its shards onto one thread too; and the same
++OK server on io_uring, ok_uring, where the machine allows it: the ceiling of a server that pays
+one system call per loop turn for all its sockets, no read() and no readiness event) it runs
 redis-benchmark SET and GET with 50 clients, pipeline 1 and 16, 3- and 100-byte values over a
 1,000,000-key keyspace (-r 1000000; GET runs against a preloaded keyspace of that value size), and
 records requests/s, p50 and p99 latency (redis-benchmark --csv) and the server's CPU time per
@@ -118,6 +120,14 @@ def memory_case(server, n=KEYSPACE):
             "rss_per_key": (rss - base_rss) / n}
 
 
+CEILINGS = ("ok_server", "ok_uring")
+
+
+def uring_ok(cmd):
+    """Whether the +OK server can run its io_uring loop here (seccomp may forbid it)."""
+    return subprocess.run(cmd + ["--io", "uring", "--check"], capture_output=True).returncode == 0
+
+
 def ok_server_cmd(build):
     for p in (os.path.join(build, "bench", "ok_server", "ok_server"),
               os.path.join(build, "bench", "ok_server")):
@@ -154,7 +164,7 @@ def print_table(title, cases, servers, results, key, spec, better, out):
 
 def run_server(name, spec, rnd, ns, n_p1, n_p16, mem, samples, out):
     """One round of every case on one server (memory per key on the first round only)."""
-    is_ok = name == "ok_server"
+    is_ok = name in CEILINGS
     # Memory first, on a fresh process, so earlier loads don't inflate RSS.
     if not is_ok and rnd == 0:
         s = Server(**spec).start()
@@ -210,6 +220,10 @@ def main():
     ok = ok_server_cmd(build)
     if ok:
         servers.append(("ok_server", dict(cmd=ok, bind=False, threads=1)))
+        if uring_ok(ok):
+            servers.append(("ok_uring", dict(cmd=ok + ["--io", "uring"], bind=False, threads=1)))
+        else:
+            print("note: io_uring is not available here; no ok_uring ceiling")
 
     lines = []
 
@@ -242,8 +256,8 @@ def main():
     print_table("Throughput, requests/s", cases, servers, results, "rps", ",.0f", "higher", out)
     print_table("p50 latency, ms", cases, servers, results, "p50", ".3f", "lower", out)
     print_table("p99 latency, ms", cases, servers, results, "p99", ".3f", "lower", out)
-    cpu_servers = [x for x in servers if x[0] != "ok_server"] + [x for x in servers
-                                                                  if x[0] == "ok_server"]
+    cpu_servers = [x for x in servers if x[0] not in CEILINGS] + [x for x in servers
+                                                                   if x[0] in CEILINGS]
     print_table("Server CPU time per request, us (user+sys)", cases, cpu_servers, results,
                 "cpu_us", ".2f", "lower", out)
     print_table("Server context switches per 100 requests (all threads; each is a sleep and a "
