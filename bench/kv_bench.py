@@ -250,8 +250,8 @@ def main():
         results[key] = {f: statistics.median(r[f] for r in ok_runs) if ok_runs[0][f] is not None
                         else None for f in ("rps", "p50", "p99", "cpu_us", "ctx_per_100")}
     out("\nservers: " + ", ".join(
-        "%s=%s" % (n, " ".join(sp["cmd"][:1] + (["--threads", str(sp["threads"])]
-                                                             if "threads" in sp else [])))
+        "%s=%s" % (n, " ".join(sp["cmd"] + (["--threads", str(sp["threads"])]
+                                                         if "threads" in sp else [])))
         for n, sp in servers))
     print_table("Throughput, requests/s", cases, servers, results, "rps", ",.0f", "higher", out)
     print_table("p50 latency, ms", cases, servers, results, "p50", ".3f", "lower", out)
