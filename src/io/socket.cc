@@ -23,8 +23,11 @@ void SetNoDelay(int fd) {
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
-int Listen(const std::string& host, uint16_t port, bool reuse_port, int backlog,
-           std::string* error) {
+namespace {
+
+// A non-blocking TCP socket bound to host:port (SO_REUSEADDR, so connections in TIME_WAIT do not
+// block a restart), or -1 with *error set.
+int BoundSocket(const std::string& host, uint16_t port, bool reuse_port, std::string* error) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -46,14 +49,36 @@ int Listen(const std::string& host, uint16_t port, bool reuse_port, int backlog,
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   if (reuse_port) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
   if (res->ai_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-  if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, backlog) != 0) {
+  if (bind(fd, res->ai_addr, res->ai_addrlen) != 0) {
     *error = std::string("could not bind ") + host + ":" + port_s + ": " + strerror(errno);
     close(fd);
-    freeaddrinfo(res);
-    return -1;
+    fd = -1;
   }
   freeaddrinfo(res);
   return fd;
+}
+
+}  // namespace
+
+int Listen(const std::string& host, uint16_t port, bool reuse_port, int backlog,
+           std::string* error) {
+  int fd = BoundSocket(host, port, reuse_port, error);
+  if (fd >= 0 && listen(fd, backlog) != 0) {
+    *error = std::string("could not listen on ") + host + ":" + std::to_string(port) + ": " +
+             strerror(errno);
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool AddressFree(const std::string& host, uint16_t port, std::string* error) {
+  // Without SO_REUSEPORT this bind fails while any socket listens on the address, whoever owns
+  // it (SO_REUSEADDR only lets it pass sockets that are not listening).
+  int fd = BoundSocket(host, port, /*reuse_port=*/false, error);
+  if (fd < 0) return false;
+  close(fd);
+  return true;
 }
 
 int ConnectTcp(const std::string& host, uint16_t port, std::string* error) {

@@ -12,6 +12,11 @@ namespace strata::io {
 // Returns the fd, or -1 with *error set.
 int Listen(const std::string& host, uint16_t port, bool reuse_port, int backlog,
            std::string* error);
+// Whether host:port is free to listen on: false, with *error set ("... Address already in use"),
+// when another socket already listens there. Call it before binding a SO_REUSEPORT group: the
+// kernel lets any process of the same user join an existing group, so a second server started on
+// the same port would otherwise come up silently and take a share of the connections.
+bool AddressFree(const std::string& host, uint16_t port, std::string* error);
 // Connects (blocking) to host:port; returns the fd or -1. For tests and tools.
 int ConnectTcp(const std::string& host, uint16_t port, std::string* error);
 bool SetNonBlocking(int fd);

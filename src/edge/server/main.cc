@@ -12,6 +12,7 @@
 #include "edge/server/admin.h"
 #include "edge/server/config.h"
 #include "edge/server/worker.h"
+#include "io/socket.h"
 
 using namespace strata;
 using namespace strata::edge;
@@ -51,6 +52,16 @@ int main(int argc, char** argv) {
   limits.max_object_bytes = uint64_t(double(limits.budget_bytes) * cfg.max_object_fraction);
   limits.max_variants = cfg.max_variants;
 
+  // The workers' listeners form a SO_REUSEPORT group: make sure no one else listens there first.
+  {
+    std::string host;
+    uint16_t port = 0;
+    SplitHostPort(cfg.listen, &host, &port);
+    if (!io::AddressFree(host, port, &error)) {
+      fprintf(stderr, "strata-edge: %s\n", error.c_str());
+      return 1;
+    }
+  }
   std::vector<std::unique_ptr<Worker>> workers;
   std::vector<WorkerContext*> contexts;
   for (int i = 0; i < cfg.threads; i++) {

@@ -292,6 +292,10 @@ int RunServer() {
   signal(SIGPIPE, SIG_IGN);
 
   std::vector<int> fds;
+  if (std::string err; !io::AddressFree(cfg.bind, uint16_t(cfg.port), &err)) {
+    fprintf(stderr, "strata-server: %s\n", err.c_str());
+    return 1;
+  }
   for (uint32_t i = 0; i < n; i++) {
     std::string err;
     int fd = io::Listen(cfg.bind, uint16_t(cfg.port), true, 511, &err);

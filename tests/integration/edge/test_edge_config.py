@@ -55,3 +55,18 @@ def test_bad_config_is_reported(origin, edge_factory, tmp_path):
     bad.write_text('origin = "http://127.0.0.1:1"\n[cache]\nmemory = "lots"\n')
     p = subprocess.run([EDGE_BIN, "--config", str(bad)], capture_output=True, text=True)
     assert p.returncode == 2 and "invalid cache.memory" in p.stderr
+
+
+def test_listen_port_in_use_exits_one(origin, edge):
+    # The workers listen on a SO_REUSEPORT group; a second edge on the same port must fail
+    # instead of joining the group and answering some of the first one's clients.
+    import subprocess
+    from edge_harness import EDGE_BIN, free_port
+    p = subprocess.run([EDGE_BIN, "--origin", origin.url, "--listen", "127.0.0.1:%d" % edge.port,
+                        "--admin", "127.0.0.1:%d" % free_port()],
+                       capture_output=True, text=True, timeout=20)
+    assert p.returncode == 1, p.stderr
+    assert "Address already in use" in p.stderr
+    origin.route("/mine", Resp(200, [("Cache-Control", "max-age=60")], b"first"))
+    for _ in range(10):
+        assert get(edge, "/mine").body == b"first"

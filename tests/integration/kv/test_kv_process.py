@@ -136,6 +136,22 @@ def test_bad_option_exits_one(tmp_path, args):
     assert out.strip(), "no explanation printed"
 
 
+def test_port_in_use_exits_one(server, tmp_path):
+    # Each shard listens on its own SO_REUSEPORT socket; a second server on the same port must
+    # still fail like redis-server does, not join the group and take some of the connections.
+    for bind in ("127.0.0.1", "0.0.0.0"):
+        r = run(strata_command() + ["--port", str(server.port), "--bind", bind],
+                cwd=str(tmp_path))
+        out = (r.stdout + r.stderr).decode()
+        assert r.returncode == 1, out
+        assert "Address already in use" in out
+    pids = set()
+    for _ in range(20):
+        with server.conn() as c:
+            pids.add(int(info(c, "server")["process_id"]))
+    assert pids == {server.pid}
+
+
 @pytest.mark.skipif(target_is_redis(), reason="--threads is strata's shard count")
 @pytest.mark.parametrize("value", ["-1", "abc", "100000"])  # 0 means one per core
 def test_bad_threads_exits_one(tmp_path, value):
