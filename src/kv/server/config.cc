@@ -12,6 +12,7 @@
 #include <functional>
 #include <sstream>
 
+#include "base/fd_limit.h"
 #include "base/glob.h"
 #include "base/log.h"
 #include "base/strutil.h"
@@ -77,6 +78,28 @@ Option IntOption(const char* name, bool mut, const char* help, T Config::*field,
                   else
                     return std::to_string((c.*field).load());
                 }};
+}
+
+// maxclients: once the server runs (fd_reserved set), a new value must fit under the open-file
+// limit, which is raised if the system allows; otherwise the error says what would fit.
+Option MaxclientsOption() {
+  Option o = IntOption("maxclients", true, "maximum simultaneous clients (default 10000)",
+                       &Config::maxclients, 1, 1000000);
+  Setter plain = o.set;
+  o.set = [plain](Config& c, const std::vector<std::string>& v) -> std::string {
+    int before = c.maxclients.load();
+    std::string err = plain(c, v);
+    int64_t reserved = c.fd_reserved.load();
+    if (!err.empty() || reserved == 0) return err;
+    int64_t want = c.maxclients.load();
+    int64_t fit = FitClients(want, reserved, RaiseFdLimit(uint64_t(want + reserved)));
+    if (fit >= want) return "";
+    c.maxclients.store(before);
+    return "The operating system is not able to handle the specified number of clients, try "
+           "with " +
+           std::to_string(fit < 1 ? 1 : fit);
+  };
+  return o;
 }
 
 Option MemOption(const char* name, bool mut, const char* help,
@@ -183,8 +206,7 @@ const std::vector<Option>& Options() {
                return "";
              },
              [](const Config& c) { return c.requirepass(); }},
-      IntOption("maxclients", true, "maximum simultaneous clients (default 10000)",
-                &Config::maxclients, 1, 1000000),
+      MaxclientsOption(),
       IntOption("timeout", true, "close clients idle for this many seconds (0 = never)",
                 &Config::timeout, 0, INT32_MAX),
       MemOption("proto-max-bulk-len", true, "largest bulk string accepted (default 512mb)",

@@ -37,6 +37,9 @@ struct Config {
   std::atomic<int> lfu_log_factor{10};
   std::atomic<int> lfu_decay_time{1};
   std::atomic<int> maxclients{10000};
+  // Not an option: the descriptors the running server keeps for itself (listeners, epoll and wake
+  // fds, logs), set at start. From then on maxclients must fit under the open-file limit.
+  std::atomic<int64_t> fd_reserved{0};
   std::atomic<int> timeout{0};  // seconds idle before closing a client, 0 = never
   std::atomic<int64_t> proto_max_bulk_len{512LL * 1024 * 1024};
   std::atomic<int64_t> client_query_buffer_limit{1024LL * 1024 * 1024};

@@ -1,5 +1,6 @@
 #include "kv/server/server.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -9,11 +10,13 @@
 #include <cerrno>
 #include <ctime>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "base/clock.h"
 #include "base/cpu_stats.h"
+#include "base/fd_limit.h"
 #include "base/log.h"
 #include "base/memory.h"
 #include "io/reactor.h"
@@ -34,25 +37,89 @@ namespace {
 
 std::atomic<uint64_t> g_next_client_id{1};
 
+constexpr char kMaxClientsMsg[] = "-ERR max number of clients reached\r\n";
+
+void RejectClient(int fd) {
+  ssize_t n = send(fd, kMaxClientsMsg, sizeof(kMaxClientsMsg) - 1, MSG_NOSIGNAL);
+  (void)n;
+  close(fd);
+  LocalTotals().rejected_connections++;
+}
+
+// A descriptor held in reserve for when the process runs out (EMFILE): the acceptor gives it up
+// for a moment to accept the waiting connection, tell it why and close it. Without that, an
+// edge-triggered listener would leave clients hanging in the backlog with no error. Every accept
+// runs under the same lock, so no other acceptor can take the number the spare frees (then the
+// spare could not be had back while the process is out of descriptors).
+std::mutex g_accept_mu;
+int g_spare_fd = -1;  // guarded by g_accept_mu
+
+void OpenSpareFd() {
+  std::lock_guard<std::mutex> lock(g_accept_mu);
+  if (g_spare_fd < 0) g_spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+// accept4, or -1 with errno. Out of descriptors, a waiting connection is accepted on the spare's
+// number and rejected (*rejected set; returns -1 with errno EINTR so the caller goes on).
+int AcceptClient(int listen_fd, bool* rejected) {
+  std::lock_guard<std::mutex> lock(g_accept_mu);
+  *rejected = false;
+  int c = accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  if (c >= 0 || (errno != EMFILE && errno != ENFILE)) return c;
+  int err = errno;
+  if (g_spare_fd < 0) g_spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);  // a client left
+  if (g_spare_fd < 0) {
+    errno = err;
+    return -1;
+  }
+  close(g_spare_fd);
+  c = accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  int accept_errno = errno;
+  if (c >= 0) {
+    LocalTotals().connections_received++;
+    RejectClient(c);
+    *rejected = true;
+  }
+  g_spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  errno = c >= 0 ? EINTR : accept_errno;
+  return -1;
+}
+
 // Accepts connections on one shard thread's listening socket.
 class Acceptor : public io::EventHandler {
  public:
-  Acceptor(int fd, uint32_t shard) : fd_(fd), shard_(shard) {}
+  Acceptor(int fd, uint32_t shard, io::Reactor* reactor)
+      : fd_(fd), shard_(shard), reactor_(reactor) {}
   void OnEvent(uint32_t) override {
     for (;;) {
-      int c = accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      bool rejected = false;
+      int c = AcceptClient(fd_, &rejected);
       if (c < 0) {
-        if (errno == EINTR) continue;
-        if (errno == EMFILE || errno == ENFILE) LOG_WARNING("accept: out of file descriptors");
+        int err = errno;
+        bool out_of_fds = err == EMFILE || err == ENFILE;
+        if (rejected || out_of_fds) {
+          int64_t now = MonoMicros();
+          if (now - last_warning_us_ > 1000000) {
+            LOG_WARNING("accept: out of file descriptors (raise 'ulimit -n' or lower maxclients)");
+            last_warning_us_ = now;
+          }
+        }
+        if (rejected || err == EINTR) continue;
+        if (out_of_fds && !retry_armed_) {
+          // Not even the spare left (a descriptor is needed to say no): the listener is
+          // edge-triggered and will not report the waiting connections again, so look again
+          // shortly.
+          retry_armed_ = true;
+          reactor_->RunAfter(10, [this] {
+            retry_armed_ = false;
+            OnEvent(EPOLLIN);
+          });
+        }
         return;  // EAGAIN or a transient error: the next readiness event retries
       }
       LocalTotals().connections_received++;
       if (ConnectedClients() >= GlobalConfig().maxclients.load(std::memory_order_relaxed)) {
-        static const char kMsg[] = "-ERR max number of clients reached\r\n";
-        ssize_t n = send(c, kMsg, sizeof(kMsg) - 1, MSG_NOSIGNAL);
-        (void)n;
-        close(c);
-        LocalTotals().rejected_connections++;
+        RejectClient(c);
         continue;
       }
       auto* conn = new Connection(c, shard_, g_next_client_id.fetch_add(1));
@@ -64,6 +131,9 @@ class Acceptor : public io::EventHandler {
  private:
   int fd_;
   uint32_t shard_;
+  io::Reactor* reactor_;  // the shard's loop (its timers follow it when packed)
+  int64_t last_warning_us_ = 0;
+  bool retry_armed_ = false;
 };
 
 void CloseIdleClients() {
@@ -160,7 +230,7 @@ void ShardRuntime::Start(uint32_t n, const std::vector<int>& listen_fds, bool pa
       t->shard = std::make_unique<Shard>(i, cfg.databases);
       set->Register(i, t->reactor.get(), t->shard.get());
       if (t->listen_fd >= 0) {
-        t->acceptor = std::make_unique<Acceptor>(t->listen_fd, i);
+        t->acceptor = std::make_unique<Acceptor>(t->listen_fd, i, t->reactor.get());
         t->reactor->Add(t->listen_fd, t->acceptor.get(), EPOLLIN);
       }
       ArmCron(t);
@@ -290,6 +360,32 @@ int RunServer() {
   sigaddset(&sigs, SIGINT);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   signal(SIGPIPE, SIG_IGN);
+
+  // Every client is a descriptor: make room for maxclients of them, or run with fewer (and say
+  // so) when the open-file limit cannot be raised, as redis-server does. Reserved: a listener, an
+  // epoll fd and a wake eventfd per shard, plus logs, stdio and slack.
+  const int64_t reserved = 32 + 3 * int64_t(n);
+  const int64_t want = cfg.maxclients.load();
+  const uint64_t limit = RaiseFdLimit(uint64_t(want + reserved));
+  const int64_t fit = FitClients(want, reserved, limit);
+  if (fit < 1) {
+    fprintf(stderr,
+            "strata-server: the open-file limit (ulimit -n) of %llu is too low for %u shard "
+            "threads; it needs at least %lld\n",
+            static_cast<unsigned long long>(limit), n, static_cast<long long>(reserved + 1));
+    return 1;
+  }
+  if (fit < want) {
+    LOG_WARNING(
+        "You requested maxclients of %lld requiring at least %lld max file descriptors, but the "
+        "open-file limit is %llu and cannot be raised: maxclients has been reduced to %lld. "
+        "Raise 'ulimit -n' to accept more clients.",
+        static_cast<long long>(want), static_cast<long long>(want + reserved),
+        static_cast<unsigned long long>(limit), static_cast<long long>(fit));
+    cfg.maxclients.store(int(fit));
+  }
+  cfg.fd_reserved.store(reserved);
+  OpenSpareFd();
 
   std::vector<int> fds;
   if (std::string err; !io::AddressFree(cfg.bind, uint16_t(cfg.port), &err)) {

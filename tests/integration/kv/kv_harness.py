@@ -11,6 +11,7 @@ without persistence and with DEBUG enabled so both servers accept the same test 
 """
 
 import os
+import resource
 import shlex
 import signal
 import socket
@@ -79,7 +80,7 @@ class Server:
     """One server process on a free loopback port."""
 
     def __init__(self, cmd=None, threads=None, args=(), config_file=None, workdir=None,
-                 port=None, password=None, bind=True):
+                 port=None, password=None, bind=True, nofile=None):
         self.cmd = list(cmd or strata_command())
         if os.sep in self.cmd[0]:  # the server runs in its own workdir
             self.cmd[0] = os.path.abspath(self.cmd[0])
@@ -92,6 +93,7 @@ class Server:
         self._auto_port = port is None
         self.password = password
         self.bind = bind  # False for tools that only take --port (bench/ok_server)
+        self.nofile = nofile  # the process's open-file limit (soft and hard), if given
         self.proc = None
         self.log_path = os.path.join(self.workdir, "server-%d.log" % self.port)
 
@@ -113,8 +115,14 @@ class Server:
 
     def start(self, timeout=15.0, _attempt=0):
         self._log = open(self.log_path, "wb")
+        limit = None
+        if self.nofile is not None:
+            n = self.nofile
+
+            def limit():
+                resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
         self.proc = subprocess.Popen(self.argv(), stdout=self._log, stderr=subprocess.STDOUT,
-                                     cwd=self.workdir)
+                                     cwd=self.workdir, preexec_fn=limit)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
