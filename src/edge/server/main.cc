@@ -7,11 +7,13 @@
 #include <memory>
 #include <vector>
 
+#include "base/fd_limit.h"
 #include "base/log.h"
 #include "edge/server/access_log.h"
 #include "edge/server/admin.h"
 #include "edge/server/config.h"
 #include "edge/server/worker.h"
+#include "io/accept.h"
 #include "io/socket.h"
 
 using namespace strata;
@@ -52,6 +54,32 @@ int main(int argc, char** argv) {
   limits.max_object_bytes = uint64_t(double(limits.budget_bytes) * cfg.max_object_fraction);
   limits.max_variants = cfg.max_variants;
 
+  // Each client connection may hold an origin connection too: make room for both, or accept
+  // fewer clients (and say so) when the open-file limit cannot be raised. Reserved: per worker a
+  // listener, an epoll fd and a wake eventfd, plus the admin listener, logs and slack.
+  {
+    const int64_t reserved = 64 + 3 * int64_t(cfg.threads);
+    const int64_t want = int64_t(cfg.max_connections);
+    const uint64_t limit = RaiseFdLimit(uint64_t(2 * want + reserved));
+    const int64_t fit = FitClients(2 * want, reserved, limit) / 2;
+    if (fit < 1) {
+      fprintf(stderr,
+              "strata-edge: the open-file limit (ulimit -n) of %llu is too low; it needs at "
+              "least %lld\n",
+              static_cast<unsigned long long>(limit), static_cast<long long>(reserved + 2));
+      return 1;
+    }
+    if (fit < want) {
+      LOG_WARNING(
+          "max_connections of %lld needs %lld file descriptors, but the open-file limit is %llu "
+          "and cannot be raised: max_connections has been reduced to %lld. Raise 'ulimit -n' to "
+          "accept more clients.",
+          static_cast<long long>(want), static_cast<long long>(2 * want + reserved),
+          static_cast<unsigned long long>(limit), static_cast<long long>(fit));
+      cfg.max_connections = size_t(fit);
+    }
+    io::ReserveSpareFd();
+  }
   // The workers' listeners form a SO_REUSEPORT group: make sure no one else listens there first.
   {
     std::string host;

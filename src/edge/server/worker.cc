@@ -5,9 +5,11 @@
 
 #include <cerrno>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "edge/fsm/fetch.h"
 #include "edge/server/session.h"
+#include "io/accept.h"
 #include "io/socket.h"
 
 namespace strata::edge {
@@ -61,18 +63,40 @@ void Worker::Join() {
 }
 
 void Worker::OnEvent(uint32_t) {
+  static constexpr char kBusy[] =
+      "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
   for (;;) {
-    int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    io::Accepted a = io::AcceptOrRefuse(listen_fd_, kBusy);
+    if (a.refused || a.out_of_fds) {
+      int64_t now = MonoMicros();
+      if (now - last_fd_warning_us_ > 1000000) {
+        LOG_WARNING("accept: out of file descriptors (raise 'ulimit -n' or lower max_connections)");
+        last_fd_warning_us_ = now;
+      }
+    }
+    if (a.refused) {
+      ctx_->metrics.Inc(ctx_->metrics.refused_connections);
+      continue;
+    }
+    if (a.out_of_fds && !accept_retry_armed_) {
+      // Not even the spare descriptor left: the edge-triggered listener will not report the
+      // waiting connections again, so look again shortly.
+      accept_retry_armed_ = true;
+      ctx_->reactor.RunAfter(10, [this] {
+        accept_retry_armed_ = false;
+        OnEvent(EPOLLIN);
+      });
+    }
+    int fd = a.fd;
     if (fd < 0) {
-      if (errno == EINTR || errno == ECONNABORTED) continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK) LOG_WARNING("accept: %d", errno);
+      if (a.error == EINTR || a.error == ECONNABORTED) continue;
+      if (a.error != EAGAIN && a.error != EWOULDBLOCK && !a.out_of_fds)
+        LOG_WARNING("accept: %d", a.error);
       return;
     }
     // Sessions move between workers (HandOff), so the limit counts them on all workers.
     if (ConnectionCount().load(std::memory_order_relaxed) >= ctx_->config->max_connections) {
       // Over the limit: refuse at once rather than exhaust descriptors or memory.
-      static const char kBusy[] =
-          "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
       ssize_t n = send(fd, kBusy, sizeof(kBusy) - 1, MSG_NOSIGNAL);
       (void)n;
       close(fd);

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <thread>
@@ -53,6 +54,8 @@ class Worker : public io::EventHandler {
 
   std::unique_ptr<WorkerContext> ctx_;
   int listen_fd_ = -1;
+  int64_t last_fd_warning_us_ = 0;
+  bool accept_retry_armed_ = false;  // a look at the listener is due (out of descriptors)
   std::unordered_set<Session*> sessions_;
   std::thread thread_;
   const std::vector<Worker*>* peers_ = nullptr;

@@ -1,6 +1,5 @@
 #include "kv/server/server.h"
 
-#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -10,7 +9,6 @@
 #include <cerrno>
 #include <ctime>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -19,6 +17,7 @@
 #include "base/fd_limit.h"
 #include "base/log.h"
 #include "base/memory.h"
+#include "io/accept.h"
 #include "io/reactor.h"
 #include "io/socket.h"
 #include "kv/commands/registry.h"
@@ -46,45 +45,6 @@ void RejectClient(int fd) {
   LocalTotals().rejected_connections++;
 }
 
-// A descriptor held in reserve for when the process runs out (EMFILE): the acceptor gives it up
-// for a moment to accept the waiting connection, tell it why and close it. Without that, an
-// edge-triggered listener would leave clients hanging in the backlog with no error. Every accept
-// runs under the same lock, so no other acceptor can take the number the spare frees (then the
-// spare could not be had back while the process is out of descriptors).
-std::mutex g_accept_mu;
-int g_spare_fd = -1;  // guarded by g_accept_mu
-
-void OpenSpareFd() {
-  std::lock_guard<std::mutex> lock(g_accept_mu);
-  if (g_spare_fd < 0) g_spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-}
-
-// accept4, or -1 with errno. Out of descriptors, a waiting connection is accepted on the spare's
-// number and rejected (*rejected set; returns -1 with errno EINTR so the caller goes on).
-int AcceptClient(int listen_fd, bool* rejected) {
-  std::lock_guard<std::mutex> lock(g_accept_mu);
-  *rejected = false;
-  int c = accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-  if (c >= 0 || (errno != EMFILE && errno != ENFILE)) return c;
-  int err = errno;
-  if (g_spare_fd < 0) g_spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);  // a client left
-  if (g_spare_fd < 0) {
-    errno = err;
-    return -1;
-  }
-  close(g_spare_fd);
-  c = accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-  int accept_errno = errno;
-  if (c >= 0) {
-    LocalTotals().connections_received++;
-    RejectClient(c);
-    *rejected = true;
-  }
-  g_spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  errno = c >= 0 ? EINTR : accept_errno;
-  return -1;
-}
-
 // Accepts connections on one shard thread's listening socket.
 class Acceptor : public io::EventHandler {
  public:
@@ -92,31 +52,33 @@ class Acceptor : public io::EventHandler {
       : fd_(fd), shard_(shard), reactor_(reactor) {}
   void OnEvent(uint32_t) override {
     for (;;) {
-      bool rejected = false;
-      int c = AcceptClient(fd_, &rejected);
-      if (c < 0) {
-        int err = errno;
-        bool out_of_fds = err == EMFILE || err == ENFILE;
-        if (rejected || out_of_fds) {
-          int64_t now = MonoMicros();
-          if (now - last_warning_us_ > 1000000) {
-            LOG_WARNING("accept: out of file descriptors (raise 'ulimit -n' or lower maxclients)");
-            last_warning_us_ = now;
-          }
+      io::Accepted a = io::AcceptOrRefuse(fd_, kMaxClientsMsg);
+      if (a.refused || a.out_of_fds) {
+        int64_t now = MonoMicros();
+        if (now - last_warning_us_ > 1000000) {
+          LOG_WARNING("accept: out of file descriptors (raise 'ulimit -n' or lower maxclients)");
+          last_warning_us_ = now;
         }
-        if (rejected || err == EINTR) continue;
-        if (out_of_fds && !retry_armed_) {
-          // Not even the spare left (a descriptor is needed to say no): the listener is
-          // edge-triggered and will not report the waiting connections again, so look again
-          // shortly.
-          retry_armed_ = true;
-          reactor_->RunAfter(10, [this] {
-            retry_armed_ = false;
-            OnEvent(EPOLLIN);
-          });
-        }
+      }
+      if (a.refused) {
+        LocalTotals().connections_received++;
+        LocalTotals().rejected_connections++;
+        continue;
+      }
+      if (a.out_of_fds && !retry_armed_) {
+        // Not even the spare left: the listener will not report the waiting connections again,
+        // so look again shortly.
+        retry_armed_ = true;
+        reactor_->RunAfter(10, [this] {
+          retry_armed_ = false;
+          OnEvent(EPOLLIN);
+        });
+      }
+      if (a.fd < 0) {
+        if (a.error == EINTR || a.error == ECONNABORTED) continue;
         return;  // EAGAIN or a transient error: the next readiness event retries
       }
+      int c = a.fd;
       LocalTotals().connections_received++;
       if (ConnectedClients() >= GlobalConfig().maxclients.load(std::memory_order_relaxed)) {
         RejectClient(c);
@@ -385,7 +347,7 @@ int RunServer() {
     cfg.maxclients.store(int(fit));
   }
   cfg.fd_reserved.store(reserved);
-  OpenSpareFd();
+  io::ReserveSpareFd();
 
   std::vector<int> fds;
   if (std::string err; !io::AddressFree(cfg.bind, uint16_t(cfg.port), &err)) {

@@ -108,3 +108,73 @@ def test_connection_limit(origin, edge_factory):
         if r is not None and r.status == 200 or time.time() > deadline:
             break
     assert r.status == 200
+
+
+def _status_of_fresh_connections(port, n, path):
+    """Opens n connections at once, then asks each for `path`: the statuses (None = closed)."""
+    socks = [connect(port) for _ in range(n)]
+    statuses = []
+    for s in socks:
+        try:
+            s.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path.encode())
+            r = read_response(s)
+            statuses.append(r.status if r else None)
+        except ConnectionError:
+            statuses.append(None)  # refused before a response could be written
+    for s in socks:
+        s.close()
+    return statuses
+
+
+def test_out_of_descriptors_refuses_instead_of_hanging(origin, edge):
+    import resource
+    origin.route("/fd", Resp(200, [("Cache-Control", "max-age=60")], b"fd"))
+    assert get(edge, "/fd").status == 200
+    # Lower the running edge's open-file limit far under what max_connections assumed.
+    resource.prlimit(edge.proc.pid, resource.RLIMIT_NOFILE, (48, 48))
+    statuses = _status_of_fresh_connections(edge.port, 80, "/fd")
+    assert statuses.count(200) > 0 and statuses.count(503) > 0, statuses
+    # Every client answered, none left hanging (a 502: no descriptor left for an origin
+    # connection, with the object cached on another worker).
+    assert set(statuses) <= {200, 502, 503}, statuses
+    assert edge.metric("refused_connections_total") >= statuses.count(503)
+    assert get(edge, "/fd").status == 200
+
+
+def test_open_file_limit_lowers_max_connections(origin, tmp_path):
+    import resource
+    import subprocess
+    from edge_harness import EDGE_BIN, free_port
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (200, 200))
+
+    origin.route("/lim", Resp(200, [("Cache-Control", "max-age=60")], b"lim"))
+    port = free_port()
+    log = open(tmp_path / "edge.log", "w")
+    p = subprocess.Popen([EDGE_BIN, "--origin", origin.url, "--listen", "127.0.0.1:%d" % port,
+                          "--admin", "127.0.0.1:%d" % free_port()],
+                         stdout=log, stderr=subprocess.STDOUT, preexec_fn=limit)
+    try:
+        deadline = time.time() + 10
+        while True:
+            try:
+                Client(port).sock.close()
+                break
+            except OSError:
+                assert p.poll() is None and time.time() < deadline
+                time.sleep(0.05)
+        text = open(tmp_path / "edge.log").read()
+        assert "max_connections has been reduced" in text, text
+        statuses = _status_of_fresh_connections(port, 120, "/lim")
+        assert set(statuses) <= {200, 502, 503} and statuses.count(503) > 0, statuses
+    finally:
+        p.terminate()
+        p.wait(10)
+
+    def too_low():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (40, 40))
+    r = subprocess.run([EDGE_BIN, "--origin", origin.url, "--listen", "127.0.0.1:%d" % free_port(),
+                        "--admin", "127.0.0.1:%d" % free_port()],
+                       capture_output=True, text=True, timeout=20, preexec_fn=too_low)
+    assert r.returncode == 1 and "ulimit" in r.stderr, r.stderr

@@ -1,0 +1,51 @@
+#include "io/accept.h"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <mutex>
+
+namespace strata::io {
+namespace {
+
+std::mutex g_accept_mu;
+int g_spare_fd = -1;  // guarded by g_accept_mu
+
+int OpenSpare() { return open("/dev/null", O_RDONLY | O_CLOEXEC); }
+
+}  // namespace
+
+void ReserveSpareFd() {
+  std::lock_guard<std::mutex> lock(g_accept_mu);
+  if (g_spare_fd < 0) g_spare_fd = OpenSpare();
+}
+
+Accepted AcceptOrRefuse(int listen_fd, std::string_view refusal) {
+  Accepted r;
+  std::lock_guard<std::mutex> lock(g_accept_mu);
+  r.fd = accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  if (r.fd >= 0) return r;
+  r.error = errno;
+  if (r.error != EMFILE && r.error != ENFILE) return r;
+  if (g_spare_fd < 0) g_spare_fd = OpenSpare();  // lost earlier; a client may have left since
+  if (g_spare_fd < 0) {
+    r.out_of_fds = true;
+    return r;
+  }
+  close(g_spare_fd);
+  int c = accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  if (c >= 0) {
+    ssize_t n = send(c, refusal.data(), refusal.size(), MSG_NOSIGNAL);
+    (void)n;
+    close(c);
+    r.refused = true;
+  } else {
+    r.error = errno;
+  }
+  g_spare_fd = OpenSpare();
+  return r;
+}
+
+}  // namespace strata::io
