@@ -22,7 +22,8 @@ struct Accepted {
 };
 
 // accept4 (non-blocking, close-on-exec) on listen_fd. Out of descriptors, refuses one waiting
-// connection with `refusal` using the spare.
-Accepted AcceptOrRefuse(int listen_fd, std::string_view refusal);
+// connection with `refusal` using the spare, and logs a warning (at most once a second) that
+// ends with `hint`, what the operator can do about it.
+Accepted AcceptOrRefuse(int listen_fd, std::string_view refusal, const char* hint);
 
 }  // namespace strata::io

@@ -5,7 +5,6 @@
 
 #include <cerrno>
 
-#include "base/clock.h"
 #include "base/log.h"
 #include "edge/fsm/fetch.h"
 #include "edge/server/session.h"
@@ -66,14 +65,8 @@ void Worker::OnEvent(uint32_t) {
   static constexpr char kBusy[] =
       "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
   for (;;) {
-    io::Accepted a = io::AcceptOrRefuse(listen_fd_, kBusy);
-    if (a.refused || a.out_of_fds) {
-      int64_t now = MonoMicros();
-      if (now - last_fd_warning_us_ > 1000000) {
-        LOG_WARNING("accept: out of file descriptors (raise 'ulimit -n' or lower max_connections)");
-        last_fd_warning_us_ = now;
-      }
-    }
+    io::Accepted a =
+        io::AcceptOrRefuse(listen_fd_, kBusy, "raise 'ulimit -n' or lower max_connections");
     if (a.refused) {
       ctx_->metrics.Inc(ctx_->metrics.refused_connections);
       continue;

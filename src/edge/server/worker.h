@@ -11,7 +11,6 @@
 #pragma once
 
 #include <atomic>
-#include <cstdint>
 #include <memory>
 #include <string>
 #include <thread>
@@ -54,7 +53,6 @@ class Worker : public io::EventHandler {
 
   std::unique_ptr<WorkerContext> ctx_;
   int listen_fd_ = -1;
-  int64_t last_fd_warning_us_ = 0;
   bool accept_retry_armed_ = false;  // a look at the listener is due (out of descriptors)
   std::unordered_set<Session*> sessions_;
   std::thread thread_;

@@ -52,14 +52,8 @@ class Acceptor : public io::EventHandler {
       : fd_(fd), shard_(shard), reactor_(reactor) {}
   void OnEvent(uint32_t) override {
     for (;;) {
-      io::Accepted a = io::AcceptOrRefuse(fd_, kMaxClientsMsg);
-      if (a.refused || a.out_of_fds) {
-        int64_t now = MonoMicros();
-        if (now - last_warning_us_ > 1000000) {
-          LOG_WARNING("accept: out of file descriptors (raise 'ulimit -n' or lower maxclients)");
-          last_warning_us_ = now;
-        }
-      }
+      io::Accepted a =
+          io::AcceptOrRefuse(fd_, kMaxClientsMsg, "raise 'ulimit -n' or lower maxclients");
       if (a.refused) {
         LocalTotals().connections_received++;
         LocalTotals().rejected_connections++;
@@ -94,7 +88,6 @@ class Acceptor : public io::EventHandler {
   int fd_;
   uint32_t shard_;
   io::Reactor* reactor_;  // the shard's loop (its timers follow it when packed)
-  int64_t last_warning_us_ = 0;
   bool retry_armed_ = false;
 };
 
