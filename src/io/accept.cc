@@ -59,4 +59,13 @@ Accepted AcceptOrRefuse(int listen_fd, std::string_view refusal, const char* hin
   return r;
 }
 
+void AcceptRetry::Arm(Reactor* reactor, EventHandler* listener) {
+  if (armed_) return;
+  armed_ = true;
+  reactor->RunAfter(10, [this, listener] {
+    armed_ = false;
+    listener->OnEvent(EPOLLIN);
+  });
+}
+
 }  // namespace strata::io

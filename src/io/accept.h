@@ -9,6 +9,8 @@
 
 #include <string_view>
 
+#include "io/reactor.h"
+
 namespace strata::io {
 
 // Opens the spare descriptor (once, at start; again later by itself if it was lost).
@@ -25,5 +27,16 @@ struct Accepted {
 // connection with `refusal` using the spare, and logs a warning (at most once a second) that
 // ends with `hint`, what the operator can do about it.
 Accepted AcceptOrRefuse(int listen_fd, std::string_view refusal, const char* hint);
+
+// For an edge-triggered listener whose accept found no descriptor at all, not even the spare: the
+// listener will not report the waiting connections again, so this has the handler look again
+// (OnEvent(EPOLLIN) on `reactor`) 10 ms later, once however often it is asked. Reactor thread.
+class AcceptRetry {
+ public:
+  void Arm(Reactor* reactor, EventHandler* listener);
+
+ private:
+  bool armed_ = false;
+};
 
 }  // namespace strata::io

@@ -8,6 +8,7 @@
 #include "base/strutil.h"
 #include "edge/purge/purge.h"
 #include "edge/rfc9111/invalidation.h"
+#include "io/accept.h"
 #include "io/socket.h"
 #include "proto/http1/body.h"
 #include "proto/http1/parser.h"
@@ -277,9 +278,14 @@ void AdminServer::Join() {
 
 void AdminServer::OnEvent(uint32_t) {
   for (;;) {
-    int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    static constexpr char kBusy[] =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    io::Accepted a = io::AcceptOrRefuse(listen_fd_, kBusy, "raise 'ulimit -n'");
+    if (a.refused) continue;
+    if (a.out_of_fds) retry_.Arm(&reactor_, this);
+    int fd = a.fd;
     if (fd < 0) {
-      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (a.error == EINTR || a.error == ECONNABORTED) continue;
       return;
     }
     auto* s = new AdminSession(this, fd);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "edge/fsm/context.h"
+#include "io/accept.h"
 #include "io/reactor.h"
 
 namespace strata::edge {
@@ -40,6 +41,7 @@ class AdminServer : public io::EventHandler {
   const EdgeConfig* config_;
   std::vector<WorkerContext*> workers_;
   io::Reactor reactor_;
+  io::AcceptRetry retry_;  // out of descriptors: look at the listener again
   int listen_fd_ = -1;
   std::unordered_set<AdminSession*> sessions_;
   std::thread thread_;

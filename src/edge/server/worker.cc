@@ -71,15 +71,7 @@ void Worker::OnEvent(uint32_t) {
       ctx_->metrics.Inc(ctx_->metrics.refused_connections);
       continue;
     }
-    if (a.out_of_fds && !accept_retry_armed_) {
-      // Not even the spare descriptor left: the edge-triggered listener will not report the
-      // waiting connections again, so look again shortly.
-      accept_retry_armed_ = true;
-      ctx_->reactor.RunAfter(10, [this] {
-        accept_retry_armed_ = false;
-        OnEvent(EPOLLIN);
-      });
-    }
+    if (a.out_of_fds) accept_retry_.Arm(&ctx_->reactor, this);
     int fd = a.fd;
     if (fd < 0) {
       if (a.error == EINTR || a.error == ECONNABORTED) continue;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "edge/fsm/context.h"
+#include "io/accept.h"
 #include "io/reactor.h"
 
 namespace strata::edge {
@@ -53,7 +54,7 @@ class Worker : public io::EventHandler {
 
   std::unique_ptr<WorkerContext> ctx_;
   int listen_fd_ = -1;
-  bool accept_retry_armed_ = false;  // a look at the listener is due (out of descriptors)
+  io::AcceptRetry accept_retry_;  // out of descriptors: look at the listener again
   std::unordered_set<Session*> sessions_;
   std::thread thread_;
   const std::vector<Worker*>* peers_ = nullptr;

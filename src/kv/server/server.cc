@@ -59,15 +59,7 @@ class Acceptor : public io::EventHandler {
         LocalTotals().rejected_connections++;
         continue;
       }
-      if (a.out_of_fds && !retry_armed_) {
-        // Not even the spare left: the listener will not report the waiting connections again,
-        // so look again shortly.
-        retry_armed_ = true;
-        reactor_->RunAfter(10, [this] {
-          retry_armed_ = false;
-          OnEvent(EPOLLIN);
-        });
-      }
+      if (a.out_of_fds) retry_.Arm(reactor_, this);
       if (a.fd < 0) {
         if (a.error == EINTR || a.error == ECONNABORTED) continue;
         return;  // EAGAIN or a transient error: the next readiness event retries
@@ -88,7 +80,7 @@ class Acceptor : public io::EventHandler {
   int fd_;
   uint32_t shard_;
   io::Reactor* reactor_;  // the shard's loop (its timers follow it when packed)
-  bool retry_armed_ = false;
+  io::AcceptRetry retry_;
 };
 
 void CloseIdleClients() {

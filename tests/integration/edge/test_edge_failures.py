@@ -131,8 +131,10 @@ def test_out_of_descriptors_refuses_instead_of_hanging(origin, edge):
     origin.route("/fd", Resp(200, [("Cache-Control", "max-age=60")], b"fd"))
     assert get(edge, "/fd").status == 200
     # Lower the running edge's open-file limit far under what max_connections assumed.
-    resource.prlimit(edge.proc.pid, resource.RLIMIT_NOFILE, (48, 48))
+    before = resource.prlimit(edge.proc.pid, resource.RLIMIT_NOFILE)
+    resource.prlimit(edge.proc.pid, resource.RLIMIT_NOFILE, (48, before[1]))  # soft only
     statuses = _status_of_fresh_connections(edge.port, 80, "/fd")
+    resource.prlimit(edge.proc.pid, resource.RLIMIT_NOFILE, before)
     assert statuses.count(200) > 0 and statuses.count(503) > 0, statuses
     # Every client answered, none left hanging (a 502: no descriptor left for an origin
     # connection, with the object cached on another worker).
@@ -178,3 +180,30 @@ def test_open_file_limit_lowers_max_connections(origin, tmp_path):
                         "--admin", "127.0.0.1:%d" % free_port()],
                        capture_output=True, text=True, timeout=20, preexec_fn=too_low)
     assert r.returncode == 1 and "ulimit" in r.stderr, r.stderr
+
+
+def test_admin_out_of_descriptors_refuses_instead_of_hanging(origin, edge):
+    import resource
+    import socket
+    base = edge.metric("client_connections_total")
+    held = [connect(edge.port) for _ in range(30)]
+    deadline = time.time() + 10
+    while edge.metric("client_connections_total") < base + 30:  # all accepted
+        assert time.time() < deadline
+        time.sleep(0.05)
+    before = resource.prlimit(edge.proc.pid, resource.RLIMIT_NOFILE)
+    resource.prlimit(edge.proc.pid, resource.RLIMIT_NOFILE, (40, before[1]))  # soft only
+    try:
+        statuses = []
+        for _ in range(5):
+            s = socket.create_connection(("127.0.0.1", edge.admin_port), timeout=5)
+            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            head = s.recv(100)  # a timeout here is the hang this guards against
+            statuses.append(int(head.split(b" ")[1]) if head else None)
+            s.close()
+        assert set(statuses) <= {200, 503, None} and 503 in statuses, statuses
+    finally:
+        resource.prlimit(edge.proc.pid, resource.RLIMIT_NOFILE, before)
+        for s in held:
+            s.close()
+    assert edge.metric("client_connections_total") >= base + 30  # the admin answers again
