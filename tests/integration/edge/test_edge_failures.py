@@ -186,16 +186,16 @@ def test_open_file_limit_lowers_max_connections(origin, tmp_path):
 
 
 def test_admin_out_of_descriptors_refuses_instead_of_hanging(origin, edge):
+    import os
     import resource
     import socket
-    base = edge.metric("client_connections_total")
-    held = [connect(edge.port) for _ in range(30)]
-    deadline = time.time() + 10
-    while edge.metric("client_connections_total") < base + 30:  # all accepted
-        assert time.time() < deadline
-        time.sleep(0.05)
-    before = resource.prlimit(edge.proc.pid, resource.RLIMIT_NOFILE)
-    resource.prlimit(edge.proc.pid, resource.RLIMIT_NOFILE, (40, before[1]))  # soft only
+    pid = edge.proc.pid
+    before = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+    # A new descriptor gets the lowest free number, which must be under the soft limit: setting
+    # the limit to that number leaves the edge no descriptor but its spare.
+    used = {int(n) for n in os.listdir("/proc/%d/fd" % pid)}
+    lowest_free = next(n for n in range(len(used) + 1) if n not in used)
+    resource.prlimit(pid, resource.RLIMIT_NOFILE, (lowest_free, before[1]))  # soft only
     try:
         statuses = []
         for _ in range(5):
@@ -204,9 +204,7 @@ def test_admin_out_of_descriptors_refuses_instead_of_hanging(origin, edge):
             head = s.recv(100)  # a timeout here is the hang this guards against
             statuses.append(int(head.split(b" ")[1]) if head else None)
             s.close()
-        assert set(statuses) <= {200, 503, None} and 503 in statuses, statuses
+        assert statuses == [503] * 5, statuses
     finally:
-        resource.prlimit(edge.proc.pid, resource.RLIMIT_NOFILE, before)
-        for s in held:
-            s.close()
-    assert edge.metric("client_connections_total") >= base + 30  # the admin answers again
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, before)
+    assert edge.metric("client_connections_total") >= 0  # the admin answers again
