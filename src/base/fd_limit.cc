@@ -25,4 +25,10 @@ uint64_t RaiseFdLimit(uint64_t want) {
   return soft;
 }
 
+int64_t MakeRoomForClients(int64_t want, int64_t per_client, int64_t reserved, uint64_t* limit) {
+  uint64_t now = RaiseFdLimit(uint64_t(want * per_client + reserved));
+  if (limit) *limit = now;
+  return FitClients(want * per_client, reserved, now) / per_client;
+}
+
 }  // namespace strata

@@ -18,6 +18,12 @@ inline int64_t FitClients(int64_t want, int64_t reserved, uint64_t limit) {
   return fit < want ? fit : want;
 }
 
+// Makes room for `want` clients of `per_client` descriptors each plus `reserved` for the server
+// itself: raises the limit as far as the system allows and returns how many clients fit under
+// it (capped at `want`; < 1: the server cannot run). *limit, if given, gets the limit in force.
+int64_t MakeRoomForClients(int64_t want, int64_t per_client, int64_t reserved,
+                           uint64_t* limit = nullptr);
+
 // Raises the soft RLIMIT_NOFILE towards `want` (never lowers it) and returns the soft limit in
 // force afterwards. Like redis-server, steps down in 16s from `want` until the kernel agrees.
 uint64_t RaiseFdLimit(uint64_t want);

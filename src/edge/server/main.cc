@@ -60,8 +60,8 @@ int main(int argc, char** argv) {
   {
     const int64_t reserved = 64 + 3 * int64_t(cfg.threads);
     const int64_t want = int64_t(cfg.max_connections);
-    const uint64_t limit = RaiseFdLimit(uint64_t(2 * want + reserved));
-    const int64_t fit = FitClients(2 * want, reserved, limit) / 2;
+    uint64_t limit = 0;
+    const int64_t fit = MakeRoomForClients(want, 2, reserved, &limit);
     if (fit < 1) {
       fprintf(stderr,
               "strata-edge: the open-file limit (ulimit -n) of %llu is too low; it needs at "

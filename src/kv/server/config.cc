@@ -92,7 +92,7 @@ Option MaxclientsOption() {
     int64_t reserved = c.fd_reserved.load();
     if (!err.empty() || reserved == 0) return err;
     int64_t want = c.maxclients.load();
-    int64_t fit = FitClients(want, reserved, RaiseFdLimit(uint64_t(want + reserved)));
+    int64_t fit = MakeRoomForClients(want, 1, reserved);
     if (fit >= want) return "";
     c.maxclients.store(before);
     return "The operating system is not able to handle the specified number of clients, try "

@@ -313,8 +313,8 @@ int RunServer() {
   // epoll fd and a wake eventfd per shard, plus logs, stdio and slack.
   const int64_t reserved = 32 + 3 * int64_t(n);
   const int64_t want = cfg.maxclients.load();
-  const uint64_t limit = RaiseFdLimit(uint64_t(want + reserved));
-  const int64_t fit = FitClients(want, reserved, limit);
+  uint64_t limit = 0;
+  const int64_t fit = MakeRoomForClients(want, 1, reserved, &limit);
   if (fit < 1) {
     fprintf(stderr,
             "strata-server: the open-file limit (ulimit -n) of %llu is too low for %u shard "

@@ -21,5 +21,12 @@ TEST(FdLimit, RaiseNeverLowers) {
   EXPECT_EQ(CurrentFdLimit(), now);
 }
 
+TEST(FdLimit, MakeRoomForClientsWithinTheCurrentLimit) {
+  uint64_t now = CurrentFdLimit();
+  uint64_t limit = 0;
+  EXPECT_EQ(MakeRoomForClients(10, 2, 32, &limit), 10);  // 52 descriptors: always there
+  EXPECT_GE(limit, now);
+}
+
 }  // namespace
 }  // namespace strata
