@@ -126,6 +126,26 @@ std::string PeerAddress(int fd) {
   return FormatAddr(ss);
 }
 
+bool PeerIsLocal(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof(ss);
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return false;
+  if (ss.ss_family == AF_UNIX) return true;
+  if (ss.ss_family == AF_INET) {
+    auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
+    return ntohl(a->sin_addr.s_addr) == INADDR_LOOPBACK;
+  }
+  if (ss.ss_family == AF_INET6) {
+    auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
+    if (IN6_IS_ADDR_LOOPBACK(&a->sin6_addr)) return true;
+    if (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr)) {
+      const uint8_t* b = a->sin6_addr.s6_addr;
+      return b[12] == 127 && b[13] == 0 && b[14] == 0 && b[15] == 1;
+    }
+  }
+  return false;
+}
+
 std::string LocalAddress(int fd) {
   sockaddr_storage ss{};
   socklen_t len = sizeof(ss);

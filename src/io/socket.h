@@ -23,6 +23,9 @@ bool SetNonBlocking(int fd);
 void SetNoDelay(int fd);
 // "ip:port" of the peer / local end of a connected socket.
 std::string PeerAddress(int fd);
+// Whether the peer is "local" as Redis defines it: a Unix socket, 127.0.0.1 or ::1 (also as the
+// IPv4-mapped ::ffff:127.0.0.1). Other 127.0.0.0/8 addresses are not.
+bool PeerIsLocal(int fd);
 std::string LocalAddress(int fd);
 
 }  // namespace strata::io

@@ -41,6 +41,8 @@ enum Flag : uint32_t {
   kSkipSlowlog = 1 << 10,
   kNoScript = 1 << 11,
   kBlocking = 1 << 12,
+  // Runs only where enable-debug-command allows it (DEBUG). Not shown by COMMAND INFO, as Redis.
+  kProtected = 1 << 13,
 };
 }  // namespace cmd
 

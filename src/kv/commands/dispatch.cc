@@ -34,6 +34,17 @@ void ReplyWrongArity(resp::ReplyBuilder& rb, std::string_view name) {
   rb.Error("ERR wrong number of arguments for '" + ToLower(name) + "' command");
 }
 
+bool ProtectedActionAllowed(const ClientState& client) {
+  switch (GlobalConfig().enable_debug_command) {
+    case ProtectedAction::kYes:
+      return true;
+    case ProtectedAction::kLocal:
+      return client.local;
+    default:
+      return false;
+  }
+}
+
 Route ResolveCommand(std::span<const std::string_view> args, const ClientState& client,
                      uint32_t local_shard, resp::ReplyBuilder& rb, const CommandSpec** out) {
   const CommandSpec* spec = CommandRegistry::Get().Find(args[0]);
@@ -49,6 +60,13 @@ Route ResolveCommand(std::span<const std::string_view> args, const ClientState& 
   }
   if (!client.authenticated && !(spec->flags & cmd::kNoAuth) && GlobalConfig().has_password()) {
     rb.Error("NOAUTH Authentication required.");
+    return {};
+  }
+  if ((spec->flags & cmd::kProtected) && !ProtectedActionAllowed(client)) {
+    rb.Error(
+        "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", "
+        "you can run it from a local connection, otherwise you need to set this option in the "
+        "configuration file, and then restart the server.");
     return {};
   }
   if (client.monitor && (spec->flags & (cmd::kWrite | cmd::kReadOnly))) {

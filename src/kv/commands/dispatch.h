@@ -18,10 +18,13 @@ struct Route {
   uint32_t shard = 0;
 };
 
-// Looks the command up and checks it (unknown command, arity, authentication). On failure writes
-// Redis's error reply and returns kError. Otherwise decides where it runs: kInline (on the
-// connection's thread: keyless sync commands and keys owned by `local_shard`), kRemote (all keys
-// on one other shard) or kAsync (coordinator coroutine).
+// Whether enable-debug-command lets this client run protected commands (DEBUG).
+bool ProtectedActionAllowed(const ClientState& client);
+
+// Looks the command up and checks it (unknown command, arity, authentication,
+// enable-debug-command). On failure writes Redis's error reply and returns kError. Otherwise
+// decides where it runs: kInline (on the connection's thread: keyless sync commands and keys owned
+// by `local_shard`), kRemote (all keys on one other shard) or kAsync (coordinator coroutine).
 Route ResolveCommand(std::span<const std::string_view> args, const ClientState& client,
                      uint32_t local_shard, resp::ReplyBuilder& rb, const CommandSpec** spec);
 

@@ -229,7 +229,26 @@ Task<void> ConfigSet(CmdContext& ctx) {
     applied.emplace_back(std::string(ctx.args[i]), old);
   }
   // Shards read most values directly; the eviction policy is cached per shard: refresh it now.
-  co_await Shards().Broadcast([](Shard& s, uint32_t) { s.RefreshConfig(); });
+  // A lower maxmemory is enforced before the reply, as Redis does: every shard evicts down to
+  // its share now, so no write after the OK lands while the server is over the new limit.
+  bool limit_changed = false;
+  for (const auto& [name, old] : applied)
+    limit_changed |=
+        EqualsIgnoreCase(name, "maxmemory") || EqualsIgnoreCase(name, "maxmemory-policy");
+  uint64_t limit = cfg.maxmemory.load();
+  co_await Shards().Broadcast([limit_changed, limit](Shard& s, uint32_t) {
+    s.RefreshConfig();
+    if (limit_changed && limit > 0) s.EvictForNewLimit();
+  });
+  if (limit_changed && limit > 0) {
+    uint64_t used = uint64_t(MemoryAccounting::Get().Used());
+    if (used > limit)
+      LOG_WARNING(
+          "the new maxmemory (%llu) is below the memory in use (%llu) and the policy (%s) could "
+          "not evict enough: writes will be refused until memory is freed",
+          static_cast<unsigned long long>(limit), static_cast<unsigned long long>(used),
+          std::string(cache::sampled::MaxmemoryPolicyName(cfg.policy())).c_str());
+  }
   ctx.rb->Ok();
 }
 
@@ -443,7 +462,7 @@ void RegisterServerFamily(CommandRegistry& r) {
          "Synchronously saves the database(s) to disk and shuts down the Redis server.", "1.0.0",
          "O(N) when saving, where N is the total number of keys in all databases when saving "
          "data, otherwise O(1)"});
-  r.Add({"debug", -2, kAdm, 0, 0, 0, CmdDebug, nullptr, "server",
+  r.Add({"debug", -2, kAdm | kProtected, 0, 0, 0, CmdDebug, nullptr, "server",
          "A container for debugging commands.", "1.0.0", "Depends on subcommand."});
   RegisterCommandCommand(r);
 }

@@ -165,6 +165,17 @@ bool Shard::EnsureMemory() {
   return acct.OthersHaveEvictable(int(id_), mm_.volatile_only);
 }
 
+void Shard::EvictForNewLimit() {
+  RefreshConfig();
+  int64_t start = MonoMicros();
+  for (;;) {
+    uint64_t before = stats_.evicted_keys;
+    EnsureMemory();
+    if (stats_.evicted_keys == before) return;  // within the limit (or share), or nothing to evict
+    if (MonoMicros() - start > 1000000) return;
+  }
+}
+
 size_t Shard::ActiveExpireCycle(int64_t budget_us) {
   constexpr int kKeysPerLoop = 20;
   int64_t start = MonoMicros();

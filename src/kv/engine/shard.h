@@ -77,6 +77,9 @@ class Shard {
   // Before a command that may grow memory: evicts while used_memory > maxmemory. Returns false if
   // the limit is exceeded and nothing (more) can be evicted: the command must fail with -OOM.
   bool EnsureMemory();
+  // After CONFIG SET lowered maxmemory: evicts now, down to this shard's share, rather than on
+  // the next write or cron tick (bounded to about a second; the cron finishes a larger drop).
+  void EvictForNewLimit();
 
   // Periodic work (hz times per second).
   void Cron();

@@ -84,10 +84,10 @@ Option IntOption(const char* name, bool mut, const char* help, T Config::*field,
 // limit, which is raised if the system allows; otherwise the error says what would fit.
 Option MaxclientsOption() {
   Option o = IntOption("maxclients", true, "maximum simultaneous clients (default 10000)",
-                       &Config::maxclients, 1, 1000000);
+                       &Config::maxclients, 1, UINT32_MAX);
   Setter plain = o.set;
   o.set = [plain](Config& c, const std::vector<std::string>& v) -> std::string {
-    int before = c.maxclients.load();
+    int64_t before = c.maxclients.load();
     std::string err = plain(c, v);
     int64_t reserved = c.fd_reserved.load();
     if (!err.empty() || reserved == 0) return err;
@@ -102,13 +102,27 @@ Option MaxclientsOption() {
   return o;
 }
 
-Option MemOption(const char* name, bool mut, const char* help,
-                 std::atomic<int64_t> Config::*field) {
+// A memory value as Redis reads one: digits with an optional unit; a number too large for 64
+// bits saturates (Redis's memtoull), so it fails the range check rather than the syntax check.
+bool ParseConfigMemory(const std::string& s, uint64_t* out) {
+  if (ParseMemorySize(s, out)) return true;
+  size_t digits = 0;
+  while (digits < s.size() && isdigit(static_cast<unsigned char>(s[digits]))) digits++;
+  uint64_t unit_only;
+  if (digits == 0 || !ParseMemorySize("1" + s.substr(digits), &unit_only)) return false;
+  *out = UINT64_MAX;
+  return true;
+}
+
+// A memory option whose value must lie in [lo, hi], with Redis's texts for both failures.
+Option MemOption(const char* name, bool mut, const char* help, std::atomic<int64_t> Config::*field,
+                 int64_t lo, int64_t hi = INT64_MAX) {
   return Option{name, mut, help,
                 [=](Config& c, const std::vector<std::string>& v) -> std::string {
                   uint64_t x;
                   if (v.size() != 1) return BadValue(name, v.empty() ? "" : v[0]);
-                  if (!ParseMemorySize(v[0], &x) || x > uint64_t(INT64_MAX)) return kNotMemory;
+                  if (!ParseConfigMemory(v[0], &x)) return kNotMemory;
+                  if (x < uint64_t(lo) || x > uint64_t(hi)) return OutOfRange(lo, hi);
                   (c.*field).store(int64_t(x));
                   return "";
                 },
@@ -126,6 +140,18 @@ Option OnlyNoOption(const char* name, bool mut, const char* help) {
                   return kNotYesNo;
                 },
                 [](const Config&) { return std::string("no"); }};
+}
+
+Option YesNoOption(const char* name, bool mut, const char* help, std::atomic<bool> Config::*field) {
+  return Option{name, mut, help,
+                [=](Config& c, const std::vector<std::string>& v) -> std::string {
+                  if (v.size() != 1) return BadValue(name, v.empty() ? "" : v[0]);
+                  std::string x = ToLower(v[0]);
+                  if (x != "yes" && x != "no") return kNotYesNo;
+                  (c.*field).store(x == "yes");
+                  return "";
+                },
+                [=](const Config& c) { return std::string((c.*field).load() ? "yes" : "no"); }};
 }
 
 const std::vector<Option>& Options() {
@@ -172,7 +198,7 @@ const std::vector<Option>& Options() {
              [](Config& c, const std::vector<std::string>& v) -> std::string {
                uint64_t x;
                if (v.size() != 1) return BadValue("maxmemory", v.empty() ? "" : v[0]);
-               if (!ParseMemorySize(v[0], &x)) return kNotMemory;
+               if (!ParseConfigMemory(v[0], &x)) return kNotMemory;
                c.maxmemory.store(x);
                return "";
              },
@@ -194,7 +220,7 @@ const std::vector<Option>& Options() {
                return std::string(cache::sampled::MaxmemoryPolicyName(c.policy()));
              }},
       IntOption("maxmemory-samples", true, "keys sampled per eviction (default 5)",
-                &Config::maxmemory_samples, 1, 64),
+                &Config::maxmemory_samples, 1, INT32_MAX),
       IntOption("lfu-log-factor", true, "LFU counter logarithm factor (default 10)",
                 &Config::lfu_log_factor, 0, INT32_MAX),
       IntOption("lfu-decay-time", true, "LFU counter decay period in minutes (default 1)",
@@ -209,10 +235,14 @@ const std::vector<Option>& Options() {
       MaxclientsOption(),
       IntOption("timeout", true, "close clients idle for this many seconds (0 = never)",
                 &Config::timeout, 0, INT32_MAX),
-      MemOption("proto-max-bulk-len", true, "largest bulk string accepted (default 512mb)",
-                &Config::proto_max_bulk_len),
-      MemOption("client-query-buffer-limit", true, "largest client query buffer (default 1gb)",
-                &Config::client_query_buffer_limit),
+      // Below 1mb either limit would refuse ordinary commands (even CONFIG SET to undo it), so
+      // Redis's floor applies here too.
+      MemOption("proto-max-bulk-len", true,
+                "largest bulk string accepted, at least 1mb (default 512mb)",
+                &Config::proto_max_bulk_len, 1024 * 1024),
+      MemOption("client-query-buffer-limit", true,
+                "most unparsed input a client may have buffered, at least 1mb (default 1gb)",
+                &Config::client_query_buffer_limit, 1024 * 1024),
       Option{"client-output-buffer-limit", true,
              "normal <hard> <soft> <soft-seconds>: disconnect slow readers (default 0 0 0)",
              [](Config& c, const std::vector<std::string>& v) -> std::string {
@@ -286,7 +316,7 @@ const std::vector<Option>& Options() {
              [](const Config& c) { return c.logfile; }},
       IntOption("slowlog-log-slower-than", true, "slow log threshold in microseconds",
                 &Config::slowlog_log_slower_than, -1, INT64_MAX),
-      IntOption("slowlog-max-len", true, "slow log length", &Config::slowlog_max_len, 0, INT32_MAX),
+      IntOption("slowlog-max-len", true, "slow log length", &Config::slowlog_max_len, 0, INT64_MAX),
       // Accepted for redis.conf compatibility; strata-server has no persistence yet.
       Option{"save", true, "snapshot schedule (accepted; persistence is not enabled)",
              [](Config&, const std::vector<std::string>& v) -> std::string {
@@ -305,6 +335,40 @@ const std::vector<Option>& Options() {
                return "";
              },
              [](const Config&) { return std::string(); }},
+      YesNoOption("protected-mode", true,
+                  "with no requirepass, refuse clients other than 127.0.0.1, ::1 and Unix "
+                  "sockets (default yes)",
+                  &Config::protected_mode),
+      Option{"enable-debug-command", false,
+             "no, yes or local: who may run DEBUG; local means clients connected from 127.0.0.1, "
+             "::1 or a Unix socket (default no)",
+             [](Config& c, const std::vector<std::string>& v) -> std::string {
+               if (v.size() != 1) return BadValue("enable-debug-command", v.empty() ? "" : v[0]);
+               std::string x = ToLower(v[0]);
+               if (x == "no")
+                 c.enable_debug_command = ProtectedAction::kNo;
+               else if (x == "yes")
+                 c.enable_debug_command = ProtectedAction::kYes;
+               else if (x == "local")
+                 c.enable_debug_command = ProtectedAction::kLocal;
+               else
+                 return OneOf("no yes local");
+               return "";
+             },
+             [](const Config& c) {
+               switch (c.enable_debug_command) {
+                 case ProtectedAction::kYes:
+                   return std::string("yes");
+                 case ProtectedAction::kLocal:
+                   return std::string("local");
+                 default:
+                   return std::string("no");
+               }
+             }},
+      IntOption("shutdown-timeout", true,
+                "seconds SIGTERM or SHUTDOWN waits for shard threads busy in a long command, then "
+                "exits without them, status 1 (default 10)",
+                &Config::shutdown_timeout, 0, INT32_MAX),
       OnlyNoOption("appendonly", true, "append-only file (accepted: only 'no')"),
       OnlyNoOption("daemonize", false,
                    "accepted: only 'no' (strata-server runs in the foreground)"),
@@ -397,7 +461,10 @@ std::string Config::LoadFile(const std::string& path) {
     std::vector<std::string> args(words.begin() + 1, words.end());
     std::string err = o->set(*this, args);
     if (!err.empty()) {
-      return "config file '" + path + "' line " + std::to_string(lineno) + ": " + err;
+      std::string shown = line.substr(first);
+      if (shown.size() > 200) shown = shown.substr(0, 200) + "...";
+      return "config file '" + path + "' line " + std::to_string(lineno) + " ('" + shown +
+             "'): invalid value for '" + o->name + "': " + err;
     }
   }
   return "";

@@ -17,6 +17,10 @@
 
 namespace strata::kv {
 
+// enable-debug-command: whether DEBUG runs, for everyone or only for local clients (the peer is
+// 127.0.0.1, ::1 or a Unix socket, as Redis defines it).
+enum class ProtectedAction { kNo = 0, kYes = 1, kLocal = 2 };
+
 // thread-packing: whether shards may be run by fewer threads than there are shards.
 enum class ThreadPacking { kAuto = 0, kNever = 1, kAlways = 2 };
 
@@ -28,6 +32,7 @@ struct Config {
   int databases = 16;
   std::string logfile;
   std::string config_file;  // absolute path of the file given at start, empty if none
+  ProtectedAction enable_debug_command = ProtectedAction::kNo;
 
   // Mutable at runtime.
   std::atomic<uint64_t> maxmemory{0};
@@ -36,7 +41,7 @@ struct Config {
   std::atomic<int> maxmemory_samples{5};
   std::atomic<int> lfu_log_factor{10};
   std::atomic<int> lfu_decay_time{1};
-  std::atomic<int> maxclients{10000};
+  std::atomic<int64_t> maxclients{10000};
   // Not an option: the descriptors the running server keeps for itself (listeners, epoll and wake
   // fds, logs), set at start. From then on maxclients must fit under the open-file limit.
   std::atomic<int64_t> fd_reserved{0};
@@ -50,7 +55,12 @@ struct Config {
   std::atomic<int> thread_packing{int(ThreadPacking::kAuto)};
   std::atomic<int> loglevel{2};
   std::atomic<int64_t> slowlog_log_slower_than{10000};
-  std::atomic<int> slowlog_max_len{128};
+  std::atomic<int64_t> slowlog_max_len{128};
+  // protected-mode: with no password, only local clients may connect.
+  std::atomic<bool> protected_mode{true};
+  // shutdown-timeout: seconds SIGTERM/SHUTDOWN waits for shard threads busy in a long command
+  // before the process exits without them (exit status 1); at least 1 s.
+  std::atomic<int> shutdown_timeout{10};
 
   std::string requirepass() const {
     std::lock_guard<std::mutex> l(mu_);

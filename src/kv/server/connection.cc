@@ -29,6 +29,11 @@ std::atomic<int64_t> g_clients{0};
 constexpr size_t kReadChunk = 16 * 1024;
 // Most commands squashed into one cross-shard batch.
 constexpr size_t kMaxBatch = 64;
+// A client that must still authenticate may have at most this much output pending, whatever
+// client-output-buffer-limit says: one that sends commands without reading its -NOAUTH replies
+// is closed instead of growing the server's memory. Its unparsed input is capped at 1 MiB.
+constexpr int64_t kUnauthOutputCap = 16 * 1024;
+constexpr int64_t kUnauthQueryCap = 1024 * 1024;
 
 }  // namespace
 
@@ -44,6 +49,7 @@ Connection::Connection(int fd, uint32_t shard, uint64_t id)
   state_.created_ms = UnixMillis();
   state_.last_interaction_ms = state_.created_ms;
   state_.authenticated = !GlobalConfig().has_password();
+  state_.local = io::PeerIsLocal(fd);
   remote_.resize(Shards().size());
   g_clients.fetch_add(1, std::memory_order_relaxed);
   LocalConnections().push_back(this);
@@ -59,6 +65,10 @@ Connection::~Connection() {
       break;
     }
   }
+}
+
+bool Connection::AuthRequired() const {
+  return !state_.authenticated && GlobalConfig().has_password();
 }
 
 void Connection::Start() {
@@ -123,7 +133,12 @@ void Connection::OnReadable() {
       LocalTotals().net_input_bytes += uint64_t(n);
       AdvanceLoopClock();  // commands parsed from these bytes are timed from here
       state_.last_interaction_ms = LoopUnixMillis();
-      if (int64_t(in_.size()) > cfg.client_query_buffer_limit.load(std::memory_order_relaxed)) {
+      // Only the input not parsed yet counts, as in Redis: the complete arguments of a large
+      // command are its argv, not query buffer; the bulk being read (up to its whole length
+      // in one read) is.
+      int64_t limit = cfg.client_query_buffer_limit.load(std::memory_order_relaxed);
+      if (AuthRequired() && limit > kUnauthQueryCap) limit = kUnauthQueryCap;
+      if (int64_t(in_.size() - parser_.ParsedBytes()) > limit) {
         LOG_WARNING("closing client %s that reached max query buffer length", state_.addr.c_str());
         Close("query buffer limit");
         return;
@@ -159,7 +174,7 @@ void Connection::ProcessInput() {
   while (!closed_ && !waiting_ && !close_after_reply_) {
     resp::ParserLimits limits;
     limits.max_bulk_len = cfg.proto_max_bulk_len.load(std::memory_order_relaxed);
-    limits.unauthenticated = !state_.authenticated && cfg.has_password();
+    limits.unauthenticated = AuthRequired();
     size_t consumed = 0;
     auto st = parser_.Parse(in_.view(), limits, &args_, &consumed);
     if (st == resp::RespParser::Status::kNeedMore) {
@@ -183,7 +198,8 @@ void Connection::ProcessInput() {
     // A client that pipelines faster than it reads meets the output limit here, command by
     // command, not after the whole input buffer has been answered.
     int64_t hard = cfg.obuf_hard.load(std::memory_order_relaxed);
-    if (hard > 0 && int64_t(out_.size() - sent_) > hard) {
+    int64_t pending = int64_t(out_.size() - sent_);
+    if ((hard > 0 && pending > hard) || (pending > kUnauthOutputCap && AuthRequired())) {
       Flush();
       if (closed_) return;
     }
@@ -477,9 +493,18 @@ void Connection::Flush() {
     if (close_after_reply_ && !waiting_) Close("close after reply");
     return;
   }
-  // Output pending: enforce client-output-buffer-limit (normal class).
+  // Output pending: enforce the cap for clients yet to authenticate, then
+  // client-output-buffer-limit (normal class).
   const Config& cfg = GlobalConfig();
   int64_t pending = int64_t(out_.size() - sent_);
+  if (pending > kUnauthOutputCap && AuthRequired()) {
+    LOG_WARNING(
+        "Client %s closed for overcoming of output buffer limits before authenticating (%lld "
+        "bytes pending).",
+        state_.addr.c_str(), static_cast<long long>(pending));
+    Close("unauthenticated output limit");
+    return;
+  }
   int64_t hard = cfg.obuf_hard.load(std::memory_order_relaxed);
   int64_t soft = cfg.obuf_soft.load(std::memory_order_relaxed);
   if (hard > 0 && pending > hard) {

@@ -40,6 +40,9 @@ struct ClientState {
   int db = 0;
   int proto = 2;
   bool authenticated = false;
+  // Connected from 127.0.0.1, ::1 or a Unix socket (Redis's "local": protected-mode and
+  // enable-debug-command local). Other 127.0.0.0/8 addresses count as remote, as in Redis.
+  bool local = false;
   bool no_evict = false;
   bool monitor = false;
   int64_t created_ms = 0;
@@ -63,6 +66,8 @@ class Connection : public io::EventHandler {
   // Closes now (CLIENT KILL, timeouts, output limit).
   void Close(const char* why);
   bool closed() const { return closed_; }
+  // requirepass is set and this client has not authenticated yet.
+  bool AuthRequired() const;
 
   // Bytes waiting in the buffers (CLIENT LIST qbuf/omem).
   size_t query_buffer_size() const { return in_.size(); }

@@ -38,11 +38,30 @@ std::atomic<uint64_t> g_next_client_id{1};
 
 constexpr char kMaxClientsMsg[] = "-ERR max number of clients reached\r\n";
 
-void RejectClient(int fd) {
-  ssize_t n = send(fd, kMaxClientsMsg, sizeof(kMaxClientsMsg) - 1, MSG_NOSIGNAL);
+// protected-mode's refusal. Clients see the -DENIED code Redis uses and what to do about it.
+constexpr char kProtectedModeMsg[] =
+    "-DENIED strata-server is running in protected mode: protected-mode is on and no password "
+    "is set (requirepass), so only clients connecting from the loopback interface (127.0.0.1 or "
+    "::1) are accepted. To accept other clients, do one of these: 1) set a password with "
+    "'CONFIG SET requirepass <password>' from a loopback connection (clients then AUTH); "
+    "2) disable protected mode with 'CONFIG SET protected-mode no' from a loopback connection, "
+    "but only if the server is not reachable from networks you do not trust (CONFIG REWRITE "
+    "keeps the change); 3) set 'protected-mode no' or 'requirepass' in the configuration file "
+    "and restart; 4) if this server was started by hand for testing, restart it with "
+    "'--protected-mode no'.\r\n";
+
+void RejectClient(int fd, const char* msg, size_t len) {
+  ssize_t n = send(fd, msg, len, MSG_NOSIGNAL);
   (void)n;
   close(fd);
   LocalTotals().rejected_connections++;
+}
+
+// protected-mode: with no password, only local clients (127.0.0.1, ::1, Unix sockets) may stay.
+bool ProtectedModeRefuses(int fd) {
+  const Config& cfg = GlobalConfig();
+  return cfg.protected_mode.load(std::memory_order_relaxed) && !cfg.has_password() &&
+         !io::PeerIsLocal(fd);
 }
 
 // Accepts connections on one shard thread's listening socket.
@@ -67,7 +86,12 @@ class Acceptor : public io::EventHandler {
       int c = a.fd;
       LocalTotals().connections_received++;
       if (ConnectedClients() >= GlobalConfig().maxclients.load(std::memory_order_relaxed)) {
-        RejectClient(c);
+        RejectClient(c, kMaxClientsMsg, sizeof(kMaxClientsMsg) - 1);
+        continue;
+      }
+      if (ProtectedModeRefuses(c)) {
+        LOG_VERBOSE("refused client %s: protected mode", io::PeerAddress(c).c_str());
+        RejectClient(c, kProtectedModeMsg, sizeof(kProtectedModeMsg) - 1);
         continue;
       }
       auto* conn = new Connection(c, shard_, g_next_client_id.fetch_add(1));
@@ -294,6 +318,36 @@ void ShardRuntime::Adopt(int fd, uint32_t shard) {
 
 void RequestShutdown() { kill(getpid(), SIGTERM); }
 
+namespace {
+
+// Runs while the shard threads stop: returns once `stopped` is set, or ends the process when
+// the shutdown-timeout passes first or another SIGTERM/SIGINT arrives.
+void ShutdownWatchdog(const std::atomic<bool>* stopped, sigset_t sigs) {
+  // A stop that no command holds up takes milliseconds; the 1 s floor keeps shutdown-timeout 0
+  // ("do not wait for busy threads") from cutting one of those short.
+  int64_t timeout_ms = int64_t(GlobalConfig().shutdown_timeout.load()) * 1000;
+  if (timeout_ms < 1000) timeout_ms = 1000;
+  const int64_t deadline = MonoMicros() / 1000 + timeout_ms;
+  while (!stopped->load()) {
+    timespec slice{0, 50 * 1000 * 1000};
+    int sig = sigtimedwait(&sigs, nullptr, &slice);
+    if (sig > 0) {
+      LOG_WARNING("received %s again while shutting down: exiting now",
+                  sig == SIGINT ? "SIGINT" : "SIGTERM");
+      _exit(1);
+    }
+    if (!stopped->load() && MonoMicros() / 1000 >= deadline) {
+      LOG_WARNING(
+          "shard threads did not stop within shutdown-timeout (%lld s): a command is still "
+          "running; exiting without waiting for it",
+          static_cast<long long>(timeout_ms / 1000));
+      _exit(1);
+    }
+  }
+}
+
+}  // namespace
+
 int RunServer() {
   Config& cfg = GlobalConfig();
   uint32_t n = cfg.threads > 0 ? uint32_t(cfg.threads) : std::thread::hardware_concurrency();
@@ -329,7 +383,7 @@ int RunServer() {
         "Raise 'ulimit -n' to accept more clients.",
         static_cast<long long>(want), static_cast<long long>(want + reserved),
         static_cast<unsigned long long>(limit), static_cast<long long>(fit));
-    cfg.maxclients.store(int(fit));
+    cfg.maxclients.store(fit);
   }
   cfg.fd_reserved.store(reserved);
   io::ReserveSpareFd();
@@ -356,7 +410,15 @@ int RunServer() {
   int sig = 0;
   sigwait(&sigs, &sig);
   LOG_NOTICE("received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  // A shard thread busy in a long command (DEBUG SLEEP, a huge KEYS) cannot stop until the
+  // command returns, and the others wait for it at the stop barrier. The watchdog bounds that:
+  // after shutdown-timeout seconds, or at a second stop signal, the process exits at once with
+  // status 1 (there is no persistence whose final save it could cut short).
+  std::atomic<bool> stopped{false};
+  std::thread watchdog([&stopped, sigs] { ShutdownWatchdog(&stopped, sigs); });
   runtime.Stop();
+  stopped.store(true);
+  watchdog.join();
   LOG_NOTICE("strata-server is now ready to exit, bye bye...");
   return 0;
 }

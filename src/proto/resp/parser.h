@@ -44,6 +44,10 @@ class RespParser {
   size_t BytesWanted() const { return wanted_; }
   // Whether the parser sits in the middle of a command.
   bool InProgress() const { return multibulk_left_ > 0 || pos_ > 0; }
+  // Bytes of the current, incomplete command already parsed (its header and complete arguments),
+  // counted from the first unconsumed byte. The rest of the buffer is still raw input: that is
+  // what client-query-buffer-limit bounds, as Redis bounds its query buffer.
+  size_t ParsedBytes() const { return multibulk_left_ > 0 ? pos_ : 0; }
   void Reset();
   // True when the last command came from an inline line: its argument views point into parser
   // storage that the next Parse() overwrites, so it must run before the next one is parsed.

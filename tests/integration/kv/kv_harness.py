@@ -7,7 +7,8 @@ the differential test.
 
 Flags follow redis-server (`--port`, `--bind`, `--maxmemory`, ...). `--threads N` is strata's
 shard count; it is dropped when the target is Redis, which has no such option. Redis is started
-without persistence and with DEBUG enabled so both servers accept the same test commands.
+without persistence, and both are started with DEBUG enabled (`--enable-debug-command yes`; the
+default is no) so they accept the same test commands; `debug=False` leaves the default.
 """
 
 import os
@@ -80,7 +81,7 @@ class Server:
     """One server process on a free loopback port."""
 
     def __init__(self, cmd=None, threads=None, args=(), config_file=None, workdir=None,
-                 port=None, password=None, bind=True, nofile=None):
+                 port=None, password=None, bind=True, nofile=None, debug=True):
         self.cmd = list(cmd or strata_command())
         if os.sep in self.cmd[0]:  # the server runs in its own workdir
             self.cmd[0] = os.path.abspath(self.cmd[0])
@@ -94,6 +95,7 @@ class Server:
         self.password = password
         self.bind = bind  # False for tools that only take --port (bench/ok_server)
         self.nofile = nofile  # the process's open-file limit (soft and hard), if given
+        self.debug = debug and bind  # bench/ok_server (bind=False) takes no such option
         self.proc = None
         self.log_path = os.path.join(self.workdir, "server-%d.log" % self.port)
 
@@ -104,9 +106,11 @@ class Server:
         argv += ["--port", str(self.port)] + (["--bind", HOST] if self.bind else [])
         if self.redis:
             argv += ["--save", "", "--appendonly", "no", "--dir", self.workdir,
-                     "--enable-debug-command", "yes", "--daemonize", "no"]
+                     "--daemonize", "no"]
         elif self.threads is not None:
             argv += ["--threads", str(self.threads)]
+        if self.debug:
+            argv += ["--enable-debug-command", "yes"]
         packing = os.environ.get("STRATA_THREAD_PACKING")
         if packing and not self.redis and "--thread-packing" not in self.extra:
             argv += ["--thread-packing", packing]

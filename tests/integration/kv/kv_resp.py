@@ -91,9 +91,13 @@ def _hashable(v):
 class Conn:
     """One blocking connection. Not thread-safe; use one per thread."""
 
-    def __init__(self, port, host="127.0.0.1", timeout=10.0, protocol=2, raise_errors=False):
+    def __init__(self, port, host="127.0.0.1", timeout=10.0, protocol=2, raise_errors=False,
+                 source=None):
+        """`source`: the local address to connect from (e.g. "127.0.0.2", which Redis and
+        strata-server treat as a remote client)."""
         self.host, self.port, self.timeout = host, port, timeout
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock = socket.create_connection((host, port), timeout=timeout,
+                                             source_address=(source, 0) if source else None)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = bytearray()
         self.pos = 0

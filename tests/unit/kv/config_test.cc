@@ -202,5 +202,52 @@ TEST(ConfigTest, RewriteKeepsCommentsAndUpdatesValues) {
   EXPECT_EQ(GetOne(d, "maxmemory-policy"), "allkeys-lru");
 }
 
+TEST(ConfigTest, LimitsThatWouldLockClientsOutAreRefused) {
+  Config c;
+  const std::string pre = "CONFIG SET failed (possibly related to argument ";
+  const std::string floor = "argument must be between 1048576 and 9223372036854775807 inclusive";
+  for (const char* name : {"client-query-buffer-limit", "proto-max-bulk-len"}) {
+    for (const char* v : {"0", "1", "1048575", "1023kb", "99999999999999999999"})
+      EXPECT_EQ(c.Set(name, v, true), pre + "'" + name + "') - " + floor) << name << " " << v;
+    EXPECT_EQ(c.Set(name, "-1", true), pre + "'" + name + "') - argument must be a memory value");
+    EXPECT_EQ(c.Set(name, "1mb", true), "");
+  }
+  EXPECT_EQ(c.proto_max_bulk_len.load(), 1024 * 1024);
+  EXPECT_EQ(c.client_query_buffer_limit.load(), 1024 * 1024);
+  // A number too large for 64 bits saturates, as Redis's memtoull: a valid (huge) maxmemory.
+  EXPECT_EQ(c.Set("maxmemory", "99999999999999999999", true), "");
+  EXPECT_EQ(c.maxmemory.load(), UINT64_MAX);
+  EXPECT_EQ(c.Set("maxclients", "0", true),
+            pre + "'maxclients') - argument must be between 1 and 4294967295 inclusive");
+  EXPECT_EQ(c.Set("maxmemory-samples", "0", true),
+            pre + "'maxmemory-samples') - argument must be between 1 and 2147483647 inclusive");
+}
+
+TEST(ConfigTest, SafeDefaultsAndTheirOptions) {
+  Config c;
+  EXPECT_EQ(GetOne(c, "enable-debug-command"), "no");
+  EXPECT_EQ(GetOne(c, "protected-mode"), "yes");
+  EXPECT_EQ(GetOne(c, "shutdown-timeout"), "10");
+  EXPECT_EQ(c.Set("enable-debug-command", "local", true),
+            "CONFIG SET failed (possibly related to argument 'enable-debug-command') - can't set "
+            "immutable config");
+  EXPECT_EQ(c.Set("enable-debug-command", "local", false), "");
+  EXPECT_EQ(c.enable_debug_command, ProtectedAction::kLocal);
+  EXPECT_EQ(c.Set("enable-debug-command", "always", false),
+            "argument(s) must be one of the following: no, yes, local");
+  EXPECT_EQ(c.Set("protected-mode", "no", true), "");
+  EXPECT_FALSE(c.protected_mode.load());
+}
+
+TEST(ConfigTest, BadValueInFileNamesTheOption) {
+  TempFile f("port 7000\nclient-query-buffer-limit 1\n");
+  Config c;
+  std::string err;
+  EXPECT_FALSE(Parse(c, {f.path()}, &err));
+  EXPECT_NE(err.find("line 2"), std::string::npos) << err;
+  EXPECT_NE(err.find("'client-query-buffer-limit'"), std::string::npos) << err;
+  EXPECT_NE(err.find("between 1048576 and"), std::string::npos) << err;
+}
+
 }  // namespace
 }  // namespace strata::kv
