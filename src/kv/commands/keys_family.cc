@@ -44,13 +44,14 @@ int64_t CountOnShard(CmdContext& ctx, Shard& s, const std::vector<size_t>& idx, 
   int64_t n = 0;
   for (size_t i : idx) {
     std::string_view key = ctx.args[i];
-    Entry** link = s.FindLink(ctx.db, key, KeyHash(key), ctx.now_ms);
+    if (touch) {  // TOUCH is a read access (Redis's lookupKeyRead: stats and the policy word)
+      n += s.FindForRead(ctx.db, key, KeyHash(key), ctx.now_ms) ? 1 : 0;
+      continue;
+    }
+    Entry** link = s.FindLink(ctx.db, key, KeyHash(key), ctx.now_ms);  // EXISTS does not touch
     if (!link) continue;
     n++;
-    if (del)
-      s.Delete(ctx.db, link);
-    else if (touch)
-      s.Touch(*link, KeyHash(key), ctx.now_ms);
+    if (del) s.Delete(ctx.db, link);
   }
   return n;
 }
@@ -127,7 +128,7 @@ void ExpireGeneric(CmdContext& ctx, int64_t basetime, bool seconds) {
   when += basetime;
   std::string_view key = ctx.args[1];
   uint64_t hash = KeyHash(key);
-  Entry** link = ctx.shard->FindLink(ctx.db, key, hash, ctx.now_ms);
+  Entry** link = ctx.shard->FindForWrite(ctx.db, key, hash, ctx.now_ms);
   if (!link) return ctx.rb->Integer(0);
   int64_t cur = (*link)->has_expire() ? (*link)->expire_ms() : -1;
   if ((flags & NX) && cur != -1) return ctx.rb->Integer(0);
@@ -169,7 +170,7 @@ void CmdExpireTime(CmdContext& ctx) { TtlGeneric(ctx, false, true); }
 void CmdPExpireTime(CmdContext& ctx) { TtlGeneric(ctx, true, true); }
 
 void CmdPersist(CmdContext& ctx) {
-  Entry** link = ctx.shard->FindLink(ctx.db, ctx.args[1], KeyHash(ctx.args[1]), ctx.now_ms);
+  Entry** link = ctx.shard->FindForWrite(ctx.db, ctx.args[1], KeyHash(ctx.args[1]), ctx.now_ms);
   if (!link || !(*link)->has_expire()) return ctx.rb->Integer(0);
   ctx.shard->db(ctx.db).Persist(*link);
   ctx.rb->Integer(1);
@@ -196,8 +197,11 @@ Snapshot TakeSnapshot(const Entry* e) {
   return s;
 }
 
-// Writes snapshot under key in db on shard s, replacing any existing key.
-void Restore(Shard& s, int db, std::string_view key, const Snapshot& snap, int64_t now_ms) {
+// Writes snapshot under key in db on shard s, replacing any existing key. A moved key (RENAME,
+// MOVE) keeps its policy word, as Redis moves the object; a copy starts fresh, as a new object.
+enum class Meta { kKeep, kFresh };
+void Restore(Shard& s, int db, std::string_view key, const Snapshot& snap, int64_t now_ms,
+             Meta meta = Meta::kKeep) {
   uint64_t hash = KeyHash(key);
   Entry** link = s.FindLink(db, key, hash, now_ms);
   if (link) s.Delete(db, link);
@@ -205,15 +209,16 @@ void Restore(Shard& s, int db, std::string_view key, const Snapshot& snap, int64
   e->type = snap.type;
   e->flags |= snap.enc_flags;
   s.Add(db, e, hash, now_ms);
-  e->meta = snap.meta;
+  if (meta == Meta::kKeep) e->meta = snap.meta;
 }
 
 void RenameGeneric(CmdContext& ctx, bool nx) {
   std::string_view src = ctx.args[1], dst = ctx.args[2];
-  Entry** link = ctx.shard->FindLink(ctx.db, src, KeyHash(src), ctx.now_ms);
+  Entry** link = ctx.shard->FindForWrite(ctx.db, src, KeyHash(src), ctx.now_ms);
   if (!link) return ctx.rb->Error(kErrNoSuchKey);
   if (src == dst) return nx ? ctx.rb->Integer(0) : ctx.rb->Ok();
-  if (nx && ctx.shard->FindLink(ctx.db, dst, KeyHash(dst), ctx.now_ms)) return ctx.rb->Integer(0);
+  if (ctx.shard->FindForWrite(ctx.db, dst, KeyHash(dst), ctx.now_ms) && nx)
+    return ctx.rb->Integer(0);
   link = ctx.shard->FindLink(ctx.db, src, KeyHash(src), ctx.now_ms);
   Snapshot snap = TakeSnapshot(*link);
   ctx.shard->Delete(ctx.db, link);
@@ -223,11 +228,19 @@ void RenameGeneric(CmdContext& ctx, bool nx) {
 void CmdRename(CmdContext& ctx) { RenameGeneric(ctx, false); }
 void CmdRenameNx(CmdContext& ctx) { RenameGeneric(ctx, true); }
 
-// Awaitable: copies the source key (args[1]) out of its shard into *out (empty if missing).
-auto SnapshotSource(CmdContext& ctx, uint32_t shard, std::optional<Snapshot>* out) {
-  return Shards().Hop(shard, [&ctx, out](Shard& s) {
-    Entry** l = s.FindLink(ctx.db, ctx.args[1], KeyHash(ctx.args[1]), ctx.now_ms);
-    if (l) *out = TakeSnapshot(*l);
+// Awaitable: copies the source key (args[1]) out of its shard into *out (empty if missing),
+// after a write lookup (RENAME) or a read lookup (COPY), as Redis.
+enum class Access { kRead, kWrite };
+auto SnapshotSource(CmdContext& ctx, uint32_t shard, std::optional<Snapshot>* out, Access access) {
+  return Shards().Hop(shard, [&ctx, out, access](Shard& s) {
+    std::string_view key = ctx.args[1];
+    Entry* e = nullptr;
+    if (access == Access::kRead) {
+      e = s.FindForRead(ctx.db, key, KeyHash(key), ctx.now_ms);
+    } else if (Entry** l = s.FindForWrite(ctx.db, key, KeyHash(key), ctx.now_ms)) {
+      e = *l;
+    }
+    if (e) *out = TakeSnapshot(e);
   });
 }
 
@@ -237,7 +250,7 @@ Task<void> RenameAcross(CmdContext& ctx, bool nx) {
   uint32_t src_shard = Shards().ShardOf(KeyHash(ctx.args[1]));
   uint32_t dst_shard = Shards().ShardOf(KeyHash(ctx.args[2]));
   std::optional<Snapshot> snap;
-  co_await SnapshotSource(ctx, src_shard, &snap);
+  co_await SnapshotSource(ctx, src_shard, &snap, Access::kWrite);
   if (!snap) {
     co_await tx.Unlock();
     ctx.rb->Error(kErrNoSuchKey);
@@ -245,7 +258,7 @@ Task<void> RenameAcross(CmdContext& ctx, bool nx) {
   }
   bool written = false;
   co_await Shards().Hop(dst_shard, [&ctx, &snap, &written, nx](Shard& s) {
-    if (nx && s.FindLink(ctx.db, ctx.args[2], KeyHash(ctx.args[2]), ctx.now_ms)) return;
+    if (s.FindForWrite(ctx.db, ctx.args[2], KeyHash(ctx.args[2]), ctx.now_ms) && nx) return;
     Restore(s, ctx.db, ctx.args[2], *snap, ctx.now_ms);
     written = true;
   });
@@ -302,12 +315,13 @@ bool ParseCopy(CmdContext& ctx, CopyArgs* out) {
 void CmdCopy(CmdContext& ctx) {
   CopyArgs a;
   if (!ParseCopy(ctx, &a)) return;
-  Entry** link = ctx.shard->FindLink(ctx.db, ctx.args[1], KeyHash(ctx.args[1]), ctx.now_ms);
-  if (!link) return ctx.rb->Integer(0);
-  Snapshot snap = TakeSnapshot(*link);
-  if (!a.replace && ctx.shard->FindLink(a.dst_db, ctx.args[2], KeyHash(ctx.args[2]), ctx.now_ms))
+  Entry* src = ctx.shard->FindForRead(ctx.db, ctx.args[1], KeyHash(ctx.args[1]), ctx.now_ms);
+  if (!src) return ctx.rb->Integer(0);
+  Snapshot snap = TakeSnapshot(src);
+  if (ctx.shard->FindForWrite(a.dst_db, ctx.args[2], KeyHash(ctx.args[2]), ctx.now_ms) &&
+      !a.replace)
     return ctx.rb->Integer(0);
-  Restore(*ctx.shard, a.dst_db, ctx.args[2], snap, ctx.now_ms);
+  Restore(*ctx.shard, a.dst_db, ctx.args[2], snap, ctx.now_ms, Meta::kFresh);
   ctx.rb->Integer(1);
 }
 
@@ -319,12 +333,13 @@ Task<void> MultiCopy(CmdContext& ctx) {
   uint32_t src_shard = Shards().ShardOf(KeyHash(ctx.args[1]));
   uint32_t dst_shard = Shards().ShardOf(KeyHash(ctx.args[2]));
   std::optional<Snapshot> snap;
-  co_await SnapshotSource(ctx, src_shard, &snap);
+  co_await SnapshotSource(ctx, src_shard, &snap, Access::kRead);
   bool written = false;
   if (snap) {
     co_await Shards().Hop(dst_shard, [&ctx, &snap, &a, &written](Shard& s) {
-      if (!a.replace && s.FindLink(a.dst_db, ctx.args[2], KeyHash(ctx.args[2]), ctx.now_ms)) return;
-      Restore(s, a.dst_db, ctx.args[2], *snap, ctx.now_ms);
+      if (s.FindForWrite(a.dst_db, ctx.args[2], KeyHash(ctx.args[2]), ctx.now_ms) && !a.replace)
+        return;
+      Restore(s, a.dst_db, ctx.args[2], *snap, ctx.now_ms, Meta::kFresh);
       written = true;
     });
   }
@@ -339,9 +354,9 @@ void CmdMove(CmdContext& ctx) {
   if (db < 0 || db >= ctx.shard->databases()) return ctx.rb->Error(kErrDbIndex);
   if (int(db) == ctx.db) return ctx.rb->Error("ERR source and destination objects are the same");
   std::string_view key = ctx.args[1];
-  Entry** link = ctx.shard->FindLink(ctx.db, key, KeyHash(key), ctx.now_ms);
+  Entry** link = ctx.shard->FindForWrite(ctx.db, key, KeyHash(key), ctx.now_ms);
   if (!link) return ctx.rb->Integer(0);
-  if (ctx.shard->FindLink(int(db), key, KeyHash(key), ctx.now_ms)) return ctx.rb->Integer(0);
+  if (ctx.shard->FindForWrite(int(db), key, KeyHash(key), ctx.now_ms)) return ctx.rb->Integer(0);
   link = ctx.shard->FindLink(ctx.db, key, KeyHash(key), ctx.now_ms);
   Entry* e = ctx.shard->db(ctx.db).Unlink(link);
   ctx.shard->db(int(db)).Insert(e, KeyHash(key));

@@ -15,24 +15,30 @@
 namespace strata::kv {
 namespace {
 
-// Stores `value` under key on ctx.shard, replacing any value. expire_ms < 0: no TTL, unless
-// keep_ttl keeps the existing one.
-void StoreString(CmdContext& ctx, std::string_view key, uint64_t hash, std::string_view value,
-                 int64_t expire_ms, bool keep_ttl, uint8_t enc_flags = 0) {
+// Stores `value` under key at `link`, the result of the command's write lookup (FindForWrite,
+// which touched an existing key): replaces the value there, or adds the key when link is null.
+// expire_ms < 0: no TTL, unless keep_ttl keeps the existing one.
+void StoreAt(CmdContext& ctx, Entry** link, std::string_view key, uint64_t hash,
+             std::string_view value, int64_t expire_ms, bool keep_ttl, uint8_t enc_flags = 0) {
   Shard& s = *ctx.shard;
-  Entry** link = s.FindLink(ctx.db, key, hash, ctx.now_ms);
   if (link) {
     Entry* old = *link;
     if (keep_ttl && old->has_expire()) expire_ms = old->expire_ms();
     Entry* e = Entry::Create(key, value, expire_ms, old->has_expire_slot());
     e->flags |= enc_flags;
     s.ReplaceEntry(ctx.db, link, e);
-    s.Touch(e, hash, ctx.now_ms);
   } else {
     Entry* e = Entry::Create(key, value, expire_ms, false);
     e->flags |= enc_flags;
     s.Add(ctx.db, e, hash, ctx.now_ms);
   }
+}
+
+// Redis's setKey: one write lookup, then store.
+void StoreString(CmdContext& ctx, std::string_view key, uint64_t hash, std::string_view value,
+                 int64_t expire_ms, bool keep_ttl, uint8_t enc_flags = 0) {
+  Entry** link = ctx.shard->FindForWrite(ctx.db, key, hash, ctx.now_ms);
+  StoreAt(ctx, link, key, hash, value, expire_ms, keep_ttl, enc_flags);
 }
 
 void InvalidExpire(CmdContext& ctx) {
@@ -123,30 +129,34 @@ void CmdSet(CmdContext& ctx) {
     ExpireBase b = (flags & (EX | PX)) ? kRelative : kAbsolute;
     if (!ParseExpire(ctx, expire_arg, u, b, &expire_ms)) return;
   }
+  // As Redis: GET is a read access (a keyspace hit or miss), then the key is looked up for
+  // writing; both count as accesses for the eviction policy, whether or not NX/XX let the
+  // write happen ("SET k v NX GET" is how look-aside caches read-or-fill in one round trip).
   std::string_view key = ctx.args[1];
   uint64_t hash = KeyHash(key);
-  Entry** link = ctx.shard->FindLink(ctx.db, key, hash, ctx.now_ms);
-  Entry* cur = link ? *link : nullptr;
+  Shard& s = *ctx.shard;
   if (flags & GET) {
+    Entry* cur = s.FindForRead(ctx.db, key, hash, ctx.now_ms);
     if (cur && cur->type != ObjType::kString) return ctx.rb->Error(kErrWrongType);
     if (cur)
       ctx.rb->Bulk(cur->value());
     else
       ctx.rb->Null();
   }
-  if (((flags & NX) && cur) || ((flags & XX) && !cur)) {
+  Entry** link = s.FindForWrite(ctx.db, key, hash, ctx.now_ms);
+  if (((flags & NX) && link) || ((flags & XX) && !link)) {
     if (!(flags & GET)) ctx.rb->Null();
     return;
   }
-  StoreString(ctx, key, hash, ctx.args[2], expire_ms, flags & KEEPTTL);
+  StoreAt(ctx, link, key, hash, ctx.args[2], expire_ms, flags & KEEPTTL);
   if (!(flags & GET)) ctx.rb->Ok();
 }
 
 void CmdSetNx(CmdContext& ctx) {
   std::string_view key = ctx.args[1];
   uint64_t hash = KeyHash(key);
-  if (ctx.shard->FindLink(ctx.db, key, hash, ctx.now_ms)) return ctx.rb->Integer(0);
-  StoreString(ctx, key, hash, ctx.args[2], -1, false);
+  if (ctx.shard->FindForWrite(ctx.db, key, hash, ctx.now_ms)) return ctx.rb->Integer(0);
+  StoreAt(ctx, nullptr, key, hash, ctx.args[2], -1, false);
   ctx.rb->Integer(1);
 }
 
@@ -162,10 +172,11 @@ void CmdPSetEx(CmdContext& ctx) { SetExGeneric(ctx, kMillis); }
 void CmdGetSet(CmdContext& ctx) {
   std::string_view key = ctx.args[1];
   uint64_t hash = KeyHash(key);
-  Entry** link = ctx.shard->FindLink(ctx.db, key, hash, ctx.now_ms);
-  if (link && (*link)->type != ObjType::kString) return ctx.rb->Error(kErrWrongType);
-  if (link)
-    ctx.rb->Bulk((*link)->value());
+  // A read access (GET), then setKey's write access, as Redis.
+  Entry* cur = ctx.shard->FindForRead(ctx.db, key, hash, ctx.now_ms);
+  if (cur && cur->type != ObjType::kString) return ctx.rb->Error(kErrWrongType);
+  if (cur)
+    ctx.rb->Bulk(cur->value());
   else
     ctx.rb->Null();
   StoreString(ctx, key, hash, ctx.args[2], -1, false);
@@ -173,13 +184,9 @@ void CmdGetSet(CmdContext& ctx) {
 
 void CmdGetDel(CmdContext& ctx) {
   std::string_view key = ctx.args[1];
+  if (!ctx.shard->FindForRead(ctx.db, key, KeyHash(key), ctx.now_ms)) return ctx.rb->Null();
   Entry** link = ctx.shard->FindLink(ctx.db, key, KeyHash(key), ctx.now_ms);
-  if (!link) {
-    ctx.shard->stats().keyspace_misses++;
-    return ctx.rb->Null();
-  }
   if ((*link)->type != ObjType::kString) return ctx.rb->Error(kErrWrongType);
-  ctx.shard->stats().keyspace_hits++;
   ctx.rb->Bulk((*link)->value());
   ctx.shard->Delete(ctx.db, link);
 }
@@ -256,7 +263,7 @@ bool IntValue(CmdContext& ctx, Entry* e, int64_t* out) {
 void IncrBy(CmdContext& ctx, int64_t delta) {
   std::string_view key = ctx.args[1];
   uint64_t hash = KeyHash(key);
-  Entry** link = ctx.shard->FindLink(ctx.db, key, hash, ctx.now_ms);
+  Entry** link = ctx.shard->FindForWrite(ctx.db, key, hash, ctx.now_ms);
   int64_t cur;
   if (!IntValue(ctx, link ? *link : nullptr, &cur)) return;
   if ((delta < 0 && cur < 0 && delta < LLONG_MIN - cur) ||
@@ -265,7 +272,7 @@ void IncrBy(CmdContext& ctx, int64_t delta) {
   int64_t v = cur + delta;
   char buf[24];
   size_t n = FormatInt64(v, buf);
-  StoreString(ctx, key, hash, std::string_view(buf, n), -1, true);
+  StoreAt(ctx, link, key, hash, std::string_view(buf, n), -1, true);
   ctx.rb->Integer(v);
 }
 
@@ -285,7 +292,7 @@ void CmdDecrBy(CmdContext& ctx) {
 void CmdIncrByFloat(CmdContext& ctx) {
   std::string_view key = ctx.args[1];
   uint64_t hash = KeyHash(key);
-  Entry** link = ctx.shard->FindLink(ctx.db, key, hash, ctx.now_ms);
+  Entry** link = ctx.shard->FindForWrite(ctx.db, key, hash, ctx.now_ms);
   long double cur = 0, incr;
   if (link) {
     if ((*link)->type != ObjType::kString) return ctx.rb->Error(kErrWrongType);
@@ -296,7 +303,7 @@ void CmdIncrByFloat(CmdContext& ctx) {
   if (std::isnan(v) || std::isinf(v))
     return ctx.rb->Error("ERR increment would produce NaN or Infinity");
   std::string s = LongDoubleToString(v);
-  StoreString(ctx, key, hash, s, -1, true, Entry::kNoIntEncoding);
+  StoreAt(ctx, link, key, hash, s, -1, true, Entry::kNoIntEncoding);
   ctx.rb->Bulk(s);
 }
 
@@ -342,9 +349,9 @@ Entry* GrowValue(CmdContext& ctx, Entry** link, size_t new_len) {
 void CmdAppend(CmdContext& ctx) {
   std::string_view key = ctx.args[1], add = ctx.args[2];
   uint64_t hash = KeyHash(key);
-  Entry** link = ctx.shard->FindLink(ctx.db, key, hash, ctx.now_ms);
+  Entry** link = ctx.shard->FindForWrite(ctx.db, key, hash, ctx.now_ms);
   if (!link) {
-    StoreString(ctx, key, hash, add, -1, false);
+    StoreAt(ctx, nullptr, key, hash, add, -1, false);
     return ctx.rb->Integer(int64_t(add.size()));
   }
   if ((*link)->type != ObjType::kString) return ctx.rb->Error(kErrWrongType);
@@ -362,14 +369,14 @@ void CmdSetRange(CmdContext& ctx) {
   if (!ArgInt(ctx, 2, &offset)) return;
   if (offset < 0) return ctx.rb->Error("ERR offset is out of range");
   uint64_t hash = KeyHash(key);
-  Entry** link = ctx.shard->FindLink(ctx.db, key, hash, ctx.now_ms);
+  Entry** link = ctx.shard->FindForWrite(ctx.db, key, hash, ctx.now_ms);
   if (link && (*link)->type != ObjType::kString) return ctx.rb->Error(kErrWrongType);
   if (!link) {
     if (val.empty()) return ctx.rb->Integer(0);
     if (!CheckStringLength(ctx, uint64_t(offset) + val.size())) return;
     std::string v(size_t(offset), '\0');
     v.append(val);
-    StoreString(ctx, key, hash, v, -1, false, Entry::kRaw);
+    StoreAt(ctx, nullptr, key, hash, v, -1, false, Entry::kRaw);
     return ctx.rb->Integer(int64_t(v.size()));
   }
   size_t len = (*link)->value().size();
@@ -433,7 +440,8 @@ void CmdMSet(CmdContext& ctx) {
 void CmdMSetNx(CmdContext& ctx) {
   if (!MSetArity(ctx)) return;
   for (size_t i = 1; i + 1 < ctx.args.size(); i += 2) {
-    if (ctx.shard->FindLink(ctx.db, ctx.args[i], KeyHash(ctx.args[i]), ctx.now_ms))
+    // As Redis, the keys are looked up for writing up to the first that exists.
+    if (ctx.shard->FindForWrite(ctx.db, ctx.args[i], KeyHash(ctx.args[i]), ctx.now_ms))
       return ctx.rb->Integer(0);
   }
   for (size_t i = 1; i + 1 < ctx.args.size(); i += 2)
@@ -499,7 +507,7 @@ Task<void> MSetAcross(CmdContext& ctx, bool nx) {
   if (!oom && nx) {
     auto found = co_await tx.OnEachShard([&ctx](Shard& s, const std::vector<size_t>& idx) {
       for (size_t i : idx)
-        if (s.FindLink(ctx.db, ctx.args[i], KeyHash(ctx.args[i]), ctx.now_ms)) return 1;
+        if (s.FindForWrite(ctx.db, ctx.args[i], KeyHash(ctx.args[i]), ctx.now_ms)) return 1;
       return 0;
     });
     for (bool b : found) exists |= b;

@@ -60,8 +60,18 @@ class Shard {
 
   // Link to a live (non-expired) entry, deleting it first if it has expired. No stats.
   Entry** FindLink(int db, std::string_view key, uint64_t hash, int64_t now_ms);
-  // Read access: counts a keyspace hit or miss and touches the policy word.
+  // Read access (Redis's lookupKeyRead): counts a keyspace hit or miss and touches the policy
+  // word.
   Entry* FindForRead(int db, std::string_view key, uint64_t hash, int64_t now_ms);
+  // Write access (Redis's lookupKeyWrite): touches the policy word of an existing key, no stats.
+  // Every command that reads or overwrites a key goes through FindForRead or FindForWrite, so
+  // the eviction policy sees the access; FindLink alone is for lookups Redis makes without
+  // touching (EXISTS, TYPE, TTL, OBJECT, MEMORY USAGE) and for internal bookkeeping.
+  Entry** FindForWrite(int db, std::string_view key, uint64_t hash, int64_t now_ms) {
+    Entry** link = FindLink(db, key, hash, now_ms);
+    if (link) Touch(*link, hash, now_ms);
+    return link;
+  }
   // Touches the policy word of an entry that was accessed (writes and reads).
   void Touch(Entry* e, uint64_t hash, int64_t now_ms) {
     e->meta = policy_->OnAccess(e->meta, hash, uint64_t(now_ms));
@@ -69,7 +79,8 @@ class Shard {
 
   // Adds a new entry (key must be absent) with a fresh policy word.
   void Add(int db, Entry* e, uint64_t hash, int64_t now_ms);
-  // Replaces the entry at link by e (same key), keeping policy metadata; destroys the old one.
+  // Replaces the entry at link by e (same key), keeping policy metadata (the write lookup that
+  // found it has touched it, as Redis's overwrite keeps the LFU counter); destroys the old one.
   void ReplaceEntry(int db, Entry** link, Entry* e);
   // Deletes the entry at link.
   void Delete(int db, Entry** link);

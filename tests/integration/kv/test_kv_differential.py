@@ -10,6 +10,7 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "differential"))
 
+import access_diff  # noqa: E402
 import kvdiff  # noqa: E402
 
 
@@ -22,3 +23,12 @@ def test_differential_against_redis(shards):
     mismatches = kvdiff.run(seed, count, threads=shards, log=lambda *a: None)
     assert not mismatches, "seed %d, %d mismatches:\n%s" % (
         seed, len(mismatches), "\n".join(mismatches))
+
+
+@pytest.mark.parametrize("shards", [1, 4], ids=lambda n: "shards%d" % n)
+def test_access_tracking_against_redis(shards):
+    """tests/differential/access_diff.py: OBJECT IDLETIME and OBJECT FREQ after each command, so
+    every command that Redis counts as an access (SET ... NX GET included) reaches the eviction
+    policy here too, and those Redis leaves alone (EXISTS, TYPE, TTL, OBJECT) do not."""
+    diffs = access_diff.run(threads=shards, log=lambda *a: None)
+    assert not diffs, "\n".join(diffs)
