@@ -21,9 +21,15 @@ KeyspacePolicy::KeyspacePolicy(Algorithm algorithm, KeyspacePolicyParams params)
   }
 }
 
-void KeyspacePolicy::ResizeSketch(uint64_t expected_keys) {
-  params_.expected_keys = expected_keys;
-  if (sketch_) sketch_ = std::make_unique<FrequencySketch>(expected_keys, params_.seed);
+void KeyspacePolicy::FitSketch(uint64_t keys) {
+  if (!sketch_) return;
+  uint64_t want = keys < kMinSketchKeys ? kMinSketchKeys : keys;
+  uint64_t capacity = sketch_->capacity();
+  if (want > capacity || want * 4 < capacity) {
+    sketch_->Resize(want);
+    params_.expected_keys = want;
+  }
+  sketch_->MigrateSome(kMigrateWordsPerCall);
 }
 
 uint32_t KeyspacePolicy::OnInsert(uint64_t key_hash, uint64_t now_ms) {

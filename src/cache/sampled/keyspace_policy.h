@@ -89,8 +89,15 @@ class KeyspacePolicy {
   // replies with an error), FIFO and kTinyLru, whose word is a sequence number, not a clock.
   std::optional<uint64_t> ObjectIdleSeconds(uint32_t word, uint64_t now_ms) const;
 
-  // Re-sizes the sketch when the expected key count changes a lot (forgets frequencies).
-  void ResizeSketch(uint64_t expected_keys);
+  // The fewest keys the sketch is sized for (8 KB of counters).
+  static constexpr uint64_t kMinSketchKeys = 1024;
+  // Sizes the frequency sketch (kLrfu, kTinyLru) to `keys`, the keys the shard holds: it grows
+  // once they pass its capacity and shrinks once they fall below a quarter of it (the
+  // hysteresis keeps a steady keyspace from resizing back and forth). A resize neither stalls
+  // nor forgets (FrequencySketch::Resize): each call also carries over at most
+  // kMigrateWordsPerCall words of each row (512 KB in all). Cheap enough for every cron tick.
+  void FitSketch(uint64_t keys);
+  static constexpr uint64_t kMigrateWordsPerCall = 16384;
   const FrequencySketch* sketch() const { return sketch_.get(); }
   size_t MemoryBytes() const { return sizeof(*this) + (sketch_ ? sketch_->bytes() : 0); }
 

@@ -8,11 +8,22 @@
 //
 // Used by W-TinyLFU for admission and by the sampled keyspace policy as its per-shard frequency
 // memory; a reusable part on its own (e.g. hot-key detection).
+//
+// Resize() changes the size without a stall and without forgetting. The new table comes from
+// calloc (a large one is fresh zero pages, so nothing is written up front); MigrateSome() then
+// carries the counts over a bounded number of words at a time (the owner calls it from its
+// periodic work). Counters are indexed by the hash masked to the table width, and widths are
+// powers of two, so a grown table's counter i takes the old counter i mod old_width exactly, and
+// a shrunk table's counter i takes the largest of the old counters it folds together (both stay
+// upper bounds of the true counts). Until a word has been carried over, reads and increments of
+// its counters go to the old table. A table grown 4x or more starts empty: the keys had outgrown
+// the old one so far that its counters were mostly collisions.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <vector>
+#include <cstdlib>
+#include <memory>
 
 namespace strata::cache {
 
@@ -22,6 +33,18 @@ class FrequencySketch {
 
   // expected_entries is clamped to [16, 2^28].
   explicit FrequencySketch(uint64_t expected_entries, uint64_t seed = 1);
+  FrequencySketch(FrequencySketch&&) = default;
+  FrequencySketch& operator=(FrequencySketch&&) = default;
+
+  // Re-sizes for expected_entries (clamped as above), keeping what was counted (see above). A
+  // migration still under way is finished first.
+  void Resize(uint64_t expected_entries);
+  // Carries up to `words` words of each row over to the new table; true once none is left.
+  bool MigrateSome(uint64_t words);
+  // The entries the current table is sized for (a power of two).
+  uint64_t capacity() const { return cur_.width / 4; }
+  // Whether a Resize is still being carried over.
+  bool resizing() const { return prev_.words != nullptr; }
 
   // Counts one occurrence.
   void Increment(uint64_t hash);
@@ -31,9 +54,10 @@ class FrequencySketch {
   void Age();
   void Clear();
 
-  uint64_t width() const { return width_; }
+  uint64_t width() const { return cur_.width; }
   uint64_t sample_size() const { return sample_; }
-  size_t bytes() const { return words_.size() * sizeof(uint64_t); }
+  // Bytes of counters held, both tables during a resize.
+  size_t bytes() const { return cur_.bytes() + prev_.bytes(); }
 
   static uint64_t Mix64(uint64_t z) {
     z += 0x9E3779B97F4A7C15ULL;
@@ -43,6 +67,26 @@ class FrequencySketch {
   }
 
  private:
+  struct Free {
+    void operator()(uint64_t* p) const { std::free(p); }
+  };
+  // 4 rows of `width` 4-bit counters, 16 to a word.
+  struct Table {
+    std::unique_ptr<uint64_t[], Free> words;
+    uint64_t width = 0;      // counters per row (power of two)
+    uint64_t row_words = 0;  // width / 16
+    size_t bytes() const { return words ? 4 * row_words * sizeof(uint64_t) : 0; }
+    static Table Make(uint64_t expected_entries);
+    uint64_t& Word(uint64_t row, uint64_t j) { return words[row * row_words + j]; }
+    uint64_t Word(uint64_t row, uint64_t j) const { return words[row * row_words + j]; }
+    void Age();
+  };
+  // Counter `idx` of `row` in the current table's index space, wherever it lives now.
+  uint32_t Counter(uint64_t row, uint64_t idx) const;
+  // Adds one to it (saturating); false if it was saturated.
+  bool Bump(uint64_t row, uint64_t idx);
+  // New-table word j of every row, built from the old table.
+  void MigrateWord(uint64_t j);
   struct Slots {
     uint64_t h1;
     uint64_t h2;
@@ -52,9 +96,9 @@ class FrequencySketch {
     return Slots{h1, Mix64(h1) | 1};
   }
 
-  std::vector<uint64_t> words_;  // 4 rows of width_/16 words
-  uint64_t width_;               // counters per row (power of two)
-  uint64_t row_words_;
+  Table cur_;
+  Table prev_;             // the table before the last Resize, until carried over
+  uint64_t migrated_ = 0;  // words of each row of cur_ carried over from prev_
   uint64_t sample_;
   uint64_t additions_ = 0;
   uint64_t seed_;

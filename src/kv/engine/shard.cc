@@ -28,9 +28,13 @@ void Shard::RefreshConfig() {
   cache::sampled::KeyspacePolicyParams params;
   params.lfu.log_factor = lf;
   params.lfu.decay_time = uint32_t(ld);
+  // The sketch starts sized for the keys held now and follows the keyspace from the cron on
+  // (FitSketch); it is allocated here, on the shard's thread, so used_memory counts it.
   size_t keys = 0;
   for (auto& t : dbs_) keys += t.size();
-  params.expected_keys = keys < 65536 ? 65536 : keys;
+  params.expected_keys = keys < cache::sampled::KeyspacePolicy::kMinSketchKeys
+                             ? cache::sampled::KeyspacePolicy::kMinSketchKeys
+                             : keys;
   params.seed = 0x5eed + id_;
   policy_ = std::make_unique<cache::sampled::KeyspacePolicy>(mm.algorithm, params);
   pool_.Clear();
@@ -224,6 +228,9 @@ void Shard::Cron() {
     else
       t.MaybeShrink();
   }
+  size_t keys = 0;
+  for (auto& t : dbs_) keys += t.size();
+  policy_->FitSketch(keys);
   PublishMemory();
   if (GlobalConfig().maxmemory.load(std::memory_order_relaxed)) EnsureMemory();
 }

@@ -186,3 +186,27 @@ def test_no_evict_client_and_deny_oom_on_reads(start_server):
     assert c.call("TTL", "k:0") > 0
     assert isinstance(c.call("INFO"), bytes)
     assert c.call("CLIENT", "NO-EVICT", "on") == "OK"
+
+
+@pytest.mark.skipif(__import__("kv_harness").target_is_redis(),
+                    reason="allkeys-lrfu and allkeys-tinylru are strata-server's")
+@pytest.mark.parametrize("policy", ["allkeys-lrfu", "allkeys-tinylru"])
+def test_frequency_sketch_does_not_crowd_out_a_small_budget(start_server, policy):
+    """The LRFU/TinyLRU frequency sketch is sized to the keys a shard holds, so under a 3 MB
+    maxmemory it takes a few KB, not a fixed 512 KB per shard: the policy holds about as many
+    1 KB values as allkeys-lru does."""
+    held = {}
+    for p in ("allkeys-lru", policy):
+        s = start_server(["--maxmemory", "3mb", "--maxmemory-policy", p])
+        with s.conn() as c:
+            for start in range(0, 8000, 100):
+                c.pipeline([("SET", "key:%d" % i, b"v" * 1000)
+                            for i in range(start, start + 100)])
+            time.sleep(0.3)  # a few cron ticks: the sketch follows the keyspace
+            for start in range(8000, 9000, 100):
+                c.pipeline([("SET", "key:%d" % i, b"v" * 1000)
+                            for i in range(start, start + 100)])
+            held[p] = c.call("DBSIZE")
+            assert used(c) <= (3 << 20) * 1.02  # a write lands after the eviction before it
+        s.stop()
+    assert held[policy] >= 0.9 * held["allkeys-lru"], held

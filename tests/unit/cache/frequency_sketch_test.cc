@@ -41,5 +41,46 @@ TEST(FrequencySketch, MemoryIsEightBytesPerExpectedEntry) {
   EXPECT_EQ(s.bytes(), 8u << 16);
 }
 
+// Counts survive growing and shrinking, while the migration is under way and after it.
+TEST(FrequencySketch, ResizeKeepsWhatWasCounted) {
+  FrequencySketch s(1024);
+  EXPECT_EQ(s.capacity(), 1024u);
+  auto count = [](uint64_t k) { return k % 5 + 1; };
+  for (uint64_t k = 0; k < 500; ++k)
+    for (uint64_t i = 0; i < count(k); ++i) s.Increment(k);
+  for (uint64_t grow : {2048u, 4096u}) {
+    s.Resize(grow);
+    EXPECT_EQ(s.capacity(), grow);
+    EXPECT_TRUE(s.resizing());
+    EXPECT_EQ(s.bytes(), 8 * grow + 8 * (grow / 2));
+    s.MigrateSome(3);  // part-way: some words from each table
+    for (uint64_t k = 0; k < 500; ++k) EXPECT_GE(s.Estimate(k), count(k)) << k;
+    s.Increment(7);  // an increment during the migration is not lost
+    while (!s.MigrateSome(5)) {
+    }
+    EXPECT_FALSE(s.resizing());
+    EXPECT_EQ(s.bytes(), 8 * grow);
+    for (uint64_t k = 0; k < 500; ++k) EXPECT_GE(s.Estimate(k), count(k) + (k == 7)) << k;
+    EXPECT_LE(s.Estimate(1000000), 2u);  // an unseen key stays (nearly) unseen
+  }
+  // Shrinking folds counters together: still upper bounds.
+  s.Resize(256);
+  EXPECT_EQ(s.capacity(), 256u);
+  for (uint64_t k = 0; k < 500; ++k) EXPECT_GE(s.Estimate(k), count(k)) << k;
+  s.MigrateSome(UINT64_MAX);
+  for (uint64_t k = 0; k < 500; ++k) EXPECT_GE(s.Estimate(k), count(k)) << k;
+  EXPECT_EQ(s.bytes(), 8u * 256);
+  // A second resize before the first is carried over finishes the first.
+  s.Resize(512);
+  s.Resize(1024);
+  for (uint64_t k = 0; k < 500; ++k) EXPECT_GE(s.Estimate(k), count(k)) << k;
+  s.Resize(1024);  // same size: nothing to do
+  EXPECT_TRUE(s.resizing());
+  // Grown 4x or more, the old counters are dropped: the keys had outgrown that table.
+  s.Resize(1u << 14);
+  EXPECT_FALSE(s.resizing());
+  EXPECT_EQ(s.Estimate(4), 0u);
+}
+
 }  // namespace
 }  // namespace strata::cache

@@ -1,6 +1,8 @@
 // Sampled keyspace policies: Redis's per-key metadata, the eviction pool, policy names, scores.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <random>
 #include <string>
@@ -362,6 +364,76 @@ TEST(PickVictim, VolatileTtlPrefersTheNearestExpiry) {
   const auto* v = PickVictim(policy, pool, ids, 0, sample, [](const auto&) { return true; });
   ASSERT_NE(v, nullptr);
   EXPECT_EQ(v->key, "soon");
+}
+
+// LRFU's frequency sketch follows the keys the shard holds (the shard's cron calls FitSketch):
+// small for a small keyspace, so a tight maxmemory is not spent on counters, and large enough
+// for a big one that cold keys do not saturate it.
+struct SketchRun {
+  double hot_mean, cold_mean;
+  uint64_t capacity;
+};
+
+// `cold_keys` keys inserted once each, and 1,000 hot keys inserted 8 times each, spread evenly
+// among them (a returning key is re-inserted after its eviction).
+SketchRun FillKeyspace(uint64_t cold_keys, bool fit) {
+  KeyspacePolicyParams params;
+  params.expected_keys = fit ? KeyspacePolicy::kMinSketchKeys : 65536;  // 65536: the old fixed size
+  KeyspacePolicy p(Algorithm::kLrfu, params);
+  const uint64_t kHot = 1000, kHotInserts = 8 * kHot;
+  uint64_t hot_done = 0;
+  for (uint64_t k = 0; k < cold_keys; k++) {
+    p.OnInsert(FrequencySketch::Mix64(k + (1ull << 40)), 0);
+    for (; hot_done * cold_keys < (k + 1) * kHotInserts; hot_done++)
+      p.OnInsert(FrequencySketch::Mix64(hot_done % kHot), 0);
+    if (fit && (k + 1) % 1000 == 0) p.FitSketch(k + 1);  // the cron: every 1,000 inserts
+  }
+  if (fit) p.FitSketch(cold_keys + kHot);
+  SketchRun r{0, 0, p.sketch()->capacity()};
+  for (uint64_t h = 0; h < kHot; h++) r.hot_mean += p.sketch()->Estimate(FrequencySketch::Mix64(h));
+  // Cold keys from the last fifth of the run (earlier ones were counted while the keyspace was
+  // still outgrowing the sketch, between two of the cron's resizes).
+  const uint64_t samples = std::min<uint64_t>(10000, cold_keys / 5);
+  for (uint64_t k = 0; k < samples; k++)
+    r.cold_mean += p.sketch()->Estimate(
+        FrequencySketch::Mix64(cold_keys - 1 - k * (cold_keys / 5 / samples) + (1ull << 40)));
+  r.hot_mean /= double(kHot);
+  r.cold_mean /= double(samples);
+  printf("cold keys %llu, %s: capacity %zu, hot %.2f, cold %.2f\n",
+         static_cast<unsigned long long>(cold_keys), fit ? "fitted" : "fixed", r.capacity,
+         r.hot_mean, r.cold_mean);
+  return r;
+}
+
+TEST(KeyspacePolicy, SketchIsSizedToTenThousandKeys) {
+  SketchRun r = FillKeyspace(10000, true);
+  EXPECT_LE(r.capacity, 16384u);  // 128 KB at most; the old floor was 512 KB per shard
+  EXPECT_LT(r.cold_mean, 2.0);
+  EXPECT_GT(r.hot_mean, r.cold_mean + 2);
+}
+
+TEST(KeyspacePolicy, SketchGrowsWithFiveMillionKeys) {
+  SketchRun fixed = FillKeyspace(5000000, false);
+  SketchRun fit = FillKeyspace(5000000, true);
+  EXPECT_GE(fit.capacity, 4000000u);
+  // Sized to the keyspace, hot keys (8 inserts each) stand out from cold ones (1 insert) ...
+  EXPECT_LT(fit.cold_mean, 2.0);
+  EXPECT_GT(fit.hot_mean, fit.cold_mean + 4);
+  // ... where 65,536 counters per row, aged every 655,360 additions, remember only the last
+  // eighth of the keyspace's history: hot keys look nearly as cold as cold ones.
+  EXPECT_LT(fixed.hot_mean, fixed.cold_mean + 1.5);
+}
+
+TEST(KeyspacePolicy, SketchShrinksWhenTheKeyspaceDoes) {
+  KeyspacePolicyParams params;
+  params.expected_keys = 1 << 20;
+  KeyspacePolicy p(Algorithm::kLrfu, params);
+  p.FitSketch(600000);  // within the hysteresis band: no resize
+  EXPECT_EQ(p.sketch()->capacity(), 1u << 20);
+  p.FitSketch(100000);
+  EXPECT_EQ(p.sketch()->capacity(), 1u << 17);
+  p.FitSketch(10);  // never below the floor
+  EXPECT_EQ(p.sketch()->capacity(), KeyspacePolicy::kMinSketchKeys);
 }
 
 }  // namespace
