@@ -9,7 +9,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
-#include "edge/rfc9111/invalidation.h"
+#include "edge/rfc9111/request_target.h"
 #include "edge/server/access_log.h"
 #include "edge/server/worker.h"
 #include "io/socket.h"
@@ -167,6 +167,10 @@ void Session::ProcessInputLoop() {
         return;
       }
       in_.erase(0, consumed);
+      // The request's one authority (absolute-form target, else Host), used for its key, its
+      // upstream and the Host sent there. A target it refuses is answered 400 by the
+      // transaction (after the CONNECT check), as every unusable target is.
+      target_ = rfc9111::ResolveTarget(head_.Get("host").value_or(""), head_.Target());
       body_.clear();
       sent_continue_ = false;
       started_us_ = MonoMicros();
@@ -324,9 +328,8 @@ int Session::HandOffTarget() const {
   if (!w_->all_workers || w_->all_workers->size() < 2) return -1;
   std::string_view m = head_.Method();
   if (m != "GET" && m != "HEAD") return -1;  // only lookups need the key's owner
-  std::string key = rfc9111::PrimaryKey(head_.Get("host").value_or(""), head_.Target());
-  if (key.empty()) return -1;
-  int owner = w_->OwnerOf(key);
+  if (!target_) return -1;
+  int owner = w_->OwnerOf(target_->Key());
   return owner == w_->index ? -1 : owner;
 }
 
@@ -362,8 +365,9 @@ void Session::StartTransaction() {
   retired_.reset();  // never on the stack here
   request_started_ms_ = 0;
   if (read_state_ != ReadState::kStream) read_state_ = ReadState::kHeld;
-  txn_ = std::make_unique<Transaction>(w_, this, std::move(head_), std::move(body_), peer_,
-                                       body_stream_);
+  txn_ = std::make_unique<Transaction>(w_, this, std::move(head_), std::move(target_),
+                                       std::move(body_), peer_, body_stream_);
+  target_.reset();
   body_.clear();
   depth_++;
   txn_->Start();

@@ -16,9 +16,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "edge/fsm/transaction.h"
+#include "edge/rfc9111/request_target.h"
 #include "edge/upstream/request_body.h"
 #include "io/reactor.h"
 #include "proto/http1/body.h"
@@ -92,6 +94,7 @@ class Session : public io::EventHandler,
 
   // Current request.
   http1::RequestHead head_;
+  std::optional<rfc9111::RequestTarget> target_;  // resolved once, when the head is parsed
   http1::BodyReader body_reader_;
   std::string body_;
   RequestBodyRef body_stream_;  // kStream: the pipe the body goes into
