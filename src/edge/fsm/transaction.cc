@@ -328,6 +328,7 @@ void Transaction::OnFetchReady(FetchTask* f) {
   fetched_ = f->object();
   fetch_status_ = f->origin_status();
   fetch_error_ = f->error();
+  fetch_verdict_ = f->verdict();
   Run(Step::kFetched);
 }
 
@@ -382,6 +383,8 @@ Step Transaction::StepFetched() {
       }
       obj_ = o;
       cs_.fwd_status = fetch_status_;
+      // Say why a response that looks cacheable was not stored (a policy, not the RFC).
+      if (fetch_verdict_ == rfc9111::StoreVerdict::kSetCookie) cs_.detail = "set-cookie";
       return Step::kDeliver;
     }
     case FetchOutcome::kError:

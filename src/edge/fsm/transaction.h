@@ -126,6 +126,7 @@ class Transaction : public FetchObserver {
   ObjectRef fetched_;
   int fetch_status_ = 0;
   OriginError fetch_error_ = OriginError::kConnect;
+  rfc9111::StoreVerdict fetch_verdict_ = rfc9111::StoreVerdict::kStore;
 
   ObjectRef obj_;    // what we deliver
   ObjectRef stale_;  // stale candidate found at lookup

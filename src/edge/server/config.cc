@@ -20,7 +20,9 @@ const char* Usage() {
          "  --purge-token TOKEN   bearer token for the purge API (repeatable)\n"
          "  --allow-purge-method  accept authenticated PURGE on the client listener\n"
          "  --access-log PATH     access log ('-' = stderr)\n"
-         "  --refuse-set-cookie   never store responses carrying Set-Cookie\n"
+         "  --store-set-cookie    store responses carrying Set-Cookie (default: never; they\n"
+         "                        are passed, so one user's cookie is not replayed to others)\n"
+         "  --refuse-set-cookie   never store responses carrying Set-Cookie (the default)\n"
          "  --log-level LEVEL     debug|verbose|notice|warning\n";
 }
 
@@ -57,6 +59,46 @@ bool MemoryValue(const toml::node* n, uint64_t* out, std::string* error, const c
   *error = std::string(what) + " must be a size";
   return false;
 }
+
+// A boolean key: absent leaves *out (and *present) alone; any other type is an error.
+bool BoolValue(const toml::node* n, bool* out, bool* present, std::string* error,
+               const char* what) {
+  if (!n) return true;
+  auto v = n->value_exact<bool>();
+  if (!v) {
+    *error = std::string(what) + " must be true or false";
+    return false;
+  }
+  *out = *v;
+  if (present) *present = true;
+  return true;
+}
+
+// [cache] store_set_cookie, and refuse_set_cookie from before it existed: `refuse_set_cookie =
+// true` is store_set_cookie = false; `refuse_set_cookie = false` (the old default, found in
+// many configurations) does not turn storing on, it only earns a warning.
+bool SetCookieKeys(const toml::table& c, EdgeConfig* cfg, std::string* error) {
+  bool store = false, store_present = false, refuse = false, refuse_present = false;
+  if (!BoolValue(c["store_set_cookie"].node(), &store, &store_present, error,
+                 "cache.store_set_cookie") ||
+      !BoolValue(c["refuse_set_cookie"].node(), &refuse, &refuse_present, error,
+                 "cache.refuse_set_cookie"))
+    return false;
+  if (store_present && refuse_present && store && refuse) {
+    *error =
+        "cache.store_set_cookie = true contradicts cache.refuse_set_cookie = true (keep only "
+        "cache.store_set_cookie)";
+    return false;
+  }
+  if (store_present) cfg->policy.store_set_cookie = store;
+  if (refuse_present && refuse) cfg->policy.store_set_cookie = false;
+  if (refuse_present && !refuse && !store_present) {
+    cfg->warnings.push_back(
+        "cache.refuse_set_cookie = false is ignored: responses carrying Set-Cookie are not "
+        "stored unless cache.store_set_cookie = true");
+  }
+  return true;
+}
 }  // namespace
 
 bool LoadConfigFile(const std::string& path, EdgeConfig* cfg, std::string* error) {
@@ -86,7 +128,7 @@ bool LoadConfigFile(const std::string& path, EdgeConfig* cfg, std::string* error
       return false;
     if (auto v = (*c)["max_object_fraction"].value<double>()) cfg->max_object_fraction = *v;
     if (auto v = (*c)["max_variants"].value<int64_t>()) cfg->max_variants = size_t(*v);
-    if (auto v = (*c)["refuse_set_cookie"].value<bool>()) cfg->policy.refuse_set_cookie = *v;
+    if (!SetCookieKeys(*c, cfg, error)) return false;
     if (auto v = (*c)["hit_for_pass_s"].value<int64_t>()) cfg->hit_for_pass_s = *v;
     if (auto v = (*c)["heuristic_max_s"].value<int64_t>()) cfg->policy.heuristic_max_s = *v;
     if (auto v = (*c)["max_request_body"].value<int64_t>()) cfg->max_request_body = uint64_t(*v);
@@ -173,8 +215,10 @@ bool ParseArgs(int argc, char** argv, EdgeConfig* cfg, std::string* error, bool*
       cfg->purge_tokens.push_back(v);
     } else if (a == "--allow-purge-method") {
       cfg->purge_method = true;
+    } else if (a == "--store-set-cookie") {
+      cfg->policy.store_set_cookie = true;
     } else if (a == "--refuse-set-cookie") {
-      cfg->policy.refuse_set_cookie = true;
+      cfg->policy.store_set_cookie = false;
     } else if (a == "--access-log") {
       if (!need(&cfg->access_log)) return false;
     } else if (a == "--log-level") {

@@ -6,7 +6,8 @@
 //   origin = "http://127.0.0.1:8000"
 //   access_log = "-"                # "-" = stderr, "" = off, else a file path
 //   [cache]  memory = "256mb"  max_object_fraction = 0.1  max_variants = 16
-//            refuse_set_cookie = false  hit_for_pass_s = 10  heuristic_max_s = 86400
+//            store_set_cookie = false  hit_for_pass_s = 10  heuristic_max_s = 86400
+//            (refuse_set_cookie = true, the older spelling, means store_set_cookie = false)
 //   max_connections = 10000
 //   [purge]  tokens = ["secret"]  allow_method = false
 //   [tier]   upstream = "http://127.0.0.1:9000"   # a shield strata-edge instead of the origin
@@ -54,6 +55,8 @@ struct EdgeConfig {
   std::string access_log;          // "" off, "-" stderr, else path
   std::string name = "strata-edge";
   std::string log_level = "notice";
+  // Accepted but questionable settings, logged once logging is set up.
+  std::vector<std::string> warnings;
 };
 
 // Loads a TOML file into *cfg. False with *error on any problem.

@@ -57,6 +57,27 @@ def test_bad_config_is_reported(origin, edge_factory, tmp_path):
     assert p.returncode == 2 and "invalid cache.memory" in p.stderr
 
 
+def run_with_config(tmp_path, text):
+    """Runs strata-edge with a configuration it is expected to refuse at start-up."""
+    import subprocess
+    from edge_harness import EDGE_BIN, free_port
+    cfg = tmp_path / "edge.toml"
+    cfg.write_text('origin = "http://127.0.0.1:1"\n' + text)
+    return subprocess.run([EDGE_BIN, "--config", str(cfg), "--listen", "127.0.0.1:%d" % free_port(),
+                           "--admin", "127.0.0.1:%d" % free_port()],
+                          capture_output=True, text=True, timeout=10)
+
+
+def test_set_cookie_keys_are_validated(tmp_path):
+    p = run_with_config(tmp_path, '[cache]\nstore_set_cookie = "yes"\n')
+    assert p.returncode == 2 and "cache.store_set_cookie must be true or false" in p.stderr
+    p = run_with_config(tmp_path, '[cache]\nrefuse_set_cookie = 1\n')
+    assert p.returncode == 2 and "cache.refuse_set_cookie must be true or false" in p.stderr
+    p = run_with_config(tmp_path, "[cache]\nstore_set_cookie = true\nrefuse_set_cookie = true\n")
+    assert p.returncode == 2
+    assert "cache.store_set_cookie" in p.stderr and "cache.refuse_set_cookie" in p.stderr
+
+
 def test_listen_port_in_use_exits_one(origin, edge):
     # The workers listen on a SO_REUSEPORT group; a second edge on the same port must fail
     # instead of joining the group and answering some of the first one's clients.

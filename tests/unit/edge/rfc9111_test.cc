@@ -129,7 +129,7 @@ TEST(Rfc9111Storability, Table) {
     const char* req_cc;
     int status;
     http1::HeaderList resp;
-    bool refuse_cookie;
+    bool store_cookie;  // CachePolicy::store_set_cookie
     StoreVerdict want;
   } cases[] = {
       {"max-age", "GET", false, "", 200, H({{"Cache-Control", "max-age=60"}}), false,
@@ -165,10 +165,17 @@ TEST(Rfc9111Storability, Table) {
        StoreVerdict::kNotCacheable},
       {"expires", "GET", false, "", 200, H({{"Expires", "Sun, 06 Nov 1994 08:49:37 GMT"}}), false,
        StoreVerdict::kStore},
-      {"set-cookie allowed", "GET", false, "", 200,
-       H({{"Cache-Control", "max-age=60"}, {"Set-Cookie", "a=b"}}), false, StoreVerdict::kStore},
-      {"set-cookie refused", "GET", false, "", 200,
-       H({{"Cache-Control", "max-age=60"}, {"Set-Cookie", "a=b"}}), true, StoreVerdict::kSetCookie},
+      {"set-cookie stored when allowed", "GET", false, "", 200,
+       H({{"Cache-Control", "max-age=60"}, {"Set-Cookie", "a=b"}}), true, StoreVerdict::kStore},
+      {"set-cookie refused by default", "GET", false, "", 200,
+       H({{"Cache-Control", "max-age=60"}, {"Set-Cookie", "a=b"}}), false,
+       StoreVerdict::kSetCookie},
+      {"set-cookie public refused by default", "GET", false, "", 200,
+       H({{"Cache-Control", "public, s-maxage=60"}, {"set-cookie", "a=b"}}), false,
+       StoreVerdict::kSetCookie},
+      {"set-cookie private stays private", "GET", false, "", 200,
+       H({{"Cache-Control", "private, max-age=60"}, {"Set-Cookie", "a=b"}}), true,
+       StoreVerdict::kPrivate},
       {"vary star", "GET", false, "", 200,
        H({{"Cache-Control", "max-age=60"}, {"Vary", "Accept, *"}}), false, StoreVerdict::kVaryStar},
       {"cdn no-store overrides", "GET", false, "", 200,
@@ -181,7 +188,7 @@ TEST(Rfc9111Storability, Table) {
   for (auto& c : cases) {
     RequestFacts rf{c.method, ParseCacheControl(c.req_cc), c.auth};
     CachePolicy p;
-    p.refuse_set_cookie = c.refuse_cookie;
+    p.store_set_cookie = c.store_cookie;
     EXPECT_EQ(CanStore(rf, c.status, c.resp, SelectResponseControl(c.resp), p), c.want)
         << c.name << " got "
         << StoreVerdictName(CanStore(rf, c.status, c.resp, SelectResponseControl(c.resp), p));
