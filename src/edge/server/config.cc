@@ -23,7 +23,9 @@ const char* Usage() {
          "  --store-set-cookie    store responses carrying Set-Cookie (default: never; they\n"
          "                        are passed, so one user's cookie is not replayed to others)\n"
          "  --refuse-set-cookie   never store responses carrying Set-Cookie (the default)\n"
-         "  --log-level LEVEL     debug|verbose|notice|warning\n";
+         "  --log-level LEVEL     debug|verbose|notice|warning\n"
+         "Other settings ([cache], [timeouts] such as client_body_ms and client_body_min_rate,\n"
+         "[[origins]], [purge], [tier]) go in the --config file; see README.md.\n";
 }
 
 bool SplitHostPort(const std::string& s, std::string* host, uint16_t* port) {
@@ -71,6 +73,20 @@ bool BoolValue(const toml::node* n, bool* out, bool* present, std::string* error
   }
   *out = *v;
   if (present) *present = true;
+  return true;
+}
+
+// An integer key within [min, max]: absent leaves *out alone; another type or value is an
+// error naming the key and saying what it takes.
+bool IntValue(const toml::node* n, int64_t min, int64_t max, int64_t* out, std::string* error,
+              const char* what, const char* expected) {
+  if (!n) return true;
+  auto v = n->value_exact<int64_t>();
+  if (!v || *v < min || *v > max) {
+    *error = std::string(what) + " must be " + expected;
+    return false;
+  }
+  *out = *v;
   return true;
 }
 
@@ -164,6 +180,18 @@ bool LoadConfigFile(const std::string& path, EdgeConfig* cfg, std::string* error
     if (auto v = (*to)["client_idle_ms"].value<int64_t>()) cfg->client_idle_ms = *v;
     if (auto v = (*to)["origin_idle_ms"].value<int64_t>()) cfg->origin_idle_ms = *v;
     if (auto v = (*to)["client_request_ms"].value<int64_t>()) cfg->client_request_ms = *v;
+    constexpr int64_t kDay = 86400 * 1000;
+    BodyPaceLimits& bp = cfg->body_pace;
+    int64_t rate = int64_t(bp.min_rate);
+    if (!IntValue((*to)["client_body_ms"].node(), 1, kDay, &bp.idle_ms, error,
+                  "timeouts.client_body_ms", "a number of milliseconds from 1 to 86400000") ||
+        !IntValue((*to)["client_body_min_rate"].node(), 0, int64_t(1) << 40, &rate, error,
+                  "timeouts.client_body_min_rate",
+                  "a number of bytes per second (0 turns the rate check off)") ||
+        !IntValue((*to)["client_body_grace_ms"].node(), 0, kDay, &bp.grace_ms, error,
+                  "timeouts.client_body_grace_ms", "a number of milliseconds from 0 to 86400000"))
+      return false;
+    bp.min_rate = uint64_t(rate);
   }
   return true;
 }

@@ -78,6 +78,17 @@ def test_set_cookie_keys_are_validated(tmp_path):
     assert "cache.store_set_cookie" in p.stderr and "cache.refuse_set_cookie" in p.stderr
 
 
+def test_body_timeout_keys_are_validated(tmp_path):
+    for text, key in [("client_body_ms = 0", "timeouts.client_body_ms"),
+                      ('client_body_ms = "5s"', "timeouts.client_body_ms"),
+                      ("client_body_min_rate = -1", "timeouts.client_body_min_rate"),
+                      ('client_body_min_rate = "1kb"', "timeouts.client_body_min_rate"),
+                      ("client_body_grace_ms = 1.5", "timeouts.client_body_grace_ms"),
+                      ("client_body_grace_ms = -5", "timeouts.client_body_grace_ms")]:
+        p = run_with_config(tmp_path, "[timeouts]\n%s\n" % text)
+        assert p.returncode == 2 and (key + " must be") in p.stderr, (text, p.stderr)
+
+
 def test_listen_port_in_use_exits_one(origin, edge):
     # The workers listen on a SO_REUSEPORT group; a second edge on the same port must fail
     # instead of joining the group and answering some of the first one's clients.
