@@ -117,7 +117,7 @@ Step Transaction::StepRecv() {
   has_auth_ = req_.Count("authorization") > 0;
   if (method_ == "CONNECT") return Synth(501, "CONNECT is not supported\n");
   if (ForwardingLoop()) return Synth(508, "forwarding loop detected (CDN-Loop)\n");
-  if (!target_) return Synth(400, "invalid request target\n");
+  if (!target_) return Synth(400, "invalid request target or Host\n");
   key_ = target_->Key();
   if (method_ == "PURGE" && w_->config->purge_method) return Step::kPurge;
   req_cc_ = rfc9111::RequestControl(req_);

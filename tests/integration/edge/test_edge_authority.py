@@ -88,6 +88,18 @@ def test_unusable_targets_are_rejected(hosts, target):
     assert sum(o.count() for o in origins.values()) == 0
 
 
+@pytest.mark.parametrize("host", ["victim.example:99999", "victim.example:8o", "{victim}.example",
+                                  "[::1"])
+def test_invalid_host_is_rejected(hosts, host):
+    origins, start = hosts
+    e = start()
+    c = Client(e.port)
+    r = c.request("GET", "/home", host=host)
+    assert r.status == 400, host
+    assert c.closed()
+    assert sum(o.count() for o in origins.values()) == 0
+
+
 def test_origin_form_without_host_behaves_as_before(hosts):
     origins, start = hosts
     e = start()
