@@ -24,12 +24,13 @@ const char* FetchStepName(FetchStep s) {
   return "?";
 }
 
-FetchTask::FetchTask(WorkerContext* w, FetchKind kind, std::string key,
+FetchTask::FetchTask(WorkerContext* w, FetchKind kind, std::string key, std::string authority,
                      const http1::RequestHead& request, std::string request_bytes, ObjectRef stale,
                      bool coalesce)
     : w_(w),
       kind_(kind),
       key_(std::move(key)),
+      authority_(std::move(authority)),
       request_(request),
       request_bytes_(std::move(request_bytes)),
       stale_(std::move(stale)),
@@ -57,8 +58,7 @@ void FetchTask::Start() {
   w_->metrics.Inc(w_->metrics.origin_fetches);
   if (kind_ == FetchKind::kRevalidate || kind_ == FetchKind::kBackground)
     w_->metrics.Inc(w_->metrics.revalidations);
-  std::string host(request_.Get("host").value_or(""));
-  OriginPool* pool = w_->PoolFor(host);
+  OriginPool* pool = w_->PoolFor(authority_);
   pool->Send(std::move(request_bytes_),
              request_.Method() == "HEAD"
                  ? "HEAD"
@@ -140,10 +140,11 @@ std::string* FetchTask::OnOriginHeaders(http1::ResponseHead&& head) {
 FetchStep FetchTask::StepHeaders(http1::ResponseHead& head) {
   // Unsafe methods invalidate the target (and same-origin Location/Content-Location).
   if (kind_ == FetchKind::kPass && rfc9111::InvalidatesOnSuccess(request_.Method(), head.status)) {
-    std::string host(request_.Get("host").value_or(""));
-    auto keys =
-        rfc9111::InvalidationKeys(host, request_.Target(), head.Get("location").value_or(""),
-                                  head.Get("content-location").value_or(""));
+    // The key's own path (key_ is authority + path), so an absolute-form request invalidates
+    // what its authority names.
+    auto keys = rfc9111::InvalidationKeys(
+        authority_, std::string_view(key_).substr(authority_.size()),
+        head.Get("location").value_or(""), head.Get("content-location").value_or(""));
     w_->Broadcast([keys](WorkerContext* w) {
       size_t n = 0;
       for (const auto& k : keys) {

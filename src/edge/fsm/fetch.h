@@ -44,8 +44,11 @@ enum class FetchOutcome : uint8_t {
 
 class FetchTask : public OriginHandler, public BodyProducer {
  public:
-  FetchTask(WorkerContext* w, FetchKind kind, std::string key, const http1::RequestHead& request,
-            std::string request_bytes, ObjectRef stale, bool coalesce);
+  // `authority` is the request's resolved authority (rfc9111::ResolveTarget): it picks the
+  // upstream ([[origins]] by host) and scopes invalidations.
+  FetchTask(WorkerContext* w, FetchKind kind, std::string key, std::string authority,
+            const http1::RequestHead& request, std::string request_bytes, ObjectRef stale,
+            bool coalesce);
   ~FetchTask() override;
 
   void Start();
@@ -88,6 +91,7 @@ class FetchTask : public OriginHandler, public BodyProducer {
   WorkerContext* w_;
   FetchKind kind_;
   std::string key_;
+  std::string authority_;
   http1::RequestHead request_;
   std::string request_bytes_;
   RequestBodyRef request_body_;

@@ -30,11 +30,17 @@ std::string BuildOriginRequest(const OriginRequestInput& in) {
   const http1::RequestHead& req = *in.request;
   std::string out;
   out.reserve(req.raw.size() + 128 + in.body.size());
-  http1::AppendRequestLine(&out, in.method, OriginFormTarget(req.Target()));
+  if (in.target) {
+    http1::AppendRequestLine(&out, in.method, in.target->path);
+    if (!in.target->authority.empty()) http1::AppendField(&out, "Host", in.target->authority);
+  } else {
+    http1::AppendRequestLine(&out, in.method, OriginFormTarget(req.Target()));
+  }
   std::string connection = req.GetCombined("connection");
   std::string via, xff, loop;
   for (size_t i = 0; i < req.FieldCount(); i++) {
     std::string_view n = req.Name(i);
+    if (in.target && EqualsIgnoreCase(n, "host")) continue;
     if (http1::IsHopByHop(n) || EqualsIgnoreCase(n, "content-length") ||
         EqualsIgnoreCase(n, "expect"))
       continue;

@@ -1,15 +1,16 @@
-// Builds the request sent upstream from a client request (pure). End-to-end fields pass
-// through unchanged; hop-by-hop fields, those named in Connection, framing fields and Expect
-// are removed; Via, X-Forwarded-For and CDN-Loop are appended; a buffered body is re-framed
-// with Content-Length, a streamed one (sent after the head) keeps the client's length or is
-// sent chunked. Cache fills (miss, revalidation, background refresh) drop the client's own
-// conditionals and Range so the cache receives a full response, and revalidations add the stored
-// validators.
+// Builds the request sent upstream from a client request (pure). The Host field is the
+// request's resolved authority; other end-to-end fields pass through unchanged; hop-by-hop fields,
+// those named in Connection, framing fields and Expect are removed; Via, X-Forwarded-For and
+// CDN-Loop are appended; a buffered body is re-framed with Content-Length, a streamed one (sent
+// after the head) keeps the client's length or is sent chunked. Cache fills (miss, revalidation,
+// background refresh) drop the client's own conditionals and Range so the cache receives a full
+// response, and revalidations add the stored validators.
 #pragma once
 
 #include <string>
 #include <string_view>
 
+#include "edge/rfc9111/request_target.h"
 #include "proto/http1/message.h"
 
 namespace strata::edge {
@@ -28,6 +29,10 @@ struct OriginRequestInput {
   // A body streamed after the head (RequestBodyPipe): kContentLength (request.content_length
   // bytes) or kChunked. kNone: `body` is the whole body.
   http1::BodyFraming streamed = http1::BodyFraming::kNone;
+  // The request's resolved target: its path is sent, and its authority is the Host sent (in
+  // place of the client's Host, which an absolute-form target overrides); no Host when it has
+  // none. Null: the client's target, in origin form, and its Host are sent.
+  const rfc9111::RequestTarget* target = nullptr;
 };
 
 std::string BuildOriginRequest(const OriginRequestInput& in);

@@ -44,10 +44,12 @@ const Transaction::StepEntry Transaction::kSteps[static_cast<size_t>(Step::kSusp
 };
 
 Transaction::Transaction(WorkerContext* w, TxnSink* sink, http1::RequestHead request,
-                         std::string body, std::string client_ip, RequestBodyRef body_stream)
+                         std::optional<rfc9111::RequestTarget> target, std::string body,
+                         std::string client_ip, RequestBodyRef body_stream)
     : w_(w),
       sink_(sink),
       req_(std::move(request)),
+      target_(std::move(target)),
       body_(std::move(body)),
       body_stream_(std::move(body_stream)),
       client_ip_(std::move(client_ip)) {}
@@ -115,9 +117,8 @@ Step Transaction::StepRecv() {
   has_auth_ = req_.Count("authorization") > 0;
   if (method_ == "CONNECT") return Synth(501, "CONNECT is not supported\n");
   if (ForwardingLoop()) return Synth(508, "forwarding loop detected (CDN-Loop)\n");
-  host_ = std::string(req_.Get("host").value_or(""));
-  key_ = rfc9111::PrimaryKey(host_, req_.Target());
-  if (key_.empty()) return Synth(400, "invalid request target\n");
+  if (!target_) return Synth(400, "invalid request target or Host\n");
+  key_ = target_->Key();
   if (method_ == "PURGE" && w_->config->purge_method) return Step::kPurge;
   req_cc_ = rfc9111::RequestControl(req_);
   if (method_ == "GET" || method_ == "HEAD") return Step::kLookup;
@@ -219,8 +220,11 @@ void Transaction::StartBackgroundRefresh(const ObjectRef& o) {
                                           &o->headers,
                                           w_->config->name,
                                           client_ip_,
-                                          w_->config->loop_id});
-  auto* f = new FetchTask(w_, FetchKind::kBackground, key_, req_, std::move(bytes), o, true);
+                                          w_->config->loop_id,
+                                          http1::BodyFraming::kNone,
+                                          &*target_});
+  auto* f = new FetchTask(w_, FetchKind::kBackground, key_, target_->authority, req_,
+                          std::move(bytes), o, true);
   f->Start();
 }
 
@@ -244,8 +248,11 @@ Step Transaction::StepMiss() {
                                           nullptr,
                                           w_->config->name,
                                           client_ip_,
-                                          w_->config->loop_id});
-  auto* f = new FetchTask(w_, FetchKind::kMiss, key_, req_, std::move(bytes), nullptr, !has_auth_);
+                                          w_->config->loop_id,
+                                          http1::BodyFraming::kNone,
+                                          &*target_});
+  auto* f = new FetchTask(w_, FetchKind::kMiss, key_, target_->authority, req_, std::move(bytes),
+                          nullptr, !has_auth_);
   fetch_ = f;
   initiator_ = true;
   f->SetInitiator(this);
@@ -260,8 +267,9 @@ Step Transaction::StepPass() {
   RequestBodyRef stream = std::move(body_stream_);
   std::string bytes = BuildOriginRequest(
       {&req_, OriginRequestKind::kForward, method_, body_, nullptr, w_->config->name, client_ip_,
-       w_->config->loop_id, stream ? req_.framing : http1::BodyFraming::kNone});
-  auto* f = new FetchTask(w_, FetchKind::kPass, key_, req_, std::move(bytes), nullptr, false);
+       w_->config->loop_id, stream ? req_.framing : http1::BodyFraming::kNone, &*target_});
+  auto* f = new FetchTask(w_, FetchKind::kPass, key_, target_->authority, req_, std::move(bytes),
+                          nullptr, false);
   f->SetRequestBody(std::move(stream));
   fetch_ = f;
   initiator_ = true;
@@ -289,8 +297,11 @@ Step Transaction::StepRevalidate() {
                                           &stale_->headers,
                                           w_->config->name,
                                           client_ip_,
-                                          w_->config->loop_id});
-  auto* f = new FetchTask(w_, FetchKind::kRevalidate, key_, req_, std::move(bytes), stale_, true);
+                                          w_->config->loop_id,
+                                          http1::BodyFraming::kNone,
+                                          &*target_});
+  auto* f = new FetchTask(w_, FetchKind::kRevalidate, key_, target_->authority, req_,
+                          std::move(bytes), stale_, true);
   fetch_ = f;
   initiator_ = true;
   f->SetInitiator(this);
@@ -317,6 +328,7 @@ void Transaction::OnFetchReady(FetchTask* f) {
   fetched_ = f->object();
   fetch_status_ = f->origin_status();
   fetch_error_ = f->error();
+  fetch_verdict_ = f->verdict();
   Run(Step::kFetched);
 }
 
@@ -371,6 +383,8 @@ Step Transaction::StepFetched() {
       }
       obj_ = o;
       cs_.fwd_status = fetch_status_;
+      // Say why a response that looks cacheable was not stored (a policy, not the RFC).
+      if (fetch_verdict_ == rfc9111::StoreVerdict::kSetCookie) cs_.detail = "set-cookie";
       return Step::kDeliver;
     }
     case FetchOutcome::kError:

@@ -17,6 +17,7 @@
 #include "edge/fsm/steps.h"
 #include "edge/rfc9111/cache_status.h"
 #include "edge/rfc9111/freshness.h"
+#include "edge/rfc9111/request_target.h"
 #include "edge/store/object.h"
 #include "edge/upstream/request_body.h"
 #include "proto/http1/message.h"
@@ -44,10 +45,14 @@ class TxnSink {
 
 class Transaction : public FetchObserver {
  public:
-  // `body` is a buffered request body; `body_stream`, if set, streams it instead (passes only:
-  // the session starts the transaction right after the head and feeds the pipe as bytes arrive).
-  Transaction(WorkerContext* w, TxnSink* sink, http1::RequestHead request, std::string body,
-              std::string client_ip, RequestBodyRef body_stream = nullptr);
+  // `target` is the request's resolved target (rfc9111::ResolveTarget; nullopt: unusable, the
+  // request is refused): its authority is the one used for the key, the upstream and the Host
+  // sent there. `body` is a buffered request body; `body_stream`, if set, streams it instead
+  // (passes only: the session starts the transaction right after the head and feeds the pipe as
+  // bytes arrive).
+  Transaction(WorkerContext* w, TxnSink* sink, http1::RequestHead request,
+              std::optional<rfc9111::RequestTarget> target, std::string body, std::string client_ip,
+              RequestBodyRef body_stream = nullptr);
   ~Transaction() override;
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
@@ -99,11 +104,11 @@ class Transaction : public FetchObserver {
   WorkerContext* w_;
   TxnSink* sink_;
   http1::RequestHead req_;
+  std::optional<rfc9111::RequestTarget> target_;
   std::string body_;
   RequestBodyRef body_stream_;
   std::string client_ip_;
   std::string method_;
-  std::string host_;
   std::string key_;
   rfc9111::CacheControl req_cc_;
   bool is_head_ = false;
@@ -121,6 +126,7 @@ class Transaction : public FetchObserver {
   ObjectRef fetched_;
   int fetch_status_ = 0;
   OriginError fetch_error_ = OriginError::kConnect;
+  rfc9111::StoreVerdict fetch_verdict_ = rfc9111::StoreVerdict::kStore;
 
   ObjectRef obj_;    // what we deliver
   ObjectRef stale_;  // stale candidate found at lookup

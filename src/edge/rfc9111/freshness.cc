@@ -100,7 +100,7 @@ StoreVerdict CanStore(const RequestFacts& req, int status, const http1::HeaderLi
   if (ctl.cc.is_private) return StoreVerdict::kPrivate;
   if (req.has_authorization && !(ctl.cc.is_public || ctl.cc.s_maxage || ctl.cc.must_revalidate))
     return StoreVerdict::kAuthorization;
-  if (policy.refuse_set_cookie && response.Has("set-cookie")) return StoreVerdict::kSetCookie;
+  if (!policy.store_set_cookie && response.Has("set-cookie")) return StoreVerdict::kSetCookie;
   if (response.HasToken("vary", "*")) return StoreVerdict::kVaryStar;
   bool heuristic_ok =
       (HeuristicallyCacheable(status) || ctl.cc.is_public) && response.Has("last-modified");

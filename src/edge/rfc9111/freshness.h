@@ -17,7 +17,10 @@
 namespace strata::edge::rfc9111 {
 
 struct CachePolicy {
-  bool refuse_set_cookie = false;   // Varnish-like: never store responses with Set-Cookie
+  // Store responses that carry Set-Cookie. RFC 9111 §3 allows it, but a shared cache that does
+  // replays one user's cookie (often a session) to every other user; off by default, as in
+  // nginx and Varnish. The operator may turn it on for origins known to set only shared cookies.
+  bool store_set_cookie = false;
   double heuristic_fraction = 0.1;  // of (Date - Last-Modified)
   int64_t heuristic_max_s = 86400;  // cap on heuristic lifetime
 };
@@ -30,7 +33,7 @@ enum class StoreVerdict : uint8_t {
   kPrivate,        // private response
   kAuthorization,  // request had Authorization and response lacks public/s-maxage/must-revalidate
   kNotCacheable,   // no explicit freshness, no heuristic, no validator
-  kSetCookie,      // policy: refuse_set_cookie
+  kSetCookie,      // the response sets a cookie and policy.store_set_cookie is off
   kVaryStar,       // Vary: * is never reusable
 };
 const char* StoreVerdictName(StoreVerdict v);

@@ -11,8 +11,9 @@ bool IsSafeMethod(std::string_view method);
 // A non-error response (2xx/3xx) to an unsafe method invalidates the target URI.
 bool InvalidatesOnSuccess(std::string_view method, int status);
 
-// The primary cache key: lowercased host (default port removed) + request target path/query.
-// Absolute-form targets ("http://h/p") use their own authority. Empty on an unusable target.
+// The primary cache key: ResolveTarget(host, target)->Key() (request_target.h), i.e. the
+// normalised authority (an absolute-form target's own, else Host) + path and query. Empty on a
+// target ResolveTarget refuses.
 std::string PrimaryKey(std::string_view host, std::string_view target);
 
 // Keys to invalidate: the request URI plus Location / Content-Location when they refer to the

@@ -20,8 +20,12 @@ const char* Usage() {
          "  --purge-token TOKEN   bearer token for the purge API (repeatable)\n"
          "  --allow-purge-method  accept authenticated PURGE on the client listener\n"
          "  --access-log PATH     access log ('-' = stderr)\n"
-         "  --refuse-set-cookie   never store responses carrying Set-Cookie\n"
-         "  --log-level LEVEL     debug|verbose|notice|warning\n";
+         "  --store-set-cookie    store responses carrying Set-Cookie (default: never; they\n"
+         "                        are passed, so one user's cookie is not replayed to others)\n"
+         "  --refuse-set-cookie   never store responses carrying Set-Cookie (the default)\n"
+         "  --log-level LEVEL     debug|verbose|notice|warning\n"
+         "Other settings ([cache], [timeouts] such as client_body_ms and client_body_min_rate,\n"
+         "[[origins]], [purge], [tier]) go in the --config file; see README.md.\n";
 }
 
 bool SplitHostPort(const std::string& s, std::string* host, uint16_t* port) {
@@ -57,6 +61,60 @@ bool MemoryValue(const toml::node* n, uint64_t* out, std::string* error, const c
   *error = std::string(what) + " must be a size";
   return false;
 }
+
+// A boolean key: absent leaves *out (and *present) alone; any other type is an error.
+bool BoolValue(const toml::node* n, bool* out, bool* present, std::string* error,
+               const char* what) {
+  if (!n) return true;
+  auto v = n->value_exact<bool>();
+  if (!v) {
+    *error = std::string(what) + " must be true or false";
+    return false;
+  }
+  *out = *v;
+  if (present) *present = true;
+  return true;
+}
+
+// An integer key within [min, max]: absent leaves *out alone; another type or value is an
+// error naming the key and saying what it takes.
+bool IntValue(const toml::node* n, int64_t min, int64_t max, int64_t* out, std::string* error,
+              const char* what, const char* expected) {
+  if (!n) return true;
+  auto v = n->value_exact<int64_t>();
+  if (!v || *v < min || *v > max) {
+    *error = std::string(what) + " must be " + expected;
+    return false;
+  }
+  *out = *v;
+  return true;
+}
+
+// [cache] store_set_cookie, and refuse_set_cookie from before it existed: `refuse_set_cookie =
+// true` is store_set_cookie = false; `refuse_set_cookie = false` (the old default, found in
+// many configurations) does not turn storing on, it only earns a warning.
+bool SetCookieKeys(const toml::table& c, EdgeConfig* cfg, std::string* error) {
+  bool store = false, store_present = false, refuse = false, refuse_present = false;
+  if (!BoolValue(c["store_set_cookie"].node(), &store, &store_present, error,
+                 "cache.store_set_cookie") ||
+      !BoolValue(c["refuse_set_cookie"].node(), &refuse, &refuse_present, error,
+                 "cache.refuse_set_cookie"))
+    return false;
+  if (store_present && refuse_present && store && refuse) {
+    *error =
+        "cache.store_set_cookie = true contradicts cache.refuse_set_cookie = true (keep only "
+        "cache.store_set_cookie)";
+    return false;
+  }
+  if (store_present) cfg->policy.store_set_cookie = store;
+  if (refuse_present && refuse) cfg->policy.store_set_cookie = false;
+  if (refuse_present && !refuse && !store_present) {
+    cfg->warnings.push_back(
+        "cache.refuse_set_cookie = false is ignored: responses carrying Set-Cookie are not "
+        "stored unless cache.store_set_cookie = true");
+  }
+  return true;
+}
 }  // namespace
 
 bool LoadConfigFile(const std::string& path, EdgeConfig* cfg, std::string* error) {
@@ -86,7 +144,7 @@ bool LoadConfigFile(const std::string& path, EdgeConfig* cfg, std::string* error
       return false;
     if (auto v = (*c)["max_object_fraction"].value<double>()) cfg->max_object_fraction = *v;
     if (auto v = (*c)["max_variants"].value<int64_t>()) cfg->max_variants = size_t(*v);
-    if (auto v = (*c)["refuse_set_cookie"].value<bool>()) cfg->policy.refuse_set_cookie = *v;
+    if (!SetCookieKeys(*c, cfg, error)) return false;
     if (auto v = (*c)["hit_for_pass_s"].value<int64_t>()) cfg->hit_for_pass_s = *v;
     if (auto v = (*c)["heuristic_max_s"].value<int64_t>()) cfg->policy.heuristic_max_s = *v;
     if (auto v = (*c)["max_request_body"].value<int64_t>()) cfg->max_request_body = uint64_t(*v);
@@ -122,6 +180,18 @@ bool LoadConfigFile(const std::string& path, EdgeConfig* cfg, std::string* error
     if (auto v = (*to)["client_idle_ms"].value<int64_t>()) cfg->client_idle_ms = *v;
     if (auto v = (*to)["origin_idle_ms"].value<int64_t>()) cfg->origin_idle_ms = *v;
     if (auto v = (*to)["client_request_ms"].value<int64_t>()) cfg->client_request_ms = *v;
+    constexpr int64_t kDay = 86400 * 1000;
+    BodyPaceLimits& bp = cfg->body_pace;
+    int64_t rate = int64_t(bp.min_rate);
+    if (!IntValue((*to)["client_body_ms"].node(), 1, kDay, &bp.idle_ms, error,
+                  "timeouts.client_body_ms", "a number of milliseconds from 1 to 86400000") ||
+        !IntValue((*to)["client_body_min_rate"].node(), 0, int64_t(1) << 40, &rate, error,
+                  "timeouts.client_body_min_rate",
+                  "a number of bytes per second (0 turns the rate check off)") ||
+        !IntValue((*to)["client_body_grace_ms"].node(), 0, kDay, &bp.grace_ms, error,
+                  "timeouts.client_body_grace_ms", "a number of milliseconds from 0 to 86400000"))
+      return false;
+    bp.min_rate = uint64_t(rate);
   }
   return true;
 }
@@ -173,8 +243,10 @@ bool ParseArgs(int argc, char** argv, EdgeConfig* cfg, std::string* error, bool*
       cfg->purge_tokens.push_back(v);
     } else if (a == "--allow-purge-method") {
       cfg->purge_method = true;
+    } else if (a == "--store-set-cookie") {
+      cfg->policy.store_set_cookie = true;
     } else if (a == "--refuse-set-cookie") {
-      cfg->policy.refuse_set_cookie = true;
+      cfg->policy.store_set_cookie = false;
     } else if (a == "--access-log") {
       if (!need(&cfg->access_log)) return false;
     } else if (a == "--log-level") {

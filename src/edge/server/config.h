@@ -6,13 +6,15 @@
 //   origin = "http://127.0.0.1:8000"
 //   access_log = "-"                # "-" = stderr, "" = off, else a file path
 //   [cache]  memory = "256mb"  max_object_fraction = 0.1  max_variants = 16
-//            refuse_set_cookie = false  hit_for_pass_s = 10  heuristic_max_s = 86400
+//            store_set_cookie = false  hit_for_pass_s = 10  heuristic_max_s = 86400
+//            (refuse_set_cookie = true, the older spelling, means store_set_cookie = false)
 //   max_connections = 10000
 //   [purge]  tokens = ["secret"]  allow_method = false
 //   [tier]   upstream = "http://127.0.0.1:9000"   # a shield strata-edge instead of the origin
 //   [[origins]] host = "example.com"  url = "http://127.0.0.1:8001"   # per-Host upstreams
 //   [timeouts] connect_ms = 3000  origin_ms = 30000  client_idle_ms = 60000  origin_idle_ms = 30000
 //              client_request_ms = 10000
+//              client_body_ms = 60000  client_body_min_rate = 1024  client_body_grace_ms = 5000
 #pragma once
 
 #include <cstdint>
@@ -20,6 +22,7 @@
 #include <vector>
 
 #include "edge/rfc9111/freshness.h"
+#include "edge/upstream/body_pace.h"
 
 namespace strata::edge {
 
@@ -45,6 +48,10 @@ struct EdgeConfig {
   int64_t origin_timeout_ms = 30000;
   int64_t client_idle_ms = 60000;
   int64_t client_request_ms = 10000;  // a request (head + body) must arrive within this
+  // A body streamed to the origin (which holds an origin connection meanwhile) must not pause
+  // longer than client_body_ms ([timeouts] client_body_ms) nor, after client_body_grace_ms of
+  // waiting, average less than client_body_min_rate bytes/s (0: no rate check). See body_pace.h.
+  BodyPaceLimits body_pace;
   // This instance's CDN-Loop id (RFC 8586), unique per process: a request that already carries
   // it has come back to us (a forwarding loop) and is refused with 508.
   std::string loop_id;
@@ -54,6 +61,8 @@ struct EdgeConfig {
   std::string access_log;          // "" off, "-" stderr, else path
   std::string name = "strata-edge";
   std::string log_level = "notice";
+  // Accepted but questionable settings, logged once logging is set up.
+  std::vector<std::string> warnings;
 };
 
 // Loads a TOML file into *cfg. False with *error on any problem.

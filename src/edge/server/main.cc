@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   SetLogLevel(level);
+  for (const std::string& w : cfg.warnings) LOG_WARNING("%s", w.c_str());
   signal(SIGPIPE, SIG_IGN);
 
   AccessLog access_log;

@@ -26,6 +26,7 @@ namespace strata::edge {
   X(purges, "objects purged")                                                       \
   X(invalidations, "objects invalidated by unsafe requests")                        \
   X(bad_requests, "requests rejected by the parser")                                \
+  X(client_body_timeouts, "request bodies cut off for stalling or trickling (408)") \
   X(client_connections, "client connections accepted")                              \
   X(refused_connections, "client connections refused (max_connections)")            \
   X(handoffs, "client connections handed to the worker that owns the request key")

@@ -4,12 +4,13 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 
 #include "base/clock.h"
 #include "base/log.h"
-#include "edge/rfc9111/invalidation.h"
+#include "edge/rfc9111/request_target.h"
 #include "edge/server/access_log.h"
 #include "edge/server/worker.h"
 #include "io/socket.h"
@@ -99,6 +100,7 @@ void Session::ReadAvailable(bool hangup) {
     ssize_t n = recv(fd_, buf, sizeof(buf), 0);
     if (n > 0) {
       in_.append(buf, size_t(n));
+      if (read_state_ == ReadState::kStream) pace_.Received(uint64_t(n), w_->reactor.NowMs());
       // A short read drained the socket: with edge-triggered epoll, new data raises a new
       // event, so skip the recv that would only return EAGAIN (unless the peer also hung up).
       if (size_t(n) < sizeof(buf) && !hangup) return;
@@ -116,8 +118,11 @@ void Session::ReadAvailable(bool hangup) {
 
 void Session::RejectRequest(http1::ParseError e) {
   w_->metrics.Inc(w_->metrics.bad_requests);
-  int status = http1::HttpStatusFor(e);
-  std::string body = std::string(http1::ParseErrorName(e)) + "\n";
+  RefuseAndClose(http1::HttpStatusFor(e), std::string(http1::ParseErrorName(e)) + "\n",
+                 http1::ParseErrorName(e));
+}
+
+void Session::RefuseAndClose(int status, std::string_view body, const char* why) {
   std::string out;
   http1::AppendStatusLine(&out, status);
   http1::AppendField(&out, "Content-Type", "text/plain");
@@ -125,7 +130,7 @@ void Session::RejectRequest(http1::ParseError e) {
   http1::AppendField(&out, "Connection", "close");
   http1::EndHead(&out);
   out += body;
-  LOG_VERBOSE("client %s: rejected request: %s", peer_.c_str(), http1::ParseErrorName(e));
+  LOG_VERBOSE("client %s: rejected request: %s", peer_.c_str(), why);
   // Best effort: the connection is closed right after, whatever follows is never parsed.
   ssize_t n = send(fd_, out.data(), out.size(), MSG_NOSIGNAL);
   (void)n;
@@ -167,6 +172,10 @@ void Session::ProcessInputLoop() {
         return;
       }
       in_.erase(0, consumed);
+      // The request's one authority (absolute-form target, else Host), used for its key, its
+      // upstream and the Host sent there. A target it refuses is answered 400 by the
+      // transaction (after the CONNECT check), as every unusable target is.
+      target_ = rfc9111::ResolveTarget(head_.Get("host").value_or(""), head_.Target());
       body_.clear();
       sent_continue_ = false;
       started_us_ = MonoMicros();
@@ -201,6 +210,7 @@ void Session::ProcessInputLoop() {
         body_stream_ = std::make_shared<RequestBodyPipe>(&w_->reactor);
         body_stream_->SetWriter(this);
         read_state_ = ReadState::kStream;
+        pace_.Start(w_->reactor.NowMs(), in_.size());
         StartTransaction();
         PumpBody();
         return;  // the next request is parsed once this one completes
@@ -280,19 +290,77 @@ void Session::PumpBody() {
       }
       if (consumed > 0) continue;
     }
-    if (p->Full()) return;  // woken by OnRequestBodyDrained
+    if (p->Full()) {
+      // Woken by OnRequestBodyDrained. The origin is behind: not the client's time.
+      pace_.SetWaiting(false, w_->reactor.NowMs());
+      return;
+    }
     if (peer_closed_) {
       // The client went away before its body was complete.
       Close();
       return;
     }
-    if (!read_blocked_) return;  // woken by the next EPOLLIN
+    if (!read_blocked_) {  // woken by the next EPOLLIN
+      pace_.SetWaiting(true, w_->reactor.NowMs());
+      ArmPaceTimer();
+      return;
+    }
     read_blocked_ = false;
     size_t before = in_.size();
     ReadAvailable(false);
     if (closed_) return;
-    if (in_.size() == before && !peer_closed_) return;
+    if (in_.size() == before && !peer_closed_) {
+      pace_.SetWaiting(true, w_->reactor.NowMs());
+      ArmPaceTimer();
+      return;
+    }
   }
+}
+
+void Session::ArmPaceTimer() {
+  int64_t due = pace_.Deadline(w_->config->body_pace);
+  if (due == BodyPace::kNever) return;
+  // An earlier pending check re-arms itself when it finds the body on time.
+  if (pace_timer_ && pace_timer_due_ms_ <= due) return;
+  if (pace_timer_) w_->reactor.Cancel(pace_timer_);
+  pace_timer_due_ms_ = due;
+  std::weak_ptr<bool> alive = alive_;
+  pace_timer_ =
+      w_->reactor.RunAfter(std::max<int64_t>(1, due - w_->reactor.NowMs()), [this, alive] {
+        if (alive.expired()) return;
+        pace_timer_ = 0;
+        OnPaceTimer();
+      });
+}
+
+void Session::OnPaceTimer() {
+  if (closed_ || read_state_ != ReadState::kStream || !body_stream_) return;
+  // The origin has answered and let go of the body: no origin connection waits on it any more,
+  // and the connection closes once the response is out.
+  if (delivering_ && !body_stream_->has_reader()) return;
+  BodyPaceVerdict v = pace_.Check(w_->reactor.NowMs(), w_->config->body_pace);
+  if (v == BodyPaceVerdict::kOk) {
+    ArmPaceTimer();
+    return;
+  }
+  depth_++;
+  BodyTimedOut(v);
+  depth_--;
+  if (depth_ == 0) retired_.reset();
+}
+
+void Session::BodyTimedOut(BodyPaceVerdict v) {
+  w_->metrics.Inc(w_->metrics.client_body_timeouts);
+  LOG_VERBOSE("client %s: request body %s after %llu bytes", peer_.c_str(), BodyPaceVerdictName(v),
+              static_cast<unsigned long long>(pace_.bytes()));
+  // Failing the pipe makes the origin connection close before the body completes upstream:
+  // it is never returned to a pool.
+  DropBodyStream(true);
+  if (!delivering_ && out_.empty()) {
+    RefuseAndClose(408, "request body timeout\n", "request body timeout");
+    return;
+  }
+  Close();  // a response is already under way: cut the connection
 }
 
 void Session::BodyFailed(http1::ParseError e) {
@@ -306,6 +374,10 @@ void Session::BodyFailed(http1::ParseError e) {
 }
 
 void Session::DropBodyStream(bool failed) {
+  if (pace_timer_) {
+    w_->reactor.Cancel(pace_timer_);
+    pace_timer_ = 0;
+  }
   if (!body_stream_) return;
   if (failed) body_stream_->Fail();
   body_stream_->SetWriter(nullptr);
@@ -324,9 +396,8 @@ int Session::HandOffTarget() const {
   if (!w_->all_workers || w_->all_workers->size() < 2) return -1;
   std::string_view m = head_.Method();
   if (m != "GET" && m != "HEAD") return -1;  // only lookups need the key's owner
-  std::string key = rfc9111::PrimaryKey(head_.Get("host").value_or(""), head_.Target());
-  if (key.empty()) return -1;
-  int owner = w_->OwnerOf(key);
+  if (!target_) return -1;
+  int owner = w_->OwnerOf(target_->Key());
   return owner == w_->index ? -1 : owner;
 }
 
@@ -362,8 +433,9 @@ void Session::StartTransaction() {
   retired_.reset();  // never on the stack here
   request_started_ms_ = 0;
   if (read_state_ != ReadState::kStream) read_state_ = ReadState::kHeld;
-  txn_ = std::make_unique<Transaction>(w_, this, std::move(head_), std::move(body_), peer_,
-                                       body_stream_);
+  txn_ = std::make_unique<Transaction>(w_, this, std::move(head_), std::move(target_),
+                                       std::move(body_), peer_, body_stream_);
+  target_.reset();
   body_.clear();
   depth_++;
   txn_->Start();

@@ -1,12 +1,12 @@
 // Session: one client connection on a worker thread (owned by the Worker, touched only on its
 // thread). Reads and strictly parses requests one at a time (pipelined requests wait in the
 // input buffer), streams request bodies of passes to the origin as they arrive (with
-// back-pressure: the socket is not read while the pipe is full; GET/HEAD bodies are read,
-// bounded, before the lookup), runs a Transaction per request, and writes
-// the Delivery it produces: the head, then body bytes straight from the cached object
-// (writev, no copy) or chunk-framed when the length is unknown, waking up as the object grows.
-// Any parse error answers 400/413/501/505 and closes the connection: a request is never given
-// two interpretations.
+// back-pressure: the socket is not read while the pipe is full; a body that stalls or trickles
+// is cut off with 408, see BodyPace; GET/HEAD bodies are read, bounded, before the lookup),
+// runs a Transaction per request, and writes the Delivery it produces: the head, then body bytes
+// straight from the cached object (writev, no copy) or chunk-framed when the length is unknown,
+// waking up as the object grows. Any parse error answers 400/413/501/505 and closes the connection:
+// a request is never given two interpretations.
 //
 // Hand-off: with several workers, a GET/HEAD whose key another worker owns is run there. Once
 // its head is parsed (the previous response is complete and nothing else is in flight), the
@@ -16,9 +16,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "edge/fsm/transaction.h"
+#include "edge/rfc9111/request_target.h"
+#include "edge/upstream/body_pace.h"
 #include "edge/upstream/request_body.h"
 #include "io/reactor.h"
 #include "proto/http1/body.h"
@@ -66,6 +70,14 @@ class Session : public io::EventHandler,
   void PumpBody();
   void BodyFailed(http1::ParseError e);
   void DropBodyStream(bool failed);
+  // Slow streamed bodies (BodyPace): the timer re-checks at the pace's deadline; a body that
+  // stalls or trickles is cut off (408 if no response has started) and its origin request is
+  // never completed.
+  void ArmPaceTimer();
+  void OnPaceTimer();
+  void BodyTimedOut(BodyPaceVerdict v);
+  // Answers `status` with a short text body and Connection: close, then closes.
+  void RefuseAndClose(int status, std::string_view body, const char* why);
   void Flush();
   void FinishResponse();
   void Kick();  // continue processing outside of foreign call stacks
@@ -92,10 +104,14 @@ class Session : public io::EventHandler,
 
   // Current request.
   http1::RequestHead head_;
+  std::optional<rfc9111::RequestTarget> target_;  // resolved once, when the head is parsed
   http1::BodyReader body_reader_;
   std::string body_;
   RequestBodyRef body_stream_;  // kStream: the pipe the body goes into
   std::string scratch_;         // decoded body bytes on their way into the pipe
+  BodyPace pace_;               // kStream: is the client sending its body fast enough?
+  io::Reactor::TimerId pace_timer_ = 0;
+  int64_t pace_timer_due_ms_ = 0;
   bool sent_continue_ = false;
   std::unique_ptr<Transaction> txn_;
   std::unique_ptr<Transaction> retired_;  // finished, possibly still on the call stack

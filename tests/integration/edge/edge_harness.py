@@ -87,6 +87,8 @@ class Origin:
         self.slow_body = {}     # path -> (bytes per read, pause): read that body slowly
         self.early = {}         # path -> Resp sent right after the head, body unread, then close
         self.early_seen = []    # requests answered early
+        self.body_delay = {}    # path -> seconds to wait after the head before reading the body
+        self.disconnects = 0    # connections that ended (closed by the peer or after a reply)
         self.body_seen = 0      # body bytes of the request currently being read
         self.body_events = []   # arrival times of body reads
         self.thread = threading.Thread(target=self._accept, daemon=True)
@@ -155,6 +157,8 @@ class Origin:
                         self.early_seen.append(req)
                     self._send(c, req, self.early[target])
                     return
+                if target in self.body_delay:
+                    time.sleep(self.body_delay[target])
                 cl = req.header("content-length")
                 te = req.header("transfer-encoding")
                 if te is not None:
@@ -192,6 +196,8 @@ class Origin:
                 c.close()
             except OSError:
                 pass
+            with self.lock:
+                self.disconnects += 1
 
     def _body_progress(self, req, n):
         """Records when body bytes of the request being read arrive (see body_seen)."""

@@ -26,7 +26,7 @@ def test_storability_rules(origin, edge):
         ("/s/auth-public", Resp(200, [("Cache-Control", "public, max-age=60")], b"x"),
          (("Authorization", "Basic eA=="),), 1),
         ("/s/req-nostore", Resp(200, [("Cache-Control", "max-age=60")], b"x"), (("Cache-Control", "no-store"),), 2),
-        ("/s/cookie", Resp(200, [("Cache-Control", "max-age=60"), ("Set-Cookie", "a=b")], b"x"), (), 1),
+        ("/s/cookie", Resp(200, [("Cache-Control", "max-age=60"), ("Set-Cookie", "a=b")], b"x"), (), 2),
         ("/s/vary-star", Resp(200, [("Cache-Control", "max-age=60"), ("Vary", "*")], b"x"), (), 2),
         ("/s/heuristic", Resp(200, [("Last-Modified", "Thu, 01 Jan 2015 00:00:00 GMT")], b"x"), (), 1),
         ("/s/expires", Resp(200, [("Date", formatdate(now, usegmt=True)),
@@ -40,10 +40,82 @@ def test_storability_rules(origin, edge):
         assert n == want, path
 
 
-def test_set_cookie_refused_by_switch(origin, edge_factory):
-    e = edge_factory(origin.url, "--refuse-set-cookie")
-    _, n = cached_twice(origin, e, "/cookie", Resp(200, [("Cache-Control", "max-age=60"), ("Set-Cookie", "a=b")], b"x"))
-    assert n == 2
+def session_cookies(origin, path, delay=0.0):
+    """A login-like page: cacheable by its Cache-Control, but each answer sets its own cookie."""
+    issued = []
+    lock = threading.Lock()
+
+    def handler(req):
+        with lock:
+            issued.append("session=%d" % (len(issued) + 1))
+            cookie = issued[-1]
+        return Resp(200, [("Cache-Control", "max-age=60"), ("Set-Cookie", cookie)],
+                    b"welcome", delay=delay)
+
+    origin.route(path, handler)
+    return issued
+
+
+def test_set_cookie_responses_are_not_stored_by_default(origin, edge):
+    session_cookies(origin, "/login")
+    first = get(edge, "/login")
+    second = get(edge, "/login")
+    assert first.status == 200 and first.header("Set-Cookie") == "session=1"
+    # Another user never receives the first user's cookie: the origin answers both.
+    assert second.status == 200 and second.header("Set-Cookie") == "session=2"
+    assert origin.count("/login") == 2
+    assert edge.metric("objects") == 0
+    assert first.header("X-Cache") == "MISS"
+    status = first.header("Cache-Status")
+    assert "fwd=uri-miss" in status and "fwd-status=200" in status and "detail=set-cookie" in status
+    assert "stored" not in status and "hit" not in status.replace("hit-for-pass", "")
+    # Remembered as hit-for-pass, like other uncacheable responses.
+    status = second.header("Cache-Status")
+    assert "fwd=bypass" in status and "detail=hit-for-pass" in status
+
+
+def test_set_cookie_requests_are_not_serialised_behind_each_other(origin, edge):
+    session_cookies(origin, "/slow-login", delay=0.8)
+    results = [None] * 4
+
+    def run(i):
+        results[i] = get(edge, "/slow-login")
+
+    t0 = time.time()
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.time() - t0
+    # Coalesced misses are released together when the answer turns out to set a cookie, and
+    # each client gets its own answer (4 x 0.8 s if they were serialised).
+    assert sorted(r.header("Set-Cookie") for r in results) == ["session=%d" % i for i in range(1, 5)]
+    assert origin.count("/slow-login") == 4
+    assert elapsed < 3.0, elapsed
+
+
+def test_set_cookie_stored_when_the_operator_opts_in(origin, edge_factory, tmp_path):
+    for e in (edge_factory(origin.url, "--store-set-cookie"),
+              edge_factory(origin.url, config="[cache]\nstore_set_cookie = true\n")):
+        path = "/shared-%d" % e.port
+        session_cookies(origin, path)
+        first = get(e, path)
+        second = get(e, path)
+        assert "stored" in first.header("Cache-Status")
+        assert second.header("X-Cache") == "HIT" and second.header("Set-Cookie") == "session=1"
+        assert origin.count(path) == 1
+
+
+def test_refuse_set_cookie_still_accepted(origin, edge_factory):
+    for e in (edge_factory(origin.url, "--refuse-set-cookie"),
+              edge_factory(origin.url, config="[cache]\nrefuse_set_cookie = true\n"),
+              # The old default written out does not bring storing back.
+              edge_factory(origin.url, config="[cache]\nrefuse_set_cookie = false\n")):
+        path = "/cookie-%d" % e.port
+        _, n = cached_twice(origin, e, path,
+                            Resp(200, [("Cache-Control", "max-age=60"), ("Set-Cookie", "a=b")], b"x"))
+        assert n == 2, path
 
 
 def test_s_maxage_and_cdn_cache_control_override(origin, edge):

@@ -57,6 +57,38 @@ def test_bad_config_is_reported(origin, edge_factory, tmp_path):
     assert p.returncode == 2 and "invalid cache.memory" in p.stderr
 
 
+def run_with_config(tmp_path, text):
+    """Runs strata-edge with a configuration it is expected to refuse at start-up."""
+    import subprocess
+    from edge_harness import EDGE_BIN, free_port
+    cfg = tmp_path / "edge.toml"
+    cfg.write_text('origin = "http://127.0.0.1:1"\n' + text)
+    return subprocess.run([EDGE_BIN, "--config", str(cfg), "--listen", "127.0.0.1:%d" % free_port(),
+                           "--admin", "127.0.0.1:%d" % free_port()],
+                          capture_output=True, text=True, timeout=10)
+
+
+def test_set_cookie_keys_are_validated(tmp_path):
+    p = run_with_config(tmp_path, '[cache]\nstore_set_cookie = "yes"\n')
+    assert p.returncode == 2 and "cache.store_set_cookie must be true or false" in p.stderr
+    p = run_with_config(tmp_path, '[cache]\nrefuse_set_cookie = 1\n')
+    assert p.returncode == 2 and "cache.refuse_set_cookie must be true or false" in p.stderr
+    p = run_with_config(tmp_path, "[cache]\nstore_set_cookie = true\nrefuse_set_cookie = true\n")
+    assert p.returncode == 2
+    assert "cache.store_set_cookie" in p.stderr and "cache.refuse_set_cookie" in p.stderr
+
+
+def test_body_timeout_keys_are_validated(tmp_path):
+    for text, key in [("client_body_ms = 0", "timeouts.client_body_ms"),
+                      ('client_body_ms = "5s"', "timeouts.client_body_ms"),
+                      ("client_body_min_rate = -1", "timeouts.client_body_min_rate"),
+                      ('client_body_min_rate = "1kb"', "timeouts.client_body_min_rate"),
+                      ("client_body_grace_ms = 1.5", "timeouts.client_body_grace_ms"),
+                      ("client_body_grace_ms = -5", "timeouts.client_body_grace_ms")]:
+        p = run_with_config(tmp_path, "[timeouts]\n%s\n" % text)
+        assert p.returncode == 2 and (key + " must be") in p.stderr, (text, p.stderr)
+
+
 def test_listen_port_in_use_exits_one(origin, edge):
     # The workers listen on a SO_REUSEPORT group; a second edge on the same port must fail
     # instead of joining the group and answering some of the first one's clients.

@@ -2,6 +2,7 @@
 back-pressure, under the strict body parser."""
 import hashlib
 import os
+import socket
 import threading
 import time
 
@@ -191,3 +192,117 @@ def test_early_origin_answer_reaches_the_client_mid_upload(origin, edge):
     s.close()
     origin.route("/next", Resp(200, [], b"next"))
     assert Client(edge.port).request("GET", "/next").body == b"next"
+
+
+# Slow request bodies: a client may not hold an origin connection by trickling its body. Small
+# limits keep these tests short: 500 ms between reads, and at least 2000 B/s on average once
+# the body has been awaited for one second.
+SLOW_BODY_LIMITS = """
+[timeouts]
+client_body_ms = 500
+client_body_min_rate = 2000
+client_body_grace_ms = 1000
+"""
+
+
+def expect_408_and_close(s, timeout):
+    r = read_response(s, timeout=timeout)
+    assert r is not None and r.status == 408, r and r.status
+    assert (r.header("Connection") or "").lower() == "close"
+    s.settimeout(timeout)
+    try:
+        assert s.recv(65536) == b""
+    except ConnectionResetError:
+        pass
+
+
+def test_stalled_body_gets_408_and_frees_the_origin_connection(origin, edge_factory):
+    e = edge_factory(origin.url, config=SLOW_BODY_LIMITS)
+    digest_route(origin, "/stall")
+    s = connect(e.port)
+    s.sendall(b"POST /stall HTTP/1.1\r\nHost: test.local\r\nContent-Length: 100000\r\n\r\n"
+              + b"s" * 1000)
+    # The origin has the request's head and first bytes on a connection of its own...
+    assert wait_until(lambda: origin.body_seen >= 1000, 5)
+    t0 = time.time()
+    expect_408_and_close(s, timeout=10)
+    # ... which the edge closes, half-written, instead of keeping or pooling it.
+    assert time.time() - t0 < 5
+    assert wait_until(lambda: origin.disconnects >= 1, 5)
+    s.close()
+    assert origin.count("/stall") == 0
+    # The edge carries on.
+    r = Client(e.port).request("POST", "/stall", body=b"quick")
+    assert r.status == 200 and r.header("X-Sha") == hashlib.sha256(b"quick").hexdigest()
+
+
+def test_trickled_bodies_below_the_minimum_rate_get_408(origin, edge_factory):
+    e = edge_factory(origin.url, config=SLOW_BODY_LIMITS)
+    digest_route(origin, "/trickle")
+    n = 5
+    outcomes = [None] * n
+
+    def trickle(i):
+        # One byte every 100 ms: never idle for 500 ms, but 10 B/s on average.
+        s = connect(e.port)
+        s.sendall(b"POST /trickle HTTP/1.1\r\nHost: test.local\r\nContent-Length: 10000\r\n\r\n")
+        t0 = time.time()
+        s.settimeout(0.1)
+        got = b""
+        try:
+            while time.time() - t0 < 8 and b"\r\n\r\n" not in got:
+                try:
+                    s.sendall(b"t")
+                except OSError:
+                    pass
+                try:
+                    d = s.recv(65536)
+                    if not d:
+                        break
+                    got += d
+                except socket.timeout:
+                    pass
+                except ConnectionResetError:
+                    break
+        finally:
+            s.close()
+        outcomes[i] = (got.split(b"\r\n", 1)[0], time.time() - t0)
+
+    threads = [threading.Thread(target=trickle, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for line, elapsed in outcomes:
+        assert line.startswith(b"HTTP/1.1 408 "), outcomes
+        assert elapsed < 6, outcomes
+    # Every origin connection the tricklers held was closed; none completed a request.
+    assert wait_until(lambda: origin.disconnects >= n, 5), origin.disconnects
+    assert origin.count("/trickle") == 0
+
+
+def test_full_speed_uploads_pass_the_body_limits(origin, edge_factory):
+    e = edge_factory(origin.url, config=SLOW_BODY_LIMITS)
+    digest_route(origin, "/fast")
+    body = os.urandom(8 << 20)
+    c = Client(e.port)
+    c.sock.settimeout(30)
+    for _ in range(2):
+        r = c.request("POST", "/fast", body=body)
+        assert r.status == 200 and r.header("X-Sha") == hashlib.sha256(body).hexdigest()
+    c.close()
+
+
+def test_a_slow_origin_does_not_count_against_the_client(origin, edge_factory):
+    # The origin reads nothing for 1.5 s: the edge stops reading the client meanwhile
+    # (back-pressure), and that wait is not the client's.
+    e = edge_factory(origin.url, config=SLOW_BODY_LIMITS)
+    digest_route(origin, "/held")
+    origin.body_delay["/held"] = 1.5
+    body = os.urandom(24 << 20)
+    s = connect(e.port, timeout=60)
+    s.sendall(b"POST /held HTTP/1.1\r\nHost: test.local\r\nContent-Length: %d\r\n\r\n" % len(body)
+              + body)
+    r = read_response(s, timeout=60)
+    s.close()
+    assert r.status == 200 and r.header("X-Sha") == hashlib.sha256(body).hexdigest()

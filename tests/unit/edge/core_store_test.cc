@@ -5,6 +5,7 @@
 #include "edge/coalesce/inflight.h"
 #include "edge/fsm/origin_request.h"
 #include "edge/purge/purge.h"
+#include "edge/rfc9111/request_target.h"
 #include "edge/rfc9111/vary.h"
 #include "edge/store/object_store.h"
 #include "proto/http1/parser.h"
@@ -158,6 +159,48 @@ TEST(OriginRequest, ForwardFillRevalidate) {
   EXPECT_NE(reval.find("If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n"), std::string::npos);
   EXPECT_EQ(reval.find("\"c\""), std::string::npos);
   EXPECT_EQ(OriginFormTarget("http://h/x?y"), "/x?y");
+}
+
+// The Host sent upstream is the request's resolved authority: an absolute-form target's, not
+// the client's Host field.
+TEST(OriginRequest, HostIsTheResolvedAuthority) {
+  auto req = Req("X-A: 1\r\n", "GET http://Victim.Example/home?q HTTP/1.1");  // Host: h
+  auto target = rfc9111::ResolveTarget(req.Get("host").value_or(""), req.Target());
+  ASSERT_TRUE(target);
+  std::string out = BuildOriginRequest({&req,
+                                        OriginRequestKind::kFill,
+                                        "GET",
+                                        {},
+                                        nullptr,
+                                        "strata-edge",
+                                        "",
+                                        "",
+                                        http1::BodyFraming::kNone,
+                                        &*target});
+  EXPECT_EQ(out.rfind("GET /home?q HTTP/1.1\r\nHost: victim.example\r\n", 0), 0u);
+  EXPECT_EQ(out.find("Host: h\r\n"), std::string::npos);
+  EXPECT_NE(out.find("X-A: 1\r\n"), std::string::npos);
+
+  // No authority at all (HTTP/1.0 without Host): no Host is invented.
+  http1::RequestHead old;
+  size_t c;
+  http1::ParseError e;
+  ASSERT_EQ(http1::ParseRequest("GET /p HTTP/1.0\r\n\r\n", http1::Limits{}, &old, &c, &e),
+            http1::ParseStatus::kDone);
+  auto none = rfc9111::ResolveTarget("", old.Target());
+  ASSERT_TRUE(none);
+  out = BuildOriginRequest({&old,
+                            OriginRequestKind::kFill,
+                            "GET",
+                            {},
+                            nullptr,
+                            "strata-edge",
+                            "",
+                            "",
+                            http1::BodyFraming::kNone,
+                            &*none});
+  EXPECT_EQ(out.substr(0, 17), "GET /p HTTP/1.1\r\n");
+  EXPECT_EQ(out.find("Host"), std::string::npos);
 }
 
 TEST(Purge, Helpers) {

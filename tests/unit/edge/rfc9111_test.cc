@@ -1,7 +1,7 @@
 // One table per RFC section: RFC 9110 §5.6.7 (dates), RFC 9111 §5.2 (Cache-Control), §3
 // (storability), §4.2.1/§4.2.2 (freshness), §4.2.3/§5.1 (age), §4.2.4 (reuse of stale),
 // RFC 9213 (targeted fields), §4.1 (Vary), RFC 9110 §13 (conditionals), §3.2 (304 updates),
-// §4.4 (invalidation), RFC 9211 (Cache-Status).
+// §4.4 (invalidation), RFC 9211 (Cache-Status), RFC 9112 §3.2 (the request's authority).
 #include <gtest/gtest.h>
 
 #include "edge/rfc9111/cache_control.h"
@@ -10,6 +10,7 @@
 #include "edge/rfc9111/freshness.h"
 #include "edge/rfc9111/http_date.h"
 #include "edge/rfc9111/invalidation.h"
+#include "edge/rfc9111/request_target.h"
 #include "edge/rfc9111/vary.h"
 #include "proto/http1/parser.h"
 
@@ -128,7 +129,7 @@ TEST(Rfc9111Storability, Table) {
     const char* req_cc;
     int status;
     http1::HeaderList resp;
-    bool refuse_cookie;
+    bool store_cookie;  // CachePolicy::store_set_cookie
     StoreVerdict want;
   } cases[] = {
       {"max-age", "GET", false, "", 200, H({{"Cache-Control", "max-age=60"}}), false,
@@ -164,10 +165,17 @@ TEST(Rfc9111Storability, Table) {
        StoreVerdict::kNotCacheable},
       {"expires", "GET", false, "", 200, H({{"Expires", "Sun, 06 Nov 1994 08:49:37 GMT"}}), false,
        StoreVerdict::kStore},
-      {"set-cookie allowed", "GET", false, "", 200,
-       H({{"Cache-Control", "max-age=60"}, {"Set-Cookie", "a=b"}}), false, StoreVerdict::kStore},
-      {"set-cookie refused", "GET", false, "", 200,
-       H({{"Cache-Control", "max-age=60"}, {"Set-Cookie", "a=b"}}), true, StoreVerdict::kSetCookie},
+      {"set-cookie stored when allowed", "GET", false, "", 200,
+       H({{"Cache-Control", "max-age=60"}, {"Set-Cookie", "a=b"}}), true, StoreVerdict::kStore},
+      {"set-cookie refused by default", "GET", false, "", 200,
+       H({{"Cache-Control", "max-age=60"}, {"Set-Cookie", "a=b"}}), false,
+       StoreVerdict::kSetCookie},
+      {"set-cookie public refused by default", "GET", false, "", 200,
+       H({{"Cache-Control", "public, s-maxage=60"}, {"set-cookie", "a=b"}}), false,
+       StoreVerdict::kSetCookie},
+      {"set-cookie private stays private", "GET", false, "", 200,
+       H({{"Cache-Control", "private, max-age=60"}, {"Set-Cookie", "a=b"}}), true,
+       StoreVerdict::kPrivate},
       {"vary star", "GET", false, "", 200,
        H({{"Cache-Control", "max-age=60"}, {"Vary", "Accept, *"}}), false, StoreVerdict::kVaryStar},
       {"cdn no-store overrides", "GET", false, "", 200,
@@ -180,7 +188,7 @@ TEST(Rfc9111Storability, Table) {
   for (auto& c : cases) {
     RequestFacts rf{c.method, ParseCacheControl(c.req_cc), c.auth};
     CachePolicy p;
-    p.refuse_set_cookie = c.refuse_cookie;
+    p.store_set_cookie = c.store_cookie;
     EXPECT_EQ(CanStore(rf, c.status, c.resp, SelectResponseControl(c.resp), p), c.want)
         << c.name << " got "
         << StoreVerdictName(CanStore(rf, c.status, c.resp, SelectResponseControl(c.resp), p));
@@ -429,6 +437,67 @@ TEST(Rfc9111Invalidation, Table) {
   keys = InvalidationKeys("h", "/a", "http://h/d", "");
   ASSERT_EQ(keys.size(), 2u);
   EXPECT_EQ(keys[1], "h/d");
+}
+
+TEST(Rfc9112RequestTarget, Table) {
+  struct {
+    const char* host;
+    const char* target;
+    bool ok;
+    const char* authority;
+    const char* path;
+  } cases[] = {
+      // Origin and asterisk form: the authority is the Host field's.
+      {"Example.COM", "/a?b", true, "example.com", "/a?b"},
+      {"example.com:80", "/a", true, "example.com", "/a"},
+      {"example.com:", "/a", true, "example.com", "/a"},
+      {"example.com:8080", "/a", true, "example.com:8080", "/a"},
+      {"[::1]:8080", "/a", true, "[::1]:8080", "/a"},
+      {"h", "*", true, "h", "*"},
+      {"", "/a", true, "", "/a"},  // HTTP/1.0 without Host
+      {"a\"b", "/a", false, "", ""},
+      {"h:99999", "/a", false, "", ""},
+      {"h:8x", "/a", false, "", ""},
+      {"[::1", "/a", false, "", ""},
+      // Absolute form: the target's authority, whatever Host says (RFC 9112 §3.2.2).
+      {"attacker.example", "http://victim.example/home", true, "victim.example", "/home"},
+      {"x", "HTTP://Victim.Example:80/p?q", true, "victim.example", "/p?q"},
+      {"x", "https://v:443/p", true, "v", "/p"},
+      {"x", "https://v:80/p", true, "v:80", "/p"},
+      {"x", "http://v:443/p", true, "v:443", "/p"},
+      {"x", "http://v", true, "v", "/"},
+      {"x", "http://v?q=1", true, "v", "/?q=1"},
+      {"x", "http://v%41/", true, "v%41", "/"},
+      {"x", "http://[2001:db8::1]:81/", true, "[2001:db8::1]:81", "/"},
+      {"", "http://v/p", true, "v", "/p"},
+      // Refused: other schemes, no authority, userinfo, bad ports, other forms.
+      {"x", "ftp://v/p", false, "", ""},
+      {"x", "httpx://v/p", false, "", ""},
+      {"x", "http:///p", false, "", ""},
+      {"x", "http://:80/p", false, "", ""},
+      {"x", "http://", false, "", ""},
+      {"x", "http:/v/p", false, "", ""},
+      {"x", "http://user@v/p", false, "", ""},
+      {"x", "http://user:pw@v/p", false, "", ""},
+      {"x", "http://v:x/p", false, "", ""},
+      {"x", "http://v:65536/p", false, "", ""},
+      {"x", "http://v#frag", false, "", ""},
+      {"x", "http://v%4/", false, "", ""},
+      {"x", "v:80", false, "", ""},  // authority form (CONNECT)
+      {"x", "v/p", false, "", ""},
+  };
+  for (auto& c : cases) {
+    auto t = ResolveTarget(c.host, c.target);
+    ASSERT_EQ(t.has_value(), c.ok) << c.host << " " << c.target;
+    if (!t) {
+      EXPECT_EQ(PrimaryKey(c.host, c.target), "") << c.target;
+      continue;
+    }
+    EXPECT_EQ(t->authority, c.authority) << c.host << " " << c.target;
+    EXPECT_EQ(t->path, c.path) << c.host << " " << c.target;
+    EXPECT_EQ(t->absolute_form, c.target[0] != '/' && c.target[0] != '*') << c.target;
+    EXPECT_EQ(PrimaryKey(c.host, c.target), std::string(c.authority) + c.path);
+  }
 }
 
 TEST(Rfc9211CacheStatus, Table) {
