@@ -27,8 +27,14 @@ namespace {
 
 std::atomic<int64_t> g_clients{0};
 constexpr size_t kReadChunk = 16 * 1024;
-// Most commands squashed into one cross-shard batch.
+constexpr size_t kKeepInputBytes = 64 * 1024;
+// Most commands, and most argument bytes, squashed into one cross-shard batch. Together with the
+// 16 KB read chunk this bounds the input a pipelining client holds in the server (counted in
+// used_memory, as Redis counts query buffers) at about 80 KB plus the command being read:
+// commands run as soon as they are parsed, so a deep pipeline does not evict cached data to
+// make room for itself.
 constexpr size_t kMaxBatch = 64;
+constexpr size_t kMaxBatchBytes = 64 * 1024;
 // A client that must still authenticate may have at most this much output pending, whatever
 // client-output-buffer-limit says: one that sends commands without reading its -NOAUTH replies
 // is closed instead of growing the server's memory. Its unparsed input is capped at 1 MiB.
@@ -154,6 +160,7 @@ void Connection::OnReadable() {
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
       readable_ = false;
+      in_.ShrinkIfIdle(kKeepInputBytes);  // a large command's buffer is not kept for the next
       break;
     }
     Close("read error");
@@ -272,7 +279,7 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
     }
     case Route::kRemote: {
       // Bound what one batch can produce before the output limit is checked again.
-      if (remote_count_ >= kMaxBatch) {
+      if (remote_count_ >= kMaxBatch || remote_bytes_ >= kMaxBatchBytes) {
         SendBatch();
         return false;
       }
@@ -280,6 +287,7 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
       slots_.push_back(Slot{int32_t(route.shard), uint32_t(batch.cmds.size())});
       batch.Add(spec, args, state_.db, state_.proto);
       remote_count_++;
+      for (auto a : args) remote_bytes_ += a.size();
       return true;
     }
     case Route::kAsync:
@@ -411,6 +419,7 @@ void Connection::OnBatchDone() {
   local_end_.clear();
   for (auto& b : remote_) b.Clear();
   remote_count_ = 0;
+  remote_bytes_ = 0;
   ResumeAfterWork();
 }
 

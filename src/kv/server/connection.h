@@ -119,6 +119,7 @@ class Connection : public io::EventHandler {
   std::string local_replies_;
   std::vector<size_t> local_end_;
   size_t remote_count_ = 0;
+  size_t remote_bytes_ = 0;  // argument bytes in remote_
   int pending_hops_ = 0;
 
   // Async (coroutine) command in flight.

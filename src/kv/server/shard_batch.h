@@ -36,6 +36,8 @@ struct ShardBatch {
   int direct_fd = -1;
   size_t direct_sent = 0;
 
+  static constexpr size_t kKeepBytes = 64 * 1024;
+
   bool empty() const { return cmds.empty(); }
 
   void Add(const CommandSpec* spec, std::span<const std::string_view> args, int db, int proto) {
@@ -54,7 +56,12 @@ struct ShardBatch {
   std::span<const std::string_view> Args(const Cmd& c) const {
     return {views.data() + c.first_arg, c.argc};
   }
+  // Bytes of arguments and replies held (the batch's part of a client's buffered input).
+  size_t bytes() const { return arena.size() + replies.size(); }
   void Clear() {
+    // A batch of large values gives its memory back rather than keep it for the next one.
+    if (arena.capacity() > kKeepBytes) std::string().swap(arena);
+    if (replies.capacity() > kKeepBytes) std::string().swap(replies);
     arena.clear();
     spans.clear();
     views.clear();

@@ -210,3 +210,25 @@ def test_frequency_sketch_does_not_crowd_out_a_small_budget(start_server, policy
             assert used(c) <= (3 << 20) * 1.02  # a write lands after the eviction before it
         s.stop()
     assert held[policy] >= 0.9 * held["allkeys-lru"], held
+
+
+@pytest.mark.parametrize("size", [1000, 10000])
+def test_deep_pipelines_do_not_evict_the_data_they_store(start_server, size):
+    """A client's pipelined input runs as it is parsed, so what it holds in the server is small
+    and bounded (a read chunk and one cross-shard batch): under maxmemory the dataset fills the
+    budget after pipelines of 500 SETs as it does after pipelines of 10, instead of giving up
+    keys to make room for buffered input that is gone a moment later."""
+    import random
+    held = {}
+    for depth in (10, 500):
+        s = start_server(["--maxmemory", "3mb", "--maxmemory-policy", "allkeys-lru"])
+        rnd = random.Random(7)
+        with s.conn() as c:
+            for _ in range(max(1, 40 * 1000 * 1000 // size // depth)):
+                c.pipeline([("SET", "key:%d" % rnd.randrange(10 ** 6), b"v" * size)
+                            for _ in range(depth)])
+            m = info(c, "memory")
+            held[depth] = c.call("DBSIZE")
+            assert int(m["used_memory"]) >= 0.95 * int(m["maxmemory"]), (depth, m["used_memory"])
+        s.stop()
+    assert held[500] >= 0.95 * held[10], held
