@@ -76,6 +76,14 @@ def used_memory(server):
         return int(info(c, "memory")["used_memory"])
 
 
+def empty_used_memory(cmd, threads):
+    s = Server(cmd=cmd, threads=threads, debug=False).start()
+    try:
+        return used_memory(s)
+    finally:
+        s.stop()
+
+
 def measure_maxmemory(tool, keys):
     """maxmemory for `keys` keys of the replay's format, measured in redis-server."""
     s = Server(cmd=["redis-server"], debug=False).start()
@@ -203,6 +211,11 @@ def main():
          VALUE_SIZE))
     out("maxmemory per trace and size, measured in redis-server: per_key = (used_memory after K "
         "keys - used_memory empty) / K; maxmemory = used_memory empty + K x per_key")
+    out("empty used_memory (no keys; what is left of maxmemory holds keys): " + ", ".join(
+        "%s %s" % (label, "{:,}".format(empty_used_memory(cmd, threads)))
+        for label, cmd, threads in (("redis-server", ["redis-server"], None),
+                                    ("strata-server --threads 1", [strata], 1),
+                                    ("strata-server default threads", [strata], None))))
     results = {}  # (mode, trace, size) -> (header, rows, maxmemory)
     for path in traces:
         t_trace = time.monotonic()
