@@ -54,13 +54,17 @@ bench-latency: build
 bench-edge: build
 	@bench/run_edge_bench.sh $(BUILD)
 
-# Eviction policies: hit ratios on the shared traces (with OPT) and per-operation costs.
-TRACES ?= $(wildcard /work/shared/traces/*.keys.xz)
+# Eviction policies: hit ratios on the shared traces (with OPT), per-operation costs, then the
+# same traces replayed through real strata-server and redis-server processes (bench/policy_e2e.py;
+# E2E_ARGS=--quick for a smoke run, E2E_ARGS=--full for every request of every trace).
+TRACES ?= $(wildcard $(abspath $(CURDIR)/../shared/traces)/*.keys.xz)
+E2E_ARGS ?=
 bench-policy: deps $(BUILD)/build.ninja
 	@if [ -z "$(TRACES)" ]; then echo "bench-policy: no traces; pass TRACES='a.keys.xz b.keys.xz'"; exit 2; fi
-	@cmake --build $(BUILD) -j $(JOBS) --target policy-sim policy_bench | grep -vE '^\[[0-9]+/[0-9]+\] ' || true
+	@cmake --build $(BUILD) -j $(JOBS) --target policy-sim policy_bench strata-server trace-replay | grep -vE '^\[[0-9]+/[0-9]+\] ' || true
 	$(BUILD)/bench/policy_sim/policy-sim --jobs 2 --policies all $(TRACES)
 	$(BUILD)/bench/micro/policy_bench --benchmark_min_time=0.2
+	/usr/bin/python3 bench/policy_e2e.py --build $(BUILD) $(E2E_ARGS) $(TRACES)
 
 format:
 	@git ls-files '*.cc' '*.h' | xargs clang-format -i

@@ -1,6 +1,6 @@
-// Trace loading for policy-sim: one key per line (any string), optionally xz-compressed (by the
-// .xz extension); blank lines, '#' comments and LIRS '*' markers are skipped. Keys are remapped
-// to dense ids in order of first appearance.
+// Trace loading for the bench tools (policy-sim, trace-replay): one key per line (any string),
+// optionally xz-compressed (by the .xz extension); blank lines, '#' comments and LIRS '*' markers
+// are skipped. Keys are remapped to dense ids in order of first appearance.
 #pragma once
 
 #include <cstdint>
