@@ -81,7 +81,15 @@ uint64_t AllocatorAllocatedBytes() {
 #endif
 }
 
-size_t AllocationSize(size_t size) { return (size + 15) & ~size_t(15); }
+// Without jemalloc: jemalloc's classes (16-byte steps to 128, then four per doubling), so
+// layout decisions made from them are the same in every build.
+size_t AllocationSize(size_t size) {
+  if (size <= 128) return (size + 15) & ~size_t(15);
+  size_t pow = 128;
+  while (pow * 2 < size) pow *= 2;
+  size_t step = pow / 4;
+  return (size + step - 1) / step * step;
+}
 
 std::string AllocatorName() { return "libc"; }
 

@@ -32,7 +32,8 @@ int64_t CurrentLedgerBytes();
 uint64_t AllocatorAllocatedBytes();
 // Resident set size of the process, in bytes, from /proc/self/statm.
 uint64_t ProcessRssBytes();
-// Bytes the allocator would hand out for a request of `size` (jemalloc size classes).
+// Bytes the allocator would hand out for a request of `size` (jemalloc size classes; builds
+// without jemalloc compute the same classes).
 size_t AllocationSize(size_t size);
 // Allocator name and version, for INFO.
 std::string AllocatorName();

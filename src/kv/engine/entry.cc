@@ -13,12 +13,27 @@ Entry* Entry::Create(std::string_view key, std::string_view value, int64_t expir
                      bool expire_slot, size_t value_reserve) {
   if (expire_ms >= 0) expire_slot = true;
   size_t vcap = value.size() > value_reserve ? value.size() : value_reserve;
-  size_t size = kHeader + (expire_slot ? kExpireBytes : 0) + VarintLen(key.size()) + key.size() +
-                VarintLen(value.size()) + vcap;
-  void* mem = malloc(size);
-  if (!mem) throw std::bad_alloc();
+  size_t fixed = kHeader + (expire_slot ? kExpireBytes : 0) + VarintLen(key.size()) + key.size() +
+                 VarintLen(value.size());
+  // Out of line when the two blocks are smaller than the one by at least an eighth.
+  bool outside = false;
+  if (vcap >= kMinOutOfLine) {
+    size_t one = AllocationSize(fixed + vcap);
+    size_t two = AllocationSize(fixed + sizeof(char*)) + AllocationSize(vcap);
+    outside = two + one / 8 <= one;
+  }
+  char* ext = nullptr;
+  if (outside) {
+    ext = static_cast<char*>(malloc(vcap));
+    if (!ext) throw std::bad_alloc();
+  }
+  void* mem = malloc(fixed + (outside ? sizeof(char*) : vcap));
+  if (!mem) {
+    free(ext);
+    throw std::bad_alloc();
+  }
   Entry* e = new (mem) Entry();
-  e->flags = expire_slot ? kExpireSlot : 0;
+  e->flags = uint8_t((expire_slot ? kExpireSlot : 0) | (outside ? kOutOfLine : 0));
   uint8_t* p = reinterpret_cast<uint8_t*>(e->raw() + kHeader);
   if (expire_slot) {
     memset(p, 0, kExpireBytes);
@@ -28,12 +43,17 @@ Entry* Entry::Create(std::string_view key, std::string_view value, int64_t expir
   memcpy(p, key.data(), key.size());
   p += key.size();
   p = WriteVarint(p, value.size());
+  if (outside) {
+    memcpy(p, &ext, sizeof(ext));
+    p = reinterpret_cast<uint8_t*>(ext);
+  }
   if (!value.empty()) memcpy(p, value.data(), value.size());
   if (expire_ms >= 0) e->set_expire_ms(expire_ms);
   return e;
 }
 
 void Entry::Destroy(Entry* e) {
+  if (e->out_of_line()) free(e->mutable_value());
   e->~Entry();
   free(e);
 }
@@ -41,6 +61,7 @@ void Entry::Destroy(Entry* e) {
 size_t Entry::ValueCapacity() const {
   const uint8_t* p = ValueHeader();
   ReadVarint(&p);
+  if (out_of_line()) return malloc_usable_size(const_cast<char*>(ValueBytes(p)));
   size_t offset = size_t(reinterpret_cast<const char*>(p) - raw());
   return malloc_usable_size(const_cast<char*>(raw())) - offset;
 }
@@ -54,6 +75,10 @@ void Entry::ResizeInPlace(size_t new_len) {
   WriteVarint(p, new_len);
 }
 
-size_t Entry::AllocatedSize() const { return malloc_usable_size(const_cast<char*>(raw())); }
+size_t Entry::AllocatedSize() const {
+  size_t n = malloc_usable_size(const_cast<char*>(raw()));
+  if (out_of_line()) n += malloc_usable_size(const_cast<char*>(value().data()));
+  return n;
+}
 
 }  // namespace strata::kv

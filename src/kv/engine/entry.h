@@ -1,16 +1,21 @@
-// Entry: one keyspace entry, stored as a single allocation.
+// Entry: one keyspace entry, stored as a single allocation (two for some large values).
 //
 //   offset 0   Entry*   next      bucket chain of the owning DbTable
 //   offset 8   uint32   meta      eviction-policy word (LRU clock, LFU counter, ...)
 //   offset 12  uint8    type      ObjType
-//   offset 13  uint8    flags     kExpireSlot, kHasExpire, kRaw, kNoIntEncoding
+//   offset 13  uint8    flags     kExpireSlot, kHasExpire, kRaw, kNoIntEncoding, kOutOfLine
 //   offset 14  [int64 expire_ms, uint32 volatile_index]   only with kExpireSlot
-//              varint key length, key bytes, varint value length, value bytes
+//              varint key length, key bytes, varint value length, then either the value bytes
+//              or (kOutOfLine) an 8-byte pointer to them in an allocation of their own
 //
 // A 16-byte key with a 32-byte string value is exactly 64 bytes (a jemalloc size class), against
-// ~136 bytes per key in Redis 7.0 (dictEntry + sds key + robj + bucket share). Values are always
-// stored inline; APPEND/SETRANGE grow the allocation geometrically so repeated appends stay
-// amortised O(1). Entries are created, modified and destroyed only by their shard's thread.
+// ~136 bytes per key in Redis 7.0 (dictEntry + sds key + robj + bucket share). Values live inline
+// unless that lands the entry just past a size class: above 1 KB the classes are a quarter apart,
+// so a 1,000-byte value with its key (1,027 bytes) would take a 1,280-byte block, while the entry
+// (48) and the value (1,024) in blocks of their own take 1,072. Create() picks the layout whose
+// blocks are smaller by at least an eighth (kOutOfLine); small values always stay inline.
+// APPEND/SETRANGE grow the value geometrically so repeated appends stay amortised O(1). Entries
+// are created, modified and destroyed only by their shard's thread.
 #pragma once
 
 #include <cstddef>
@@ -28,6 +33,9 @@ class Entry {
   static constexpr uint8_t kHasExpire = 2;      // the key has a TTL
   static constexpr uint8_t kRaw = 4;            // OBJECT ENCODING reports "raw" (after APPEND etc.)
   static constexpr uint8_t kNoIntEncoding = 8;  // numeric text kept as a string (INCRBYFLOAT)
+  static constexpr uint8_t kOutOfLine = 16;     // the value bytes are in their own allocation
+  // Values shorter than this always stay inline (one allocation, one cache miss per read).
+  static constexpr size_t kMinOutOfLine = 512;
   static constexpr size_t kHeader = 14;
   static constexpr size_t kExpireBytes = 12;
 
@@ -50,14 +58,15 @@ class Entry {
   std::string_view value() const {
     const uint8_t* p = ValueHeader();
     size_t len = ReadVarint(&p);
-    return {reinterpret_cast<const char*>(p), len};
+    return {ValueBytes(p), len};
   }
   // Writable value bytes (same length as value()).
   char* mutable_value() {
     const uint8_t* p = ValueHeader();
     ReadVarint(&p);
-    return reinterpret_cast<char*>(const_cast<uint8_t*>(p));
+    return const_cast<char*>(ValueBytes(p));
   }
+  bool out_of_line() const { return flags & kOutOfLine; }
   // Bytes available for the value in this allocation (>= value().size()).
   size_t ValueCapacity() const;
   // Changes the stored value length in place; requires new_len <= ValueCapacity() and the same
@@ -109,6 +118,13 @@ class Entry {
     const uint8_t* p = body();
     size_t klen = ReadVarint(&p);
     return p + klen;
+  }
+  // The value bytes, given the position just after the value's length varint.
+  const char* ValueBytes(const uint8_t* p) const {
+    if (!(flags & kOutOfLine)) return reinterpret_cast<const char*>(p);
+    const char* ext;
+    memcpy(&ext, p, sizeof(ext));
+    return ext;
   }
   static size_t ReadVarint(const uint8_t** p) {
     size_t v = 0;

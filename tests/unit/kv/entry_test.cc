@@ -54,5 +54,38 @@ TEST(Entry, ResizeInPlace) {
   Entry::Destroy(e);
 }
 
+// A value that would land the entry just past a size class gets a block of its own.
+TEST(Entry, LargeValueJustPastASizeClassGoesOutOfLine) {
+  std::string key(10, 'k'), value(1000, 'v');
+  Entry* e = Entry::Create(key, value, -1, false);
+  EXPECT_TRUE(e->out_of_line());
+  EXPECT_EQ(e->key(), key);
+  EXPECT_EQ(e->value(), value);
+#ifdef STRATA_JEMALLOC
+  EXPECT_EQ(e->AllocatedSize(), 48u + 1024u);  // against 1,280 in one block
+#endif
+  EXPECT_GE(e->ValueCapacity(), 1000u);
+  // Values that fit their class well, and small ones, stay inline.
+  Entry* fits = Entry::Create(key, std::string(1200, 'v'), -1, false);
+  EXPECT_FALSE(fits->out_of_line());
+  Entry* small = Entry::Create(key, std::string(300, 'v'), -1, false);
+  EXPECT_FALSE(small->out_of_line());
+  Entry::Destroy(fits);
+  Entry::Destroy(small);
+  Entry::Destroy(e);
+}
+
+TEST(Entry, OutOfLineValueWithExpireResizesInPlace) {
+  Entry* e = Entry::Create("key", std::string(1000, 'a'), 777, false, 1000);
+  ASSERT_TRUE(e->out_of_line());
+  EXPECT_EQ(e->expire_ms(), 777);
+  ASSERT_TRUE(e->CanResizeInPlace(1010));
+  e->ResizeInPlace(1010);
+  memcpy(e->mutable_value() + 1000, "0123456789", 10);
+  EXPECT_EQ(e->value(), std::string(1000, 'a') + "0123456789");
+  EXPECT_EQ(e->key(), "key");
+  Entry::Destroy(e);
+}
+
 }  // namespace
 }  // namespace strata::kv
