@@ -45,6 +45,13 @@ constexpr int64_t kUnauthQueryCap = 1024 * 1024;
 
 int64_t ConnectedClients() { return g_clients.load(std::memory_order_relaxed); }
 
+bool ReserveClientSlot(int64_t max) {
+  // One atomic step, so acceptors on several shard threads cannot both take the last slot.
+  if (g_clients.fetch_add(1, std::memory_order_relaxed) < max) return true;
+  g_clients.fetch_sub(1, std::memory_order_relaxed);
+  return false;
+}
+
 std::vector<Connection*>& Connection::LocalConnections() { return Local().connections; }
 
 Connection::Connection(int fd, uint32_t shard, uint64_t id)
@@ -56,8 +63,7 @@ Connection::Connection(int fd, uint32_t shard, uint64_t id)
   state_.last_interaction_ms = state_.created_ms;
   state_.authenticated = !GlobalConfig().has_password();
   state_.local = io::PeerIsLocal(fd);
-  remote_.resize(Shards().size());
-  g_clients.fetch_add(1, std::memory_order_relaxed);
+  remote_.resize(Shards().size());  // the client's slot was taken by ReserveClientSlot
   LocalConnections().push_back(this);
 }
 

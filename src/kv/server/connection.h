@@ -144,5 +144,8 @@ class Connection : public io::EventHandler {
 
 // Total connected clients, process wide (maxclients, INFO).
 int64_t ConnectedClients();
+// Takes a client slot if fewer than `max` are taken; every Connection is created with one and
+// gives it back when destroyed.
+bool ReserveClientSlot(int64_t max);
 
 }  // namespace strata::kv

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <ctime>
 #include <memory>
 #include <thread>
@@ -85,13 +86,13 @@ class Acceptor : public io::EventHandler {
       }
       int c = a.fd;
       LocalTotals().connections_received++;
-      if (ConnectedClients() >= GlobalConfig().maxclients.load(std::memory_order_relaxed)) {
-        RejectClient(c, kMaxClientsMsg, sizeof(kMaxClientsMsg) - 1);
-        continue;
-      }
       if (ProtectedModeRefuses(c)) {
         LOG_VERBOSE("refused client %s: protected mode", io::PeerAddress(c).c_str());
         RejectClient(c, kProtectedModeMsg, sizeof(kProtectedModeMsg) - 1);
+        continue;
+      }
+      if (!ReserveClientSlot(GlobalConfig().maxclients.load(std::memory_order_relaxed))) {
+        RejectClient(c, kMaxClientsMsg, sizeof(kMaxClientsMsg) - 1);
         continue;
       }
       auto* conn = new Connection(c, shard_, g_next_client_id.fetch_add(1));
@@ -310,6 +311,7 @@ void ShardRuntime::Stop() {
 void ShardRuntime::Adopt(int fd, uint32_t shard) {
   set_->Post(shard, [fd, shard] {
     static std::atomic<uint64_t> ids{1u << 30};
+    ReserveClientSlot(INT64_MAX);  // an adopted client is already admitted
     auto* conn = new Connection(fd, shard, ids.fetch_add(1));
     conn->Start();
     conn->OnEvent(EPOLLIN);
