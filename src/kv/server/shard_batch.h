@@ -59,9 +59,11 @@ struct ShardBatch {
   // Bytes of arguments and replies held (the batch's part of a client's buffered input).
   size_t bytes() const { return arena.size() + replies.size(); }
   void Clear() {
-    // A batch of large values gives its memory back rather than keep it for the next one.
+    // A batch of large values gives its arguments' memory back rather than keep it for the
+    // next one. Only the arena: it was allocated on this (the connection's) thread. `replies`
+    // was allocated by the target shard's thread, and a free here would move its bytes from that
+    // shard's memory ledger to this one's, skewing which shard evicts (see base/memory.h).
     if (arena.capacity() > kKeepBytes) std::string().swap(arena);
-    if (replies.capacity() > kKeepBytes) std::string().swap(replies);
     arena.clear();
     spans.clear();
     views.clear();
