@@ -76,7 +76,7 @@ TEST(Entry, LargeValueJustPastASizeClassGoesOutOfLine) {
 }
 
 TEST(Entry, OutOfLineValueWithExpireResizesInPlace) {
-  Entry* e = Entry::Create("key", std::string(1000, 'a'), 777, false, 1000);
+  Entry* e = Entry::Create("key", std::string(1000, 'a'), 777, false, 1024);
   ASSERT_TRUE(e->out_of_line());
   EXPECT_EQ(e->expire_ms(), 777);
   ASSERT_TRUE(e->CanResizeInPlace(1010));
