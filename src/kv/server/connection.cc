@@ -69,6 +69,15 @@ Connection::Connection(int fd, uint32_t shard, uint64_t id)
 
 Connection::~Connection() {
   g_clients.fetch_sub(1, std::memory_order_relaxed);
+  // Each batch's reply buffers were allocated by its target shard's thread: free them there.
+  // Freed here, their bytes would leave that shard's memory ledger for good and land in this
+  // one's (base/memory.h), and with clients coming and going the target shard would come to
+  // believe it is far over its share of maxmemory and evict its keys out of turn.
+  for (uint32_t s = 0; s < remote_.size(); s++) {
+    ShardBatch& b = remote_[s];
+    if (s == shard_ || (b.replies.capacity() == 0 && b.reply_end.capacity() == 0)) continue;
+    Shards().Post(s, [replies = std::move(b.replies), ends = std::move(b.reply_end)] {});
+  }
   auto& v = LocalConnections();
   for (size_t i = 0; i < v.size(); i++) {
     if (v[i] == this) {

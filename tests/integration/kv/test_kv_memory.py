@@ -232,3 +232,29 @@ def test_deep_pipelines_do_not_evict_the_data_they_store(start_server, size):
             assert int(m["used_memory"]) >= 0.95 * int(m["maxmemory"]), (depth, m["used_memory"])
         s.stop()
     assert held[500] >= 0.95 * held[10], held
+
+
+@pytest.mark.skipif(__import__("kv_harness").target_is_redis(),
+                    reason="allkeys-fifo is strata-server's")
+def test_clients_coming_and_going_do_not_skew_which_shard_evicts(start_server):
+    """Short-lived clients pipelining large GETs whose keys live on other shards leave each
+    shard's memory ledger exact (the reply buffers a shard allocated are freed on that shard),
+    so afterwards eviction still takes keys in policy order on every shard: under allkeys-fifo
+    the newest keys all survive. When they were freed on the client's shard, only about half of
+    the newest keys survived."""
+    s = start_server(["--maxmemory-policy", "allkeys-fifo"])
+    with s.conn() as c:
+        c.pipeline([("SET", "big:%d" % i, b"b" * 10000) for i in range(64)])
+        for _ in range(300):
+            with s.conn() as x:
+                x.pipeline([("GET", "big:%d" % i) for i in range(64)])
+        c.call("DEL", *["big:%d" % i for i in range(64)])
+        assert c.call("CONFIG", "SET", "maxmemory", str(used(c) + (8 << 20))) == "OK"
+        n = 16000
+        for start in range(0, n, 100):
+            c.pipeline([("SET", "k:%d" % i, b"x" * 1000) for i in range(start, start + 100)])
+        held = c.call("DBSIZE")
+        assert held > 4000, held
+        newest = ["k:%d" % i for i in range(n - held // 2, n)]
+        survived = sum(c.call("EXISTS", *newest[j:j + 500]) for j in range(0, len(newest), 500))
+        assert survived >= 0.98 * len(newest), (survived, len(newest))
