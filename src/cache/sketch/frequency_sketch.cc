@@ -42,28 +42,30 @@ FrequencySketch::FrequencySketch(uint64_t expected_entries, uint64_t seed)
       sample_(10 * (cur_.width / 4)),
       seed_(seed * 0x632BE59BD9B4E019ULL) {}
 
+template <typename Self, typename F>
+void FrequencySketch::ForEachHome(Self& self, uint64_t row, uint64_t idx, F&& f) {
+  // The nibble position within a word is the same in both tables (widths are multiples of 16).
+  if (!self.prev_.words || idx / 16 < self.migrated_) return f(self.cur_.Word(row, idx / 16));
+  if (self.prev_.width < self.cur_.width)
+    return f(self.prev_.Word(row, (idx & (self.prev_.width - 1)) / 16));
+  for (uint64_t i = idx; i < self.prev_.width; i += self.cur_.width)
+    f(self.prev_.Word(row, i / 16));
+}
+
 uint32_t FrequencySketch::Counter(uint64_t row, uint64_t idx) const {
-  uint64_t j = idx / 16;
-  if (!prev_.words || j < migrated_) return Nibble(cur_.Word(row, j), idx);
-  if (prev_.width < cur_.width) return Nibble(prev_.Word(row, (idx & (prev_.width - 1)) / 16), idx);
   uint32_t best = 0;
-  for (uint64_t i = idx; i < prev_.width; i += cur_.width)
-    best = std::max(best, Nibble(prev_.Word(row, i / 16), i));
+  ForEachHome(*this, row, idx, [&](uint64_t word) { best = std::max(best, Nibble(word, idx)); });
   return best;
 }
 
 bool FrequencySketch::Bump(uint64_t row, uint64_t idx) {
-  uint64_t j = idx / 16;
-  unsigned shift = static_cast<unsigned>(idx % 16) * 4;
-  auto bump = [shift](uint64_t& word) {
-    if (((word >> shift) & 0xF) >= kMaxCount) return false;
-    word += uint64_t{1} << shift;
-    return true;
-  };
-  if (!prev_.words || j < migrated_) return bump(cur_.Word(row, j));
-  if (prev_.width < cur_.width) return bump(prev_.Word(row, (idx & (prev_.width - 1)) / 16));
+  const unsigned shift = static_cast<unsigned>(idx % 16) * 4;
   bool added = false;
-  for (uint64_t i = idx; i < prev_.width; i += cur_.width) added |= bump(prev_.Word(row, i / 16));
+  ForEachHome(*this, row, idx, [&](uint64_t& word) {
+    if (((word >> shift) & 0xF) >= kMaxCount) return;
+    word += uint64_t{1} << shift;
+    added = true;
+  });
   return added;
 }
 

@@ -81,7 +81,11 @@ class FrequencySketch {
     uint64_t Word(uint64_t row, uint64_t j) const { return words[row * row_words + j]; }
     void Age();
   };
-  // Counter `idx` of `row` in the current table's index space, wherever it lives now.
+  // Calls f on each word that holds counter `idx` of `row` (in the current table's index space):
+  // the current table's once carried over, else the old table's (several, after a shrink).
+  template <typename Self, typename F>
+  static void ForEachHome(Self& self, uint64_t row, uint64_t idx, F&& f);
+  // That counter's value (the largest of its homes).
   uint32_t Counter(uint64_t row, uint64_t idx) const;
   // Adds one to it (saturating); false if it was saturated.
   bool Bump(uint64_t row, uint64_t idx);

@@ -184,8 +184,13 @@ void CmdGetSet(CmdContext& ctx) {
 
 void CmdGetDel(CmdContext& ctx) {
   std::string_view key = ctx.args[1];
-  if (!ctx.shard->FindForRead(ctx.db, key, KeyHash(key), ctx.now_ms)) return ctx.rb->Null();
+  // A read access (its policy word need not be touched: the key is deleted).
   Entry** link = ctx.shard->FindLink(ctx.db, key, KeyHash(key), ctx.now_ms);
+  if (!link) {
+    ctx.shard->stats().keyspace_misses++;
+    return ctx.rb->Null();
+  }
+  ctx.shard->stats().keyspace_hits++;
   if ((*link)->type != ObjType::kString) return ctx.rb->Error(kErrWrongType);
   ctx.rb->Bulk((*link)->value());
   ctx.shard->Delete(ctx.db, link);

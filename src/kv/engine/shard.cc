@@ -1,5 +1,7 @@
 #include "kv/engine/shard.h"
 
+#include <algorithm>
+
 #include "base/clock.h"
 #include "cache/sampled/victim_picker.h"
 #include "kv/engine/memory_accounting.h"
@@ -30,11 +32,7 @@ void Shard::RefreshConfig() {
   params.lfu.decay_time = uint32_t(ld);
   // The sketch starts sized for the keys held now and follows the keyspace from the cron on
   // (FitSketch); it is allocated here, on the shard's thread, so used_memory counts it.
-  size_t keys = 0;
-  for (auto& t : dbs_) keys += t.size();
-  params.expected_keys = keys < cache::sampled::KeyspacePolicy::kMinSketchKeys
-                             ? cache::sampled::KeyspacePolicy::kMinSketchKeys
-                             : keys;
+  params.expected_keys = std::max(KeyCount(), cache::sampled::KeyspacePolicy::kMinSketchKeys);
   params.seed = 0x5eed + id_;
   policy_ = std::make_unique<cache::sampled::KeyspacePolicy>(mm.algorithm, params);
   pool_.Clear();
@@ -128,6 +126,12 @@ bool Shard::EvictOne(int64_t now_ms) {
   Entry::Destroy(t.Unlink(link));
   stats_.evicted_keys++;
   return true;
+}
+
+uint64_t Shard::KeyCount() const {
+  uint64_t keys = 0;
+  for (const auto& t : dbs_) keys += t.size();
+  return keys;
 }
 
 void Shard::PublishMemory() {
@@ -228,9 +232,7 @@ void Shard::Cron() {
     else
       t.MaybeShrink();
   }
-  size_t keys = 0;
-  for (auto& t : dbs_) keys += t.size();
-  policy_->FitSketch(keys);
+  policy_->FitSketch(KeyCount());
   PublishMemory();
   if (GlobalConfig().maxmemory.load(std::memory_order_relaxed)) EnsureMemory();
 }

@@ -96,6 +96,8 @@ class Shard {
   void Cron();
   // Reloads the policy and limits from the global config (after CONFIG SET).
   void RefreshConfig();
+  // Keys in all of this shard's databases.
+  uint64_t KeyCount() const;
   // Publishes this shard's memory and key counts for the process-wide accounting.
   void PublishMemory();
 

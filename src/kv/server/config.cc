@@ -11,6 +11,8 @@
 #include <fstream>
 #include <functional>
 #include <sstream>
+#include <type_traits>
+#include <utility>
 
 #include "base/fd_limit.h"
 #include "base/glob.h"
@@ -154,6 +156,39 @@ Option YesNoOption(const char* name, bool mut, const char* help, std::atomic<boo
                 [=](const Config& c) { return std::string((c.*field).load() ? "yes" : "no"); }};
 }
 
+// An option taking one of a fixed list of names (case-insensitive), stored as its value: an
+// atomic int for options that change at run time, or a plain enum for those fixed at start.
+template <typename Field>
+Option EnumOption(const char* name, bool mut, const char* help, Field Config::*field,
+                  std::vector<std::pair<const char*, int>> names) {
+  return Option{name, mut, help,
+                [=](Config& c, const std::vector<std::string>& v) -> std::string {
+                  if (v.size() != 1) return BadValue(name, v.empty() ? "" : v[0]);
+                  for (const auto& [n, value] : names) {
+                    if (!EqualsIgnoreCase(v[0], n)) continue;
+                    if constexpr (std::is_enum_v<Field>)
+                      c.*field = Field(value);
+                    else
+                      (c.*field).store(value);
+                    return "";
+                  }
+                  std::string all;
+                  for (const auto& [n, value] : names)
+                    all += (all.empty() ? "" : " ") + std::string(n);
+                  return OneOf(all);
+                },
+                [=](const Config& c) {
+                  int value;
+                  if constexpr (std::is_enum_v<Field>)
+                    value = int(c.*field);
+                  else
+                    value = (c.*field).load();
+                  for (const auto& [n, v] : names)
+                    if (v == value) return std::string(n);
+                  return std::string(names.front().first);
+                }};
+}
+
 const std::vector<Option>& Options() {
   static const std::vector<Option> opts = {
       Option{"bind", false, "address to listen on (default 127.0.0.1)",
@@ -166,32 +201,13 @@ const std::vector<Option>& Options() {
       IntOption("port", false, "TCP port (default 6379)", &Config::port, 0, 65535),
       IntOption("threads", false, "shard threads, one per core when 0 (default 0)",
                 &Config::threads, 0, 256),
-      Option{"thread-packing", true,
-             "auto, never or always: at low load (auto) every shard is run by the first shard "
-             "thread while the others sleep (default auto)",
-             [](Config& c, const std::vector<std::string>& v) -> std::string {
-               if (v.size() != 1) return BadValue("thread-packing", v.empty() ? "" : v[0]);
-               std::string x = ToLower(v[0]);
-               if (x == "auto")
-                 c.thread_packing.store(int(ThreadPacking::kAuto));
-               else if (x == "never")
-                 c.thread_packing.store(int(ThreadPacking::kNever));
-               else if (x == "always")
-                 c.thread_packing.store(int(ThreadPacking::kAlways));
-               else
-                 return OneOf("auto never always");
-               return "";
-             },
-             [](const Config& c) {
-               switch (ThreadPacking(c.thread_packing.load())) {
-                 case ThreadPacking::kNever:
-                   return std::string("never");
-                 case ThreadPacking::kAlways:
-                   return std::string("always");
-                 default:
-                   return std::string("auto");
-               }
-             }},
+      EnumOption("thread-packing", true,
+                 "auto, never or always: at low load (auto) every shard is run by the first shard "
+                 "thread while the others sleep (default auto)",
+                 &Config::thread_packing,
+                 {{"auto", int(ThreadPacking::kAuto)},
+                  {"never", int(ThreadPacking::kNever)},
+                  {"always", int(ThreadPacking::kAlways)}}),
       IntOption("databases", false, "number of logical databases (default 16)", &Config::databases,
                 1, 1000000),
       Option{"maxmemory", true, "memory limit in bytes, with units: 100mb, 2gb (0 = none)",
@@ -339,32 +355,13 @@ const std::vector<Option>& Options() {
                   "with no requirepass, refuse clients other than 127.0.0.1, ::1 and Unix "
                   "sockets (default yes)",
                   &Config::protected_mode),
-      Option{"enable-debug-command", false,
-             "no, yes or local: who may run DEBUG; local means clients connected from 127.0.0.1, "
-             "::1 or a Unix socket (default no)",
-             [](Config& c, const std::vector<std::string>& v) -> std::string {
-               if (v.size() != 1) return BadValue("enable-debug-command", v.empty() ? "" : v[0]);
-               std::string x = ToLower(v[0]);
-               if (x == "no")
-                 c.enable_debug_command = ProtectedAction::kNo;
-               else if (x == "yes")
-                 c.enable_debug_command = ProtectedAction::kYes;
-               else if (x == "local")
-                 c.enable_debug_command = ProtectedAction::kLocal;
-               else
-                 return OneOf("no yes local");
-               return "";
-             },
-             [](const Config& c) {
-               switch (c.enable_debug_command) {
-                 case ProtectedAction::kYes:
-                   return std::string("yes");
-                 case ProtectedAction::kLocal:
-                   return std::string("local");
-                 default:
-                   return std::string("no");
-               }
-             }},
+      EnumOption("enable-debug-command", false,
+                 "no, yes or local: who may run DEBUG; local means clients connected from "
+                 "127.0.0.1, ::1 or a Unix socket (default no)",
+                 &Config::enable_debug_command,
+                 {{"no", int(ProtectedAction::kNo)},
+                  {"yes", int(ProtectedAction::kYes)},
+                  {"local", int(ProtectedAction::kLocal)}}),
       IntOption("shutdown-timeout", true,
                 "seconds SIGTERM or SHUTDOWN waits for shard threads busy in a long command, then "
                 "exits without them, status 1 (default 10)",

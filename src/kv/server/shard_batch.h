@@ -56,8 +56,6 @@ struct ShardBatch {
   std::span<const std::string_view> Args(const Cmd& c) const {
     return {views.data() + c.first_arg, c.argc};
   }
-  // Bytes of arguments and replies held (the batch's part of a client's buffered input).
-  size_t bytes() const { return arena.size() + replies.size(); }
   void Clear() {
     // A batch of large values gives its arguments' memory back rather than keep it for the
     // next one. Only the arena: it was allocated on this (the connection's) thread. `replies`

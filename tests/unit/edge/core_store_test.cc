@@ -167,16 +167,20 @@ TEST(OriginRequest, HostIsTheResolvedAuthority) {
   auto req = Req("X-A: 1\r\n", "GET http://Victim.Example/home?q HTTP/1.1");  // Host: h
   auto target = rfc9111::ResolveTarget(req.Get("host").value_or(""), req.Target());
   ASSERT_TRUE(target);
-  std::string out = BuildOriginRequest({&req,
-                                        OriginRequestKind::kFill,
-                                        "GET",
-                                        {},
-                                        nullptr,
-                                        "strata-edge",
-                                        "",
-                                        "",
-                                        http1::BodyFraming::kNone,
-                                        &*target});
+  // A plain fill of `head` to the authority `target` resolved.
+  auto fill = [](const http1::RequestHead& head, const rfc9111::RequestTarget& target) {
+    return BuildOriginRequest({&head,
+                               OriginRequestKind::kFill,
+                               "GET",
+                               {},
+                               nullptr,
+                               "strata-edge",
+                               "",
+                               "",
+                               http1::BodyFraming::kNone,
+                               &target});
+  };
+  std::string out = fill(req, *target);
   EXPECT_EQ(out.rfind("GET /home?q HTTP/1.1\r\nHost: victim.example\r\n", 0), 0u);
   EXPECT_EQ(out.find("Host: h\r\n"), std::string::npos);
   EXPECT_NE(out.find("X-A: 1\r\n"), std::string::npos);
@@ -189,16 +193,7 @@ TEST(OriginRequest, HostIsTheResolvedAuthority) {
             http1::ParseStatus::kDone);
   auto none = rfc9111::ResolveTarget("", old.Target());
   ASSERT_TRUE(none);
-  out = BuildOriginRequest({&old,
-                            OriginRequestKind::kFill,
-                            "GET",
-                            {},
-                            nullptr,
-                            "strata-edge",
-                            "",
-                            "",
-                            http1::BodyFraming::kNone,
-                            &*none});
+  out = fill(old, *none);
   EXPECT_EQ(out.substr(0, 17), "GET /p HTTP/1.1\r\n");
   EXPECT_EQ(out.find("Host"), std::string::npos);
 }
