@@ -1,0 +1,40 @@
+"""Per-type parts of the differential test (kvdiff.py).
+
+Each family module (hashes, lists, sets, ...) provides:
+  choices(gen)            -> [(weight, lambda: [args...]), ...] commands on gen.key() keys
+  same(args, a, b)        -> True/False to judge two parsed replies itself, None to leave it to
+                             kvdiff's exact comparison (raw bytes)
+  order_free(args)        -> True when the reply's element order is unspecified (SMEMBERS, ...):
+                             the raw bytes are then not compared, only `same`
+  after(args)             -> commands to run on both servers after `args` so that a random
+                             effect (SPOP, ...) leaves them in the same state again
+  dump(conn, key, type)   -> the key's contents for the periodic state comparison, or None if
+                             the type is not this family's (type is the TYPE reply, bytes)
+"""
+
+import importlib
+import os
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+ALL = []
+for _name in sorted(f[:-3] for f in os.listdir(_HERE) if f.endswith(".py") and f != "__init__.py"):
+    ALL.append(importlib.import_module("families." + _name))
+
+
+def order_free(args):
+    return any(f.order_free(args) for f in ALL)
+
+
+def after(args):
+    out = []
+    for f in ALL:
+        out += f.after(args)
+    return out
+
+
+def dump_value(conn, key, typ):
+    for f in ALL:
+        v = f.dump(conn, key, typ)
+        if v is not None:
+            return v
+    return conn.call("GET", key) if typ == b"string" else typ
