@@ -114,10 +114,13 @@ void SwitchMemoryLedger(MemoryLedger* ledger) {
   s.mark = now;
 }
 
+MemoryLedger* CurrentMemoryLedger() { return t_ledger.ledger; }
+
 int64_t CurrentLedgerBytes() {
   const LedgerState& s = t_ledger;
   int64_t now = ThreadAllocatedBytes();
-  return s.ledger ? s.ledger->banked + (now - s.mark) : now;
+  if (!s.ledger) return now;
+  return s.ledger->banked + (now - s.mark) + s.ledger->credited.load(std::memory_order_relaxed);
 }
 
 uint64_t ProcessRssBytes() {

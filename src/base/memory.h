@@ -6,6 +6,7 @@
 // the freeing thread, so per-thread values may drift apart while their sum stays exact.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -23,9 +24,19 @@ int64_t ThreadAllocatedBytes();
 // did the allocating. Without thread counters ledgers stay at zero.
 struct MemoryLedger {
   int64_t banked = 0;  // bytes from finished stretches of work
+  // Bytes credited by other threads (memory freed for this owner in the background, objects
+  // that moved in or out): written from any thread.
+  std::atomic<int64_t> credited{0};
 };
 // Makes `ledger` (or none) the one this thread's allocations count for from now on.
 void SwitchMemoryLedger(MemoryLedger* ledger);
+// The ledger this thread works for now, or nullptr.
+MemoryLedger* CurrentMemoryLedger();
+// Adds `bytes` (negative: freed) to `ledger` from any thread, for memory allocated or freed on
+// the owner's behalf by a thread not working for it.
+inline void CreditMemoryLedger(MemoryLedger* ledger, int64_t bytes) {
+  if (ledger) ledger->credited.fetch_add(bytes, std::memory_order_relaxed);
+}
 // The calling thread's current ledger's bytes, up to now; ThreadAllocatedBytes() if it has none.
 int64_t CurrentLedgerBytes();
 // Total live bytes allocated through the allocator, process wide (refreshes jemalloc's stats).

@@ -1,8 +1,9 @@
 // Helpers shared by the command families: argument parsing with Redis's error texts, and the
-// common lookups (typed access to a key on the current shard).
+// common lookups (typed access to a key, creation and deletion of containers).
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string_view>
 
 #include "base/strutil.h"
@@ -30,5 +31,92 @@ inline bool ArgIs(std::string_view arg, std::string_view word) {
 }
 
 inline uint64_t KeyHash(std::string_view key) { return DbTable::Hash(key); }
+
+// ---- Typed access to container keys ----
+//
+// T is an Object subclass with `static constexpr ObjType kType`. The lookups follow Redis:
+// kRead counts a keyspace hit or miss and touches the key (lookupKeyRead), kWrite only touches
+// it (lookupKeyWrite). A key of another type is reported, never returned.
+
+enum class Access { kRead, kWrite };
+
+template <typename T>
+struct Typed {
+  T* obj = nullptr;        // the container, or nullptr if the key is absent (or wrong type)
+  bool wrongtype = false;  // the key exists and holds another type
+};
+
+template <typename T>
+Typed<T> FindObject(Shard& s, int db, std::string_view key, int64_t now_ms, Access access) {
+  uint64_t hash = KeyHash(key);
+  Entry* e = nullptr;
+  if (access == Access::kRead) {
+    e = s.FindForRead(db, key, hash, now_ms);
+  } else if (Entry** link = s.FindForWrite(db, key, hash, now_ms)) {
+    e = *link;
+  }
+  if (!e) return {};
+  if (e->type != T::kType) return {nullptr, true};
+  return {e->object_as<T>(), false};
+}
+
+// Adds `key` (which must be absent) holding obj; returns the object, now owned by the keyspace.
+template <typename T>
+T* AddObject(Shard& s, int db, std::string_view key, std::unique_ptr<T> obj, int64_t now_ms) {
+  T* raw = obj.get();
+  Entry* e = Entry::CreateObject(key, obj.release(), -1, false);
+  s.Add(db, e, KeyHash(key), now_ms);
+  return raw;
+}
+
+// Deletes `key` if it holds a container that is now empty (Redis deletes emptied keys).
+// Returns true if it did.
+inline bool DeleteIfEmpty(Shard& s, int db, std::string_view key, int64_t now_ms) {
+  Entry** link = s.FindLink(db, key, KeyHash(key), now_ms);
+  if (!link || !(*link)->is_object() || (*link)->object()->Length() != 0) return false;
+  s.Delete(db, link);
+  return true;
+}
+
+// Deletes `key` whatever it holds; true if it existed.
+inline bool DeleteKey(Shard& s, int db, std::string_view key, int64_t now_ms) {
+  Entry** link = s.FindLink(db, key, KeyHash(key), now_ms);
+  if (!link) return false;
+  s.Delete(db, link);
+  return true;
+}
+
+// The same on the command's own shard and database; on a wrong type they reply WRONGTYPE and
+// set *failed, so a handler writes:
+//   bool failed;
+//   HashObject* h = ReadObject<HashObject>(ctx, ctx.args[1], &failed);
+//   if (failed) return;
+template <typename T>
+T* ReadObject(CmdContext& ctx, std::string_view key, bool* failed) {
+  Typed<T> t = FindObject<T>(*ctx.shard, ctx.db, key, ctx.now_ms, Access::kRead);
+  *failed = t.wrongtype;
+  if (t.wrongtype) ctx.rb->Error(kErrWrongType);
+  return t.obj;
+}
+
+template <typename T>
+T* WriteObject(CmdContext& ctx, std::string_view key, bool* failed) {
+  Typed<T> t = FindObject<T>(*ctx.shard, ctx.db, key, ctx.now_ms, Access::kWrite);
+  *failed = t.wrongtype;
+  if (t.wrongtype) ctx.rb->Error(kErrWrongType);
+  return t.obj;
+}
+
+// Write lookup that creates an empty container (std::make_unique<T>()) when the key is absent.
+template <typename T>
+T* WriteOrCreateObject(CmdContext& ctx, std::string_view key, bool* failed) {
+  T* obj = WriteObject<T>(ctx, key, failed);
+  if (obj || *failed) return obj;
+  return AddObject(*ctx.shard, ctx.db, key, std::make_unique<T>(), ctx.now_ms);
+}
+
+inline bool DeleteIfEmpty(CmdContext& ctx, std::string_view key) {
+  return DeleteIfEmpty(*ctx.shard, ctx.db, key, ctx.now_ms);
+}
 
 }  // namespace strata::kv

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "base/strutil.h"
+#include "kv/engine/lazy_free.h"
 #include "kv/version.h"
 
 namespace strata::kv {
@@ -134,8 +135,8 @@ void Memory(Writer& w, const InfoData& d) {
   w.Field("mem_clients_normal", 0);
   w.Field("mem_allocator", d.mem_allocator);
   w.Field("active_defrag_running", 0);
-  w.Field("lazyfree_pending_objects", 0);
-  w.Field("lazyfreed_objects", 0);
+  w.Field("lazyfree_pending_objects", LazyFreer::Pending());
+  w.Field("lazyfreed_objects", LazyFreer::Freed());
 }
 
 void Persistence(Writer& w, const InfoData& d) {

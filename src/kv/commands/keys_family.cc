@@ -4,10 +4,12 @@
 // keyspace-wide commands are coroutines at the end.
 #include <algorithm>
 #include <climits>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "base/glob.h"
+#include "base/memory.h"
 #include "base/strutil.h"
 #include "kv/commands/family_util.h"
 #include "kv/commands/registry.h"
@@ -19,17 +21,12 @@
 namespace strata::kv {
 namespace {
 
-const char* TypeName(const Entry* e) {
-  switch (e->type) {
-    case ObjType::kString:
-      return "string";
-  }
-  return "none";
-}
+const char* TypeName(const Entry* e) { return ObjTypeName(e->type); }
 
-// OBJECT ENCODING of a string, following Redis's rules for when it keeps an integer or an
-// embedded string.
-const char* StringEncoding(const Entry* e) {
+// OBJECT ENCODING, following Redis's rules for when a string keeps an integer or an embedded
+// string; other types name their own encoding.
+const char* Encoding(const Entry* e) {
+  if (e->is_object()) return e->object()->Encoding();
   if (e->flags & Entry::kRaw) return "raw";
   std::string_view v = e->value();
   int64_t n;
@@ -180,16 +177,29 @@ void CmdPersist(CmdContext& ctx) {
 
 // A key's value and metadata, detached from any shard (for moves between shards and dbs).
 struct Snapshot {
-  std::string value;
+  std::string value;            // strings
+  std::unique_ptr<Object> obj;  // every other type
   int64_t expire_ms = -1;
   uint32_t meta = 0;
   ObjType type = ObjType::kString;
   uint8_t enc_flags = 0;
+  // A copied object counts in the memory ledger of the shard that copied it until Restore()
+  // moves its bytes to the shard that keeps it.
+  MemoryLedger* ledger = nullptr;
+  int64_t obj_bytes = 0;
 };
 
+// Copies the entry's value (COPY, cross-shard RENAME). Runs on the entry's shard.
 Snapshot TakeSnapshot(const Entry* e) {
   Snapshot s;
-  s.value = std::string(e->value());
+  if (e->is_object()) {
+    int64_t before = CurrentLedgerBytes();
+    s.obj = e->object()->Clone();
+    s.obj_bytes = CurrentLedgerBytes() - before;
+    s.ledger = CurrentMemoryLedger();
+  } else {
+    s.value = std::string(e->value());
+  }
   s.expire_ms = e->has_expire() ? e->expire_ms() : -1;
   s.meta = e->meta;
   s.type = e->type;
@@ -197,17 +207,52 @@ Snapshot TakeSnapshot(const Entry* e) {
   return s;
 }
 
-// Writes snapshot under key in db on shard s, replacing any existing key. A moved key (RENAME,
-// MOVE) keeps its policy word, as Redis moves the object; a copy starts fresh, as a new object.
+// Takes the entry's value out of it without copying (RENAME on one shard); the caller deletes
+// the emptied entry.
+Snapshot DetachSnapshot(Entry* e) {
+  if (!e->is_object()) return TakeSnapshot(e);
+  Snapshot s;
+  s.obj.reset(e->object());
+  e->set_object(nullptr);
+  s.expire_ms = e->has_expire() ? e->expire_ms() : -1;
+  s.meta = e->meta;
+  s.type = e->type;
+  return s;
+}
+
+// Moves a copied object's bytes to the ledger of the shard running this (which keeps or frees it).
+void Adopt(Snapshot& snap) {
+  if (snap.ledger && snap.ledger != CurrentMemoryLedger()) {
+    CreditMemoryLedger(snap.ledger, -snap.obj_bytes);
+    CreditMemoryLedger(CurrentMemoryLedger(), snap.obj_bytes);
+  }
+  snap.ledger = nullptr;
+}
+
+// Frees a snapshot that was not restored, on the shard that adopts its bytes.
+void Discard(Snapshot& snap) {
+  Adopt(snap);
+  snap.obj.reset();
+}
+
+// Writes snapshot under key in db on shard s, replacing any existing key; consumes the
+// snapshot's object. A moved key (RENAME, MOVE) keeps its policy word, as Redis moves the
+// object; a copy starts fresh, as a new object.
 enum class Meta { kKeep, kFresh };
-void Restore(Shard& s, int db, std::string_view key, const Snapshot& snap, int64_t now_ms,
+void Restore(Shard& s, int db, std::string_view key, Snapshot& snap, int64_t now_ms,
              Meta meta = Meta::kKeep) {
   uint64_t hash = KeyHash(key);
   Entry** link = s.FindLink(db, key, hash, now_ms);
   if (link) s.Delete(db, link);
-  Entry* e = Entry::Create(key, snap.value, snap.expire_ms, false);
-  e->type = snap.type;
-  e->flags |= snap.enc_flags;
+  Entry* e;
+  if (snap.obj) {
+    Adopt(snap);
+    e = Entry::CreateObject(key, snap.obj.release(), snap.expire_ms, false);
+  } else {
+    e = Entry::Create(key, snap.value, snap.expire_ms, false);
+    e->type = snap.type;
+    e->flags |= snap.enc_flags;
+  }
   s.Add(db, e, hash, now_ms);
   if (meta == Meta::kKeep) e->meta = snap.meta;
 }
@@ -220,7 +265,7 @@ void RenameGeneric(CmdContext& ctx, bool nx) {
   if (ctx.shard->FindForWrite(ctx.db, dst, KeyHash(dst), ctx.now_ms) && nx)
     return ctx.rb->Integer(0);
   link = ctx.shard->FindLink(ctx.db, src, KeyHash(src), ctx.now_ms);
-  Snapshot snap = TakeSnapshot(*link);
+  Snapshot snap = DetachSnapshot(*link);
   ctx.shard->Delete(ctx.db, link);
   Restore(*ctx.shard, ctx.db, dst, snap, ctx.now_ms);
   nx ? ctx.rb->Integer(1) : ctx.rb->Ok();
@@ -230,7 +275,6 @@ void CmdRenameNx(CmdContext& ctx) { RenameGeneric(ctx, true); }
 
 // Awaitable: copies the source key (args[1]) out of its shard into *out (empty if missing),
 // after a write lookup (RENAME) or a read lookup (COPY), as Redis.
-enum class Access { kRead, kWrite };
 auto SnapshotSource(CmdContext& ctx, uint32_t shard, std::optional<Snapshot>* out, Access access) {
   return Shards().Hop(shard, [&ctx, out, access](Shard& s) {
     std::string_view key = ctx.args[1];
@@ -258,7 +302,8 @@ Task<void> RenameAcross(CmdContext& ctx, bool nx) {
   }
   bool written = false;
   co_await Shards().Hop(dst_shard, [&ctx, &snap, &written, nx](Shard& s) {
-    if (s.FindForWrite(ctx.db, ctx.args[2], KeyHash(ctx.args[2]), ctx.now_ms) && nx) return;
+    if (s.FindForWrite(ctx.db, ctx.args[2], KeyHash(ctx.args[2]), ctx.now_ms) && nx)
+      return Discard(*snap);
     Restore(s, ctx.db, ctx.args[2], *snap, ctx.now_ms);
     written = true;
   });
@@ -338,7 +383,7 @@ Task<void> MultiCopy(CmdContext& ctx) {
   if (snap) {
     co_await Shards().Hop(dst_shard, [&ctx, &snap, &a, &written](Shard& s) {
       if (s.FindForWrite(a.dst_db, ctx.args[2], KeyHash(ctx.args[2]), ctx.now_ms) && !a.replace)
-        return;
+        return Discard(*snap);
       Restore(s, a.dst_db, ctx.args[2], *snap, ctx.now_ms, Meta::kFresh);
       written = true;
     });
@@ -395,7 +440,7 @@ void CmdObject(CmdContext& ctx) {
   Entry* e = *link;
   const auto& policy = ctx.shard->policy();
   uint64_t hash = KeyHash(ctx.args[2]);
-  if (ArgIs(sub, "encoding")) return ctx.rb->Bulk(StringEncoding(e));
+  if (ArgIs(sub, "encoding")) return ctx.rb->Bulk(Encoding(e));
   if (ArgIs(sub, "freq")) {
     auto f = policy.ObjectFreq(e->meta, hash, uint64_t(ctx.now_ms));
     if (!f)
@@ -416,8 +461,8 @@ void CmdObject(CmdContext& ctx) {
   }
   // REFCOUNT: Redis shares the integers 0..9999 unless an LRU/LFU policy with maxmemory is set.
   int64_t n;
-  bool shared = std::string_view(StringEncoding(e)) == "int" && ParseInt64(e->value(), &n) &&
-                n >= 0 && n < 10000;
+  bool shared = !e->is_object() && std::string_view(Encoding(e)) == "int" &&
+                ParseInt64(e->value(), &n) && n >= 0 && n < 10000;
   auto algo = policy.algorithm();
   bool lru_lfu = algo == cache::sampled::Algorithm::kLru || algo == cache::sampled::Algorithm::kLfu;
   if (shared && (GlobalConfig().maxmemory.load() == 0 || !lru_lfu)) return ctx.rb->Integer(INT_MAX);

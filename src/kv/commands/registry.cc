@@ -52,6 +52,13 @@ void RegisterAllCommands() {
   RegisterKeysFamily(r);
   RegisterServerFamily(r);
   RegisterConnFamily(r);
+  RegisterHashFamily(r);
+  RegisterListFamily(r);
+  RegisterSetFamily(r);
+  RegisterZSetFamily(r);
+  RegisterStreamFamily(r);
+  RegisterBitmapFamily(r);
+  RegisterHllFamily(r);
 }
 
 }  // namespace strata::kv

@@ -36,5 +36,12 @@ void RegisterStringFamily(CommandRegistry& r);
 void RegisterKeysFamily(CommandRegistry& r);
 void RegisterServerFamily(CommandRegistry& r);
 void RegisterConnFamily(CommandRegistry& r);
+void RegisterHashFamily(CommandRegistry& r);
+void RegisterListFamily(CommandRegistry& r);
+void RegisterSetFamily(CommandRegistry& r);
+void RegisterZSetFamily(CommandRegistry& r);
+void RegisterStreamFamily(CommandRegistry& r);
+void RegisterBitmapFamily(CommandRegistry& r);
+void RegisterHllFamily(CommandRegistry& r);
 
 }  // namespace strata::kv

@@ -177,12 +177,10 @@ Entry* DbTable::Unlink(Entry** link) {
 Entry* DbTable::SetExpire(Entry** link, int64_t expire_ms) {
   Entry* e = *link;
   if (!e->has_expire_slot()) {
-    Entry* n = Entry::Create(e->key(), e->value(), expire_ms, true);
-    n->meta = e->meta;
-    n->type = e->type;
-    n->flags |= (e->flags & (Entry::kRaw | Entry::kNoIntEncoding));
+    Entry* n = Entry::Rebuild(e, true);
+    n->set_expire_ms(expire_ms);
     Entry* old = Replace(link, n);
-    Entry::Destroy(old);
+    Entry::DestroyShell(old);
     return n;
   }
   bool was = e->has_expire();

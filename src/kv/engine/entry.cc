@@ -6,6 +6,7 @@
 #include <new>
 
 #include "base/memory.h"
+#include "kv/engine/lazy_free.h"
 
 namespace strata::kv {
 
@@ -52,10 +53,50 @@ Entry* Entry::Create(std::string_view key, std::string_view value, int64_t expir
   return e;
 }
 
+Entry* Entry::CreateObject(std::string_view key, Object* obj, int64_t expire_ms, bool expire_slot) {
+  if (expire_ms >= 0) expire_slot = true;
+  size_t size = kHeader + (expire_slot ? kExpireBytes : 0) + VarintLen(key.size()) + key.size() +
+                sizeof(Object*);
+  void* mem = malloc(size);
+  if (!mem) throw std::bad_alloc();
+  Entry* e = new (mem) Entry();
+  e->type = obj->type();
+  e->flags = uint8_t(expire_slot ? kExpireSlot : 0);
+  uint8_t* p = reinterpret_cast<uint8_t*>(e->raw() + kHeader);
+  if (expire_slot) {
+    memset(p, 0, kExpireBytes);
+    p += kExpireBytes;
+  }
+  p = WriteVarint(p, key.size());
+  memcpy(p, key.data(), key.size());
+  p += key.size();
+  memcpy(p, &obj, sizeof(obj));
+  if (expire_ms >= 0) e->set_expire_ms(expire_ms);
+  return e;
+}
+
 void Entry::Destroy(Entry* e) {
-  if (e->out_of_line()) free(e->mutable_value());
+  if (e->is_object()) FreeObject(e->object());
+  DestroyShell(e);
+}
+
+void Entry::DestroyShell(Entry* e) {
+  if (!e->is_object() && e->out_of_line()) free(e->mutable_value());
   e->~Entry();
   free(e);
+}
+
+Entry* Entry::Rebuild(const Entry* e, bool expire_slot) {
+  int64_t expire_ms = e->has_expire() ? e->expire_ms() : -1;
+  Entry* n;
+  if (e->is_object()) {
+    n = CreateObject(e->key(), e->object(), expire_ms, expire_slot);
+  } else {
+    n = Create(e->key(), e->value(), expire_ms, expire_slot);
+  }
+  n->meta = e->meta;
+  n->flags |= uint8_t(e->flags & (kRaw | kNoIntEncoding));
+  return n;
 }
 
 size_t Entry::ValueCapacity() const {
@@ -77,7 +118,11 @@ void Entry::ResizeInPlace(size_t new_len) {
 
 size_t Entry::AllocatedSize() const {
   size_t n = malloc_usable_size(const_cast<char*>(raw()));
-  if (out_of_line()) n += malloc_usable_size(const_cast<char*>(value().data()));
+  if (is_object()) {
+    n += object()->MemoryUsage();
+  } else if (out_of_line()) {
+    n += malloc_usable_size(const_cast<char*>(value().data()));
+  }
   return n;
 }
 

@@ -5,8 +5,9 @@
 //   offset 12  uint8    type      ObjType
 //   offset 13  uint8    flags     kExpireSlot, kHasExpire, kRaw, kNoIntEncoding, kOutOfLine
 //   offset 14  [int64 expire_ms, uint32 volatile_index]   only with kExpireSlot
-//              varint key length, key bytes, varint value length, then either the value bytes
-//              or (kOutOfLine) an 8-byte pointer to them in an allocation of their own
+//              varint key length, key bytes, then for strings: varint value length, then
+//              either the value bytes or (kOutOfLine) an 8-byte pointer to them in an
+//              allocation of their own; for every other type: an 8-byte Object* (object.h)
 //
 // A 16-byte key with a 32-byte string value is exactly 64 bytes (a jemalloc size class), against
 // ~136 bytes per key in Redis 7.0 (dictEntry + sds key + robj + bucket share). Values live inline
@@ -15,7 +16,8 @@
 // (48) and the value (1,024) in blocks of their own take 1,072. Create() picks the layout whose
 // blocks are smaller by at least an eighth (kOutOfLine); small values always stay inline.
 // APPEND/SETRANGE grow the value geometrically so repeated appends stay amortised O(1). Entries
-// are created, modified and destroyed only by their shard's thread.
+// are created, modified and destroyed only by their shard's thread. Destroying an entry whose
+// Object is large hands the object to the background freer (lazy_free.h).
 #pragma once
 
 #include <cstddef>
@@ -23,9 +25,9 @@
 #include <cstring>
 #include <string_view>
 
-namespace strata::kv {
+#include "kv/engine/object.h"
 
-enum class ObjType : uint8_t { kString = 0 };
+namespace strata::kv {
 
 class Entry {
  public:
@@ -43,7 +45,18 @@ class Entry {
   // to grow the value in place (APPEND).
   static Entry* Create(std::string_view key, std::string_view value, int64_t expire_ms,
                        bool expire_slot, size_t value_reserve = 0);
+  // Allocates an entry for a non-string value; the entry owns `obj` from now on.
+  static Entry* CreateObject(std::string_view key, Object* obj, int64_t expire_ms,
+                             bool expire_slot);
+  // Frees the entry and its value (a large Object in the background).
   static void Destroy(Entry* e);
+  // A new entry with the same key, value (the same Object: ownership moves), flags, TTL and
+  // policy word, with an expire slot if `expire_slot`. The old entry must then be released with
+  // DestroyShell.
+  static Entry* Rebuild(const Entry* e, bool expire_slot);
+  // Frees the entry and a string's bytes, but not an Object (after Rebuild, or when the object
+  // moved on).
+  static void DestroyShell(Entry* e);
 
   Entry* next = nullptr;
   uint32_t meta = 0;
@@ -55,6 +68,20 @@ class Entry {
     size_t len = ReadVarint(&p);
     return {reinterpret_cast<const char*>(p), len};
   }
+  bool is_object() const { return type != ObjType::kString; }
+  // The value of a non-string entry.
+  Object* object() const {
+    Object* o;
+    memcpy(&o, ValueHeader(), sizeof(o));
+    return o;
+  }
+  template <typename T>
+  T* object_as() const {
+    return static_cast<T*>(object());
+  }
+  // Replaces the Object pointer (the caller owns the old object).
+  void set_object(Object* o) { memcpy(const_cast<uint8_t*>(ValueHeader()), &o, sizeof(o)); }
+  // The bytes of a string entry.
   std::string_view value() const {
     const uint8_t* p = ValueHeader();
     size_t len = ReadVarint(&p);

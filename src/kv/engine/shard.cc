@@ -74,6 +74,13 @@ void Shard::ReplaceEntry(int db, Entry** link, Entry* e) {
 
 void Shard::Delete(int db, Entry** link) { Entry::Destroy(dbs_[size_t(db)].Unlink(link)); }
 
+void Shard::MarkReady(int db, std::string_view key) {
+  std::string k = LockTable::Encode(db, key);
+  if (!waited_keys_.count(k)) return;
+  if (std::find(ready_keys_.begin(), ready_keys_.end(), k) == ready_keys_.end())
+    ready_keys_.push_back(std::move(k));
+}
+
 bool Shard::EvictOne(int64_t now_ms) {
   namespace cs = cache::sampled;
   bool volatile_only = mm_.volatile_only;

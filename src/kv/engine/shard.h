@@ -15,7 +15,9 @@
 #include <cstdint>
 #include <memory>
 #include <random>
+#include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "cache/sampled/eviction_pool.h"
@@ -92,6 +94,18 @@ class Shard {
   // the next write or cron tick (bounded to about a second; the cron finishes a larger drop).
   void EvictForNewLimit();
 
+  // Blocking commands (BLPOP, BZPOPMIN, XREAD BLOCK, ...): every write that can serve a blocked
+  // client (a push, a ZADD, an XADD, a RENAME onto a waited-for key) calls this; the clients
+  // blocked on the key are then served after the command, in arrival order. Cheap when nobody
+  // waits on this shard.
+  void SignalKeyReady(int db, std::string_view key) {
+    if (!waited_keys_.empty()) MarkReady(db, key);
+  }
+  // Keys clients are blocked on (db-qualified, LockTable::Encode), and those signalled ready
+  // since the blocked clients were last served.
+  std::unordered_set<std::string>& waited_keys() { return waited_keys_; }
+  std::vector<std::string>& ready_keys() { return ready_keys_; }
+
   // Periodic work (hz times per second).
   void Cron();
   // Reloads the policy and limits from the global config (after CONFIG SET).
@@ -118,6 +132,9 @@ class Shard {
   cache::sampled::EvictionPool pool_;
   LockTable locks_;
   size_t expire_db_cursor_ = 0;
+  void MarkReady(int db, std::string_view key);
+  std::unordered_set<std::string> waited_keys_;
+  std::vector<std::string> ready_keys_;
 };
 
 }  // namespace strata::kv

@@ -61,6 +61,18 @@ struct Config {
   // shutdown-timeout: seconds SIGTERM/SHUTDOWN waits for shard threads busy in a long command
   // before the process exits without them (exit status 1); at least 1 s.
   std::atomic<int> shutdown_timeout{10};
+  // Data-type encodings (Redis 7.0 names and defaults; the ziplist names are aliases).
+  std::atomic<int64_t> hash_max_listpack_entries{512};
+  std::atomic<int64_t> hash_max_listpack_value{64};
+  std::atomic<int> list_max_listpack_size{-2};
+  std::atomic<int> list_compress_depth{0};
+  std::atomic<int64_t> set_max_intset_entries{512};
+  std::atomic<int64_t> set_max_listpack_entries{128};
+  std::atomic<int64_t> zset_max_listpack_entries{128};
+  std::atomic<int64_t> zset_max_listpack_value{64};
+  std::atomic<int64_t> stream_node_max_bytes{4096};
+  std::atomic<int64_t> stream_node_max_entries{100};
+  std::atomic<int64_t> hll_sparse_max_bytes{3000};
 
   std::string requirepass() const {
     std::lock_guard<std::mutex> l(mu_);

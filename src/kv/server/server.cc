@@ -22,6 +22,7 @@
 #include "io/reactor.h"
 #include "io/socket.h"
 #include "kv/commands/registry.h"
+#include "kv/engine/lazy_free.h"
 #include "kv/engine/memory_accounting.h"
 #include "kv/engine/shard.h"
 #include "kv/server/command_stats.h"
@@ -404,6 +405,7 @@ int RunServer() {
     }
     fds.push_back(fd);
   }
+  LazyFreer::Start();
   ShardRuntime runtime;
   runtime.Start(n, fds, /*packing=*/true);
   LOG_NOTICE("strata-server %s (redis %s compatible) ready: %s:%d, %u shard thread(s), pid %d",
@@ -419,6 +421,7 @@ int RunServer() {
   std::atomic<bool> stopped{false};
   std::thread watchdog([&stopped, sigs] { ShutdownWatchdog(&stopped, sigs); });
   runtime.Stop();
+  LazyFreer::Stop();
   stopped.store(true);
   watchdog.join();
   LOG_NOTICE("strata-server is now ready to exit, bye bye...");

@@ -2,9 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 
 #include "base/memory.h"
+#include "kv/engine/db_table.h"
+#include "kv/engine/lazy_free.h"
 
 namespace strata::kv {
 namespace {
@@ -85,6 +88,69 @@ TEST(Entry, OutOfLineValueWithExpireResizesInPlace) {
   EXPECT_EQ(e->value(), std::string(1000, 'a') + "0123456789");
   EXPECT_EQ(e->key(), "key");
   Entry::Destroy(e);
+}
+
+// A container whose destruction is observable.
+class CountedObject : public Object {
+ public:
+  static constexpr ObjType kType = ObjType::kSet;
+  explicit CountedObject(int* live, size_t n = 1) : live_(live), n_(n) { ++*live_; }
+  ~CountedObject() override { --*live_; }
+  ObjType type() const override { return kType; }
+  const char* Encoding() const override { return "hashtable"; }
+  size_t Length() const override { return n_; }
+  std::unique_ptr<Object> Clone() const override {
+    return std::make_unique<CountedObject>(live_, n_);
+  }
+  size_t MemoryUsage() const override { return 100; }
+  size_t FreeEffort() const override { return n_; }
+
+ private:
+  int* live_;
+  size_t n_;
+};
+
+TEST(Entry, ObjectEntryOwnsItsObject) {
+  int live = 0;
+  Entry* e = Entry::CreateObject("key", new CountedObject(&live), -1, false);
+  EXPECT_TRUE(e->is_object());
+  EXPECT_EQ(e->type, ObjType::kSet);
+  EXPECT_EQ(e->key(), "key");
+  EXPECT_EQ(e->object()->Length(), 1u);
+  EXPECT_GE(e->AllocatedSize(), 100u);
+  EXPECT_EQ(live, 1);
+  Entry::Destroy(e);
+  EXPECT_EQ(live, 0);
+}
+
+TEST(Entry, SettingATtlRebuildsTheEntryAroundTheSameObject) {
+  int live = 0;
+  DbTable t;
+  Entry* e = Entry::CreateObject("k", new CountedObject(&live), -1, false);
+  Object* obj = e->object();
+  e->meta = 77;
+  t.Insert(e, DbTable::Hash("k"));
+  Entry* n = t.SetExpire(t.FindLink("k", DbTable::Hash("k")), 123456);
+  EXPECT_EQ(n->object(), obj);
+  EXPECT_EQ(n->meta, 77u);
+  EXPECT_EQ(n->expire_ms(), 123456);
+  EXPECT_EQ(live, 1);
+  t.Clear();
+  EXPECT_EQ(live, 0);
+}
+
+TEST(Entry, LargeObjectsAreFreedInTheBackground) {
+  int live = 0;
+  LazyFreer::Start();
+  Entry::Destroy(Entry::CreateObject("big", new CountedObject(&live, 1000), -1, false));
+  LazyFreer::Drain();
+  EXPECT_EQ(live, 0);
+  EXPECT_GE(LazyFreer::Freed(), 1u);
+  EXPECT_EQ(LazyFreer::Pending(), 0u);
+  LazyFreer::Stop();
+  // Without the background thread, large objects are freed at once.
+  Entry::Destroy(Entry::CreateObject("big", new CountedObject(&live, 1000), -1, false));
+  EXPECT_EQ(live, 0);
 }
 
 }  // namespace
