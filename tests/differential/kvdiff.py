@@ -182,9 +182,10 @@ class Gen:
                        self.abs_time(unit, past=True))
         # Occasionally break the arity or change the case of the command name.
         p = r.random()
-        if p < 0.03 and len(args) > 1 and args[0] != "SCAN-ALL":
+        pseudo = args[0].endswith("-ALL")
+        if p < 0.03 and len(args) > 1 and not pseudo:
             args = args[:r.randint(1, len(args) - 1)]
-        elif p < 0.05 and args[0] != "SCAN-ALL":
+        elif p < 0.05 and not pseudo:
             args = [args[0].lower()] + args[1:]
         return args
 
@@ -220,6 +221,9 @@ class Side:
         c = self.conns[proto]
         if args[0] == "SCAN-ALL":
             return None, self.scan_all(c, args[1:])
+        handled = families.run(c, args)
+        if handled is not None:
+            return None, handled[0]
         raw = c.call_raw(*args)
         return raw, parse_reply(raw)
 

@@ -10,6 +10,12 @@ Each family module (hashes, lists, sets, ...) provides:
                              effect (SPOP, ...) leaves them in the same state again
   dump(conn, key, type)   -> the key's contents for the periodic state comparison, or None if
                              the type is not this family's (type is the TYPE reply, bytes)
+Optionally:
+  run(conn, args)         -> for pseudo-commands the family generates (names ending in "-ALL",
+                             e.g. ["HSCAN-ALL", key, ...] iterating HSCAN to the end): a 1-tuple
+                             (parsed reply,) compared with `same`; None for anything else.
+                             conn.call(*args) returns a parsed reply (kv_resp.RespError on
+                             errors).
 """
 
 import importlib
@@ -30,6 +36,15 @@ def after(args):
     for f in ALL:
         out += f.after(args)
     return out
+
+
+def run(conn, args):
+    for f in ALL:
+        if hasattr(f, "run"):
+            r = f.run(conn, args)
+            if r is not None:
+                return r
+    return None
 
 
 def dump_value(conn, key, typ):
