@@ -10,6 +10,7 @@
 #include "kv/commands/family_util.h"
 #include "kv/commands/registry.h"
 #include "kv/commands/subcommand.h"
+#include "kv/server/blocking.h"
 #include "kv/server/connection.h"
 #include "kv/server/shard_set.h"
 
@@ -151,7 +152,6 @@ Task<void> CmdClient(CmdContext& ctx) {
   } else if (name == "kill") {
     co_await ClientKill(ctx);
   } else if (name == "unblock") {
-    // No strata command blocks yet, so there is never a client to unblock.
     if (ctx.args.size() > 4) {
       ctx.rb->Error("ERR unknown subcommand or wrong number of arguments for '" +
                     std::string(ctx.args[1]) + "'. Try CLIENT HELP.");
@@ -163,7 +163,21 @@ Task<void> CmdClient(CmdContext& ctx) {
       ctx.rb->Error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
       co_return;
     }
-    ctx.rb->Integer(0);
+    bool as_error = ctx.args.size() == 4 && ArgIs(ctx.args[3], "error");
+    std::vector<int64_t> found(Shards().size(), 0);
+    co_await Shards().Broadcast([id, as_error, &found](Shard&, uint32_t i) {
+      for (Connection* c : Connection::LocalConnections()) {
+        if (c->closed() || c->state().id != uint64_t(id) || !c->blocked()) continue;
+        BlockedClient* b = c->blocked();
+        if (!b->TryClaim()) continue;
+        b->Finish(as_error ? BlockedClient::Outcome::kUnblockedError
+                           : BlockedClient::Outcome::kTimeout);
+        found[i] = 1;
+      }
+    });
+    int64_t n = 0;
+    for (int64_t f : found) n += f;
+    ctx.rb->Integer(n);
   } else if (name == "getredir") {
     ctx.rb->Integer(-1);  // no client-side-caching redirection
   } else if (name == "help") {

@@ -5,6 +5,7 @@
 #include "base/strutil.h"
 #include "kv/commands/registry.h"
 #include "kv/engine/shard.h"
+#include "kv/server/blocking.h"
 #include "kv/server/command_stats.h"
 #include "kv/server/config.h"
 #include "kv/server/connection.h"
@@ -73,6 +74,8 @@ Route ResolveCommand(std::span<const std::string_view> args, const ClientState& 
     rb.Error("ERR Replica can't interact with the keyspace");
     return {};
   }
+  // Blocking commands are coroutines wherever their keys are: they may have to wait.
+  if ((spec->flags & cmd::kBlocking) && spec->multi) return {Route::kAsync, 0};
   if (spec->keyless()) {
     if (spec->multi) return {Route::kAsync, 0};
     return {Route::kInline, local_shard};
@@ -119,6 +122,7 @@ void ExecuteHandler(const CommandSpec& spec, CmdContext& ctx, const std::string&
   // command, so each command costs one clock read (the parse of its own arguments counts in).
   int64_t start = LoopMonoMicros();
   spec.handler(ctx);
+  ServeBlockedClients(*ctx.shard);
   int64_t dur = AdvanceLoopClock() - start;
   counters.calls++;
   counters.usec += uint64_t(dur);

@@ -4,6 +4,7 @@
 
 #include "base/strutil.h"
 #include "kv/engine/lazy_free.h"
+#include "kv/server/blocking.h"
 #include "kv/version.h"
 
 namespace strata::kv {
@@ -98,7 +99,7 @@ void Clients(Writer& w, const InfoData& d) {
   w.Field("maxclients", d.maxclients);
   w.Field("client_recent_max_input_buffer", 0);
   w.Field("client_recent_max_output_buffer", 0);
-  w.Field("blocked_clients", 0);
+  w.Field("blocked_clients", BlockedClientCount());
   w.Field("tracking_clients", 0);
   w.Field("clients_in_timeout_table", 0);
 }

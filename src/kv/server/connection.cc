@@ -105,6 +105,11 @@ void Connection::OnEvent(uint32_t events) {
   }
   if (events & EPOLLOUT) Flush();
   if (closed_) return;
+  if ((events & EPOLLRDHUP) && blocked_) {
+    // A blocked client does not read (its next commands wait), so notice the hang-up here.
+    Close("peer closed while blocked");
+    return;
+  }
   if (events & (EPOLLIN | EPOLLRDHUP)) {
     readable_ = true;
     if (direct_inflight_) {
@@ -121,6 +126,7 @@ void Connection::Close(const char* why) {
   LOG_DEBUG("closing client %s: %s", state_.addr.c_str(), why);
   closed_ = true;
   if (state_.monitor) Monitors::Get().Remove(this);
+  if (blocked_ && blocked_->TryClaim()) blocked_->Finish(BlockedClient::Outcome::kDisconnected);
   reactor_->Remove(fd_);
   if (direct_inflight_) {
     // A shard may still send on this descriptor: keep the number ours until it reports back.

@@ -32,6 +32,8 @@
 
 namespace strata::kv {
 
+class BlockedClient;
+
 // Client state visible to commands (CLIENT, HELLO, SELECT, ...). Touched only on its thread.
 struct ClientState {
   uint64_t id = 0;
@@ -72,6 +74,11 @@ class Connection : public io::EventHandler {
   // Bytes waiting in the buffers (CLIENT LIST qbuf/omem).
   size_t query_buffer_size() const { return in_.size(); }
   size_t output_size() const { return out_.size() - sent_; }
+
+  // The blocking command this client waits in (BLPOP, ...), or null; CLIENT UNBLOCK, a timeout
+  // and disconnection end the wait through it.
+  void set_blocked(std::shared_ptr<BlockedClient> b) { blocked_ = std::move(b); }
+  BlockedClient* blocked() const { return blocked_.get(); }
 
   // Delivers a line to a MONITOR client.
   void SendMonitorLine(const std::string& line);
@@ -140,6 +147,7 @@ class Connection : public io::EventHandler {
   bool closed_ = false;
   int inflight_ = 0;
   int64_t soft_limit_since_ms_ = 0;
+  std::shared_ptr<BlockedClient> blocked_;
 };
 
 // Total connected clients, process wide (maxclients, INFO).

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/memory.h"
+#include "kv/server/blocking.h"
 #include "kv/server/command_stats.h"
 
 namespace strata::io {
@@ -26,6 +27,7 @@ struct ShardLocal {
   ShardCommandStats stats;
   std::vector<Connection*> connections;  // the shard's clients, in no order
   MemoryLedger memory;                   // bytes allocated while working for this shard
+  BlockingTable blocking;                // clients blocked on this shard's keys
 };
 
 // The ShardLocal of the shard this thread is working for now.

@@ -16,6 +16,7 @@
 
 #include "base/hash.h"
 #include "kv/commands/command.h"
+#include "kv/server/blocking.h"
 #include "kv/server/shard_set.h"
 #include "kv/server/task.h"
 #include "kv/tx/lock_table.h"
@@ -60,7 +61,9 @@ class MultiKeyTx {
   Task<void> Unlock() {
     for (const auto& g : groups_) {
       Shards().Post(g.shard, [shard = g.shard, keys = g.lock_keys] {
-        Shards().shard(shard)->locks().Release(keys);
+        Shard* s = Shards().shard(shard);
+        s->locks().Release(keys);
+        ServeBlockedClients(*s);  // the transaction's writes may serve blocked clients
       });
     }
     co_return;

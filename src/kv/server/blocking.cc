@@ -1,0 +1,197 @@
+#include "kv/server/blocking.h"
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+
+#include "base/hash.h"
+#include "base/strutil.h"
+#include "kv/engine/shard.h"
+#include "kv/server/connection.h"
+#include "kv/server/shard_local.h"
+#include "kv/server/shard_set.h"
+#include "kv/tx/lock_table.h"
+
+namespace strata::kv {
+namespace {
+
+std::atomic<int64_t> g_blocked{0};
+
+}  // namespace
+
+void BlockedClient::Finish(Outcome o) {
+  // Posted even when already home: the coroutine may be between two awaits right now. The
+  // awaiting coroutine keeps the client alive until this has run.
+  home_->Post([this, o] {
+    outcome_ = o;
+    if (waiting_) {
+      auto h = waiting_;
+      waiting_ = nullptr;
+      h.resume();
+    }
+  });
+}
+
+void BlockingTable::Add(Shard& s, std::shared_ptr<BlockedClient> c, size_t key_index) {
+  std::string k = LockTable::Encode(c->db, c->args[key_index]);
+  s.waited_keys().insert(k);
+  by_key_[k].push_back(Waiter{std::move(c), key_index});
+  waiters_++;
+}
+
+void BlockingTable::Remove(Shard& s, const BlockedClient* c) {
+  for (auto it = by_key_.begin(); it != by_key_.end();) {
+    auto& q = it->second;
+    size_t before = q.size();
+    q.erase(
+        std::remove_if(q.begin(), q.end(), [c](const Waiter& w) { return w.client.get() == c; }),
+        q.end());
+    waiters_ -= before - q.size();
+    if (q.empty()) {
+      s.waited_keys().erase(it->first);
+      it = by_key_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void BlockingTable::ServeReady(Shard& s) {
+  // Serving may make more keys ready (BLMOVE pushing on this shard): loop until none is left.
+  while (!s.ready_keys().empty()) {
+    std::vector<std::string> ready;
+    ready.swap(s.ready_keys());
+    for (const std::string& k : ready) {
+      auto it = by_key_.find(k);
+      if (it == by_key_.end()) continue;
+      auto& q = it->second;
+      for (size_t i = 0; i < q.size();) {
+        Waiter& w = q[i];
+        BlockedClient& c = *w.client;
+        if (c.claimed()) {  // served elsewhere, timed out or gone: drop it
+          q.erase(q.begin() + long(i));
+          waiters_--;
+          continue;
+        }
+        if (!c.ops->ready(s, c, w.key_index)) {
+          i++;
+          continue;
+        }
+        if (!c.TryClaim()) continue;  // claimed meanwhile by another thread: dropped next turn
+        {
+          resp::ReplyBuilder rb(&c.reply(), c.proto());
+          c.ops->serve(s, c, w.key_index, rb);
+        }
+        std::shared_ptr<BlockedClient> keep = std::move(w.client);
+        q.erase(q.begin() + long(i));
+        waiters_--;
+        keep->Finish(BlockedClient::Outcome::kServed);
+      }
+      if (q.empty()) {
+        s.waited_keys().erase(it->first);
+        by_key_.erase(it);
+      }
+    }
+  }
+}
+
+void ServeBlockedClients(Shard& s) {
+  if (s.ready_keys().empty()) return;
+  Local().blocking.ServeReady(s);
+}
+
+bool ParseBlockingTimeout(CmdContext& ctx, std::string_view arg, int64_t* out_ms) {
+  long double v;
+  if (!ParseLongDouble(arg, &v) || std::isnan(v)) {
+    ctx.rb->Error("ERR timeout is not a float or out of range");
+    return false;
+  }
+  v *= 1000.0L;
+  if (v > (long double)LLONG_MAX) {
+    ctx.rb->Error("ERR timeout is out of range");
+    return false;
+  }
+  int64_t ms = int64_t(std::ceil(v));
+  if (ms < 0) {
+    ctx.rb->Error("ERR timeout is negative");
+    return false;
+  }
+  if (ms > 0 && ms > LLONG_MAX - ctx.now_ms) {
+    ctx.rb->Error("ERR timeout is out of range");
+    return false;
+  }
+  *out_ms = ms;
+  return true;
+}
+
+Task<BlockedClient::Outcome> BlockingCall(CmdContext& ctx, std::vector<size_t> key_indices,
+                                          int64_t timeout_ms, const BlockingOps* ops) {
+  using Outcome = BlockedClient::Outcome;
+  io::Reactor* home = io::Reactor::Current();
+  auto bc = std::make_shared<BlockedClient>(home, ctx.rb->proto());
+  bc->db = ctx.db;
+  bc->now_ms = ctx.now_ms;
+  bc->ops = ops;
+  bc->args = ctx.args;
+  BlockedClient* raw = bc.get();
+  std::vector<uint32_t> visited;
+  // In key order: serve from the first key that has something, or wait on it.
+  for (size_t ki : key_indices) {
+    uint32_t shard = Shards().ShardOf(HashKey(ctx.args[ki]));
+    if (std::find(visited.begin(), visited.end(), shard) == visited.end()) visited.push_back(shard);
+    std::shared_ptr<BlockedClient>* bcp = &bc;
+    co_await Shards().Hop(shard, [bcp, ki](Shard& s) {
+      BlockedClient& c = **bcp;
+      if (c.claimed()) return;
+      if (c.ops->wrong_type && c.ops->wrong_type(s, c, ki)) {
+        if (!c.TryClaim()) return;
+        resp::ReplyBuilder rb(&c.reply(), c.proto());
+        rb.Error("WRONGTYPE Operation against a key holding the wrong kind of value");
+        c.Finish(Outcome::kServed);
+        return;
+      }
+      if (c.ops->ready(s, c, ki)) {
+        if (!c.TryClaim()) return;
+        {
+          resp::ReplyBuilder rb(&c.reply(), c.proto());
+          c.ops->serve(s, c, ki, rb);
+        }
+        c.Finish(Outcome::kServed);
+        return;
+      }
+      Local().blocking.Add(s, *bcp, ki);
+    });
+    if (raw->claimed()) break;
+  }
+  io::Reactor::TimerId timer = 0;
+  bool blocked = !raw->claimed();
+  if (blocked) {
+    g_blocked.fetch_add(1, std::memory_order_relaxed);
+    if (ctx.conn) ctx.conn->set_blocked(bc);
+    if (timeout_ms > 0) {
+      timer = home->RunAfter(timeout_ms, [bc] {
+        if (bc->TryClaim()) bc->Finish(Outcome::kTimeout);
+      });
+    }
+  }
+  Outcome o = co_await raw->Wait();
+  if (blocked) {
+    g_blocked.fetch_sub(1, std::memory_order_relaxed);
+    if (timer && o != Outcome::kTimeout) home->Cancel(timer);
+    if (ctx.conn) ctx.conn->set_blocked(nullptr);
+  }
+  // Leave nothing behind on the shards this client waited on.
+  for (uint32_t shard : visited) {
+    Shards().Post(shard, [bc, shard] {
+      Shard* s = Shards().shard(shard);
+      Local().blocking.Remove(*s, bc.get());
+    });
+  }
+  if (o == Outcome::kServed) ctx.rb->out()->append(raw->reply());
+  if (o == Outcome::kUnblockedError) ctx.rb->Error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+  co_return o;
+}
+
+int64_t BlockedClientCount() { return g_blocked.load(std::memory_order_relaxed); }
+
+}  // namespace strata::kv
