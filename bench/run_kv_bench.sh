@@ -2,7 +2,8 @@
 # `make bench`: strata-server vs Debian's redis-server (and bench/ok_server when built), same
 # redis-benchmark load in the same run; prints throughput, p50/p99, CPU per request and memory
 # per key with ratios, then the data-types section (bench/datatypes_bench.py: memory per element
-# and throughput of hashes, lists, sets, sorted sets and streams). Usage: bench/run_kv_bench.sh [BUILD_DIR] [--quick] [--scale X]
+# and throughput of hashes, lists, sets, sorted sets and streams).
+# Usage: bench/run_kv_bench.sh [BUILD_DIR] [--quick] [--scale X]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build/release}
