@@ -255,6 +255,7 @@ void Restore(Shard& s, int db, std::string_view key, Snapshot& snap, int64_t now
   }
   s.Add(db, e, hash, now_ms);
   if (meta == Meta::kKeep) e->meta = snap.meta;
+  if (e->is_object()) s.SignalKeyReady(db, key);  // a list/zset/stream may serve a waiter
 }
 
 void RenameGeneric(CmdContext& ctx, bool nx) {
@@ -405,6 +406,7 @@ void CmdMove(CmdContext& ctx) {
   link = ctx.shard->FindLink(ctx.db, key, KeyHash(key), ctx.now_ms);
   Entry* e = ctx.shard->db(ctx.db).Unlink(link);
   ctx.shard->db(int(db)).Insert(e, KeyHash(key));
+  if (e->is_object()) ctx.shard->SignalKeyReady(int(db), key);
   ctx.rb->Integer(1);
 }
 
