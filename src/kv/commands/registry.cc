@@ -52,6 +52,8 @@ void RegisterAllCommands() {
   RegisterKeysFamily(r);
   RegisterServerFamily(r);
   RegisterConnFamily(r);
+  RegisterBitmapFamily(r);
+  RegisterHllFamily(r);
 }
 
 }  // namespace strata::kv

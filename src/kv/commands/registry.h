@@ -36,5 +36,7 @@ void RegisterStringFamily(CommandRegistry& r);
 void RegisterKeysFamily(CommandRegistry& r);
 void RegisterServerFamily(CommandRegistry& r);
 void RegisterConnFamily(CommandRegistry& r);
+void RegisterBitmapFamily(CommandRegistry& r);
+void RegisterHllFamily(CommandRegistry& r);
 
 }  // namespace strata::kv
