@@ -147,6 +147,10 @@ void SparseHistogram(const uint8_t* ops, size_t n, int64_t* histo, bool* invalid
   int64_t idx = 0;
   for (const uint8_t* p = ops; p < end;) {
     SparseOp op = ReadOp(p, end);
+    if (idx + op.len > kRegisters) {
+      idx = -1;  // runs past the last register
+      break;
+    }
     idx += op.len;
     histo[op.value] += op.len;  // value 0 for ZERO/XZERO
     p += op.bytes;
@@ -310,8 +314,8 @@ bool SparseToDense(std::string* hll) {
   int64_t idx = 0;
   while (p < end) {
     SparseOp op = ReadOp(p, end);
+    if (idx + op.len > kRegisters) return false;  // runs past the last register
     if (op.kind == OpKind::kVal) {
-      if (idx + op.len > kRegisters) break;
       for (int i = 0; i < op.len; i++) DenseSet(regs, uint32_t(idx++), uint8_t(op.value));
     } else {
       idx += op.len;
@@ -337,8 +341,8 @@ bool MergeInto(std::string_view hll, uint8_t* max) {
   int64_t idx = 0;
   while (p < end) {
     SparseOp op = ReadOp(p, end);
+    if (idx + op.len > kRegisters) return false;  // runs past the last register
     if (op.kind == OpKind::kVal) {
-      if (idx + op.len > kRegisters) break;
       for (int i = 0; i < op.len; i++, idx++)
         if (op.value > max[idx]) max[idx] = uint8_t(op.value);
     } else {
