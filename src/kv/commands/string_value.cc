@@ -38,7 +38,7 @@ Entry* RewriteValue(CmdContext& ctx, Entry** link, std::string_view value) {
   Entry* e = *link;
   if (e->value().size() == value.size() || e->CanResizeInPlace(value.size())) {
     if (e->value().size() != value.size()) e->ResizeInPlace(value.size());
-    memmove(e->mutable_value(), value.data(), value.size());
+    if (!value.empty()) memmove(e->mutable_value(), value.data(), value.size());
     e->flags |= Entry::kRaw;
     return e;
   }

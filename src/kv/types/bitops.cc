@@ -154,7 +154,7 @@ std::string Combine(Op op, const std::vector<std::string_view>& srcs) {
   std::string res(maxlen, '\0');
   if (maxlen == 0 || srcs.empty()) return res;
   uint8_t* r = reinterpret_cast<uint8_t*>(res.data());
-  memcpy(r, srcs[0].data(), srcs[0].size());
+  if (!srcs[0].empty()) memcpy(r, srcs[0].data(), srcs[0].size());
   if (op == Op::kNot) {
     for (size_t j = 0; j < maxlen; j++) r[j] = uint8_t(~r[j]);
     return res;

@@ -127,6 +127,8 @@ TEST(Bits, Combine) {
   EXPECT_EQ(bits::Combine(Op::kNot, {a}), std::string("\x00\xf0", 2));
   EXPECT_EQ(bits::Combine(Op::kAnd, {"", ""}), "");
   EXPECT_EQ(bits::Combine(Op::kOr, {"", b}), b);
+  EXPECT_EQ(bits::Combine(Op::kOr, {std::string_view(), b}), b);  // a missing key
+  EXPECT_EQ(bits::Combine(Op::kNot, {std::string_view()}), "");
   std::string big(1000, 'x');
   EXPECT_EQ(bits::Combine(Op::kXor, {big, big}), std::string(1000, '\0'));
 }
