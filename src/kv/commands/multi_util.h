@@ -14,10 +14,10 @@ namespace strata::kv {
 
 inline constexpr const char* kErrOom = "OOM command not allowed when used memory > 'maxmemory'.";
 
-// Argument indices first, first + 1, ... up to the last argument (minus `skip_last`).
-inline std::vector<size_t> ArgRange(const CmdContext& ctx, size_t first, size_t skip_last = 0) {
+// Argument indices first, first + 1, ... up to the last argument.
+inline std::vector<size_t> ArgRange(const CmdContext& ctx, size_t first) {
   std::vector<size_t> v;
-  for (size_t i = first; i + skip_last < ctx.args.size(); i++) v.push_back(i);
+  for (size_t i = first; i < ctx.args.size(); i++) v.push_back(i);
   return v;
 }
 
