@@ -9,8 +9,10 @@
 #include "base/strutil.h"
 #include "kv/commands/family_util.h"
 #include "kv/commands/registry.h"
+#include "kv/commands/string_value.h"
 #include "kv/server/config.h"
 #include "kv/tx/multi_key.h"
+#include "kv/types/lcs.h"
 
 namespace strata::kv {
 namespace {
@@ -322,35 +324,6 @@ bool CheckStringLength(CmdContext& ctx, uint64_t size) {
   return true;
 }
 
-// Writes `len` bytes of the value at `offset` (zero-padding), growing the entry geometrically.
-Entry* GrowValue(CmdContext& ctx, Entry** link, size_t new_len) {
-  Entry* e = *link;
-  if (e->CanResizeInPlace(new_len)) {
-    size_t old = e->value().size();
-    e->ResizeInPlace(new_len);
-    if (new_len > old) memset(e->mutable_value() + old, 0, new_len - old);
-    return e;
-  }
-  size_t reserve = new_len < 1024 * 1024 ? new_len * 2 : new_len + 1024 * 1024;
-  std::string_view old = e->value();
-  Entry* n = Entry::Create(e->key(), old, e->has_expire() ? e->expire_ms() : -1,
-                           e->has_expire_slot(), reserve);
-  n->ResizeInPlace(old.size());
-  // Re-create with the final length header (varint width may differ) by copying.
-  if (!n->CanResizeInPlace(new_len)) {
-    Entry::Destroy(n);
-    std::string v(old);
-    v.resize(new_len, '\0');
-    n = Entry::Create(e->key(), v, e->has_expire() ? e->expire_ms() : -1, e->has_expire_slot());
-  } else {
-    n->ResizeInPlace(new_len);
-    memset(n->mutable_value() + old.size(), 0, new_len - old.size());
-  }
-  n->flags |= Entry::kRaw;
-  ctx.shard->ReplaceEntry(ctx.db, link, n);
-  return n;
-}
-
 void CmdAppend(CmdContext& ctx) {
   std::string_view key = ctx.args[1], add = ctx.args[2];
   uint64_t hash = KeyHash(key);
@@ -411,6 +384,70 @@ void CmdGetRange(CmdContext& ctx) {
   if (end >= len) end = len - 1;
   if (start > end || len == 0) return ctx.rb->Bulk("");
   ctx.rb->Bulk(v.substr(size_t(start), size_t(end - start + 1)));
+}
+
+// ---- LCS ----
+
+// LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN] over the two values (absent keys
+// are empty strings). Replies the result or the error.
+void ReplyLcs(CmdContext& ctx, std::string_view a, std::string_view b) {
+  bool want_len = false, want_idx = false, with_len = false;
+  int64_t min_len = 0;
+  for (size_t j = 3; j < ctx.args.size(); j++) {
+    std::string_view opt = ctx.args[j];
+    bool more = j + 1 < ctx.args.size();
+    if (ArgIs(opt, "idx")) {
+      want_idx = true;
+    } else if (ArgIs(opt, "len")) {
+      want_len = true;
+    } else if (ArgIs(opt, "withmatchlen")) {
+      with_len = true;
+    } else if (ArgIs(opt, "minmatchlen") && more) {
+      if (!ArgInt(ctx, ++j, &min_len)) return;
+      if (min_len < 0) min_len = 0;
+    } else {
+      return ctx.rb->Error(kErrSyntax);
+    }
+  }
+  if (want_len && want_idx)
+    return ctx.rb->Error("ERR If you want both the length and indexes, please just use IDX.");
+  if (a.size() >= UINT32_MAX - 1 || b.size() >= UINT32_MAX - 1)
+    return ctx.rb->Error("ERR String too long for LCS");
+  uint64_t bytes = lcs::TableBytes(a.size(), b.size());
+  int64_t limit = GlobalConfig().proto_max_bulk_len.load(std::memory_order_relaxed);
+  if (bytes && bytes > uint64_t(limit))
+    return ctx.rb->Error(
+        "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
+  lcs::Result r;
+  if (!bytes || !lcs::Compute(a, b, !want_len && !want_idx, want_idx, uint64_t(min_len), &r))
+    return ctx.rb->Error("ERR Insufficient memory, failed allocating transient memory for LCS");
+  if (want_len) return ctx.rb->Integer(r.len);
+  if (!want_idx) return ctx.rb->Bulk(r.seq);
+  ctx.rb->MapHeader(2);
+  ctx.rb->Bulk("matches");
+  ctx.rb->ArrayHeader(r.matches.size());
+  for (const lcs::Match& m : r.matches) {
+    ctx.rb->ArrayHeader(with_len ? 3 : 2);
+    ctx.rb->ArrayHeader(2);
+    ctx.rb->Integer(m.a_start);
+    ctx.rb->Integer(m.a_end);
+    ctx.rb->ArrayHeader(2);
+    ctx.rb->Integer(m.b_start);
+    ctx.rb->Integer(m.b_end);
+    if (with_len) ctx.rb->Integer(m.len);
+  }
+  ctx.rb->Bulk("len");
+  ctx.rb->Integer(r.len);
+}
+
+constexpr const char* kErrLcsType = "ERR The specified keys must contain string values";
+
+void CmdLcs(CmdContext& ctx) {
+  bool wt_a, wt_b;
+  Entry* a = ReadString(ctx, ctx.args[1], &wt_a);
+  Entry* b = ReadString(ctx, ctx.args[2], &wt_b);
+  if (wt_a || wt_b) return ctx.rb->Error(kErrLcsType);
+  ReplyLcs(ctx, a ? a->value() : std::string_view(), b ? b->value() : std::string_view());
 }
 
 // ---- Multi-key: single-shard forms (all keys on ctx.shard) ----
@@ -539,6 +576,33 @@ Task<void> MSetAcross(CmdContext& ctx, bool nx) {
 Task<void> MultiMSet(CmdContext& ctx) { return MSetAcross(ctx, false); }
 Task<void> MultiMSetNx(CmdContext& ctx) { return MSetAcross(ctx, true); }
 
+// LCS with its two keys on different shards: both values are read under the keys' locks, then
+// compared here.
+Task<void> MultiLcs(CmdContext& ctx) {
+  MultiKeyTx tx(ctx, {1, 2});
+  co_await tx.Lock();
+  auto parts = co_await tx.OnEachShard([&ctx](Shard& s, const std::vector<size_t>& idx) {
+    std::vector<std::pair<size_t, std::optional<std::string>>> r;
+    bool wrongtype = false;
+    for (size_t i : idx) {
+      Entry* e = s.FindForRead(ctx.db, ctx.args[i], KeyHash(ctx.args[i]), ctx.now_ms);
+      wrongtype |= e && e->type != ObjType::kString;
+      r.emplace_back(i, e && !wrongtype ? std::optional<std::string>(e->value()) : std::nullopt);
+    }
+    return std::make_pair(wrongtype, std::move(r));
+  });
+  co_await tx.Unlock();
+  std::string values[3];
+  for (auto& [wrongtype, r] : parts) {
+    if (wrongtype) {
+      ctx.rb->Error(kErrLcsType);
+      co_return;
+    }
+    for (auto& [i, v] : r)
+      if (v) values[i] = std::move(*v);
+  }
+  ReplyLcs(ctx, values[1], values[2]);
+}
 }  // namespace
 
 void RegisterStringFamily(CommandRegistry& r) {
@@ -603,6 +667,8 @@ void RegisterStringFamily(CommandRegistry& r) {
       {"msetnx", -3, W, 1, -1, 2, CmdMSetNx, MultiMSetNx, "string",
        "Atomically modifies the string values of one or more keys only when all keys don't exist.",
        "1.0.1"});
+  r.Add({"lcs", -3, kReadOnly, 1, 2, 1, CmdLcs, MultiLcs, "string", "Find longest common substring",
+         "7.0.0", "O(N*M) where N and M are the lengths of s1 and s2, respectively"});
 }
 
 }  // namespace strata::kv

@@ -47,6 +47,8 @@ struct Config {
   std::atomic<int64_t> fd_reserved{0};
   std::atomic<int> timeout{0};  // seconds idle before closing a client, 0 = never
   std::atomic<int64_t> proto_max_bulk_len{512LL * 1024 * 1024};
+  // Largest sparse HyperLogLog (bytes, header included) before it is converted to dense.
+  std::atomic<int64_t> hll_sparse_max_bytes{3000};
   std::atomic<int64_t> client_query_buffer_limit{1024LL * 1024 * 1024};
   std::atomic<int64_t> obuf_hard{0};  // client-output-buffer-limit normal <hard> <soft> <secs>
   std::atomic<int64_t> obuf_soft{0};
@@ -72,7 +74,6 @@ struct Config {
   std::atomic<int64_t> zset_max_listpack_value{64};
   std::atomic<int64_t> stream_node_max_bytes{4096};
   std::atomic<int64_t> stream_node_max_entries{100};
-  std::atomic<int64_t> hll_sparse_max_bytes{3000};
 
   std::string requirepass() const {
     std::lock_guard<std::mutex> l(mu_);
