@@ -1,5 +1,6 @@
 #include "cache/sampled/keyspace_policy.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string_view>
@@ -44,13 +45,15 @@ class ShadowCache {
   void Reset(uint64_t capacity) {
     entries_.clear();
     entries_.shrink_to_fit();
+    index_.clear();
     pool_.Clear();
     SetCapacity(capacity);
   }
+  // A smaller capacity keeps the entries until the next references evict them.
   void SetCapacity(uint64_t capacity) {
     capacity_ = capacity < 1 ? 1 : capacity;
     size_t want = 64;
-    while (want < 2 * capacity_) want *= 2;
+    while (want < 2 * std::max<uint64_t>(capacity_, entries_.size())) want *= 2;
     if (want != index_.size()) {
       index_.assign(want, 0);
       for (size_t i = 0; i < entries_.size(); ++i) Place(entries_[i].fp, i);
