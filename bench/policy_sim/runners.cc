@@ -67,9 +67,11 @@ uint64_t RunExact(const Trace& t, std::unique_ptr<P> p, const SimOptions& o) {
 
 // A keyspace without per-key hooks: resident keys in a dense array (for uniform sampling), one
 // 32-bit policy word per key, Redis's sampling loop and eviction pool.
-uint64_t RunSampled(const Trace& t, uint64_t cap, sampled::Algorithm algorithm,
-                    const SimOptions& o) {
+uint64_t RunSampled(const Trace& t, uint64_t cap, sampled::Algorithm algorithm, const SimOptions& o,
+                    sampled::KeyspacePolicyParams::LrfuRule lrfu_rule =
+                        sampled::KeyspacePolicyParams::LrfuRule::kAdaptive) {
   sampled::KeyspacePolicyParams params;
+  params.lrfu_rule = lrfu_rule;
   params.lfu = redis::LfuParams{o.lfu_log_factor, o.lfu_decay_time};
   params.expected_keys = t.sizes.empty() ? cap : ExpectedEntries(t, cap);
   params.seed = o.seed;
@@ -206,6 +208,8 @@ const std::vector<std::string>& AllPolicyNames() {
                                                  "redis-lfu",
                                                  "sampled-fifo",
                                                  "sampled-lrfu",
+                                                 "sampled-lrfu-recency",
+                                                 "sampled-lrfu-frequency",
                                                  "sampled-tinylru",
                                                  "opt"};
   return names;
@@ -272,6 +276,14 @@ std::optional<uint64_t> Run(std::string_view p, const Trace& t, uint64_t cap, co
   if (p == "sampled-fifo") return RunSampled(t, cap, sampled::Algorithm::kFifo, o);
   if (p == "sampled-tinylru") return RunSampled(t, cap, sampled::Algorithm::kTinyLru, o);
   if (p == "sampled-lrfu") return RunSampled(t, cap, sampled::Algorithm::kLrfu, o);
+  if (p == "sampled-lrfu-recency") {
+    return RunSampled(t, cap, sampled::Algorithm::kLrfu, o,
+                      sampled::KeyspacePolicyParams::LrfuRule::kRecency);
+  }
+  if (p == "sampled-lrfu-frequency") {
+    return RunSampled(t, cap, sampled::Algorithm::kLrfu, o,
+                      sampled::KeyspacePolicyParams::LrfuRule::kFrequency);
+  }
   if (p == "opt") {
     if (!t.sizes.empty()) return std::nullopt;
     return RunOpt(t, cap, next_use);

@@ -13,14 +13,25 @@
 //   kLrfu   (modern; Strata's recommended allkeys policy, see docs/design/eviction.md)
 //           recency weighted by frequency. Word = 4-bit access counter << 28 | 28-bit
 //           millisecond clock of the last access (wraps after ~74 hours; a key idle longer looks
-//           recent again, as Redis's LRU clock does after 194 days). Score = idle ms /
-//           (counter + 1)^1.75: a key seen twice as often must stay idle ~3.4 times longer to go
-//           first. A hit only rewrites the word (no shared structure is touched). A per-shard
-//           FrequencySketch keyed by the 64-bit key hash (8 bytes per expected key) is consulted
-//           and counted on insert only: it remembers keys evicted recently, so a returning key
-//           starts with the count of its past inserts instead of 1 (TinyLFU's history, paid on
-//           the miss path). In the spirit of LRFU (Lee et al., 2001) and hyperbolic caching
-//           (Blankstein et al., ATC'17).
+//           recent again, as Redis's LRU clock does after 194 days). A hit only rewrites the word.
+//           A per-shard FrequencySketch keyed by the 64-bit key hash (8 bytes per expected key) is
+//           consulted and counted on insert only: it remembers keys evicted recently, so a
+//           returning key starts with the count of its past inserts instead of 1 (TinyLFU's
+//           history, paid on the miss path). The word is scored by one of two rules:
+//             recency   score = idle ms / (counter + 1)^1.75: a key seen twice as often must stay
+//                       idle ~3.4 times longer to go first. In the spirit of LRFU (Lee et al.,
+//                       2001) and hyperbolic caching (Blankstein et al., ATC'17).
+//             frequency score = (15 - counter, idle ms): the least counted sampled key goes
+//                       first, the longest idle among equals (a pure LFU over the word's
+//                       counter, as Redis's allkeys-lfu is when its counters do not decay).
+//           Recency wins where popularity shifts; frequency wins on stationary skewed traffic,
+//           whose keys' idle times are noise around a fixed rate. The rule is chosen per shard
+//           by miniature simulation (Waldspurger et al., ATC'17): a hash-sampled 1/R of the keys
+//           (R a power of two, so each shadow holds 1,024 to 4,096 keys) is replayed through two
+//           shadow caches of keys/R entries, one per rule, and the real keyspace scores by the
+//           rule whose shadow hits more (by at least 1%, recency otherwise; decayed hit counts
+//           over windows of 4,096 sampled references). The shadows cost 1/R of the hits a table
+//           lookup each and ~80 KB per shard at most; they change no key's word.
 //   kTinyLru (modern, experimental) same word and sketch; score = (15 - frequency) << 32 | idle:
 //           the rarest sampled key goes first, LRU among equals. Stronger on heavy-tailed
 //           workloads, much weaker on recency-only ones (see the design note).
@@ -34,6 +45,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <utility>
 
 #include "cache/sampled/redis_meta.h"
 #include "cache/sketch/frequency_sketch.h"
@@ -56,16 +68,24 @@ struct KeyspacePolicyParams {
   // Keys the frequency sketch is sized for (kTinyLru, kLrfu); clamped to [16, 2^28].
   uint64_t expected_keys = 1 << 16;
   uint64_t seed = 1;
-  // kLrfu: score = idle / (counter + 1)^frequency_exponent (chosen by simulation, see
-  // docs/design/eviction.md).
+  // kLrfu: the recency rule's score = idle / (counter + 1)^frequency_exponent (chosen by
+  // simulation, see docs/design/eviction.md).
   double frequency_exponent = 1.75;
+  // kLrfu: how the rule is chosen; kAdaptive (shadow caches) unless pinned.
+  enum class LrfuRule : uint8_t { kAdaptive, kRecency, kFrequency };
+  LrfuRule lrfu_rule = LrfuRule::kAdaptive;
 };
+
+class LrfuShadows;
 
 class KeyspacePolicy {
  public:
   static constexpr int64_t kNoExpire = -1;
 
   KeyspacePolicy(Algorithm algorithm, KeyspacePolicyParams params = {});
+  ~KeyspacePolicy();
+  KeyspacePolicy(KeyspacePolicy&&) noexcept;
+  KeyspacePolicy& operator=(KeyspacePolicy&&) noexcept;
 
   Algorithm algorithm() const { return algorithm_; }
   // False for noeviction and random (random needs no scores and no pool).
@@ -96,10 +116,16 @@ class KeyspacePolicy {
   // hysteresis keeps a steady keyspace from resizing back and forth). A resize neither stalls
   // nor forgets (FrequencySketch::Resize): each call also carries over at most
   // kMigrateWordsPerCall words of each row (512 KB in all). Cheap enough for every cron tick.
+  // kLrfu: also sizes the shadow caches to `keys` (see above).
   void FitSketch(uint64_t keys);
   static constexpr uint64_t kMigrateWordsPerCall = 16384;
   const FrequencySketch* sketch() const { return sketch_.get(); }
-  size_t MemoryBytes() const { return sizeof(*this) + (sketch_ ? sketch_->bytes() : 0); }
+  size_t MemoryBytes() const;
+
+  // kLrfu: whether sampled keys are scored by the frequency rule now (see above).
+  bool LrfuScoresByFrequency() const { return lrfu_by_frequency_; }
+  // kLrfu: the shadow caches' decayed hit counts {recency, frequency}; {0, 0} without shadows.
+  std::pair<double, double> LrfuShadowHits() const;
 
  private:
   double Uniform() {
@@ -108,6 +134,8 @@ class KeyspacePolicy {
     rng_ ^= rng_ >> 27;
     return static_cast<double>((rng_ * 0x2545F4914F6CDD1DULL) >> 11) * 0x1.0p-53;
   }
+  // kLrfu: feeds a sampled key's reference to the shadows and takes their choice of rule.
+  void ShadowReference(uint64_t key_hash, uint64_t now_ms);
 
   Algorithm algorithm_;
   KeyspacePolicyParams params_;
@@ -115,6 +143,8 @@ class KeyspacePolicy {
   uint32_t seq_ = 0;           // kFifo: inserts; modern: accesses
   uint32_t divisor_[16] = {};  // kLrfu: 256 * (f + 1)^frequency_exponent
   uint64_t rng_;
+  bool lrfu_by_frequency_ = false;        // kLrfu: the rule Score() applies
+  std::unique_ptr<LrfuShadows> shadows_;  // kLrfu with LrfuRule::kAdaptive
 };
 
 }  // namespace strata::cache::sampled

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <random>
@@ -241,20 +242,20 @@ TEST(KeyspacePolicy, LrfuRemembersReturningKeys) {
   EXPECT_EQ(p.ObjectFreq(p.OnInsert(78, 10), 78, 10), 1u);
 }
 
-// A miniature of policy-sim's sampled loop: a hot set plus a one-time scan. The modern policy
-// keeps the hot set; Redis's LRU (one-second clock) and FIFO cannot tell the scan apart.
-double SampledHitRatio(Algorithm a) {
-  KeyspacePolicy policy(a, KeyspacePolicyParams{.expected_keys = 200});
+// A miniature of policy-sim's sampled loop over a request stream `next(i)`, with a clock of
+// `per_ms` requests per millisecond (the end-to-end replays run at about 200).
+template <class NextFn>
+double SampledRun(KeyspacePolicy& policy, size_t cap, int requests, uint64_t per_ms,
+                  NextFn&& next) {
   EvictionPool pool;
-  const size_t cap = 200;
   std::vector<uint32_t> resident;
-  std::vector<int> pos(100000, -1);
-  std::vector<uint32_t> word(100000);
+  std::vector<int> pos(1 << 20, -1);
+  std::vector<uint32_t> word(1 << 20);
   std::mt19937_64 rng(5);
-  uint64_t hits = 0, n = 0, scan = 1000;
-  for (int i = 0; i < 60000; ++i) {
-    uint32_t k = (i % 3 == 0) ? static_cast<uint32_t>(scan++) : static_cast<uint32_t>(rng() % 150);
-    uint64_t now = static_cast<uint64_t>(i);
+  uint64_t hits = 0, n = 0;
+  for (int i = 0; i < requests; ++i) {
+    uint32_t k = next(i);
+    uint64_t now = static_cast<uint64_t>(i) / per_ms;
     ++n;
     if (pos[k] >= 0) {
       ++hits;
@@ -290,6 +291,43 @@ double SampledHitRatio(Algorithm a) {
   return static_cast<double>(hits) / static_cast<double>(n);
 }
 
+// A hot set plus a one-time scan. The modern policy keeps the hot set; Redis's LRU (one-second
+// clock) and FIFO cannot tell the scan apart.
+double SampledHitRatio(Algorithm a) {
+  KeyspacePolicy policy(a, KeyspacePolicyParams{.expected_keys = 200});
+  std::mt19937_64 rng(5);
+  uint32_t scan = 1000;
+  return SampledRun(policy, 200, 60000, 1, [&](int i) {
+    return (i % 3 == 0) ? scan++ : static_cast<uint32_t>(rng() % 150);
+  });
+}
+
+// Zipf(s) ranks over `keys` keys (inverse CDF over a table), optionally scattered so that the
+// popular keys are not the small ids.
+class Zipf {
+ public:
+  Zipf(uint32_t keys, double s, uint64_t seed) : rng_(seed), cdf_(keys) {
+    double sum = 0;
+    for (uint32_t r = 0; r < keys; ++r) cdf_[r] = sum += 1.0 / std::pow(r + 1.0, s);
+    for (auto& c : cdf_) c /= sum;
+  }
+  uint32_t Next() {
+    double u = std::uniform_real_distribution<double>(0, 1)(rng_);
+    return static_cast<uint32_t>(std::lower_bound(cdf_.begin(), cdf_.end(), u) - cdf_.begin());
+  }
+
+ private:
+  std::mt19937_64 rng_;
+  std::vector<double> cdf_;
+};
+
+KeyspacePolicyParams LrfuParams(uint64_t keys, KeyspacePolicyParams::LrfuRule rule) {
+  KeyspacePolicyParams p;
+  p.expected_keys = keys;
+  p.lrfu_rule = rule;
+  return p;
+}
+
 TEST(KeyspacePolicy, SampledLrfuResistsScans) {
   double lrfu = SampledHitRatio(Algorithm::kLrfu);
   double lru = SampledHitRatio(Algorithm::kLru);
@@ -297,6 +335,115 @@ TEST(KeyspacePolicy, SampledLrfuResistsScans) {
   EXPECT_GT(lrfu, 0.6);  // the hot set is 2/3 of the requests
   EXPECT_GT(lrfu, lru + 0.05);
   EXPECT_GT(lrfu, fifo + 0.05);
+}
+
+TEST(KeyspacePolicy, LrfuFrequencyRuleRanksByCounterThenIdle) {
+  KeyspacePolicy p(Algorithm::kLrfu, LrfuParams(1024, KeyspacePolicyParams::LrfuRule::kFrequency));
+  EXPECT_TRUE(p.LrfuScoresByFrequency());
+  uint32_t hot = p.OnInsert(1, 0);
+  for (int i = 0; i < 3; ++i) hot = p.OnAccess(hot, 1, 0);  // counter 4, idle 100 s
+  uint32_t cold = p.OnInsert(2, 99000);                     // counter 1, idle 1 s
+  uint32_t colder = p.OnInsert(3, 50000);                   // counter 1, idle 50 s
+  // The recency rule would evict the hot key (100 s / 5^1.75 > 1 s / 2^1.75); the frequency
+  // rule keeps it, and evicts the longer idle of two equal counters first.
+  EXPECT_GT(p.Score(cold, 2, KeyspacePolicy::kNoExpire, 100000),
+            p.Score(hot, 1, KeyspacePolicy::kNoExpire, 100000));
+  EXPECT_GT(p.Score(colder, 3, KeyspacePolicy::kNoExpire, 100000),
+            p.Score(cold, 2, KeyspacePolicy::kNoExpire, 100000));
+  KeyspacePolicy r(Algorithm::kLrfu, LrfuParams(1024, KeyspacePolicyParams::LrfuRule::kRecency));
+  EXPECT_FALSE(r.LrfuScoresByFrequency());
+  EXPECT_GT(r.Score(hot, 1, KeyspacePolicy::kNoExpire, 100000),
+            r.Score(cold, 2, KeyspacePolicy::kNoExpire, 100000));
+}
+
+// A stationary Zipf stream at the end-to-end replays' request rate (200 per ms): the shadows
+// pick the frequency rule, which keeps the frequent keys where recency-weighting loses them.
+TEST(KeyspacePolicy, LrfuAdaptiveKeepsFrequentKeysOfAStationaryStream) {
+  const uint32_t kKeys = 200000;
+  const size_t kCap = 2000;
+  auto run = [&](KeyspacePolicyParams::LrfuRule rule, bool* by_frequency) {
+    KeyspacePolicy p(Algorithm::kLrfu, LrfuParams(kCap, rule));
+    Zipf z(kKeys, 0.8, 7);
+    double h = SampledRun(p, kCap, 400000, 200, [&](int) { return z.Next(); });
+    if (by_frequency) *by_frequency = p.LrfuScoresByFrequency();
+    return h;
+  };
+  bool by_frequency = false;
+  double adaptive = run(KeyspacePolicyParams::LrfuRule::kAdaptive, &by_frequency);
+  double recency = run(KeyspacePolicyParams::LrfuRule::kRecency, nullptr);
+  double frequency = run(KeyspacePolicyParams::LrfuRule::kFrequency, nullptr);
+  printf("zipf 0.8: adaptive %.4f, recency %.4f, frequency %.4f\n", adaptive, recency, frequency);
+  EXPECT_TRUE(by_frequency);
+  EXPECT_GT(frequency, recency + 0.01);
+  EXPECT_GT(adaptive, recency + 0.01);
+  EXPECT_GT(adaptive, frequency - 0.005);
+}
+
+// The same stationary stream with a one-time scan mixed in (a third of the requests): the scan
+// does not flush the frequent keys.
+TEST(KeyspacePolicy, LrfuAdaptiveScanDoesNotFlushFrequentKeys) {
+  const size_t kCap = 2000;
+  KeyspacePolicy p(Algorithm::kLrfu, LrfuParams(kCap, KeyspacePolicyParams::LrfuRule::kAdaptive));
+  Zipf z(200000, 0.99, 9);
+  uint32_t scan = 300000;
+  double h = SampledRun(p, kCap, 300000, 200, [&](int i) {
+    if (i % 3 == 0) return scan++;
+    return z.Next();
+  });
+  // Two thirds of the requests are Zipf(0.99) over 200,000 keys; the best 2,000 of them take
+  // about 64% of those, 43% of all requests.
+  printf("zipf 0.99 + scan: hit ratio %.4f\n", h);
+  EXPECT_GT(h, 0.38);
+  EXPECT_TRUE(p.LrfuScoresByFrequency());
+}
+
+// Popularity that moves: every 20,000 requests a new set of 1,500 keys takes the traffic. The
+// frequency rule keeps the old, dead favourites; the shadows see it and stay with recency.
+TEST(KeyspacePolicy, LrfuAdaptiveStaysWithRecencyWhenPopularityShifts) {
+  const size_t kCap = 2000;
+  auto run = [&](KeyspacePolicyParams::LrfuRule rule, bool* by_frequency) {
+    KeyspacePolicy p(Algorithm::kLrfu, LrfuParams(kCap, rule));
+    std::mt19937_64 rng(11);
+    double h = SampledRun(p, kCap, 300000, 200, [&](int i) {
+      uint32_t phase = static_cast<uint32_t>(i / 20000);
+      // Within a phase, a skewed choice among its 1,500 keys.
+      uint32_t r = static_cast<uint32_t>(rng() % 1500);
+      r = static_cast<uint32_t>(r * (rng() % 1500) / 1500);
+      return phase * 1500 + r;
+    });
+    if (by_frequency) *by_frequency = p.LrfuScoresByFrequency();
+    return h;
+  };
+  bool by_frequency = true;
+  double adaptive = run(KeyspacePolicyParams::LrfuRule::kAdaptive, &by_frequency);
+  double recency = run(KeyspacePolicyParams::LrfuRule::kRecency, nullptr);
+  double frequency = run(KeyspacePolicyParams::LrfuRule::kFrequency, nullptr);
+  printf("shifting: adaptive %.4f, recency %.4f, frequency %.4f\n", adaptive, recency, frequency);
+  EXPECT_FALSE(by_frequency);
+  EXPECT_GT(recency, frequency + 0.02);
+  EXPECT_GT(adaptive, recency - 0.005);
+}
+
+TEST(KeyspacePolicy, LrfuShadowsAreSmallAndFollowTheKeyspace) {
+  KeyspacePolicy p(Algorithm::kLrfu,
+                   LrfuParams(1 << 20, KeyspacePolicyParams::LrfuRule::kAdaptive));
+  size_t base = p.MemoryBytes() - p.sketch()->bytes();
+  // Each shadow holds at most 2,048 keys: 8-byte entries and a 16-bit index.
+  for (uint32_t k = 0; k < 200000; ++k) p.OnInsert(FrequencySketch::Mix64(k), k / 200);
+  EXPECT_LT(p.MemoryBytes() - p.sketch()->bytes(), base + 2 * (2048 * 8 + 4096 * 2) + 1024);
+  p.FitSketch(1000);  // all keys sampled now
+  for (uint32_t k = 0; k < 5000; ++k) p.OnInsert(FrequencySketch::Mix64(k), 1000 + k / 200);
+  // A new sampling rate with the same shadow size starts the shadows over (their index too).
+  KeyspacePolicy q(Algorithm::kLrfu, LrfuParams(4000, KeyspacePolicyParams::LrfuRule::kAdaptive));
+  for (uint32_t k = 0; k < 20000; ++k) q.OnInsert(FrequencySketch::Mix64(k), k / 200);
+  q.FitSketch(8000);
+  for (uint32_t k = 0; k < 20000; ++k) q.OnInsert(FrequencySketch::Mix64(k + 50000), 100 + k / 200);
+  auto [recency_hits, frequency_hits] = p.LrfuShadowHits();
+  EXPECT_GE(recency_hits, 0);
+  EXPECT_GE(frequency_hits, 0);
+  KeyspacePolicy fixed(Algorithm::kLrfu,
+                       LrfuParams(1 << 20, KeyspacePolicyParams::LrfuRule::kRecency));
+  EXPECT_EQ(fixed.LrfuShadowHits(), (std::pair<double, double>{0, 0}));
 }
 
 }  // namespace
