@@ -479,8 +479,8 @@ Task<void> MultiXRead(CmdContext& ctx) {
     if (k.wrongtype) {
       err = kErrWrongType;
     } else if (a.group && !k.has_group) {
-      err = "NOGROUP No such key '" + std::string(ctx.args[ki]) + "' or consumer group '" +
-            std::string(a.group_name) + "' in XREADGROUP with GROUP option";
+      err = "NOGROUP No such key '" + CStr(ctx.args[ki]) + "' or consumer group '" +
+            CStr(a.group_name) + "' in XREADGROUP with GROUP option";
     } else if (arg == "$") {
       if (a.group) {
         err =
@@ -578,8 +578,9 @@ void XInfoStream(CmdContext& ctx, const StreamObject& s) {
   rb->Bulk("radix-tree-keys");
   rb->Integer(int64_t(s.NodeCount()));
   rb->Bulk("radix-tree-nodes");
-  // A radix tree over 128-bit keys has about two inner nodes per key plus the root.
-  rb->Integer(int64_t(s.NodeCount() ? 2 * s.NodeCount() + 1 : 1));
+  // Nodes are kept in a sorted vector, not a radix tree: report one inner node per key plus
+  // the root.
+  rb->Integer(int64_t(s.NodeCount() + 1));
   rb->Bulk("last-generated-id");
   ReplyStreamId(rb, s.last_id());
   rb->Bulk("max-deleted-entry-id");
@@ -682,8 +683,8 @@ void CmdXInfo(CmdContext& ctx) {
   if (name == "consumers") {
     StreamGroup* g = s.FindGroup(ctx.args[3]);
     if (!g) {
-      return ctx.rb->Error("NOGROUP No such consumer group '" + std::string(ctx.args[3]) +
-                           "' for key name '" + std::string(key) + "'");
+      return ctx.rb->Error("NOGROUP No such consumer group '" + CStr(ctx.args[3]) +
+                           "' for key name '" + CStr(key) + "'");
     }
     ctx.rb->ArrayHeader(g->consumers.size());
     for (const auto& [cname, c] : g->consumers) {

@@ -11,8 +11,7 @@ namespace strata::kv {
 namespace {
 
 std::string NoGroupKeyOrGroup(std::string_view key, std::string_view group) {
-  return "NOGROUP No such key '" + std::string(key) + "' or consumer group '" + std::string(group) +
-         "'";
+  return "NOGROUP No such key '" + CStr(key) + "' or consumer group '" + CStr(group) + "'";
 }
 
 // The consumer, created if needed; its seen time is refreshed (Redis's lookup).
@@ -83,8 +82,8 @@ void CmdXGroup(CmdContext& ctx) {
     }
     g = s->FindGroup(gname);
     if (!g && (setid || op == "createconsumer" || op == "delconsumer")) {
-      return ctx.rb->Error("NOGROUP No such consumer group '" + std::string(gname) +
-                           "' for key name '" + std::string(key) + "'");
+      return ctx.rb->Error("NOGROUP No such consumer group '" + CStr(gname) + "' for key name '" +
+                           CStr(key) + "'");
     }
   }
   if (create && argc >= 5 && argc <= 8) {
@@ -274,7 +273,7 @@ void CmdXClaim(CmdContext& ctx) {
     } else if (ArgIs(opt, "lastid") && more) {
       if (!ArgStreamId(ctx, ctx.args[++j], &last_id, 0, true)) return;
     } else {
-      return ctx.rb->Error("ERR Unrecognized XCLAIM option '" + std::string(opt) + "'");
+      return ctx.rb->Error("ERR Unrecognized XCLAIM option '" + CStr(opt) + "'");
     }
   }
   if (last_id > g->last_id) g->last_id = last_id;

@@ -13,6 +13,9 @@ namespace strata::kv {
 inline constexpr const char* kErrInvalidStreamId =
     "ERR Invalid stream ID specified as stream command argument";
 
+// An argument as Redis's "%s" formats it: up to its first NUL byte.
+inline std::string CStr(std::string_view s) { return std::string(s.substr(0, s.find('\0'))); }
+
 inline void ReplyStreamId(resp::ReplyBuilder* rb, StreamID id) { rb->Bulk(id.ToString()); }
 
 // [id, [field, value, ...]]
@@ -53,8 +56,7 @@ inline bool ArgIntMsg(CmdContext& ctx, std::string_view arg, int64_t* out, const
 
 inline void ReplySubcommandSyntax(CmdContext& ctx) {
   ctx.rb->Error("ERR unknown subcommand or wrong number of arguments for '" +
-                std::string(ctx.args[1].substr(0, 128)) + "'. Try " + ToUpper(ctx.spec->name) +
-                " HELP.");
+                CStr(ctx.args[1]).substr(0, 128) + "'. Try " + ToUpper(ctx.spec->name) + " HELP.");
 }
 
 void RegisterStreamGroupCommands(CommandRegistry& r);
