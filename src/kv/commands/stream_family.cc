@@ -148,7 +148,8 @@ void CmdXAdd(CmdContext& ctx) {
   } else if (!a.seq_given) {
     if (s->last_id().ms == a.id.ms) {
       if (s->last_id().seq == UINT64_MAX) {
-        ok = false;
+        // Redis reports this overflow with its generic append failure text.
+        return ctx.rb->Error("ERR Elements are too large to be stored");
       } else {
         id = s->last_id();
         id.seq++;
