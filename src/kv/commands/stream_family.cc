@@ -4,9 +4,11 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "kv/commands/registry.h"
 #include "kv/commands/stream_util.h"
 #include "kv/commands/subcommand.h"
+#include "kv/server/blocking.h"
 #include "kv/server/config.h"
 #include "kv/tx/multi_key.h"
 
@@ -441,6 +443,61 @@ std::optional<std::string> ServeKey(Shard& shard, const CmdContext& ctx, const R
   return out;
 }
 
+// ---- XREAD BLOCK / XREADGROUP BLOCK ----
+//
+// A blocked reader's state (BlockedClient::state, by argument index of the key): the ID its
+// entries must follow, or ">" for a group's new entries.
+
+// The context ServeKey needs, rebuilt on the serving shard from the blocked client.
+CmdContext BlockedContext(Shard& s, BlockedClient& c, resp::ReplyBuilder* rb) {
+  CmdContext ctx;
+  ctx.shard = &s;
+  ctx.db = c.db;
+  ctx.args = c.args;
+  ctx.rb = rb;
+  ctx.now_ms = LoopUnixMillis();
+  return ctx;
+}
+
+bool XReadReady(Shard& s, BlockedClient& c, size_t ki) {
+  std::string scratch;
+  resp::ReplyBuilder rb(&scratch, 2);
+  CmdContext ctx = BlockedContext(s, c, &rb);
+  ReadArgs a;
+  if (!ParseReadArgs(ctx, &a)) return false;
+  Typed<StreamObject> t = FindObject<StreamObject>(s, c.db, c.args[ki], ctx.now_ms, Access::kWrite);
+  StreamID maxid;
+  if (!t.obj || !t.obj->Length() || !t.obj->LastId(&maxid)) return false;
+  if (c.state[ki] == ">") {
+    StreamGroup* g = t.obj->FindGroup(a.group_name);
+    return g && maxid > g->last_id;
+  }
+  StreamID after;
+  if (!ParseStreamID(c.state[ki], &after, 0, true)) return false;
+  return maxid > after;
+}
+
+void XReadServe(Shard& s, BlockedClient& c, size_t ki, resp::ReplyBuilder& rb) {
+  CmdContext ctx = BlockedContext(s, c, &rb);
+  std::string scratch;
+  resp::ReplyBuilder prb(&scratch, 2);
+  ctx.rb = &prb;
+  ReadArgs a;
+  ParseReadArgs(ctx, &a);
+  ctx.rb = &rb;
+  bool newest = c.state[ki] == ">";
+  StreamID after = StreamID::Max();
+  if (!newest) ParseStreamID(c.state[ki], &after, 0, true);
+  std::optional<std::string> part = ServeKey(s, ctx, a, c.args[ki], after, newest);
+  if (rb.proto() == 2)
+    rb.ArrayHeader(1);
+  else
+    rb.MapHeader(1);
+  if (part) rb.Raw(*part);
+}
+
+const BlockingOps kXReadOps{XReadReady, XReadServe, nullptr};
+
 Task<void> MultiXRead(CmdContext& ctx) {
   ReadArgs a;
   if (!ParseReadArgs(ctx, &a)) co_return;
@@ -526,10 +583,19 @@ Task<void> MultiXRead(CmdContext& ctx) {
   size_t n = 0;
   for (size_t i = 0; i < a.streams_count; i++) n += parts[a.streams_arg + i] ? 1 : 0;
   if (n == 0) {
-    if (a.block >= 0)
-      ctx.rb->Error("ERR blocking XREAD is not available yet");
-    else
+    if (a.block >= 0) {
+      // Wait for entries after the IDs resolved now ("$" is the last ID at this moment).
+      std::vector<std::string> state(ctx.args.size());
+      for (size_t i = 0; i < a.streams_count; i++) {
+        size_t ki = a.streams_arg + i;
+        state[ki] =
+            newest[ki] || (a.group && ids[ki] == StreamID::Max()) ? ">" : ids[ki].ToString();
+      }
+      auto o = co_await BlockingCall(ctx, keys, a.block, &kXReadOps, std::move(state));
+      if (o == BlockedClient::Outcome::kTimeout) ctx.rb->NullArray();
+    } else {
       ctx.rb->NullArray();
+    }
     co_return;
   }
   if (ctx.rb->proto() == 2)

@@ -125,7 +125,8 @@ bool ParseBlockingTimeout(CmdContext& ctx, std::string_view arg, int64_t* out_ms
 }
 
 Task<BlockedClient::Outcome> BlockingCall(CmdContext& ctx, std::vector<size_t> key_indices,
-                                          int64_t timeout_ms, const BlockingOps* ops) {
+                                          int64_t timeout_ms, const BlockingOps* ops,
+                                          std::vector<std::string> state) {
   using Outcome = BlockedClient::Outcome;
   io::Reactor* home = io::Reactor::Current();
   auto bc = std::make_shared<BlockedClient>(home, ctx.rb->proto());
@@ -133,6 +134,7 @@ Task<BlockedClient::Outcome> BlockingCall(CmdContext& ctx, std::vector<size_t> k
   bc->now_ms = ctx.now_ms;
   bc->ops = ops;
   bc->args = ctx.args;
+  bc->state = std::move(state);
   BlockedClient* raw = bc.get();
   std::vector<uint32_t> visited;
   // In key order: serve from the first key that has something, or wait on it.
