@@ -205,6 +205,7 @@ struct HashObject::Table {
       size[1] = 0;
       used[1] = 0;
       rehash = -1;
+      MaybeShrink();  // a table emptied while it was resizing shrinks further
     }
   }
 
