@@ -740,6 +740,7 @@ inline LpEntry LpRead(const std::string& lp, size_t off) {
 }
 
 void LpEncode(std::string* out, double score, std::string_view m) {
+  if (score == 0) score = 0;  // the compact form keeps no negative zero (as Redis's listpack)
   size_t len = m.size();
   while (len >= 0x80) {
     out->push_back(char((len & 0x7f) | 0x80));
