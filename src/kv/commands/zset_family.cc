@@ -202,11 +202,11 @@ void StoreZSet(Shard& s, int db, std::string_view key, std::vector<ZEntry> entri
   s.SignalKeyReady(db, key);
 }
 
+static constexpr const char* kErrNaN = "ERR resulting score is not a number (NaN)";
+
 namespace {
 
 // ---- ZADD / ZINCRBY ----
-
-constexpr const char* kErrNaN = "ERR resulting score is not a number (NaN)";
 
 void ZAddGeneric(CmdContext& ctx, bool incr_cmd) {
   auto& a = ctx.args;
@@ -240,27 +240,34 @@ void ZAddGeneric(CmdContext& ctx, bool incr_cmd) {
     return ctx.rb->Error("ERR GT, LT, and/or NX options at the same time are not compatible");
   if (incr && elements > 1)
     return ctx.rb->Error("ERR INCR option supports a single increment-element pair");
-  std::vector<double> scores(elements);
-  for (size_t j = 0; j < elements; j++)
-    if (!ParseDouble(a[scoreidx + j * 2], &scores[j])) return ctx.rb->Error(kErrNotFloat);
+  std::vector<std::pair<double, std::string_view>> pairs(elements);
+  for (size_t j = 0; j < elements; j++) {
+    if (!ParseDouble(a[scoreidx + j * 2], &pairs[j].first)) return ctx.rb->Error(kErrNotFloat);
+    pairs[j].second = a[scoreidx + j * 2 + 1];
+  }
+  ZAddPairs(ctx, a[1], flags, ch, pairs);
+}
 
-  std::string_view key = a[1];
+}  // namespace
+
+void ZAddPairs(CmdContext& ctx, std::string_view key, int flags, bool ch,
+               const std::vector<std::pair<double, std::string_view>>& pairs) {
   bool failed;
   ZSet* z = WriteObject<ZSet>(ctx, key, &failed);
   if (failed) return;
   size_t added = 0, updated = 0, processed = 0;
   double score = 0;
-  if (!z && !xx) {
+  if (!z && !(flags & ZSet::kXX)) {
     ZSet::Limits lim = ZSetLimits();
     z = AddObject(*ctx.shard, ctx.db, key,
-                  std::make_unique<ZSet>(ZSet::EncodingFor(a[scoreidx + 1].size(), lim)),
+                  std::make_unique<ZSet>(ZSet::EncodingFor(pairs[0].second.size(), lim)),
                   ctx.now_ms);
   }
   if (z) {
     ZSet::Limits lim = ZSetLimits();
-    for (size_t j = 0; j < elements; j++) {
-      double ns = scores[j];
-      auto r = z->Add(scores[j], a[scoreidx + 1 + j * 2], flags, lim, &ns);
+    for (const auto& [sc, member] : pairs) {
+      double ns = sc;
+      auto r = z->Add(sc, member, flags, lim, &ns);
       if (r == ZSet::AddResult::kNaN) {
         if (added || updated) ctx.shard->SignalKeyReady(ctx.db, key);
         DeleteIfEmpty(ctx, key);
@@ -273,7 +280,7 @@ void ZAddGeneric(CmdContext& ctx, bool incr_cmd) {
     }
     if (added || updated) ctx.shard->SignalKeyReady(ctx.db, key);
   }
-  if (incr) {
+  if (flags & ZSet::kIncr) {
     if (processed)
       ctx.rb->Double(score);
     else
@@ -282,6 +289,8 @@ void ZAddGeneric(CmdContext& ctx, bool incr_cmd) {
     ctx.rb->Integer(int64_t(ch ? added + updated : added));
   }
 }
+
+namespace {
 
 void CmdZAdd(CmdContext& ctx) { ZAddGeneric(ctx, false); }
 void CmdZIncrBy(CmdContext& ctx) { ZAddGeneric(ctx, true); }
@@ -674,6 +683,7 @@ void RegisterZSetFamily(CommandRegistry& r) {
          "Iterates over members and scores of a sorted set.", "2.8.0",
          "O(1) for every call. O(N) for a complete iteration."});
   RegisterZSetMultiCommands(r);
+  RegisterGeoCommands(r);
 }
 
 }  // namespace strata::kv

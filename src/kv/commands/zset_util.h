@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "kv/commands/command.h"
@@ -51,7 +52,13 @@ void ReplyScoredArray(resp::ReplyBuilder* rb, const std::vector<ZEntry>& v, bool
 // the key's shard, so the set is allocated there.
 void StoreZSet(Shard& s, int db, std::string_view key, std::vector<ZEntry> entries, int64_t now_ms);
 
-// Registers the multi-key commands (zset_multi.cc).
+// ZADD's core (after argument parsing): adds the (score, member) pairs with ZSet's flags, creating
+// the key when needed, and replies as ZADD does (GEOADD shares it).
+void ZAddPairs(CmdContext& ctx, std::string_view key, int flags, bool ch,
+               const std::vector<std::pair<double, std::string_view>>& pairs);
+
+// Register the multi-key commands (zset_multi.cc) and the GEO commands (geo_family.cc).
 void RegisterZSetMultiCommands(CommandRegistry& r);
+void RegisterGeoCommands(CommandRegistry& r);
 
 }  // namespace strata::kv

@@ -8,6 +8,18 @@ their result depends on the encoding's search order, in Redis as well.
 from kv_resp import RespError
 
 LEX_KEYS = ["zlex:a", "zlex:b"]
+# GEO commands read their own keys: decoding arbitrary scores (inf, negative) is undefined in
+# Redis's C code, so only GEOADD also writes to the shared keys.
+GEO_KEYS = ["geo:a", "geo:b"]
+GEO_POINTS = {"Palermo": ["13.361389", "38.115556"], "Catania": ["15.087269", "37.502669"],
+              "Rome": ["12.496366", "41.902782"], "Naples": ["14.268124", "40.851799"],
+              "Paris": ["2.352222", "48.856613"], "Oslo": ["10.752245", "59.913868"],
+              "Nord": ["20.5", "84.9"], "Sud": ["-70.25", "-84.5"], "Fiji": ["179.9", "-17.5"],
+              "Samoa": ["-179.8", "-13.75"], "Zero": ["0", "0"], "Quito": ["-78.4678", "-0.1807"]}
+GEO_CENTERS = [["15", "37"], ["13.5", "38"], ["0", "0"], ["179.5", "-15"], ["-180", "85"],
+               ["2.35", "48.85"], ["200", "10"], ["x", "1"]]
+GEO_UNITS = ["m", "km", "mi", "ft", "KM", "parsec"]
+GEO_DIST = ["0", "1", "100", "250", "500", "1000", "5000", "20000", "-1", "x"]
 MEMBERS = ["a", "b", "c", "d", "e", "f", "m1", "m2", "m10", "", "\x00z", "x" * 65, "y" * 64]
 SCORES = ["0", "1", "-1", "2", "3", "1.5", "-2.5", "10", "100", "0.1", "-0", "inf", "-inf",
           "+inf", "1e300", "5e-3", "007"]
@@ -146,8 +158,73 @@ def choices(gen):
             args += ["LIMIT", r.choice(["0", "1", "2", "-1", "x"])]
         return args
 
+    def geoadd():
+        key = r.choice(GEO_KEYS) if r.random() < 0.85 else k()
+        args = ["GEOADD", key] + r.choice([[], [], [], ["NX"], ["XX"], ["CH"], ["NX", "XX"]])
+        for _ in range(r.randint(1, 3)):
+            name = r.choice(list(GEO_POINTS))
+            lon, lat = GEO_POINTS[name]
+            if r.random() < 0.05:
+                lon, lat = r.choice([["181", "0"], ["0", "86"], ["x", "1"], ["1", ""]])
+            args += [lon, lat, name]
+        return args
+
+    def geo_shape():
+        if r.random() < 0.5:
+            return ["BYRADIUS", r.choice(GEO_DIST), r.choice(GEO_UNITS)]
+        return ["BYBOX", r.choice(GEO_DIST), r.choice(GEO_DIST), r.choice(GEO_UNITS)]
+
+    def geo_opts(store=False):
+        opts = []
+        if not store:
+            for o in ["WITHDIST", "WITHCOORD", "WITHHASH"]:
+                if r.random() < 0.3:
+                    opts.append(o)
+        if r.random() < 0.4:
+            opts.append(r.choice(["ASC", "DESC"]))
+        if r.random() < 0.3:
+            opts += ["COUNT", r.choice(["1", "2", "5", "0", "x"])]
+            if r.random() < 0.3:
+                opts.append("ANY")
+        return opts
+
+    def geosearch():
+        key = r.choice(GEO_KEYS)
+        center = (["FROMMEMBER", r.choice(list(GEO_POINTS))] if r.random() < 0.4 else
+                  ["FROMLONLAT"] + r.choice(GEO_CENTERS))
+        parts = [center, geo_shape()]
+        if r.random() < 0.03:
+            parts.pop(r.randrange(2))
+        if r.random() < 0.3:
+            dst = r.choice(GEO_KEYS + ["geo:dst"])
+            extra = ["STOREDIST"] if r.random() < 0.3 else []
+            return ["GEOSEARCHSTORE", dst, key] + [x for p in parts for x in p] + \
+                geo_opts(store=True) + extra
+        return ["GEOSEARCH", key] + [x for p in parts for x in p] + geo_opts()
+
+    def georadius():
+        key = r.choice(GEO_KEYS)
+        name = r.choice(["GEORADIUS", "GEORADIUS_RO", "GEORADIUSBYMEMBER",
+                         "GEORADIUSBYMEMBER_RO"])
+        args = [name, key]
+        args += (r.choice(GEO_CENTERS) if "MEMBER" not in name else
+                 [r.choice(list(GEO_POINTS))])
+        args += [r.choice(GEO_DIST), r.choice(GEO_UNITS)]
+        if r.random() < 0.2 and not name.endswith("_RO"):
+            return args + geo_opts(store=True) + [r.choice(["STORE", "STOREDIST"]),
+                                                  r.choice(GEO_KEYS + ["geo:dst"])]
+        return args + geo_opts()
+
     return [
-        (3.5, zadd),
+        (1.2, geoadd),
+        (0.6, lambda: [r.choice(["GEOPOS", "GEOHASH"]), r.choice(GEO_KEYS)] +
+         [r.choice(list(GEO_POINTS) + ["nope"]) for _ in range(r.randint(1, 3))]),
+        (0.4, lambda: ["GEODIST", r.choice(GEO_KEYS), r.choice(list(GEO_POINTS)),
+                       r.choice(list(GEO_POINTS))] + r.choice([[], ["km"], ["mi"], ["ft"],
+                                                               ["x"], ["km", "x"]])),
+        (1, geosearch),
+        (0.8, georadius),
+        (3, zadd),
         (1, lex_zadd),
         (1, lambda: ["ZINCRBY", k(), score(), member()]),
         (1, lambda: ["ZSCORE", k(), member()] if r.random() < 0.6 else
@@ -156,7 +233,7 @@ def choices(gen):
         (0.4, lambda: ["ZCARD", r.choice([k(), r.choice(LEX_KEYS)])]),
         (0.6, lambda: ["ZCOUNT", k(), bound(), bound()]),
         (0.4, lambda: ["ZLEXCOUNT", r.choice(LEX_KEYS), lex(), lex()]),
-        (2.5, zrange),
+        (2.2, zrange),
         (1.2, legacy_range),
         (0.5, lambda: ["ZRANGESTORE", k(), k()] + zrange()[2:]),
         (1, lambda: ["ZREM", k()] + [member() for _ in range(r.randint(1, 3))]),
@@ -170,7 +247,7 @@ def choices(gen):
             r.randint(1, 3))]) + [r.choice(["MIN", "MAX", "min", "FOO"])] +
          r.choice([[], ["COUNT", "2"], ["COUNT", "0"], ["COUNT", "100"], ["COUNT"],
                    ["COUNT", "1", "COUNT", "1"]])),
-        (2, setop),
+        (1.8, setop),
         (0.5, lambda: ["ZRANDMEMBER", k()] + r.choice(
             [[], ["1"], ["3"], ["-3"], ["0"], ["100"], ["-100"], ["3", "WITHSCORES"],
              ["-3", "WITHSCORES"], ["x"], ["3", "FOO"], ["-9223372036854775808"],

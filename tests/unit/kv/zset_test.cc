@@ -1,5 +1,7 @@
 #include "kv/types/zset.h"
 
+#include "kv/types/geohash.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -280,6 +282,43 @@ TEST(ZSet, LargeSequentialAndLex) {
   z.RemoveRanks(100, 40000);
   ASSERT_TRUE(z.Validate());
   EXPECT_EQ(z.Length(), size_t(n / 2 - 39900));
+}
+
+}  // namespace
+}  // namespace strata::kv
+
+namespace strata::kv {
+namespace {
+
+TEST(GeoHash, EncodeDecodeAndFormats) {
+  double score = double(geo::EncodeScore(13.361389, 38.115556));
+  EXPECT_EQ(uint64_t(score), 3479099956230698ull);  // Redis's score for the same point
+  double lon, lat;
+  ASSERT_TRUE(geo::DecodeScore(score, &lon, &lat));
+  EXPECT_NEAR(lon, 13.361389, 1e-5);
+  EXPECT_NEAR(lat, 38.115556, 1e-5);
+  EXPECT_EQ(geo::HashString(score), "sqc8b49rny0");
+  double c = double(geo::EncodeScore(15.087269, 37.502669));
+  double lon2, lat2;
+  ASSERT_TRUE(geo::DecodeScore(c, &lon2, &lat2));
+  EXPECT_EQ(geo::FormatDistance(geo::Distance(lon, lat, lon2, lat2) / 1000), "166.2742");
+  EXPECT_EQ(geo::FormatDistance(0), "0.0000");
+  EXPECT_EQ(geo::FormatDistance(0.00005), "0.0000");  // halves round to even, as Redis
+  EXPECT_EQ(geo::FormatDistance(12.34567), "12.3457");
+  EXPECT_FALSE(geo::ValidLonLat(181, 0));
+  EXPECT_FALSE(geo::ValidLonLat(0, 85.1));
+  // The covering cells always include the centre's cell.
+  geo::Shape s;
+  s.lon = 15;
+  s.lat = 37;
+  s.radius = 200;
+  s.conversion = 1000;
+  geo::Cover cover = geo::CoverShape(&s);
+  uint64_t min, max;
+  geo::CellScores(cover.cells[0], &min, &max);
+  uint64_t centre = geo::EncodeScore(15, 37);
+  EXPECT_LE(min, centre);
+  EXPECT_LT(centre, max);
 }
 
 }  // namespace
