@@ -148,3 +148,25 @@ def test_reply_types_and_errors(c, proto):
     c.call("SET", "s", "v")
     assert c.call("ZADD", "s", "1", "a") == \
         RespError("WRONGTYPE Operation against a key holding the wrong kind of value")
+
+
+def test_geo_nearby_search(server):
+    r = client(server)
+    assert r.geoadd("places", [13.361389, 38.115556, "Palermo",
+                               15.087269, 37.502669, "Catania",
+                               12.496366, 41.902782, "Rome"]) == 3
+    assert r.geodist("places", "Palermo", "Catania", unit="km") == 166.2742
+    assert r.geohash("places", "Palermo", "nope") == ["sqc8b49rny0", None]
+    lon, lat = r.geopos("places", "Palermo")[0]
+    assert abs(lon - 13.361389) < 1e-5 and abs(lat - 38.115556) < 1e-5
+    near = r.geosearch("places", longitude=15, latitude=37, radius=200, unit="km",
+                       withdist=True, sort="ASC")
+    assert near == [[b"Catania", 56.4413], [b"Palermo", 190.4424]]
+    assert r.geosearch("places", member="Rome", radius=100, unit="km") == [b"Rome"]
+    # Stored results land on the destination's shard.
+    for dst in ["near:%d" % i for i in range(8)]:
+        assert r.geosearchstore(dst, "places", longitude=15, latitude=37, radius=200,
+                                unit="km", storedist=True) == 2
+        assert [m for m, _ in r.zrange(dst, 0, -1, withscores=True)] == [b"Catania", b"Palermo"]
+    assert r.georadius("places", 15, 37, 200, unit="km", store="copy:x") == 2
+    assert r.zcard("copy:x") == 2
