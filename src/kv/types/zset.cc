@@ -618,12 +618,13 @@ class OrderTree {
 
 // ---- Member index: open addressing over Refs, linear probing ----
 
-class MemberIndex {
+// One part of the index (see MemberIndex).
+class IndexPart {
  public:
-  MemberIndex() = default;
-  ~MemberIndex() { free(slots_); }
-  MemberIndex(const MemberIndex&) = delete;
-  MemberIndex& operator=(const MemberIndex&) = delete;
+  IndexPart() = default;
+  ~IndexPart() { free(slots_); }
+  IndexPart(const IndexPart&) = delete;
+  IndexPart& operator=(const IndexPart&) = delete;
 
   size_t capacity() const { return cap_; }
   size_t size() const { return size_; }
@@ -712,6 +713,34 @@ class MemberIndex {
   Ref* slots_ = nullptr;
   size_t cap_ = 0;
   size_t size_ = 0;
+};
+
+// The member index is split in 16 parts chosen by hash bits (neither the home-slot bits nor the
+// tag), each growing on its own: a resize rehashes a sixteenth of the members, which keeps the
+// pause of growing a very large set short.
+class MemberIndex {
+ public:
+  static constexpr int kParts = 16;
+  static int PartOf(uint64_t h) { return int((h >> 48) & (kParts - 1)); }
+
+  Ref Find(std::string_view m, uint64_t h) const { return parts_[PartOf(h)].Find(m, h); }
+  void Insert(Ref r, uint64_t h) { parts_[PartOf(h)].Insert(r, h); }
+  void Erase(std::string_view m, uint64_t h) { parts_[PartOf(h)].Erase(m, h); }
+  const IndexPart& part(int i) const { return parts_[i]; }
+  size_t size() const {
+    size_t n = 0;
+    for (const IndexPart& p : parts_) n += p.size();
+    return n;
+  }
+  size_t AllocatedBytes() const {
+    size_t n = 0;
+    for (const IndexPart& p : parts_)
+      if (p.capacity()) n += AllocationSize(p.capacity() * sizeof(Ref));
+    return n;
+  }
+
+ private:
+  IndexPart parts_[kParts];
 };
 
 // ---- Listpack entries ----
@@ -804,7 +833,7 @@ size_t ZSet::MemoryUsage() const {
   if (is_listpack()) return n + (lp_.capacity() > 15 ? AllocationSize(lp_.capacity() + 1) : 0);
   n += AllocationSize(sizeof(Big)) + big_->blob_bytes;
   n += big_->tree.nodes() * AllocationSize(std::max(sizeof(Leaf), sizeof(Inner)));
-  if (big_->index.capacity()) n += AllocationSize(big_->index.capacity() * sizeof(Ref));
+  n += big_->index.AllocatedBytes();
   return n;
 }
 
@@ -1113,24 +1142,33 @@ uint64_t ZSet::Scan(uint64_t cursor, size_t count, std::vector<ZEntry>* out) con
     out->insert(out->end(), all.begin(), all.end());
     return 0;
   }
+  // The cursor holds the part in its top byte and the part's reverse-binary bucket cursor (as
+  // Redis's dictScan, robust to resizes between calls) below.
+  constexpr uint64_t kInnerMask = (uint64_t(1) << 56) - 1;
   const MemberIndex& idx = big_->index;
-  if (idx.capacity() == 0) return 0;
-  uint64_t mask = idx.capacity() - 1;
+  int part = int(cursor >> 56);
+  uint64_t v = cursor & kInnerMask;
+  if (part >= MemberIndex::kParts) return 0;
   size_t visited = 0;
-  uint64_t v = cursor;
-  size_t max_buckets = std::max<size_t>(count, 1) * 10;
-  do {
-    idx.ForBucket(size_t(v & mask), [&](Ref r) {
-      out->push_back({std::string(RefMember(r)), RefScore(r)});
-      visited++;
-    });
-    // Reverse-binary increment of the masked cursor, as Redis's dictScan.
-    v |= ~mask;
-    v = ReverseBits(v);
-    v++;
-    v = ReverseBits(v);
-  } while (v && visited < count && --max_buckets);
-  return v;
+  size_t budget = std::max<size_t>(count, 1) * 10;
+  for (;;) {
+    const IndexPart& p = idx.part(part);
+    if (p.capacity() == 0) {
+      v = 0;
+    } else {
+      uint64_t mask = p.capacity() - 1;
+      p.ForBucket(size_t(v & mask), [&](Ref r) {
+        out->push_back({std::string(RefMember(r)), RefScore(r)});
+        visited++;
+      });
+      v |= ~mask;
+      v = ReverseBits(v);
+      v++;
+      v = ReverseBits(v);
+    }
+    if (v == 0 && ++part == MemberIndex::kParts) return 0;
+    if (visited >= count || --budget == 0) return (uint64_t(part) << 56) | v;
+  }
 }
 
 bool ZSet::Validate() const {

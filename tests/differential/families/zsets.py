@@ -235,7 +235,8 @@ def choices(gen):
         (0.4, lambda: ["ZLEXCOUNT", r.choice(LEX_KEYS), lex(), lex()]),
         (2.2, zrange),
         (1.2, legacy_range),
-        (0.5, lambda: ["ZRANGESTORE", k(), k()] + zrange()[2:]),
+        (0.5, lambda: (lambda z: ["ZRANGESTORE", k(), z[1] if "BYLEX" in z else k()] + z[2:])(
+            zrange())),
         (1, lambda: ["ZREM", k()] + [member() for _ in range(r.randint(1, 3))]),
         (0.3, lambda: ["ZREM", r.choice(LEX_KEYS)] + [r.choice(MEMBERS) for _ in range(3)]),
         (0.6, lambda: r.choice([["ZREMRANGEBYRANK", k(), index(), index()],
