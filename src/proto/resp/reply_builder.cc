@@ -72,6 +72,16 @@ void ReplyBuilder::Double(double v) {
   }
 }
 
+void ReplyBuilder::DoubleText(std::string_view text) {
+  if (proto_ >= 3) {
+    out_->push_back(',');
+    out_->append(text);
+    out_->append("\r\n", 2);
+  } else {
+    Bulk(text);
+  }
+}
+
 void ReplyBuilder::Bool(bool v) {
   if (proto_ >= 3)
     out_->append(v ? "#t\r\n" : "#f\r\n", 4);

@@ -33,6 +33,8 @@ class ReplyBuilder {
   void SetHeader(size_t n);
   void PushHeader(size_t n);
   void Double(double v);
+  // A number already formatted (e.g. a long double in human form): RESP3 double, RESP2 bulk.
+  void DoubleText(std::string_view text);
   void Bool(bool v);
   void Verbatim(std::string_view text, std::string_view format = "txt");
   // Appends pre-serialised bytes.
