@@ -13,10 +13,12 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/strutil.h"
 #include "kv/commands/family_util.h"
 #include "kv/commands/registry.h"
 #include "kv/commands/zset_util.h"
+#include "kv/server/blocking.h"
 #include "kv/server/config.h"
 #include "kv/tx/multi_key.h"
 
@@ -438,6 +440,80 @@ Task<void> MultiZMPop(CmdContext& ctx) {
   ReplyZMPop(ctx, rc, ctx.args[at], v);
 }
 
+// ---- BZPOPMIN, BZPOPMAX (key [key ...] timeout), BZMPOP (timeout numkeys key ... MIN|MAX) ----
+
+Entry* FindEntry(Shard& s, const BlockedClient& c, size_t ki) {
+  Entry** link = s.FindLink(c.db, c.args[ki], KeyHash(c.args[ki]), LoopUnixMillis());
+  return link ? *link : nullptr;
+}
+
+bool ZSetReady(Shard& s, BlockedClient& c, size_t ki) {
+  Entry* e = FindEntry(s, c, ki);
+  return e && e->type == ObjType::kZSet && e->object()->Length() > 0;
+}
+
+bool ZSetWrongType(Shard& s, BlockedClient& c, size_t ki) {
+  Entry* e = FindEntry(s, c, ki);
+  return e && e->type != ObjType::kZSet;
+}
+
+// Pops for a served client: from the ZSet at args[ki], max or min, up to count.
+std::vector<ZEntry> PopForClient(Shard& s, BlockedClient& c, size_t ki, bool max, size_t count) {
+  Typed<ZSet> t = FindObject<ZSet>(s, c.db, c.args[ki], LoopUnixMillis(), Access::kWrite);
+  std::vector<ZEntry> v = max ? t.obj->PopMax(count) : t.obj->PopMin(count);
+  DeleteIfEmpty(s, c.db, c.args[ki], LoopUnixMillis());
+  return v;
+}
+
+void BZPopServe(Shard& s, BlockedClient& c, size_t ki, resp::ReplyBuilder& rb) {
+  bool max = ArgIs(c.args[0], "bzpopmax");
+  std::vector<ZEntry> v = PopForClient(s, c, ki, max, 1);
+  rb.ArrayHeader(3);
+  rb.Bulk(c.args[ki]);
+  rb.Bulk(v[0].member);
+  rb.Double(v[0].score);
+}
+
+void BZMPopServe(Shard& s, BlockedClient& c, size_t ki, resp::ReplyBuilder& rb) {
+  // The options were validated before blocking; parse them again from the arguments.
+  std::string scratch;
+  resp::ReplyBuilder err_rb(&scratch, 2);
+  CmdContext pctx;
+  pctx.args = c.args.subspan(1);
+  pctx.rb = &err_rb;
+  ZMPopArgs p;
+  ParseZMPop(pctx, &p);
+  std::vector<ZEntry> v = PopForClient(s, c, ki, p.max, size_t(p.count));
+  CmdContext rctx;
+  rctx.rb = &rb;
+  ReplyZMPop(rctx, 1, c.args[ki], v);
+}
+
+const BlockingOps kBZPopOps{ZSetReady, BZPopServe, ZSetWrongType};
+const BlockingOps kBZMPopOps{ZSetReady, BZMPopServe, ZSetWrongType};
+
+Task<void> MultiBZPop(CmdContext& ctx) {
+  int64_t timeout;
+  if (!ParseBlockingTimeout(ctx, ctx.args.back(), &timeout)) co_return;
+  std::vector<size_t> keys;
+  for (size_t i = 1; i + 1 < ctx.args.size(); i++) keys.push_back(i);
+  auto o = co_await BlockingCall(ctx, keys, timeout, &kBZPopOps);
+  if (o == BlockedClient::Outcome::kTimeout) ctx.rb->NullArray();
+}
+
+Task<void> MultiBZMPop(CmdContext& ctx) {
+  int64_t timeout;
+  if (!ParseBlockingTimeout(ctx, ctx.args[1], &timeout)) co_return;
+  CmdContext pctx = ctx;
+  pctx.args = ctx.args.subspan(1);
+  ZMPopArgs p;
+  if (!ParseZMPop(pctx, &p)) co_return;
+  std::vector<size_t> keys;
+  for (size_t i : p.keys) keys.push_back(i + 1);
+  auto o = co_await BlockingCall(ctx, keys, timeout, &kBZMPopOps);
+  if (o == BlockedClient::Outcome::kTimeout) ctx.rb->NullArray();
+}
+
 }  // namespace
 
 void RegisterZSetMultiCommands(CommandRegistry& r) {
@@ -477,6 +553,22 @@ void RegisterZSetMultiCommands(CommandRegistry& r) {
   r.Add({"zmpop", -4, kWrite, 2, -1, 1, CmdZMPop, MultiZMPop, g,
          "Returns the highest- or lowest-scoring members from one or more sorted sets after "
          "removing them. Deletes the sorted set if the last member was popped.",
+         "7.0.0",
+         "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of "
+         "elements in the sorted set, and M being the number of elements popped."});
+  r.Add({"bzpopmin", -3, kWrite | kFast | kBlocking, 1, -2, 1, nullptr, MultiBZPop, g,
+         "Removes and returns the member with the lowest score from one or more sorted sets. "
+         "Blocks until a member is available otherwise. Deletes the sorted set if the last "
+         "element was popped.",
+         "5.0.0", "O(log(N)) with N being the number of elements in the sorted set."});
+  r.Add({"bzpopmax", -3, kWrite | kFast | kBlocking, 1, -2, 1, nullptr, MultiBZPop, g,
+         "Removes and returns the member with the highest score from one or more sorted sets. "
+         "Blocks until a member available otherwise.  Deletes the sorted set if the last element "
+         "was popped.",
+         "5.0.0", "O(log(N)) with N being the number of elements in the sorted set."});
+  r.Add({"bzmpop", -5, kWrite | kBlocking, 3, -1, 1, nullptr, MultiBZMPop, g,
+         "Removes and returns a member by score from one or more sorted sets. Blocks until a "
+         "member is available otherwise. Deletes the sorted set if the last element was popped.",
          "7.0.0",
          "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of "
          "elements in the sorted set, and M being the number of elements popped."});
