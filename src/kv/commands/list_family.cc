@@ -1,9 +1,523 @@
 // List commands: pushes, pops, ranges and moves, on types/list.h.
+// Handlers run on the shard that owns their key(s); LMOVE/RPOPLPUSH with keys on two shards and
+// LMPOP (whose keys follow a count, so it always runs as a coordinator) are at the end.
+#include <climits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/memory.h"
 #include "kv/commands/family_util.h"
 #include "kv/commands/registry.h"
+#include "kv/server/config.h"
+#include "kv/tx/multi_key.h"
+#include "kv/types/list.h"
 
 namespace strata::kv {
+namespace {
 
-void RegisterListFamily(CommandRegistry&) {}
+using End = ListObject::End;
+
+int Fill() { return GlobalConfig().list_max_listpack_size.load(std::memory_order_relaxed); }
+
+void ReplyElem(resp::ReplyBuilder* rb, const ListElem& e) {
+  char buf[24];
+  rb->Bulk(e.View(buf));
+}
+
+// Redis's getPositiveLongFromObjectOrReply.
+bool ArgNonNegative(CmdContext& ctx, size_t i, int64_t* out, const char* err) {
+  if (!ParseInt64(ctx.args[i], out) || *out < 0) {
+    ctx.rb->Error(err);
+    return false;
+  }
+  return true;
+}
+
+bool ParseEnd(CmdContext& ctx, std::string_view arg, End* out) {
+  if (ArgIs(arg, "left")) {
+    *out = ListObject::kHead;
+  } else if (ArgIs(arg, "right")) {
+    *out = ListObject::kTail;
+  } else {
+    ctx.rb->Error(kErrSyntax);
+    return false;
+  }
+  return true;
+}
+
+void WrongArity(CmdContext& ctx) {
+  ctx.rb->Error(std::string("ERR wrong number of arguments for '") + ctx.spec->name + "' command");
+}
+
+// ---- Pushes ----
+
+void PushGeneric(CmdContext& ctx, End end, bool only_existing) {
+  std::string_view key = ctx.args[1];
+  bool failed;
+  ListObject* l = WriteObject<ListObject>(ctx, key, &failed);
+  if (failed) return;
+  if (!l) {
+    if (only_existing) return ctx.rb->Integer(0);
+    l = AddObject(*ctx.shard, ctx.db, key, std::make_unique<ListObject>(), ctx.now_ms);
+  }
+  int fill = Fill();
+  for (size_t i = 2; i < ctx.args.size(); i++) l->Push(end, ctx.args[i], fill);
+  ctx.rb->Integer(int64_t(l->Length()));
+  ctx.shard->SignalKeyReady(ctx.db, key);
+}
+
+void CmdLPush(CmdContext& ctx) { PushGeneric(ctx, ListObject::kHead, false); }
+void CmdRPush(CmdContext& ctx) { PushGeneric(ctx, ListObject::kTail, false); }
+void CmdLPushX(CmdContext& ctx) { PushGeneric(ctx, ListObject::kHead, true); }
+void CmdRPushX(CmdContext& ctx) { PushGeneric(ctx, ListObject::kTail, true); }
+
+// ---- Pops ----
+
+// Replies up to n elements popped from `end` as an array, deleting the key if it empties.
+void PopRangeReply(CmdContext& ctx, std::string_view key, ListObject* l, End end, size_t n) {
+  if (n > l->Length()) n = l->Length();
+  ctx.rb->ArrayHeader(n);
+  l->PopMany(end, n, [&](const ListElem& e) { ReplyElem(ctx.rb, e); });
+  if (l->Length() == 0) DeleteIfEmpty(ctx, key);
+}
+
+void PopGeneric(CmdContext& ctx, End end) {
+  if (ctx.args.size() > 3) return WrongArity(ctx);
+  bool has_count = ctx.args.size() == 3;
+  int64_t count = 0;
+  if (has_count && !ArgNonNegative(ctx, 2, &count, "ERR value is out of range, must be positive"))
+    return;
+  std::string_view key = ctx.args[1];
+  bool failed;
+  ListObject* l = WriteObject<ListObject>(ctx, key, &failed);
+  if (failed) return;
+  if (!l) return has_count ? ctx.rb->NullArray() : ctx.rb->Null();
+  if (has_count && count == 0) return ctx.rb->ArrayHeader(0);
+  if (!has_count) {
+    std::string v;
+    l->Pop(end, &v);
+    ctx.rb->Bulk(v);
+    if (l->Length() == 0) DeleteIfEmpty(ctx, key);
+    return;
+  }
+  PopRangeReply(ctx, key, l, end, size_t(count));
+}
+
+void CmdLPop(CmdContext& ctx) { PopGeneric(ctx, ListObject::kHead); }
+void CmdRPop(CmdContext& ctx) { PopGeneric(ctx, ListObject::kTail); }
+
+// ---- Reads ----
+
+void CmdLLen(CmdContext& ctx) {
+  bool failed;
+  ListObject* l = ReadObject<ListObject>(ctx, ctx.args[1], &failed);
+  if (failed) return;
+  ctx.rb->Integer(l ? int64_t(l->Length()) : 0);
+}
+
+void CmdLIndex(CmdContext& ctx) {
+  bool failed;
+  ListObject* l = ReadObject<ListObject>(ctx, ctx.args[1], &failed);
+  if (failed) return;
+  if (!l) return ctx.rb->Null();
+  int64_t idx;
+  if (!ArgInt(ctx, 2, &idx)) return;
+  ListElem e;
+  if (!l->Index(idx, &e)) return ctx.rb->Null();
+  ReplyElem(ctx.rb, e);
+}
+
+// Clamps [start, end] (negative from the tail) to the list; false if the range is empty.
+bool NormalizeRange(int64_t len, int64_t* start, int64_t* end) {
+  if (*start < 0) *start += len;
+  if (*end < 0) *end += len;
+  if (*start < 0) *start = 0;
+  if (*start > *end || *start >= len) return false;
+  if (*end >= len) *end = len - 1;
+  return true;
+}
+
+void CmdLRange(CmdContext& ctx) {
+  int64_t start, end;
+  if (!ArgInt(ctx, 2, &start) || !ArgInt(ctx, 3, &end)) return;
+  bool failed;
+  ListObject* l = ReadObject<ListObject>(ctx, ctx.args[1], &failed);
+  if (failed) return;
+  if (!l || !NormalizeRange(int64_t(l->Length()), &start, &end)) return ctx.rb->ArrayHeader(0);
+  size_t n = size_t(end - start + 1);
+  ctx.rb->ArrayHeader(n);
+  l->ForRange(size_t(start), n, false, [&](const ListElem& e) { ReplyElem(ctx.rb, e); });
+}
+
+// LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len]
+void CmdLPos(CmdContext& ctx) {
+  int64_t rank = 1, count = -1, maxlen = 0;
+  for (size_t i = 3; i < ctx.args.size(); i++) {
+    std::string_view opt = ctx.args[i];
+    bool more = i + 1 < ctx.args.size();
+    if (ArgIs(opt, "rank") && more) {
+      if (!ArgInt(ctx, ++i, &rank)) return;
+      if (rank == 0)
+        return ctx.rb->Error(
+            "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... "
+            "or use negative to start from the end of the list");
+    } else if (ArgIs(opt, "count") && more) {
+      if (!ArgNonNegative(ctx, ++i, &count, "ERR COUNT can't be negative")) return;
+    } else if (ArgIs(opt, "maxlen") && more) {
+      if (!ArgNonNegative(ctx, ++i, &maxlen, "ERR MAXLEN can't be negative")) return;
+    } else {
+      return ctx.rb->Error(kErrSyntax);
+    }
+  }
+  bool reverse = false;
+  // As Redis, a negative rank searches from the tail; the most negative one stays negative
+  // after the sign change and then matches from the first hit on.
+  if (rank < 0) {
+    rank = int64_t(uint64_t(0) - uint64_t(rank));
+    reverse = true;
+  }
+  bool failed;
+  ListObject* l = ReadObject<ListObject>(ctx, ctx.args[1], &failed);
+  if (failed) return;
+  if (!l) return count != -1 ? ctx.rb->ArrayHeader(0) : ctx.rb->Null();
+  ListNeedle needle(ctx.args[2]);
+  int64_t len = int64_t(l->Length());
+  std::vector<int64_t> found;
+  int64_t index = 0, matches = 0, match_index = -1;
+  ListObject::Iter it(*l, reverse ? size_t(len - 1) : 0, reverse);
+  ListElem e;
+  while ((maxlen == 0 || index < maxlen) && it.Next(&e)) {
+    if (needle.Matches(e)) {
+      matches++;
+      match_index = reverse ? len - index - 1 : index;
+      if (matches >= rank) {
+        if (count == -1) break;
+        found.push_back(match_index);
+        // matches - rank + 1 wraps as in Redis for the most negative rank.
+        if (count && int64_t(uint64_t(matches) - uint64_t(rank) + 1) >= count) break;
+      }
+    }
+    index++;
+    match_index = -1;
+  }
+  if (count != -1) {
+    ctx.rb->ArrayHeader(found.size());
+    for (int64_t i : found) ctx.rb->Integer(i);
+  } else if (match_index != -1) {
+    ctx.rb->Integer(match_index);
+  } else {
+    ctx.rb->Null();
+  }
+}
+
+// ---- Writes in place ----
+
+void CmdLSet(CmdContext& ctx) {
+  bool failed;
+  ListObject* l = WriteObject<ListObject>(ctx, ctx.args[1], &failed);
+  if (failed) return;
+  if (!l) return ctx.rb->Error(kErrNoSuchKey);
+  int64_t idx;
+  if (!ArgInt(ctx, 2, &idx)) return;
+  if (!l->Set(idx, ctx.args[3], Fill())) return ctx.rb->Error("ERR index out of range");
+  ctx.rb->Ok();
+}
+
+// LINSERT key BEFORE|AFTER pivot element
+void CmdLInsert(CmdContext& ctx) {
+  bool after;
+  if (ArgIs(ctx.args[2], "after"))
+    after = true;
+  else if (ArgIs(ctx.args[2], "before"))
+    after = false;
+  else
+    return ctx.rb->Error(kErrSyntax);
+  bool failed;
+  ListObject* l = WriteObject<ListObject>(ctx, ctx.args[1], &failed);
+  if (failed) return;
+  if (!l) return ctx.rb->Integer(0);
+  if (!l->Insert(ctx.args[3], after, ctx.args[4], Fill())) return ctx.rb->Integer(-1);
+  ctx.rb->Integer(int64_t(l->Length()));
+}
+
+void CmdLRem(CmdContext& ctx) {
+  int64_t count;
+  if (!ArgInt(ctx, 2, &count)) return;
+  bool failed;
+  ListObject* l = WriteObject<ListObject>(ctx, ctx.args[1], &failed);
+  if (failed) return;
+  if (!l) return ctx.rb->Integer(0);
+  size_t removed = l->Remove(count, ctx.args[3]);
+  if (l->Length() == 0) DeleteIfEmpty(ctx, ctx.args[1]);
+  ctx.rb->Integer(int64_t(removed));
+}
+
+void CmdLTrim(CmdContext& ctx) {
+  int64_t start, end;
+  if (!ArgInt(ctx, 2, &start) || !ArgInt(ctx, 3, &end)) return;
+  bool failed;
+  ListObject* l = WriteObject<ListObject>(ctx, ctx.args[1], &failed);
+  if (failed) return;
+  if (!l) return ctx.rb->Ok();
+  if (NormalizeRange(int64_t(l->Length()), &start, &end))
+    l->Keep(size_t(start), size_t(end - start + 1));
+  else
+    l->Keep(0, 0);
+  if (l->Length() == 0) DeleteIfEmpty(ctx, ctx.args[1]);
+  ctx.rb->Ok();
+}
+
+// ---- LMOVE / RPOPLPUSH on one shard ----
+
+void MoveGeneric(CmdContext& ctx, End from, End to) {
+  std::string_view src = ctx.args[1], dst = ctx.args[2];
+  bool failed;
+  ListObject* s = WriteObject<ListObject>(ctx, src, &failed);
+  if (failed) return;
+  if (!s) return ctx.rb->Null();
+  ListObject* d = WriteObject<ListObject>(ctx, dst, &failed);
+  if (failed) return;
+  std::string v;
+  s->Pop(from, &v);
+  // With src == dst the same list takes the element back, so it never empties.
+  if (!d) d = AddObject(*ctx.shard, ctx.db, dst, std::make_unique<ListObject>(), ctx.now_ms);
+  d->Push(to, v, Fill());
+  ctx.shard->SignalKeyReady(ctx.db, dst);
+  ctx.rb->Bulk(v);
+  if (s->Length() == 0) DeleteIfEmpty(ctx, src);
+}
+
+void CmdLMove(CmdContext& ctx) {
+  End from, to;
+  if (!ParseEnd(ctx, ctx.args[3], &from) || !ParseEnd(ctx, ctx.args[4], &to)) return;
+  MoveGeneric(ctx, from, to);
+}
+
+void CmdRPopLPush(CmdContext& ctx) { MoveGeneric(ctx, ListObject::kTail, ListObject::kHead); }
+
+// ---- Cross-shard coordinators ----
+
+// An element popped on one shard and carried to another: its bytes count for the popping
+// shard's ledger until the thread that frees them takes them over (Carry::Release).
+struct Carry {
+  std::string value;
+  MemoryLedger* ledger = nullptr;
+  int64_t bytes = 0;
+
+  void Take(ListObject* l, End from) {
+    l->Pop(from, &value);
+    ledger = CurrentMemoryLedger();
+    bytes = value.capacity() > 15 ? int64_t(AllocationSize(value.capacity() + 1)) : 0;
+  }
+  // Called on the thread that is about to free the value.
+  void Release() {
+    if (ledger && ledger != CurrentMemoryLedger() && bytes) {
+      CreditMemoryLedger(ledger, -bytes);
+      CreditMemoryLedger(CurrentMemoryLedger(), bytes);
+    }
+    ledger = nullptr;
+    value = std::string();
+  }
+};
+
+enum class Probe { kMissing, kWrongType, kList };
+
+Probe ProbeList(Shard& s, int db, std::string_view key, int64_t now_ms) {
+  Typed<ListObject> t = FindObject<ListObject>(s, db, key, now_ms, Access::kWrite);
+  return t.wrongtype ? Probe::kWrongType : t.obj ? Probe::kList : Probe::kMissing;
+}
+
+Task<void> MoveAcross(CmdContext& ctx, End from, End to) {
+  MultiKeyTx tx(ctx, {1, 2});
+  co_await tx.Lock();
+  uint32_t src_shard = Shards().ShardOf(KeyHash(ctx.args[1]));
+  uint32_t dst_shard = Shards().ShardOf(KeyHash(ctx.args[2]));
+  Probe src = Probe::kMissing, dst = Probe::kMissing;
+  co_await Shards().Hop(
+      src_shard, [&ctx, &src](Shard& s) { src = ProbeList(s, ctx.db, ctx.args[1], ctx.now_ms); });
+  if (src == Probe::kList) {
+    co_await Shards().Hop(
+        dst_shard, [&ctx, &dst](Shard& s) { dst = ProbeList(s, ctx.db, ctx.args[2], ctx.now_ms); });
+  }
+  Carry carry;
+  bool moved = src == Probe::kList && dst != Probe::kWrongType;
+  if (moved) {
+    co_await Shards().Hop(src_shard, [&ctx, &carry, from](Shard& s) {
+      Typed<ListObject> t =
+          FindObject<ListObject>(s, ctx.db, ctx.args[1], ctx.now_ms, Access::kWrite);
+      carry.Take(t.obj, from);
+      if (t.obj->Length() == 0) DeleteIfEmpty(s, ctx.db, ctx.args[1], ctx.now_ms);
+    });
+    co_await Shards().Hop(dst_shard, [&ctx, &carry, to](Shard& s) {
+      Typed<ListObject> t =
+          FindObject<ListObject>(s, ctx.db, ctx.args[2], ctx.now_ms, Access::kWrite);
+      ListObject* d = t.obj;
+      if (!d) d = AddObject(s, ctx.db, ctx.args[2], std::make_unique<ListObject>(), ctx.now_ms);
+      // The element is copied into the destination's own nodes on its shard.
+      d->Push(to, carry.value, Fill());
+      s.SignalKeyReady(ctx.db, ctx.args[2]);
+    });
+  }
+  co_await tx.Unlock();
+  if (src == Probe::kWrongType || dst == Probe::kWrongType)
+    ctx.rb->Error(kErrWrongType);
+  else if (!moved)
+    ctx.rb->Null();
+  else
+    ctx.rb->Bulk(carry.value);
+  carry.Release();
+}
+
+Task<void> MultiLMove(CmdContext& ctx) {
+  End from, to;
+  if (!ParseEnd(ctx, ctx.args[3], &from) || !ParseEnd(ctx, ctx.args[4], &to)) co_return;
+  co_await MoveAcross(ctx, from, to);
+}
+
+Task<void> MultiRPopLPush(CmdContext& ctx) {
+  return MoveAcross(ctx, ListObject::kTail, ListObject::kHead);
+}
+
+// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]: the first non-empty list in argument
+// order gives up to count elements. Its keys follow numkeys, so the dispatcher treats it as
+// keyless and this coordinator locks them itself.
+Task<void> MultiLMPop(CmdContext& ctx) {
+  int64_t numkeys;
+  if (!ParseInt64(ctx.args[1], &numkeys) || numkeys < 1) {
+    ctx.rb->Error("ERR numkeys should be greater than 0");
+    co_return;
+  }
+  if (numkeys >= int64_t(ctx.args.size()) - 2) {
+    ctx.rb->Error(kErrSyntax);
+    co_return;
+  }
+  size_t where_idx = size_t(numkeys) + 2;
+  End end;
+  if (!ParseEnd(ctx, ctx.args[where_idx], &end)) co_return;
+  int64_t count = -1;
+  for (size_t i = where_idx + 1; i < ctx.args.size(); i++) {
+    if (count == -1 && ArgIs(ctx.args[i], "count") && i + 1 < ctx.args.size()) {
+      if (!ParseInt64(ctx.args[++i], &count) || count < 1) {
+        ctx.rb->Error("ERR count should be greater than 0");
+        co_return;
+      }
+    } else {
+      ctx.rb->Error(kErrSyntax);
+      co_return;
+    }
+  }
+  if (count == -1) count = 1;
+  std::vector<size_t> keys;
+  for (size_t i = 2; i < where_idx; i++) keys.push_back(i);
+  MultiKeyTx tx(ctx, keys);
+  co_await tx.Lock();
+  bool wrongtype = false;
+  size_t popped_key = 0;
+  std::vector<std::string> values;
+  for (size_t i : keys) {
+    co_await Shards().Hop(Shards().ShardOf(KeyHash(ctx.args[i])), [&, i](Shard& s) {
+      Typed<ListObject> t =
+          FindObject<ListObject>(s, ctx.db, ctx.args[i], ctx.now_ms, Access::kWrite);
+      if (t.wrongtype) {
+        wrongtype = true;
+        return;
+      }
+      if (!t.obj || t.obj->Length() == 0) return;
+      popped_key = i;
+      t.obj->PopMany(end, size_t(count),
+                     [&values](const ListElem& e) { values.push_back(e.ToString()); });
+      if (t.obj->Length() == 0) DeleteIfEmpty(s, ctx.db, ctx.args[i], ctx.now_ms);
+    });
+    if (wrongtype || popped_key) break;
+  }
+  co_await tx.Unlock();
+  if (wrongtype) {
+    ctx.rb->Error(kErrWrongType);
+  } else if (!popped_key) {
+    ctx.rb->NullArray();
+  } else {
+    ctx.rb->ArrayHeader(2);
+    ctx.rb->Bulk(ctx.args[popped_key]);
+    ctx.rb->ArrayHeader(values.size());
+    for (const auto& v : values) ctx.rb->Bulk(v);
+  }
+}
+
+}  // namespace
+
+void RegisterListFamily(CommandRegistry& r) {
+  using namespace cmd;
+  const uint32_t W = kWrite | kDenyOom;
+  r.Add({"lpush", -3, W | kFast, 1, 1, 1, CmdLPush, nullptr, "list",
+         "Prepends one or more elements to a list. Creates the key if it doesn't exist.", "1.0.0",
+         "O(1) for each element added, so O(N) to add N elements when the command is called with "
+         "multiple arguments."});
+  r.Add({"rpush", -3, W | kFast, 1, 1, 1, CmdRPush, nullptr, "list",
+         "Appends one or more elements to a list. Creates the key if it doesn't exist.", "1.0.0",
+         "O(1) for each element added, so O(N) to add N elements when the command is called with "
+         "multiple arguments."});
+  r.Add({"lpushx", -3, W | kFast, 1, 1, 1, CmdLPushX, nullptr, "list",
+         "Prepends one or more elements to a list only when the list exists.", "2.2.0",
+         "O(1) for each element added, so O(N) to add N elements when the command is called with "
+         "multiple arguments."});
+  r.Add({"rpushx", -3, W | kFast, 1, 1, 1, CmdRPushX, nullptr, "list",
+         "Appends an element to a list only when the list exists.", "2.2.0",
+         "O(1) for each element added, so O(N) to add N elements when the command is called with "
+         "multiple arguments."});
+  r.Add({"lpop", -2, kWrite | kFast, 1, 1, 1, CmdLPop, nullptr, "list",
+         "Returns the first elements in a list after removing it. Deletes the list if the last "
+         "element was popped.",
+         "1.0.0", "O(N) where N is the number of elements returned"});
+  r.Add({"rpop", -2, kWrite | kFast, 1, 1, 1, CmdRPop, nullptr, "list",
+         "Returns and removes the last elements of a list. Deletes the list if the last element "
+         "was popped.",
+         "1.0.0", "O(N) where N is the number of elements returned"});
+  r.Add({"llen", 2, kReadOnly | kFast, 1, 1, 1, CmdLLen, nullptr, "list",
+         "Returns the length of a list.", "1.0.0", "O(1)"});
+  r.Add({"lindex", 3, kReadOnly, 1, 1, 1, CmdLIndex, nullptr, "list",
+         "Returns an element from a list by its index.", "1.0.0",
+         "O(N) where N is the number of elements to traverse to get to the element at index. This "
+         "makes asking for the first or the last element of the list O(1)."});
+  r.Add({"lrange", 4, kReadOnly, 1, 1, 1, CmdLRange, nullptr, "list",
+         "Returns a range of elements from a list.", "1.0.0",
+         "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest "
+         "end (HEAD or TAIL) for large lists; and N is the number of elements in the specified "
+         "range."});
+  r.Add({"lpos", -3, kReadOnly, 1, 1, 1, CmdLPos, nullptr, "list",
+         "Returns the index of matching elements in a list.", "6.0.6",
+         "O(N) where N is the number of elements in the list, for the average case. When "
+         "searching for elements near the head or the tail of the list, or when the MAXLEN option "
+         "is provided, the command may run in constant time."});
+  r.Add({"lset", 4, W, 1, 1, 1, CmdLSet, nullptr, "list",
+         "Sets the value of an element in a list by its index.", "1.0.0",
+         "O(N) where N is the length of the list. Setting either the first or the last element of "
+         "the list is O(1)."});
+  r.Add({"linsert", 5, W, 1, 1, 1, CmdLInsert, nullptr, "list",
+         "Inserts an element before or after another element in a list.", "2.2.0",
+         "O(N) where N is the number of elements to traverse before seeing the value pivot. This "
+         "means that inserting somewhere on the left end on the list (head) can be considered "
+         "O(1) and inserting somewhere on the right end (tail) is O(N)."});
+  r.Add({"lrem", 4, kWrite, 1, 1, 1, CmdLRem, nullptr, "list",
+         "Removes elements from a list. Deletes the list if the last element was removed.", "1.0.0",
+         "O(N+M) where N is the length of the list and M is the number of elements removed."});
+  r.Add({"ltrim", 4, kWrite, 1, 1, 1, CmdLTrim, nullptr, "list",
+         "Removes elements from both ends a list. Deletes the list if all elements were trimmed.",
+         "1.0.0", "O(N) where N is the number of elements to be removed by the operation."});
+  r.Add({"lmove", 5, W, 1, 2, 1, CmdLMove, MultiLMove, "list",
+         "Returns an element after popping it from one list and pushing it to another. Deletes "
+         "the list if the last element was moved.",
+         "6.2.0", "O(1)"});
+  r.Add({"rpoplpush", 3, W, 1, 2, 1, CmdRPopLPush, MultiRPopLPush, "list",
+         "Returns the last element of a list after removing and pushing it to another list. "
+         "Deletes the list if the last element was popped.",
+         "1.2.0", "O(1)"});
+  r.Add({"lmpop", -4, kWrite, 0, 0, 0, nullptr, MultiLMPop, "list",
+         "Returns multiple elements from a list after removing them. Deletes the list if the last "
+         "element was popped.",
+         "7.0.0",
+         "O(N+M) where N is the number of provided keys and M is the number of elements "
+         "returned."});
+}
 
 }  // namespace strata::kv

@@ -353,8 +353,10 @@ void Connection::SendBatch() {
       // Runs the batch from command `from` on; if one touches a locked key, the rest waits in the
       // shard's lock queue and continues when the lock is released.
       struct Runner {
+        // `resumed`: run by the lock queue, which checked that no earlier waiter wants these
+        // keys; only a held lock blocks then (waiters queued later must not send it back).
         static void Run(Connection* conn, Shard* shard, ShardBatch* batch, io::Reactor* origin,
-                        size_t from) {
+                        size_t from, bool resumed) {
           AdvanceLoopClock();
           int64_t now = LoopUnixMillis();
           resp::ReplyBuilder rb(&batch->replies);
@@ -365,13 +367,15 @@ void Connection::SendBatch() {
               std::vector<std::string> keys;
               LockKeysOf(*c.spec, args, c.db, &keys);
               bool blocked = false;
-              for (const auto& k : keys) blocked |= shard->locks().IsBlocked(k);
+              for (const auto& k : keys)
+                blocked |= resumed ? shard->locks().IsLocked(k) : shard->locks().IsBlocked(k);
               if (blocked) {
                 std::vector<std::string> all;
                 for (size_t j = i; j < batch->cmds.size(); j++)
                   LockKeysOf(*batch->cmds[j].spec, batch->Args(batch->cmds[j]), batch->cmds[j].db,
                              &all);
-                shard->locks().Defer(std::move(all), [=] { Run(conn, shard, batch, origin, i); });
+                shard->locks().Defer(std::move(all),
+                                     [=] { Run(conn, shard, batch, origin, i, true); });
                 return;
               }
             }
@@ -402,7 +406,7 @@ void Connection::SendBatch() {
           origin->Post([conn] { conn->OnBatchDone(); });
         }
       };
-      Runner::Run(this, shard, batch, origin, 0);
+      Runner::Run(this, shard, batch, origin, 0, false);
     });
   }
 }

@@ -26,6 +26,8 @@ class LockTable {
 
   bool empty() const { return locked_.empty() && waiters_.empty(); }
   bool IsBlocked(const std::string& encoded) const;
+  // Whether a coordinator holds the key (waiters aside).
+  bool IsLocked(const std::string& encoded) const { return locked_.count(encoded) > 0; }
 
   // Takes every key (encoded) once all are free and no earlier waiter wants them; `granted` runs
   // then (possibly immediately).
