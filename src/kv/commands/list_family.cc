@@ -1,14 +1,17 @@
 // List commands: pushes, pops, ranges and moves, on types/list.h.
 // Handlers run on the shard that owns their key(s); LMOVE/RPOPLPUSH with keys on two shards and
 // LMPOP (whose keys follow a count, so it always runs as a coordinator) are at the end.
+#include <algorithm>
 #include <climits>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/memory.h"
 #include "kv/commands/family_util.h"
 #include "kv/commands/registry.h"
+#include "kv/server/blocking.h"
 #include "kv/server/config.h"
 #include "kv/tx/multi_key.h"
 #include "kv/types/list.h"
@@ -328,7 +331,10 @@ Probe ProbeList(Shard& s, int db, std::string_view key, int64_t now_ms) {
   return t.wrongtype ? Probe::kWrongType : t.obj ? Probe::kList : Probe::kMissing;
 }
 
-Task<void> MoveAcross(CmdContext& ctx, End from, End to) {
+// Moves one element from args[1] to args[2] atomically, wherever they live. With
+// null_if_empty false an empty source writes no reply (the blocking forms wait instead).
+// Returns false when the source was empty.
+Task<bool> MoveAcross(CmdContext& ctx, End from, End to, bool null_if_empty = true) {
   MultiKeyTx tx(ctx, {1, 2});
   co_await tx.Lock();
   uint32_t src_shard = Shards().ShardOf(KeyHash(ctx.args[1]));
@@ -360,13 +366,15 @@ Task<void> MoveAcross(CmdContext& ctx, End from, End to) {
     });
   }
   co_await tx.Unlock();
+  bool empty = src == Probe::kMissing;
   if (src == Probe::kWrongType || dst == Probe::kWrongType)
     ctx.rb->Error(kErrWrongType);
-  else if (!moved)
+  else if (!moved && (null_if_empty || !empty))
     ctx.rb->Null();
-  else
+  else if (moved)
     ctx.rb->Bulk(carry.value);
   carry.Release();
+  co_return !empty;
 }
 
 Task<void> MultiLMove(CmdContext& ctx) {
@@ -376,40 +384,54 @@ Task<void> MultiLMove(CmdContext& ctx) {
 }
 
 Task<void> MultiRPopLPush(CmdContext& ctx) {
-  return MoveAcross(ctx, ListObject::kTail, ListObject::kHead);
+  co_await MoveAcross(ctx, ListObject::kTail, ListObject::kHead);
 }
 
 // LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]: the first non-empty list in argument
 // order gives up to count elements. Its keys follow numkeys, so the dispatcher treats it as
 // keyless and this coordinator locks them itself.
-Task<void> MultiLMPop(CmdContext& ctx) {
+struct LMPopArgs {
+  End end = ListObject::kHead;
+  int64_t count = 1;
+  std::vector<size_t> keys;
+};
+
+// numkeys key [key ...] LEFT|RIGHT [COUNT count], numkeys at args[at]; replies the error.
+bool ParseLMPop(CmdContext& ctx, size_t at, LMPopArgs* out) {
   int64_t numkeys;
-  if (!ParseInt64(ctx.args[1], &numkeys) || numkeys < 1) {
+  if (!ParseInt64(ctx.args[at], &numkeys) || numkeys < 1) {
     ctx.rb->Error("ERR numkeys should be greater than 0");
-    co_return;
+    return false;
   }
-  if (numkeys >= int64_t(ctx.args.size()) - 2) {
+  if (numkeys >= int64_t(ctx.args.size() - at) - 1) {
     ctx.rb->Error(kErrSyntax);
-    co_return;
+    return false;
   }
-  size_t where_idx = size_t(numkeys) + 2;
-  End end;
-  if (!ParseEnd(ctx, ctx.args[where_idx], &end)) co_return;
+  size_t where_idx = size_t(numkeys) + at + 1;
+  if (!ParseEnd(ctx, ctx.args[where_idx], &out->end)) return false;
   int64_t count = -1;
   for (size_t i = where_idx + 1; i < ctx.args.size(); i++) {
     if (count == -1 && ArgIs(ctx.args[i], "count") && i + 1 < ctx.args.size()) {
       if (!ParseInt64(ctx.args[++i], &count) || count < 1) {
         ctx.rb->Error("ERR count should be greater than 0");
-        co_return;
+        return false;
       }
     } else {
       ctx.rb->Error(kErrSyntax);
-      co_return;
+      return false;
     }
   }
-  if (count == -1) count = 1;
-  std::vector<size_t> keys;
-  for (size_t i = 2; i < where_idx; i++) keys.push_back(i);
+  out->count = count == -1 ? 1 : count;
+  for (size_t i = at + 1; i < where_idx; i++) out->keys.push_back(i);
+  return true;
+}
+
+Task<void> MultiLMPop(CmdContext& ctx) {
+  LMPopArgs p;
+  if (!ParseLMPop(ctx, 1, &p)) co_return;
+  End end = p.end;
+  int64_t count = p.count;
+  std::vector<size_t> keys = p.keys;
   MultiKeyTx tx(ctx, keys);
   co_await tx.Lock();
   bool wrongtype = false;
@@ -444,11 +466,188 @@ Task<void> MultiLMPop(CmdContext& ctx) {
   }
 }
 
+// ---- Blocking forms: BLPOP, BRPOP, BLMPOP, BLMOVE, BRPOPLPUSH ----
+
+Entry* FindEntry(Shard& s, const BlockedClient& c, size_t ki) {
+  Entry** link = s.FindLink(c.db, c.args[ki], KeyHash(c.args[ki]), LoopUnixMillis());
+  return link ? *link : nullptr;
+}
+
+bool ListReady(Shard& s, BlockedClient& c, size_t ki) {
+  Entry* e = FindEntry(s, c, ki);
+  return e && e->type == ObjType::kList && e->object()->Length() > 0;
+}
+
+bool ListWrongType(Shard& s, BlockedClient& c, size_t ki) {
+  Entry* e = FindEntry(s, c, ki);
+  return e && e->type != ObjType::kList;
+}
+
+ListObject* ServedList(Shard& s, BlockedClient& c, size_t ki) {
+  return FindObject<ListObject>(s, c.db, c.args[ki], LoopUnixMillis(), Access::kWrite).obj;
+}
+
+void BPopServe(Shard& s, BlockedClient& c, size_t ki, resp::ReplyBuilder& rb) {
+  ListObject* l = ServedList(s, c, ki);
+  std::string v;
+  l->Pop(ArgIs(c.args[0], "blpop") ? ListObject::kHead : ListObject::kTail, &v);
+  rb.ArrayHeader(2);
+  rb.Bulk(c.args[ki]);
+  rb.Bulk(v);
+  if (l->Length() == 0) DeleteIfEmpty(s, c.db, c.args[ki], LoopUnixMillis());
+}
+
+void BLMPopServe(Shard& s, BlockedClient& c, size_t ki, resp::ReplyBuilder& rb) {
+  std::string scratch;  // the arguments were validated before blocking
+  resp::ReplyBuilder err_rb(&scratch, 2);
+  CmdContext pctx;
+  pctx.args = c.args;
+  pctx.rb = &err_rb;
+  LMPopArgs p;
+  ParseLMPop(pctx, 2, &p);
+  ListObject* l = ServedList(s, c, ki);
+  size_t n = std::min(size_t(p.count), l->Length());
+  rb.ArrayHeader(2);
+  rb.Bulk(c.args[ki]);
+  rb.ArrayHeader(n);
+  l->PopMany(p.end, n, [&rb](const ListElem& e) { ReplyElem(&rb, e); });
+  if (l->Length() == 0) DeleteIfEmpty(s, c.db, c.args[ki], LoopUnixMillis());
+}
+
+// BLMOVE src dst LEFT|RIGHT LEFT|RIGHT timeout / BRPOPLPUSH src dst timeout.
+void MoveEnds(const BlockedClient& c, End* from, End* to) {
+  *from = ListObject::kTail;
+  *to = ListObject::kHead;
+  if (ArgIs(c.args[0], "blmove")) {
+    *from = ArgIs(c.args[3], "left") ? ListObject::kHead : ListObject::kTail;
+    *to = ArgIs(c.args[4], "left") ? ListObject::kHead : ListObject::kTail;
+  }
+}
+
+bool SameShard(std::string_view a, std::string_view b) {
+  return Shards().ShardOf(KeyHash(a)) == Shards().ShardOf(KeyHash(b));
+}
+
+// Serves a blocked move: with both lists on this shard the element moves here and now; otherwise
+// it is taken here (state[0]) and pushed by the command on the destination's shard.
+bool MoveReady(Shard& s, BlockedClient& c, size_t ki) {
+  if (!ListReady(s, c, ki)) return false;
+  if (!SameShard(c.args[1], c.args[2])) return true;
+  Entry* d = FindEntry(s, c, 2);  // a destination of another type: wait, as Redis does
+  return !d || d->type == ObjType::kList;
+}
+
+void MoveServe(Shard& s, BlockedClient& c, size_t ki, resp::ReplyBuilder& rb) {
+  End from, to;
+  MoveEnds(c, &from, &to);
+  ListObject* l = ServedList(s, c, ki);
+  std::string v;
+  l->Pop(from, &v);
+  if (l->Length() == 0) DeleteIfEmpty(s, c.db, c.args[1], LoopUnixMillis());
+  rb.Bulk(v);
+  c.state.assign(2, std::string());
+  if (SameShard(c.args[1], c.args[2])) {
+    ListObject* d = ServedList(s, c, 2);
+    if (!d) d = AddObject(s, c.db, c.args[2], std::make_unique<ListObject>(), LoopUnixMillis());
+    d->Push(to, v, Fill());
+    s.SignalKeyReady(c.db, c.args[2]);
+    c.state[1] = "pushed";
+  }
+  c.state[0] = std::move(v);
+}
+
+const BlockingOps kBPopOps{ListReady, BPopServe, ListWrongType};
+const BlockingOps kBLMPopOps{ListReady, BLMPopServe, ListWrongType};
+const BlockingOps kMoveOps{MoveReady, MoveServe, ListWrongType};
+
+Task<void> MultiBPop(CmdContext& ctx) {
+  int64_t timeout;
+  if (!ParseBlockingTimeout(ctx, ctx.args.back(), &timeout)) co_return;
+  std::vector<size_t> keys;
+  for (size_t i = 1; i + 1 < ctx.args.size(); i++) keys.push_back(i);
+  auto o = co_await BlockingCall(ctx, keys, timeout, &kBPopOps);
+  if (o == BlockedClient::Outcome::kTimeout) ctx.rb->NullArray();
+}
+
+Task<void> MultiBLMPop(CmdContext& ctx) {
+  int64_t timeout;
+  if (!ParseBlockingTimeout(ctx, ctx.args[1], &timeout)) co_return;
+  LMPopArgs p;
+  if (!ParseLMPop(ctx, 2, &p)) co_return;
+  auto o = co_await BlockingCall(ctx, p.keys, timeout, &kBLMPopOps);
+  if (o == BlockedClient::Outcome::kTimeout) ctx.rb->NullArray();
+}
+
+Task<void> MultiBMove(CmdContext& ctx) {
+  bool blmove = ArgIs(ctx.args[0], "blmove");
+  End from = ListObject::kTail, to = ListObject::kHead;
+  if (blmove && (!ParseEnd(ctx, ctx.args[3], &from) || !ParseEnd(ctx, ctx.args[4], &to))) co_return;
+  int64_t timeout;
+  if (!ParseBlockingTimeout(ctx, ctx.args.back(), &timeout)) co_return;
+  // With something to take, it is LMOVE (atomic across shards).
+  if (co_await MoveAcross(ctx, from, to, /*null_if_empty=*/false)) co_return;
+  std::vector<std::string> state;
+  std::vector<size_t> src_key{1};
+  auto o = co_await BlockingCall(ctx, src_key, timeout, &kMoveOps, std::vector<std::string>(),
+                                 &state);
+  if (o == BlockedClient::Outcome::kTimeout) ctx.rb->NullArray();
+  if (o != BlockedClient::Outcome::kServed || state.size() != 2 || state[1] == "pushed") co_return;
+  // Taken on the source's shard while blocked; now onto the destination, on its own shard (the
+  // element is in neither list for this one hop). A destination that has meanwhile become
+  // another type gets nothing: the element goes back where it came from.
+  std::string* v = &state[0];
+  co_await Shards().Hop(Shards().ShardOf(KeyHash(ctx.args[2])), [&ctx, v, to](Shard& s) {
+    Typed<ListObject> t =
+        FindObject<ListObject>(s, ctx.db, ctx.args[2], LoopUnixMillis(), Access::kWrite);
+    if (t.wrongtype) return;
+    ListObject* d = t.obj;
+    if (!d) d = AddObject(s, ctx.db, ctx.args[2], std::make_unique<ListObject>(), LoopUnixMillis());
+    d->Push(to, *v, Fill());
+    s.SignalKeyReady(ctx.db, ctx.args[2]);
+    ServeBlockedClients(s);
+    v->clear();
+    v->shrink_to_fit();
+  });
+  if (v->empty()) co_return;
+  co_await Shards().Hop(Shards().ShardOf(KeyHash(ctx.args[1])), [&ctx, v, from](Shard& s) {
+    Typed<ListObject> t =
+        FindObject<ListObject>(s, ctx.db, ctx.args[1], LoopUnixMillis(), Access::kWrite);
+    if (t.wrongtype) return;
+    ListObject* l = t.obj;
+    if (!l) l = AddObject(s, ctx.db, ctx.args[1], std::make_unique<ListObject>(), LoopUnixMillis());
+    l->Push(from, *v, Fill());
+    s.SignalKeyReady(ctx.db, ctx.args[1]);
+    ServeBlockedClients(s);
+  });
+}
+
 }  // namespace
 
 void RegisterListFamily(CommandRegistry& r) {
   using namespace cmd;
   const uint32_t W = kWrite | kDenyOom;
+  r.Add({"blpop", -3, kWrite | kBlocking, 1, -2, 1, nullptr, MultiBPop, "list",
+         "Removes and returns the first element in a list. Blocks until an element is available "
+         "otherwise. Deletes the list if the last element was popped.",
+         "2.0.0", "O(N) where N is the number of provided keys."});
+  r.Add({"brpop", -3, kWrite | kBlocking, 1, -2, 1, nullptr, MultiBPop, "list",
+         "Removes and returns the last element in a list. Blocks until an element is available "
+         "otherwise. Deletes the list if the last element was popped.",
+         "2.0.0", "O(N) where N is the number of provided keys."});
+  r.Add({"blmpop", -5, kWrite | kBlocking, 0, 0, 0, nullptr, MultiBLMPop, "list",
+         "Pops the first element from one of multiple lists. Blocks until an element is "
+         "available otherwise. Deletes the list if the last element was popped.",
+         "7.0.0",
+         "O(N+M) where N is the number of provided keys and M is the number of elements "
+         "returned."});
+  r.Add({"blmove", 6, W | kBlocking, 1, 2, 1, nullptr, MultiBMove, "list",
+         "Pops an element from a list, pushes it to another list and returns it. Blocks until "
+         "an element is available otherwise. Deletes the list if the last element was moved.",
+         "6.2.0", "O(1)"});
+  r.Add({"brpoplpush", 4, W | kBlocking, 1, 2, 1, nullptr, MultiBMove, "list",
+         "Pops an element from a list, pushes it to another list and returns it. Block until an "
+         "element is available otherwise. Deletes the list if the last element was popped.",
+         "2.2.0", "O(1)"});
   r.Add({"lpush", -3, W | kFast, 1, 1, 1, CmdLPush, nullptr, "list",
          "Prepends one or more elements to a list. Creates the key if it doesn't exist.", "1.0.0",
          "O(1) for each element added, so O(N) to add N elements when the command is called with "

@@ -126,7 +126,8 @@ bool ParseBlockingTimeout(CmdContext& ctx, std::string_view arg, int64_t* out_ms
 
 Task<BlockedClient::Outcome> BlockingCall(CmdContext& ctx, std::vector<size_t> key_indices,
                                           int64_t timeout_ms, const BlockingOps* ops,
-                                          std::vector<std::string> state) {
+                                          std::vector<std::string> state,
+                                          std::vector<std::string>* state_out) {
   using Outcome = BlockedClient::Outcome;
   io::Reactor* home = io::Reactor::Current();
   auto bc = std::make_shared<BlockedClient>(home, ctx.rb->proto());
@@ -190,6 +191,7 @@ Task<BlockedClient::Outcome> BlockingCall(CmdContext& ctx, std::vector<size_t> k
     });
   }
   if (o == Outcome::kServed) ctx.rb->out()->append(raw->reply());
+  if (state_out) *state_out = std::move(raw->state);
   if (o == Outcome::kUnblockedError) ctx.rb->Error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
   co_return o;
 }

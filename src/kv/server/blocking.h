@@ -132,10 +132,11 @@ bool ParseBlockingTimeout(CmdContext& ctx, std::string_view arg, int64_t* out_ms
 // first ready key in order, or blocks until served or timed out (timeout_ms 0 = never).
 // Returns the outcome; on kServed the reply has been written to ctx.rb. On kTimeout nothing is
 // written (the command writes its own timeout reply).
-// `state` becomes BlockedClient::state.
+// `state` becomes BlockedClient::state; with state_out, the final state is handed back.
 Task<BlockedClient::Outcome> BlockingCall(CmdContext& ctx, std::vector<size_t> key_indices,
                                           int64_t timeout_ms, const BlockingOps* ops,
-                                          std::vector<std::string> state = {});
+                                          std::vector<std::string> state = {},
+                                          std::vector<std::string>* state_out = nullptr);
 
 // Clients blocked right now, process wide (INFO blocked_clients).
 int64_t BlockedClientCount();
