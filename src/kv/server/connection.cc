@@ -347,15 +347,19 @@ void Connection::SendBatch() {
       // Runs the batch from command `from` on; if one touches a locked key, the rest waits in the
       // shard's lock queue and continues when the lock is released.
       struct Runner {
+        // resumed: the lock queue has just granted the rest of the batch (none of its keys is
+        // locked or wanted by an earlier waiter), so it runs without checking again; checking
+        // would see later waiters and let two deferred batches on one key requeue behind each
+        // other forever.
         static void Run(Connection* conn, Shard* shard, ShardBatch* batch, io::Reactor* origin,
-                        size_t from) {
+                        size_t from, bool resumed) {
           AdvanceLoopClock();
           int64_t now = LoopUnixMillis();
           resp::ReplyBuilder rb(&batch->replies);
           for (size_t i = from; i < batch->cmds.size(); i++) {
             const ShardBatch::Cmd& c = batch->cmds[i];
             std::span<const std::string_view> args = batch->Args(c);
-            if (!shard->locks().empty()) {
+            if (!resumed && !shard->locks().empty()) {
               std::vector<std::string> keys;
               LockKeysOf(*c.spec, args, c.db, &keys);
               bool blocked = false;
@@ -365,7 +369,8 @@ void Connection::SendBatch() {
                 for (size_t j = i; j < batch->cmds.size(); j++)
                   LockKeysOf(*batch->cmds[j].spec, batch->Args(batch->cmds[j]), batch->cmds[j].db,
                              &all);
-                shard->locks().Defer(std::move(all), [=] { Run(conn, shard, batch, origin, i); });
+                shard->locks().Defer(std::move(all),
+                                     [=] { Run(conn, shard, batch, origin, i, true); });
                 return;
               }
             }
@@ -396,7 +401,7 @@ void Connection::SendBatch() {
           origin->Post([conn] { conn->OnBatchDone(); });
         }
       };
-      Runner::Run(this, shard, batch, origin, 0);
+      Runner::Run(this, shard, batch, origin, 0, false);
     });
   }
 }
