@@ -193,9 +193,19 @@ def test_admin_out_of_descriptors_refuses_instead_of_hanging(origin, edge):
     before = resource.prlimit(pid, resource.RLIMIT_NOFILE)
     # A new descriptor gets the lowest free number, which must be under the soft limit: setting
     # the limit to that number leaves the edge no descriptor but its spare.
-    used = {int(n) for n in os.listdir("/proc/%d/fd" % pid)}
-    lowest_free = next(n for n in range(len(used) + 1) if n not in used)
-    resource.prlimit(pid, resource.RLIMIT_NOFILE, (lowest_free, before[1]))  # soft only
+    # Descriptors of earlier tests' connections may still be closing: set the limit, then check
+    # that no number below it has come free meanwhile (else the edge could still accept), and
+    # try again until the table is steady.
+    def fds():
+        return {int(n) for n in os.listdir("/proc/%d/fd" % pid)}
+
+    for _ in range(50):
+        used = fds()
+        lowest_free = next(n for n in range(len(used) + 1) if n not in used)
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (lowest_free, before[1]))  # soft only
+        time.sleep(0.1)
+        if all(n in fds() for n in range(lowest_free)):
+            break
     try:
         statuses = []
         for _ in range(5):
