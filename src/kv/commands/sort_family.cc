@@ -18,6 +18,7 @@
 #include "kv/tx/multi_key.h"
 #include "kv/types/hash.h"
 #include "kv/types/list.h"
+#include "kv/types/set.h"
 #include "kv/types/sort.h"
 #include "kv/types/zset.h"
 
@@ -70,7 +71,7 @@ enum class SourceKind { kMissing, kList, kSet, kZSet, kWrongType };
 
 // Copies the elements to sort out of the source on its shard. With `dontsort` on a list or a
 // sorted set only the LIMIT window is copied, in the container's order (reversed for DESC), and
-// *w becomes the whole copy.
+// *w becomes the whole copy. A set is always copied whole.
 SourceKind LoadSource(Shard& s, const CmdContext& ctx, SortArgs* a, std::vector<SortItem>* items,
                       SortWindow* w) {
   std::string_view key = ctx.args[1];
@@ -87,8 +88,17 @@ SourceKind LoadSource(Shard& s, const CmdContext& ctx, SortArgs* a, std::vector<
     case ObjType::kZSet:
       kind = SourceKind::kZSet;
       break;
+    case ObjType::kSet:
+      kind = SourceKind::kSet;
+      break;
     default:
       return SourceKind::kWrongType;
+  }
+  if (kind == SourceKind::kSet && a->dontsort && a->store) {
+    // A set has no order of its own: a stored result is sorted ALPHA on the members instead.
+    a->dontsort = false;
+    a->alpha = true;
+    a->by = 0;
   }
   size_t len = e->object()->Length();
   *w = SortLimitWindow(a->limit_start, a->limit_count, len);
@@ -111,6 +121,10 @@ SourceKind LoadSource(Shard& s, const CmdContext& ctx, SortArgs* a, std::vector<
       items->reserve(len);
       l->ForRange(0, len, false, push);
     }
+  } else if (kind == SourceKind::kSet) {
+    // In the set's own iteration order; LIMIT then applies to that order when not sorting.
+    items->reserve(len);
+    e->object_as<SetObject>()->ForEach(add);
   } else {
     ZSet* z = e->object_as<ZSet>();
     // SORT leaves a sorted set in its skiplist form, as the reference server does.

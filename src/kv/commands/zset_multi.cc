@@ -21,6 +21,7 @@
 #include "kv/server/blocking.h"
 #include "kv/server/config.h"
 #include "kv/tx/multi_key.h"
+#include "kv/types/set.h"
 
 namespace strata::kv {
 namespace {
@@ -32,13 +33,22 @@ struct ZInput {
   std::vector<ZEntry> entries;  // empty for a missing key
 };
 
+// A sorted set, or a plain set whose members all score 1 (as Redis accepts for the algebra).
 ZInput ReadInput(Shard& s, int db, std::string_view key, int64_t now_ms) {
   ZInput in;
   Typed<ZSet> t = FindObject<ZSet>(s, db, key, now_ms, Access::kRead);
-  if (t.wrongtype)
-    in.wrongtype = true;
-  else if (t.obj)
+  if (t.obj) {
     in.entries = t.obj->Entries();
+  } else if (t.wrongtype) {
+    Entry** link = s.FindLink(db, key, KeyHash(key), now_ms);
+    if (link && (*link)->type == ObjType::kSet) {
+      (*link)->object_as<SetObject>()->ForEach([&in](std::string_view m) {
+        in.entries.push_back(ZEntry{std::string(m), 1.0});
+      });
+    } else {
+      in.wrongtype = true;
+    }
+  }
   return in;
 }
 

@@ -2,7 +2,8 @@
 hash fields, BY nosort, GET patterns (#, strings, hash fields, keys of other types), STORE (onto
 any key, the source itself, an empty result deleting the destination) and the error paths.
 
-The family keeps its own lists (sl:*) and sorted sets (sz:*) of small numbers and words, whose
+The family keeps its own lists (sl:*), sorted sets (sz:*) and sets (ss:*) of small numbers and
+words, whose
 elements name the weight keys w_<elem> (strings) and o_<elem> (hashes with fields w and name);
 it also sorts the shared gen.key() keys that the other families fill.
 
@@ -20,7 +21,8 @@ WORDS = ["a", "b", "c", "apple", "banana", "cherry", "Zed", "zed", "a b", "", "x
          "9", "dog", "cat"]
 LIST_KEYS = ["sl:a", "sl:b", "sl:c"]
 ZSET_KEYS = ["sz:a", "sz:b"]
-OWN = LIST_KEYS + ZSET_KEYS
+SET_KEYS = ["ss:a", "ss:b"]
+OWN = LIST_KEYS + ZSET_KEYS + SET_KEYS
 DESTS = ["sd:a", "sd:b"]
 BY_PATTERNS = ["w_*", "o_*->w", "o_*->name", "nosort", "w_*", "o_*->w", "missing_*", "k*",
                "k*->f", "o_*->", "#", "w_*\x00x", "*"]
@@ -108,11 +110,21 @@ def _zadd(gen):
     return args
 
 
+def _sadd(gen):
+    r = gen.r
+    if r.random() < 0.03:
+        # Past set-max-intset-entries (512) or with words: the table encodings.
+        return ["SADD", r.choice(SET_KEYS)] + [str(r.randint(-10 ** 6, 10 ** 6))
+                                              for _ in range(r.choice([100, 600]))]
+    return ["SADD", r.choice(SET_KEYS)] + [_elem(gen) for _ in range(r.randint(1, 5))]
+
+
 def choices(gen):
     r = gen.r
     return [
-        (2.5, lambda: _push(gen)),
-        (1, lambda: _zadd(gen)),
+        (2, lambda: _push(gen)),
+        (0.8, lambda: _zadd(gen)),
+        (0.8, lambda: _sadd(gen)),
         (1.5, lambda: ["MSET"] + sum([["w_" + _elem(gen), _weight(gen)]
                                       for _ in range(r.randint(1, 4))], [])),
         (1.5, lambda: ["HSET", "o_" + _elem(gen), "w", _weight(gen), "name",
@@ -120,7 +132,7 @@ def choices(gen):
         (6, lambda: _sort(gen, r.choice(OWN))),
         (3, lambda: _sort(gen, gen.key())),
         (1, lambda: _bad(gen)),
-        (0.4, lambda: ["OBJECT", "ENCODING", r.choice(ZSET_KEYS)]),
+        (0.4, lambda: ["OBJECT", "ENCODING", r.choice(ZSET_KEYS + SET_KEYS)]),
         (0.6, lambda: ["LRANGE", r.choice(DESTS), "0", "-1"]),
         (0.5, lambda: ["DEL", r.choice(OWN + DESTS)]),
     ]
@@ -181,7 +193,7 @@ def _ties_possible(args):
         # Ties between looked-up values: stable on a list without LIMIT only.
         return not own_list or o["limit"]
     # ALPHA on the elements: only elements equal up to a NUL byte tie; own keys have none.
-    return not (own_list or own_zset)
+    return not (own_list or own_zset or key in SET_KEYS)
 
 
 def same(args, a, b):
