@@ -20,11 +20,11 @@ BAD_NUMS = ["abc", "1e400", "nan", "12abc", "3 "]
 WORDS = ["a", "b", "c", "apple", "banana", "cherry", "Zed", "zed", "a b", "", "x" * 70, "10",
          "9", "dog", "cat"]
 LIST_KEYS = ["sl:a", "sl:b", "sl:c"]
-ZSET_KEYS = ["sz:a", "sz:b"]
-SET_KEYS = ["ss:a", "ss:b"]
+ZSET_KEYS = ["sz:a", "sz:b", "sz:c"]
+SET_KEYS = ["ss:a", "ss:b", "ss:c"]
 OWN = LIST_KEYS + ZSET_KEYS + SET_KEYS
 DESTS = ["sd:a", "sd:b"]
-BY_PATTERNS = ["w_*", "o_*->w", "o_*->name", "nosort", "w_*", "o_*->w", "missing_*", "k*",
+BY_PATTERNS = ["w_*", "o_*->w", "o_*->name", "nosort", "w_*", "o_*->w", "missing_*", "k*", "w_*",
                "k*->f", "o_*->", "#", "w_*\x00x", "*"]
 GET_PATTERNS = ["#", "w_*", "o_*->name", "o_*->w", "nokey", "missing_*", "k*", "k*->f",
                 "o_*->", "*"]
@@ -39,10 +39,10 @@ def _elem(gen):
 
 def _weight(gen):
     r = gen.r
-    if r.random() < 0.04:
+    if r.random() < 0.01:
         return r.choice(BAD_NUMS)
     # Mostly distinct weights: ties only now and then.
-    return str(r.randint(-1000, 1000)) if r.random() < 0.8 else r.choice(["1", "1.5", "0", "a"])
+    return str(r.randint(-1000, 1000)) if r.random() < 0.85 else r.choice(["1", "1.5", "0", "-0"])
 
 
 def _opts(gen, readonly):
@@ -90,23 +90,35 @@ def _bad(gen):
     ])
 
 
+def _pool(gen, key):
+    """Elements for one of the family's keys: the first of each kind holds numbers only (so
+    numeric sorts succeed), the second words, the third both."""
+    r = gen.r
+    if key.endswith(":a"):
+        return r.choice(NUMS)
+    if key.endswith(":b"):
+        return r.choice(WORDS)
+    return _elem(gen)
+
+
 def _push(gen):
     r = gen.r
+    key = r.choice(LIST_KEYS)
     n = r.choice([130, 600]) if r.random() < 0.02 else r.randint(1, 6)
-    pool = NUMS if r.random() < 0.5 else WORDS
-    elems = [r.choice(pool) for _ in range(n)]
-    if r.random() < 0.03:
+    elems = [_pool(gen, key) for _ in range(n)]
+    if r.random() < 0.05 and key == "sl:c":
         elems.append(r.choice(BAD_NUMS))
-    return [r.choice(["RPUSH", "LPUSH"]), r.choice(LIST_KEYS)] + elems
+    return [r.choice(["RPUSH", "LPUSH"]), key] + elems
 
 
 def _zadd(gen):
     r = gen.r
     n = r.choice([130, 200]) if r.random() < 0.02 else r.randint(1, 5)
-    args = ["ZADD", r.choice(ZSET_KEYS)]
+    key = r.choice(ZSET_KEYS)
+    args = ["ZADD", key]
     for _ in range(n):
         args += [str(r.randint(-50, 50)) if r.random() < 0.9 else r.choice(["1", "inf"]),
-                 _elem(gen) if n < 100 else str(r.randint(0, 100000))]
+                 _pool(gen, key) if n < 100 else str(r.randint(0, 100000))]
     return args
 
 
@@ -116,7 +128,8 @@ def _sadd(gen):
         # Past set-max-intset-entries (512) or with words: the table encodings.
         return ["SADD", r.choice(SET_KEYS)] + [str(r.randint(-10 ** 6, 10 ** 6))
                                               for _ in range(r.choice([100, 600]))]
-    return ["SADD", r.choice(SET_KEYS)] + [_elem(gen) for _ in range(r.randint(1, 5))]
+    key = r.choice(SET_KEYS)
+    return ["SADD", key] + [_pool(gen, key) for _ in range(r.randint(1, 5))]
 
 
 def choices(gen):
