@@ -76,6 +76,8 @@ Route ResolveCommand(std::span<const std::string_view> args, const ClientState& 
   }
   // Blocking commands are coroutines wherever their keys are: they may have to wait.
   if ((spec->flags & cmd::kBlocking) && spec->multi) return {Route::kAsync, 0};
+  // Keyed commands with only a coordinator (SORT: its patterns name keys anywhere) run as one.
+  if (spec->multi && !spec->handler) return {Route::kAsync, 0};
   if (spec->keyless()) {
     if (spec->multi) return {Route::kAsync, 0};
     return {Route::kInline, local_shard};

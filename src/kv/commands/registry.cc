@@ -59,6 +59,7 @@ void RegisterAllCommands() {
   RegisterStreamFamily(r);
   RegisterBitmapFamily(r);
   RegisterHllFamily(r);
+  RegisterSortFamily(r);
 }
 
 }  // namespace strata::kv

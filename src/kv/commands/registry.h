@@ -43,5 +43,6 @@ void RegisterZSetFamily(CommandRegistry& r);
 void RegisterStreamFamily(CommandRegistry& r);
 void RegisterBitmapFamily(CommandRegistry& r);
 void RegisterHllFamily(CommandRegistry& r);
+void RegisterSortFamily(CommandRegistry& r);
 
 }  // namespace strata::kv
