@@ -588,8 +588,8 @@ Task<void> MultiBMove(CmdContext& ctx) {
   if (co_await MoveAcross(ctx, from, to, /*null_if_empty=*/false)) co_return;
   std::vector<std::string> state;
   std::vector<size_t> src_key{1};
-  auto o = co_await BlockingCall(ctx, src_key, timeout, &kMoveOps, std::vector<std::string>(),
-                                 &state);
+  auto o =
+      co_await BlockingCall(ctx, src_key, timeout, &kMoveOps, std::vector<std::string>(), &state);
   if (o == BlockedClient::Outcome::kTimeout) ctx.rb->NullArray();
   if (o != BlockedClient::Outcome::kServed || state.size() != 2 || state[1] == "pushed") co_return;
   // Taken on the source's shard while blocked; now onto the destination, on its own shard (the
