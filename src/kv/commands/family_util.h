@@ -2,8 +2,12 @@
 // common lookups (typed access to a key, creation and deletion of containers).
 #pragma once
 
+#include <cctype>
+#include <cerrno>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "base/strutil.h"
@@ -31,6 +35,60 @@ inline bool ArgIs(std::string_view arg, std::string_view word) {
 }
 
 inline uint64_t KeyHash(std::string_view key) { return DbTable::Hash(key); }
+
+// ---- HSCAN, SSCAN, ZSCAN ----
+
+// The cursor as Redis reads it (strtoul): an optional sign (wrapping), digits, nothing else;
+// leading spaces and values out of range fail, parsing stops at a NUL byte. Replies
+// "ERR invalid cursor" on failure.
+inline bool ParseContainerScanCursor(CmdContext& ctx, std::string_view arg, uint64_t* out) {
+  std::string s(arg);
+  bool ok = s.empty() || !isspace(static_cast<unsigned char>(s[0]));
+  if (ok) {
+    errno = 0;
+    char* end = nullptr;
+    unsigned long long v = strtoull(s.c_str(), &end, 10);
+    ok = *end == '\0' && errno != ERANGE;
+    *out = v;
+  }
+  if (!ok) ctx.rb->Error("ERR invalid cursor");
+  return ok;
+}
+
+// [MATCH pattern] [COUNT count] from args[first] on; replies the error on failure.
+struct ScanOptions {
+  int64_t count = 10;
+  std::string_view pattern;
+  bool use_pattern = false;  // a pattern other than "*"
+};
+
+inline bool ParseScanOptions(CmdContext& ctx, size_t first, ScanOptions* out) {
+  for (size_t i = first; i < ctx.args.size(); i++) {
+    bool has_next = i + 1 < ctx.args.size();
+    if (ArgIs(ctx.args[i], "count") && has_next) {
+      if (!ArgInt(ctx, i + 1, &out->count)) return false;
+      if (out->count < 1) {
+        ctx.rb->Error(kErrSyntax);
+        return false;
+      }
+      i++;
+    } else if (ArgIs(ctx.args[i], "match") && has_next) {
+      out->pattern = ctx.args[++i];
+      out->use_pattern = out->pattern != "*";
+    } else {
+      ctx.rb->Error(kErrSyntax);
+      return false;
+    }
+  }
+  return true;
+}
+
+// The reply for a missing key: cursor 0, no elements.
+inline void ReplyEmptyScan(resp::ReplyBuilder* rb) {
+  rb->ArrayHeader(2);
+  rb->Bulk("0");
+  rb->ArrayHeader(0);
+}
 
 // ---- Typed access to container keys ----
 //

@@ -269,45 +269,19 @@ void CmdHRandField(CmdContext& ctx) {
 
 // ---- HSCAN ----
 
-// Redis's cursor parsing (strtoul): an optional sign, digits, nothing else; out of range fails.
-bool ParseScanCursor(std::string_view s, uint64_t* out) {
-  if (!s.empty() && isspace(static_cast<unsigned char>(s[0]))) return false;
-  std::string buf(s);
-  char* end;
-  errno = 0;
-  *out = strtoul(buf.c_str(), &end, 10);
-  return *end == '\0' && errno != ERANGE;
-}
-
 // HSCAN key cursor [MATCH pattern] [COUNT count]
 void CmdHScan(CmdContext& ctx) {
   uint64_t cursor;
-  if (!ParseScanCursor(ctx.args[2], &cursor)) return ctx.rb->Error("ERR invalid cursor");
+  if (!ParseContainerScanCursor(ctx, ctx.args[2], &cursor)) return;
   bool failed;
   HashObject* h = ReadObject<HashObject>(ctx, ctx.args[1], &failed);
   if (failed) return;
-  if (!h) {
-    ctx.rb->ArrayHeader(2);
-    ctx.rb->Bulk("0");
-    ctx.rb->ArrayHeader(0);
-    return;
-  }
-  int64_t count = 10;
-  std::string_view pattern;
-  bool use_pattern = false;
-  for (size_t i = 3; i < ctx.args.size(); i++) {
-    bool has_next = i + 1 < ctx.args.size();
-    if (ArgIs(ctx.args[i], "count") && has_next) {
-      if (!ArgInt(ctx, i + 1, &count)) return;
-      if (count < 1) return ctx.rb->Error(kErrSyntax);
-      i++;
-    } else if (ArgIs(ctx.args[i], "match") && has_next) {
-      pattern = ctx.args[++i];
-      use_pattern = pattern != "*";
-    } else {
-      return ctx.rb->Error(kErrSyntax);
-    }
-  }
+  if (!h) return ReplyEmptyScan(ctx.rb);
+  ScanOptions opt;
+  if (!ParseScanOptions(ctx, 3, &opt)) return;
+  int64_t count = opt.count;
+  std::string_view pattern = opt.pattern;
+  bool use_pattern = opt.use_pattern;
   std::vector<Pair> found;
   auto collect = [&found](std::string_view f, std::string_view v) { found.emplace_back(f, v); };
   if (h->packed()) {

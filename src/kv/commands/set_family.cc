@@ -169,47 +169,19 @@ void CmdSRandMember(CmdContext& ctx) {
   }
 }
 
-// SSCAN's cursor is read as Redis does, with strtoul: a leading '-' or '+' is accepted (and
-// wraps), leading spaces and trailing bytes are not, and parsing stops at a NUL byte.
-bool ParseScanCursor(std::string_view arg, uint64_t* out) {
-  std::string s(arg);
-  if (!s.empty() && std::isspace(static_cast<unsigned char>(s[0]))) return false;
-  errno = 0;
-  char* end = nullptr;
-  unsigned long long v = std::strtoull(s.c_str(), &end, 10);
-  if (*end != '\0' || errno == ERANGE) return false;
-  *out = v;
-  return true;
-}
-
 // SSCAN key cursor [MATCH pattern] [COUNT count]
 void CmdSScan(CmdContext& ctx) {
   uint64_t cursor;
-  if (!ParseScanCursor(ctx.args[2], &cursor)) return ctx.rb->Error("ERR invalid cursor");
+  if (!ParseContainerScanCursor(ctx, ctx.args[2], &cursor)) return;
   bool failed;
   SetObject* s = ReadObject<SetObject>(ctx, ctx.args[1], &failed);
   if (failed) return;
-  if (!s) {
-    ctx.rb->ArrayHeader(2);
-    ctx.rb->Bulk("0");
-    return ctx.rb->ArrayHeader(0);
-  }
-  int64_t count = 10;
-  std::string_view pattern;
-  bool has_pattern = false;
-  for (size_t i = 3; i < ctx.args.size(); i++) {
-    bool has_next = i + 1 < ctx.args.size();
-    if (ArgIs(ctx.args[i], "count") && has_next) {
-      if (!ArgInt(ctx, i + 1, &count)) return;
-      if (count < 1) return ctx.rb->Error(kErrSyntax);
-      i++;
-    } else if (ArgIs(ctx.args[i], "match") && has_next) {
-      pattern = ctx.args[++i];
-      has_pattern = pattern != "*";
-    } else {
-      return ctx.rb->Error(kErrSyntax);
-    }
-  }
+  if (!s) return ReplyEmptyScan(ctx.rb);
+  ScanOptions opt;
+  if (!ParseScanOptions(ctx, 3, &opt)) return;
+  int64_t count = opt.count;
+  std::string_view pattern = opt.pattern;
+  bool has_pattern = opt.use_pattern;
   std::vector<std::string> out;
   uint64_t next = s->Scan(cursor, size_t(count), [&](std::string_view m) {
     if (!has_pattern || GlobMatch(pattern, m)) out.emplace_back(m);

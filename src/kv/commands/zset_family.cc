@@ -543,40 +543,16 @@ void CmdZRandMember(CmdContext& ctx) {
 void CmdZScan(CmdContext& ctx) {
   auto& a = ctx.args;
   uint64_t cursor;
-  {
-    std::string buf(a[2]);
-    char* end;
-    errno = 0;
-    cursor = strtoull(buf.c_str(), &end, 10);
-    if (isspace(static_cast<unsigned char>(buf.c_str()[0])) || end[0] != '\0' || errno == ERANGE)
-      return ctx.rb->Error("ERR invalid cursor");
-  }
+  if (!ParseContainerScanCursor(ctx, a[2], &cursor)) return;
   bool failed;
   ZSet* z = ReadObject<ZSet>(ctx, a[1], &failed);
   if (failed) return;
-  if (!z) {
-    ctx.rb->ArrayHeader(2);
-    ctx.rb->Bulk("0");
-    ctx.rb->ArrayHeader(0);
-    return;
-  }
-  int64_t count = 10;
-  std::string_view pattern;
-  bool use_pattern = false;
-  for (size_t i = 3; i < a.size();) {
-    size_t left = a.size() - i;
-    if (ArgIs(a[i], "count") && left >= 2) {
-      if (!ArgInt(ctx, i + 1, &count)) return;
-      if (count < 1) return ctx.rb->Error(kErrSyntax);
-      i += 2;
-    } else if (ArgIs(a[i], "match") && left >= 2) {
-      pattern = a[i + 1];
-      use_pattern = !(pattern.size() == 1 && pattern[0] == '*');
-      i += 2;
-    } else {
-      return ctx.rb->Error(kErrSyntax);
-    }
-  }
+  if (!z) return ReplyEmptyScan(ctx.rb);
+  ScanOptions opt;
+  if (!ParseScanOptions(ctx, 3, &opt)) return;
+  int64_t count = opt.count;
+  std::string_view pattern = opt.pattern;
+  bool use_pattern = opt.use_pattern;
   std::vector<ZEntry> found;
   uint64_t next = z->Scan(cursor, size_t(count), &found);
   size_t kept = 0;
