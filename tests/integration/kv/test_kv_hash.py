@@ -1,5 +1,5 @@
 """Hashes through redis-py: a session store, a token-bucket rate limiter shared by several
-clients, and a hash growing past the compact encoding's limits."""
+clients (and, beside it, the fixed-window INCR + EXPIRE limiter), and a hash growing past the compact encoding's limits."""
 
 import threading
 import time
@@ -233,3 +233,36 @@ def test_wrong_type_and_errors(r):
     assert r.hincrbyfloat("h", "x", "10.5") == 10.5
     assert r.hincrbyfloat("h", "x", "0.1") == pytest.approx(10.6)
     assert r.hget("h", "x") == "10.6"
+
+
+# ---- Fixed-window rate limiter: INCR + EXPIRE NX per window, shared by several clients ----
+
+def test_fixed_window_rate_limiter(server):
+    limit, per_client = 25, 20
+    admitted = []
+    lock = threading.Lock()
+
+    def client(i):
+        r = redis.Redis(host="127.0.0.1", port=server.port, decode_responses=True)
+        mine = 0
+        for _ in range(per_client):
+            with r.pipeline(transaction=False) as p:
+                p.incr("ratelimit:api:window")
+                p.expire("ratelimit:api:window", 60, nx=True)
+                count, _ = p.execute()
+            mine += count <= limit
+        with lock:
+            admitted.append(mine)
+        r.close()
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    r = redis.Redis(host="127.0.0.1", port=server.port, decode_responses=True)
+    # Exactly `limit` requests were admitted in the window, whoever sent them.
+    assert sum(admitted) == limit
+    assert int(r.get("ratelimit:api:window")) == 6 * per_client
+    assert 55 <= r.ttl("ratelimit:api:window") <= 60
+    r.close()
