@@ -1,5 +1,6 @@
 """Hashes through redis-py: a session store, a token-bucket rate limiter shared by several
-clients (and, beside it, the fixed-window INCR + EXPIRE limiter), and a hash growing past the compact encoding's limits."""
+clients (and, beside it, the fixed-window INCR + EXPIRE limiter), and a hash growing past the
+compact encoding's limits."""
 
 import threading
 import time
