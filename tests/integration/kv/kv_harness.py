@@ -271,3 +271,27 @@ def bulk_load(port, commands, password=None, chunk=10000):
     if batch:
         flush()
     c.close()
+
+
+def run_threads(targets, timeout=120):
+    """Runs each callable on its own thread and joins them; re-raises the first exception a
+    thread raised, and fails if one does not finish within `timeout` seconds."""
+    import threading
+    errors = []
+
+    def wrap(fn):
+        def run():
+            try:
+                fn()
+            except Exception as e:  # reported by the main thread
+                errors.append(e)
+        return run
+
+    threads = [threading.Thread(target=wrap(t)) for t in targets]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    assert not any(t.is_alive() for t in threads), "worker threads did not finish"
+    if errors:
+        raise errors[0]

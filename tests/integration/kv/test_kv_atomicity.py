@@ -3,28 +3,11 @@
 import threading
 import time
 
+from kv_harness import run_threads
+
 KEYS = ["atom:%d:%s" % (i, "x" * (i % 7)) for i in range(64)]  # spread over every shard
 
 
-def run_threads(targets, timeout=60):
-    errors = []
-
-    def wrap(fn):
-        def run():
-            try:
-                fn()
-            except Exception as e:  # reported by the main thread
-                errors.append(e)
-        return run
-
-    threads = [threading.Thread(target=wrap(t)) for t in targets]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout)
-    assert not any(t.is_alive() for t in threads), "worker threads did not finish"
-    if errors:
-        raise errors[0]
 
 
 def test_mset_vs_mget_never_partial(server):
@@ -50,7 +33,7 @@ def test_mset_vs_mget_never_partial(server):
                     bad.append(vals)
                     return
 
-    run_threads([writer("a"), writer("b"), reader, reader])
+    run_threads([writer("a"), writer("b"), reader, reader], timeout=60)
     assert not bad, "MGET saw a partial MSET: %r" % (sorted(set(bad[0])),)
     assert reads[0] > 10
 
@@ -70,7 +53,7 @@ def test_msetnx_exactly_one_winner(server):
                         results[i] = c.call("MSETNX", *[x for k in keys for x in (k, "w%d" % i)])
                 return run
 
-            run_threads([contender(i) for i in range(4)])
+            run_threads([contender(i) for i in range(4)], timeout=60)
             winners = [i for i, r in results.items() if r == 1]
             assert len(winners) >= 1, results
             # Every key of a winner carries the winner's value; no loser wrote anything.
@@ -105,7 +88,7 @@ def test_del_vs_mget_all_or_nothing(server):
                     bad.append(n)
                     return
 
-    run_threads([writer, reader])
+    run_threads([writer, reader], timeout=60)
     assert not bad, bad[0]
 
 
@@ -139,7 +122,7 @@ def test_rename_across_shards_is_atomic(server):
                         bad.append((a, b, vals))
                         return
 
-    run_threads([renamer, observer])
+    run_threads([renamer, observer], timeout=60)
     assert not bad, bad[0]
     with server.conn() as c:
         assert c.call("DBSIZE") == len(pairs)
@@ -166,7 +149,7 @@ def test_copy_and_move_consistent_under_concurrency(server):
                 copies.append(int(c.call("GET", "dst%d" % (i % 10))))
                 i += 1
 
-    run_threads([incr, copier])
+    run_threads([incr, copier], timeout=60)
     assert copies == sorted(copies)
     with server.conn() as c:
         assert c.call("GET", "src") == b"500"
@@ -184,7 +167,7 @@ def test_flushall_while_writing(server):
                 assert c.call("FLUSHALL") == "OK"
                 time.sleep(0.005)
 
-    run_threads([writer, flusher])
+    run_threads([writer, flusher], timeout=60)
     with server.conn() as c:
         assert c.call("FLUSHALL") == "OK"
         assert c.call("DBSIZE") == 0

@@ -8,6 +8,7 @@ import threading
 import pytest
 import redis
 
+from kv_harness import run_threads
 from kv_resp import RespError
 
 E = RespError
@@ -17,25 +18,6 @@ def client(server):
     return redis.Redis(host="127.0.0.1", port=server.port, socket_timeout=30)
 
 
-def run_threads(targets, timeout=120):
-    errors = []
-
-    def wrap(fn):
-        def run():
-            try:
-                fn()
-            except Exception as e:  # reported by the main thread
-                errors.append(e)
-        return run
-
-    threads = [threading.Thread(target=wrap(t)) for t in targets]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout)
-    assert not any(t.is_alive() for t in threads), "worker threads did not finish"
-    if errors:
-        raise errors[0]
 
 
 def test_timeline_fanout(server):

@@ -1,11 +1,10 @@
 """Sorted sets through redis-py: a leaderboard (top N, rank, "around me", concurrent score
 updates from many clients), ZUNIONSTORE across shards, encodings and reply types."""
 
-import threading
 
 import redis
 
-from kv_harness import HOST
+from kv_harness import HOST, run_threads
 from kv_resp import RespError
 
 
@@ -13,25 +12,6 @@ def client(server, **kw):
     return redis.Redis(host=HOST, port=server.port, **kw)
 
 
-def run_threads(targets, timeout=120):
-    errors = []
-
-    def wrap(fn):
-        def run():
-            try:
-                fn()
-            except Exception as e:  # reported by the main thread
-                errors.append(e)
-        return run
-
-    threads = [threading.Thread(target=wrap(t)) for t in targets]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout)
-    assert not any(t.is_alive() for t in threads), "worker threads did not finish"
-    if errors:
-        raise errors[0]
 
 
 def test_leaderboard_top_rank_and_around_me(server):
