@@ -1,7 +1,6 @@
 """Sorted sets through redis-py: a leaderboard (top N, rank, "around me", concurrent score
 updates from many clients), ZUNIONSTORE across shards, encodings and reply types."""
 
-
 import redis
 
 from kv_harness import HOST, run_threads
