@@ -121,10 +121,9 @@ Typed<T> FindObject(Shard& s, int db, std::string_view key, int64_t now_ms, Acce
 // Adds `key` (which must be absent) holding obj; returns the object, now owned by the keyspace.
 template <typename T>
 T* AddObject(Shard& s, int db, std::string_view key, std::unique_ptr<T> obj, int64_t now_ms) {
-  T* raw = obj.get();
   Entry* e = Entry::CreateObject(key, obj.release(), -1, false);
   s.Add(db, e, KeyHash(key), now_ms);
-  return raw;
+  return e->object_as<T>();  // an embedded object has moved into the entry
 }
 
 // Deletes `key` if it holds a container that is now empty (Redis deletes emptied keys).

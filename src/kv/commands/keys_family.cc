@@ -212,8 +212,7 @@ Snapshot TakeSnapshot(const Entry* e) {
 Snapshot DetachSnapshot(Entry* e) {
   if (!e->is_object()) return TakeSnapshot(e);
   Snapshot s;
-  s.obj.reset(e->object());
-  e->set_object(nullptr);
+  s.obj.reset(e->TakeObject());
   s.expire_ms = e->has_expire() ? e->expire_ms() : -1;
   s.meta = e->meta;
   s.type = e->type;

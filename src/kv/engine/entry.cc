@@ -53,15 +53,18 @@ Entry* Entry::Create(std::string_view key, std::string_view value, int64_t expir
   return e;
 }
 
-Entry* Entry::CreateObject(std::string_view key, Object* obj, int64_t expire_ms, bool expire_slot) {
+Entry* Entry::NewObjectEntry(std::string_view key, ObjType type, int64_t expire_ms,
+                             bool expire_slot, bool embed, uint8_t** value) {
   if (expire_ms >= 0) expire_slot = true;
-  size_t size = kHeader + (expire_slot ? kExpireBytes : 0) + VarintLen(key.size()) + key.size() +
-                sizeof(Object*);
+  size_t prefix = kHeader + (expire_slot ? kExpireBytes : 0) + VarintLen(key.size()) + key.size();
+  // malloc's blocks are 16-byte aligned, so aligning the offset aligns the address.
+  size_t size =
+      embed ? ((prefix + 7) & ~size_t(7)) + Object::kEmbedBytes : prefix + sizeof(Object*);
   void* mem = malloc(size);
   if (!mem) throw std::bad_alloc();
   Entry* e = new (mem) Entry();
-  e->type = obj->type();
-  e->flags = uint8_t(expire_slot ? kExpireSlot : 0);
+  e->type = type;
+  e->flags = uint8_t((expire_slot ? kExpireSlot : 0) | (embed ? kEmbedded : 0));
   uint8_t* p = reinterpret_cast<uint8_t*>(e->raw() + kHeader);
   if (expire_slot) {
     memset(p, 0, kExpireBytes);
@@ -69,27 +72,64 @@ Entry* Entry::CreateObject(std::string_view key, Object* obj, int64_t expire_ms,
   }
   p = WriteVarint(p, key.size());
   memcpy(p, key.data(), key.size());
-  p += key.size();
-  memcpy(p, &obj, sizeof(obj));
+  *value = embed ? e->EmbedArea() : p + key.size();
   if (expire_ms >= 0) e->set_expire_ms(expire_ms);
   return e;
 }
 
+Entry* Entry::CreateObject(std::string_view key, Object* obj, int64_t expire_ms, bool expire_slot) {
+  uint8_t* value;
+  Entry* e = NewObjectEntry(key, obj->type(), expire_ms, expire_slot, obj->Embeddable(), &value);
+  if (e->embedded()) {
+    obj->EmbedInto(value);
+    delete obj;  // emptied by the move
+  } else {
+    memcpy(value, &obj, sizeof(obj));
+  }
+  return e;
+}
+
+Object* Entry::TakeObject() {
+  Object* o = object();
+  if (embedded()) return o->MoveToHeap().release();
+  Object* none = nullptr;
+  memcpy(const_cast<uint8_t*>(ValueHeader()), &none, sizeof(none));
+  return o;
+}
+
 void Entry::Destroy(Entry* e) {
-  if (e->is_object()) FreeObject(e->object());
+  if (e->embedded()) {
+    Object* o = e->object();
+    if (o->FreeEffort() > Object::kLazyFreeThreshold) {
+      FreeObject(o->MoveToHeap().release());
+    } else {
+      o->~Object();
+      e->flags &= uint8_t(~kEmbedded);  // nothing left for DestroyShell to destroy
+    }
+  } else if (e->is_object()) {
+    FreeObject(e->object());
+  }
   DestroyShell(e);
 }
 
 void Entry::DestroyShell(Entry* e) {
-  if (!e->is_object() && e->out_of_line()) free(e->mutable_value());
+  if (e->embedded()) {
+    e->object()->~Object();  // emptied by Rebuild or TakeObject: owns nothing
+  } else if (!e->is_object() && e->out_of_line()) {
+    free(e->mutable_value());
+  }
   e->~Entry();
   free(e);
 }
 
-Entry* Entry::Rebuild(const Entry* e, bool expire_slot) {
+Entry* Entry::Rebuild(Entry* e, bool expire_slot) {
   int64_t expire_ms = e->has_expire() ? e->expire_ms() : -1;
   Entry* n;
-  if (e->is_object()) {
+  if (e->embedded()) {
+    uint8_t* value;
+    n = NewObjectEntry(e->key(), e->type, expire_ms, expire_slot, true, &value);
+    e->object()->EmbedInto(value);
+  } else if (e->is_object()) {
     n = CreateObject(e->key(), e->object(), expire_ms, expire_slot);
   } else {
     n = Create(e->key(), e->value(), expire_ms, expire_slot);
@@ -120,6 +160,8 @@ size_t Entry::AllocatedSize() const {
   size_t n = malloc_usable_size(const_cast<char*>(raw()));
   if (is_object()) {
     n += object()->MemoryUsage();
+    // MemoryUsage counts the object's own block, which for an embedded object is the entry's.
+    if (embedded()) n -= AllocationSize(Object::kEmbedBytes);
   } else if (out_of_line()) {
     n += malloc_usable_size(const_cast<char*>(value().data()));
   }

@@ -7,7 +7,8 @@
 //   offset 14  [int64 expire_ms, uint32 volatile_index]   only with kExpireSlot
 //              varint key length, key bytes, then for strings: varint value length, then
 //              either the value bytes or (kOutOfLine) an 8-byte pointer to them in an
-//              allocation of their own; for every other type: an 8-byte Object* (object.h)
+//              allocation of their own; for every other type: an 8-byte Object* (object.h),
+//              or (kEmbedded) the object itself, 8-byte aligned, when it is small enough
 //
 // A 16-byte key with a 32-byte string value is exactly 64 bytes (a jemalloc size class), against
 // ~136 bytes per key in Redis 7.0 (dictEntry + sds key + robj + bucket share). Values live inline
@@ -23,6 +24,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <new>
 #include <string_view>
 
 #include "kv/engine/object.h"
@@ -36,6 +38,7 @@ class Entry {
   static constexpr uint8_t kRaw = 4;            // OBJECT ENCODING reports "raw" (after APPEND etc.)
   static constexpr uint8_t kNoIntEncoding = 8;  // numeric text kept as a string (INCRBYFLOAT)
   static constexpr uint8_t kOutOfLine = 16;     // the value bytes are in their own allocation
+  static constexpr uint8_t kEmbedded = 32;      // the Object lives inside the entry
   // Values shorter than this always stay inline (one allocation, one cache miss per read).
   static constexpr size_t kMinOutOfLine = 512;
   static constexpr size_t kHeader = 14;
@@ -45,17 +48,19 @@ class Entry {
   // to grow the value in place (APPEND).
   static Entry* Create(std::string_view key, std::string_view value, int64_t expire_ms,
                        bool expire_slot, size_t value_reserve = 0);
-  // Allocates an entry for a non-string value; the entry owns `obj` from now on.
+  // Allocates an entry for a non-string value; the entry owns `obj` from now on. An object that
+  // can be embedded (Object::EmbedInto) is moved into the entry and the heap block freed, so
+  // callers must fetch the object again through object() afterwards.
   static Entry* CreateObject(std::string_view key, Object* obj, int64_t expire_ms,
                              bool expire_slot);
   // Frees the entry and its value (a large Object in the background).
   static void Destroy(Entry* e);
-  // A new entry with the same key, value (the same Object: ownership moves), flags, TTL and
-  // policy word, with an expire slot if `expire_slot`. The old entry must then be released with
-  // DestroyShell.
-  static Entry* Rebuild(const Entry* e, bool expire_slot);
+  // A new entry with the same key, value (the same Object: ownership moves; an embedded object
+  // moves to the new entry's memory), flags, TTL and policy word, with an expire slot if
+  // `expire_slot`. The old entry must then be released with DestroyShell.
+  static Entry* Rebuild(Entry* e, bool expire_slot);
   // Frees the entry and a string's bytes, but not an Object (after Rebuild, or when the object
-  // moved on).
+  // moved on with TakeObject).
   static void DestroyShell(Entry* e);
 
   Entry* next = nullptr;
@@ -71,6 +76,7 @@ class Entry {
   bool is_object() const { return type != ObjType::kString; }
   // The value of a non-string entry.
   Object* object() const {
+    if (flags & kEmbedded) return std::launder(reinterpret_cast<Object*>(EmbedArea()));
     Object* o;
     memcpy(&o, ValueHeader(), sizeof(o));
     return o;
@@ -79,8 +85,10 @@ class Entry {
   T* object_as() const {
     return static_cast<T*>(object());
   }
-  // Replaces the Object pointer (the caller owns the old object).
-  void set_object(Object* o) { memcpy(const_cast<uint8_t*>(ValueHeader()), &o, sizeof(o)); }
+  bool embedded() const { return flags & kEmbedded; }
+  // Takes the object out of the entry as a heap object the caller owns (an embedded one is moved
+  // to a block of its own). The emptied entry must then be released with DestroyShell.
+  Object* TakeObject();
   // The bytes of a string entry.
   std::string_view value() const {
     const uint8_t* p = ValueHeader();
@@ -146,6 +154,14 @@ class Entry {
     size_t klen = ReadVarint(&p);
     return p + klen;
   }
+  // Where an embedded object lives: the first 8-byte boundary after the key.
+  uint8_t* EmbedArea() const {
+    uintptr_t at = reinterpret_cast<uintptr_t>(ValueHeader());
+    return reinterpret_cast<uint8_t*>((at + 7) & ~uintptr_t(7));
+  }
+  // Allocates an entry for an object (embedded or by pointer) and returns where the value goes.
+  static Entry* NewObjectEntry(std::string_view key, ObjType type, int64_t expire_ms,
+                               bool expire_slot, bool embed, uint8_t** value);
   // The value bytes, given the position just after the value's length varint.
   const char* ValueBytes(const uint8_t* p) const {
     if (!(flags & kOutOfLine)) return reinterpret_cast<const char*>(p);

@@ -49,7 +49,20 @@ class Object {
   // on the background thread so the shard never stalls (Redis's lazyfreeGetFreeEffort).
   virtual size_t FreeEffort() const { return 1; }
 
+  // Small objects may live inside their entry instead of a block of their own (entry.h), saving
+  // an allocation per key, which is most of a small container's fixed cost. Such a type fits in
+  // kEmbedBytes and is relocatable: EmbedInto move-constructs it at `dst` (kEmbedBytes, 8-byte
+  // aligned) and MoveToHeap into a new heap block, both leaving *this empty (its destructor then
+  // frees nothing). Only types that say Embeddable() implement them.
+  virtual bool Embeddable() const { return false; }
+  virtual Object* EmbedInto(void* dst) {
+    (void)dst;
+    return nullptr;
+  }
+  virtual std::unique_ptr<Object> MoveToHeap() { return nullptr; }
+
   static constexpr size_t kLazyFreeThreshold = 64;
+  static constexpr size_t kEmbedBytes = 16;
 };
 
 }  // namespace strata::kv

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <new>
 #include <random>
 #include <string_view>
 #include <utility>
@@ -45,6 +46,8 @@ class HashObject final : public Object {
   ~HashObject() override;
   HashObject(const HashObject&) = delete;
   HashObject& operator=(const HashObject&) = delete;
+  // Takes o's contents, leaving o empty (entries embed hashes, see Object::EmbedInto).
+  HashObject(HashObject&& o) noexcept : bits_(o.bits_) { o.bits_ = 0; }
 
   ObjType type() const override { return kType; }
   const char* Encoding() const override { return packed() ? "listpack" : "hashtable"; }
@@ -52,6 +55,11 @@ class HashObject final : public Object {
   std::unique_ptr<Object> Clone() const override;
   size_t MemoryUsage() const override;
   size_t FreeEffort() const override;
+  bool Embeddable() const override { return true; }
+  Object* EmbedInto(void* dst) override { return new (dst) HashObject(std::move(*this)); }
+  std::unique_ptr<Object> MoveToHeap() override {
+    return std::make_unique<HashObject>(std::move(*this));
+  }
 
   bool packed() const { return !(bits_ & kTableTag); }
 
@@ -104,5 +112,7 @@ class HashObject final : public Object {
   // Tagged pointer: a packed block (nullptr while empty) or a Table* | kTableTag.
   uintptr_t bits_ = 0;
 };
+
+static_assert(sizeof(HashObject) <= Object::kEmbedBytes && alignof(HashObject) <= 8);
 
 }  // namespace strata::kv

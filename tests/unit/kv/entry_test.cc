@@ -153,5 +153,85 @@ TEST(Entry, LargeObjectsAreFreedInTheBackground) {
   EXPECT_EQ(live, 0);
 }
 
+// An object small enough to live inside its entry. `g_embedded_live` counts the instances that
+// still own their contents (n > 0); a moved-from instance owns nothing.
+int g_embedded_live = 0;
+class EmbeddedObject final : public Object {
+ public:
+  static constexpr ObjType kType = ObjType::kHash;
+  explicit EmbeddedObject(size_t n) : n_(n) { ++g_embedded_live; }
+  EmbeddedObject(EmbeddedObject&& o) noexcept : n_(o.n_) { o.n_ = 0; }
+  ~EmbeddedObject() override {
+    if (n_) --g_embedded_live;
+  }
+  ObjType type() const override { return kType; }
+  const char* Encoding() const override { return "listpack"; }
+  size_t Length() const override { return n_; }
+  std::unique_ptr<Object> Clone() const override { return std::make_unique<EmbeddedObject>(n_); }
+  size_t MemoryUsage() const override { return AllocationSize(sizeof(*this)) + 100; }
+  size_t FreeEffort() const override { return n_; }
+  bool Embeddable() const override { return true; }
+  Object* EmbedInto(void* dst) override { return new (dst) EmbeddedObject(std::move(*this)); }
+  std::unique_ptr<Object> MoveToHeap() override {
+    return std::make_unique<EmbeddedObject>(std::move(*this));
+  }
+
+ private:
+  size_t n_;
+};
+static_assert(sizeof(EmbeddedObject) == Object::kEmbedBytes);
+
+TEST(Entry, SmallObjectsLiveInsideTheirEntry) {
+  // A 10-byte key and a 16-byte object: one 48-byte block instead of 48 + 16.
+  Entry* e = Entry::CreateObject("user:12345", new EmbeddedObject(3), -1, false);
+  EXPECT_TRUE(e->embedded());
+  EXPECT_EQ(g_embedded_live, 1);
+  EXPECT_EQ(e->key(), "user:12345");
+  EXPECT_EQ(e->object()->Length(), 3u);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(e->object()) % 8, 0u);
+  EXPECT_EQ(AllocationSize(48), 48u);
+  EXPECT_EQ(e->AllocatedSize(), 48u + 100u);
+  Entry::Destroy(e);
+  EXPECT_EQ(g_embedded_live, 0);
+}
+
+TEST(Entry, EmbeddedObjectsMoveWithTheirEntry) {
+  DbTable t;
+  for (int len : {1, 6, 7, 8, 9, 15, 16, 17, 200}) {  // every alignment of the object
+    std::string key(size_t(len), 'k');
+    Entry* e = Entry::CreateObject(key, new EmbeddedObject(size_t(len)), -1, false);
+    e->meta = 5;
+    t.Insert(e, DbTable::Hash(key));
+    Entry* n = t.SetExpire(t.FindLink(key, DbTable::Hash(key)), 999);
+    EXPECT_TRUE(n->embedded());
+    EXPECT_EQ(n->key(), key);
+    EXPECT_EQ(n->object()->Length(), size_t(len));
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(n->object()) % 8, 0u);
+    EXPECT_EQ(n->expire_ms(), 999);
+    EXPECT_EQ(n->meta, 5u);
+  }
+  EXPECT_EQ(g_embedded_live, 9);
+  // Taking the object out (RENAME) gives a heap object the caller owns; the shell owns nothing.
+  Entry** link = t.FindLink("kkkkkk", DbTable::Hash("kkkkkk"));
+  std::unique_ptr<Object> taken((*link)->TakeObject());
+  EXPECT_EQ(taken->Length(), 6u);
+  Entry::Destroy(t.Unlink(link));
+  EXPECT_EQ(g_embedded_live, 9);
+  taken.reset();
+  EXPECT_EQ(g_embedded_live, 8);
+  t.Clear();
+  EXPECT_EQ(g_embedded_live, 0);
+}
+
+TEST(Entry, LargeEmbeddedObjectsAreFreedInTheBackground) {
+  LazyFreer::Start();
+  uint64_t before = LazyFreer::Freed();
+  Entry::Destroy(Entry::CreateObject("big", new EmbeddedObject(1000), -1, false));
+  LazyFreer::Drain();
+  EXPECT_EQ(g_embedded_live, 0);
+  EXPECT_EQ(LazyFreer::Freed(), before + 1);
+  LazyFreer::Stop();
+}
+
 }  // namespace
 }  // namespace strata::kv
