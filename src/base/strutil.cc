@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -121,9 +122,10 @@ std::string LongDoubleToString(long double v) {
 
 std::string DoubleToString(double v) {
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  char buf[128];
-  int len = snprintf(buf, sizeof(buf), "%.17g", v);
-  return std::string(buf, size_t(len));
+  // The same text as printf's "%.17g" (the standard defines it so), several times faster.
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::general, 17);
+  return std::string(buf, r.ptr);
 }
 
 bool ParseMemorySize(std::string_view s, uint64_t* out) {

@@ -618,13 +618,19 @@ class OrderTree {
 
 // ---- Member index: open addressing over Refs, linear probing ----
 
-// One part of the index (see MemberIndex).
+// One part of the index (see MemberIndex). Beside each slot it keeps the low 32 bits of the
+// member's hash, so that deleting (backward shift), resizing and SCAN find a slot's home bucket
+// without reading the member: those reads were a cache miss and a rehash per slot of the probe
+// run, most of a ZPOPMIN's cost.
 class IndexPart {
  public:
   IndexPart() = default;
   ~IndexPart() { free(slots_); }
   IndexPart(const IndexPart&) = delete;
   IndexPart& operator=(const IndexPart&) = delete;
+
+  // Bytes per slot: the Ref and its hash bits.
+  static constexpr size_t kSlotBytes = sizeof(Ref) + sizeof(uint32_t);
 
   size_t capacity() const { return cap_; }
   size_t size() const { return size_; }
@@ -643,19 +649,17 @@ class IndexPart {
 
   void Insert(Ref r, uint64_t h) {
     if ((size_ + 1) * 5 > cap_ * 4) Resize(cap_ ? cap_ * 2 : 16);
-    Place(r, h);
+    Place(r, uint32_t(h));
     size_++;
   }
 
-  // Removes the Ref of member m (known present).
-  void Erase(std::string_view m, uint64_t h) {
+  // Removes r (known present; h is its member's hash). Refs are unique, so the probe compares
+  // them and never reads a member.
+  void Erase(Ref target, uint64_t h) {
     size_t mask = cap_ - 1;
-    uint8_t tag = HashTag(h);
+    uint32_t* homes = Homes();
     size_t i = h & mask;
-    for (;; i = (i + 1) & mask) {
-      Ref r = slots_[i];
-      if (RefTag(r) == tag && RefMember(r) == m) break;
-    }
+    while (slots_[i] != target) i = (i + 1) & mask;
     // Backward-shift deletion: pull later members of the run into the hole when their home
     // slot allows it.
     size_t j = i;
@@ -663,10 +667,11 @@ class IndexPart {
       j = (j + 1) & mask;
       Ref r = slots_[j];
       if (!r) break;
-      size_t home = MemberHash(RefMember(r)) & mask;
+      size_t home = homes[j] & mask;
       bool movable = (i <= j) ? (home <= i || home > j) : (home <= i && home > j);
       if (movable) {
         slots_[i] = r;
+        homes[i] = homes[j];
         i = j;
       }
     }
@@ -685,28 +690,33 @@ class IndexPart {
   template <typename F>
   void ForBucket(size_t b, F f) const {
     size_t mask = cap_ - 1;
+    const uint32_t* homes = Homes();
     for (size_t i = b;; i = (i + 1) & mask) {
       Ref r = slots_[i];
       if (!r) return;
-      if ((MemberHash(RefMember(r)) & mask) == b) f(r);
+      if ((homes[i] & mask) == b) f(r);
     }
   }
 
  private:
-  void Place(Ref r, uint64_t h) {
+  // The hash bits live in the same block, after the slots (capacities stay below 2^32 per part).
+  uint32_t* Homes() const { return reinterpret_cast<uint32_t*>(slots_ + cap_); }
+  void Place(Ref r, uint32_t h) {
     size_t mask = cap_ - 1;
     size_t i = h & mask;
     while (slots_[i]) i = (i + 1) & mask;
     slots_[i] = r;
+    Homes()[i] = h;
   }
   void Resize(size_t cap) {
     size_t old_cap = cap_;
     Ref* old = slots_;
+    const uint32_t* old_homes = reinterpret_cast<const uint32_t*>(old + old_cap);
     cap_ = cap;
-    slots_ = static_cast<Ref*>(calloc(cap_, sizeof(Ref)));
+    slots_ = static_cast<Ref*>(calloc(cap_, kSlotBytes));
     if (!slots_) abort();
     for (size_t i = 0; i < old_cap; i++)
-      if (old[i]) Place(old[i], MemberHash(RefMember(old[i])));
+      if (old[i]) Place(old[i], old_homes[i]);
     free(old);
   }
 
@@ -725,7 +735,7 @@ class MemberIndex {
 
   Ref Find(std::string_view m, uint64_t h) const { return parts_[PartOf(h)].Find(m, h); }
   void Insert(Ref r, uint64_t h) { parts_[PartOf(h)].Insert(r, h); }
-  void Erase(std::string_view m, uint64_t h) { parts_[PartOf(h)].Erase(m, h); }
+  void Erase(Ref r, uint64_t h) { parts_[PartOf(h)].Erase(r, h); }
   const IndexPart& part(int i) const { return parts_[i]; }
   size_t size() const {
     size_t n = 0;
@@ -735,7 +745,7 @@ class MemberIndex {
   size_t AllocatedBytes() const {
     size_t n = 0;
     for (const IndexPart& p : parts_)
-      if (p.capacity()) n += AllocationSize(p.capacity() * sizeof(Ref));
+      if (p.capacity()) n += AllocationSize(p.capacity() * IndexPart::kSlotBytes);
     return n;
   }
 
@@ -802,7 +812,7 @@ struct ZSet::Big {
   // Unlinks r from the index (the tree entry is removed by the caller) and frees it.
   void Drop(Ref r) {
     std::string_view m = RefMember(r);
-    index.Erase(m, MemberHash(m));
+    index.Erase(r, MemberHash(m));
     blob_bytes -= AllocationSize(BlobSize(m.size()));
     FreeBlob(r);
   }

@@ -2,6 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <vector>
+
 namespace strata {
 namespace {
 
@@ -49,6 +55,38 @@ TEST(StrUtil, MemorySizes) {
   EXPECT_FALSE(ParseMemorySize("mb", &v));
   EXPECT_FALSE(ParseMemorySize("10xb", &v));
   EXPECT_FALSE(ParseMemorySize("-1", &v));
+}
+
+}  // namespace
+}  // namespace strata
+
+namespace strata {
+namespace {
+
+// Double replies must be byte-identical to printf's "%.17g" (what Redis sends).
+TEST(StrUtil, DoubleToStringMatchesPrintf) {
+  std::mt19937_64 rng(42);
+  std::vector<double> cases = {0.0,    -0.0,
+                               1.0,    -1.0,
+                               0.1,    1e16,
+                               1e17,   123456789012345678.0,
+                               5e-324, 1.7976931348623157e308,
+                               2.5e-5, 1e21,
+                               3.0e-7, -42.25};
+  for (int i = 0; i < 100000; i++) {
+    uint64_t bits = rng();
+    double d;
+    memcpy(&d, &bits, sizeof d);
+    if (std::isfinite(d)) cases.push_back(d);
+    cases.push_back(double(int64_t(rng() % 2000001) - 1000000) / 8);
+  }
+  char buf[128];
+  for (double d : cases) {
+    snprintf(buf, sizeof buf, "%.17g", d);
+    ASSERT_EQ(DoubleToString(d), buf) << d;
+  }
+  EXPECT_EQ(DoubleToString(HUGE_VAL), "inf");
+  EXPECT_EQ(DoubleToString(-HUGE_VAL), "-inf");
 }
 
 }  // namespace
