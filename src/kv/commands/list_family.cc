@@ -528,8 +528,10 @@ bool SameShard(std::string_view a, std::string_view b) {
   return Shards().ShardOf(KeyHash(a)) == Shards().ShardOf(KeyHash(b));
 }
 
-// Serves a blocked move: with both lists on this shard the element moves here and now; otherwise
-// it is taken here (state[0]) and pushed by the command on the destination's shard.
+// Serves a blocked move. With both lists on this shard the element moves here and now.
+// Otherwise the source key is reserved: locked on its shard (as a cross-shard transaction locks
+// it) with the element still in it, so no other client can take or see it change; the blocked
+// command then locks the destination and moves the element as LMOVE would (MoveReserved).
 bool MoveReady(Shard& s, BlockedClient& c, size_t ki) {
   if (!ListReady(s, c, ki)) return false;
   if (!SameShard(c.args[1], c.args[2])) return true;
@@ -538,6 +540,15 @@ bool MoveReady(Shard& s, BlockedClient& c, size_t ki) {
 }
 
 void MoveServe(Shard& s, BlockedClient& c, size_t ki, resp::ReplyBuilder& rb) {
+  c.state.assign(2, std::string());
+  if (!SameShard(c.args[1], c.args[2])) {
+    // No transaction holds the key (the blocking table serves none that is held); a transaction
+    // queued for it waits behind this client, who was served first.
+    std::vector<std::string> key{LockTable::Encode(c.db, c.args[1])};
+    s.locks().Take(key);
+    c.state[1] = "reserved";
+    return;
+  }
   End from, to;
   MoveEnds(c, &from, &to);
   ListObject* l = ServedList(s, c, ki);
@@ -545,20 +556,95 @@ void MoveServe(Shard& s, BlockedClient& c, size_t ki, resp::ReplyBuilder& rb) {
   l->Pop(from, &v);
   if (l->Length() == 0) DeleteIfEmpty(s, c.db, c.args[1], LoopUnixMillis());
   rb.Bulk(v);
-  c.state.assign(2, std::string());
-  if (SameShard(c.args[1], c.args[2])) {
-    ListObject* d = ServedList(s, c, 2);
-    if (!d) d = AddObject(s, c.db, c.args[2], std::make_unique<ListObject>(), LoopUnixMillis());
-    d->Push(to, v, Fill());
-    s.SignalKeyReady(c.db, c.args[2]);
-    c.state[1] = "pushed";
+  ListObject* d = ServedList(s, c, 2);
+  if (!d) d = AddObject(s, c.db, c.args[2], std::make_unique<ListObject>(), LoopUnixMillis());
+  d->Push(to, v, Fill());
+  s.SignalKeyReady(c.db, c.args[2]);
+  c.state[1] = "pushed";
+}
+
+// Releases a lock taken on shard `shard` and lets its blocked clients be served.
+void ReleaseLock(uint32_t shard, std::string key) {
+  Shards().Post(shard, [shard, key = std::move(key)] {
+    Shard* s = Shards().shard(shard);
+    std::vector<std::string> keys{key};
+    s->locks().Release(keys);
+    ServeBlockedClients(*s);
+  });
+}
+
+// Finishes a blocked cross-shard move whose source key MoveServe reserved: locks the
+// destination, moves the element from the source's head or tail to the destination, releases
+// both keys and replies. Locks are taken in ascending shard order, as every transaction takes
+// them; when the destination's shard comes first, the lock is only tried (taking it after the
+// source could deadlock with a transaction holding it and waiting for the source). Returns false
+// when the move could not be made (the destination was busy, or the source was emptied): the
+// reservation is released and the command waits again.
+Task<bool> MoveReserved(CmdContext& ctx, End from, End to) {
+  uint32_t src_shard = Shards().ShardOf(KeyHash(ctx.args[1]));
+  uint32_t dst_shard = Shards().ShardOf(KeyHash(ctx.args[2]));
+  std::string src_lock = LockTable::Encode(ctx.db, ctx.args[1]);
+  std::string dst_lock = LockTable::Encode(ctx.db, ctx.args[2]);
+  bool locked = false;
+  Probe dst = Probe::kMissing;
+  std::string* dl = &dst_lock;
+  bool* lk = &locked;
+  if (dst_shard > src_shard) {
+    co_await Shards().HopDeferred(dst_shard, [dl, lk](Shard& s, auto done) {
+      std::vector<std::string> keys{*dl};
+      *lk = true;
+      s.locks().Acquire(std::move(keys), done);
+    });
+  } else {
+    co_await Shards().Hop(dst_shard, [dl, lk](Shard& s) {
+      if (s.locks().IsBlocked(*dl)) return;
+      std::vector<std::string> keys{*dl};
+      s.locks().Take(keys);
+      *lk = true;
+    });
   }
-  c.state[0] = std::move(v);
+  Carry carry;
+  bool moved = false;
+  if (locked) {
+    co_await Shards().Hop(
+        dst_shard, [&ctx, &dst](Shard& s) { dst = ProbeList(s, ctx.db, ctx.args[2], ctx.now_ms); });
+  }
+  if (locked && dst != Probe::kWrongType) {
+    co_await Shards().Hop(src_shard, [&ctx, &carry, &moved, from](Shard& s) {
+      Typed<ListObject> t =
+          FindObject<ListObject>(s, ctx.db, ctx.args[1], LoopUnixMillis(), Access::kWrite);
+      if (!t.obj) return;
+      carry.Take(t.obj, from);
+      moved = true;
+      if (t.obj->Length() == 0) DeleteIfEmpty(s, ctx.db, ctx.args[1], LoopUnixMillis());
+    });
+  }
+  if (moved) {
+    co_await Shards().Hop(dst_shard, [&ctx, &carry, to](Shard& s) {
+      Typed<ListObject> t =
+          FindObject<ListObject>(s, ctx.db, ctx.args[2], LoopUnixMillis(), Access::kWrite);
+      ListObject* d = t.obj;
+      if (!d)
+        d = AddObject(s, ctx.db, ctx.args[2], std::make_unique<ListObject>(), LoopUnixMillis());
+      d->Push(to, carry.value, Fill());
+      s.SignalKeyReady(ctx.db, ctx.args[2]);
+    });
+  }
+  if (locked) ReleaseLock(dst_shard, dst_lock);
+  ReleaseLock(src_shard, src_lock);
+  if (locked && dst == Probe::kWrongType) {
+    ctx.rb->Error(kErrWrongType);
+    co_return true;
+  }
+  if (!moved) co_return false;
+  ctx.rb->Bulk(carry.value);
+  carry.Release();
+  co_return true;
 }
 
 const BlockingOps kBPopOps{ListReady, BPopServe, ListWrongType};
 const BlockingOps kBLMPopOps{ListReady, BLMPopServe, ListWrongType};
-const BlockingOps kMoveOps{MoveReady, MoveServe, ListWrongType};
+const BlockingOps kMoveOps{MoveReady, MoveServe, ListWrongType, /*also_writes=*/2};
 
 Task<void> MultiBPop(CmdContext& ctx) {
   int64_t timeout;
@@ -584,41 +670,27 @@ Task<void> MultiBMove(CmdContext& ctx) {
   if (blmove && (!ParseEnd(ctx, ctx.args[3], &from) || !ParseEnd(ctx, ctx.args[4], &to))) co_return;
   int64_t timeout;
   if (!ParseBlockingTimeout(ctx, ctx.args.back(), &timeout)) co_return;
-  // With something to take, it is LMOVE (atomic across shards).
-  if (co_await MoveAcross(ctx, from, to, /*null_if_empty=*/false)) co_return;
-  std::vector<std::string> state;
+  int64_t deadline = timeout ? LoopUnixMillis() + timeout : 0;
   std::vector<size_t> src_key{1};
-  auto o =
-      co_await BlockingCall(ctx, src_key, timeout, &kMoveOps, std::vector<std::string>(), &state);
-  if (o == BlockedClient::Outcome::kTimeout) ctx.rb->NullArray();
-  if (o != BlockedClient::Outcome::kServed || state.size() != 2 || state[1] == "pushed") co_return;
-  // Taken on the source's shard while blocked; now onto the destination, on its own shard (the
-  // element is in neither list for this one hop). A destination that has meanwhile become
-  // another type gets nothing: the element goes back where it came from.
-  std::string* v = &state[0];
-  co_await Shards().Hop(Shards().ShardOf(KeyHash(ctx.args[2])), [&ctx, v, to](Shard& s) {
-    Typed<ListObject> t =
-        FindObject<ListObject>(s, ctx.db, ctx.args[2], LoopUnixMillis(), Access::kWrite);
-    if (t.wrongtype) return;
-    ListObject* d = t.obj;
-    if (!d) d = AddObject(s, ctx.db, ctx.args[2], std::make_unique<ListObject>(), LoopUnixMillis());
-    d->Push(to, *v, Fill());
-    s.SignalKeyReady(ctx.db, ctx.args[2]);
-    ServeBlockedClients(s);
-    v->clear();
-    v->shrink_to_fit();
-  });
-  if (v->empty()) co_return;
-  co_await Shards().Hop(Shards().ShardOf(KeyHash(ctx.args[1])), [&ctx, v, from](Shard& s) {
-    Typed<ListObject> t =
-        FindObject<ListObject>(s, ctx.db, ctx.args[1], LoopUnixMillis(), Access::kWrite);
-    if (t.wrongtype) return;
-    ListObject* l = t.obj;
-    if (!l) l = AddObject(s, ctx.db, ctx.args[1], std::make_unique<ListObject>(), LoopUnixMillis());
-    l->Push(from, *v, Fill());
-    s.SignalKeyReady(ctx.db, ctx.args[1]);
-    ServeBlockedClients(s);
-  });
+  for (;;) {
+    // With something to take, it is LMOVE (atomic across shards).
+    if (co_await MoveAcross(ctx, from, to, /*null_if_empty=*/false)) co_return;
+    int64_t left = 0;
+    if (deadline) {
+      left = deadline - LoopUnixMillis();
+      if (left <= 0) {
+        ctx.rb->NullArray();
+        co_return;
+      }
+    }
+    std::vector<std::string> state;
+    std::vector<std::string> no_state;
+    auto o = co_await BlockingCall(ctx, src_key, left, &kMoveOps, no_state, &state);
+    if (o == BlockedClient::Outcome::kTimeout) ctx.rb->NullArray();
+    if (o != BlockedClient::Outcome::kServed || state.size() != 2 || state[1] != "reserved")
+      co_return;
+    if (co_await MoveReserved(ctx, from, to)) co_return;
+  }
 }
 
 }  // namespace

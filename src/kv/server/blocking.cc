@@ -17,6 +17,28 @@ namespace {
 
 std::atomic<int64_t> g_blocked{0};
 
+// The keys on shard s that serving this client through `key` touches: the key itself and, for
+// BLMOVE, a destination on the same shard.
+std::vector<std::string> TouchedKeys(Shard& s, const std::string& key, const BlockedClient& c) {
+  std::vector<std::string> keys{key};
+  if (c.ops->also_writes) {
+    std::string_view other = c.args[c.ops->also_writes];
+    if (Shards().shard(Shards().ShardOf(HashKey(other))) == &s)
+      keys.push_back(LockTable::Encode(c.db, other));
+  }
+  return keys;
+}
+
+// Whether a cross-shard transaction holds (or is queued for) a key this client's service would
+// touch on shard s: then serving waits until the transaction has released it, so nothing is
+// popped from or pushed onto a key in the middle of a transaction.
+bool HeldByTransaction(Shard& s, const std::vector<std::string>& keys) {
+  if (s.locks().empty()) return false;
+  for (const std::string& k : keys)
+    if (s.locks().IsBlocked(k)) return true;
+  return false;
+}
+
 }  // namespace
 
 void BlockedClient::Finish(Outcome o) {
@@ -57,6 +79,9 @@ void BlockingTable::Remove(Shard& s, const BlockedClient* c) {
 }
 
 void BlockingTable::ServeReady(Shard& s) {
+  // Keys whose service must wait for a transaction's locks; they stay ready for the next turn
+  // (every release of a lock is followed by ServeBlockedClients).
+  std::vector<std::string> later;
   // Serving may make more keys ready (BLMOVE pushing on this shard): loop until none is left.
   while (!s.ready_keys().empty()) {
     std::vector<std::string> ready;
@@ -72,6 +97,11 @@ void BlockingTable::ServeReady(Shard& s) {
           q.erase(q.begin() + long(i));
           waiters_--;
           continue;
+        }
+        // The earliest waiter goes first: nobody overtakes one that must wait for a lock.
+        if (!s.locks().empty() && HeldByTransaction(s, TouchedKeys(s, k, c))) {
+          later.push_back(k);
+          break;
         }
         if (!c.ops->ready(s, c, w.key_index)) {
           i++;
@@ -93,6 +123,9 @@ void BlockingTable::ServeReady(Shard& s) {
       }
     }
   }
+  for (std::string& k : later)
+    if (std::find(s.ready_keys().begin(), s.ready_keys().end(), k) == s.ready_keys().end())
+      s.ready_keys().push_back(std::move(k));
 }
 
 void ServeBlockedClients(Shard& s) {
@@ -124,6 +157,33 @@ bool ParseBlockingTimeout(CmdContext& ctx, std::string_view arg, int64_t* out_ms
   return true;
 }
 
+namespace {
+
+// One key of a blocking call, on its shard: fail with WRONGTYPE, serve, or join the key's waiters.
+void VisitKey(Shard& s, const std::shared_ptr<BlockedClient>& bc, size_t ki) {
+  using Outcome = BlockedClient::Outcome;
+  BlockedClient& c = *bc;
+  if (c.ops->wrong_type && c.ops->wrong_type(s, c, ki)) {
+    if (!c.TryClaim()) return;
+    resp::ReplyBuilder rb(&c.reply(), c.proto());
+    rb.Error("WRONGTYPE Operation against a key holding the wrong kind of value");
+    c.Finish(Outcome::kServed);
+    return;
+  }
+  if (c.ops->ready(s, c, ki)) {
+    if (!c.TryClaim()) return;
+    {
+      resp::ReplyBuilder rb(&c.reply(), c.proto());
+      c.ops->serve(s, c, ki, rb);
+    }
+    c.Finish(Outcome::kServed);
+    return;
+  }
+  Local().blocking.Add(s, bc, ki);
+}
+
+}  // namespace
+
 Task<BlockedClient::Outcome> BlockingCall(CmdContext& ctx, std::vector<size_t> key_indices,
                                           int64_t timeout_ms, const BlockingOps* ops,
                                           std::vector<std::string> state,
@@ -143,26 +203,21 @@ Task<BlockedClient::Outcome> BlockingCall(CmdContext& ctx, std::vector<size_t> k
     uint32_t shard = Shards().ShardOf(HashKey(ctx.args[ki]));
     if (std::find(visited.begin(), visited.end(), shard) == visited.end()) visited.push_back(shard);
     std::shared_ptr<BlockedClient>* bcp = &bc;
-    co_await Shards().Hop(shard, [bcp, ki](Shard& s) {
+    co_await Shards().HopDeferred(shard, [bcp, ki](Shard& s, auto done) {
+      auto step = [bcp, ki, &s, done] {
+        BlockedClient& c = **bcp;
+        if (!c.claimed()) VisitKey(s, *bcp, ki);
+        done();
+      };
+      // A key held by a cross-shard transaction is visited once it is released, as any
+      // command's would be.
       BlockedClient& c = **bcp;
-      if (c.claimed()) return;
-      if (c.ops->wrong_type && c.ops->wrong_type(s, c, ki)) {
-        if (!c.TryClaim()) return;
-        resp::ReplyBuilder rb(&c.reply(), c.proto());
-        rb.Error("WRONGTYPE Operation against a key holding the wrong kind of value");
-        c.Finish(Outcome::kServed);
-        return;
-      }
-      if (c.ops->ready(s, c, ki)) {
-        if (!c.TryClaim()) return;
-        {
-          resp::ReplyBuilder rb(&c.reply(), c.proto());
-          c.ops->serve(s, c, ki, rb);
-        }
-        c.Finish(Outcome::kServed);
-        return;
-      }
-      Local().blocking.Add(s, *bcp, ki);
+      if (s.locks().empty()) return step();
+      std::vector<std::string> keys = TouchedKeys(s, LockTable::Encode(c.db, c.args[ki]), c);
+      if (HeldByTransaction(s, keys))
+        s.locks().Defer(std::move(keys), step);
+      else
+        step();
     });
     if (raw->claimed()) break;
   }

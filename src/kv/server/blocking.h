@@ -51,6 +51,9 @@ struct BlockingOps {
   // Optional: true if the key exists with a type that makes the command fail at once with
   // WRONGTYPE (lists, sorted sets); checked in key order before blocking, as Redis does.
   bool (*wrong_type)(Shard& s, BlockedClient& client, size_t key_index) = nullptr;
+  // Optional: the argument index of another key that serve() writes when it lives on the same
+  // shard (BLMOVE's destination); while a transaction holds it, the client is not served.
+  size_t also_writes = 0;
 };
 
 class BlockedClient {

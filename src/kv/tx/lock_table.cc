@@ -51,6 +51,10 @@ void LockTable::Defer(std::vector<std::string> keys, std::function<void()> fn) {
   Wake();
 }
 
+void LockTable::Take(const std::vector<std::string>& keys) {
+  for (const auto& k : keys) locked_[k]++;
+}
+
 void LockTable::Release(const std::vector<std::string>& keys) {
   for (const auto& k : keys) {
     auto it = locked_.find(k);

@@ -28,11 +28,15 @@ class LockTable {
   bool IsBlocked(const std::string& encoded) const;
   // Whether a coordinator holds the key (waiters aside).
   bool IsLocked(const std::string& encoded) const { return locked_.count(encoded) > 0; }
+  bool AnyLocked(const std::vector<std::string>& keys) const;
 
   // Takes every key (encoded) once all are free and no earlier waiter wants them; `granted` runs
   // then (possibly immediately).
   void Acquire(std::vector<std::string> keys, std::function<void()> granted);
   void Release(const std::vector<std::string>& keys);
+  // Locks keys that no coordinator holds right now, ahead of any waiter (a blocked client served
+  // in its turn reserving its key, see blocking.h). Requires !AnyLocked(keys).
+  void Take(const std::vector<std::string>& keys);
   // Runs `fn` once none of the keys is locked or wanted by an earlier waiter (without locking).
   void Defer(std::vector<std::string> keys, std::function<void()> fn);
 
@@ -42,7 +46,6 @@ class LockTable {
     std::function<void()> fn;
     bool lock;
   };
-  bool AnyLocked(const std::vector<std::string>& keys) const;
   void Wake();
 
   std::unordered_map<std::string, int> locked_;

@@ -154,6 +154,83 @@ def test_blmove_between_shards(server, c):
     assert c.call("BRPOPLPUSH", dst, src, "0") == b"m"
 
 
+def test_blmove_between_shards_is_atomic(server, c):
+    """One element circulates between two lists on different shards through two clients blocked
+    in BLMOVE, in both directions: EXISTS over both keys (one atomic read of both shards) must
+    always find it in exactly one of them, never in neither (mid-move) nor in both."""
+    a, b = SPREAD[0], SPREAD[7]
+    c.call("DEL", a, b)
+    stop = threading.Event()
+    moves = [0]
+    seen = []
+
+    def mover(src, dst):
+        def run():
+            with server.conn(timeout=30) as m:
+                while not stop.is_set():
+                    if m.call("BLMOVE", src, dst, "LEFT", "RIGHT", "0.2") is not None:
+                        moves[0] += 1
+        return run
+
+    def observer():
+        with server.conn() as o:
+            while not stop.is_set():
+                seen.append(o.call("EXISTS", a, b))
+
+    threads = [threading.Thread(target=f) for f in (mover(a, b), mover(b, a))]
+    for t in threads:
+        t.start()
+    wait_blocked(server, 2)
+    c.call("RPUSH", a, "token")
+    observers = [threading.Thread(target=observer) for _ in range(2)]
+    for t in observers:
+        t.start()
+    threads += observers
+    time.sleep(2.0)
+    stop.set()
+    for t in threads:
+        t.join(30)
+    assert moves[0] > 50, moves[0]
+    bad = [n for n in seen if n != 1]
+    assert not bad, "%d of %d reads saw the element in %s lists" % (len(bad), len(seen), set(bad))
+    assert c.call("LLEN", a) + c.call("LLEN", b) == 1
+
+
+def test_blmove_between_shards_moves_every_element_once(server, c):
+    """Eight clients blocked in BLMOVE from one list to lists on other shards, while LPUSHes and
+    a cross-shard LMOVE compete for the same source: every element ends up in exactly one
+    destination."""
+    src = SPREAD[1]
+    dsts = [SPREAD[2], SPREAD[3], SPREAD[4], SPREAD[5]]
+    c.call("DEL", src, *dsts)
+    stop = threading.Event()
+
+    def mover(dst):
+        def run():
+            with server.conn(timeout=30) as m:
+                while not stop.is_set():
+                    m.call("BLMOVE", src, dst, "RIGHT", "LEFT", "0.1")
+        return run
+
+    movers = [threading.Thread(target=mover(dsts[i % 4])) for i in range(8)]
+    for t in movers:
+        t.start()
+    wait_blocked(server, 8)
+    with server.conn() as p:
+        for i in range(3000):
+            p.call("LPUSH", src, "e%d" % i)
+            if i % 10 == 0:
+                p.call("LMOVE", src, dsts[0], "RIGHT", "LEFT")
+    assert wait_until(lambda: c.call("LLEN", src) == 0, 20)
+    stop.set()
+    for t in movers:
+        t.join(30)
+    got = []
+    for d in dsts:
+        got += c.call("LRANGE", d, "0", "-1")
+    assert sorted(got) == sorted(b"e%d" % i for i in range(3000))
+
+
 def test_blmpop(server, c):
     c.call("RPUSH", "b", "1", "2", "3")
     assert c.call("BLMPOP", "0", "2", "a", "b", "RIGHT", "COUNT", "2") == [b"b", [b"3", b"2"]]
