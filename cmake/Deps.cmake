@@ -19,3 +19,7 @@ if(NOT STRATA_SANITIZE AND NOT STRATA_FUZZ)
   target_link_libraries(strata_alloc INTERFACE PkgConfig::JEMALLOC)
   target_compile_definitions(strata_alloc INTERFACE STRATA_JEMALLOC=1)
 endif()
+
+# LZF (liblzf-dev): compression of list nodes (list-compress-depth). Debian puts lzf.h under
+# include/liblzf, which its pkg-config file names.
+pkg_check_modules(LZF REQUIRED IMPORTED_TARGET liblzf)

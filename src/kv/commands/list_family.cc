@@ -22,6 +22,7 @@ namespace {
 using End = ListObject::End;
 
 int Fill() { return GlobalConfig().list_max_listpack_size.load(std::memory_order_relaxed); }
+int Depth() { return GlobalConfig().list_compress_depth.load(std::memory_order_relaxed); }
 
 void ReplyElem(resp::ReplyBuilder* rb, const ListElem& e) {
   char buf[24];
@@ -64,8 +65,8 @@ void PushGeneric(CmdContext& ctx, End end, bool only_existing) {
     if (only_existing) return ctx.rb->Integer(0);
     l = AddObject(*ctx.shard, ctx.db, key, std::make_unique<ListObject>(), ctx.now_ms);
   }
-  int fill = Fill();
-  for (size_t i = 2; i < ctx.args.size(); i++) l->Push(end, ctx.args[i], fill);
+  int fill = Fill(), depth = Depth();
+  for (size_t i = 2; i < ctx.args.size(); i++) l->Push(end, ctx.args[i], fill, depth);
   ctx.rb->Integer(int64_t(l->Length()));
   ctx.shard->SignalKeyReady(ctx.db, key);
 }
@@ -81,7 +82,7 @@ void CmdRPushX(CmdContext& ctx) { PushGeneric(ctx, ListObject::kTail, true); }
 void PopRangeReply(CmdContext& ctx, std::string_view key, ListObject* l, End end, size_t n) {
   if (n > l->Length()) n = l->Length();
   ctx.rb->ArrayHeader(n);
-  l->PopMany(end, n, [&](const ListElem& e) { ReplyElem(ctx.rb, e); });
+  l->PopMany(end, n, Depth(), [&](const ListElem& e) { ReplyElem(ctx.rb, e); });
   if (l->Length() == 0) DeleteIfEmpty(ctx, key);
 }
 
@@ -99,7 +100,7 @@ void PopGeneric(CmdContext& ctx, End end) {
   if (has_count && count == 0) return ctx.rb->ArrayHeader(0);
   if (!has_count) {
     std::string v;
-    l->Pop(end, &v);
+    l->Pop(end, &v, Depth());
     ctx.rb->Bulk(v);
     if (l->Length() == 0) DeleteIfEmpty(ctx, key);
     return;
@@ -127,7 +128,8 @@ void CmdLIndex(CmdContext& ctx) {
   int64_t idx;
   if (!ArgInt(ctx, 2, &idx)) return;
   ListElem e;
-  if (!l->Index(idx, &e)) return ctx.rb->Null();
+  std::string text;
+  if (!l->Index(idx, &e, &text)) return ctx.rb->Null();
   ReplyElem(ctx.rb, e);
 }
 
@@ -223,7 +225,7 @@ void CmdLSet(CmdContext& ctx) {
   if (!l) return ctx.rb->Error(kErrNoSuchKey);
   int64_t idx;
   if (!ArgInt(ctx, 2, &idx)) return;
-  if (!l->Set(idx, ctx.args[3], Fill())) return ctx.rb->Error("ERR index out of range");
+  if (!l->Set(idx, ctx.args[3], Fill(), Depth())) return ctx.rb->Error("ERR index out of range");
   ctx.rb->Ok();
 }
 
@@ -240,7 +242,7 @@ void CmdLInsert(CmdContext& ctx) {
   ListObject* l = WriteObject<ListObject>(ctx, ctx.args[1], &failed);
   if (failed) return;
   if (!l) return ctx.rb->Integer(0);
-  if (!l->Insert(ctx.args[3], after, ctx.args[4], Fill())) return ctx.rb->Integer(-1);
+  if (!l->Insert(ctx.args[3], after, ctx.args[4], Fill(), Depth())) return ctx.rb->Integer(-1);
   ctx.rb->Integer(int64_t(l->Length()));
 }
 
@@ -251,7 +253,7 @@ void CmdLRem(CmdContext& ctx) {
   ListObject* l = WriteObject<ListObject>(ctx, ctx.args[1], &failed);
   if (failed) return;
   if (!l) return ctx.rb->Integer(0);
-  size_t removed = l->Remove(count, ctx.args[3]);
+  size_t removed = l->Remove(count, ctx.args[3], Depth());
   if (l->Length() == 0) DeleteIfEmpty(ctx, ctx.args[1]);
   ctx.rb->Integer(int64_t(removed));
 }
@@ -264,9 +266,9 @@ void CmdLTrim(CmdContext& ctx) {
   if (failed) return;
   if (!l) return ctx.rb->Ok();
   if (NormalizeRange(int64_t(l->Length()), &start, &end))
-    l->Keep(size_t(start), size_t(end - start + 1));
+    l->Keep(size_t(start), size_t(end - start + 1), Depth());
   else
-    l->Keep(0, 0);
+    l->Keep(0, 0, Depth());
   if (l->Length() == 0) DeleteIfEmpty(ctx, ctx.args[1]);
   ctx.rb->Ok();
 }
@@ -282,10 +284,10 @@ void MoveGeneric(CmdContext& ctx, End from, End to) {
   ListObject* d = WriteObject<ListObject>(ctx, dst, &failed);
   if (failed) return;
   std::string v;
-  s->Pop(from, &v);
+  s->Pop(from, &v, Depth());
   // With src == dst the same list takes the element back, so it never empties.
   if (!d) d = AddObject(*ctx.shard, ctx.db, dst, std::make_unique<ListObject>(), ctx.now_ms);
-  d->Push(to, v, Fill());
+  d->Push(to, v, Fill(), Depth());
   ctx.shard->SignalKeyReady(ctx.db, dst);
   ctx.rb->Bulk(v);
   if (s->Length() == 0) DeleteIfEmpty(ctx, src);
@@ -309,7 +311,7 @@ struct Carry {
   int64_t bytes = 0;
 
   void Take(ListObject* l, End from) {
-    l->Pop(from, &value);
+    l->Pop(from, &value, Depth());
     ledger = CurrentMemoryLedger();
     bytes = value.capacity() > 15 ? int64_t(AllocationSize(value.capacity() + 1)) : 0;
   }
@@ -361,7 +363,7 @@ Task<bool> MoveAcross(CmdContext& ctx, End from, End to, bool null_if_empty = tr
       ListObject* d = t.obj;
       if (!d) d = AddObject(s, ctx.db, ctx.args[2], std::make_unique<ListObject>(), ctx.now_ms);
       // The element is copied into the destination's own nodes on its shard.
-      d->Push(to, carry.value, Fill());
+      d->Push(to, carry.value, Fill(), Depth());
       s.SignalKeyReady(ctx.db, ctx.args[2]);
     });
   }
@@ -447,7 +449,7 @@ Task<void> MultiLMPop(CmdContext& ctx) {
       }
       if (!t.obj || t.obj->Length() == 0) return;
       popped_key = i;
-      t.obj->PopMany(end, size_t(count),
+      t.obj->PopMany(end, size_t(count), Depth(),
                      [&values](const ListElem& e) { values.push_back(e.ToString()); });
       if (t.obj->Length() == 0) DeleteIfEmpty(s, ctx.db, ctx.args[i], ctx.now_ms);
     });
@@ -490,7 +492,7 @@ ListObject* ServedList(Shard& s, BlockedClient& c, size_t ki) {
 void BPopServe(Shard& s, BlockedClient& c, size_t ki, resp::ReplyBuilder& rb) {
   ListObject* l = ServedList(s, c, ki);
   std::string v;
-  l->Pop(ArgIs(c.args[0], "blpop") ? ListObject::kHead : ListObject::kTail, &v);
+  l->Pop(ArgIs(c.args[0], "blpop") ? ListObject::kHead : ListObject::kTail, &v, Depth());
   rb.ArrayHeader(2);
   rb.Bulk(c.args[ki]);
   rb.Bulk(v);
@@ -510,7 +512,7 @@ void BLMPopServe(Shard& s, BlockedClient& c, size_t ki, resp::ReplyBuilder& rb) 
   rb.ArrayHeader(2);
   rb.Bulk(c.args[ki]);
   rb.ArrayHeader(n);
-  l->PopMany(p.end, n, [&rb](const ListElem& e) { ReplyElem(&rb, e); });
+  l->PopMany(p.end, n, Depth(), [&rb](const ListElem& e) { ReplyElem(&rb, e); });
   if (l->Length() == 0) DeleteIfEmpty(s, c.db, c.args[ki], LoopUnixMillis());
 }
 
@@ -553,12 +555,12 @@ void MoveServe(Shard& s, BlockedClient& c, size_t ki, resp::ReplyBuilder& rb) {
   MoveEnds(c, &from, &to);
   ListObject* l = ServedList(s, c, ki);
   std::string v;
-  l->Pop(from, &v);
+  l->Pop(from, &v, Depth());
   if (l->Length() == 0) DeleteIfEmpty(s, c.db, c.args[1], LoopUnixMillis());
   rb.Bulk(v);
   ListObject* d = ServedList(s, c, 2);
   if (!d) d = AddObject(s, c.db, c.args[2], std::make_unique<ListObject>(), LoopUnixMillis());
-  d->Push(to, v, Fill());
+  d->Push(to, v, Fill(), Depth());
   s.SignalKeyReady(c.db, c.args[2]);
   c.state[1] = "pushed";
 }
@@ -626,7 +628,7 @@ Task<bool> MoveReserved(CmdContext& ctx, End from, End to) {
       ListObject* d = t.obj;
       if (!d)
         d = AddObject(s, ctx.db, ctx.args[2], std::make_unique<ListObject>(), LoopUnixMillis());
-      d->Push(to, carry.value, Fill());
+      d->Push(to, carry.value, Fill(), Depth());
       s.SignalKeyReady(ctx.db, ctx.args[2]);
     });
   }

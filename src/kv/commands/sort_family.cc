@@ -309,10 +309,12 @@ Task<void> SortGeneric(CmdContext& ctx, bool readonly) {
     if (count == 0) return;
     auto l = std::make_unique<ListObject>();
     int fill = GlobalConfig().list_max_listpack_size.load(std::memory_order_relaxed);
+    int depth = GlobalConfig().list_compress_depth.load(std::memory_order_relaxed);
     if (gets.empty()) {
-      for (size_t i = 0; i < n; i++) l->Push(ListObject::kTail, items[first + i].elem, fill);
+      for (size_t i = 0; i < n; i++) l->Push(ListObject::kTail, items[first + i].elem, fill, depth);
     } else {
-      for (const auto& v : out) l->Push(ListObject::kTail, v ? std::string_view(*v) : "", fill);
+      for (const auto& v : out)
+        l->Push(ListObject::kTail, v ? std::string_view(*v) : "", fill, depth);
     }
     AddObject(s, ctx.db, dst, std::move(l), ctx.now_ms);
     s.SignalKeyReady(ctx.db, dst);

@@ -1,5 +1,8 @@
 #include "kv/types/list.h"
 
+#include <lzf.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -240,6 +243,55 @@ uint32_t SizeBefore(const uint8_t* end) {
 using list_codec::Decode;
 using list_codec::SizeBefore;
 
+namespace {
+
+// Where an element's offset in a node is found: walking from whichever end of the node is
+// nearer to element k.
+uint32_t ElemOffset(const uint8_t* d, uint32_t bytes, uint32_t count, uint32_t k) {
+  uint32_t off;
+  if (k <= count / 2) {
+    off = 0;
+    for (uint32_t i = 0; i < k; i++) off += ElemSize(d + off);
+  } else {
+    off = bytes;
+    for (uint32_t i = count; i > k; i--) off -= SizeBefore(d + off);
+  }
+  return off;
+}
+
+// ---- Compression ----
+//
+// A compressed node's data is a 4-byte length followed by that many bytes of LZF output.
+
+// Below this, a node has too little repetition for LZF to find and nothing worth saving.
+constexpr uint32_t kMinCompressBytes = 64;
+constexpr size_t kLenBytes = 4;
+
+// Compresses `bytes` of plain element data into out (room for bytes - 1) and returns the LZF
+// length, or 0 when the compressed node would not take a smaller allocation than the plain one.
+uint32_t Pack(const uint8_t* in, uint32_t bytes, uint8_t* out) {
+  if (bytes < kMinCompressBytes) return 0;
+  // Room for one byte less than the input: LZF stops as soon as its output would not fit, so
+  // data that does not compress costs little.
+  uint32_t clen = lzf_compress(in, bytes, out, bytes - 1);
+  if (clen == 0) return 0;
+  size_t sz = AllocationSize(kHdr + kLenBytes + clen);
+  // Kept only when it frees memory; that also leaves cap below bytes, which marks the node as
+  // compressed (see ListObject::Node).
+  if (sz >= AllocationSize(kHdr + bytes) || sz - kHdr >= bytes) return 0;
+  return clen;
+}
+
+// Decompresses n's elements into out (room for n->bytes); false if the data is not intact.
+bool Unpack(const ListObject::Node* n, uint8_t* out) {
+  uint32_t clen;
+  memcpy(&clen, n->data(), kLenBytes);
+  if (clen > n->cap - kLenBytes) return false;
+  return lzf_decompress(n->data() + kLenBytes, clen, out, n->bytes) == n->bytes;
+}
+
+}  // namespace
+
 // ---- ListElem / ListNeedle ----
 
 std::string_view ListElem::View(char* buf) const {
@@ -263,27 +315,120 @@ ListObject::~ListObject() {
 std::unique_ptr<Object> ListObject::Clone() const {
   auto c = std::make_unique<ListObject>();
   for (const Node* n : nodes_) {
-    Node* m = AllocNode(n->bytes);
-    memcpy(m->data(), n->data(), n->bytes);
-    m->bytes = n->bytes;
-    m->count = n->count;
+    Node* m;
+    if (n->compressed()) {
+      // Copied as it is: the copy has the same layout.
+      uint32_t clen;
+      memcpy(&clen, n->data(), kLenBytes);
+      m = static_cast<Node*>(malloc(kHdr + n->cap));
+      memcpy(m, n, kHdr + kLenBytes + clen);
+    } else {
+      m = AllocNode(n->bytes);
+      memcpy(m->data(), n->data(), n->bytes);
+      m->bytes = n->bytes;
+      m->count = n->count;
+    }
     c->nodes_.push_back(m);
   }
   c->count_ = count_;
+  c->depth_ = depth_;
   return c;
 }
 
 size_t ListObject::MemoryUsage() const {
-  // The deque keeps its pointers in blocks of 512 bytes plus a map of block pointers.
+  // The deque keeps its pointers in blocks of 512 bytes plus a map of block pointers. A node's
+  // cap is what its allocation holds after the header, compressed or not.
   size_t bytes = sizeof(*this) + (nodes_.size() / 64 + 1) * 512 + 64;
   for (const Node* n : nodes_) bytes += kHdr + n->cap;
   return bytes;
+}
+
+const uint8_t* ListObject::Plain(const Node* n, Scratch* s) {
+  if (!n->compressed()) return n->data();
+  if (s->cap < n->bytes) {
+    s->buf = std::make_unique_for_overwrite<uint8_t[]>(n->bytes);
+    s->cap = n->bytes;
+  }
+  if (!Unpack(n, s->buf.get())) abort();
+  return s->buf.get();
 }
 
 ListObject::Node* ListObject::NewNodeAt(size_t at, size_t data_bytes) {
   Node* n = AllocNode(data_bytes);
   nodes_.insert(nodes_.begin() + ptrdiff_t(at), n);
   return n;
+}
+
+ListObject::Node* ListObject::Writable(size_t i) {
+  Decompress(i);
+  return nodes_[i];
+}
+
+void ListObject::Compress(size_t i) {
+  Node* n = nodes_[i];
+  if (n->compressed() || n->bytes < kMinCompressBytes) return;
+  // Compressed straight into the new node, which is trimmed to the output afterwards.
+  auto* m = static_cast<Node*>(malloc(kHdr + kLenBytes + n->bytes));
+  uint32_t clen = Pack(n->data(), n->bytes, m->data() + kLenBytes);
+  if (clen == 0) {
+    free(m);
+    return;
+  }
+  size_t sz = AllocationSize(kHdr + kLenBytes + clen);
+  m = static_cast<Node*>(realloc(m, sz));
+  m->bytes = n->bytes;
+  m->count = n->count;
+  m->cap = uint32_t(sz - kHdr);
+  memcpy(m->data(), &clen, kLenBytes);
+  free(n);
+  nodes_[i] = m;
+}
+
+void ListObject::Decompress(size_t i) {
+  Node* n = nodes_[i];
+  if (!n->compressed()) return;
+  size_t sz = AllocationSize(kHdr + n->bytes);
+  auto* m = static_cast<Node*>(malloc(sz));
+  if (!Unpack(n, m->data())) abort();
+  m->bytes = n->bytes;
+  m->count = n->count;
+  m->cap = uint32_t(sz - kHdr);
+  free(n);
+  nodes_[i] = m;
+}
+
+void ListObject::Place(size_t i) {
+  size_t d = depth_;
+  if (d > 0 && i >= d && i + d < nodes_.size())
+    Compress(i);
+  else
+    Decompress(i);
+}
+
+void ListObject::Settle(int depth, size_t lo, size_t hi, ptrdiff_t delta) {
+  uint32_t want = depth > 0 ? uint32_t(depth) : 0;
+  size_t n = nodes_.size();
+  if (want != depth_) {
+    // A new depth: every node may be on the wrong side of the boundary.
+    depth_ = want;
+    for (size_t i = 0; i < n; i++) Place(i);
+    return;
+  }
+  if (depth_ == 0) return;
+  if (hi > n) hi = n;
+  for (size_t i = lo; i < hi; i++) Place(i);
+  if (delta == 0) return;
+  // Nodes from hi on moved by delta places counted from the head (counted from the tail they
+  // stayed put); nodes before lo moved by delta counted from the tail. A moved node changes state
+  // only if it crossed the boundary D places from that end: after nodes were added, the ones now
+  // at D .. D + delta - 1 from it; after nodes were removed, the ones now at D - |delta| .. D - 1.
+  size_t d = depth_;
+  size_t from = delta > 0 ? d : d - std::min(d, size_t(-delta));
+  size_t to = delta > 0 ? d + size_t(delta) : d;
+  for (size_t k = from; k < to && k < n; k++) {
+    if (k >= hi) Place(k);
+    if (n - 1 - k < lo) Place(n - 1 - k);
+  }
 }
 
 void ListObject::DropNode(size_t node) {
@@ -302,7 +447,7 @@ void ListObject::Shrink(size_t node) {
 
 void ListObject::InsertAt(size_t node, uint32_t off, std::string_view v) {
   Enc e(v);
-  Node* n = nodes_[node];
+  Node* n = Writable(node);
   if (n->bytes + e.total > n->cap) {
     n = GrowNode(n, size_t(n->bytes) + e.total);
     nodes_[node] = n;
@@ -319,6 +464,7 @@ void ListObject::EraseBytes(size_t node, uint32_t off, uint32_t len, uint32_t el
   Node* n = nodes_[node];
   count_ -= elems;
   if (elems == n->count) return DropNode(node);
+  n = Writable(node);
   uint8_t* d = n->data();
   memmove(d + off, d + off + len, n->bytes - off - len);
   n->bytes -= len;
@@ -326,36 +472,42 @@ void ListObject::EraseBytes(size_t node, uint32_t off, uint32_t len, uint32_t el
   Shrink(node);
 }
 
-void ListObject::Push(End end, std::string_view v, int fill) {
+void ListObject::Push(End end, std::string_view v, int fill, int depth) {
   // Encoded size first, to decide whether the end node can take it.
   uint32_t total = Enc(v).total;
   if (end == kHead) {
-    if (nodes_.empty() ||
-        !WithinLimit(nodes_.front()->bytes + total, nodes_.front()->count + 1, fill))
-      NewNodeAt(0, total);
+    bool fresh = nodes_.empty() ||
+                 !WithinLimit(nodes_.front()->bytes + total, nodes_.front()->count + 1, fill);
+    if (fresh) NewNodeAt(0, total);
     InsertAt(0, 0, v);
+    Settle(depth, 0, size_t(fresh), ptrdiff_t(fresh));
   } else {
-    if (nodes_.empty() ||
-        !WithinLimit(nodes_.back()->bytes + total, nodes_.back()->count + 1, fill))
-      NewNodeAt(nodes_.size(), total);
+    bool fresh = nodes_.empty() ||
+                 !WithinLimit(nodes_.back()->bytes + total, nodes_.back()->count + 1, fill);
+    if (fresh) NewNodeAt(nodes_.size(), total);
     InsertAt(nodes_.size() - 1, nodes_.back()->bytes, v);
+    Settle(depth, nodes_.size() - size_t(fresh), nodes_.size(), ptrdiff_t(fresh));
   }
 }
 
-bool ListObject::Pop(End end, std::string* out) {
+bool ListObject::Pop(End end, std::string* out, int depth) {
   if (count_ == 0) return false;
   ListElem e;
+  size_t before = nodes_.size();
   if (end == kHead) {
-    uint32_t sz = Decode(nodes_.front()->data(), &e);
+    Node* n = Writable(0);
+    uint32_t sz = Decode(n->data(), &e);
     if (out) *out = e.ToString();
     EraseBytes(0, 0, sz, 1);
+    Settle(depth, 0, 0, ptrdiff_t(nodes_.size()) - ptrdiff_t(before));
   } else {
-    Node* n = nodes_.back();
+    Node* n = Writable(nodes_.size() - 1);
     uint32_t sz = SizeBefore(n->data() + n->bytes);
     uint32_t off = n->bytes - sz;
     Decode(n->data() + off, &e);
     if (out) *out = e.ToString();
     EraseBytes(nodes_.size() - 1, off, sz, 1);
+    Settle(depth, nodes_.size(), nodes_.size(), ptrdiff_t(nodes_.size()) - ptrdiff_t(before));
   }
   return true;
 }
@@ -371,31 +523,29 @@ ListObject::Pos ListObject::Locate(size_t idx) const {
     while (back >= nodes_[i]->count) back -= nodes_[i--]->count;
     idx = nodes_[i]->count - 1 - back;
   }
-  const Node* n = nodes_[i];
-  const uint8_t* d = n->data();
-  uint32_t off;
-  if (idx <= n->count / 2) {
-    off = 0;
-    for (size_t k = 0; k < idx; k++) off += ElemSize(d + off);
-  } else {
-    off = n->bytes;
-    for (size_t k = n->count; k > idx; k--) off -= SizeBefore(d + off);
-  }
-  return {i, off};
+  return {i, uint32_t(idx)};
 }
 
-bool ListObject::Index(int64_t idx, ListElem* out) const {
+bool ListObject::Index(int64_t idx, ListElem* out, std::string* text) const {
   int64_t len = int64_t(count_);
   if (idx < 0) idx += len;
   if (idx < 0 || idx >= len) return false;
   Pos p = Locate(size_t(idx));
-  Decode(nodes_[p.node]->data() + p.off, out);
+  const Node* n = nodes_[p.node];
+  Scratch s;
+  const uint8_t* d = Plain(n, &s);
+  Decode(d + ElemOffset(d, n->bytes, n->count, p.elem), out);
+  if (n->compressed() && !out->is_int) {
+    // s is freed on return: the text moves to the caller's buffer.
+    text->assign(out->str);
+    out->str = *text;
+  }
   return true;
 }
 
-void ListObject::MaybeSplit(size_t node, int fill) {
+size_t ListObject::MaybeSplit(size_t node, int fill) {
   Node* n = nodes_[node];
-  if (WithinLimit(n->bytes, n->count, fill)) return;
+  if (WithinLimit(n->bytes, n->count, fill)) return 0;
   uint32_t keep = n->count / 2, off = 0;
   const uint8_t* d = n->data();
   for (uint32_t k = 0; k < keep; k++) off += ElemSize(d + off);
@@ -407,66 +557,93 @@ void ListObject::MaybeSplit(size_t node, int fill) {
   n->bytes = off;
   n->count = keep;
   Shrink(node);
-  MaybeSplit(node + 1, fill);
-  MaybeSplit(node, fill);
+  size_t added = 1 + MaybeSplit(node + 1, fill);
+  return added + MaybeSplit(node, fill);
 }
 
-bool ListObject::Set(int64_t idx, std::string_view v, int fill) {
+bool ListObject::Set(int64_t idx, std::string_view v, int fill, int depth) {
   int64_t len = int64_t(count_);
   if (idx < 0) idx += len;
-  if (idx < 0 || idx >= len) return false;
-  Pos p = Locate(size_t(idx));
-  uint32_t old = ElemSize(nodes_[p.node]->data() + p.off);
-  Enc e(v);
-  if (e.total == old) {
-    e.Write(nodes_[p.node]->data() + p.off);
-    return true;
+  if (idx < 0 || idx >= len) {
+    Settle(depth, 0, 0, 0);
+    return false;
   }
-  InsertAt(p.node, p.off, v);
-  EraseBytes(p.node, p.off + e.total, old, 1);
-  MaybeSplit(p.node, fill);
+  Pos p = Locate(size_t(idx));
+  Node* n = Writable(p.node);
+  uint32_t off = ElemOffset(n->data(), n->bytes, n->count, p.elem);
+  uint32_t old = ElemSize(n->data() + off);
+  Enc e(v);
+  size_t added = 0;
+  if (e.total == old) {
+    e.Write(n->data() + off);
+  } else {
+    InsertAt(p.node, off, v);
+    EraseBytes(p.node, off + e.total, old, 1);
+    added = MaybeSplit(p.node, fill);
+  }
+  Settle(depth, p.node, p.node + 1 + added, ptrdiff_t(added));
   return true;
 }
 
-bool ListObject::Insert(std::string_view pivot, bool after, std::string_view v, int fill) {
+bool ListObject::Insert(std::string_view pivot, bool after, std::string_view v, int fill,
+                        int depth) {
   ListNeedle needle(pivot);
   ListElem e;
+  Scratch s;
   for (size_t i = 0; i < nodes_.size(); i++) {
     const Node* n = nodes_[i];
+    const uint8_t* d = Plain(n, &s);
     for (uint32_t off = 0; off < n->bytes;) {
-      uint32_t sz = Decode(n->data() + off, &e);
+      uint32_t sz = Decode(d + off, &e);
       if (needle.Matches(e)) {
+        // The plain layout is the same whether read from s or from the node decompressed.
         InsertAt(i, after ? off + sz : off, v);
-        MaybeSplit(i, fill);
+        size_t added = MaybeSplit(i, fill);
+        Settle(depth, i, i + 1 + added, ptrdiff_t(added));
         return true;
       }
       off += sz;
     }
   }
+  Settle(depth, 0, 0, 0);
   return false;
 }
 
-size_t ListObject::Remove(int64_t count, std::string_view v) {
+size_t ListObject::Remove(int64_t count, std::string_view v, int depth) {
   ListNeedle needle(v);
   ListElem e;
+  Scratch s;
+  auto matches = [&](const Node* n) {
+    const uint8_t* d = Plain(n, &s);
+    size_t m = 0;
+    for (uint32_t off = 0; off < n->bytes;) {
+      off += Decode(d + off, &e);
+      m += needle.Matches(e);
+    }
+    return m;
+  };
   size_t limit = SIZE_MAX, skip = 0;
   if (count < 0) {
     // The last |count| matches: skip all the others, walking from the head.
     size_t total = 0;
-    for (const Node* n : nodes_)
-      for (uint32_t off = 0; off < n->bytes;) {
-        off += Decode(n->data() + off, &e);
-        total += needle.Matches(e);
-      }
+    for (const Node* n : nodes_) total += matches(n);
     uint64_t want = uint64_t(-(count + 1)) + 1;
     limit = want < total ? size_t(want) : total;
     skip = total - limit;
   } else if (count > 0) {
     limit = size_t(count);
   }
-  size_t removed = 0;
+  size_t removed = 0, dropped = 0, lo = SIZE_MAX, hi = 0;
   for (size_t i = 0; i < nodes_.size() && removed < limit; i++) {
-    Node* n = nodes_[i];
+    if (nodes_[i]->compressed()) {
+      // Decompressed for good only if something in it goes.
+      size_t m = matches(nodes_[i]);
+      if (m <= skip) {
+        skip -= m;
+        continue;
+      }
+    }
+    Node* n = Writable(i);
     uint8_t* d = n->data();
     uint32_t w = 0, r = 0, gone = 0;
     while (r < n->bytes) {
@@ -488,69 +665,100 @@ size_t ListObject::Remove(int64_t count, std::string_view v) {
       r += sz;
     }
     if (!gone) continue;
+    lo = std::min(lo, i);
+    hi = i + 1;
     n->bytes = w;
     n->count -= gone;
     count_ -= gone;
     if (n->count == 0) {
       free(n);
       nodes_[i] = nullptr;
+      dropped++;
     } else {
       Shrink(i);
     }
   }
   std::erase(nodes_, nullptr);
+  if (removed)
+    Settle(depth, lo, hi - dropped, -ptrdiff_t(dropped));
+  else
+    Settle(depth, 0, 0, 0);
   return removed;
 }
 
-void ListObject::Erase(size_t start, size_t n) {
-  if (n == 0) return;
+void ListObject::Erase(size_t start, size_t n, int depth) {
+  if (n == 0) return Settle(depth, 0, 0, 0);
   Pos p = Locate(start);
-  size_t i = p.node;
-  uint32_t off = p.off;
+  size_t first = p.node, i = p.node;
+  uint32_t k = p.elem;
   size_t drop_from = SIZE_MAX, drop_to = 0;
   count_ -= n;
   while (n > 0) {
     Node* nd = nodes_[i];
-    if (off == 0 && n >= nd->count) {
+    if (k == 0 && n >= nd->count) {
+      // Whole nodes go without being decompressed.
       n -= nd->count;
       free(nd);
       nodes_[i] = nullptr;
       if (drop_from == SIZE_MAX) drop_from = i;
       drop_to = i + 1;
     } else {
+      nd = Writable(i);
       uint8_t* d = nd->data();
-      uint32_t end = off, k = 0;
-      while (k < n && end < nd->bytes) {
+      uint32_t off = ElemOffset(d, nd->bytes, nd->count, k);
+      uint32_t end = off, gone = 0;
+      while (gone < n && end < nd->bytes) {
         end += ElemSize(d + end);
-        k++;
+        gone++;
       }
       memmove(d + off, d + end, nd->bytes - end);
       nd->bytes -= end - off;
-      nd->count -= k;
-      n -= k;
+      nd->count -= gone;
+      n -= gone;
       Shrink(i);
     }
     i++;
-    off = 0;
+    k = 0;
   }
-  if (drop_from != SIZE_MAX)
+  size_t dropped = 0;
+  if (drop_from != SIZE_MAX) {
+    dropped = drop_to - drop_from;
     nodes_.erase(nodes_.begin() + ptrdiff_t(drop_from), nodes_.begin() + ptrdiff_t(drop_to));
+  }
+  // What was changed and kept is the first node and the one after the dropped ones.
+  Settle(depth, first, first + 2, -ptrdiff_t(dropped));
 }
 
-void ListObject::Keep(size_t start, size_t n) {
-  if (start + n < count_) Erase(start + n, count_ - start - n);
-  if (start) Erase(0, start);
+void ListObject::Keep(size_t start, size_t n, int depth) {
+  if (start + n < count_) Erase(start + n, count_ - start - n, depth);
+  if (start) Erase(0, start, depth);
+  Settle(depth, 0, 0, 0);
+}
+
+bool ListObject::NodeCompressible(size_t i) const {
+  const Node* n = nodes_[i];
+  if (n->compressed()) return true;
+  if (n->bytes < kMinCompressBytes) return false;
+  auto out = std::make_unique_for_overwrite<uint8_t[]>(n->bytes);
+  return Pack(n->data(), n->bytes, out.get()) != 0;
 }
 
 bool ListObject::Validate() const {
   size_t total = 0;
   ListElem e;
+  std::unique_ptr<uint8_t[]> buf;
   for (const Node* n : nodes_) {
-    if (n->count == 0 || n->bytes > n->cap) return false;
+    if (n->count == 0) return false;
+    const uint8_t* d = n->data();
+    if (n->compressed()) {
+      buf = std::make_unique_for_overwrite<uint8_t[]>(n->bytes);
+      if (n->cap < kLenBytes || !Unpack(n, buf.get())) return false;
+      d = buf.get();
+    }
     uint32_t off = 0, k = 0;
     while (off < n->bytes) {
-      uint32_t sz = Decode(n->data() + off, &e);
-      if (SizeBefore(n->data() + off + sz) != sz) return false;
+      uint32_t sz = Decode(d + off, &e);
+      if (SizeBefore(d + off + sz) != sz) return false;
       off += sz;
       k++;
     }
@@ -569,26 +777,39 @@ ListObject::Iter::Iter(const ListObject& l, size_t start, bool reverse) : l_(l),
   }
   Pos p = l.Locate(start);
   node_ = p.node;
-  off_ = p.off;
+  Load();
+  const Node* n = l_.nodes_[node_];
+  off_ = ElemOffset(d_, n->bytes, n->count, p.elem);
+}
+
+void ListObject::Iter::Load() {
+  d_ = Plain(l_.nodes_[node_], &scratch_);
+  pending_ = false;
 }
 
 bool ListObject::Iter::Next(ListElem* out) {
   if (done_) return false;
   const Node* n = l_.nodes_[node_];
-  uint32_t sz = Decode(n->data() + off_, out);
+  if (pending_) {
+    Load();
+    off_ = reverse_ ? n->bytes - SizeBefore(d_ + n->bytes) : 0;
+  }
+  uint32_t sz = Decode(d_ + off_, out);
   if (!reverse_) {
     off_ += sz;
     if (off_ >= n->bytes) {
-      off_ = 0;
-      if (++node_ == l_.nodes_.size()) done_ = true;
+      if (++node_ == l_.nodes_.size())
+        done_ = true;
+      else
+        pending_ = true;
     }
   } else if (off_ > 0) {
-    off_ -= SizeBefore(n->data() + off_);
+    off_ -= SizeBefore(d_ + off_);
   } else if (node_ == 0) {
     done_ = true;
   } else {
-    n = l_.nodes_[--node_];
-    off_ = n->bytes - SizeBefore(n->data() + n->bytes);
+    node_--;
+    pending_ = true;
   }
   return true;
 }

@@ -1,6 +1,7 @@
 """Lists: pushes and pops at both ends (with COUNT), ranges, LPOS/LINSERT/LREM/LTRIM/LSET with
 negative and out-of-range indexes, LMOVE/RPOPLPUSH/LMPOP (same key, other shards, wrong types),
-on gen.key() keys so they collide with strings and the keyspace commands."""
+on gen.key() keys so they collide with strings and the keyspace commands; node sizes and
+list-compress-depth switched on both servers alike."""
 
 # A small pool so LPOS/LREM/LINSERT find their pivots; numbers and non-canonical numbers
 # ("007", "+1", "-0") exercise the integer encoding; long values cross the 64-byte mark.
@@ -79,6 +80,12 @@ def choices(gen):
         (0.5, lambda: ["RPOPLPUSH", k(), k()]),
         (0.8, lambda: _lmpop(gen)),
         (0.3, lambda: ["OBJECT", "ENCODING", k()]),
+        # Node size and compression change no reply. Both servers get these from the same
+        # stream, so they always run with the same settings, and the lists meet every command
+        # split into small nodes and with their interior nodes compressed.
+        (0.15, lambda: ["CONFIG", "SET", "list-compress-depth", r.choice(["0", "1", "1", "2"])]),
+        (0.15, lambda: ["CONFIG", "SET", "list-max-listpack-size",
+                        r.choice(["-2", "-1", "2", "4", "16"])]),
     ]
 
 
