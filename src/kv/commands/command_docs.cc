@@ -5,6 +5,7 @@
 
 #include "base/glob.h"
 #include "base/strutil.h"
+#include "kv/commands/command_keys.h"
 #include "kv/commands/family_util.h"
 #include "kv/commands/registry.h"
 #include "kv/commands/subcommand.h"
@@ -133,10 +134,15 @@ void ReplyCommandInfo(resp::ReplyBuilder* rb, const CommandSpec& spec) {
   rb->ArrayHeader(10);
   rb->Bulk(spec.name);
   rb->Integer(spec.arity);
-  ReplyStringSet(rb, CommandFlagNames(spec.flags));
-  rb->Integer(spec.first_key);
-  rb->Integer(spec.keyless() ? 0 : spec.last_key);
-  rb->Integer(spec.keyless() ? 0 : (spec.key_step > 0 ? spec.key_step : 1));
+  int first = spec.first_key;
+  int last = spec.keyless() ? 0 : spec.last_key;
+  int step = spec.keyless() ? 0 : (spec.key_step > 0 ? spec.key_step : 1);
+  std::vector<std::string> flags = CommandFlagNames(spec.flags);
+  if (MovableKeys(spec, &first, &last, &step)) flags.push_back("movablekeys");
+  ReplyStringSet(rb, flags);
+  rb->Integer(first);
+  rb->Integer(last);
+  rb->Integer(step);
   ReplyStringSet(rb, CommandAclCategories(spec.flags, spec.group, subs != nullptr));
   rb->SetHeader(0);  // tips
   ReplyKeySpecs(rb, spec);
@@ -269,7 +275,8 @@ void CmdCommand(CmdContext& ctx) {
       ctx.rb->Error("ERR Invalid command specified");
       return;
     }
-    if (spec->keyless()) {
+    bool movable = MovableKeys(*spec);
+    if (spec->keyless() && !movable) {
       ctx.rb->Error("ERR The command has no key arguments");
       return;
     }
@@ -279,7 +286,11 @@ void CmdCommand(CmdContext& ctx) {
       return;
     }
     std::vector<size_t> idx;
-    CommandRegistry::KeyIndices(*spec, size_t(argc), &idx);
+    if (!CommandKeys(*spec, ctx.args.subspan(2), &idx) || idx.empty()) {
+      ctx.rb->Error(movable ? "ERR Invalid arguments specified for command"
+                            : "ERR The command has no key arguments");
+      return;
+    }
     ctx.rb->ArrayHeader(idx.size());
     for (size_t i : idx) ctx.rb->Bulk(ctx.args[2 + i]);
   } else if (name == "help") {

@@ -3,6 +3,7 @@
 #include "base/clock.h"
 #include "base/hash.h"
 #include "base/strutil.h"
+#include "kv/commands/command_keys.h"
 #include "kv/commands/registry.h"
 #include "kv/engine/shard.h"
 #include "kv/server/blocking.h"
@@ -103,7 +104,7 @@ Route ResolveCommand(std::span<const std::string_view> args, const ClientState& 
 void LockKeysOf(const CommandSpec& spec, std::span<const std::string_view> args, int db,
                 std::vector<std::string>* out) {
   std::vector<size_t> idx;
-  CommandRegistry::KeyIndices(spec, args.size(), &idx);
+  CommandKeys(spec, args, &idx);
   for (size_t i : idx) out->push_back(LockTable::Encode(db, args[i]));
   // MOVE and COPY ... DB n touch another database on the same shard.
 }

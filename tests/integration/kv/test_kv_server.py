@@ -230,6 +230,38 @@ def test_command(c):
     assert c.call("COMMAND", "FOO") == E("ERR unknown subcommand 'FOO'. Try COMMAND HELP.")
 
 
+@pytest.mark.parametrize("command,keys", [
+    ("SORT a STORE b", [b"a", b"b"]),
+    ("SORT a BY w_* LIMIT 0 1 GET store STORE d", [b"a", b"d"]),
+    ("ZUNIONSTORE d 2 a b", [b"d", b"a", b"b"]),
+    ("ZUNIONSTORE d 5 a b", "ERR Invalid arguments specified for command"),
+    ("ZINTER 2 a b", [b"a", b"b"]),
+    ("XREAD COUNT 2 STREAMS s1 s2 0 0", [b"s1", b"s2"]),
+    ("XREAD STREAMS s1 s2 0", [b"s1"]),
+    ("XREADGROUP GROUP g c STREAMS s1 0", [b"s1"]),
+    ("GEORADIUS g 0 0 1 km STORE d", [b"g", b"d"]),
+    ("GEORADIUSBYMEMBER g m 1 km STOREDIST d", [b"g", b"d"]),
+    ("LMPOP 2 a b LEFT", [b"a", b"b"]),
+    ("BLMPOP 0 1 a LEFT", [b"a"]),
+    ("BZMPOP 0 2 a b MIN", [b"a", b"b"]),
+    ("SINTERCARD 2 a b", [b"a", b"b"]),
+    ("MSET a 1 b 2", [b"a", b"b"]),
+    ("PING x", "ERR The command has no key arguments"),
+])
+def test_command_getkeys(c, command, keys):
+    """Commands whose key positions depend on their arguments, as Redis finds them."""
+    got = c.call("COMMAND", "GETKEYS", *command.split())
+    assert got == (E(keys) if isinstance(keys, str) else keys)
+
+
+def test_command_info_movablekeys(c):
+    for name, rng in (("sort", [1, 1, 1]), ("zunionstore", [1, 1, 1]), ("xread", [0, 0, 0]),
+                      ("georadius", [1, 1, 1]), ("lmpop", [0, 0, 0])):
+        info_ = c.call("COMMAND", "INFO", name)[0]
+        assert "movablekeys" in [str(f) for f in info_[2]], name
+        assert info_[3:6] == rng, name
+
+
 def test_info_sections(c, server):
     c.call("SET", "k", "v")
     c.call("SET", "t", "v", "EX", "1000")
