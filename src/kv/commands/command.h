@@ -54,6 +54,9 @@ struct CmdContext {
   int64_t now_ms = 0;
   Connection* conn = nullptr;  // set only when running on the connection's thread
   const CommandSpec* spec = nullptr;
+  // Run by EXEC, which already holds the locks of every key of the transaction: cross-shard
+  // commands take no locks of their own and blocking commands do not block (as in Redis).
+  bool in_tx = false;
 };
 
 using SyncHandler = void (*)(CmdContext&);

@@ -62,6 +62,7 @@ void CmdReset(CmdContext& ctx) {
       Monitors::Get().Remove(ctx.conn);
       st.monitor = false;
     }
+    DiscardTransaction(ctx.conn->tx());
     st.db = 0;
     st.proto = 2;
     st.name.clear();

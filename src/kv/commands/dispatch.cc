@@ -125,6 +125,11 @@ void ExecuteHandler(const CommandSpec& spec, CmdContext& ctx, const std::string&
   // command, so each command costs one clock read (the parse of its own arguments counts in).
   int64_t start = LoopMonoMicros();
   spec.handler(ctx);
+  if ((spec.flags & cmd::kWrite) && !ctx.shard->watches().empty()) {
+    std::vector<size_t> idx;
+    CommandKeys(spec, ctx.args, &idx);
+    for (size_t i : idx) ctx.shard->KeyModified(ctx.db, ctx.args[i]);
+  }
   ServeBlockedClients(*ctx.shard);
   int64_t dur = AdvanceLoopClock() - start;
   counters.calls++;

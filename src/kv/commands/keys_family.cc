@@ -547,6 +547,7 @@ Task<void> CmdFlushDb(CmdContext& ctx) {
   if (!ParseFlushMode(ctx)) co_return;
   int db = ctx.db;
   co_await Shards().Broadcast([db](Shard& s, uint32_t) {
+    s.DbModified(db);
     s.db(db).Clear();
     s.PublishMemory();
   });
@@ -556,6 +557,7 @@ Task<void> CmdFlushDb(CmdContext& ctx) {
 Task<void> CmdFlushAll(CmdContext& ctx) {
   if (!ParseFlushMode(ctx)) co_return;
   co_await Shards().Broadcast([](Shard& s, uint32_t) {
+    for (int db = 0; db < s.databases(); db++) s.DbModified(db);
     for (auto& t : s.dbs()) t.Clear();
     s.PublishMemory();
   });
@@ -578,7 +580,10 @@ Task<void> CmdSwapDb(CmdContext& ctx) {
     co_return;
   }
   if (a != b) {
-    co_await Shards().Broadcast([a, b](Shard& s, uint32_t) { s.db(int(a)).Swap(s.db(int(b))); });
+    co_await Shards().Broadcast([a, b](Shard& s, uint32_t) {
+      s.DbModified(int(a), int(b));
+      s.db(int(a)).Swap(s.db(int(b)));
+    });
   }
   ctx.rb->Ok();
 }

@@ -618,6 +618,7 @@ Task<bool> MoveReserved(CmdContext& ctx, End from, End to) {
       if (!t.obj) return;
       carry.Take(t.obj, from);
       moved = true;
+      s.KeyModified(ctx.db, ctx.args[1]);
       if (t.obj->Length() == 0) DeleteIfEmpty(s, ctx.db, ctx.args[1], LoopUnixMillis());
     });
   }
@@ -630,6 +631,7 @@ Task<bool> MoveReserved(CmdContext& ctx, End from, End to) {
         d = AddObject(s, ctx.db, ctx.args[2], std::make_unique<ListObject>(), LoopUnixMillis());
       d->Push(to, carry.value, Fill(), Depth());
       s.SignalKeyReady(ctx.db, ctx.args[2]);
+      s.KeyModified(ctx.db, ctx.args[2]);
     });
   }
   if (locked) ReleaseLock(dst_shard, dst_lock);

@@ -60,6 +60,7 @@ void RegisterAllCommands() {
   RegisterBitmapFamily(r);
   RegisterHllFamily(r);
   RegisterSortFamily(r);
+  RegisterTxFamily(r);
 }
 
 }  // namespace strata::kv

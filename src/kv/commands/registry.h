@@ -44,5 +44,6 @@ void RegisterStreamFamily(CommandRegistry& r);
 void RegisterBitmapFamily(CommandRegistry& r);
 void RegisterHllFamily(CommandRegistry& r);
 void RegisterSortFamily(CommandRegistry& r);
+void RegisterTxFamily(CommandRegistry& r);
 
 }  // namespace strata::kv

@@ -44,6 +44,7 @@ Entry** Shard::FindLink(int db, std::string_view key, uint64_t hash, int64_t now
   if (!link) return nullptr;
   Entry* e = *link;
   if (e->has_expire() && e->expire_ms() <= now_ms) {
+    KeyModified(db, key);
     Entry::Destroy(t.Unlink(link));
     stats_.expired_keys++;
     return nullptr;
@@ -74,6 +75,20 @@ void Shard::ReplaceEntry(int db, Entry** link, Entry* e) {
 
 void Shard::Delete(int db, Entry** link) { Entry::Destroy(dbs_[size_t(db)].Unlink(link)); }
 
+void Shard::DbModified(int db, int other) {
+  if (watches_.empty()) return;
+  auto exists = [this](int d, std::string_view key) {
+    return d >= 0 && dbs_[size_t(d)].Find(key, DbTable::Hash(key)) != nullptr;
+  };
+  for (int d : {db, other}) {
+    if (d < 0) continue;
+    for (const std::string& k : watches_.KeysOfDb(d)) {
+      std::string_view key(k.data() + sizeof(int), k.size() - sizeof(int));
+      if (exists(db, key) || exists(other, key)) watches_.Touch(k);
+    }
+  }
+}
+
 void Shard::MarkReady(int db, std::string_view key) {
   std::string k = LockTable::Encode(db, key);
   if (!waited_keys_.count(k)) return;
@@ -95,6 +110,7 @@ bool Shard::EvictOne(int64_t now_ms) {
     Entry* e = volatile_only ? t.RandomVolatile(rng_) : t.RandomEntry(rng_);
     if (!e) return false;
     std::string key(e->key());
+    KeyModified(db, key);
     Entry::Destroy(t.Unlink(t.FindLink(key, DbTable::Hash(key))));
     stats_.evicted_keys++;
     return true;
@@ -130,6 +146,7 @@ bool Shard::EvictOne(int64_t now_ms) {
   DbTable& t = dbs_[size_t(victim->db)];
   Entry** link = t.FindLink(victim->key, victim->key_hash);
   if (!link) return false;
+  KeyModified(victim->db, victim->key);
   Entry::Destroy(t.Unlink(link));
   stats_.evicted_keys++;
   return true;
@@ -197,7 +214,8 @@ size_t Shard::ActiveExpireCycle(int64_t budget_us) {
   int64_t now = UnixMillis();
   size_t total = 0;
   for (size_t n = 0; n < dbs_.size(); n++) {
-    DbTable& t = dbs_[(expire_db_cursor_ + n) % dbs_.size()];
+    int db = int((expire_db_cursor_ + n) % dbs_.size());
+    DbTable& t = dbs_[size_t(db)];
     int iterations = 0;
     for (;;) {
       if (t.volatile_count() == 0) break;
@@ -208,6 +226,7 @@ size_t Shard::ActiveExpireCycle(int64_t budget_us) {
         if (e->expire_ms() <= now) {
           Entry** link = t.FindLink(e->key(), DbTable::Hash(e->key()));
           if (link) {
+            KeyModified(db, e->key());
             Entry::Destroy(t.Unlink(link));
             expired++;
           }

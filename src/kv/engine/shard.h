@@ -25,6 +25,7 @@
 #include "cache/sampled/policy_names.h"
 #include "kv/engine/db_table.h"
 #include "kv/tx/lock_table.h"
+#include "kv/tx/watch.h"
 
 namespace strata::kv {
 
@@ -59,6 +60,16 @@ class Shard {
   const cache::sampled::KeyspacePolicy& policy() const { return *policy_; }
   cache::sampled::MaxmemoryPolicy maxmemory_policy() const { return mm_; }
   LockTable& locks() { return locks_; }
+  WatchTable& watches() { return watches_; }
+
+  // A key changed (a write command, a blocked client served, expiry, eviction): the clients
+  // WATCHing it fail their EXEC. One branch when nobody watches a key on this shard.
+  void KeyModified(int db, std::string_view key) {
+    if (!watches_.empty()) watches_.Touch(LockTable::Encode(db, key));
+  }
+  // FLUSHDB of db, or SWAPDB of db and other (before it happens): as Redis, the watched keys that
+  // exist in either database change.
+  void DbModified(int db, int other = -1);
 
   // Link to a live (non-expired) entry, deleting it first if it has expired. No stats.
   Entry** FindLink(int db, std::string_view key, uint64_t hash, int64_t now_ms);
@@ -131,6 +142,7 @@ class Shard {
   std::unique_ptr<cache::sampled::KeyspacePolicy> policy_;
   cache::sampled::EvictionPool pool_;
   LockTable locks_;
+  WatchTable watches_;
   size_t expire_db_cursor_ = 0;
   void MarkReady(int db, std::string_view key);
   std::unordered_set<std::string> waited_keys_;

@@ -112,6 +112,10 @@ void BlockingTable::ServeReady(Shard& s) {
           resp::ReplyBuilder rb(&c.reply(), c.proto());
           c.ops->serve(s, c, w.key_index, rb);
         }
+        if (!s.watches().empty()) {
+          s.watches().Touch(k);
+          for (const std::string& t : TouchedKeys(s, k, c)) s.watches().Touch(t);
+        }
         std::shared_ptr<BlockedClient> keep = std::move(w.client);
         q.erase(q.begin() + long(i));
         waiters_--;
@@ -160,7 +164,7 @@ bool ParseBlockingTimeout(CmdContext& ctx, std::string_view arg, int64_t* out_ms
 namespace {
 
 // One key of a blocking call, on its shard: fail with WRONGTYPE, serve, or join the key's waiters.
-void VisitKey(Shard& s, const std::shared_ptr<BlockedClient>& bc, size_t ki) {
+void VisitKey(Shard& s, const std::shared_ptr<BlockedClient>& bc, size_t ki, bool wait) {
   using Outcome = BlockedClient::Outcome;
   BlockedClient& c = *bc;
   if (c.ops->wrong_type && c.ops->wrong_type(s, c, ki)) {
@@ -176,10 +180,14 @@ void VisitKey(Shard& s, const std::shared_ptr<BlockedClient>& bc, size_t ki) {
       resp::ReplyBuilder rb(&c.reply(), c.proto());
       c.ops->serve(s, c, ki, rb);
     }
+    if (!s.watches().empty()) {
+      std::string k = LockTable::Encode(c.db, c.args[ki]);
+      for (const std::string& t : TouchedKeys(s, k, c)) s.watches().Touch(t);
+    }
     c.Finish(Outcome::kServed);
     return;
   }
-  Local().blocking.Add(s, bc, ki);
+  if (wait) Local().blocking.Add(s, bc, ki);
 }
 
 }  // namespace
@@ -203,16 +211,17 @@ Task<BlockedClient::Outcome> BlockingCall(CmdContext& ctx, std::vector<size_t> k
     uint32_t shard = Shards().ShardOf(HashKey(ctx.args[ki]));
     if (std::find(visited.begin(), visited.end(), shard) == visited.end()) visited.push_back(shard);
     std::shared_ptr<BlockedClient>* bcp = &bc;
-    co_await Shards().HopDeferred(shard, [bcp, ki](Shard& s, auto done) {
-      auto step = [bcp, ki, &s, done] {
+    bool in_tx = ctx.in_tx;
+    co_await Shards().HopDeferred(shard, [bcp, ki, in_tx](Shard& s, auto done) {
+      auto step = [bcp, ki, &s, done, in_tx] {
         BlockedClient& c = **bcp;
-        if (!c.claimed()) VisitKey(s, *bcp, ki);
+        if (!c.claimed()) VisitKey(s, *bcp, ki, !in_tx);
         done();
       };
       // A key held by a cross-shard transaction is visited once it is released, as any
-      // command's would be.
+      // command's would be (inside EXEC, the transaction holding it is this one).
       BlockedClient& c = **bcp;
-      if (s.locks().empty()) return step();
+      if (in_tx || s.locks().empty()) return step();
       std::vector<std::string> keys = TouchedKeys(s, LockTable::Encode(c.db, c.args[ki]), c);
       if (HeldByTransaction(s, keys))
         s.locks().Defer(std::move(keys), step);
@@ -221,6 +230,8 @@ Task<BlockedClient::Outcome> BlockingCall(CmdContext& ctx, std::vector<size_t> k
     });
     if (raw->claimed()) break;
   }
+  // Inside MULTI/EXEC a blocking command that finds nothing times out at once, as in Redis.
+  if (ctx.in_tx && raw->TryClaim()) co_return Outcome::kTimeout;
   io::Reactor::TimerId timer = 0;
   bool blocked = !raw->claimed();
   if (blocked) {

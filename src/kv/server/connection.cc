@@ -126,6 +126,7 @@ void Connection::Close(const char* why) {
   LOG_DEBUG("closing client %s: %s", state_.addr.c_str(), why);
   closed_ = true;
   if (state_.monitor) Monitors::Get().Remove(this);
+  DiscardTransaction(tx_);
   if (blocked_ && blocked_->TryClaim()) blocked_->Finish(BlockedClient::Outcome::kDisconnected);
   reactor_->Remove(fd_);
   if (direct_inflight_) {
@@ -246,6 +247,18 @@ void Connection::RejectHttp(const char* what) {
   in_.Consume(in_.size());
 }
 
+namespace {
+
+// The commands that act on a transaction instead of joining its queue, as in Redis.
+bool ControlsTransaction(const CommandSpec& spec) {
+  static const char* const kControl[] = {"exec", "discard", "multi", "watch", "quit", "reset"};
+  for (const char* n : kControl)
+    if (strcmp(spec.name, n) == 0) return true;
+  return false;
+}
+
+}  // namespace
+
 bool Connection::Dispatch(std::span<const std::string_view> args) {
   // Cross-protocol guard: "POST" and "Host:" lines are HTTP, never commands.
   if (EqualsIgnoreCase(args[0], "post") || EqualsIgnoreCase(args[0], "host:")) {
@@ -259,12 +272,21 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
   if (route.kind == Route::kError) {
     if (spec) LocalCommandCounters()[size_t(spec->id)].rejected++;
     CountErrorReply(scratch);
+    tx_.aborted |= tx_.in_multi;  // EXEC will answer EXECABORT
     BeginReply()->append(scratch);
     EndReply();
     return true;
   }
-  // As Redis, administrative commands (CONFIG SET requirepass ...) are not shown to monitors.
-  if (Monitors::Get().active() &&
+  if (tx_.in_multi && !ControlsTransaction(*spec)) {
+    tx_.queue.push_back(TxState::Queued{spec, std::vector<std::string>(args.begin(), args.end())});
+    resp::ReplyBuilder rb(BeginReply(), state_.proto);
+    rb.SimpleString("QUEUED");
+    EndReply();
+    return true;
+  }
+  // As Redis, administrative commands (CONFIG SET requirepass ...) are not shown to monitors;
+  // EXEC shows its commands as it runs them.
+  if (Monitors::Get().active() && strcmp(spec->name, "exec") != 0 &&
       !(InvocationFlags(*spec, args) & (cmd::kSkipMonitor | cmd::kAdmin))) {
     Monitors::Get().Feed(state_, args);
   }

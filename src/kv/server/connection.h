@@ -27,6 +27,7 @@
 #include "kv/commands/command.h"
 #include "kv/server/io_buf.h"
 #include "kv/server/shard_batch.h"
+#include "kv/tx/client_tx.h"
 #include "proto/resp/parser.h"
 #include "proto/resp/reply_builder.h"
 
@@ -61,6 +62,8 @@ class Connection : public io::EventHandler {
   void OnEvent(uint32_t events) override;
 
   ClientState& state() { return state_; }
+  // MULTI/EXEC/WATCH state (commands/tx_family.cc).
+  TxState& tx() { return tx_; }
   uint32_t shard_id() const { return shard_; }
   int fd() const { return fd_; }
   // Closes after the pending replies are written (QUIT, protocol errors).
@@ -109,6 +112,7 @@ class Connection : public io::EventHandler {
   uint32_t shard_;
   io::Reactor* reactor_;  // the owning shard thread's loop
   ClientState state_;
+  TxState tx_;
   resp::RespParser parser_;
   IoBuf in_;
   std::string out_;

@@ -1,7 +1,6 @@
 #include "kv/tx/lock_table.h"
 
 #include <cstring>
-#include <unordered_set>
 
 namespace strata::kv {
 
@@ -12,31 +11,42 @@ std::string LockTable::Encode(int db, std::string_view key) {
   return s;
 }
 
+namespace {
+
+bool Wants(const std::vector<std::string>& keys, const std::string& k) {
+  for (const auto& x : keys)
+    if (x == k || x == LockTable::kAllKeys) return true;
+  return false;
+}
+
+bool Overlap(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  for (const auto& k : a)
+    if (k == LockTable::kAllKeys ? !b.empty() : Wants(b, k)) return true;
+  return false;
+}
+
+}  // namespace
+
 bool LockTable::IsBlocked(const std::string& k) const {
-  if (locked_.count(k)) return true;
-  for (const auto& w : waiters_) {
-    for (const auto& x : w.keys) {
-      if (x == k) return true;
-    }
-  }
+  if (locked_.count(k) || locked_.count(kAllKeys)) return true;
+  for (const auto& w : waiters_)
+    if (Wants(w.keys, k)) return true;
   return false;
 }
 
 bool LockTable::AnyLocked(const std::vector<std::string>& keys) const {
-  for (const auto& k : keys) {
-    if (locked_.count(k)) return true;
-  }
+  if (locked_.empty()) return false;
+  if (locked_.count(kAllKeys)) return true;
+  for (const auto& k : keys)
+    if (k == kAllKeys || locked_.count(k)) return true;
   return false;
 }
 
 void LockTable::Acquire(std::vector<std::string> keys, std::function<void()> granted) {
   bool blocked = AnyLocked(keys);
-  if (!blocked) {
-    for (const auto& k : keys) {
-      for (const auto& w : waiters_) {
-        for (const auto& x : w.keys) blocked |= (x == k);
-      }
-    }
+  for (const auto& w : waiters_) {
+    if (blocked) break;
+    blocked = Overlap(keys, w.keys);
   }
   if (blocked) {
     waiters_.push_back(Waiter{std::move(keys), std::move(granted), true});
@@ -69,12 +79,11 @@ void LockTable::Wake() {
   bool progress = true;
   while (progress) {
     progress = false;
-    std::unordered_set<std::string> claimed;
+    std::vector<std::string> claimed;  // keys wanted by earlier waiters still blocked
     for (auto it = waiters_.begin(); it != waiters_.end();) {
-      bool blocked = AnyLocked(it->keys);
-      for (const auto& k : it->keys) blocked |= claimed.count(k) > 0;
+      bool blocked = AnyLocked(it->keys) || Overlap(it->keys, claimed);
       if (blocked) {
-        for (const auto& k : it->keys) claimed.insert(k);
+        claimed.insert(claimed.end(), it->keys.begin(), it->keys.end());
         ++it;
         continue;
       }

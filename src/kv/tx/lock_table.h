@@ -23,6 +23,9 @@ namespace strata::kv {
 class LockTable {
  public:
   static std::string Encode(int db, std::string_view key);
+  // A lock on every key of the shard (a transaction with FLUSHALL, KEYS, SCAN ...). No encoded
+  // key is empty (it starts with the database number), so the empty string stands for all.
+  static inline const std::string kAllKeys;
 
   bool empty() const { return locked_.empty() && waiters_.empty(); }
   bool IsBlocked(const std::string& encoded) const;

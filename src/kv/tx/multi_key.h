@@ -31,7 +31,8 @@ class MultiKeyTx {
     std::vector<std::string> lock_keys;
   };
 
-  MultiKeyTx(const CmdContext& ctx, const std::vector<size_t>& key_indices) {
+  MultiKeyTx(const CmdContext& ctx, const std::vector<size_t>& key_indices)
+      : in_tx_(ctx.in_tx), write_(ctx.spec && (ctx.spec->flags & cmd::kWrite)) {
     ShardSet& set = Shards();
     for (size_t i : key_indices) {
       uint32_t s = set.ShardOf(HashKey(ctx.args[i]));
@@ -51,6 +52,7 @@ class MultiKeyTx {
   const std::vector<Group>& groups() const { return groups_; }
 
   Task<void> Lock() {
+    if (in_tx_) co_return;  // EXEC holds them
     for (size_t g = 0; g < groups_.size(); g++) {
       const std::vector<std::string>* keys = &groups_[g].lock_keys;
       co_await Shards().HopDeferred(
@@ -60,8 +62,11 @@ class MultiKeyTx {
 
   Task<void> Unlock() {
     for (const auto& g : groups_) {
-      Shards().Post(g.shard, [shard = g.shard, keys = g.lock_keys] {
+      Shards().Post(g.shard, [shard = g.shard, keys = g.lock_keys, in_tx = in_tx_, write = write_] {
         Shard* s = Shards().shard(shard);
+        if (write && !s->watches().empty())
+          for (const std::string& k : keys) s->watches().Touch(k);
+        if (in_tx) return;  // EXEC releases the locks and serves blocked clients
         s->locks().Release(keys);
         ServeBlockedClients(*s);  // the transaction's writes may serve blocked clients
       });
@@ -86,6 +91,8 @@ class MultiKeyTx {
 
  private:
   std::vector<Group> groups_;
+  bool in_tx_;
+  bool write_;  // a write command: its keys count as changed for WATCH
 };
 
 }  // namespace strata::kv
