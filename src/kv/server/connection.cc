@@ -278,6 +278,22 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
     return true;
   }
   if (tx_.in_multi && !ControlsTransaction(*spec)) {
+    // As Redis, an unknown subcommand or a subcommand's wrong arity is refused while queuing.
+    if (SubcommandsOf(spec->name)) {
+      std::string err;
+      resp::ReplyBuilder erb(&err, state_.proto);
+      CmdContext probe;
+      probe.args = args;
+      probe.rb = &erb;
+      probe.spec = spec;
+      if (!ResolveSubcommand(probe)) {
+        tx_.aborted = true;
+        CountErrorReply(err);
+        BeginReply()->append(err);
+        EndReply();
+        return true;
+      }
+    }
     tx_.queue.push_back(TxState::Queued{spec, std::vector<std::string>(args.begin(), args.end())});
     resp::ReplyBuilder rb(BeginReply(), state_.proto);
     rb.SimpleString("QUEUED");
