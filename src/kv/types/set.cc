@@ -321,7 +321,13 @@ uint64_t IntTable::Scan(uint64_t cursor, const std::function<void(int64_t)>& f) 
 
 // ---- StrTable ----
 
-uint64_t StrTable::Hash(std::string_view m) { return HashKey(m, kMemberSeed); }
+uint64_t StrTable::Hash(std::string_view m) {
+  // Integers keep the home bucket they had in an IntTable, so an SSCAN that spans the
+  // conversion still visits them.
+  int64_t v;
+  if (ParseInt64(m, &v)) return IntTable::Hash(v);
+  return HashKey(m, kMemberSeed);
+}
 
 std::string_view StrTable::View(uint64_t slot) {
   const uint8_t* p = reinterpret_cast<const uint8_t*>(slot & kPtrMask);

@@ -12,7 +12,9 @@
 //
 // Both tables are powers of two in size, grow at 3/4 load and shrink below 1/8, so a random
 // member is found in a few probes. SCAN walks home buckets with Redis's reverse-binary cursor,
-// which covers every member present for the whole scan across grows and shrinks.
+// which covers every member present for the whole scan across grows and shrinks, and across the
+// IntTable -> StrTable conversion too: StrTable hashes canonical integer text as IntTable hashes
+// the integer, so every member keeps its home bucket.
 //
 // The structure does no I/O and reads no configuration: limits are parameters.
 #pragma once
@@ -82,10 +84,11 @@ class IntTable {
   uint64_t Scan(uint64_t cursor, const std::function<void(int64_t)>& f) const;
   size_t Bytes() const { return cap_ * sizeof(int64_t); }
   void Reserve(size_t n);
+  // The hash of a member; StrTable hashes canonical integer text the same way.
+  static uint64_t Hash(int64_t v);
 
  private:
   static constexpr int64_t kEmpty = INT64_MIN;  // the member INT64_MIN lives in a flag
-  static uint64_t Hash(int64_t v);
   void Resize(size_t cap);
   void MaybeShrink();
 

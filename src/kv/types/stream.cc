@@ -334,6 +334,11 @@ bool StreamObject::NextAutoId(uint64_t now_ms, StreamID* out) const {
 
 void StreamObject::Append(StreamID id, std::span<const std::string_view> fv, size_t node_max_bytes,
                           size_t node_max_entries) {
+  // A stream emptied by an exact trim keeps its first node, holding deleted entries only. If
+  // XSETID has since moved the last ID below that node's master ID, an entry appended to it would
+  // lie below the master, where lookups (which find entries through the masters) miss it: drop
+  // the deleted entries and start a new node instead.
+  if (length_ == 0 && !nodes_.empty() && id < nodes_.back().master) nodes_.clear();
   size_t nf = fv.size() / 2;
   size_t total = 0;
   for (auto s : fv) total += s.size();
@@ -431,9 +436,10 @@ bool StreamObject::Delete(StreamID id) {
   for (size_t off = node.first_entry; off < node.data.size();) {
     bool deleted;
     size_t next = Decode(node, off, &cur, &deleted, &fields);
-    if (cur > id) return false;
-    if (cur == id) {
-      if (deleted) return false;
+    // Deleted entries are skipped, not compared: once XSETID has moved the last ID back, a
+    // deleted entry may precede live ones with lower IDs, or with its own ID.
+    if (!deleted && cur > id) return false;
+    if (!deleted && cur == id) {
       MarkDeleted(n, off);
       if (id > max_deleted_id_) max_deleted_id_ = id;
       if (length_ == 0)

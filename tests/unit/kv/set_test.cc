@@ -183,6 +183,28 @@ TEST(SetObject, ScanCoversStableMembersAcrossResizes) {
   }
 }
 
+// An all-integer table that becomes a string table between two SSCAN steps (SADD of a
+// non-integer member) keeps every member's home bucket, so the scan still returns them all.
+TEST(SetObject, ScanCoversMembersAcrossIntToStringConversion) {
+  for (size_t first_count : {1, 2, 5, 20}) {
+    SetObject s;
+    std::set<std::string> members;
+    for (int i = 0; i < 159; i++) {
+      members.insert(std::to_string(1 + 70000 * i));
+      s.Add(std::to_string(1 + 70000 * i), 12);
+    }
+    ASSERT_EQ(s.enc(), SetObject::Enc::kIntTable);
+    std::set<std::string> got;
+    auto collect = [&](std::string_view m) { got.emplace(m); };
+    uint64_t cursor = s.Scan(0, first_count, collect);
+    ASSERT_NE(cursor, 0u);
+    s.Add("a", 12);
+    ASSERT_EQ(s.enc(), SetObject::Enc::kStrTable);
+    while (cursor != 0) cursor = s.Scan(cursor, 1, collect);
+    for (const auto& m : members) EXPECT_TRUE(got.count(m)) << m << " first count " << first_count;
+  }
+}
+
 TEST(SetObject, IntsetScanReturnsEverythingAtOnce) {
   SetObject s;
   for (int i = 0; i < 100; i++) s.Add(std::to_string(i), 512);

@@ -143,6 +143,48 @@ TEST(Stream, DeleteKeepsTombstonesAndDropsEmptyNodes) {
   EXPECT_EQ(last, (StreamID{100, 0}));
 }
 
+// XSETID may move the last ID back below a deleted entry (Redis allows it once MAXDELETEDID has
+// lowered the max-deleted ID). An entry then added with that same ID lies after the deleted one
+// in the node, and must still be found and deleted.
+TEST(Stream, DeleteSkipsDeletedEntriesAboveTheLastId) {
+  StreamObject s;
+  for (uint64_t i = 1; i <= 3; i++) Add(s, {0, i}, {{"f", std::to_string(i)}});
+  EXPECT_TRUE(s.Delete({0, 3}));
+  s.set_last_id({0, 2});
+  Add(s, {0, 3}, {{"f", "again"}});
+  Add(s, {0, 4}, {{"f", "4"}});
+  EXPECT_TRUE(s.Exists({0, 3}));
+  EXPECT_TRUE(s.Delete({0, 4}));
+  EXPECT_TRUE(s.Delete({0, 3}));
+  EXPECT_FALSE(s.Exists({0, 3}));
+  EXPECT_FALSE(s.Delete({0, 3}));
+  EXPECT_EQ(s.Length(), 2u);
+  EXPECT_EQ(All(s).size(), 2u);
+}
+
+// An exact trim that deletes every live entry of the first node keeps the node (as Redis does).
+// If XSETID then moves the last ID below that node's master ID, new entries must still be found
+// by ID.
+TEST(Stream, EntriesAddedBelowATrimmedNodeAreFound) {
+  StreamObject s;
+  Add(s, {4, 0}, {{"f", "v"}});
+  Add(s, {4, 1}, {{"f", "v"}});
+  EXPECT_TRUE(s.Delete({4, 1}));
+  StreamTrimArgs t;
+  t.strategy = StreamTrimArgs::kMinId;
+  t.minid = {4, 1};
+  EXPECT_EQ(s.Trim(t), 1);
+  EXPECT_EQ(s.Length(), 0u);
+  s.set_last_id({0, 5});
+  Add(s, {0, 6}, {{"f", "w"}});
+  EXPECT_TRUE(s.Exists({0, 6}));
+  EXPECT_EQ(All(s, false, {0, 6}, {0, 6}).size(), 1u);
+  EXPECT_EQ(All(s, true, {0, 6}, {0, 6}).size(), 1u);
+  EXPECT_EQ(s.first_id(), (StreamID{0, 6}));
+  EXPECT_TRUE(s.Delete({0, 6}));
+  EXPECT_EQ(s.Length(), 0u);
+}
+
 TEST(Stream, SameFieldsAndMixedFields) {
   StreamObject s;
   Add(s, {1, 0}, {{"a", "1"}, {"b", "2"}});
