@@ -90,7 +90,6 @@ class Session : public io::EventHandler,
   int fd_;
   std::string peer_;
   std::string in_;
-  size_t scan_from_ = 0;
   ReadState read_state_ = ReadState::kHead;
   bool peer_closed_ = false;
   bool closed_ = false;
