@@ -19,3 +19,9 @@ if(NOT STRATA_SANITIZE AND NOT STRATA_FUZZ)
   target_link_libraries(strata_alloc INTERFACE PkgConfig::JEMALLOC)
   target_compile_definitions(strata_alloc INTERFACE STRATA_JEMALLOC=1)
 endif()
+
+# Lua 5.1 with the cjson and bit libraries (liblua5.1-0-dev, lua-cjson-dev, lua-bitop-dev): the
+# scripting engine (EVAL / FUNCTION).
+pkg_check_modules(LUA51 REQUIRED IMPORTED_TARGET lua5.1)
+pkg_check_modules(LUA51_CJSON REQUIRED IMPORTED_TARGET lua5.1-cjson)
+pkg_check_modules(LUA51_BITOP REQUIRED IMPORTED_TARGET lua5.1-bitop)
