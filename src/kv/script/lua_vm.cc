@@ -228,6 +228,12 @@ LuaVm::LuaVm(VmKind kind, const VmOptions& options) : kind_(kind), options_(opti
     throw std::bad_alloc();
   }
   heap_.limit = options_.memory_limit;  // setup itself is never limited
+  if (heap_.limit != 0) {
+    // Lua 5.1 does not collect when an allocation fails, and by default lets the heap double
+    // before a cycle starts. Under a limit, start the next cycle as soon as one ends so the
+    // garbage of a busy script does not count against it.
+    lua_gc(L_, LUA_GCSETPAUSE, 100);
+  }
   ArmHook();
 }
 
@@ -340,6 +346,12 @@ void LuaVm::Setup() {
 void LuaVm::ArmHook() { lua_sethook(L_, HookFn, LUA_MASKCOUNT, options_.hook_interval); }
 
 void LuaVm::StepGc() {
+  if (heap_.limit != 0 && heap_.used > heap_.limit / 2) {
+    // What a failed (or memory-hungry) script left behind must not make the next one fail.
+    calls_since_gc_ = 0;
+    lua_gc(L_, LUA_GCCOLLECT, 0);
+    return;
+  }
   if (++calls_since_gc_ >= kGcPeriod) {
     calls_since_gc_ = 0;
     lua_gc(L_, LUA_GCSTEP, kGcPeriod);
@@ -349,6 +361,7 @@ void LuaVm::StepGc() {
 int LuaVm::Compile(std::string_view code, const char* chunkname, std::string* error) {
   CompileState st{code, chunkname, error, -1};
   heap_.unlimited = 0;
+  StepGc();
   if (lua_cpcall(L_, CompileTrampoline, &st) != 0) {
     error->assign(ViewAt(L_, -1));
     st.ref = -1;
@@ -481,6 +494,7 @@ bool LuaVm::RunLibraryLoad(int chunk_ref, ScriptHost* host, std::vector<Register
   }
   lua_settop(L_, 0);
   run_ = nullptr;
+  StepGc();
   if (!st.ok) {
     for (const RegisteredFunction& f : registered) Release(f.ref);
     return false;
