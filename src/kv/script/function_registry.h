@@ -53,8 +53,10 @@ class FunctionRegistry {
   // With `replace` an existing library of the same name is swapped out only on success.
   LoadResult Load(std::string_view payload, bool replace, ScriptHost* host = nullptr);
 
+  // Neither may run from inside a running function's host callback (see running()).
   bool Delete(std::string_view library);
   void Flush();
+  bool running() const { return vm_->running(); }
 
   const Function* FindFunction(std::string_view name) const;
   const Library* FindLibrary(std::string_view name) const;

@@ -73,6 +73,9 @@ class LuaVm {
   const VmOptions& options() const { return options_; }
   size_t used_memory() const { return heap_.used; }
   lua_State* state() const { return L_; }
+  // True while a script, function or library load runs (inside a ScriptHost callback). The VM
+  // must not be destroyed, flushed or have references released then.
+  bool running() const { return run_ != nullptr; }
 
   // Compiles `code` as a chunk named `chunkname` ("@user_script", "@user_function") and keeps
   // it in the registry. Returns the reference, or -1 with Lua's message in *error.

@@ -47,7 +47,9 @@ class ScriptCache {
   bool Exists(std::string_view sha) const { return Find(sha) != nullptr; }
 
   // Forgets every script and replaces the VM with a fresh one (so no state survives either).
+  // Not from inside a running script's host callback (see running()).
   void Flush();
+  bool running() const { return vm_->running(); }
 
   ScriptReply Run(const Entry& entry, std::span<const std::string_view> keys,
                   std::span<const std::string_view> args, int client_resp, ScriptHost* host);
