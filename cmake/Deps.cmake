@@ -23,3 +23,9 @@ endif()
 # LZF (liblzf-dev): compression of list nodes (list-compress-depth). Debian puts lzf.h under
 # include/liblzf, which its pkg-config file names.
 pkg_check_modules(LZF REQUIRED IMPORTED_TARGET liblzf)
+
+# Lua 5.1 with the cjson and bit libraries (liblua5.1-0-dev, lua-cjson-dev, lua-bitop-dev): the
+# scripting engine (EVAL / FUNCTION).
+pkg_check_modules(LUA51 REQUIRED IMPORTED_TARGET lua5.1)
+pkg_check_modules(LUA51_CJSON REQUIRED IMPORTED_TARGET lua5.1-cjson)
+pkg_check_modules(LUA51_BITOP REQUIRED IMPORTED_TARGET lua5.1-bitop)

@@ -8,7 +8,7 @@ PACKAGES=(
   g++ cmake ninja-build pkg-config clang-14 clang-format libfuzzer-14-dev libclang-rt-14-dev
   # libraries
   libgtest-dev libgmock-dev libbenchmark-dev libjemalloc-dev libxxhash-dev liburing-dev
-  libtomlplusplus-dev liblzma-dev liblzf-dev
+  libtomlplusplus-dev liblzma-dev liblzf-dev liblua5.1-0-dev lua-cjson-dev lua-bitop-dev
   # test peers and reference servers
   redis-server redis-tools python3-redis python3-pytest python3-pymemcache memcached curl
   wrk varnish nginx-light procps
