@@ -16,4 +16,16 @@ echo "== unit tests (ASan+UBSan)"
 cmake -S . -B "$ASAN_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSTRATA_SANITIZE=ON -DSTRATA_BENCH=OFF >/dev/null
 cmake --build "$ASAN_BUILD" -j "$JOBS" | grep -vE '^\[[0-9]+/[0-9]+\] ' || true
 (cd "$ASAN_BUILD" && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j "$JOBS")
+
+# The command families, blocking, transactions and the cross-shard paths run in a real server:
+# the differential test and those suites again against the sanitized strata-server (1 and 4
+# shards). A sanitizer report aborts the server, which fails the test that was running.
+echo "== kv server under ASan+UBSan (differential, blocking, transactions, data types)"
+ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  KVDIFF_COUNT=10000 scripts/integration.sh "$ASAN_BUILD" \
+  tests/integration/kv/test_kv_differential.py tests/integration/kv/test_kv_blocking.py \
+  tests/integration/kv/test_kv_transactions.py tests/integration/kv/test_kv_list.py \
+  tests/integration/kv/test_kv_zset.py tests/integration/kv/test_kv_hash.py \
+  tests/integration/kv/test_kv_set.py tests/integration/kv/test_kv_stream.py \
+  tests/integration/kv/test_kv_sort.py tests/integration/kv/test_kv_bits.py
 echo "== all tests passed"
