@@ -21,8 +21,9 @@ cmake --build "$ASAN_BUILD" -j "$JOBS" | grep -vE '^\[[0-9]+/[0-9]+\] ' || true
 # the differential test and those suites again against the sanitized strata-server (1 and 4
 # shards). A sanitizer report aborts the server, which fails the test that was running.
 echo "== kv server under ASan+UBSan (differential, blocking, transactions, data types)"
-ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  KVDIFF_COUNT=10000 scripts/integration.sh "$ASAN_BUILD" \
+STRATA_BUILD=$(cd "$ASAN_BUILD" && pwd) ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 KVDIFF_COUNT=10000 \
+  /usr/bin/python3 -m pytest -q -p no:cacheprovider \
   tests/integration/kv/test_kv_differential.py tests/integration/kv/test_kv_blocking.py \
   tests/integration/kv/test_kv_transactions.py tests/integration/kv/test_kv_list.py \
   tests/integration/kv/test_kv_zset.py tests/integration/kv/test_kv_hash.py \
