@@ -128,6 +128,109 @@ std::string DoubleToString(double v) {
   return std::string(buf, r.ptr);
 }
 
+namespace {
+
+int HexVal(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+bool SplitArgs(std::string_view line, std::string* storage,
+               std::vector<std::pair<size_t, size_t>>* spans) {
+  storage->clear();
+  storage->reserve(line.size());
+  size_t i = 0;
+  for (;;) {
+    while (i < line.size() && isspace(static_cast<unsigned char>(line[i]))) i++;
+    if (i >= line.size()) return true;
+    size_t start = storage->size();
+    bool inq = false, insq = false, done = false;
+    while (!done) {
+      if (inq) {
+        if (i >= line.size()) return false;
+        char c = line[i];
+        if (c == '\\' && i + 3 < line.size() && line[i + 1] == 'x' && HexVal(line[i + 2]) >= 0 &&
+            HexVal(line[i + 3]) >= 0) {
+          storage->push_back(char(HexVal(line[i + 2]) * 16 + HexVal(line[i + 3])));
+          i += 3;
+        } else if (c == '\\' && i + 1 < line.size()) {
+          i++;
+          char e = line[i];
+          switch (e) {
+            case 'n':
+              e = '\n';
+              break;
+            case 'r':
+              e = '\r';
+              break;
+            case 't':
+              e = '\t';
+              break;
+            case 'b':
+              e = '\b';
+              break;
+            case 'a':
+              e = '\a';
+              break;
+            default:
+              break;
+          }
+          storage->push_back(e);
+        } else if (c == '"') {
+          if (i + 1 < line.size() && !isspace(static_cast<unsigned char>(line[i + 1])))
+            return false;
+          done = true;
+        } else {
+          storage->push_back(c);
+        }
+      } else if (insq) {
+        if (i >= line.size()) return false;
+        char c = line[i];
+        if (c == '\\' && i + 1 < line.size() && line[i + 1] == '\'') {
+          i++;
+          storage->push_back('\'');
+        } else if (c == '\'') {
+          if (i + 1 < line.size() && !isspace(static_cast<unsigned char>(line[i + 1])))
+            return false;
+          done = true;
+        } else {
+          storage->push_back(c);
+        }
+      } else {
+        if (i >= line.size()) {
+          done = true;
+          break;
+        }
+        char c = line[i];
+        if (c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\0') {
+          done = true;
+        } else if (c == '"') {
+          inq = true;
+        } else if (c == '\'') {
+          insq = true;
+        } else {
+          storage->push_back(c);
+        }
+      }
+      if (i < line.size()) i++;
+    }
+    spans->emplace_back(start, storage->size() - start);
+  }
+}
+
+bool SplitArgs(std::string_view line, std::vector<std::string>* out) {
+  std::string storage;
+  std::vector<std::pair<size_t, size_t>> spans;
+  if (!SplitArgs(line, &storage, &spans)) return false;
+  out->clear();
+  for (auto [off, len] : spans) out->emplace_back(storage, off, len);
+  return true;
+}
+
 bool ParseMemorySize(std::string_view s, uint64_t* out) {
   size_t i = 0;
   while (i < s.size() && isdigit(static_cast<unsigned char>(s[i]))) i++;

@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace strata {
 
@@ -25,6 +27,15 @@ std::string Int64ToString(int64_t v);
 std::string LongDoubleToString(long double v);
 // Form used for double replies (%.17g, "inf"/"-inf").
 std::string DoubleToString(double v);
+
+// Splits a line into arguments as Redis's sdssplitargs does (inline commands, FUNCTION LOAD's
+// shebang): whitespace separated, "double quoted" with \n \r \t \b \a \\ \" \xHH escapes,
+// 'single quoted' with the \' escape; a closing quote must be followed by a space or the end.
+// False on unbalanced quotes. The first form appends the arguments' bytes to *storage and their
+// (offset, length) to *spans.
+bool SplitArgs(std::string_view line, std::string* storage,
+               std::vector<std::pair<size_t, size_t>>* spans);
+bool SplitArgs(std::string_view line, std::vector<std::string>* out);
 
 // "100mb", "2gb", "1k" (1000), "1kb" (1024) ... as Redis's memtoll. Returns false when invalid.
 bool ParseMemorySize(std::string_view s, uint64_t* out);

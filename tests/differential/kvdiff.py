@@ -196,10 +196,9 @@ TTL_CMDS = {"TTL": 1, "PTTL": 1000, "EXPIRETIME": 1, "PEXPIRETIME": 1000}
 def same(cmd, a, b):
     """Compares two parsed replies for `cmd` with the command's tolerance."""
     name = cmd[0].upper()
-    for fam in families.ALL:
-        verdict = fam.same(cmd, a, b)
-        if verdict is not None:
-            return verdict
+    verdict = families.same(cmd, a, b)
+    if verdict is not None:
+        return verdict
     if name in TTL_CMDS and isinstance(a, int) and isinstance(b, int):
         if a < 0 or b < 0:
             return a == b

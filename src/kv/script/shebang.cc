@@ -14,15 +14,6 @@ constexpr ScriptFlagName kFlagNames[] = {
     {"allow-cross-slot-keys", kScriptAllowCrossSlotKeys},
 };
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-bool IsBlank(char c) { return isspace(static_cast<unsigned char>(c)) != 0; }
-
 // The first line as Redis sees it: body is a C string there, so a NUL ends it early.
 bool FirstLine(std::string_view body, std::string_view* line) {
   std::string_view text = body.substr(0, body.find('\0'));
@@ -59,93 +50,6 @@ std::vector<std::string> ScriptFlagStrings(uint32_t flags) {
   for (const ScriptFlagName& f : kFlagNames)
     if (flags & f.flag) out.emplace_back(f.name);
   return out;
-}
-
-bool SplitArgs(std::string_view line, std::vector<std::string>* out) {
-  out->clear();
-  // Redis works on a C string: the line ends at a NUL.
-  line = line.substr(0, line.find('\0'));
-  size_t i = 0;
-  const size_t n = line.size();
-  auto at = [&](size_t k) { return k < n ? line[k] : '\0'; };
-  for (;;) {
-    while (i < n && IsBlank(line[i])) i++;
-    if (i >= n) return true;
-    std::string cur;
-    bool in_dq = false, in_sq = false, done = false;
-    while (!done) {
-      char c = at(i);
-      if (in_dq) {
-        if (c == '\\' && at(i + 1) == 'x' && HexValue(at(i + 2)) >= 0 && HexValue(at(i + 3)) >= 0) {
-          cur.push_back(char(HexValue(at(i + 2)) * 16 + HexValue(at(i + 3))));
-          i += 3;
-        } else if (c == '\\' && at(i + 1) != '\0') {
-          i++;
-          char e = at(i);
-          switch (e) {
-            case 'n':
-              e = '\n';
-              break;
-            case 'r':
-              e = '\r';
-              break;
-            case 't':
-              e = '\t';
-              break;
-            case 'b':
-              e = '\b';
-              break;
-            case 'a':
-              e = '\a';
-              break;
-            default:
-              break;
-          }
-          cur.push_back(e);
-        } else if (c == '"') {
-          if (at(i + 1) != '\0' && !IsBlank(at(i + 1))) return false;
-          done = true;
-        } else if (c == '\0') {
-          return false;  // unterminated quotes
-        } else {
-          cur.push_back(c);
-        }
-      } else if (in_sq) {
-        if (c == '\\' && at(i + 1) == '\'') {
-          i++;
-          cur.push_back('\'');
-        } else if (c == '\'') {
-          if (at(i + 1) != '\0' && !IsBlank(at(i + 1))) return false;
-          done = true;
-        } else if (c == '\0') {
-          return false;
-        } else {
-          cur.push_back(c);
-        }
-      } else {
-        switch (c) {
-          case ' ':
-          case '\n':
-          case '\r':
-          case '\t':
-          case '\0':
-            done = true;
-            break;
-          case '"':
-            in_dq = true;
-            break;
-          case '\'':
-            in_sq = true;
-            break;
-          default:
-            cur.push_back(c);
-            break;
-        }
-      }
-      if (i < n) i++;
-    }
-    out->push_back(std::move(cur));
-  }
 }
 
 bool ParseEvalShebang(std::string_view body, EvalShebang* out, std::string* error) {

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/strutil.h"  // SplitArgs, used by the parsers here
+
 namespace strata::kv::script {
 
 // Script and function flags (shebang "flags=" and redis.register_function's flags).
@@ -55,10 +57,5 @@ bool ParseLibraryMetadata(std::string_view payload, LibraryMetadata* out, std::s
 
 // Library and function names: letters, digits and '_', at least one character.
 bool IsValidFunctionName(std::string_view name);
-
-// Splits a line into arguments the way Redis splits shebang lines (and configuration lines):
-// blanks separate, "double quotes" support \n \r \t \b \a \xHH and \<char> escapes, 'single
-// quotes' support \', and a closing quote must end the argument. False on bad quoting.
-bool SplitArgs(std::string_view line, std::vector<std::string>* out);
 
 }  // namespace strata::kv::script

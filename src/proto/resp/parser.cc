@@ -24,99 +24,6 @@ size_t FindCrlf(std::string_view buf, size_t from) {
 // Integer in a "*N" / "$N" header: Redis's string2ll rules (so "+5", " 5", "05" are invalid).
 bool ParseLen(std::string_view s, int64_t* out) { return ParseInt64(s, out); }
 
-int HexVal(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Splits an inline line the way redis-cli/redis-server do (sdssplitargs): whitespace separated,
-// "double quoted" with \n \r \t \b \a \\ \" \xHH escapes, 'single quoted' with \' escape. A
-// closing quote must be followed by a space or the end. Returns false on unbalanced quotes.
-bool SplitInline(std::string_view line, std::string* storage,
-                 std::vector<std::pair<size_t, size_t>>* spans) {
-  storage->clear();
-  storage->reserve(line.size());
-  size_t i = 0;
-  for (;;) {
-    while (i < line.size() && isspace(static_cast<unsigned char>(line[i]))) i++;
-    if (i >= line.size()) return true;
-    size_t start = storage->size();
-    bool inq = false, insq = false, done = false;
-    while (!done) {
-      if (inq) {
-        if (i >= line.size()) return false;
-        char c = line[i];
-        if (c == '\\' && i + 3 < line.size() && line[i + 1] == 'x' && HexVal(line[i + 2]) >= 0 &&
-            HexVal(line[i + 3]) >= 0) {
-          storage->push_back(char(HexVal(line[i + 2]) * 16 + HexVal(line[i + 3])));
-          i += 3;
-        } else if (c == '\\' && i + 1 < line.size()) {
-          i++;
-          char e = line[i];
-          switch (e) {
-            case 'n':
-              e = '\n';
-              break;
-            case 'r':
-              e = '\r';
-              break;
-            case 't':
-              e = '\t';
-              break;
-            case 'b':
-              e = '\b';
-              break;
-            case 'a':
-              e = '\a';
-              break;
-            default:
-              break;
-          }
-          storage->push_back(e);
-        } else if (c == '"') {
-          if (i + 1 < line.size() && !isspace(static_cast<unsigned char>(line[i + 1])))
-            return false;
-          done = true;
-        } else {
-          storage->push_back(c);
-        }
-      } else if (insq) {
-        if (i >= line.size()) return false;
-        char c = line[i];
-        if (c == '\\' && i + 1 < line.size() && line[i + 1] == '\'') {
-          i++;
-          storage->push_back('\'');
-        } else if (c == '\'') {
-          if (i + 1 < line.size() && !isspace(static_cast<unsigned char>(line[i + 1])))
-            return false;
-          done = true;
-        } else {
-          storage->push_back(c);
-        }
-      } else {
-        if (i >= line.size()) {
-          done = true;
-          break;
-        }
-        char c = line[i];
-        if (c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\0') {
-          done = true;
-        } else if (c == '"') {
-          inq = true;
-        } else if (c == '\'') {
-          insq = true;
-        } else {
-          storage->push_back(c);
-        }
-      }
-      if (i < line.size()) i++;
-    }
-    spans->emplace_back(start, storage->size() - start);
-  }
-}
-
 // "GET /path HTTP/1.1" and friends: a request line of HTTP/1.x.
 bool LooksLikeHttpRequestLine(std::string_view line) {
   if (line.size() < 14) return false;
@@ -188,7 +95,7 @@ RespParser::Status RespParser::ParseInline(std::string_view buf,
   *consumed = eol + 1;
   if (LooksLikeHttpRequestLine(line)) return Status::kHttp;
   spans_.clear();
-  if (!SplitInline(line, &inline_storage_, &spans_)) {
+  if (!SplitArgs(line, &inline_storage_, &spans_)) {
     return Fail("Protocol error: unbalanced quotes in request");
   }
   args->clear();

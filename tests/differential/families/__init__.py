@@ -10,6 +10,7 @@ Each family module (hashes, lists, sets, ...) provides:
                              effect (SPOP, ...) leaves them in the same state again
   dump(conn, key, type)   -> the key's contents for the periodic state comparison, or None if
                              the type is not this family's (type is the TYPE reply, bytes)
+same, order_free, after and dump may be left out by a family that has nothing to say there.
 Optionally:
   run(conn, args)         -> for pseudo-commands the family generates (names ending in "-ALL",
                              e.g. ["HSCAN-ALL", key, ...] iterating HSCAN to the end): a 1-tuple
@@ -28,14 +29,24 @@ for _name in sorted(f[:-3] for f in os.listdir(_HERE) if f.endswith(".py") and f
 
 
 def order_free(args):
-    return any(f.order_free(args) for f in ALL)
+    return any(f.order_free(args) for f in ALL if hasattr(f, "order_free"))
 
 
 def after(args):
     out = []
     for f in ALL:
-        out += f.after(args)
+        if hasattr(f, "after"):
+            out += f.after(args)
     return out
+
+
+def same(args, a, b):
+    """The first family's verdict on two replies to args, or None."""
+    for f in ALL:
+        verdict = f.same(args, a, b) if hasattr(f, "same") else None
+        if verdict is not None:
+            return verdict
+    return None
 
 
 def run(conn, args):
@@ -49,7 +60,7 @@ def run(conn, args):
 
 def dump_value(conn, key, typ):
     for f in ALL:
-        v = f.dump(conn, key, typ)
+        v = f.dump(conn, key, typ) if hasattr(f, "dump") else None
         if v is not None:
             return v
     return conn.call("GET", key) if typ == b"string" else typ

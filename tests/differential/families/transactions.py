@@ -55,21 +55,6 @@ def choices(gen):
     return [(3, tx)]
 
 
-def same(args, a, b):
-    return None
-
-
-def order_free(args):
-    return False
-
-
-def after(args):
-    return []
-
-
-def dump(conn, key, typ):
-    return None
-
 
 def run(conn, args):
     if args[0] != "TX-ALL":
