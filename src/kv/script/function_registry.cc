@@ -134,14 +134,7 @@ const FunctionRegistry::Library* FunctionRegistry::FindLibrary(std::string_view 
 ScriptReply FunctionRegistry::Call(const Function& function, std::span<const std::string_view> keys,
                                    std::span<const std::string_view> args, int client_resp,
                                    ScriptHost* host) {
-  LuaVm::Invocation inv;
-  inv.ref = function.ref;
-  inv.name = function.name;
-  inv.keys = keys;
-  inv.args = args;
-  inv.client_resp = client_resp;
-  inv.host = host;
-  return vm_->Invoke(inv);
+  return vm_->Invoke(LuaVm::Invocation{function.ref, function.name, keys, args, client_resp, host});
 }
 
 }  // namespace strata::kv::script

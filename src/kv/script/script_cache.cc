@@ -54,14 +54,7 @@ void ScriptCache::Flush() {
 ScriptReply ScriptCache::Run(const Entry& entry, std::span<const std::string_view> keys,
                              std::span<const std::string_view> args, int client_resp,
                              ScriptHost* host) {
-  LuaVm::Invocation inv;
-  inv.ref = entry.ref;
-  inv.name = entry.sha;
-  inv.keys = keys;
-  inv.args = args;
-  inv.client_resp = client_resp;
-  inv.host = host;
-  return vm_->Invoke(inv);
+  return vm_->Invoke(LuaVm::Invocation{entry.ref, entry.sha, keys, args, client_resp, host});
 }
 
 }  // namespace strata::kv::script
