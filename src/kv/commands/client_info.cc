@@ -26,14 +26,23 @@ ClientInfo SnapshotClient(Connection* c, int64_t now_ms) {
   i.idle_s = (now_ms - st.last_interaction_ms) / 1000;
   i.monitor = st.monitor;
   i.flags.clear();
+  const TxState& tx = c->tx();
   if (st.monitor) i.flags += 'O';
+  if (tx.in_multi) i.flags += 'x';
+  if (c->blocked()) i.flags += 'b';
+  if (tx.watch && tx.watch->dirty.load(std::memory_order_relaxed)) i.flags += 'd';
   if (st.no_evict) i.flags += 'e';
+  if (tx.in_multi) {
+    i.multi = int64_t(tx.queue.size());
+    for (const auto& q : tx.queue)
+      for (const auto& a : q.args) i.multi_mem += a.size();
+  }
   if (i.flags.empty()) i.flags = "N";
   i.db = st.db;
   i.qbuf = c->query_buffer_size();
   i.omem = c->output_size();
   i.obl = i.omem;
-  i.tot_mem = i.qbuf + i.omem + sizeof(Connection);
+  i.tot_mem = i.qbuf + i.omem + i.multi_mem + sizeof(Connection);
   i.events = i.omem > 0 ? "rw" : "r";
   i.cmd = st.last_cmd;
   i.resp = st.proto;
@@ -69,11 +78,11 @@ std::string FormatClientLine(const ClientInfo& c) {
   num("sub", 0);
   num("psub", 0);
   num("ssub", 0);
-  num("multi", -1);
+  num("multi", c.multi);
   num("qbuf", int64_t(c.qbuf));
   num("qbuf-free", int64_t(c.qbuf_free));
   num("argv-mem", int64_t(c.argv_mem));
-  num("multi-mem", 0);
+  num("multi-mem", int64_t(c.multi_mem));
   num("rbs", 0);
   num("rbp", 0);
   num("obl", int64_t(c.obl));

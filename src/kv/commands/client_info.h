@@ -45,6 +45,8 @@ struct ClientInfo {
   int resp = 2;
   std::string lib_name, lib_ver;
   bool monitor = false;
+  int64_t multi = -1;    // commands queued in MULTI, -1 outside one
+  size_t multi_mem = 0;  // their argument bytes
 };
 
 // Must run on the connection's own thread.

@@ -243,3 +243,19 @@ def test_monitor_shows_the_commands_exec_runs(server):
         lines = [m.read() for _ in range(4)]
         cmds = [str(line).split('"')[1].lower() for line in lines]
         assert cmds == ["multi", "set", "incr", "exec"]
+
+
+def test_client_list_shows_the_transaction(server):
+    with server.conn() as c, server.conn() as o:
+        c.call("CLIENT", "SETNAME", "txclient")
+        c.call("WATCH", "wk")
+        c.call("MULTI")
+        c.call("SET", "a", "1")
+        c.call("SET", "b", "2")
+        o.call("SET", "wk", "changed")
+        line = [x for x in bytes(o.call("CLIENT", "LIST")).decode().splitlines()
+                if "name=txclient" in x][0]
+        fields = dict(kv.split("=", 1) for kv in line.split(" ") if "=" in kv)
+        assert "x" in fields["flags"] and "d" in fields["flags"]
+        assert fields["multi"] == "2"
+        c.call("DISCARD")
