@@ -81,11 +81,12 @@ void Worker::OnEvent(uint32_t) {
     }
     // Sessions move between workers (HandOff), so the limit counts them on all workers.
     if (ConnectionCount().load(std::memory_order_relaxed) >= ctx_->config->max_connections) {
-      // Over the limit: refuse at once rather than exhaust descriptors or memory.
+      // Over the limit: refuse at once rather than exhaust descriptors or memory (counted
+      // first, so a client that has seen the 503 also sees it in /metrics).
+      ctx_->metrics.Inc(ctx_->metrics.refused_connections);
       ssize_t n = send(fd, kBusy, sizeof(kBusy) - 1, MSG_NOSIGNAL);
       (void)n;
       close(fd);
-      ctx_->metrics.Inc(ctx_->metrics.refused_connections);
       continue;
     }
     io::SetNoDelay(fd);
