@@ -112,10 +112,8 @@ void BlockingTable::ServeReady(Shard& s) {
           resp::ReplyBuilder rb(&c.reply(), c.proto());
           c.ops->serve(s, c, w.key_index, rb);
         }
-        if (!s.watches().empty()) {
-          s.watches().Touch(k);
+        if (!s.watches().empty())
           for (const std::string& t : TouchedKeys(s, k, c)) s.watches().Touch(t);
-        }
         std::shared_ptr<BlockedClient> keep = std::move(w.client);
         q.erase(q.begin() + long(i));
         waiters_--;
