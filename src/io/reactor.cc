@@ -52,6 +52,10 @@ void Reactor::SetCurrent(Reactor* r) { Enter(r); }
 
 thread_local bool Reactor::t_inline_ = false;
 
+bool Reactor::RunByThisThread() const {
+  return t_loop != nullptr && runner_.load(std::memory_order_seq_cst) == t_loop;
+}
+
 bool Reactor::CanRunHere() {
   if (t_inline_ || t_loop == nullptr || t_current == this) return false;
   if (runner_.load(std::memory_order_seq_cst) != t_loop) return false;
@@ -240,6 +244,23 @@ void Reactor::Dispatch(const epoll_event* events, int n) {
     h->OnEvent(events[i].events);
   }
   Enter(this);
+}
+
+void Reactor::PollIo() {
+  Reactor* loop = t_loop;
+  if (loop == nullptr) return;
+  epoll_event events[kMaxEvents];
+  int n = epoll_wait(loop->epfd_, events, kMaxEvents, 0);
+  if (n <= 0) return;
+  Reactor* prev = t_current;
+  for (int i = 0; i < n; i++) {
+    auto* h = static_cast<EventHandler*>(events[i].data.ptr);
+    if (h == kWakeMarker) continue;  // the mailbox is drained before the loop next sleeps
+    Reactor* owner = h->io_owner_;
+    Enter(owner ? owner : loop);
+    h->OnEvent(events[i].events);
+  }
+  Enter(prev);
 }
 
 void Reactor::Run() {

@@ -74,6 +74,23 @@ class Reactor {
     }
     Post(Fn(std::forward<F>(fn)));
   }
+  // Runs fn at once, as this reactor, if the calling thread's loop runs it (its own, or a
+  // guest: thread packing), even with messages queued; returns false without running it
+  // otherwise. For a caller that holds every lock fn needs and must not wait for the mailbox
+  // (a script's synchronous step, see kv::ShardSet::SyncRun).
+  template <typename F>
+  bool RunIfHere(F&& fn) {
+    if (!RunByThisThread()) return false;
+    Reactor* prev = Current();
+    Enter(this);
+    fn();
+    Enter(prev);
+    return true;
+  }
+  // Loop thread: one non-blocking pass over the fds of the loop running on this thread (its own
+  // and its guests'), dispatching their events as their owners, without running messages or
+  // timers. For a thread stuck in a long script, so its clients still get BUSY replies.
+  static void PollIo();
   // Thread-safe: queues fn without waking the reactor unless *wake_if is set. It runs when the
   // loop next wakes for any reason (an fd event, a timer, another Post). The reactor thread
   // raises the flag with RaiseWakeFlag() once it starts waiting for fn; both happen under the
@@ -141,6 +158,7 @@ class Reactor {
 
   static void Enter(Reactor* r);
   bool CanRunHere();
+  bool RunByThisThread() const;
   static thread_local bool t_inline_;
   bool CanPark();                 // own thread: a move is wanted and possible now
   bool ParkHere();                // own thread: hands this reactor to its wanted runner and sleeps

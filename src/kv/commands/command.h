@@ -57,6 +57,9 @@ struct CmdContext {
   // Run by EXEC, which already holds the locks of every key of the transaction: cross-shard
   // commands take no locks of their own and blocking commands do not block (as in Redis).
   bool in_tx = false;
+  // Set by a script run on its shard (kv/tx/script_run.h) that must run again in global mode:
+  // it wrote no reply and left no trace, and the caller runs it as a coordinator instead.
+  bool escalate = false;
 };
 
 using SyncHandler = void (*)(CmdContext&);

@@ -22,6 +22,15 @@ bool NumKeysAt(Args args, std::vector<size_t>* out) {
   return true;
 }
 
+// EVAL / FCALL: numkeys at args[2] (0 allowed), then the keys.
+bool ScriptKeys(Args args, std::vector<size_t>* out) {
+  if (args.size() < 3) return false;
+  int64_t n;
+  if (!ParseInt64(args[2], &n) || n < 0 || n > int64_t(args.size() - 3)) return false;
+  for (size_t i = 0; i < size_t(n); i++) out->push_back(3 + i);
+  return true;
+}
+
 // ZUNIONSTORE & co.: the destination, then numkeys at args[2] and the sources.
 bool StoreThenNumKeys(Args args, std::vector<size_t>* out) {
   out->push_back(1);
@@ -88,6 +97,12 @@ struct Movable {
 const std::unordered_map<std::string_view, Movable>& Table() {
   static const std::unordered_map<std::string_view, Movable> t = {
       {"sort", {SortKeys, 1, 1, 1}},
+      {"eval", {ScriptKeys, 0, 0, 0}},
+      {"evalsha", {ScriptKeys, 0, 0, 0}},
+      {"eval_ro", {ScriptKeys, 0, 0, 0}},
+      {"evalsha_ro", {ScriptKeys, 0, 0, 0}},
+      {"fcall", {ScriptKeys, 0, 0, 0}},
+      {"fcall_ro", {ScriptKeys, 0, 0, 0}},
       {"zunionstore", {StoreThenNumKeys, 1, 1, 1}},
       {"zinterstore", {StoreThenNumKeys, 1, 1, 1}},
       {"zdiffstore", {StoreThenNumKeys, 1, 1, 1}},

@@ -12,6 +12,7 @@
 #include "kv/server/connection.h"
 #include "kv/server/shard_set.h"
 #include "kv/tx/lock_table.h"
+#include "kv/tx/script_run.h"
 
 namespace strata::kv {
 
@@ -74,6 +75,13 @@ Route ResolveCommand(std::span<const std::string_view> args, const ClientState& 
   if (client.monitor && (spec->flags & (cmd::kWrite | cmd::kReadOnly))) {
     rb.Error("ERR Replica can't interact with the keyspace");
     return {};
+  }
+  // Scripts run where their declared keys live, or globally (kv/tx/script_run.h).
+  if (IsScriptCall(*spec)) {
+    if (ScriptCallNeedsGlobal(*spec, args)) return {Route::kAsync, 0};
+    int s = ScriptCallShard(*spec, args, local_shard);
+    if (s < 0) return {Route::kAsync, 0};
+    return {uint32_t(s) == local_shard ? Route::kInline : Route::kRemote, uint32_t(s)};
   }
   // Blocking commands are coroutines wherever their keys are: they may have to wait.
   if ((spec->flags & cmd::kBlocking) && spec->multi) return {Route::kAsync, 0};

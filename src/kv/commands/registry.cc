@@ -61,6 +61,8 @@ void RegisterAllCommands() {
   RegisterHllFamily(r);
   RegisterSortFamily(r);
   RegisterTxFamily(r);
+  RegisterScriptFamily(r);
+  RegisterFunctionFamily(r);
 }
 
 }  // namespace strata::kv

@@ -45,5 +45,7 @@ void RegisterBitmapFamily(CommandRegistry& r);
 void RegisterHllFamily(CommandRegistry& r);
 void RegisterSortFamily(CommandRegistry& r);
 void RegisterTxFamily(CommandRegistry& r);
+void RegisterScriptFamily(CommandRegistry& r);
+void RegisterFunctionFamily(CommandRegistry& r);
 
 }  // namespace strata::kv

@@ -377,6 +377,13 @@ const std::vector<Option>& Options() {
                 "seconds SIGTERM or SHUTDOWN waits for shard threads busy in a long command, then "
                 "exits without them, status 1 (default 10)",
                 &Config::shutdown_timeout, 0, INT32_MAX),
+      IntOption("busy-reply-threshold", true,
+                "milliseconds a script runs before other clients get BUSY and SCRIPT KILL can "
+                "stop it (default 5000)",
+                &Config::busy_reply_threshold, 0, INT64_MAX),
+      Alias("lua-time-limit",
+            IntOption("busy-reply-threshold", true, "alias of busy-reply-threshold",
+                      &Config::busy_reply_threshold, 0, INT64_MAX)),
       // Data-type encodings: when a container outgrows its compact form (as in Redis 7.0).
       IntOption("hash-max-listpack-entries", true,
                 "fields up to which a hash stays compact (default 512)",

@@ -63,6 +63,9 @@ struct Config {
   // shutdown-timeout: seconds SIGTERM/SHUTDOWN waits for shard threads busy in a long command
   // before the process exits without them (exit status 1); at least 1 s.
   std::atomic<int> shutdown_timeout{10};
+  // busy-reply-threshold (lua-time-limit): milliseconds a script may run before other clients
+  // get BUSY and SCRIPT KILL / FUNCTION KILL may stop it.
+  std::atomic<int64_t> busy_reply_threshold{5000};
   // Data-type encodings (Redis 7.0 names and defaults; the ziplist names are aliases).
   std::atomic<int64_t> hash_max_listpack_entries{512};
   std::atomic<int64_t> hash_max_listpack_value{64};

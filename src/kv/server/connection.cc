@@ -21,6 +21,8 @@
 #include "kv/server/monitor.h"
 #include "kv/server/shard_local.h"
 #include "kv/server/shard_set.h"
+#include "kv/tx/script_busy.h"
+#include "kv/tx/script_run.h"
 
 namespace strata::kv {
 namespace {
@@ -99,6 +101,12 @@ void Connection::Start() {
 
 void Connection::OnEvent(uint32_t events) {
   if (closed_) return;
+  if (in_input_) {
+    // A long script's BUSY turn (kv/tx/script_busy.h) while this connection is inside its own
+    // command: note the input for the read loop that is already running, and do nothing else.
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) readable_ = true;
+    return;
+  }
   if (events & (EPOLLERR | EPOLLHUP)) {
     Close("connection error");
     return;
@@ -200,6 +208,13 @@ void Connection::EndReply() {
 
 void Connection::ProcessInput() {
   const Config& cfg = GlobalConfig();
+  bool was_in_input = in_input_;
+  in_input_ = true;
+  struct Restore {
+    bool* flag;
+    bool value;
+    ~Restore() { *flag = value; }
+  } restore{&in_input_, was_in_input};
   while (!closed_ && !waiting_ && !close_after_reply_) {
     resp::ParserLimits limits;
     limits.max_bulk_len = cfg.proto_max_bulk_len.load(std::memory_order_relaxed);
@@ -277,6 +292,15 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
     EndReply();
     return true;
   }
+  if (ScriptsBusy() && !AllowedWhileBusy(spec->name, args.size() > 1 ? args[1] : "")) {
+    std::string err;
+    resp::ReplyBuilder erb(&err, state_.proto);
+    erb.Error(BusyError());
+    CountErrorReply(err);
+    BeginReply()->append(err);
+    EndReply();
+    return true;
+  }
   if (tx_.in_multi && !ControlsTransaction(*spec)) {
     // As Redis, an unknown subcommand or a subcommand's wrong arity is refused while queuing.
     if (SubcommandsOf(spec->name)) {
@@ -310,7 +334,8 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
   int64_t now = LoopUnixMillis();
   Shard* local = Shards().shard(shard_);
 
-  if (route.kind == Route::kInline && !spec->keyless() && !local->locks().empty()) {
+  if (route.kind == Route::kInline && (!spec->keyless() || IsScriptCall(*spec)) &&
+      !local->locks().empty()) {
     std::vector<std::string> keys;
     LockKeysOf(*spec, args, state_.db, &keys);
     for (const auto& k : keys) {
@@ -323,7 +348,9 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
 
   switch (route.kind) {
     case Route::kInline: {
-      resp::ReplyBuilder rb(BeginReply(), state_.proto);
+      std::string* out = BeginReply();
+      size_t mark = out->size();
+      resp::ReplyBuilder rb(out, state_.proto);
       CmdContext ctx;
       ctx.shard = local;
       ctx.db = state_.db;
@@ -333,6 +360,16 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
       ctx.conn = this;
       ctx.spec = spec;
       ExecuteHandler(*spec, ctx, state_.addr, state_.name);
+      if (ctx.escalate) {
+        // A script that needs more than its shard: it left no trace; run it globally.
+        out->resize(mark);
+        if (remote_count_ > 0) {
+          SendBatch();
+          return false;
+        }
+        RunAsync(spec, args);
+        return true;
+      }
       EndReply();
       return true;
     }
@@ -387,66 +424,99 @@ void Connection::SendBatch() {
     batch->client_name = state_.name;
     // A shard packed onto this thread runs the batch right here (same thread, no mailbox).
     Shards().PostOrRun(s, [this, s, batch, origin] {
-      Shard* shard = Shards().shard(s);
-      // Runs the batch from command `from` on; if one touches a locked key, the rest waits in the
-      // shard's lock queue and continues when the lock is released.
-      struct Runner {
-        // `resumed`: run by the lock queue, which checked that no earlier waiter wants these
-        // keys; only a held lock blocks then (waiters queued later must not send it back).
-        static void Run(Connection* conn, Shard* shard, ShardBatch* batch, io::Reactor* origin,
-                        size_t from, bool resumed) {
-          AdvanceLoopClock();
-          int64_t now = LoopUnixMillis();
-          resp::ReplyBuilder rb(&batch->replies);
-          for (size_t i = from; i < batch->cmds.size(); i++) {
-            const ShardBatch::Cmd& c = batch->cmds[i];
-            std::span<const std::string_view> args = batch->Args(c);
-            if (!shard->locks().empty()) {
-              std::vector<std::string> keys;
-              LockKeysOf(*c.spec, args, c.db, &keys);
-              bool blocked = false;
-              for (const auto& k : keys)
-                blocked |= resumed ? shard->locks().IsLocked(k) : shard->locks().IsBlocked(k);
-              if (blocked) {
-                std::vector<std::string> all;
-                for (size_t j = i; j < batch->cmds.size(); j++)
-                  LockKeysOf(*batch->cmds[j].spec, batch->Args(batch->cmds[j]), batch->cmds[j].db,
-                             &all);
-                shard->locks().Defer(std::move(all),
-                                     [=] { Run(conn, shard, batch, origin, i, true); });
-                return;
-              }
-            }
-            rb.set_proto(c.proto);
-            CmdContext ctx;
-            ctx.shard = shard;
-            ctx.db = c.db;
-            ctx.args = args;
-            ctx.rb = &rb;
-            ctx.now_ms = now;
-            ctx.spec = c.spec;
-            ExecuteHandler(*c.spec, ctx, batch->client_addr, batch->client_name);
-            batch->reply_end.push_back(batch->replies.size());
-          }
-          if (batch->direct_fd >= 0) {
-            const std::string& r = batch->replies;
-            ssize_t n = ::send(batch->direct_fd, r.data(), r.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-            if (n > 0) {
-              batch->direct_sent = size_t(n);
-              LocalTotals().net_output_bytes += uint64_t(n);
-            }
-            if (batch->direct_sent == r.size()) {
-              origin->PostLazy([conn] { conn->OnBatchDone(); }, &conn->wake_on_reply_);
-              return;
-            }
-            // Partial or failed: the connection's thread writes the rest (or sees the error).
-          }
-          origin->Post([conn] { conn->OnBatchDone(); });
-        }
-      };
-      Runner::Run(this, shard, batch, origin, 0, false);
+      RunBatch(this, Shards().shard(s), batch, origin, 0, false);
     });
   }
+}
+
+// Runs the batch from command `from` on; if one touches a locked key, the rest waits in the
+// shard's lock queue and continues when the lock is released. `resumed`: run by the lock queue,
+// which checked that no earlier waiter wants these keys; only a held lock blocks then (waiters
+// queued later must not send it back).
+void Connection::RunBatch(Connection* conn, Shard* shard, ShardBatch* batch, io::Reactor* origin,
+                          size_t from, bool resumed) {
+  AdvanceLoopClock();
+  int64_t now = LoopUnixMillis();
+  resp::ReplyBuilder rb(&batch->replies);
+  for (size_t i = from; i < batch->cmds.size(); i++) {
+    const ShardBatch::Cmd& c = batch->cmds[i];
+    std::span<const std::string_view> args = batch->Args(c);
+    if (!shard->locks().empty()) {
+      std::vector<std::string> keys;
+      LockKeysOf(*c.spec, args, c.db, &keys);
+      bool blocked = false;
+      for (const auto& k : keys)
+        blocked |= resumed ? shard->locks().IsLocked(k) : shard->locks().IsBlocked(k);
+      if (blocked) {
+        std::vector<std::string> all;
+        for (size_t j = i; j < batch->cmds.size(); j++)
+          LockKeysOf(*batch->cmds[j].spec, batch->Args(batch->cmds[j]), batch->cmds[j].db, &all);
+        shard->locks().Defer(std::move(all),
+                             [=] { RunBatch(conn, shard, batch, origin, i, true); });
+        return;
+      }
+    }
+    rb.set_proto(c.proto);
+    CmdContext ctx;
+    ctx.shard = shard;
+    ctx.db = c.db;
+    ctx.args = args;
+    ctx.rb = &rb;
+    ctx.now_ms = now;
+    ctx.spec = c.spec;
+    size_t mark = batch->replies.size();
+    ExecuteHandler(*c.spec, ctx, batch->client_addr, batch->client_name);
+    if (ctx.escalate) {
+      // A script that needs more than this shard: the connection's thread runs it
+      // globally, then hands the rest of the batch back here.
+      batch->replies.resize(mark);
+      uint32_t s = shard->id();
+      origin->Post([conn, s, batch, i] { conn->RunEscalated(s, batch, i); });
+      return;
+    }
+    batch->reply_end.push_back(batch->replies.size());
+  }
+  if (batch->direct_fd >= 0) {
+    const std::string& r = batch->replies;
+    ssize_t n = ::send(batch->direct_fd, r.data(), r.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      batch->direct_sent = size_t(n);
+      LocalTotals().net_output_bytes += uint64_t(n);
+    }
+    if (batch->direct_sent == r.size()) {
+      origin->PostLazy([conn] { conn->OnBatchDone(); }, &conn->wake_on_reply_);
+      return;
+    }
+    // Partial or failed: the connection's thread writes the rest (or sees the error).
+  }
+  origin->Post([conn] { conn->OnBatchDone(); });
+}
+
+void Connection::RunEscalated(uint32_t shard, ShardBatch* batch, size_t index) {
+  struct Job {
+    std::string reply;
+    resp::ReplyBuilder rb{&reply};
+    CmdContext ctx;
+  };
+  auto* job = new Job();
+  const ShardBatch::Cmd& c = batch->cmds[index];
+  job->rb.set_proto(c.proto);
+  job->ctx.shard = Shards().shard(shard_);
+  job->ctx.db = c.db;
+  job->ctx.args = batch->Args(c);
+  job->ctx.rb = &job->rb;
+  job->ctx.now_ms = LoopUnixMillis();
+  job->ctx.conn = this;
+  job->ctx.spec = c.spec;
+  RunDetached(c.spec->multi(job->ctx), [this, job, shard, batch, index] {
+    batch->replies.append(job->reply);
+    batch->reply_end.push_back(batch->replies.size());
+    io::Reactor* origin = reactor_;
+    reactor_->Post([job] { delete job; });
+    Shards().Post(shard, [this, shard, batch, index, origin] {
+      RunBatch(this, Shards().shard(shard), batch, origin, index + 1, false);
+    });
+  });
 }
 
 void Connection::OnBatchDone() {

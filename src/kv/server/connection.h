@@ -97,6 +97,12 @@ class Connection : public io::EventHandler {
   // Returns false if the command must wait for the pending batch (nothing consumed).
   bool Dispatch(std::span<const std::string_view> args);
   void SendBatch();
+  // Shard thread: runs a sealed batch from command `from` (see connection.cc).
+  static void RunBatch(Connection* conn, Shard* shard, ShardBatch* batch, io::Reactor* origin,
+                       size_t from, bool resumed);
+  // Connection thread: runs batch command `index`, a script that escalated, as a coordinator,
+  // then hands the batch back to `shard` from the next command.
+  void RunEscalated(uint32_t shard, ShardBatch* batch, size_t index);
   void OnBatchDone();
   // After a batch or async command completes: continue with the input that waited for it.
   void ResumeAfterWork();
@@ -110,6 +116,7 @@ class Connection : public io::EventHandler {
 
   int fd_;
   uint32_t shard_;
+  bool in_input_ = false;  // inside ProcessInput (see OnEvent)
   io::Reactor* reactor_;  // the owning shard thread's loop
   ClientState state_;
   TxState tx_;

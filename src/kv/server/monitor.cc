@@ -31,10 +31,15 @@ void Monitors::Remove(Connection* c) {
 }
 
 void Monitors::Feed(const ClientState& client, std::span<const std::string_view> args) {
+  FeedAs(client.db, client.addr, args, client.id);
+}
+
+void Monitors::FeedAs(int db, const std::string& addr, std::span<const std::string_view> args,
+                      uint64_t skip_id) {
   int64_t us = UnixMicros();
   char head[128];
   snprintf(head, sizeof(head), "+%lld.%06lld [%d %s]", (long long)(us / 1000000),
-           (long long)(us % 1000000), client.db, client.addr.c_str());
+           (long long)(us % 1000000), db, addr.c_str());
   std::string line = head;
   for (auto a : args) {
     line += " \"";
@@ -80,7 +85,7 @@ void Monitors::Feed(const ClientState& client, std::span<const std::string_view>
     targets = entries_;
   }
   for (const auto& t : targets) {
-    if (t.id == client.id) continue;
+    if (t.id == skip_id) continue;
     uint64_t id = t.id;
     Shards().Post(t.shard, [id, line] {
       // The monitor may have gone: look it up on its own thread.

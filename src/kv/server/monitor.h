@@ -22,6 +22,9 @@ class Monitors {
   void Add(Connection* c, uint32_t shard);
   void Remove(Connection* c);
   void Feed(const ClientState& client, std::span<const std::string_view> args);
+  // A line for a command that no client sent directly ("lua" for a script's redis.call).
+  void FeedAs(int db, const std::string& addr, std::span<const std::string_view> args,
+              uint64_t skip_id = 0);
 
  private:
   struct Entry {

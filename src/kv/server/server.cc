@@ -270,6 +270,8 @@ void ShardRuntime::PackingTick() {
                 cores, idle);
   }
   if (pack == p.packed) return;
+  // A script waiting on another shard's thread (ShardSet::SyncRun): keep the layout for now.
+  if (ShardSet::AnySyncScope()) return;
   p.packed = pack;
   (pack ? GlobalPackingStats().packs : GlobalPackingStats().spreads)++;
   io::Reactor* host = threads_[0]->reactor.get();

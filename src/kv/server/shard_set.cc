@@ -1,13 +1,75 @@
 #include "kv/server/shard_set.h"
 
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+
 namespace strata::kv {
 namespace {
 thread_local int t_shard = -1;
+thread_local bool t_sync = false;
 ShardSet* g_set = nullptr;
 }  // namespace
 
 int ShardSet::Current() { return t_shard; }
 void ShardSet::SetCurrent(int i) { t_shard = i; }
+
+bool ShardSet::SyncHops() { return t_sync; }
+
+ShardSet::SyncScope::SyncScope() : prev_(t_sync) {
+  t_sync = true;
+  sync_scopes_.fetch_add(1, std::memory_order_acq_rel);
+}
+
+ShardSet::SyncScope::~SyncScope() {
+  t_sync = prev_;
+  sync_scopes_.fetch_sub(1, std::memory_order_acq_rel);
+}
+
+void ShardSet::SyncRun(uint32_t i, const std::function<void()>& fn) {
+  if (int(i) == Current()) return fn();
+  io::Reactor* r = reactors_[i];
+  if (r->RunIfHere(fn)) return;
+  // Whichever side claims the call runs it: the shard's loop through its mailbox, or this
+  // thread if the shard is handed to it meanwhile (a packing move already under way).
+  struct Call {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool claimed = false;  // guarded by mu
+    bool done = false;     // guarded by mu
+    bool Claim() {
+      std::lock_guard<std::mutex> l(mu);
+      if (claimed) return false;
+      claimed = true;
+      return true;
+    }
+    void Finish() {
+      std::lock_guard<std::mutex> l(mu);
+      done = true;
+      cv.notify_one();
+    }
+  };
+  auto call = std::make_shared<Call>();
+  const std::function<void()>* f = &fn;
+  r->Post([call, f] {
+    if (!call->Claim()) return;
+    (*f)();
+    call->Finish();
+  });
+  std::unique_lock<std::mutex> l(call->mu);
+  while (!call->done) {
+    if (call->cv.wait_for(l, std::chrono::milliseconds(1), [&] { return call->done; })) break;
+    if (call->claimed) continue;
+    l.unlock();
+    r->RunIfHere([&] {
+      if (!call->Claim()) return;
+      fn();
+      call->Finish();
+    });
+    l.lock();
+  }
+}
 
 ShardSet& Shards() { return *g_set; }
 void InstallShardSet(ShardSet* set) { g_set = set; }

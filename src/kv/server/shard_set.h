@@ -9,8 +9,15 @@
 //
 // Awaiters resume the coroutine on the thread that awaited (through its reactor's mailbox), so
 // coordinator state is never shared between threads.
+//
+// Synchronous mode (SyncScope): a script's redis.call cannot suspend (Lua 5.1 cannot yield
+// across C calls), so while a script holds the locks of every shard it may touch, its thread
+// turns each hop into a blocking call, SyncRun: the work runs on the target shard's thread and
+// the caller waits for it. Only one such thread exists at a time (the global script token,
+// kv/script/...), and the threads it waits on never wait themselves, so this cannot deadlock.
 #pragma once
 
+#include <atomic>
 #include <coroutine>
 #include <cstdint>
 #include <functional>
@@ -56,6 +63,26 @@ class ShardSet {
   static int Current();
   static void SetCurrent(int i);
 
+  // Runs fn on shard i's thread and waits for it (see "Synchronous mode" above). Inline when
+  // this thread runs shard i (its own shard, or packed onto this thread).
+  void SyncRun(uint32_t i, const std::function<void()>& fn);
+  // Whether this thread's hops are synchronous now.
+  static bool SyncHops();
+  // While one exists, Hop/HopDeferred/Broadcast on this thread complete before returning, and
+  // thread packing keeps its current layout (a move could hand a shard we wait for to this
+  // blocked thread).
+  class SyncScope {
+   public:
+    SyncScope();
+    ~SyncScope();
+    SyncScope(const SyncScope&) = delete;
+    SyncScope& operator=(const SyncScope&) = delete;
+
+   private:
+    bool prev_;
+  };
+  static bool AnySyncScope() { return sync_scopes_.load(std::memory_order_acquire) > 0; }
+
   template <typename F>
   auto Hop(uint32_t target, F fn);
   template <typename F>
@@ -67,6 +94,7 @@ class ShardSet {
   uint32_t n_;
   std::vector<io::Reactor*> reactors_;
   std::vector<Shard*> shards_;
+  static inline std::atomic<int> sync_scopes_{0};
 };
 
 // The process's shard set (created by the server at start-up).
@@ -84,8 +112,12 @@ auto ShardSet::Hop(uint32_t target, F fn) {
     uint32_t target;
     F fn;
     bool await_ready() {
-      if (int(target) != ShardSet::Current()) return false;
-      fn(*set->shard(target));
+      if (int(target) == ShardSet::Current()) {
+        fn(*set->shard(target));
+        return true;
+      }
+      if (!ShardSet::SyncHops()) return false;
+      set->SyncRun(target, [this] { fn(*set->shard(target)); });
       return true;
     }
     void await_suspend(std::coroutine_handle<> h) {
@@ -106,7 +138,20 @@ auto ShardSet::HopDeferred(uint32_t target, F fn) {
     ShardSet* set;
     uint32_t target;
     F fn;
-    bool await_ready() { return false; }
+    bool await_ready() {
+      if (!ShardSet::SyncHops()) return false;
+      // The work may finish later (a lock wait): wait for `done`, not for fn's return.
+      std::atomic<bool> finished{false};
+      std::atomic<bool>* f = &finished;
+      set->SyncRun(target, [this, f] {
+        fn(*set->shard(target), [f] {
+          f->store(true, std::memory_order_release);
+          f->notify_one();
+        });
+      });
+      while (!finished.load(std::memory_order_acquire)) finished.wait(false);
+      return true;
+    }
     void await_suspend(std::coroutine_handle<> h) {
       io::Reactor* origin = io::Reactor::Current();
       set->Post(target, [this, h, origin] {
@@ -126,7 +171,12 @@ auto ShardSet::Broadcast(F fn) {
     ShardSet* set;
     F fn;
     uint32_t pending;
-    bool await_ready() { return false; }
+    bool await_ready() {
+      if (!ShardSet::SyncHops()) return false;
+      for (uint32_t i = 0; i < set->size(); i++)
+        set->SyncRun(i, [this, i] { fn(*set->shard(i), i); });
+      return true;
+    }
     void await_suspend(std::coroutine_handle<> h) {
       io::Reactor* origin = io::Reactor::Current();
       pending = set->size();

@@ -1,0 +1,94 @@
+#include "kv/tx/script_busy.h"
+
+#include <algorithm>
+#include <mutex>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/strutil.h"
+#include "kv/script/script_errors.h"
+#include "kv/server/config.h"
+
+namespace strata::kv {
+namespace {
+
+std::mutex g_mu;
+std::vector<BusyScript*> g_busy;  // guarded by g_mu
+std::atomic<int> g_busy_count{0};
+BusyIoHook g_io_hook = nullptr;
+thread_local bool t_io_turn = false;
+
+}  // namespace
+
+void BusyScript::Start(bool function) {
+  function_ = function;
+  start_us_ = MonoMicros();
+  registered_ = false;
+  wrote_.store(false, std::memory_order_relaxed);
+  killed_.store(false, std::memory_order_relaxed);
+}
+
+void BusyScript::Stop() {
+  if (!registered_) return;
+  std::lock_guard<std::mutex> l(g_mu);
+  g_busy.erase(std::remove(g_busy.begin(), g_busy.end(), this), g_busy.end());
+  g_busy_count.fetch_sub(1, std::memory_order_relaxed);
+  registered_ = false;
+}
+
+bool BusyScript::Poll() {
+  if (!registered_) {
+    int64_t limit_ms = GlobalConfig().busy_reply_threshold.load(std::memory_order_relaxed);
+    if (limit_ms <= 0 || MonoMicros() - start_us_ < limit_ms * 1000) return false;
+    std::lock_guard<std::mutex> l(g_mu);
+    g_busy.push_back(this);
+    g_busy_count.fetch_add(1, std::memory_order_relaxed);
+    registered_ = true;
+  }
+  if (g_io_hook && !t_io_turn) {
+    t_io_turn = true;
+    g_io_hook();
+    t_io_turn = false;
+  }
+  return killed_.load(std::memory_order_acquire);
+}
+
+bool ScriptsBusy() { return g_busy_count.load(std::memory_order_relaxed) > 0; }
+
+bool AllowedWhileBusy(std::string_view name, std::string_view sub) {
+  static const char* const kAlways[] = {"auth",  "hello",   "quit",  "reset",  "shutdown",
+                                        "multi", "discard", "watch", "unwatch"};
+  for (const char* n : kAlways)
+    if (EqualsIgnoreCase(name, n)) return true;
+  if (EqualsIgnoreCase(name, "script")) return EqualsIgnoreCase(sub, "kill");
+  if (EqualsIgnoreCase(name, "function"))
+    return EqualsIgnoreCase(sub, "kill") || EqualsIgnoreCase(sub, "stats");
+  return false;
+}
+
+const char* BusyError() {
+  std::lock_guard<std::mutex> l(g_mu);
+  if (!g_busy.empty() && g_busy.front()->function()) return script::errors::kBusyFunction;
+  return script::errors::kBusyScript;
+}
+
+KillResult KillBusyScript(bool function) {
+  std::lock_guard<std::mutex> l(g_mu);
+  if (g_busy.empty()) return KillResult::kNotBusy;
+  // Every busy script of the right kind that has not written; refused if any has written.
+  bool any_kind = false;
+  for (BusyScript* b : g_busy) {
+    if (b->function() != function) continue;
+    any_kind = true;
+    if (b->wrote()) return KillResult::kUnkillable;
+  }
+  if (!any_kind) return KillResult::kWrongKind;
+  for (BusyScript* b : g_busy)
+    if (b->function() == function) b->Kill();
+  return KillResult::kKilled;
+}
+
+void SetBusyIoHook(BusyIoHook hook) { g_io_hook = hook; }
+bool InBusyIoTurn() { return t_io_turn; }
+
+}  // namespace strata::kv

@@ -1,0 +1,131 @@
+#include "kv/tx/script_store.h"
+
+#include "base/log.h"
+#include "base/strutil.h"
+
+namespace strata::kv {
+
+ScriptStore& ScriptStore::Get() {
+  static ScriptStore* store = new ScriptStore();
+  return *store;
+}
+
+void ScriptStore::AddScript(const std::string& sha, std::string_view body) {
+  std::lock_guard<std::mutex> l(mu_);
+  scripts_.try_emplace(sha, body);
+}
+
+std::optional<std::string> ScriptStore::ScriptBody(std::string_view sha) const {
+  std::string key = ToLower(sha);
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = scripts_.find(key);
+  if (it == scripts_.end()) return std::nullopt;
+  return it->second;
+}
+
+bool ScriptStore::HasScript(std::string_view sha) const {
+  if (sha.size() != 40) return false;
+  std::string key = ToLower(sha);
+  std::lock_guard<std::mutex> l(mu_);
+  return scripts_.count(key) > 0;
+}
+
+void ScriptStore::FlushScripts() {
+  std::lock_guard<std::mutex> l(mu_);
+  scripts_.clear();
+  global_.clear();
+  global_count_.store(0, std::memory_order_relaxed);
+  scripts_gen_.fetch_add(1, std::memory_order_acq_rel);
+}
+
+size_t ScriptStore::script_count() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return scripts_.size();
+}
+
+void ScriptStore::MarkGlobal(std::string_view id) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (global_.emplace(ToLower(id)).second) global_count_.fetch_add(1, std::memory_order_relaxed);
+}
+
+bool ScriptStore::NeedsGlobalSlow(std::string_view id) const {
+  std::string key = ToLower(id);
+  std::lock_guard<std::mutex> l(mu_);
+  return global_.count(key) > 0;
+}
+
+std::map<std::string, std::string> ScriptStore::Libraries() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return libraries_;
+}
+
+uint64_t ScriptStore::SetLibraries(std::map<std::string, std::string> libs) {
+  std::lock_guard<std::mutex> l(mu_);
+  libraries_ = std::move(libs);
+  return functions_gen_.fetch_add(1, std::memory_order_acq_rel) + 1;
+}
+
+// ---- ThreadScripts ----
+
+ThreadScripts& ThreadScripts::Local() {
+  thread_local ThreadScripts* t = new ThreadScripts();  // lives as long as its thread's loop
+  return *t;
+}
+
+ThreadScripts::ThreadScripts() = default;
+
+void ThreadScripts::SyncScripts() {
+  uint64_t gen = ScriptStore::Get().scripts_generation();
+  if (cache_ && gen == scripts_gen_) return;
+  if (!cache_) {
+    cache_ = std::make_unique<script::ScriptCache>();
+  } else if (!cache_->running()) {
+    cache_->Flush();
+  } else {
+    return;  // a script of this VM is running (a nested call): catch up after it
+  }
+  scripts_gen_ = gen;
+}
+
+script::ScriptCache& ThreadScripts::cache() {
+  SyncScripts();
+  return *cache_;
+}
+
+const script::ScriptCache::Entry* ThreadScripts::FindScript(std::string_view sha) {
+  SyncScripts();
+  if (const auto* e = cache_->Find(sha)) return e;
+  std::optional<std::string> body = ScriptStore::Get().ScriptBody(sha);
+  if (!body) return nullptr;
+  auto r = cache_->Load(*body);
+  return r.entry;
+}
+
+script::ScriptCache::LoadResult ThreadScripts::LoadScript(std::string_view body) {
+  SyncScripts();
+  auto r = cache_->Load(body);
+  if (r.entry) ScriptStore::Get().AddScript(r.entry->sha, body);
+  return r;
+}
+
+script::FunctionRegistry& ThreadScripts::functions() {
+  uint64_t gen = ScriptStore::Get().functions_generation();
+  if (functions_ && gen == functions_gen_) return *functions_;
+  if (functions_ && functions_->running()) return *functions_;
+  functions_ = std::make_unique<script::FunctionRegistry>();
+  functions_gen_ = gen;
+  for (const auto& [name, code] : ScriptStore::Get().Libraries()) {
+    auto r = functions_->Load(code, false);
+    if (!r.ok)
+      LOG_WARNING("function library '%s' failed to load: %s", name.c_str(), r.error.c_str());
+  }
+  return *functions_;
+}
+
+void ThreadScripts::FunctionsUpdated(uint64_t previous_generation, uint64_t new_generation) {
+  if (functions_ && functions_gen_ == previous_generation &&
+      new_generation == previous_generation + 1)
+    functions_gen_ = new_generation;
+}
+
+}  // namespace strata::kv
