@@ -13,7 +13,7 @@
 #include "kv/commands/family_util.h"
 #include "kv/commands/registry.h"
 #include "kv/commands/subcommand.h"
-// #include "kv/script/function_dump.h"
+#include "kv/script/function_dump.h"
 #include "kv/script/script_errors.h"
 #include "kv/script/shebang.h"
 #include "kv/tx/script_busy.h"
@@ -162,7 +162,6 @@ void FunctionStats(CmdContext& ctx) {
   rb.Integer(int64_t(reg.functions().size()));
 }
 
-#if 0
 void FunctionDump(CmdContext& ctx) {
   script::FunctionRegistry& reg = ThreadScripts::Local().functions();
   std::vector<std::string> codes;
@@ -182,14 +181,15 @@ void FunctionRestore(CmdContext& ctx) {
     } else if (ArgIs(p, "flush")) {
       policy = Policy::kFlush;
     } else {
-      return ctx.rb->Error("ERR Wrong restore policy given, value should be either FLUSH, "
-                           "APPEND or REPLACE.");
+      return ctx.rb->Error(
+          "ERR Wrong restore policy given, value should be either FLUSH, "
+          "APPEND or REPLACE.");
     }
   }
-  std::vector<std::string> codes;
-  std::string error;
-  if (!script::DecodeFunctionDump(ctx.args[2], &codes, &error)) return ctx.rb->Error(error);
-
+  // Redis creates each library as it reads it: a load error of an earlier record comes
+  // before a decoding error of a later one.
+  script::FunctionDumpContents dump = script::DecodeFunctionDump(ctx.args[2]);
+  const std::vector<std::string>& codes = dump.codes;
   std::lock_guard<std::mutex> l(WriteMutex());
   script::FunctionRegistry& reg = ThreadScripts::Local().functions();
   uint64_t before = ScriptStore::Get().functions_generation();
@@ -198,8 +198,17 @@ void FunctionRestore(CmdContext& ctx) {
   if (policy != Policy::kFlush) {
     for (const auto& [name, lib] : reg.libraries()) scratch.Load(lib.code, false);
   }
+  // The payload's libraries among themselves always clash as APPEND would.
+  script::FunctionRegistry incoming;
   for (const auto& code : codes) {
-    auto r = scratch.Load(code, policy == Policy::kReplace);
+    auto r = incoming.Load(code, false);
+    if (!r.ok) return ctx.rb->Error(r.error);
+  }
+  if (!dump.ok()) return ctx.rb->Error(dump.error);
+  for (const auto& [name, lib] : incoming.libraries()) {
+    if (policy == Policy::kAppend && scratch.FindLibrary(name))
+      return ctx.rb->Error("ERR Library " + name + " already exists");
+    auto r = scratch.Load(lib.code, policy == Policy::kReplace);
     if (!r.ok) return ctx.rb->Error(r.error);
   }
   if (policy == Policy::kFlush) reg.Flush();
@@ -207,8 +216,6 @@ void FunctionRestore(CmdContext& ctx) {
   Publish(reg, before);
   ctx.rb->Ok();
 }
-
-#endif
 
 void CmdFunction(CmdContext& ctx) {
   const SubcommandSpec* sub = ResolveSubcommand(ctx);
@@ -219,8 +226,8 @@ void CmdFunction(CmdContext& ctx) {
   if (name == "flush") return FunctionFlush(ctx);
   if (name == "list") return FunctionList(ctx);
   if (name == "stats") return FunctionStats(ctx);
-  // if (name == "dump") return FunctionDump(ctx);
-  // if (name == "restore") return FunctionRestore(ctx);
+  if (name == "dump") return FunctionDump(ctx);
+  if (name == "restore") return FunctionRestore(ctx);
   if (name == "kill") return ReplyScriptKill(ctx, true);
   if (name == "help") {
     return ReplyHelp(

@@ -35,6 +35,7 @@
 #include "kv/server/shard_set.h"
 #include "kv/tx/client_tx.h"
 #include "kv/tx/lock_table.h"
+#include "kv/tx/script_run.h"
 
 namespace strata::kv {
 namespace {
@@ -123,6 +124,10 @@ TxLocks LocksOf(const std::vector<TxState::Queued>& queue, int db) {
   bool all = false;
   for (const auto& q : queue) {
     std::vector<std::string_view> args = Views(q.args);
+    if (IsScriptCall(*q.spec)) {
+      all = true;  // a script may touch any key: it runs with every shard (script_run.h)
+      continue;
+    }
     if (q.spec->handler == nullptr && q.spec->keyless() && !MovableKeys(*q.spec)) {
       all = true;  // works on whole databases (FLUSHALL, KEYS, SCAN, SWAPDB, ...)
       continue;
@@ -164,8 +169,23 @@ Task<void> RunQueued(Connection* conn, const TxState::Queued& q, int* db, std::s
   c.in_tx = true;
   if (Monitors::Get().active()) Monitors::Get().Feed(conn->state(), args);
   const ClientState& st = conn->state();
-  int shard = spec->handler && !(spec->flags & cmd::kBlocking) ? OneShard(*spec, args) : -1;
-  if (shard >= 0) {
+  int shard = spec->handler && !(spec->flags & cmd::kBlocking) && !IsScriptCall(*spec)
+                  ? OneShard(*spec, args)
+                  : -1;
+  if (IsScriptCall(*spec)) {
+    // EXEC holds the script token and every shard (LocksOf): the script runs as in kAll.
+    c.shard = Shards().shard(conn->shard_id());
+    c.conn = conn;
+    int64_t start = MonoMicros();
+    {
+      ShardSet::SyncScope sync;
+      RunScriptCall(c, ScriptScope::kAll, nullptr);
+    }
+    auto& counters = LocalCommandCounters()[size_t(spec->id)];
+    counters.calls++;
+    counters.usec += uint64_t(MonoMicros() - start);
+    LocalTotals().commands++;
+  } else if (shard >= 0) {
     // Where it would run outside a transaction: on its keys' shard, as a plain command.
     CmdContext* cp = &c;
     const ClientState* sp = &st;
@@ -224,7 +244,11 @@ Task<void> CmdExec(CmdContext& ctx) {
     co_return;
   }
 
-  // 1. Lock every key involved, in ascending shard order.
+  // 1. Lock every key involved, in ascending shard order. With a script in the queue, the
+  //    script token comes first (the order every script run takes them in, script_run.h).
+  bool scripts = false;
+  for (const auto& q : queue) scripts |= IsScriptCall(*q.spec);
+  if (scripts) co_await ScriptToken::Get().Acquire();
   TxLocks locks = LocksOf(queue, ctx.db);
   for (uint32_t s = 0; s < Shards().size(); s++) {
     if (locks.by_shard[s].empty()) continue;
@@ -262,6 +286,7 @@ Task<void> CmdExec(CmdContext& ctx) {
       ServeBlockedClients(*sh);
     });
   }
+  if (scripts) ScriptToken::Get().Release();
   Unwatch(tx);
   if (dirty) {
     ctx.rb->NullArray();

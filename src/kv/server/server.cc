@@ -31,6 +31,7 @@
 #include "kv/server/shard_local.h"
 #include "kv/server/shard_set.h"
 #include "kv/server/thread_packing.h"
+#include "kv/tx/script_busy.h"
 #include "kv/version.h"
 
 namespace strata::kv {
@@ -173,6 +174,8 @@ void ShardRuntime::Start(uint32_t n, const std::vector<int>& listen_fds, bool pa
   Config& cfg = GlobalConfig();
   RegisterAllCommands();
   InstallShardLocalHook();
+  // A script past busy-reply-threshold lets its thread read its clients (BUSY, SCRIPT KILL).
+  SetBusyIoHook([] { io::Reactor::PollIo(); });
   set_ = std::make_unique<ShardSet>(n);
   InstallShardSet(set_.get());
   threads_.clear();
@@ -415,6 +418,8 @@ int RunServer() {
 
   int sig = 0;
   sigwait(&sigs, &sig);
+  // A script stuck in a loop (even one that wrote) must not hold the threads: stop it.
+  StopScriptsForShutdown();
   LOG_NOTICE("received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
   // A shard thread busy in a long command (DEBUG SLEEP, a huge KEYS) cannot stop until the
   // command returns, and the others wait for it at the stop barrier. The watchdog bounds that:

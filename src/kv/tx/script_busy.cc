@@ -17,6 +17,7 @@ std::vector<BusyScript*> g_busy;  // guarded by g_mu
 std::atomic<int> g_busy_count{0};
 BusyIoHook g_io_hook = nullptr;
 thread_local bool t_io_turn = false;
+std::atomic<bool> g_shutdown{false};
 
 }  // namespace
 
@@ -37,6 +38,7 @@ void BusyScript::Stop() {
 }
 
 bool BusyScript::Poll() {
+  if (g_shutdown.load(std::memory_order_relaxed)) return true;
   if (!registered_) {
     int64_t limit_ms = GlobalConfig().busy_reply_threshold.load(std::memory_order_relaxed);
     if (limit_ms <= 0 || MonoMicros() - start_us_ < limit_ms * 1000) return false;
@@ -50,8 +52,10 @@ bool BusyScript::Poll() {
     g_io_hook();
     t_io_turn = false;
   }
-  return killed_.load(std::memory_order_acquire);
+  return killed_.load(std::memory_order_acquire) || g_shutdown.load(std::memory_order_relaxed);
 }
+
+void StopScriptsForShutdown() { g_shutdown.store(true, std::memory_order_relaxed); }
 
 bool ScriptsBusy() { return g_busy_count.load(std::memory_order_relaxed) > 0; }
 
@@ -75,16 +79,11 @@ const char* BusyError() {
 KillResult KillBusyScript(bool function) {
   std::lock_guard<std::mutex> l(g_mu);
   if (g_busy.empty()) return KillResult::kNotBusy;
-  // Every busy script of the right kind that has not written; refused if any has written.
-  bool any_kind = false;
-  for (BusyScript* b : g_busy) {
-    if (b->function() != function) continue;
-    any_kind = true;
-    if (b->wrote()) return KillResult::kUnkillable;
-  }
-  if (!any_kind) return KillResult::kWrongKind;
-  for (BusyScript* b : g_busy)
-    if (b->function() == function) b->Kill();
+  // As Redis checks the running script: written first, then the kind of command asked.
+  BusyScript* b = g_busy.front();
+  if (b->wrote()) return KillResult::kUnkillable;
+  if (b->function() != function) return KillResult::kWrongKind;
+  b->Kill();
   return KillResult::kKilled;
 }
 

@@ -50,6 +50,9 @@ enum class KillResult { kKilled, kNotBusy, kUnkillable, kWrongKind };
 // SCRIPT KILL (function = false) or FUNCTION KILL (true).
 KillResult KillBusyScript(bool function);
 
+// Shutdown: every running script stops at its next poll, written or not.
+void StopScriptsForShutdown();
+
 // Set by the server: reads this thread's client sockets while its script is busy.
 using BusyIoHook = void (*)();
 void SetBusyIoHook(BusyIoHook hook);
