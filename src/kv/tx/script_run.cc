@@ -381,23 +381,35 @@ bool ScriptCallNeedsGlobal(const CommandSpec& spec, std::span<const std::string_
 }
 
 ScriptOutcome RunScriptCall(CmdContext& ctx, ScriptScope scope, const std::vector<char>* owned) {
-  CallArgs a;
-  if (!ParseCall(ctx, &a)) return ScriptOutcome::kDone;
   ThreadScripts& ts = ThreadScripts::Local();
-
-  const script::ScriptCache::Entry* entry = nullptr;
+  std::string_view cmd = ctx.spec->name;
+  const bool function = cmd.starts_with("fcall");
+  const bool by_sha = cmd.starts_with("evalsha");
+  // Redis's order of checks: FCALL finds the function first, EVALSHA refuses a malformed SHA1
+  // first, then the key count, then the script lookup or compilation.
   const script::FunctionRegistry::Function* fn = nullptr;
-  uint32_t flags = 0;
-  bool flags_declared = false;
-  if (a.function) {
-    fn = ts.functions().FindFunction(a.target);
+  script::FunctionRegistry* registry = nullptr;  // one lookup: a reload would free `fn`
+  if (function) {
+    registry = &ts.functions();
+    fn = registry->FindFunction(ctx.args[1]);
     if (!fn) {
       ctx.rb->Error(errors::kFunctionNotFound);
       return ScriptOutcome::kDone;
     }
+  } else if (by_sha && ctx.args[1].size() != 40) {
+    ctx.rb->Error(errors::kNoScript);
+    return ScriptOutcome::kDone;
+  }
+  CallArgs a;
+  if (!ParseCall(ctx, &a)) return ScriptOutcome::kDone;
+
+  const script::ScriptCache::Entry* entry = nullptr;
+  uint32_t flags = 0;
+  bool flags_declared = false;
+  if (function) {
     flags = fn->flags;
     flags_declared = true;
-  } else if (a.by_sha) {
+  } else if (by_sha) {
     entry = ts.FindScript(a.target);
     if (!entry) {
       ctx.rb->Error(errors::kNoScript);
@@ -465,7 +477,7 @@ ScriptOutcome RunScriptCall(CmdContext& ctx, ScriptScope scope, const std::vecto
 
   run.busy.Start(a.function);
   script::ScriptReply reply = a.function
-                                  ? ts.functions().Call(*fn, a.keys, a.argv, ctx.rb->proto(), &host)
+                                  ? registry->Call(*fn, a.keys, a.argv, ctx.rb->proto(), &host)
                                   : ts.cache().Run(*entry, a.keys, a.argv, ctx.rb->proto(), &host);
   run.busy.Stop();
   if (run.escalate) {

@@ -88,7 +88,8 @@ void ThreadScripts::SyncScripts() {
 }
 
 script::ScriptCache& ThreadScripts::cache() {
-  SyncScripts();
+  // No catching up here: an entry found by FindScript/LoadScript must stay valid until it ran.
+  if (!cache_) SyncScripts();
   return *cache_;
 }
 
