@@ -3,6 +3,7 @@ between lists on different shards under concurrent movers, with redis-py; reply 
 RESP2 and RESP3."""
 
 import random
+import time
 import threading
 
 import pytest
@@ -182,6 +183,8 @@ def test_compressed_list_matches_model(server):
             r.rpush(key, *model[i:i + 1000])
 
     def used_memory():
+        # Shards publish their memory figures from their cron (hz): let them catch up.
+        time.sleep(0.3)
         return r.info("memory")["used_memory"]
 
     try:
