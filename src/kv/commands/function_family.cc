@@ -283,9 +283,9 @@ void CmdFunction(CmdContext& ctx) {
 void RegisterFunctionFamily(CommandRegistry& r) {
   const char* g = "scripting";
   const char* cx = "Depends on the function that is executed.";
-  r.Add({"fcall", -3, kNoScript | kStale, 0, 0, 0, CmdScriptOnShard, MultiFunction,
+  r.Add({"fcall", -3, kNoScript | cmd::kSkipMonitor | kStale, 0, 0, 0, CmdScriptOnShard, MultiFunction,
          g, "Invokes a function.", "7.0.0", cx});
-  r.Add({"fcall_ro", -3, kNoScript | kStale | cmd::kReadOnly, 0, 0, 0,
+  r.Add({"fcall_ro", -3, kNoScript | cmd::kSkipMonitor | kStale | cmd::kReadOnly, 0, 0, 0,
          CmdScriptOnShard, MultiFunction, g, "Invokes a read-only function.", "7.0.0", cx});
   r.Add({"function", -2, kNoScript, 0, 0, 0, CmdFunction, nullptr, g,
          "A container for function commands.", "7.0.0", "Depends on subcommand."});

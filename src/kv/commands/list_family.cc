@@ -702,11 +702,11 @@ Task<void> MultiBMove(CmdContext& ctx) {
 void RegisterListFamily(CommandRegistry& r) {
   using namespace cmd;
   const uint32_t W = kWrite | kDenyOom;
-  r.Add({"blpop", -3, kWrite | kBlocking, 1, -2, 1, nullptr, MultiBPop, "list",
+  r.Add({"blpop", -3, cmd::kNoScript | kWrite | kBlocking, 1, -2, 1, nullptr, MultiBPop, "list",
          "Removes and returns the first element in a list. Blocks until an element is available "
          "otherwise. Deletes the list if the last element was popped.",
          "2.0.0", "O(N) where N is the number of provided keys."});
-  r.Add({"brpop", -3, kWrite | kBlocking, 1, -2, 1, nullptr, MultiBPop, "list",
+  r.Add({"brpop", -3, cmd::kNoScript | kWrite | kBlocking, 1, -2, 1, nullptr, MultiBPop, "list",
          "Removes and returns the last element in a list. Blocks until an element is available "
          "otherwise. Deletes the list if the last element was popped.",
          "2.0.0", "O(N) where N is the number of provided keys."});
@@ -716,11 +716,11 @@ void RegisterListFamily(CommandRegistry& r) {
          "7.0.0",
          "O(N+M) where N is the number of provided keys and M is the number of elements "
          "returned."});
-  r.Add({"blmove", 6, W | kBlocking, 1, 2, 1, nullptr, MultiBMove, "list",
+  r.Add({"blmove", 6, cmd::kNoScript | W | kBlocking, 1, 2, 1, nullptr, MultiBMove, "list",
          "Pops an element from a list, pushes it to another list and returns it. Blocks until "
          "an element is available otherwise. Deletes the list if the last element was moved.",
          "6.2.0", "O(1)"});
-  r.Add({"brpoplpush", 4, W | kBlocking, 1, 2, 1, nullptr, MultiBMove, "list",
+  r.Add({"brpoplpush", 4, cmd::kNoScript | W | kBlocking, 1, 2, 1, nullptr, MultiBMove, "list",
          "Pops an element from a list, pushes it to another list and returns it. Block until an "
          "element is available otherwise. Deletes the list if the last element was popped.",
          "2.2.0", "O(1)"});

@@ -86,7 +86,7 @@ void ReplyScriptKill(CmdContext& ctx, bool function) { ReplyKill(ctx, function);
 
 void RegisterScriptFamily(CommandRegistry& r) {
   const char* g = "scripting";
-  const uint32_t kEval = kNoScript | kStale;
+  const uint32_t kEval = kNoScript | cmd::kSkipMonitor | kStale;
   const char* cx = "Depends on the script that is executed.";
   r.Add({"eval", -3, kEval, 0, 0, 0, CmdScriptOnShard, MultiScript, g,
          "Executes a server-side Lua script.", "2.6.0", cx});

@@ -566,12 +566,14 @@ void RegisterZSetMultiCommands(CommandRegistry& r) {
          "7.0.0",
          "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of "
          "elements in the sorted set, and M being the number of elements popped."});
-  r.Add({"bzpopmin", -3, kWrite | kFast | kBlocking, 1, -2, 1, nullptr, MultiBZPop, g,
+  r.Add({"bzpopmin", -3, cmd::kNoScript | kWrite | kFast | kBlocking, 1, -2, 1, nullptr, MultiBZPop,
+         g,
          "Removes and returns the member with the lowest score from one or more sorted sets. "
          "Blocks until a member is available otherwise. Deletes the sorted set if the last "
          "element was popped.",
          "5.0.0", "O(log(N)) with N being the number of elements in the sorted set."});
-  r.Add({"bzpopmax", -3, kWrite | kFast | kBlocking, 1, -2, 1, nullptr, MultiBZPop, g,
+  r.Add({"bzpopmax", -3, cmd::kNoScript | kWrite | kFast | kBlocking, 1, -2, 1, nullptr, MultiBZPop,
+         g,
          "Removes and returns the member with the highest score from one or more sorted sets. "
          "Blocks until a member available otherwise.  Deletes the sorted set if the last element "
          "was popped.",

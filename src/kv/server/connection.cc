@@ -326,8 +326,10 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
   }
   // As Redis, administrative commands (CONFIG SET requirepass ...) are not shown to monitors;
   // EXEC shows its commands as it runs them.
+  // Scripts are skip_monitor for COMMAND INFO, yet Redis shows them before their commands.
   if (Monitors::Get().active() && strcmp(spec->name, "exec") != 0 &&
-      !(InvocationFlags(*spec, args) & (cmd::kSkipMonitor | cmd::kAdmin))) {
+      (IsScriptCall(*spec) ||
+       !(InvocationFlags(*spec, args) & (cmd::kSkipMonitor | cmd::kAdmin)))) {
     Monitors::Get().Feed(state_, args);
   }
   state_.last_cmd = spec->name;

@@ -13,6 +13,7 @@
 #include "kv/commands/command_keys.h"
 #include "kv/commands/family_util.h"
 #include "kv/commands/registry.h"
+#include "kv/commands/subcommand.h"
 #include "kv/engine/key_snapshot.h"
 #include "kv/script/script_errors.h"
 #include "kv/server/blocking.h"
@@ -229,12 +230,23 @@ std::string CallFromScript(Run& run, const std::vector<std::string>& argv, int r
   int argc = int(argv.size());
   if ((spec->arity > 0 && argc != spec->arity) || (spec->arity < 0 && argc < -spec->arity))
     return ErrorReply(errors::kWrongArity);
-  if (spec->flags & (cmd::kNoScript | cmd::kProtected)) return ErrorReply(errors::kNotAllowed);
-  bool write = spec->flags & cmd::kWrite;
-  if (write && run.read_only) return ErrorReply(errors::kWriteFromReadOnly);
-
   std::vector<std::string_view> args(argv.begin(), argv.end());
   std::span<const std::string_view> view(args);
+  uint32_t flags = InvocationFlags(*spec, view);  // a subcommand's own flags where it has them
+  if (flags & (cmd::kNoScript | cmd::kProtected)) return ErrorReply(errors::kNotAllowed);
+  if (spec->flags & cmd::kBlocking) {
+    std::string_view n = spec->name;
+    if (n == "xread" || n == "xreadgroup") {
+      for (size_t i = 1; i < args.size(); i++) {
+        if (EqualsIgnoreCase(args[i], "streams")) break;
+        if (EqualsIgnoreCase(args[i], "block"))
+          return ErrorReply("ERR " + std::string(n) +
+                            " command is not allowed with BLOCK option from scripts");
+      }
+    }
+  }
+  bool write = flags & cmd::kWrite;
+  if (write && run.read_only) return ErrorReply(errors::kWriteFromReadOnly);
   const uint32_t nshards = Shards().size();
 
   // Which shards does it touch, and does this run own them?
