@@ -10,8 +10,9 @@ same keys, valid and invalid arguments, TTLs, several databases, and error paths
 Nondeterminism is kept out: no TIME/RANDOMKEY/INFO/CLIENT ID; TTLs are far in the future (or in the
 past, which deletes deterministically) and TTL-reading replies are compared with a tolerance;
 KEYS replies are compared as sorted lists; SCAN is run to completion and compared as a set.
-After a mismatch both servers are flushed so one difference does not cascade, and every
-`check_every` commands the complete contents of the test databases are compared.
+After a mismatch both servers are flushed (data, script cache, functions) so one difference does
+not cascade, and every `check_every` commands the complete contents of the test databases are
+compared.
 
 Usage:
   kvdiff.py [--seed N] [--count N] [--threads N] [--strata CMD] [--redis CMD] [--max-mismatches N]
@@ -241,6 +242,10 @@ class Side:
 
     def resync(self):
         self.checker.call("FLUSHALL")
+        # The script cache and function libraries outlive FLUSHALL; a server without them
+        # answers with an error, which is ignored.
+        self.checker.call("SCRIPT", "FLUSH")
+        self.checker.call("FUNCTION", "FLUSH")
         for c in self.conns.values():
             c.call("SELECT", "0")
 
