@@ -230,6 +230,15 @@ Task<BlockedClient::Outcome> BlockingCall(CmdContext& ctx, std::vector<size_t> k
   }
   // Inside MULTI/EXEC a blocking command that finds nothing times out at once, as in Redis.
   if (ctx.in_tx && raw->TryClaim()) co_return Outcome::kTimeout;
+  if (ctx.in_tx) {
+    // Served during the visit, so the reply is ready now. Finish's message to `home` has not
+    // run yet and a script cannot wait for it (its hops are synchronous): keep the client
+    // alive until it has, and answer at once.
+    home->Post([bc] {});
+    ctx.rb->out()->append(raw->reply());
+    if (state_out) *state_out = std::move(raw->state);
+    co_return Outcome::kServed;
+  }
   io::Reactor::TimerId timer = 0;
   bool blocked = !raw->claimed();
   if (blocked) {

@@ -228,7 +228,16 @@ std::string CallFromScript(Run& run, const std::vector<std::string>& argv, int r
   const CommandSpec* spec = CommandRegistry::Get().Find(argv[0]);
   if (!spec) return ErrorReply(errors::kUnknownCommand);
   int argc = int(argv.size());
-  if ((spec->arity > 0 && argc != spec->arity) || (spec->arity < 0 && argc < -spec->arity))
+  int arity = spec->arity;
+  if (const auto* subs = SubcommandsOf(spec->name); subs && argc >= 2) {
+    // As Redis looks commands up: a container's unknown subcommand is an unknown command.
+    const SubcommandSpec* found = nullptr;
+    for (const auto& sc : *subs)
+      if (EqualsIgnoreCase(argv[1], sc.name)) found = &sc;
+    if (!found) return ErrorReply(errors::kUnknownCommand);
+    arity = found->arity;
+  }
+  if ((arity > 0 && argc != arity) || (arity < 0 && argc < -arity))
     return ErrorReply(errors::kWrongArity);
   std::vector<std::string_view> args(argv.begin(), argv.end());
   std::span<const std::string_view> view(args);

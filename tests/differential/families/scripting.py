@@ -130,7 +130,7 @@ def _ttl(gen):
 
 
 COMMANDS = ["get", "incr", "lpop", "scard", "hlen", "zcard", "type", "strlen", "llen",
-            "nosuchcmd", "eval", "multi", "blpop", "subscribe", "script", "client", "config",
+            "nosuchcmd", "eval", "multi", "blpop", "script", "client", "config",
             "debug", "exists", "persist", "smembers", "GET", "Incr"]
 
 
@@ -140,7 +140,7 @@ def _cmdname(gen):
 
 def _cmd_and_arg(gen):
     name = gen.r.choice(["set", "incr", "incrby", "lpush", "sadd", "zadd", "hset", "append",
-                         "getdel", "nosuchcmd", "eval", "subscribe", "watch", "brpop", "zscore"])
+                         "getdel", "nosuchcmd", "eval", "watch", "brpop", "zscore"])
     return [name, gen.value()]
 
 
