@@ -148,6 +148,12 @@ void Connection::Close(const char* why) {
   MaybeDestroy();
 }
 
+void Connection::ServeWhileBusy() {
+  if (closed_ || in_input_ || waiting_) return;
+  readable_ = true;  // a read that finds nothing just ends the loop (EAGAIN)
+  OnReadable();
+}
+
 void Connection::MaybeDestroy() {
   if (closed_ && inflight_ == 0) {
     // Defer the delete: we may be inside one of our own member functions.

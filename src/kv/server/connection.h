@@ -88,6 +88,9 @@ class Connection : public io::EventHandler {
 
   // The clients of the shard this thread is working for now.
   static std::vector<Connection*>& LocalConnections();
+  // While a script keeps this thread busy: reads and answers whatever input is waiting, unless
+  // this connection is inside a command of its own (tx/script_busy.h).
+  void ServeWhileBusy();
 
  private:
   void OnReadable();
@@ -117,7 +120,7 @@ class Connection : public io::EventHandler {
   int fd_;
   uint32_t shard_;
   bool in_input_ = false;  // inside ProcessInput (see OnEvent)
-  io::Reactor* reactor_;  // the owning shard thread's loop
+  io::Reactor* reactor_;   // the owning shard thread's loop
   ClientState state_;
   TxState tx_;
   resp::RespParser parser_;

@@ -73,6 +73,17 @@ class Acceptor : public io::EventHandler {
   Acceptor(int fd, uint32_t shard, io::Reactor* reactor)
       : fd_(fd), shard_(shard), reactor_(reactor) {}
   void OnEvent(uint32_t) override {
+    // Every waiting connection is accepted before any of them reads: a first command that
+    // runs long (a script past busy-reply-threshold) must not leave the next clients
+    // unaccepted, since its thread then serves only sockets it already has (script_busy.h).
+    // A connection's deletion is posted, so none of these goes away before its first read.
+    std::vector<Connection*> fresh;
+    AcceptAll(&fresh);
+    for (Connection* conn : fresh) conn->OnEvent(EPOLLIN);
+  }
+
+ private:
+  void AcceptAll(std::vector<Connection*>* fresh) {
     for (;;) {
       io::Accepted a =
           io::AcceptOrRefuse(fd_, kMaxClientsMsg, "raise 'ulimit -n' or lower maxclients");
@@ -99,16 +110,32 @@ class Acceptor : public io::EventHandler {
       }
       auto* conn = new Connection(c, shard_, g_next_client_id.fetch_add(1));
       conn->Start();
-      conn->OnEvent(EPOLLIN);
+      fresh->push_back(conn);
     }
   }
 
- private:
   int fd_;
   uint32_t shard_;
   io::Reactor* reactor_;  // the shard's loop (its timers follow it when packed)
   io::AcceptRetry retry_;
 };
+
+// One per shard thread (set at start-up, read by that shard's thread).
+Acceptor* g_acceptors[MemoryAccounting::kMaxShards] = {};
+
+// The busy-script hook (tx/script_busy.h): serves the sockets of every shard this thread runs
+// while a script holds it. Readiness already taken from epoll by the loop turn that started the
+// script is not lost: listeners are accepted from and connections read from directly.
+void ServeClientsWhileBusy() {
+  io::Reactor::PollIo();
+  for (uint32_t i = 0; i < Shards().size(); i++) {
+    Shards().reactor(i)->RunIfHere([i] {
+      if (g_acceptors[i]) g_acceptors[i]->OnEvent(EPOLLIN);
+      std::vector<Connection*> conns = Connection::LocalConnections();
+      for (Connection* c : conns) c->ServeWhileBusy();
+    });
+  }
+}
 
 void CloseIdleClients() {
   int timeout = GlobalConfig().timeout.load(std::memory_order_relaxed);
@@ -175,7 +202,7 @@ void ShardRuntime::Start(uint32_t n, const std::vector<int>& listen_fds, bool pa
   RegisterAllCommands();
   InstallShardLocalHook();
   // A script past busy-reply-threshold lets its thread read its clients (BUSY, SCRIPT KILL).
-  SetBusyIoHook([] { io::Reactor::PollIo(); });
+  SetBusyIoHook(&ServeClientsWhileBusy);
   set_ = std::make_unique<ShardSet>(n);
   InstallShardSet(set_.get());
   threads_.clear();
@@ -207,6 +234,7 @@ void ShardRuntime::Start(uint32_t n, const std::vector<int>& listen_fds, bool pa
       set->Register(i, t->reactor.get(), t->shard.get());
       if (t->listen_fd >= 0) {
         t->acceptor = std::make_unique<Acceptor>(t->listen_fd, i, t->reactor.get());
+        g_acceptors[i] = t->acceptor.get();
         t->reactor->Add(t->listen_fd, t->acceptor.get(), EPOLLIN);
       }
       ArmCron(t);
