@@ -39,8 +39,9 @@ std::mutex& WriteMutex() {
 void Publish(script::FunctionRegistry& reg, uint64_t before) {
   std::map<std::string, std::string> libs;
   for (const auto& [name, lib] : reg.libraries()) libs[name] = lib.code;
-  uint64_t after = ScriptStore::Get().SetLibraries(std::move(libs));
+  uint64_t after = ScriptStore::Get().SetLibraries(std::move(libs), reg.functions().size());
   ThreadScripts::Local().FunctionsUpdated(before, after);
+  ThreadScripts::Local().ReportMemory();
 }
 
 void CmdScriptOnShard(CmdContext& ctx) {
@@ -283,8 +284,8 @@ void CmdFunction(CmdContext& ctx) {
 void RegisterFunctionFamily(CommandRegistry& r) {
   const char* g = "scripting";
   const char* cx = "Depends on the function that is executed.";
-  r.Add({"fcall", -3, kNoScript | cmd::kSkipMonitor | kStale, 0, 0, 0, CmdScriptOnShard, MultiFunction,
-         g, "Invokes a function.", "7.0.0", cx});
+  r.Add({"fcall", -3, kNoScript | cmd::kSkipMonitor | kStale, 0, 0, 0, CmdScriptOnShard,
+         MultiFunction, g, "Invokes a function.", "7.0.0", cx});
   r.Add({"fcall_ro", -3, kNoScript | cmd::kSkipMonitor | kStale | cmd::kReadOnly, 0, 0, 0,
          CmdScriptOnShard, MultiFunction, g, "Invokes a read-only function.", "7.0.0", cx});
   r.Add({"function", -2, kNoScript, 0, 0, 0, CmdFunction, nullptr, g,

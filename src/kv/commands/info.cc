@@ -1,4 +1,5 @@
 #include "kv/commands/info.h"
+#include "kv/tx/script_store.h"
 
 #include <cstdio>
 
@@ -123,8 +124,27 @@ void Memory(Writer& w, const InfoData& d) {
   w.Field("allocator_allocated", d.allocator_allocated);
   w.Field("total_system_memory", d.total_system_memory);
   w.Field("total_system_memory_human", BytesToHuman(d.total_system_memory));
-  w.Field("used_memory_lua", 0);
-  w.Field("used_memory_scripts", 0);
+  {
+    // Every thread's Lua VMs together (each thread runs scripts in its own VMs).
+    const ScriptStore& scripts = ScriptStore::Get();
+    uint64_t vm_eval = uint64_t(std::max<int64_t>(0, scripts.eval_vm_bytes.load()));
+    uint64_t vm_functions = uint64_t(std::max<int64_t>(0, scripts.function_vm_bytes.load()));
+    uint64_t eval_bytes = scripts.script_bytes();
+    uint64_t function_bytes = scripts.library_bytes();
+    w.Field("used_memory_lua", vm_eval);
+    w.Field("used_memory_vm_eval", vm_eval);
+    w.Field("used_memory_lua_human", BytesToHuman(vm_eval));
+    w.Field("used_memory_scripts_eval", eval_bytes);
+    w.Field("number_of_cached_scripts", uint64_t(scripts.script_count()));
+    w.Field("number_of_functions", uint64_t(scripts.function_count()));
+    w.Field("number_of_libraries", uint64_t(scripts.library_count()));
+    w.Field("used_memory_vm_functions", vm_functions);
+    w.Field("used_memory_vm_total", vm_eval + vm_functions);
+    w.Field("used_memory_vm_total_human", BytesToHuman(vm_eval + vm_functions));
+    w.Field("used_memory_functions", function_bytes);
+    w.Field("used_memory_scripts", eval_bytes + function_bytes);
+    w.Field("used_memory_scripts_human", BytesToHuman(eval_bytes + function_bytes));
+  }
   w.Field("maxmemory", d.maxmemory);
   w.Field("maxmemory_human", BytesToHuman(d.maxmemory));
   w.Field("maxmemory_policy", d.maxmemory_policy);

@@ -501,6 +501,7 @@ ScriptOutcome RunScriptCall(CmdContext& ctx, ScriptScope scope, const std::vecto
                                   ? registry->Call(*fn, a.keys, a.argv, ctx.rb->proto(), &host)
                                   : ts.cache().Run(*entry, a.keys, a.argv, ctx.rb->proto(), &host);
   run.busy.Stop();
+  ts.ReportMemory();
   if (run.escalate) {
     run.Rollback();
     return ScriptOutcome::kEscalate;

@@ -54,13 +54,33 @@ bool ScriptStore::NeedsGlobalSlow(std::string_view id) const {
   return global_.count(key) > 0;
 }
 
+size_t ScriptStore::script_bytes() const {
+  std::lock_guard<std::mutex> l(mu_);
+  size_t n = 0;
+  for (const auto& [sha, body] : scripts_) n += sha.size() + body.size();
+  return n;
+}
+
+size_t ScriptStore::library_count() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return libraries_.size();
+}
+
+size_t ScriptStore::library_bytes() const {
+  std::lock_guard<std::mutex> l(mu_);
+  size_t n = 0;
+  for (const auto& [name, code] : libraries_) n += name.size() + code.size();
+  return n;
+}
+
 std::map<std::string, std::string> ScriptStore::Libraries() const {
   std::lock_guard<std::mutex> l(mu_);
   return libraries_;
 }
 
-uint64_t ScriptStore::SetLibraries(std::map<std::string, std::string> libs) {
+uint64_t ScriptStore::SetLibraries(std::map<std::string, std::string> libs, size_t functions) {
   std::lock_guard<std::mutex> l(mu_);
+  function_count_.store(functions, std::memory_order_relaxed);
   libraries_ = std::move(libs);
   return functions_gen_.fetch_add(1, std::memory_order_acq_rel) + 1;
 }
@@ -121,6 +141,16 @@ script::FunctionRegistry& ThreadScripts::functions() {
       LOG_WARNING("function library '%s' failed to load: %s", name.c_str(), r.error.c_str());
   }
   return *functions_;
+}
+
+void ThreadScripts::ReportMemory() {
+  ScriptStore& store = ScriptStore::Get();
+  int64_t eval = cache_ ? int64_t(cache_->vm_memory()) : 0;
+  int64_t functions = functions_ ? int64_t(functions_->vm_memory()) : 0;
+  store.eval_vm_bytes.fetch_add(eval - reported_eval_, std::memory_order_relaxed);
+  store.function_vm_bytes.fetch_add(functions - reported_functions_, std::memory_order_relaxed);
+  reported_eval_ = eval;
+  reported_functions_ = functions;
 }
 
 void ThreadScripts::FunctionsUpdated(uint64_t previous_generation, uint64_t new_generation) {

@@ -38,6 +38,15 @@ class ScriptStore {
   void FlushScripts();
   uint64_t scripts_generation() const { return scripts_gen_.load(std::memory_order_acquire); }
   size_t script_count() const;
+  size_t script_bytes() const;  // bodies and their SHA1 keys (used_memory_scripts_eval)
+  size_t library_count() const;
+  size_t function_count() const { return function_count_.load(std::memory_order_relaxed); }
+  size_t library_bytes() const;
+
+  // Lua heaps of every thread's VMs (INFO used_memory_vm_eval / _functions).
+  std::atomic<int64_t> eval_vm_bytes{0};
+  std::atomic<int64_t> function_vm_bytes{0};
+  std::atomic<size_t> function_count_{0};
 
   // Scripts that touched keys outside what their declared keys let them lock: they start in
   // global mode from then on instead of being rolled back again (see script_run.h).
@@ -52,7 +61,7 @@ class ScriptStore {
   // RESTORE) after validating it on their own thread's registry.
   std::map<std::string, std::string> Libraries() const;
   // Returns the new generation.
-  uint64_t SetLibraries(std::map<std::string, std::string> libs);
+  uint64_t SetLibraries(std::map<std::string, std::string> libs, size_t functions);
   uint64_t functions_generation() const { return functions_gen_.load(std::memory_order_acquire); }
 
  private:
@@ -80,6 +89,8 @@ class ThreadScripts {
 
   // The function registry, with every stored library loaded.
   script::FunctionRegistry& functions();
+  // Publishes this thread's VM heap sizes to the store's totals (after a run or a load).
+  void ReportMemory();
   // After this thread changed the libraries itself (generation from SetLibraries): its
   // registry already matches when no other change came between.
   void FunctionsUpdated(uint64_t previous_generation, uint64_t new_generation);
@@ -92,6 +103,8 @@ class ThreadScripts {
   uint64_t scripts_gen_ = 0;
   std::unique_ptr<script::FunctionRegistry> functions_;
   uint64_t functions_gen_ = 0;
+  int64_t reported_eval_ = 0;
+  int64_t reported_functions_ = 0;
 };
 
 }  // namespace strata::kv

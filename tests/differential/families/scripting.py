@@ -265,6 +265,7 @@ SCRIPTS += [
     Script("return redis.call()", nkeys=0),
     Script("return redis.call('get', {})"),
     Script("error(ARGV[1])", nkeys=0, args=_v),
+    # (With ARGV[1] nil, redis-server 7.0.15 crashes on this one: always give it.)
     Script("error({err = ARGV[1]})", nkeys=0,
            args=lambda gen: [gen.r.choice(["MYERR custom", "ERR x", "plain"])]),
     Script("return redis.error_reply(ARGV[1])", nkeys=0,
@@ -435,7 +436,16 @@ def _canon(v, kind):
     return (type(v).__name__, v)
 
 
+def _is_function_list(args):
+    return len(args) >= 2 and args[0].upper() == "FUNCTION" and args[1].upper() == "LIST"
+
+
 def same(args, a, b):
+    if _is_function_list(args):
+        # Redis lists libraries in its hash table's order: compare them as a set.
+        if isinstance(a, list) and isinstance(b, list):
+            return sorted(a, key=repr) == sorted(b, key=repr)
+        return a == b
     s = _script_of(args)
     if s is None or s.kind is None:
         return None
@@ -445,5 +455,7 @@ def same(args, a, b):
 
 
 def order_free(args):
+    if _is_function_list(args):
+        return True
     s = _script_of(args)
     return s is not None and s.kind is not None
