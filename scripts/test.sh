@@ -28,5 +28,6 @@ STRATA_BUILD=$(cd "$ASAN_BUILD" && pwd) ASAN_OPTIONS=detect_leaks=0:abort_on_err
   tests/integration/kv/test_kv_transactions.py tests/integration/kv/test_kv_list.py \
   tests/integration/kv/test_kv_zset.py tests/integration/kv/test_kv_hash.py \
   tests/integration/kv/test_kv_set.py tests/integration/kv/test_kv_stream.py \
-  tests/integration/kv/test_kv_sort.py tests/integration/kv/test_kv_bits.py
+  tests/integration/kv/test_kv_sort.py tests/integration/kv/test_kv_bits.py \
+  tests/integration/kv/test_kv_scripting.py tests/integration/kv/test_kv_script_runs.py
 echo "== all tests passed"
