@@ -394,10 +394,7 @@ int ScriptCallShard(const CommandSpec&, std::span<const std::string_view> args,
 }
 
 bool ScriptCallNeedsGlobal(const CommandSpec& spec, std::span<const std::string_view> args) {
-  if (args.size() < 2) return false;
-  if (!ScriptStore::Get().NeedsGlobal("")) {
-    // Fast exit when nothing escalated yet (NeedsGlobal checks a count first).
-  }
+  if (args.size() < 2 || !ScriptStore::Get().AnyGlobal()) return false;
   return ScriptStore::Get().NeedsGlobal(CallId(spec, args));
 }
 

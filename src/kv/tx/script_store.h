@@ -51,6 +51,7 @@ class ScriptStore {
   // Scripts that touched keys outside what their declared keys let them lock: they start in
   // global mode from then on instead of being rolled back again (see script_run.h).
   void MarkGlobal(std::string_view id);
+  bool AnyGlobal() const { return global_count_.load(std::memory_order_relaxed) != 0; }
   bool NeedsGlobal(std::string_view id) const {
     if (global_count_.load(std::memory_order_relaxed) == 0) return false;
     return NeedsGlobalSlow(id);
