@@ -124,8 +124,10 @@ const script::ScriptCache::Entry* ThreadScripts::FindScript(std::string_view sha
 
 script::ScriptCache::LoadResult ThreadScripts::LoadScript(std::string_view body) {
   SyncScripts();
+  size_t before = cache_->size();
   auto r = cache_->Load(body);
-  if (r.entry) ScriptStore::Get().AddScript(r.entry->sha, body);
+  // Only a body new to this thread can be new to the store (a flush empties both).
+  if (r.entry && cache_->size() != before) ScriptStore::Get().AddScript(r.entry->sha, body);
   return r;
 }
 
