@@ -147,11 +147,26 @@ void FunctionList(CmdContext& ctx) {
 }
 
 void FunctionStats(CmdContext& ctx) {
+  if (BusyScriptIsEval()) return ctx.rb->Error(script::errors::kBusyScript);
   script::FunctionRegistry& reg = ThreadScripts::Local().functions();
   resp::ReplyBuilder& rb = *ctx.rb;
   rb.MapHeader(2);
   rb.Bulk("running_script");
-  rb.Null();
+  std::string name;
+  std::vector<std::string> argv;
+  int64_t duration_ms = 0;
+  if (RunningFunction(&name, &argv, &duration_ms)) {
+    rb.MapHeader(3);
+    rb.Bulk("name");
+    rb.Bulk(name);
+    rb.Bulk("command");
+    rb.ArrayHeader(argv.size());
+    for (const auto& a : argv) rb.Bulk(a);
+    rb.Bulk("duration_ms");
+    rb.Integer(duration_ms);
+  } else {
+    rb.Null();
+  }
   rb.Bulk("engines");
   rb.MapHeader(1);
   rb.Bulk("LUA");

@@ -21,8 +21,11 @@ std::atomic<bool> g_shutdown{false};
 
 }  // namespace
 
-void BusyScript::Start(bool function) {
+void BusyScript::Start(bool function, std::string_view name,
+                       std::span<const std::string_view> argv) {
   function_ = function;
+  name_.assign(name);
+  argv_.assign(argv.begin(), argv.end());
   start_us_ = MonoMicros();
   registered_ = false;
   wrote_.store(false, std::memory_order_relaxed);
@@ -85,6 +88,21 @@ KillResult KillBusyScript(bool function) {
   if (b->function() != function) return KillResult::kWrongKind;
   b->Kill();
   return KillResult::kKilled;
+}
+
+bool RunningFunction(std::string* name, std::vector<std::string>* argv, int64_t* duration_ms) {
+  std::lock_guard<std::mutex> l(g_mu);
+  if (g_busy.empty() || !g_busy.front()->function()) return false;
+  const BusyScript* b = g_busy.front();
+  *name = b->name_;
+  *argv = b->argv_;
+  *duration_ms = (MonoMicros() - b->start_us_) / 1000;
+  return true;
+}
+
+bool BusyScriptIsEval() {
+  std::lock_guard<std::mutex> l(g_mu);
+  return !g_busy.empty() && !g_busy.front()->function();
 }
 
 void SetBusyIoHook(BusyIoHook hook) { g_io_hook = hook; }

@@ -15,13 +15,18 @@
 
 #include <atomic>
 #include <cstdint>
+#include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace strata::kv {
 
 class BusyScript {
  public:
-  void Start(bool function);
+  // `name`: the function's name (FUNCTION STATS shows it with the command that called it).
+  void Start(bool function, std::string_view name = {},
+             std::span<const std::string_view> argv = {});
   void Stop();
   void MarkWrote() { wrote_.store(true, std::memory_order_relaxed); }
   // From the VM hook: whether the script must stop now (killed).
@@ -32,12 +37,20 @@ class BusyScript {
   void Kill() { killed_.store(true, std::memory_order_release); }
 
  private:
+  friend bool RunningFunction(std::string*, std::vector<std::string>*, int64_t*);
   int64_t start_us_ = 0;
+  std::string name_;
+  std::vector<std::string> argv_;
   bool function_ = false;
   bool registered_ = false;
   std::atomic<bool> wrote_{false};
   std::atomic<bool> killed_{false};
 };
+
+// The busy function, for FUNCTION STATS: false if none (or the busy script is an EVAL).
+bool RunningFunction(std::string* name, std::vector<std::string>* argv, int64_t* duration_ms);
+// Whether the busy script is an EVAL script (FUNCTION STATS refuses then, as Redis).
+bool BusyScriptIsEval();
 
 // Whether a script runs past the threshold now (any thread).
 bool ScriptsBusy();

@@ -493,7 +493,7 @@ ScriptOutcome RunScriptCall(CmdContext& ctx, ScriptScope scope, const std::vecto
   };
   host.should_abort = [&run] { return run.escalate || run.busy.Poll(); };
 
-  run.busy.Start(a.function);
+  run.busy.Start(a.function, fn ? std::string_view(fn->name) : std::string_view(), ctx.args);
   script::ScriptReply reply = a.function
                                   ? registry->Call(*fn, a.keys, a.argv, ctx.rb->proto(), &host)
                                   : ts.cache().Run(*entry, a.keys, a.argv, ctx.rb->proto(), &host);

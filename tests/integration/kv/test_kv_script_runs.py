@@ -205,6 +205,9 @@ def test_script_kill_stops_a_script_that_has_not_written(busy_server):
     assert _wait_busy(busy_server).message == \
         "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
     with busy_server.conn() as c:
+        assert c.call("FUNCTION", "STATS") == RespError(
+            "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN "
+            "NOSAVE.")
         assert c.call("FUNCTION", "KILL") == RespError(
             "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN "
             "NOSAVE.")
@@ -233,6 +236,11 @@ def test_function_kill(busy_server):
         assert c.call("SCRIPT", "KILL") == RespError(
             "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN "
             "NOSAVE.")
+        stats = c.call("FUNCTION", "STATS")
+        running = dict(zip(stats[1][0::2], stats[1][1::2]))
+        assert running[b"name"] == b"spin"
+        assert running[b"command"] == [b"FCALL", b"spin", b"0"]
+        assert running[b"duration_ms"] >= 200
         assert c.call("FUNCTION", "KILL") == "OK"
     t.join(10)
     # Redis 7.0 names SCRIPT KILL in the error whichever command killed it.
