@@ -2,7 +2,8 @@
 # `make bench`: strata-server vs Debian's redis-server (and bench/ok_server when built), same
 # redis-benchmark load in the same run; prints throughput, p50/p99, CPU per request and memory
 # per key with ratios, then the data-types section (bench/datatypes_bench.py: memory per element
-# and throughput of hashes, lists, sets, sorted sets and streams).
+# and throughput of hashes, lists, sets, sorted sets and streams) and the atomicity section
+# (bench/atomicity_bench.py: EVALSHA scripts and MULTI/EXEC transactions).
 # Usage: bench/run_kv_bench.sh [BUILD_DIR] [--quick] [--scale X]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,4 +13,6 @@ shift || true
 # Data-types section: memory per element and throughput of the container types.
 dt_args=()
 for a in "$@"; do [ "$a" = "--quick" ] && dt_args+=(--quick); done
-exec /usr/bin/python3 bench/datatypes_bench.py --build "$BUILD" "${dt_args[@]}"
+/usr/bin/python3 bench/datatypes_bench.py --build "$BUILD" "${dt_args[@]}"
+# Atomicity section: lock-release and token-bucket scripts, MULTI/INCR/EXPIRE/EXEC.
+exec /usr/bin/python3 bench/atomicity_bench.py --build "$BUILD" "${dt_args[@]}"
