@@ -118,7 +118,7 @@ void LockKeysOf(const CommandSpec& spec, std::span<const std::string_view> args,
 }
 
 void ExecuteHandler(const CommandSpec& spec, CmdContext& ctx, const std::string& client_addr,
-                    const std::string& client_name) {
+                    const std::string& client_name, bool serve_blocked) {
   auto& counters = LocalCommandCounters()[size_t(spec.id)];
   std::string* out = ctx.rb->out();
   size_t before = out->size();
@@ -138,7 +138,7 @@ void ExecuteHandler(const CommandSpec& spec, CmdContext& ctx, const std::string&
     CommandKeys(spec, ctx.args, &idx);
     for (size_t i : idx) ctx.shard->KeyModified(ctx.db, ctx.args[i]);
   }
-  ServeBlockedClients(*ctx.shard);
+  if (serve_blocked) ServeBlockedClients(*ctx.shard);
   int64_t dur = AdvanceLoopClock() - start;
   counters.calls++;
   counters.usec += uint64_t(dur);

@@ -34,8 +34,10 @@ void LockKeysOf(const CommandSpec& spec, std::span<const std::string_view> args,
 
 // Runs spec.handler with ctx on the current thread (which must own ctx.shard for keyed commands):
 // refuses with -OOM when needed, records command stats and the slow log.
+// `serve_blocked`: offer the keys it wrote to blocked clients at once (false inside a
+// transaction, which serves them after its last command, as Redis does).
 void ExecuteHandler(const CommandSpec& spec, CmdContext& ctx, const std::string& client_addr,
-                    const std::string& client_name);
+                    const std::string& client_name, bool serve_blocked = true);
 
 // Redis's error texts.
 void ReplyUnknownCommand(resp::ReplyBuilder& rb, std::span<const std::string_view> args);

@@ -1,5 +1,7 @@
 #include "kv/commands/subcommand.h"
 
+#include "kv/commands/registry.h"
+
 #include <map>
 #include <string>
 
@@ -51,8 +53,21 @@ const SubcommandSpec* ResolveSubcommand(CmdContext& ctx) {
   return nullptr;
 }
 
+const std::vector<SubcommandSpec>* SubcommandsOf(const CommandSpec& spec) {
+  // By command id, built once every command and subcommand is registered (start-up).
+  static const std::vector<const std::vector<SubcommandSpec>*> by_id = [] {
+    std::vector<const std::vector<SubcommandSpec>*> v;
+    for (const CommandSpec& c : CommandRegistry::Get().all()) {
+      if (size_t(c.id) >= v.size()) v.resize(size_t(c.id) + 1, nullptr);
+      v[size_t(c.id)] = SubcommandsOf(std::string_view(c.name));
+    }
+    return v;
+  }();
+  return spec.id >= 0 && size_t(spec.id) < by_id.size() ? by_id[size_t(spec.id)] : nullptr;
+}
+
 uint32_t InvocationFlags(const CommandSpec& spec, std::span<const std::string_view> args) {
-  const auto* subs = SubcommandsOf(spec.name);
+  const auto* subs = SubcommandsOf(spec);
   if (!subs || args.size() < 2) return spec.flags;
   for (const auto& s : *subs)
     if (EqualsIgnoreCase(s.name, args[1])) return s.flags;

@@ -26,6 +26,8 @@ struct SubcommandSpec {
 void RegisterSubcommands(const char* parent, std::vector<SubcommandSpec> subs);
 // The subcommands of a container command, or nullptr.
 const std::vector<SubcommandSpec>* SubcommandsOf(std::string_view parent);
+// The same by the command's registry id (no string lookup; valid once start-up registered all).
+const std::vector<SubcommandSpec>* SubcommandsOf(const CommandSpec& spec);
 
 // Looks up ctx.args[1] among the subcommands of ctx.spec and checks its arity. On failure replies
 // Redis's error and returns nullptr.

@@ -39,8 +39,10 @@ ScriptCache::LoadResult ScriptCache::Load(std::string_view body) {
 
 const ScriptCache::Entry* ScriptCache::Find(std::string_view sha) const {
   if (sha.size() != 40) return nullptr;
-  std::string key(sha);
-  for (char& c : key) c = char(tolower(static_cast<unsigned char>(c)));
+  thread_local std::string key;  // EVALSHA's hot path: no allocation per lookup
+  key.assign(sha);
+  for (char& c : key)
+    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
   auto it = scripts_.find(key);
   return it == scripts_.end() ? nullptr : &it->second;
 }

@@ -26,7 +26,7 @@ void BusyScript::Start(bool function, std::string_view name,
   function_ = function;
   name_.assign(name);
   argv_.assign(argv.begin(), argv.end());
-  start_us_ = MonoMicros();
+  start_us_ = LoopMonoMicros();
   registered_ = false;
   wrote_.store(false, std::memory_order_relaxed);
   killed_.store(false, std::memory_order_relaxed);

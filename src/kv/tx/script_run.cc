@@ -229,7 +229,7 @@ std::string CallFromScript(Run& run, const std::vector<std::string>& argv, int r
   if (!spec) return ErrorReply(errors::kUnknownCommand);
   int argc = int(argv.size());
   int arity = spec->arity;
-  if (const auto* subs = SubcommandsOf(spec->name); subs && argc >= 2) {
+  if (const auto* subs = SubcommandsOf(*spec); subs && argc >= 2) {
     // As Redis looks commands up: a container's unknown subcommand is an unknown command.
     const SubcommandSpec* found = nullptr;
     for (const auto& sc : *subs)
@@ -318,7 +318,7 @@ std::string CallFromScript(Run& run, const std::vector<std::string>& argv, int r
   auto count = [spec](int64_t start, std::string_view reply) {
     auto& counters = LocalCommandCounters()[size_t(spec->id)];
     counters.calls++;
-    counters.usec += uint64_t(MonoMicros() - start);
+    counters.usec += uint64_t(AdvanceLoopClock() - start);
     LocalTotals().commands++;
     if (!reply.empty() && reply[0] == '-') {
       counters.failed++;
@@ -333,7 +333,7 @@ std::string CallFromScript(Run& run, const std::vector<std::string>& argv, int r
                          : (run.scope == ScriptScope::kShard ? run.ctx->shard->id()
                                                              : uint32_t(ShardSet::Current()));
     run.On(where, [&](Shard& s) {
-      int64_t start = MonoMicros();
+      int64_t start = LoopMonoMicros();
       if (deny_oom && !s.EnsureMemory()) {
         rb.Error(kOom);
         LocalCommandCounters()[size_t(spec->id)].rejected++;
@@ -356,7 +356,7 @@ std::string CallFromScript(Run& run, const std::vector<std::string>& argv, int r
     CmdContext c;
     prepare(*local, c);
     ShardSet::SyncScope sync;
-    int64_t start = MonoMicros();
+    int64_t start = LoopMonoMicros();
     bool done = false;
     RunDetached(spec->multi(c), [&done] { done = true; });
     if (!done) {
