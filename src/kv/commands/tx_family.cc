@@ -216,31 +216,6 @@ Task<void> RunQueued(Connection* conn, const TxState::Queued& q, int* db, std::s
   *db = conn->state().db;  // SELECT moves the rest of the transaction to another database
 }
 
-// The shard every key of the transaction lives on (watched keys included), when every queued
-// command is a keyed single-shard command: then EXEC runs on that shard in one step and needs
-// no locks (nothing else runs on the shard meanwhile). -1 otherwise.
-int SingleShardTransaction(const std::vector<TxState::Queued>& queue, const TxState& tx) {
-  int shard = -1;
-  auto same = [&shard](std::string_view key) {
-    int s = int(Shards().ShardOf(HashKey(key)));
-    if (shard < 0) shard = s;
-    return s == shard;
-  };
-  for (const auto& q : queue) {
-    const CommandSpec& spec = *q.spec;
-    if (!spec.handler || (spec.flags & cmd::kBlocking) || IsScriptCall(spec)) return -1;
-    std::vector<std::string_view> args = Views(q.args);
-    std::vector<size_t> idx;
-    if (spec.keyless() && !MovableKeys(spec)) return -1;  // SELECT, PING, CLIENT, ...
-    if (!CommandKeys(spec, args, &idx) || idx.empty()) return -1;
-    for (size_t i : idx)
-      if (!same(args[i])) return -1;
-  }
-  for (const auto& w : tx.watched)
-    if (!same(w.second)) return -1;
-  return shard;
-}
-
 // After the commands it ran, as Redis shows it.
 struct FeedExecToMonitors {
   Connection* conn;
@@ -266,75 +241,6 @@ Task<void> CmdExec(CmdContext& ctx) {
   if (aborted) {
     Unwatch(tx);
     ctx.rb->Error("EXECABORT Transaction discarded because of previous errors.");
-    co_return;
-  }
-
-  // One shard: run the whole transaction there in one step. Other coordinators' locks on its
-  // keys are waited for like any command's; no lock of its own is needed.
-  if (int one = SingleShardTransaction(queue, tx); one >= 0) {
-    std::vector<std::string> keys;
-    for (const auto& q : queue) LockKeysOf(*q.spec, Views(q.args), ctx.db, &keys);
-    for (const auto& w : tx.watched) keys.push_back(LockTable::Encode(w.first, w.second));
-    std::string replies;
-    bool dirty = false;
-    struct Step {
-      std::vector<TxState::Queued>* queue;
-      TxState* tx;
-      std::string* replies;
-      bool* dirty;
-      int db;
-      int proto;
-      bool monitor;
-      ClientState client;  // a copy: the shard thread only reads it
-    };
-    Step step{&queue, &tx, &replies, &dirty, ctx.db, conn->state().proto,
-              Monitors::Get().active(), conn->state()};
-    Step* sp = &step;
-    std::vector<std::string>* kp = &keys;
-    static constexpr auto kRun = [](Step* sp, Shard* shard) {
-      AdvanceLoopClock();
-      int64_t now = LoopUnixMillis();
-      for (const auto& [wdb, wkey] : sp->tx->watched)
-        shard->FindLink(wdb, wkey, KeyHash(wkey), now);  // expires it if it is due
-      *sp->dirty = sp->tx->watch && sp->tx->watch->dirty.load(std::memory_order_acquire);
-      if (*sp->dirty) return;
-      resp::ReplyBuilder rb(sp->replies, sp->proto);
-      for (const auto& q : *sp->queue) {
-        std::vector<std::string_view> args = Views(q.args);
-        if (sp->monitor) Monitors::Get().FeedAs(sp->db, sp->client.addr, args, sp->client.id);
-        CmdContext c;
-        c.shard = shard;
-        c.db = sp->db;
-        c.args = args;
-        c.rb = &rb;
-        c.now_ms = now;
-        c.spec = q.spec;
-        c.in_tx = true;
-        ExecuteHandler(*q.spec, c, sp->client.addr, sp->client.name, false);
-      }
-      ServeBlockedClients(*shard);
-    };
-    Shard* local = Shards().shard(uint32_t(one));
-    if (one == ShardSet::Current() && local->locks().empty()) {
-      kRun(sp, local);  // the connection's own shard: no hop at all
-    } else {
-      co_await Shards().HopDeferred(uint32_t(one), [sp, kp](Shard& s, auto done) {
-        Shard* shard = &s;
-        auto run = [sp, shard, done] {
-          kRun(sp, shard);
-          done();
-        };
-        if (s.locks().empty()) return run();
-        s.locks().Defer(std::move(*kp), run);
-      });
-    }
-    Unwatch(tx);
-    if (dirty) {
-      ctx.rb->NullArray();
-      co_return;
-    }
-    ctx.rb->ArrayHeader(queue.size());
-    ctx.rb->out()->append(replies);
     co_return;
   }
 

@@ -354,6 +354,12 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
     }
   }
 
+  // EXEC of a transaction whose keys share a shard: routed there like a single-shard command.
+  if (route.kind == Route::kAsync && tx_.in_multi && !tx_.aborted &&
+      strcmp(spec->name, "exec") == 0) {
+    if (int one = SingleShardOf(tx_); one >= 0) return DispatchShardExec(spec, args, uint32_t(one));
+  }
+
   switch (route.kind) {
     case Route::kInline: {
       std::string* out = BeginReply();
@@ -407,6 +413,43 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
   return true;
 }
 
+bool Connection::DispatchShardExec(const CommandSpec* spec, std::span<const std::string_view> args,
+                                   uint32_t shard) {
+  Shard* local = Shards().shard(shard_);
+  if (shard == shard_) {
+    bool blocked = false;
+    if (!local->locks().empty()) {
+      std::vector<std::string> keys;
+      for (const auto& q : tx_.queue)
+        LockKeysOf(*q.spec, std::vector<std::string_view>(q.args.begin(), q.args.end()), state_.db,
+                   &keys);
+      for (const auto& [db, key] : tx_.watched) keys.push_back(LockTable::Encode(db, key));
+      for (const auto& k : keys) blocked |= local->locks().IsBlocked(k);
+    }
+    if (!blocked) {
+      std::unique_ptr<ShardTx> t = TakeShardTx(tx_, state_, args[0]);
+      t->exec_spec = spec;
+      RunShardTx(*t, *local, BeginReply());
+      EndReply();
+      return true;
+    }
+  }
+  if (remote_count_ >= kMaxBatch || remote_bytes_ >= kMaxBatchBytes) {
+    SendBatch();
+    return false;
+  }
+  std::unique_ptr<ShardTx> t = TakeShardTx(tx_, state_, args[0]);
+  t->exec_spec = spec;
+  ShardBatch& batch = remote_[shard];
+  slots_.push_back(Slot{int32_t(shard), uint32_t(batch.cmds.size())});
+  batch.Add(spec, args, state_.db, state_.proto);
+  batch.cmds.back().tx = t.get();
+  pending_tx_.push_back(std::move(t));
+  remote_count_++;
+  for (auto a : args) remote_bytes_ += a.size();
+  return true;
+}
+
 void Connection::SendBatch() {
   waiting_ = true;
   io::Reactor* origin = reactor_;
@@ -451,14 +494,24 @@ void Connection::RunBatch(Connection* conn, Shard* shard, ShardBatch* batch, io:
     std::span<const std::string_view> args = batch->Args(c);
     if (!shard->locks().empty()) {
       std::vector<std::string> keys;
-      LockKeysOf(*c.spec, args, c.db, &keys);
+      if (c.tx) {
+        keys = c.tx->lock_keys;
+      } else {
+        LockKeysOf(*c.spec, args, c.db, &keys);
+      }
       bool blocked = false;
       for (const auto& k : keys)
         blocked |= resumed ? shard->locks().IsLocked(k) : shard->locks().IsBlocked(k);
       if (blocked) {
         std::vector<std::string> all;
-        for (size_t j = i; j < batch->cmds.size(); j++)
-          LockKeysOf(*batch->cmds[j].spec, batch->Args(batch->cmds[j]), batch->cmds[j].db, &all);
+        for (size_t j = i; j < batch->cmds.size(); j++) {
+          const ShardBatch::Cmd& cj = batch->cmds[j];
+          if (cj.tx) {
+            all.insert(all.end(), cj.tx->lock_keys.begin(), cj.tx->lock_keys.end());
+          } else {
+            LockKeysOf(*cj.spec, batch->Args(cj), cj.db, &all);
+          }
+        }
         shard->locks().Defer(std::move(all),
                              [=] { RunBatch(conn, shard, batch, origin, i, true); });
         return;
@@ -472,6 +525,11 @@ void Connection::RunBatch(Connection* conn, Shard* shard, ShardBatch* batch, io:
     ctx.rb = &rb;
     ctx.now_ms = now;
     ctx.spec = c.spec;
+    if (c.tx) {
+      RunShardTx(*c.tx, *shard, &batch->replies);
+      batch->reply_end.push_back(batch->replies.size());
+      continue;
+    }
     size_t mark = batch->replies.size();
     ExecuteHandler(*c.spec, ctx, batch->client_addr, batch->client_name);
     if (ctx.escalate) {
@@ -556,6 +614,7 @@ void Connection::OnBatchDone() {
     }
   }
   slots_.clear();
+  pending_tx_.clear();
   local_replies_.clear();
   local_end_.clear();
   for (auto& b : remote_) b.Clear();

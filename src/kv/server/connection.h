@@ -28,6 +28,7 @@
 #include "kv/server/io_buf.h"
 #include "kv/server/shard_batch.h"
 #include "kv/tx/client_tx.h"
+#include "kv/tx/shard_tx.h"
 #include "proto/resp/parser.h"
 #include "proto/resp/reply_builder.h"
 
@@ -99,6 +100,9 @@ class Connection : public io::EventHandler {
   void ProcessInput();
   // Returns false if the command must wait for the pending batch (nothing consumed).
   bool Dispatch(std::span<const std::string_view> args);
+  // EXEC of a transaction whose keys all live on `shard` (tx/shard_tx.h).
+  bool DispatchShardExec(const CommandSpec* spec, std::span<const std::string_view> args,
+                         uint32_t shard);
   void SendBatch();
   // Shard thread: runs a sealed batch from command `from` (see connection.cc).
   static void RunBatch(Connection* conn, Shard* shard, ShardBatch* batch, io::Reactor* origin,
@@ -136,7 +140,9 @@ class Connection : public io::EventHandler {
     uint32_t index;
   };
   std::vector<ShardBatch> remote_;  // per shard
-  std::vector<Slot> slots_;         // reply order while a batch is open
+  // Transactions sent in the batches in flight (ShardBatch::Cmd::tx), freed on this thread.
+  std::vector<std::unique_ptr<ShardTx>> pending_tx_;
+  std::vector<Slot> slots_;  // reply order while a batch is open
   std::string local_replies_;
   std::vector<size_t> local_end_;
   size_t remote_count_ = 0;

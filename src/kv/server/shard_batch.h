@@ -14,6 +14,7 @@
 namespace strata::kv {
 
 struct CommandSpec;
+struct ShardTx;
 
 struct ShardBatch {
   struct Cmd {
@@ -22,6 +23,7 @@ struct ShardBatch {
     uint32_t argc;
     int db;     // the client's db and protocol when the command was read: a SELECT or HELLO
     int proto;  // later in the same pipeline must not change them
+    ShardTx* tx = nullptr;  // EXEC of a transaction on this shard (owned by the connection)
   };
 
   std::string arena;                             // argument bytes
@@ -41,7 +43,7 @@ struct ShardBatch {
   bool empty() const { return cmds.empty(); }
 
   void Add(const CommandSpec* spec, std::span<const std::string_view> args, int db, int proto) {
-    cmds.push_back(Cmd{spec, uint32_t(spans.size()), uint32_t(args.size()), db, proto});
+    cmds.push_back(Cmd{spec, uint32_t(spans.size()), uint32_t(args.size()), db, proto, nullptr});
     for (auto a : args) {
       spans.emplace_back(arena.size(), a.size());
       arena.append(a);
