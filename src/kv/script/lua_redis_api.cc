@@ -1,5 +1,5 @@
-#include "base/strutil.h"
 #include "kv/script/lua_redis_api.h"
+#include "base/strutil.h"
 
 #include <lua.hpp>
 
