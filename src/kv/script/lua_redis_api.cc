@@ -1,5 +1,4 @@
 #include "kv/script/lua_redis_api.h"
-#include "base/strutil.h"
 
 #include <lua.hpp>
 
@@ -11,6 +10,7 @@
 #include <vector>
 
 #include "base/sha1.h"
+#include "base/strutil.h"
 #include "kv/script/lua_memory.h"
 #include "kv/script/lua_reply.h"
 #include "kv/script/lua_vm.h"
