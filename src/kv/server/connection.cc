@@ -415,31 +415,25 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
 
 bool Connection::DispatchShardExec(const CommandSpec* spec, std::span<const std::string_view> args,
                                    uint32_t shard) {
-  Shard* local = Shards().shard(shard_);
-  if (shard == shard_) {
-    bool blocked = false;
-    if (!local->locks().empty()) {
-      std::vector<std::string> keys;
-      for (const auto& q : tx_.queue)
-        LockKeysOf(*q.spec, std::vector<std::string_view>(q.args.begin(), q.args.end()), state_.db,
-                   &keys);
-      for (const auto& [db, key] : tx_.watched) keys.push_back(LockTable::Encode(db, key));
-      for (const auto& k : keys) blocked |= local->locks().IsBlocked(k);
-    }
-    if (!blocked) {
-      std::unique_ptr<ShardTx> t = TakeShardTx(tx_, state_, args[0]);
-      t->exec_spec = spec;
-      RunShardTx(*t, *local, BeginReply());
-      EndReply();
-      return true;
-    }
-  }
+  // Checked before the transaction is taken: a full batch sends first and EXEC is read again.
   if (remote_count_ >= kMaxBatch || remote_bytes_ >= kMaxBatchBytes) {
     SendBatch();
     return false;
   }
   std::unique_ptr<ShardTx> t = TakeShardTx(tx_, state_, args[0]);
   t->exec_spec = spec;
+  Shard* local = Shards().shard(shard_);
+  if (shard == shard_) {
+    bool blocked = false;
+    if (!local->locks().empty())
+      for (const auto& k : t->lock_keys) blocked |= local->locks().IsBlocked(k);
+    if (!blocked) {
+      RunShardTx(*t, *local, BeginReply());
+      EndReply();
+      return true;
+    }
+  }
+  // Another shard's, or ours behind a lock: in that shard's batch (its runner waits for locks).
   ShardBatch& batch = remote_[shard];
   slots_.push_back(Slot{int32_t(shard), uint32_t(batch.cmds.size())});
   batch.Add(spec, args, state_.db, state_.proto);
