@@ -63,6 +63,7 @@ void RegisterAllCommands() {
   RegisterTxFamily(r);
   RegisterScriptFamily(r);
   RegisterFunctionFamily(r);
+  RegisterPubsubFamily(r);
 }
 
 }  // namespace strata::kv

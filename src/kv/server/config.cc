@@ -271,7 +271,8 @@ const std::vector<Option>& Options() {
                 "most unparsed input a client may have buffered, at least 1mb (default 1gb)",
                 &Config::client_query_buffer_limit, 1024 * 1024),
       Option{"client-output-buffer-limit", true,
-             "normal <hard> <soft> <soft-seconds>: disconnect slow readers (default 0 0 0)",
+             "<class> <hard> <soft> <soft-seconds>: disconnect slow readers (normal 0 0 0, pubsub "
+             "32mb 8mb 60)",
              [](Config& c, const std::vector<std::string>& v) -> std::string {
                std::vector<std::string> w;
                for (const auto& s : v) {
@@ -295,15 +296,17 @@ const std::vector<Option>& Options() {
                           "configuration.";
                }
                for (size_t i = 0; i < w.size(); i += 4) {
-                 if (ToLower(w[i]) != "normal") continue;
+                 std::string cls = ToLower(w[i]);
+                 if (cls != "normal" && cls != "pubsub") continue;
                  uint64_t hard, soft;
                  int64_t secs;
                  ParseMemorySize(w[i + 1], &hard);
                  ParseMemorySize(w[i + 2], &soft);
                  ParseInt64(w[i + 3], &secs);
-                 c.obuf_hard.store(int64_t(hard));
-                 c.obuf_soft.store(int64_t(soft));
-                 c.obuf_soft_seconds.store(int(secs));
+                 bool n = cls == "normal";
+                 (n ? c.obuf_hard : c.obuf_pubsub_hard).store(int64_t(hard));
+                 (n ? c.obuf_soft : c.obuf_pubsub_soft).store(int64_t(soft));
+                 (n ? c.obuf_soft_seconds : c.obuf_pubsub_seconds).store(int(secs));
                }
                return "";
              },
@@ -311,7 +314,10 @@ const std::vector<Option>& Options() {
                return "normal " + std::to_string(c.obuf_hard.load()) + " " +
                       std::to_string(c.obuf_soft.load()) + " " +
                       std::to_string(c.obuf_soft_seconds.load()) +
-                      " slave 268435456 67108864 60 pubsub 33554432 8388608 60";
+                      " slave 268435456 67108864 60 pubsub " +
+                      std::to_string(c.obuf_pubsub_hard.load()) + " " +
+                      std::to_string(c.obuf_pubsub_soft.load()) + " " +
+                      std::to_string(c.obuf_pubsub_seconds.load());
              }},
       Option{"hz", true, "background task frequency per second, 1..500 (default 10)",
              [](Config& c, const std::vector<std::string>& v) -> std::string {

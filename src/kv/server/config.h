@@ -53,6 +53,10 @@ struct Config {
   std::atomic<int64_t> obuf_hard{0};  // client-output-buffer-limit normal <hard> <soft> <secs>
   std::atomic<int64_t> obuf_soft{0};
   std::atomic<int> obuf_soft_seconds{0};
+  // client-output-buffer-limit pubsub <hard> <soft> <secs>: subscribers (Redis's defaults).
+  std::atomic<int64_t> obuf_pubsub_hard{32 * 1024 * 1024};
+  std::atomic<int64_t> obuf_pubsub_soft{8 * 1024 * 1024};
+  std::atomic<int> obuf_pubsub_seconds{60};
   std::atomic<int> hz{10};
   std::atomic<int> thread_packing{int(ThreadPacking::kAuto)};
   std::atomic<int> loglevel{2};

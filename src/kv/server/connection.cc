@@ -134,6 +134,7 @@ void Connection::Close(const char* why) {
   LOG_DEBUG("closing client %s: %s", state_.addr.c_str(), why);
   closed_ = true;
   if (state_.monitor) Monitors::Get().Remove(this);
+  if (subscribed()) pubsub::UnsubscribeAll(this);
   DiscardTransaction(tx_);
   if (blocked_ && blocked_->TryClaim()) blocked_->Finish(BlockedClient::Outcome::kDisconnected);
   reactor_->Remove(fd_);
@@ -247,7 +248,8 @@ void Connection::ProcessInput() {
     in_.Consume(consumed);
     // A client that pipelines faster than it reads meets the output limit here, command by
     // command, not after the whole input buffer has been answered.
-    int64_t hard = cfg.obuf_hard.load(std::memory_order_relaxed);
+    int64_t hard =
+        (subscribed() ? cfg.obuf_pubsub_hard : cfg.obuf_hard).load(std::memory_order_relaxed);
     int64_t pending = int64_t(out_.size() - sent_);
     if ((hard > 0 && pending > hard) || (pending > kUnauthOutputCap && AuthRequired())) {
       Flush();
@@ -255,7 +257,10 @@ void Connection::ProcessInput() {
     }
   }
   if (!waiting_ && remote_count_ > 0) SendBatch();
-  if (!waiting_) Flush();
+  if (!waiting_) {
+    TakePendingPushes();
+    Flush();
+  }
 }
 
 void Connection::RejectHttp(const char* what) {
@@ -276,6 +281,26 @@ bool ControlsTransaction(const CommandSpec& spec) {
   for (const char* n : kControl)
     if (strcmp(spec.name, n) == 0) return true;
   return false;
+}
+
+// RESP2 subscribed mode: what Redis still accepts there.
+bool AllowedWhileSubscribed(const CommandSpec& spec) {
+  static const char* const kAllowed[] = {"ping",        "subscribe",    "ssubscribe", "unsubscribe",
+                                         "sunsubscribe", "psubscribe", "punsubscribe", "quit",
+                                         "reset"};
+  for (const char* n : kAllowed)
+    if (strcmp(spec.name, n) == 0) return true;
+  return false;
+}
+
+// "client|kill" for a container's subcommand, as Redis names commands in errors.
+std::string FullCommandName(const CommandSpec& spec, std::span<const std::string_view> args) {
+  std::string name = spec.name;
+  if (args.size() > 1 && SubcommandsOf(spec)) {
+    for (const auto& sub : *SubcommandsOf(spec))
+      if (EqualsIgnoreCase(args[1], sub.name)) return name + "|" + sub.name;
+  }
+  return name;
 }
 
 }  // namespace
@@ -302,6 +327,18 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
     std::string err;
     resp::ReplyBuilder erb(&err, state_.proto);
     erb.Error(BusyError());
+    CountErrorReply(err);
+    BeginReply()->append(err);
+    EndReply();
+    return true;
+  }
+  if (state_.proto == 2 && subscribed() && !AllowedWhileSubscribed(*spec)) {
+    std::string err;
+    resp::ReplyBuilder erb(&err, state_.proto);
+    erb.Error("ERR Can't execute '" + FullCommandName(*spec, args) +
+              "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in "
+              "this context");
+    tx_.aborted |= tx_.in_multi;
     CountErrorReply(err);
     BeginReply()->append(err);
     EndReply();
@@ -607,6 +644,7 @@ void Connection::OnBatchDone() {
       }
     }
   }
+  TakePendingPushes();
   slots_.clear();
   pending_tx_.clear();
   local_replies_.clear();
@@ -664,6 +702,7 @@ void Connection::RunAsync(const CommandSpec* spec, std::span<const std::string_v
     }
     out_.append(async_reply_);
     async_reply_.clear();
+    TakePendingPushes();
     if (!(spec->flags & cmd::kSkipSlowlog))
       Slowlog::Get().Maybe(dur, async_args_, state_.addr, state_.name);
     // Resume outside the coroutine's final step.
@@ -708,8 +747,11 @@ void Connection::Flush() {
     Close("unauthenticated output limit");
     return;
   }
-  int64_t hard = cfg.obuf_hard.load(std::memory_order_relaxed);
-  int64_t soft = cfg.obuf_soft.load(std::memory_order_relaxed);
+  // Subscribers have their own class (client-output-buffer-limit pubsub), as in Redis.
+  bool ps = subscribed();
+  int64_t hard = (ps ? cfg.obuf_pubsub_hard : cfg.obuf_hard).load(std::memory_order_relaxed);
+  int64_t soft = (ps ? cfg.obuf_pubsub_soft : cfg.obuf_soft).load(std::memory_order_relaxed);
+  int soft_secs = (ps ? cfg.obuf_pubsub_seconds : cfg.obuf_soft_seconds).load();
   if (hard > 0 && pending > hard) {
     LOG_WARNING("Client %s scheduled to be closed ASAP for overcoming of output buffer limits.",
                 state_.addr.c_str());
@@ -720,7 +762,7 @@ void Connection::Flush() {
     int64_t now = UnixMillis();
     if (soft_limit_since_ms_ == 0)
       soft_limit_since_ms_ = now;
-    else if (now - soft_limit_since_ms_ >= int64_t(cfg.obuf_soft_seconds.load()) * 1000) {
+    else if (now - soft_limit_since_ms_ >= int64_t(soft_secs) * 1000) {
       Close("output buffer soft limit");
       return;
     }
@@ -737,6 +779,40 @@ void Connection::SendMonitorLine(const std::string& line) {
   if (closed_) return;
   out_.append(line);
   Flush();
+}
+
+}  // namespace strata::kv
+
+namespace strata::kv {
+
+void Connection::Push(std::string_view bytes) {
+  if (closed_) return;
+  if (waiting_ || remote_count_ > 0 || in_input_) {
+    pending_push_.append(bytes);
+    return;
+  }
+  out_.append(bytes);
+  if (push_flush_) return;
+  push_flush_ = true;
+  auto& list = Local().push_flush;
+  if (list.empty()) reactor_->Post([] { FlushPushes(); });
+  list.push_back(this);
+}
+
+void Connection::FlushPushes() {
+  std::vector<Connection*> list;
+  list.swap(Local().push_flush);
+  for (Connection* c : list) {
+    c->push_flush_ = false;
+    if (!c->closed_ && !c->waiting_) c->Flush();
+  }
+}
+
+void Connection::TakePendingPushes() {
+  if (pending_push_.empty()) return;
+  out_.append(pending_push_);
+  pending_push_.clear();
+  if (pending_push_.capacity() > 64 * 1024) pending_push_.shrink_to_fit();
 }
 
 }  // namespace strata::kv

@@ -25,6 +25,7 @@
 
 #include "io/reactor.h"
 #include "kv/commands/command.h"
+#include "kv/messaging/pubsub.h"
 #include "kv/server/io_buf.h"
 #include "kv/server/shard_batch.h"
 #include "kv/tx/client_tx.h"
@@ -87,6 +88,15 @@ class Connection : public io::EventHandler {
   // Delivers a line to a MONITOR client.
   void SendMonitorLine(const std::string& line);
 
+  // Pub/Sub subscriptions (kv/messaging/pubsub.h).
+  pubsub::ClientSubs& subs() { return subs_; }
+  bool subscribed() const { return subs_.total() > 0; }
+  // Out-of-band data for this client (pub/sub messages, invalidations), called on its thread
+  // between commands. It goes after every reply already due: while requests are in flight it
+  // waits for their replies, so a push never overtakes the reply of a command that ran before the
+  // event it reports. Written once per mailbox round, with the pub/sub output limits.
+  void Push(std::string_view bytes);
+
   // The clients of the shard this thread is working for now.
   static std::vector<Connection*>& LocalConnections();
   // While a script keeps this thread busy: reads and answers whatever input is waiting, unless
@@ -115,6 +125,9 @@ class Connection : public io::EventHandler {
   void ResumeAfterWork();
   void RunAsync(const CommandSpec* spec, std::span<const std::string_view> args);
   void Flush();
+  // After replies were assembled: appends the pushes that waited for them.
+  void TakePendingPushes();
+  static void FlushPushes();
   void MaybeDestroy();
   // While a batch is open, replies of local commands go to local_replies_ and every reply gets a
   // slot so the final order matches the requests.
@@ -168,6 +181,9 @@ class Connection : public io::EventHandler {
   int inflight_ = 0;
   int64_t soft_limit_since_ms_ = 0;
   std::shared_ptr<BlockedClient> blocked_;
+  pubsub::ClientSubs subs_;
+  std::string pending_push_;   // pushes waiting for the replies in flight
+  bool push_flush_ = false;    // in Local().push_flush
 };
 
 // Total connected clients, process wide (maxclients, INFO).

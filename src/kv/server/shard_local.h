@@ -12,6 +12,7 @@
 
 #include "base/memory.h"
 #include "kv/server/blocking.h"
+#include "kv/messaging/pubsub.h"
 #include "kv/server/command_stats.h"
 
 namespace strata::io {
@@ -28,6 +29,9 @@ struct ShardLocal {
   std::vector<Connection*> connections;  // the shard's clients, in no order
   MemoryLedger memory;                   // bytes allocated while working for this shard
   BlockingTable blocking;                // clients blocked on this shard's keys
+  pubsub::LocalSubscribers pubsub;       // this shard's clients' subscriptions
+  // Connections with pushes appended since their last write (flushed once per mailbox round).
+  std::vector<Connection*> push_flush;
 };
 
 // The ShardLocal of the shard this thread is working for now.
