@@ -17,6 +17,7 @@ namespace strata::kv {
 
 class Connection;
 class CommandRegistry;
+struct CmdContext;
 
 inline constexpr const char* kErrClientName =
     "ERR Client names cannot contain spaces, newlines or special characters.";
@@ -71,5 +72,7 @@ std::string ParseKillFilter(std::span<const std::string_view> args, ClientFilter
 
 // Registers CLIENT (client_family.cc).
 void RegisterClientCommand(CommandRegistry& r);
+// CLIENT TRACKING, CACHING, TRACKINGINFO, GETREDIR (tracking_commands.cc); false for others.
+bool RunTrackingSubcommand(CmdContext& ctx, std::string_view name);
 
 }  // namespace strata::kv

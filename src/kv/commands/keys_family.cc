@@ -15,6 +15,7 @@
 #include "kv/commands/registry.h"
 #include "kv/commands/subcommand.h"
 #include "kv/engine/key_snapshot.h"
+#include "kv/messaging/tracking.h"
 #include "kv/server/config.h"
 #include "kv/server/connection.h"
 #include "kv/tx/multi_key.h"
@@ -470,6 +471,7 @@ Task<void> CmdFlushDb(CmdContext& ctx) {
     s.db(db).Clear();
     s.PublishMemory();
   });
+  tracking::InvalidateEverything();
   ctx.rb->Ok();
 }
 
@@ -480,6 +482,7 @@ Task<void> CmdFlushAll(CmdContext& ctx) {
     for (auto& t : s.dbs()) t.Clear();
     s.PublishMemory();
   });
+  tracking::InvalidateEverything();
   ctx.rb->Ok();
 }
 
@@ -503,6 +506,7 @@ Task<void> CmdSwapDb(CmdContext& ctx) {
       s.DbModified(int(a), int(b));
       s.db(int(a)).Swap(s.db(int(b)));
     });
+    tracking::InvalidateEverything();
   }
   ctx.rb->Ok();
 }

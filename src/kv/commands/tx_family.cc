@@ -167,6 +167,8 @@ Task<void> RunQueued(Connection* conn, const TxState::Queued& q, int* db, std::s
   c.now_ms = LoopUnixMillis();
   c.spec = spec;
   c.in_tx = true;
+  c.client_id = conn->state().id;
+  c.track_reads = conn->tracking().TrackReads();
   if (Monitors::Get().active()) Monitors::Get().Feed(conn->state(), args);
   const ClientState& st = conn->state();
   int shard = spec->handler && !(spec->flags & cmd::kBlocking) && !IsScriptCall(*spec)

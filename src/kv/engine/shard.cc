@@ -76,6 +76,8 @@ void Shard::ReplaceEntry(int db, Entry** link, Entry* e) {
 void Shard::Delete(int db, Entry** link) { Entry::Destroy(dbs_[size_t(db)].Unlink(link)); }
 
 void Shard::DbModified(int db, int other) {
+  // Client-side caching: the caller sends every tracking client a null invalidation.
+  if (tracking::Active()) tracking_.Clear();
   if (watches_.empty()) return;
   auto exists = [this](int d, std::string_view key) {
     return d >= 0 && dbs_[size_t(d)].Find(key, DbTable::Hash(key)) != nullptr;

@@ -57,6 +57,8 @@ struct Config {
   std::atomic<int64_t> obuf_pubsub_hard{32 * 1024 * 1024};
   std::atomic<int64_t> obuf_pubsub_soft{8 * 1024 * 1024};
   std::atomic<int> obuf_pubsub_seconds{60};
+  // Most keys the client-side caching table remembers (0: no limit).
+  std::atomic<int64_t> tracking_table_max_keys{1000000};
   std::atomic<int> hz{10};
   std::atomic<int> thread_packing{int(ThreadPacking::kAuto)};
   std::atomic<int> loglevel{2};

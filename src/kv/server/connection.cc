@@ -67,6 +67,7 @@ Connection::Connection(int fd, uint32_t shard, uint64_t id)
   state_.local = io::PeerIsLocal(fd);
   remote_.resize(Shards().size());  // the client's slot was taken by ReserveClientSlot
   LocalConnections().push_back(this);
+  tracking::RegisterClient(id, shard, this);
 }
 
 Connection::~Connection() {
@@ -135,6 +136,8 @@ void Connection::Close(const char* why) {
   closed_ = true;
   if (state_.monitor) Monitors::Get().Remove(this);
   if (subscribed()) pubsub::UnsubscribeAll(this);
+  tracking::Disable(this);
+  tracking::UnregisterClient(state_.id, shard_);
   DiscardTransaction(tx_);
   if (blocked_ && blocked_->TryClaim()) blocked_->Finish(BlockedClient::Outcome::kDisconnected);
   reactor_->Remove(fd_);
@@ -285,9 +288,9 @@ bool ControlsTransaction(const CommandSpec& spec) {
 
 // RESP2 subscribed mode: what Redis still accepts there.
 bool AllowedWhileSubscribed(const CommandSpec& spec) {
-  static const char* const kAllowed[] = {"ping",        "subscribe",    "ssubscribe", "unsubscribe",
-                                         "sunsubscribe", "psubscribe", "punsubscribe", "quit",
-                                         "reset"};
+  static const char* const kAllowed[] = {"ping",         "subscribe",    "ssubscribe",
+                                         "unsubscribe",  "sunsubscribe", "psubscribe",
+                                         "punsubscribe", "quit",         "reset"};
   for (const char* n : kAllowed)
     if (strcmp(spec.name, n) == 0) return true;
   return false;
@@ -376,6 +379,15 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
     Monitors::Get().Feed(state_, args);
   }
   state_.last_cmd = spec->name;
+  // CLIENT CACHING YES/NO covers the next command only (a whole transaction, from MULTI on).
+  struct CachingReset {
+    tracking::ClientTracking* t;
+    const TxState* tx;
+    bool client_cmd;
+    ~CachingReset() {
+      if (!client_cmd && !tx->in_multi) t->caching = false;
+    }
+  } caching_reset{&tracking_, &tx_, strcmp(spec->name, "client") == 0};
   int64_t now = LoopUnixMillis();
   Shard* local = Shards().shard(shard_);
 
@@ -410,6 +422,8 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
       ctx.now_ms = now;
       ctx.conn = this;
       ctx.spec = spec;
+      ctx.client_id = state_.id;
+      ctx.track_reads = tracking_.TrackReads();
       ExecuteHandler(*spec, ctx, state_.addr, state_.name);
       if (ctx.escalate) {
         // A script that needs more than its shard: it left no trace; run it globally.
@@ -433,6 +447,7 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
       ShardBatch& batch = remote_[route.shard];
       slots_.push_back(Slot{int32_t(route.shard), uint32_t(batch.cmds.size())});
       batch.Add(spec, args, state_.db, state_.proto);
+      batch.cmds.back().track = tracking_.TrackReads();
       remote_count_++;
       for (auto a : args) remote_bytes_ += a.size();
       return true;
@@ -459,6 +474,7 @@ bool Connection::DispatchShardExec(const CommandSpec* spec, std::span<const std:
   }
   std::unique_ptr<ShardTx> t = TakeShardTx(tx_, state_, args[0]);
   t->exec_spec = spec;
+  t->track = tracking_.TrackReads();
   Shard* local = Shards().shard(shard_);
   if (shard == shard_) {
     bool blocked = false;
@@ -504,6 +520,7 @@ void Connection::SendBatch() {
     batch->direct_fd = direct_inflight_ ? fd_ : -1;
     batch->client_addr = state_.addr;
     batch->client_name = state_.name;
+    batch->client_id = state_.id;
     // A shard packed onto this thread runs the batch right here (same thread, no mailbox).
     Shards().PostOrRun(s, [this, s, batch, origin] {
       RunBatch(this, Shards().shard(s), batch, origin, 0, false);
@@ -556,6 +573,8 @@ void Connection::RunBatch(Connection* conn, Shard* shard, ShardBatch* batch, io:
     ctx.rb = &rb;
     ctx.now_ms = now;
     ctx.spec = c.spec;
+    ctx.client_id = batch->client_id;
+    ctx.track_reads = c.track;
     if (c.tx) {
       RunShardTx(*c.tx, *shard, &batch->replies);
       batch->reply_end.push_back(batch->replies.size());
@@ -605,6 +624,8 @@ void Connection::RunEscalated(uint32_t shard, ShardBatch* batch, size_t index) {
   job->ctx.now_ms = LoopUnixMillis();
   job->ctx.conn = this;
   job->ctx.spec = c.spec;
+  job->ctx.client_id = batch->client_id;
+  job->ctx.track_reads = c.track;
   RunDetached(c.spec->multi(job->ctx), [this, job, shard, batch, index] {
     batch->replies.append(job->reply);
     batch->reply_end.push_back(batch->replies.size());
@@ -689,6 +710,8 @@ void Connection::RunAsync(const CommandSpec* spec, std::span<const std::string_v
   async_ctx_.now_ms = LoopUnixMillis();
   async_ctx_.conn = this;
   async_ctx_.spec = spec;
+  async_ctx_.client_id = state_.id;
+  async_ctx_.track_reads = tracking_.TrackReads();
   int64_t start = MonoMicros();
   RunDetached(spec->multi(async_ctx_), [this, spec, start] {
     int64_t dur = MonoMicros() - start;

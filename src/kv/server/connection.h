@@ -26,6 +26,7 @@
 #include "io/reactor.h"
 #include "kv/commands/command.h"
 #include "kv/messaging/pubsub.h"
+#include "kv/messaging/tracking.h"
 #include "kv/server/io_buf.h"
 #include "kv/server/shard_batch.h"
 #include "kv/tx/client_tx.h"
@@ -91,6 +92,8 @@ class Connection : public io::EventHandler {
   // Pub/Sub subscriptions (kv/messaging/pubsub.h).
   pubsub::ClientSubs& subs() { return subs_; }
   bool subscribed() const { return subs_.total() > 0; }
+  // CLIENT TRACKING settings (kv/messaging/tracking.h).
+  tracking::ClientTracking& tracking() { return tracking_; }
   // Out-of-band data for this client (pub/sub messages, invalidations), called on its thread
   // between commands. It goes after every reply already due: while requests are in flight it
   // waits for their replies, so a push never overtakes the reply of a command that ran before the
@@ -182,8 +185,9 @@ class Connection : public io::EventHandler {
   int64_t soft_limit_since_ms_ = 0;
   std::shared_ptr<BlockedClient> blocked_;
   pubsub::ClientSubs subs_;
-  std::string pending_push_;   // pushes waiting for the replies in flight
-  bool push_flush_ = false;    // in Local().push_flush
+  tracking::ClientTracking tracking_;
+  std::string pending_push_;  // pushes waiting for the replies in flight
+  bool push_flush_ = false;   // in Local().push_flush
 };
 
 // Total connected clients, process wide (maxclients, INFO).

@@ -11,6 +11,7 @@
 #include "base/sha1.h"
 #include "base/strutil.h"
 #include "kv/commands/command_keys.h"
+#include "kv/commands/dispatch.h"
 #include "kv/commands/family_util.h"
 #include "kv/commands/registry.h"
 #include "kv/commands/subcommand.h"
@@ -342,9 +343,14 @@ std::string CallFromScript(Run& run, const std::vector<std::string>& argv, int r
       }
       CmdContext c;
       prepare(s, c);
+      tracking::ModifierScope modifier(run.ctx->client_id);
       spec->handler(c);
-      if (write && !s.watches().empty())
+      if (write && s.ObservesWrites())
         for (size_t i : idx) s.KeyModified(db, args[i]);
+      if (!write && run.ctx->track_reads && (spec->flags & cmd::kReadOnly)) {
+        c.client_id = run.ctx->client_id;
+        RememberReads(*spec, c);
+      }
       count(start, out);
     });
     if (write) run.touched[where] = 1;
