@@ -46,6 +46,9 @@ struct ClientInfo {
   int resp = 2;
   std::string lib_name, lib_ver;
   bool monitor = false;
+  int64_t sub = 0, psub = 0, ssub = 0;  // subscriptions
+  bool pubsub = false;                  // subscribed to anything (CLIENT LIST TYPE pubsub)
+  int64_t redir = -1;                   // tracking redirection, -1 with tracking off
   int64_t multi = -1;    // commands queued in MULTI, -1 outside one
   size_t multi_mem = 0;  // their argument bytes
 };

@@ -72,6 +72,7 @@ void CmdReset(CmdContext& ctx) {
     }
     DiscardTransaction(ctx.conn->tx());
     if (ctx.conn->subscribed()) pubsub::UnsubscribeAll(ctx.conn);
+    tracking::Disable(ctx.conn);
     st.db = 0;
     st.proto = 2;
     st.name.clear();

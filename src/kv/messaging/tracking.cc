@@ -18,6 +18,7 @@ void DeliverBatch(const std::vector<Invalidation>& batch);
 namespace {
 
 thread_local uint64_t t_modifier = 0;
+std::atomic<int64_t> g_keys{0}, g_items{0};
 
 // id -> shard of every live connection.
 struct Directory {
@@ -172,18 +173,19 @@ void Table::Remember(std::string_view key, uint64_t client) {
   auto it = table_.find(std::string(key));
   if (it == table_.end()) {
     int64_t max = GlobalConfig().tracking_table_max_keys.load(std::memory_order_relaxed);
-    if (max > 0) {
-      size_t n = Shards().size();
-      size_t limit = size_t((max + int64_t(n) - 1) / int64_t(n));
-      // Past the limit, keys leave the table and their readers are told they changed.
-      while (table_.size() >= limit && !table_.empty()) Drop(table_.begin(), false);
-    }
+    // Past the limit (all shards' tables together), keys leave this shard's table and their
+    // readers are told they changed, as Redis does.
+    if (max > 0)
+      while (g_keys.load(std::memory_order_relaxed) >= max && !table_.empty())
+        Drop(table_.begin(), false);
     it = table_.emplace(std::string(key), std::vector<uint64_t>()).first;
+    g_keys.fetch_add(1, std::memory_order_relaxed);
   }
   for (uint64_t id : it->second)
     if (id == client) return;
   it->second.push_back(client);
   items_++;
+  g_items.fetch_add(1, std::memory_order_relaxed);
 }
 
 void Table::Drop(std::unordered_map<std::string, std::vector<uint64_t>>::iterator it, bool) {
@@ -192,6 +194,8 @@ void Table::Drop(std::unordered_map<std::string, std::vector<uint64_t>>::iterato
     if (shard >= 0) Queue(id, it->first, false, uint32_t(shard));
   }
   items_ -= it->second.size();
+  g_items.fetch_sub(int64_t(it->second.size()), std::memory_order_relaxed);
+  g_keys.fetch_sub(1, std::memory_order_relaxed);
   table_.erase(it);
 }
 
@@ -210,6 +214,8 @@ void Table::Invalidate(std::string_view key) {
 }
 
 void Table::Clear() {
+  g_items.fetch_sub(int64_t(items_), std::memory_order_relaxed);
+  g_keys.fetch_sub(int64_t(table_.size()), std::memory_order_relaxed);
   table_.clear();
   items_ = 0;
 }
@@ -301,6 +307,9 @@ void InvalidateEverything() {
     });
   }
 }
+
+int64_t TotalKeys() { return g_keys.load(std::memory_order_relaxed); }
+int64_t TotalItems() { return g_items.load(std::memory_order_relaxed); }
 
 int64_t TrackingClients() { return g_clients.load(std::memory_order_relaxed); }
 

@@ -88,6 +88,8 @@ void InvalidateEverything();
 // Statistics for INFO.
 int64_t TrackingClients();
 int64_t TotalPrefixes();
+int64_t TotalKeys();   // keys in every shard's table
+int64_t TotalItems();  // (key, client) pairs in them
 
 }  // namespace strata::kv::tracking
 
