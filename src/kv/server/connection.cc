@@ -810,10 +810,20 @@ namespace strata::kv {
 
 void Connection::Push(std::string_view bytes) {
   if (closed_) return;
-  if (waiting_ || remote_count_ > 0 || in_input_) {
+  // A client waiting in a blocking command has read nothing yet: its pushes need not wait.
+  if ((waiting_ && !blocked_) || remote_count_ > 0 || in_input_) {
     pending_push_.append(bytes);
+    const Config& cfg = GlobalConfig();
+    int64_t hard =
+        (subscribed() ? cfg.obuf_pubsub_hard : cfg.obuf_hard).load(std::memory_order_relaxed);
+    if (hard > 0 && int64_t(pending_push_.size() + out_.size() - sent_) > hard) {
+      LOG_WARNING("Client %s scheduled to be closed ASAP for overcoming of output buffer limits.",
+                  state_.addr.c_str());
+      Close("output buffer limit");
+    }
     return;
   }
+  TakePendingPushes();  // in order
   out_.append(bytes);
   if (push_flush_) return;
   push_flush_ = true;
@@ -827,7 +837,7 @@ void Connection::FlushPushes() {
   list.swap(Local().push_flush);
   for (Connection* c : list) {
     c->push_flush_ = false;
-    if (!c->closed_ && !c->waiting_) c->Flush();
+    if (!c->closed_ && (!c->waiting_ || c->blocked_)) c->Flush();
   }
 }
 
