@@ -45,7 +45,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration", "kv"))
 
-from kv_harness import Server, bulk_load  # noqa: E402
+from kv_harness import Server, bulk_load, info  # noqa: E402
 
 PORTS = range(27400, 27500)
 SUBSCRIBERS = 1000
@@ -125,6 +125,14 @@ def msg_load(tool, server, args, duration):
     return kv
 
 
+def packing(server):
+    """strata's shard threads running now and its thread packing counters (INFO server)."""
+    with server.conn() as c:
+        d = info(c, "server")
+    return tuple(int(d.get(k, 0)) for k in ("shard_threads_running", "thread_spreads",
+                                              "thread_packs"))
+
+
 def run_case(kind, params, server, tool, duration):
     if kind == "pubsub":
         r = msg_load(tool, server, ["--mode", "pubsub", "--subscribers", SUBSCRIBERS,
@@ -155,7 +163,7 @@ def brief(r):
     if "error" in r:
         return r["error"]
     keys = ("rate", "cpu_us", "missing", "max_sub_lag", "client_cpu", "publisher_waiting",
-            "owed_pairs", "closed", "failed")
+            "owed_pairs", "closed", "threads", "failed")
     return " ".join("%s=%s" % (k, ("%.4g" % r[k]) if isinstance(r[k], float) else r[k])
                     for k in keys if k in r)
 
@@ -166,9 +174,16 @@ def run_server(name, spec, rnd, tool, duration, samples, out):
     try:
         for case, kind, params in cases():
             time.sleep(0.5)  # the previous case's connections are gone
+            before = None if s.redis else packing(s)
             r = run_case(kind, params, s, tool, duration)
             if not s.alive():
                 r = {"error": "server exited with %s" % s.proc.returncode}
+            elif before and "error" not in r:
+                after = packing(s)
+                # Packed the whole case: one thread ran every shard from start to end.
+                r["packed"] = before[0] == 1 and after[0] == 1 and after[1] == before[1]
+                r["threads"] = "%d->%d spreads+%d packs+%d" % (
+                    before[0], after[0], after[1] - before[1], after[2] - before[2])
             samples.setdefault((name, case), []).append(r)
             print("  round %d %-9s %-24s %s" % (rnd + 1, name, case, brief(r)), flush=True)
             if not s.alive():
@@ -192,6 +207,7 @@ def median_of(runs):
             "max_sub_lag": max(int(r.get("max_sub_lag", 0)) for r in ok),
             "client_cpu": max(r.get("client_cpu", 0) for r in ok),
             "failed": [r["failed"] for r in ok if "failed" in r],
+            "packed": sum(1 for r in ok if r.get("packed")),
             "errors": len(runs) - len(ok), "runs": len(ok)}
 
 
@@ -237,7 +253,9 @@ def main():
 
     out()
     out("servers: strata=%s with default threads (one per core: %d here) and strata-t2 with "
-        "--threads 2; redis=redis-server" % (strata, os.cpu_count()))
+        "--threads 2, both with thread packing auto (every shard run by one thread while the "
+        "machine has no idle core or the load is light); redis=redis-server" %
+        (strata, os.cpu_count()))
     num = lambda d, k, f: f % d[k] if k in d else "-"  # noqa: E731
     fmt = "%-24s %-9s %11s %11s %6s %9s %6s %9s %9s %6s  %s"
     head = ("case", "run", "strata", "redis", "ratio", "target", "best", "strata us",
@@ -272,6 +290,9 @@ def main():
                     note.append("%s: %s" % (n, d["failed"][0][:60]))
                 if d.get("closed"):
                     note.append("%s: %d subscribers disconnected" % (n, d["closed"]))
+                if d.get("packed"):
+                    note.append("%s packed on one thread in %d/%d rounds" %
+                                (n, d["packed"], d["runs"]))
                 if kind == "pubsub" and "max_sub_lag" in d:
                     note.append("%s lag<=%d" % (n, d["max_sub_lag"]))
             row = (case, sname, num(a, "rate", "%.0f"), num(b, "rate", "%.0f"),
