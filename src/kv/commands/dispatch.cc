@@ -118,7 +118,8 @@ void LockKeysOf(const CommandSpec& spec, std::span<const std::string_view> args,
 }
 
 void RememberReads(const CommandSpec& spec, const CmdContext& ctx) {
-  std::vector<size_t> idx;
+  thread_local std::vector<size_t> idx;  // reused: this runs after every tracked read
+  idx.clear();
   CommandKeys(spec, ctx.args, &idx);
   for (size_t i : idx) ctx.shard->tracking().Remember(ctx.args[i], ctx.client_id);
 }

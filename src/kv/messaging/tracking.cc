@@ -170,7 +170,7 @@ ModifierScope::ModifierScope(uint64_t id) : prev_(t_modifier) { t_modifier = id;
 ModifierScope::~ModifierScope() { t_modifier = prev_; }
 
 void Table::Remember(std::string_view key, uint64_t client) {
-  auto it = table_.find(std::string(key));
+  auto it = table_.find(key);
   if (it == table_.end()) {
     int64_t max = GlobalConfig().tracking_table_max_keys.load(std::memory_order_relaxed);
     // Past the limit (all shards' tables together), keys leave this shard's table and their
@@ -188,7 +188,7 @@ void Table::Remember(std::string_view key, uint64_t client) {
   g_items.fetch_add(1, std::memory_order_relaxed);
 }
 
-void Table::Drop(std::unordered_map<std::string, std::vector<uint64_t>>::iterator it, bool) {
+void Table::Drop(Map::iterator it, bool) {
   for (uint64_t id : it->second) {
     int shard = ShardOfClient(id);
     if (shard >= 0) Queue(id, it->first, false, uint32_t(shard));
@@ -209,7 +209,7 @@ void Table::Invalidate(std::string_view key) {
     }
   }
   if (table_.empty()) return;
-  auto it = table_.find(std::string(key));
+  auto it = table_.find(key);
   if (it != table_.end()) Drop(it, true);
 }
 

@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -55,8 +56,14 @@ class Table {
   size_t items() const { return items_; }
 
  private:
-  void Drop(std::unordered_map<std::string, std::vector<uint64_t>>::iterator it, bool bcast);
-  std::unordered_map<std::string, std::vector<uint64_t>> table_;
+  // Looked up by string_view without building a string (C++20 heterogeneous lookup).
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  using Map = std::unordered_map<std::string, std::vector<uint64_t>, Hash, std::equal_to<>>;
+  void Drop(Map::iterator it, bool bcast);
+  Map table_;
   size_t items_ = 0;
 };
 
