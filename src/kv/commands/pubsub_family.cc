@@ -50,7 +50,8 @@ void CmdSpublish(CmdContext& ctx) {
 
 void ReplyNames(CmdContext& ctx, Kind kind) {
   if (ctx.args.size() > 3) {
-    ReplyUnknownSubcommand(ctx, "PUBSUB");
+    ctx.rb->Error("ERR unknown subcommand or wrong number of arguments for '" +
+                  std::string(ctx.args[1]) + "'. Try PUBSUB HELP.");
     return;
   }
   std::string_view pat = ctx.args.size() == 3 ? ctx.args[2] : std::string_view();

@@ -14,6 +14,11 @@
 namespace strata::kv::pubsub {
 namespace {
 
+// Redis's glob, which never matches an empty name (not even "*").
+bool Matches(std::string_view pattern, std::string_view name) {
+  return !name.empty() && GlobMatch(pattern, name);
+}
+
 // Process-wide subscriber counts per name and shard.
 class Registry {
  public:
@@ -63,7 +68,7 @@ class Registry {
     }
     if (kind == Kind::kChannel && patterns_.load(std::memory_order_relaxed) > 0) {
       for (const auto& [pat, c] : maps_[2]) {
-        if (!GlobMatch(pat, channel)) continue;
+        if (!Matches(pat, channel)) continue;
         receivers += int64_t(c.total);
         patterns->push_back(pat);
         for (size_t i = 0; i < c.per_shard.size(); i++)
@@ -77,7 +82,7 @@ class Registry {
     std::shared_lock l(mu_);
     std::vector<std::string> out;
     for (const auto& [name, c] : maps_[int(kind)])
-      if (!pattern || GlobMatch(*pattern, name)) out.push_back(name);
+      if (!pattern || Matches(*pattern, name)) out.push_back(name);
     return out;
   }
 
