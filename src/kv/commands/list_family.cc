@@ -50,6 +50,10 @@ bool ParseEnd(CmdContext& ctx, std::string_view arg, End* out) {
   return true;
 }
 
+// The events of a push and of a pop at `end`, as Redis names them.
+const char* PushEvent(End end) { return end == ListObject::kHead ? "lpush" : "rpush"; }
+const char* PopEvent(End end) { return end == ListObject::kHead ? "lpop" : "rpop"; }
+
 void WrongArity(CmdContext& ctx) {
   ctx.rb->Error(std::string("ERR wrong number of arguments for '") + ctx.spec->name + "' command");
 }
@@ -67,6 +71,7 @@ void PushGeneric(CmdContext& ctx, End end, bool only_existing) {
   }
   int fill = Fill(), depth = Depth();
   for (size_t i = 2; i < ctx.args.size(); i++) l->Push(end, ctx.args[i], fill, depth);
+  Notify(ctx, notify::kList, PushEvent(end), key);
   ctx.rb->Integer(int64_t(l->Length()));
   ctx.shard->SignalKeyReady(ctx.db, key);
 }
@@ -83,7 +88,7 @@ void PopRangeReply(CmdContext& ctx, std::string_view key, ListObject* l, End end
   if (n > l->Length()) n = l->Length();
   ctx.rb->ArrayHeader(n);
   l->PopMany(end, n, Depth(), [&](const ListElem& e) { ReplyElem(ctx.rb, e); });
-  if (l->Length() == 0) DeleteIfEmpty(ctx, key);
+  NotifyAndDeleteIfEmpty(ctx, notify::kList, PopEvent(end), key);
 }
 
 void PopGeneric(CmdContext& ctx, End end) {
@@ -102,7 +107,7 @@ void PopGeneric(CmdContext& ctx, End end) {
     std::string v;
     l->Pop(end, &v, Depth());
     ctx.rb->Bulk(v);
-    if (l->Length() == 0) DeleteIfEmpty(ctx, key);
+    NotifyAndDeleteIfEmpty(ctx, notify::kList, PopEvent(end), key);
     return;
   }
   PopRangeReply(ctx, key, l, end, size_t(count));
@@ -226,6 +231,7 @@ void CmdLSet(CmdContext& ctx) {
   int64_t idx;
   if (!ArgInt(ctx, 2, &idx)) return;
   if (!l->Set(idx, ctx.args[3], Fill(), Depth())) return ctx.rb->Error("ERR index out of range");
+  Notify(ctx, notify::kList, "lset", ctx.args[1]);
   ctx.rb->Ok();
 }
 
@@ -243,6 +249,7 @@ void CmdLInsert(CmdContext& ctx) {
   if (failed) return;
   if (!l) return ctx.rb->Integer(0);
   if (!l->Insert(ctx.args[3], after, ctx.args[4], Fill(), Depth())) return ctx.rb->Integer(-1);
+  Notify(ctx, notify::kList, "linsert", ctx.args[1]);
   ctx.rb->Integer(int64_t(l->Length()));
 }
 
@@ -254,7 +261,8 @@ void CmdLRem(CmdContext& ctx) {
   if (failed) return;
   if (!l) return ctx.rb->Integer(0);
   size_t removed = l->Remove(count, ctx.args[3], Depth());
-  if (l->Length() == 0) DeleteIfEmpty(ctx, ctx.args[1]);
+  if (removed) Notify(ctx, notify::kList, "lrem", ctx.args[1]);
+  if (DeleteIfEmpty(ctx, ctx.args[1])) Notify(ctx, notify::kGeneric, "del", ctx.args[1]);
   ctx.rb->Integer(int64_t(removed));
 }
 
@@ -269,7 +277,7 @@ void CmdLTrim(CmdContext& ctx) {
     l->Keep(size_t(start), size_t(end - start + 1), Depth());
   else
     l->Keep(0, 0, Depth());
-  if (l->Length() == 0) DeleteIfEmpty(ctx, ctx.args[1]);
+  NotifyAndDeleteIfEmpty(ctx, notify::kList, "ltrim", ctx.args[1]);
   ctx.rb->Ok();
 }
 
@@ -288,9 +296,10 @@ void MoveGeneric(CmdContext& ctx, End from, End to) {
   // With src == dst the same list takes the element back, so it never empties.
   if (!d) d = AddObject(*ctx.shard, ctx.db, dst, std::make_unique<ListObject>(), ctx.now_ms);
   d->Push(to, v, Fill(), Depth());
+  Notify(ctx, notify::kList, PushEvent(to), dst);
   ctx.shard->SignalKeyReady(ctx.db, dst);
   ctx.rb->Bulk(v);
-  if (s->Length() == 0) DeleteIfEmpty(ctx, src);
+  NotifyAndDeleteIfEmpty(ctx, notify::kList, PopEvent(from), src);
 }
 
 void CmdLMove(CmdContext& ctx) {
@@ -355,7 +364,7 @@ Task<bool> MoveAcross(CmdContext& ctx, End from, End to, bool null_if_empty = tr
       Typed<ListObject> t =
           FindObject<ListObject>(s, ctx.db, ctx.args[1], ctx.now_ms, Access::kWrite);
       carry.Take(t.obj, from);
-      if (t.obj->Length() == 0) DeleteIfEmpty(s, ctx.db, ctx.args[1], ctx.now_ms);
+      NotifyAndDeleteIfEmpty(s, ctx.db, notify::kList, PopEvent(from), ctx.args[1], ctx.now_ms);
     });
     co_await Shards().Hop(dst_shard, [&ctx, &carry, to](Shard& s) {
       Typed<ListObject> t =
@@ -364,6 +373,7 @@ Task<bool> MoveAcross(CmdContext& ctx, End from, End to, bool null_if_empty = tr
       if (!d) d = AddObject(s, ctx.db, ctx.args[2], std::make_unique<ListObject>(), ctx.now_ms);
       // The element is copied into the destination's own nodes on its shard.
       d->Push(to, carry.value, Fill(), Depth());
+      Notify(ctx.db, notify::kList, PushEvent(to), ctx.args[2]);
       s.SignalKeyReady(ctx.db, ctx.args[2]);
     });
   }
@@ -451,7 +461,7 @@ Task<void> MultiLMPop(CmdContext& ctx) {
       popped_key = i;
       t.obj->PopMany(end, size_t(count), Depth(),
                      [&values](const ListElem& e) { values.push_back(e.ToString()); });
-      if (t.obj->Length() == 0) DeleteIfEmpty(s, ctx.db, ctx.args[i], ctx.now_ms);
+      NotifyAndDeleteIfEmpty(s, ctx.db, notify::kList, PopEvent(end), ctx.args[i], ctx.now_ms);
     });
     if (wrongtype || popped_key) break;
   }
@@ -492,11 +502,12 @@ ListObject* ServedList(Shard& s, BlockedClient& c, size_t ki) {
 void BPopServe(Shard& s, BlockedClient& c, size_t ki, resp::ReplyBuilder& rb) {
   ListObject* l = ServedList(s, c, ki);
   std::string v;
-  l->Pop(ArgIs(c.args[0], "blpop") ? ListObject::kHead : ListObject::kTail, &v, Depth());
+  End end = ArgIs(c.args[0], "blpop") ? ListObject::kHead : ListObject::kTail;
+  l->Pop(end, &v, Depth());
   rb.ArrayHeader(2);
   rb.Bulk(c.args[ki]);
   rb.Bulk(v);
-  if (l->Length() == 0) DeleteIfEmpty(s, c.db, c.args[ki], LoopUnixMillis());
+  NotifyAndDeleteIfEmpty(s, c.db, notify::kList, PopEvent(end), c.args[ki], LoopUnixMillis());
 }
 
 void BLMPopServe(Shard& s, BlockedClient& c, size_t ki, resp::ReplyBuilder& rb) {
@@ -513,7 +524,7 @@ void BLMPopServe(Shard& s, BlockedClient& c, size_t ki, resp::ReplyBuilder& rb) 
   rb.Bulk(c.args[ki]);
   rb.ArrayHeader(n);
   l->PopMany(p.end, n, Depth(), [&rb](const ListElem& e) { ReplyElem(&rb, e); });
-  if (l->Length() == 0) DeleteIfEmpty(s, c.db, c.args[ki], LoopUnixMillis());
+  NotifyAndDeleteIfEmpty(s, c.db, notify::kList, PopEvent(p.end), c.args[ki], LoopUnixMillis());
 }
 
 // BLMOVE src dst LEFT|RIGHT LEFT|RIGHT timeout / BRPOPLPUSH src dst timeout.
@@ -556,12 +567,14 @@ void MoveServe(Shard& s, BlockedClient& c, size_t ki, resp::ReplyBuilder& rb) {
   ListObject* l = ServedList(s, c, ki);
   std::string v;
   l->Pop(from, &v, Depth());
-  if (l->Length() == 0) DeleteIfEmpty(s, c.db, c.args[1], LoopUnixMillis());
   rb.Bulk(v);
+  // As LMOVE: the push, then the pop (with src == dst the same list takes the element back).
   ListObject* d = ServedList(s, c, 2);
   if (!d) d = AddObject(s, c.db, c.args[2], std::make_unique<ListObject>(), LoopUnixMillis());
   d->Push(to, v, Fill(), Depth());
+  Notify(c.db, notify::kList, PushEvent(to), c.args[2]);
   s.SignalKeyReady(c.db, c.args[2]);
+  NotifyAndDeleteIfEmpty(s, c.db, notify::kList, PopEvent(from), c.args[1], LoopUnixMillis());
   c.state[1] = "pushed";
 }
 
@@ -619,7 +632,8 @@ Task<bool> MoveReserved(CmdContext& ctx, End from, End to) {
       carry.Take(t.obj, from);
       moved = true;
       s.KeyModified(ctx.db, ctx.args[1]);
-      if (t.obj->Length() == 0) DeleteIfEmpty(s, ctx.db, ctx.args[1], LoopUnixMillis());
+      NotifyAndDeleteIfEmpty(s, ctx.db, notify::kList, PopEvent(from), ctx.args[1],
+                             LoopUnixMillis());
     });
   }
   if (moved) {
@@ -630,6 +644,7 @@ Task<bool> MoveReserved(CmdContext& ctx, End from, End to) {
       if (!d)
         d = AddObject(s, ctx.db, ctx.args[2], std::make_unique<ListObject>(), LoopUnixMillis());
       d->Push(to, carry.value, Fill(), Depth());
+      Notify(ctx.db, notify::kList, PushEvent(to), ctx.args[2]);
       s.SignalKeyReady(ctx.db, ctx.args[2]);
       s.KeyModified(ctx.db, ctx.args[2]);
     });
