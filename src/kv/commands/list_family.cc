@@ -312,15 +312,19 @@ void CmdRPopLPush(CmdContext& ctx) { MoveGeneric(ctx, ListObject::kTail, ListObj
 
 // ---- Cross-shard coordinators ----
 
-// An element popped on one shard and carried to another: its bytes count for the popping
+// An element copied on one shard and carried to another: its bytes count for the copying
 // shard's ledger until the thread that frees them takes them over (Carry::Release).
 struct Carry {
   std::string value;
   MemoryLedger* ledger = nullptr;
   int64_t bytes = 0;
 
-  void Take(ListObject* l, End from) {
-    l->Pop(from, &value, Depth());
+  // Copies the element at `from` (the list is not empty).
+  void Copy(const ListObject* l, End from) {
+    ListElem e;
+    std::string text;
+    l->Index(from == ListObject::kHead ? 0 : -1, &e, &text);
+    value = e.ToString();
     ledger = CurrentMemoryLedger();
     bytes = value.capacity() > 15 ? int64_t(AllocationSize(value.capacity() + 1)) : 0;
   }
@@ -337,44 +341,58 @@ struct Carry {
 
 enum class Probe { kMissing, kWrongType, kList };
 
-Probe ProbeList(Shard& s, int db, std::string_view key, int64_t now_ms) {
+// Pushes the carried element on the list at `key` (created if absent), on its shard, unless the
+// key holds another type. Returns what it found there.
+Probe PushCarried(Shard& s, int db, std::string_view key, const Carry& carry, End to,
+                  int64_t now_ms) {
   Typed<ListObject> t = FindObject<ListObject>(s, db, key, now_ms, Access::kWrite);
-  return t.wrongtype ? Probe::kWrongType : t.obj ? Probe::kList : Probe::kMissing;
+  if (t.wrongtype) return Probe::kWrongType;
+  ListObject* d = t.obj;
+  if (!d) d = AddObject(s, db, key, std::make_unique<ListObject>(), now_ms);
+  // The element is copied into the destination's own nodes on its shard.
+  d->Push(to, carry.value, Fill(), Depth());
+  Notify(db, notify::kList, PushEvent(to), key);
+  s.SignalKeyReady(db, key);
+  return t.obj ? Probe::kList : Probe::kMissing;
+}
+
+// Pops the element at `from` that PushCarried copied, deleting the list if it empties.
+void PopCarried(Shard& s, int db, std::string_view key, End from, int64_t now_ms) {
+  Typed<ListObject> t = FindObject<ListObject>(s, db, key, now_ms, Access::kWrite);
+  std::string v;
+  t.obj->Pop(from, &v, Depth());
+  NotifyAndDeleteIfEmpty(s, db, notify::kList, PopEvent(from), key, now_ms);
 }
 
 // Moves one element from args[1] to args[2] atomically, wherever they live. With
 // null_if_empty false an empty source writes no reply (the blocking forms wait instead).
 // Returns false when the source was empty.
+//
+// As in Redis, the element is pushed on the destination before it is popped from the source, so
+// the events come in Redis's order (and a list moved onto itself rotates): the source's end is
+// copied first, and under the keys' locks nothing changes it before the pop.
 Task<bool> MoveAcross(CmdContext& ctx, End from, End to, bool null_if_empty = true) {
   MultiKeyTx tx(ctx, {1, 2});
   co_await tx.Lock();
   uint32_t src_shard = Shards().ShardOf(KeyHash(ctx.args[1]));
   uint32_t dst_shard = Shards().ShardOf(KeyHash(ctx.args[2]));
   Probe src = Probe::kMissing, dst = Probe::kMissing;
-  co_await Shards().Hop(
-      src_shard, [&ctx, &src](Shard& s) { src = ProbeList(s, ctx.db, ctx.args[1], ctx.now_ms); });
-  if (src == Probe::kList) {
-    co_await Shards().Hop(
-        dst_shard, [&ctx, &dst](Shard& s) { dst = ProbeList(s, ctx.db, ctx.args[2], ctx.now_ms); });
-  }
   Carry carry;
+  co_await Shards().Hop(src_shard, [&ctx, &src, &carry, from](Shard& s) {
+    Typed<ListObject> t =
+        FindObject<ListObject>(s, ctx.db, ctx.args[1], ctx.now_ms, Access::kWrite);
+    src = t.wrongtype ? Probe::kWrongType : t.obj ? Probe::kList : Probe::kMissing;
+    if (t.obj) carry.Copy(t.obj, from);
+  });
+  if (src == Probe::kList) {
+    co_await Shards().Hop(dst_shard, [&ctx, &dst, &carry, to](Shard& s) {
+      dst = PushCarried(s, ctx.db, ctx.args[2], carry, to, ctx.now_ms);
+    });
+  }
   bool moved = src == Probe::kList && dst != Probe::kWrongType;
   if (moved) {
-    co_await Shards().Hop(src_shard, [&ctx, &carry, from](Shard& s) {
-      Typed<ListObject> t =
-          FindObject<ListObject>(s, ctx.db, ctx.args[1], ctx.now_ms, Access::kWrite);
-      carry.Take(t.obj, from);
-      NotifyAndDeleteIfEmpty(s, ctx.db, notify::kList, PopEvent(from), ctx.args[1], ctx.now_ms);
-    });
-    co_await Shards().Hop(dst_shard, [&ctx, &carry, to](Shard& s) {
-      Typed<ListObject> t =
-          FindObject<ListObject>(s, ctx.db, ctx.args[2], ctx.now_ms, Access::kWrite);
-      ListObject* d = t.obj;
-      if (!d) d = AddObject(s, ctx.db, ctx.args[2], std::make_unique<ListObject>(), ctx.now_ms);
-      // The element is copied into the destination's own nodes on its shard.
-      d->Push(to, carry.value, Fill(), Depth());
-      Notify(ctx.db, notify::kList, PushEvent(to), ctx.args[2]);
-      s.SignalKeyReady(ctx.db, ctx.args[2]);
+    co_await Shards().Hop(src_shard, [&ctx, from](Shard& s) {
+      PopCarried(s, ctx.db, ctx.args[1], from, ctx.now_ms);
     });
   }
   co_await tx.Unlock();
@@ -618,40 +636,35 @@ Task<bool> MoveReserved(CmdContext& ctx, End from, End to) {
       *lk = true;
     });
   }
+  // As MoveAcross: copy the source's end, push it on the destination, then pop it.
   Carry carry;
-  bool moved = false;
+  bool have = false, moved = false;
   if (locked) {
-    co_await Shards().Hop(
-        dst_shard, [&ctx, &dst](Shard& s) { dst = ProbeList(s, ctx.db, ctx.args[2], ctx.now_ms); });
-  }
-  if (locked && dst != Probe::kWrongType) {
-    co_await Shards().Hop(src_shard, [&ctx, &carry, &moved, from](Shard& s) {
+    co_await Shards().Hop(src_shard, [&ctx, &carry, &have, from](Shard& s) {
       Typed<ListObject> t =
           FindObject<ListObject>(s, ctx.db, ctx.args[1], LoopUnixMillis(), Access::kWrite);
       if (!t.obj) return;
-      carry.Take(t.obj, from);
-      moved = true;
-      s.KeyModified(ctx.db, ctx.args[1]);
-      NotifyAndDeleteIfEmpty(s, ctx.db, notify::kList, PopEvent(from), ctx.args[1],
-                             LoopUnixMillis());
+      carry.Copy(t.obj, from);
+      have = true;
     });
   }
+  if (have) {
+    co_await Shards().Hop(dst_shard, [&ctx, &carry, &dst, to](Shard& s) {
+      dst = PushCarried(s, ctx.db, ctx.args[2], carry, to, LoopUnixMillis());
+      if (dst != Probe::kWrongType) s.KeyModified(ctx.db, ctx.args[2]);
+    });
+    moved = dst != Probe::kWrongType;
+  }
   if (moved) {
-    co_await Shards().Hop(dst_shard, [&ctx, &carry, to](Shard& s) {
-      Typed<ListObject> t =
-          FindObject<ListObject>(s, ctx.db, ctx.args[2], LoopUnixMillis(), Access::kWrite);
-      ListObject* d = t.obj;
-      if (!d)
-        d = AddObject(s, ctx.db, ctx.args[2], std::make_unique<ListObject>(), LoopUnixMillis());
-      d->Push(to, carry.value, Fill(), Depth());
-      Notify(ctx.db, notify::kList, PushEvent(to), ctx.args[2]);
-      s.SignalKeyReady(ctx.db, ctx.args[2]);
-      s.KeyModified(ctx.db, ctx.args[2]);
+    co_await Shards().Hop(src_shard, [&ctx, from](Shard& s) {
+      s.KeyModified(ctx.db, ctx.args[1]);
+      PopCarried(s, ctx.db, ctx.args[1], from, LoopUnixMillis());
     });
   }
   if (locked) ReleaseLock(dst_shard, dst_lock);
   ReleaseLock(src_shard, src_lock);
   if (locked && dst == Probe::kWrongType) {
+    carry.Release();
     ctx.rb->Error(kErrWrongType);
     co_return true;
   }

@@ -26,9 +26,11 @@ std::shared_ptr<Sink> CurrentSink() {
 
 thread_local Capture* t_capture = nullptr;
 
-void Deliver(std::string_view channel, std::string_view message, std::string_view key) {
+void Deliver(uint32_t cls, std::string_view channel, std::string_view message,
+             std::string_view key) {
   if (Capture* c = t_capture) {
-    if (c->keep) c->notes.push_back({std::string(channel), std::string(message), std::string(key)});
+    if (c->keep)
+      c->notes.push_back({cls, std::string(channel), std::string(message), std::string(key)});
     return;
   }
   if (std::shared_ptr<Sink> sink = CurrentSink()) {
@@ -125,13 +127,13 @@ void Publish(uint32_t cls, std::string_view event, std::string_view key, int db)
     std::string channel;
     channel.reserve(11 + dbid.size() + 3 + key.size());
     channel.append("__keyspace@").append(dbid).append("__:").append(key);
-    Deliver(channel, event, key);
+    Deliver(cls, channel, event, key);
   }
   if (f & kKeyevent) {
     std::string channel;
     channel.reserve(11 + dbid.size() + 3 + event.size());
     channel.append("__keyevent@").append(dbid).append("__:").append(event);
-    Deliver(channel, key, key);
+    Deliver(cls, channel, key, key);
   }
 }
 
@@ -152,7 +154,7 @@ Capture::Adopt::Adopt(Capture* c) : prev_(t_capture) { t_capture = c; }
 Capture::Adopt::~Adopt() { t_capture = prev_; }
 
 void PublishNotes(const std::vector<Note>& notes) {
-  for (const Note& n : notes) Deliver(n.channel, n.message, n.key);
+  for (const Note& n : notes) Deliver(n.cls, n.channel, n.message, n.key);
 }
 
 }  // namespace strata::kv::notify

@@ -67,6 +67,7 @@ void SetSinkForTest(std::function<void(std::string_view channel, std::string_vie
 
 // A message held back by a Capture.
 struct Note {
+  uint32_t cls;
   std::string channel;
   std::string message;
   std::string key;  // the key it is about (its shard publishes it)
