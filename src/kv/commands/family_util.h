@@ -167,10 +167,13 @@ inline void Notify(int db, uint32_t cls, std::string_view event, std::string_vie
 }
 
 // After `event` changed the container at key: the event, then, when the container is now empty,
-// the key's deletion and "del" (Redis's order). Returns true if it deleted the key.
+// the key's deletion and "del" (Redis's order). Returns true if it deleted the key. Given the
+// container, a non-empty one costs no lookup.
 inline bool NotifyAndDeleteIfEmpty(Shard& s, int db, uint32_t cls, std::string_view event,
-                                   std::string_view key, int64_t now_ms) {
+                                   std::string_view key, int64_t now_ms,
+                                   const Object* container = nullptr) {
   notify::Notify(cls, event, key, db);
+  if (container && container->Length() != 0) return false;
   if (!DeleteIfEmpty(s, db, key, now_ms)) return false;
   notify::Notify(notify::kGeneric, "del", key, db);
   return true;
@@ -222,8 +225,8 @@ inline void Notify(const CmdContext& ctx, uint32_t cls, std::string_view event,
 }
 
 inline bool NotifyAndDeleteIfEmpty(CmdContext& ctx, uint32_t cls, std::string_view event,
-                                   std::string_view key) {
-  return NotifyAndDeleteIfEmpty(*ctx.shard, ctx.db, cls, event, key, ctx.now_ms);
+                                   std::string_view key, const Object* container = nullptr) {
+  return NotifyAndDeleteIfEmpty(*ctx.shard, ctx.db, cls, event, key, ctx.now_ms, container);
 }
 
 }  // namespace strata::kv

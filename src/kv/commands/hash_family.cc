@@ -98,7 +98,7 @@ void CmdHDel(CmdContext& ctx) {
       if (h->Length() == 0) break;
     }
   }
-  if (deleted) NotifyAndDeleteIfEmpty(ctx, notify::kHash, "hdel", ctx.args[1]);
+  if (deleted) NotifyAndDeleteIfEmpty(ctx, notify::kHash, "hdel", ctx.args[1], h);
   ctx.rb->Integer(deleted);
 }
 

@@ -88,7 +88,7 @@ void PopRangeReply(CmdContext& ctx, std::string_view key, ListObject* l, End end
   if (n > l->Length()) n = l->Length();
   ctx.rb->ArrayHeader(n);
   l->PopMany(end, n, Depth(), [&](const ListElem& e) { ReplyElem(ctx.rb, e); });
-  NotifyAndDeleteIfEmpty(ctx, notify::kList, PopEvent(end), key);
+  NotifyAndDeleteIfEmpty(ctx, notify::kList, PopEvent(end), key, l);
 }
 
 void PopGeneric(CmdContext& ctx, End end) {
@@ -107,7 +107,7 @@ void PopGeneric(CmdContext& ctx, End end) {
     std::string v;
     l->Pop(end, &v, Depth());
     ctx.rb->Bulk(v);
-    NotifyAndDeleteIfEmpty(ctx, notify::kList, PopEvent(end), key);
+    NotifyAndDeleteIfEmpty(ctx, notify::kList, PopEvent(end), key, l);
     return;
   }
   PopRangeReply(ctx, key, l, end, size_t(count));
@@ -277,7 +277,7 @@ void CmdLTrim(CmdContext& ctx) {
     l->Keep(size_t(start), size_t(end - start + 1), Depth());
   else
     l->Keep(0, 0, Depth());
-  NotifyAndDeleteIfEmpty(ctx, notify::kList, "ltrim", ctx.args[1]);
+  NotifyAndDeleteIfEmpty(ctx, notify::kList, "ltrim", ctx.args[1], l);
   ctx.rb->Ok();
 }
 
@@ -299,7 +299,7 @@ void MoveGeneric(CmdContext& ctx, End from, End to) {
   Notify(ctx, notify::kList, PushEvent(to), dst);
   ctx.shard->SignalKeyReady(ctx.db, dst);
   ctx.rb->Bulk(v);
-  NotifyAndDeleteIfEmpty(ctx, notify::kList, PopEvent(from), src);
+  NotifyAndDeleteIfEmpty(ctx, notify::kList, PopEvent(from), src, s);
 }
 
 void CmdLMove(CmdContext& ctx) {
@@ -361,7 +361,7 @@ void PopCarried(Shard& s, int db, std::string_view key, End from, int64_t now_ms
   Typed<ListObject> t = FindObject<ListObject>(s, db, key, now_ms, Access::kWrite);
   std::string v;
   t.obj->Pop(from, &v, Depth());
-  NotifyAndDeleteIfEmpty(s, db, notify::kList, PopEvent(from), key, now_ms);
+  NotifyAndDeleteIfEmpty(s, db, notify::kList, PopEvent(from), key, now_ms, t.obj);
 }
 
 // Moves one element from args[1] to args[2] atomically, wherever they live. With
@@ -479,7 +479,8 @@ Task<void> MultiLMPop(CmdContext& ctx) {
       popped_key = i;
       t.obj->PopMany(end, size_t(count), Depth(),
                      [&values](const ListElem& e) { values.push_back(e.ToString()); });
-      NotifyAndDeleteIfEmpty(s, ctx.db, notify::kList, PopEvent(end), ctx.args[i], ctx.now_ms);
+      NotifyAndDeleteIfEmpty(s, ctx.db, notify::kList, PopEvent(end), ctx.args[i], ctx.now_ms,
+                             t.obj);
     });
     if (wrongtype || popped_key) break;
   }
@@ -525,7 +526,7 @@ void BPopServe(Shard& s, BlockedClient& c, size_t ki, resp::ReplyBuilder& rb) {
   rb.ArrayHeader(2);
   rb.Bulk(c.args[ki]);
   rb.Bulk(v);
-  NotifyAndDeleteIfEmpty(s, c.db, notify::kList, PopEvent(end), c.args[ki], LoopUnixMillis());
+  NotifyAndDeleteIfEmpty(s, c.db, notify::kList, PopEvent(end), c.args[ki], LoopUnixMillis(), l);
 }
 
 void BLMPopServe(Shard& s, BlockedClient& c, size_t ki, resp::ReplyBuilder& rb) {
@@ -542,7 +543,7 @@ void BLMPopServe(Shard& s, BlockedClient& c, size_t ki, resp::ReplyBuilder& rb) 
   rb.Bulk(c.args[ki]);
   rb.ArrayHeader(n);
   l->PopMany(p.end, n, Depth(), [&rb](const ListElem& e) { ReplyElem(&rb, e); });
-  NotifyAndDeleteIfEmpty(s, c.db, notify::kList, PopEvent(p.end), c.args[ki], LoopUnixMillis());
+  NotifyAndDeleteIfEmpty(s, c.db, notify::kList, PopEvent(p.end), c.args[ki], LoopUnixMillis(), l);
 }
 
 // BLMOVE src dst LEFT|RIGHT LEFT|RIGHT timeout / BRPOPLPUSH src dst timeout.
@@ -592,7 +593,7 @@ void MoveServe(Shard& s, BlockedClient& c, size_t ki, resp::ReplyBuilder& rb) {
   d->Push(to, v, Fill(), Depth());
   Notify(c.db, notify::kList, PushEvent(to), c.args[2]);
   s.SignalKeyReady(c.db, c.args[2]);
-  NotifyAndDeleteIfEmpty(s, c.db, notify::kList, PopEvent(from), c.args[1], LoopUnixMillis());
+  NotifyAndDeleteIfEmpty(s, c.db, notify::kList, PopEvent(from), c.args[1], LoopUnixMillis(), l);
   c.state[1] = "pushed";
 }
 

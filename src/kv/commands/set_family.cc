@@ -58,7 +58,7 @@ void CmdSRem(CmdContext& ctx) {
     removed += s->Remove(ctx.args[i]);
     if (s->Length() == 0) break;
   }
-  if (removed) NotifyAndDeleteIfEmpty(ctx, notify::kSet, "srem", ctx.args[1]);
+  if (removed) NotifyAndDeleteIfEmpty(ctx, notify::kSet, "srem", ctx.args[1], s);
   ctx.rb->Integer(removed);
 }
 
@@ -105,7 +105,7 @@ void CmdSPop(CmdContext& ctx) {
   if (!with_count) {
     if (!s) return ctx.rb->Null();
     ctx.rb->Bulk(s->PopRandom(ctx.shard->rng()));
-    NotifyAndDeleteIfEmpty(ctx, notify::kSet, "spop", ctx.args[1]);
+    NotifyAndDeleteIfEmpty(ctx, notify::kSet, "spop", ctx.args[1], s);
     return;
   }
   if (!s || count == 0) return ctx.rb->SetHeader(0);
@@ -206,7 +206,7 @@ void CmdSMove(CmdContext& ctx) {
   if (from.wrongtype || to.wrongtype) return ctx.rb->Error(kErrWrongType);
   if (from.obj == to.obj) return ctx.rb->Integer(from.obj->Contains(member) ? 1 : 0);
   if (!from.obj->Remove(member)) return ctx.rb->Integer(0);
-  NotifyAndDeleteIfEmpty(ctx, notify::kSet, "srem", src);
+  NotifyAndDeleteIfEmpty(ctx, notify::kSet, "srem", src, from.obj);
   SetObject* d = to.obj;
   if (!d) d = AddObject(*ctx.shard, ctx.db, dst, std::make_unique<SetObject>(), ctx.now_ms);
   if (d->Add(member, MaxIntset())) Notify(ctx, notify::kSet, "sadd", dst);
@@ -497,7 +497,7 @@ Task<void> MultiSMove(CmdContext& ctx) {
       Typed<SetObject> t =
           FindObject<SetObject>(s, ctx.db, ctx.args[1], ctx.now_ms, Access::kWrite);
       if (t.obj && t.obj->Remove(member))
-        NotifyAndDeleteIfEmpty(s, ctx.db, notify::kSet, "srem", ctx.args[1], ctx.now_ms);
+        NotifyAndDeleteIfEmpty(s, ctx.db, notify::kSet, "srem", ctx.args[1], ctx.now_ms, t.obj);
     });
   }
   co_await tx.Unlock();

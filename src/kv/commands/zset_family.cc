@@ -409,7 +409,7 @@ void CmdZRem(CmdContext& ctx) {
     if (z->Remove(ctx.args[j])) deleted++;
     if (z->Length() == 0) break;
   }
-  if (deleted) NotifyAndDeleteIfEmpty(ctx, notify::kZset, "zrem", ctx.args[1]);
+  if (deleted) NotifyAndDeleteIfEmpty(ctx, notify::kZset, "zrem", ctx.args[1], z);
   ctx.rb->Integer(deleted);
 }
 
@@ -444,7 +444,7 @@ void RemRangeGeneric(CmdContext& ctx, ZRangeKind kind) {
     const char* event = kind == ZRangeKind::kRank    ? "zremrangebyrank"
                         : kind == ZRangeKind::kScore ? "zremrangebyscore"
                                                      : "zremrangebylex";
-    NotifyAndDeleteIfEmpty(ctx, notify::kZset, event, ctx.args[1]);
+    NotifyAndDeleteIfEmpty(ctx, notify::kZset, event, ctx.args[1], z);
   }
   ctx.rb->Integer(int64_t(n));
 }
@@ -468,7 +468,7 @@ void PopGeneric(CmdContext& ctx, bool max) {
   if (!z || count == 0) return ctx.rb->ArrayHeader(0);
   if (count == -1) count = 1;
   std::vector<ZEntry> v = max ? z->PopMax(size_t(count)) : z->PopMin(size_t(count));
-  NotifyAndDeleteIfEmpty(ctx, notify::kZset, max ? "zpopmax" : "zpopmin", ctx.args[1]);
+  NotifyAndDeleteIfEmpty(ctx, notify::kZset, max ? "zpopmax" : "zpopmin", ctx.args[1], z);
   ctx.rb->ArrayHeader(nested ? v.size() : v.size() * 2);
   for (const ZEntry& e : v) {
     if (nested) ctx.rb->ArrayHeader(2);

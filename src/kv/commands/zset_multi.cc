@@ -405,7 +405,7 @@ int PopFrom(Shard& s, const CmdContext& ctx, size_t i, const ZMPopArgs& p,
   if (!t.obj) return 0;
   *out = p.max ? t.obj->PopMax(size_t(p.count)) : t.obj->PopMin(size_t(p.count));
   NotifyAndDeleteIfEmpty(s, ctx.db, notify::kZset, p.max ? "zpopmax" : "zpopmin", ctx.args[i],
-                         ctx.now_ms);
+                         ctx.now_ms, t.obj);
   return 1;
 }
 
@@ -476,7 +476,7 @@ std::vector<ZEntry> PopForClient(Shard& s, BlockedClient& c, size_t ki, bool max
   Typed<ZSet> t = FindObject<ZSet>(s, c.db, c.args[ki], LoopUnixMillis(), Access::kWrite);
   std::vector<ZEntry> v = max ? t.obj->PopMax(count) : t.obj->PopMin(count);
   NotifyAndDeleteIfEmpty(s, c.db, notify::kZset, max ? "zpopmax" : "zpopmin", c.args[ki],
-                         LoopUnixMillis());
+                         LoopUnixMillis(), t.obj);
   return v;
 }
 

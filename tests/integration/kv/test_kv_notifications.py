@@ -185,6 +185,7 @@ def string_steps():
         (["GETEX", "s3"], []),
         (["GETEX", "s3", "PXAT", "1"], [("del", "s3")]),
         (["GETEX", "s3", "EX", "10"], []),
+        (["GETEX", "nokey", "PERSIST"], []),
         (["GETDEL", "s2"], [("del", "s2")]),
         (["GETDEL", "s2"], []),
         (["GET", "s1"], []),
@@ -222,6 +223,8 @@ def bit_steps():
         (["BITFIELD", "bf", "INCRBY", "u8", "0", "10", "SET", "u4", "0", "1"],
          [("setbit", "bf")]),
         (["BITFIELD_RO", "bf", "GET", "u8", "0"], []),
+        (["BITFIELD", "bnew", "OVERFLOW", "FAIL", "INCRBY", "u2", "0", "7"], []),
+        (["EXISTS", "bnew"], []),
         (["BITCOUNT", "bf"], []),
         (["BITPOS", "bf", "1"], []),
         (["BITOP", "AND", "bd", "bt", "bf"], [("set", "bd")]),
@@ -346,6 +349,8 @@ def list_steps():
         (["BLMOVE", "l4", "l5", "RIGHT", "LEFT", "1"],
          [("lpush", "l5"), ("rpop", "l4"), ("del", "l4")]),
         (["BRPOPLPUSH", "l5", "l4", "1"], [("lpush", "l4"), ("rpop", "l5"), ("del", "l5")]),
+        (["RPUSH", "l6", "a", "a"], [("rpush", "l6")]),
+        (["LREM", "l6", "0", "a"], [("lrem", "l6"), ("del", "l6")]),
     ]
 
 
@@ -455,6 +460,7 @@ def stream_steps():
         (["XSETID", "x", "10-0"], [("xsetid", "x")]),
         (["XGROUP", "CREATE", "x", "g", "0"], [("xgroup-create", "x")]),
         (["XGROUP", "CREATE", "xm", "g", "$", "MKSTREAM"], [("xgroup-create", "xm")]),
+        (["XGROUP", "CREATE", "xm", "g2", "$", "MKSTREAM"], [("xgroup-create", "xm")]),
         (["XGROUP", "CREATECONSUMER", "x", "g", "c1"], [("xgroup-createconsumer", "x")]),
         (["XGROUP", "CREATECONSUMER", "x", "g", "c1"], []),
         (["XGROUP", "SETID", "x", "g", "0"], [("xgroup-setid", "x")]),
