@@ -5,6 +5,7 @@
 #include "base/clock.h"
 #include "cache/sampled/victim_picker.h"
 #include "kv/engine/memory_accounting.h"
+#include "kv/messaging/notify.h"
 #include "kv/server/config.h"
 
 namespace strata::kv {
@@ -47,6 +48,7 @@ Entry** Shard::FindLink(int db, std::string_view key, uint64_t hash, int64_t now
     KeyModified(db, key);
     Entry::Destroy(t.Unlink(link));
     stats_.expired_keys++;
+    notify::Notify(notify::kExpired, "expired", key, db);
     return nullptr;
   }
   return link;
@@ -56,6 +58,7 @@ Entry* Shard::FindForRead(int db, std::string_view key, uint64_t hash, int64_t n
   Entry** link = FindLink(db, key, hash, now_ms);
   if (!link) {
     stats_.keyspace_misses++;
+    notify::Notify(notify::kKeyMiss, "keymiss", key, db);
     return nullptr;
   }
   stats_.keyspace_hits++;
@@ -66,6 +69,7 @@ Entry* Shard::FindForRead(int db, std::string_view key, uint64_t hash, int64_t n
 void Shard::Add(int db, Entry* e, uint64_t hash, int64_t now_ms) {
   e->meta = policy_->OnInsert(hash, uint64_t(now_ms));
   dbs_[size_t(db)].Insert(e, hash);
+  notify::Notify(notify::kNew, "new", e->key(), db);
 }
 
 void Shard::ReplaceEntry(int db, Entry** link, Entry* e) {
@@ -115,6 +119,7 @@ bool Shard::EvictOne(int64_t now_ms) {
     KeyModified(db, key);
     Entry::Destroy(t.Unlink(t.FindLink(key, DbTable::Hash(key))));
     stats_.evicted_keys++;
+    notify::Notify(notify::kEvicted, "evicted", key, db);
     return true;
   }
   std::vector<int> dbs;
@@ -151,6 +156,7 @@ bool Shard::EvictOne(int64_t now_ms) {
   KeyModified(victim->db, victim->key);
   Entry::Destroy(t.Unlink(link));
   stats_.evicted_keys++;
+  notify::Notify(notify::kEvicted, "evicted", victim->key, victim->db);
   return true;
 }
 
@@ -229,7 +235,13 @@ size_t Shard::ActiveExpireCycle(int64_t budget_us) {
           Entry** link = t.FindLink(e->key(), DbTable::Hash(e->key()));
           if (link) {
             KeyModified(db, e->key());
-            Entry::Destroy(t.Unlink(link));
+            if (notify::Enabled(notify::kExpired)) [[unlikely]] {
+              std::string key(e->key());
+              Entry::Destroy(t.Unlink(link));
+              notify::Publish(notify::kExpired, "expired", key, db);
+            } else {
+              Entry::Destroy(t.Unlink(link));
+            }
             expired++;
           }
         }

@@ -18,6 +18,7 @@
 #include "base/glob.h"
 #include "base/log.h"
 #include "base/strutil.h"
+#include "kv/messaging/notify.h"
 #include "kv/version.h"
 
 namespace strata::kv {
@@ -437,6 +438,19 @@ const std::vector<Option>& Options() {
                 &Config::stream_node_max_bytes, 0),
       IntOption("stream-node-max-entries", true, "entries per stream node (default 100)",
                 &Config::stream_node_max_entries, 0, INT64_MAX),
+      Option{"notify-keyspace-events", true,
+             "keyspace notification classes, Redis's letters: K E g $ l s h z x e t m d n A "
+             "(default \"\": none)",
+             [](Config& c, const std::vector<std::string>& v) -> std::string {
+               uint32_t flags;
+               if (v.size() != 1) return "wrong number of arguments";
+               if (!notify::ParseFlags(v[0], &flags))
+                 return "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
+               c.notify_keyspace_events.store(flags);
+               if (&c == &GlobalConfig()) notify::g_flags.store(flags);
+               return "";
+             },
+             [](const Config& c) { return notify::FormatFlags(c.notify_keyspace_events.load()); }},
       OnlyNoOption("appendonly", true, "append-only file (accepted: only 'no')"),
       OnlyNoOption("daemonize", false,
                    "accepted: only 'no' (strata-server runs in the foreground)"),

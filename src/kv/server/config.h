@@ -83,6 +83,9 @@ struct Config {
   std::atomic<int64_t> zset_max_listpack_value{64};
   std::atomic<int64_t> stream_node_max_bytes{4096};
   std::atomic<int64_t> stream_node_max_entries{100};
+  // notify-keyspace-events, parsed (kv/messaging/notify.h classes). The process-wide Config also
+  // publishes it to notify::g_flags, which the command families read.
+  std::atomic<uint32_t> notify_keyspace_events{0};
 
   std::string requirepass() const {
     std::lock_guard<std::mutex> l(mu_);
