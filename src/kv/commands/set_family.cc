@@ -361,6 +361,7 @@ struct SourceCopy {
   bool exists = false;
   bool wrongtype = false;
   std::vector<std::string> members;
+  std::vector<notify::Note> notes;  // its lookup's keyspace events (keymiss, expired)
 };
 
 std::vector<size_t> Range(size_t first, size_t last) {
@@ -380,8 +381,10 @@ Task<bool> GatherSources(CmdContext& ctx, MultiKeyTx& tx, size_t first, size_t l
           if (i < first || i > last) continue;
           SourceCopy c;
           c.arg = i;
+          notify::Capture cap(true);
           Typed<SetObject> t =
               FindObject<SetObject>(s, ctx.db, ctx.args[i], ctx.now_ms, Access::kRead);
+          c.notes = std::move(cap.notes);
           c.wrongtype = t.wrongtype;
           if (t.obj) {
             c.exists = true;
@@ -393,6 +396,20 @@ Task<bool> GatherSources(CmdContext& ctx, MultiKeyTx& tx, size_t first, size_t l
       });
   out->clear();
   out->resize(last - first + 1);
+  // Redis looks the sources up in order and stops at the first of another type: the keymiss
+  // events of the keys after it are not published (expiry happened, so it is).
+  std::vector<const SourceCopy*> ordered(last - first + 1);
+  for (auto& part : parts)
+    for (SourceCopy& c : part) ordered[c.arg - first] = &c;
+  bool past_wrong = false;
+  for (const SourceCopy* c : ordered) {
+    if (!c) continue;
+    std::vector<notify::Note> keep;
+    for (const notify::Note& n : c->notes)
+      if (!past_wrong || n.cls != notify::kKeyMiss) keep.push_back(n);
+    notify::PublishNotes(keep);
+    past_wrong |= c->wrongtype;
+  }
   bool wrong = false;
   size_t max = MaxIntset();
   for (auto& part : parts) {
