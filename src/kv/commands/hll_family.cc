@@ -53,16 +53,26 @@ struct Merged {
   bool any_dense = false;
   size_t failed_idx = SIZE_MAX;  // argument index of the first key that failed
   HllState failed = HllState::kOk;
+  // Held keyspace events of the lookups (argument index, event), when merging across shards.
+  std::vector<std::pair<size_t, notify::Note>> notes;
 };
 
 // Reads the sketches at the given argument indices (in order) on `s` and merges their registers,
 // stopping at the first key that is not a valid sketch.
-Merged MergeOnShard(Shard& s, const CmdContext& ctx, const std::vector<size_t>& idx) {
+Merged MergeOnShard(Shard& s, const CmdContext& ctx, const std::vector<size_t>& idx,
+                    bool hold_events = false) {
   Merged m;
   m.max = std::make_unique<uint8_t[]>(hll::kRegisters);
   std::fill_n(m.max.get(), hll::kRegisters, uint8_t(0));
   for (size_t i : idx) {
-    Entry* e = s.FindForRead(ctx.db, ctx.args[i], KeyHash(ctx.args[i]), ctx.now_ms);
+    Entry* e;
+    if (hold_events) {
+      notify::Capture cap(true);
+      e = s.FindForRead(ctx.db, ctx.args[i], KeyHash(ctx.args[i]), ctx.now_ms);
+      for (auto& n : cap.notes) m.notes.emplace_back(i, std::move(n));
+    } else {
+      e = s.FindForRead(ctx.db, ctx.args[i], KeyHash(ctx.args[i]), ctx.now_ms);
+    }
     HllState st = Check(e);
     if (st == HllState::kMissing) continue;  // an absent key is an empty sketch
     if (st == HllState::kOk) {
@@ -179,12 +189,23 @@ void CmdPfMerge(CmdContext& ctx) {
 // Returns the first failure in argument order, or kOk.
 Task<HllState> MergeAcross(CmdContext& ctx, MultiKeyTx& tx, uint8_t* max, bool* any_dense) {
   auto parts = co_await tx.OnEachShard([&ctx](Shard& s, const std::vector<size_t>& idx) {
-    return std::make_shared<Merged>(MergeOnShard(s, ctx, idx));
+    return std::make_shared<Merged>(MergeOnShard(s, ctx, idx, true));
   });
   const Merged* first_fail = nullptr;
   for (const auto& p : parts)
     if (p->failed != HllState::kOk && (!first_fail || p->failed_idx < first_fail->failed_idx))
       first_fail = p.get();
+  // Redis reads the keys in order and stops at the first that is not a sketch: the keymiss
+  // events of the keys after it are not published (an expiry happened, so it is).
+  std::vector<std::pair<size_t, notify::Note>> notes;
+  for (const auto& p : parts) notes.insert(notes.end(), p->notes.begin(), p->notes.end());
+  std::stable_sort(notes.begin(), notes.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<notify::Note> keep;
+  size_t stop = first_fail ? first_fail->failed_idx : SIZE_MAX;
+  for (auto& [i, n] : notes)
+    if (i <= stop || n.cls != notify::kKeyMiss) keep.push_back(std::move(n));
+  notify::PublishNotes(keep);
   if (first_fail) co_return first_fail->failed;
   std::fill_n(max, hll::kRegisters, uint8_t(0));
   for (const auto& p : parts) {

@@ -529,8 +529,11 @@ def _canon(target, cmd, keyed, name, frames):
             return _mass_unsub(frames)
         if cname in ("PUBLISH", "SPUBLISH"):
             return sorted(frames)  # its own message and the reply, in either order
-    frames = _pattern_runs(frames)
-    return _by_key(frames) if keyed else frames
+    if keyed:
+        # Grouped by key first: one key's events may come in one run on strata (its shard) where
+        # Redis interleaves other keys' events; then the pattern runs within each key.
+        return [(k, _pattern_runs(v)) for k, v in _by_key(frames)]
+    return _pattern_runs(frames)
 
 
 def _pub_reply(cmd, raw):
