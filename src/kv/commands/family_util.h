@@ -161,6 +161,22 @@ T* StoreObject(Shard& s, int db, std::string_view key, std::unique_ptr<T> obj, i
 
 // ---- Keyspace notifications (kv/messaging/notify.h) ----
 
+// Redis looks a command's source keys up in order and stops at the first of another type, so
+// the keymiss events of the keys after it never happen. Lookups done all at once (several
+// shards, or every key before the type check) hold their events per key and publish them with
+// this, in argument order: `held[i]` is key i's (wrong type, events).
+inline void PublishLookupEvents(
+    std::vector<std::pair<bool, std::vector<notify::Note>>>& held) {
+  bool past_wrong = false;
+  for (auto& [wrong, notes] : held) {
+    std::vector<notify::Note> keep;
+    for (auto& n : notes)
+      if (!past_wrong || n.cls != notify::kKeyMiss) keep.push_back(std::move(n));
+    notify::PublishNotes(keep);
+    past_wrong |= wrong;
+  }
+}
+
 // The event for a change made to `key` in database db.
 inline void Notify(int db, uint32_t cls, std::string_view event, std::string_view key) {
   notify::Notify(cls, event, key, db);

@@ -289,12 +289,16 @@ int64_t StoreResult(Shard& s, int db, std::string_view dst, std::unique_ptr<SetO
 bool LookupSources(CmdContext& ctx, size_t first, size_t last,
                    std::vector<const SetObject*>* sets) {
   bool wrong = false;
+  std::vector<std::pair<bool, std::vector<notify::Note>>> held;
   for (size_t i = first; i <= last; i++) {
+    notify::Capture cap(true);
     Typed<SetObject> t =
         FindObject<SetObject>(*ctx.shard, ctx.db, ctx.args[i], ctx.now_ms, Access::kRead);
     wrong |= t.wrongtype;
     sets->push_back(t.obj);
+    held.emplace_back(t.wrongtype, std::move(cap.notes));
   }
+  PublishLookupEvents(held);
   if (wrong) ctx.rb->Error(kErrWrongType);
   return !wrong;
 }
@@ -396,20 +400,10 @@ Task<bool> GatherSources(CmdContext& ctx, MultiKeyTx& tx, size_t first, size_t l
       });
   out->clear();
   out->resize(last - first + 1);
-  // Redis looks the sources up in order and stops at the first of another type: the keymiss
-  // events of the keys after it are not published (expiry happened, so it is).
-  std::vector<const SourceCopy*> ordered(last - first + 1);
+  std::vector<std::pair<bool, std::vector<notify::Note>>> held(last - first + 1);
   for (auto& part : parts)
-    for (SourceCopy& c : part) ordered[c.arg - first] = &c;
-  bool past_wrong = false;
-  for (const SourceCopy* c : ordered) {
-    if (!c) continue;
-    std::vector<notify::Note> keep;
-    for (const notify::Note& n : c->notes)
-      if (!past_wrong || n.cls != notify::kKeyMiss) keep.push_back(n);
-    notify::PublishNotes(keep);
-    past_wrong |= c->wrongtype;
-  }
+    for (SourceCopy& c : part) held[c.arg - first] = {c.wrongtype, std::move(c.notes)};
+  PublishLookupEvents(held);
   bool wrong = false;
   size_t max = MaxIntset();
   for (auto& part : parts) {

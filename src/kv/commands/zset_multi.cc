@@ -31,11 +31,18 @@ namespace {
 struct ZInput {
   bool wrongtype = false;
   std::vector<ZEntry> entries;  // empty for a missing key
+  std::vector<notify::Note> events;  // the lookup's keyspace events, held (PublishLookupEvents)
 };
 
 // A sorted set, or a plain set whose members all score 1 (as Redis accepts for the algebra).
 ZInput ReadInput(Shard& s, int db, std::string_view key, int64_t now_ms) {
   ZInput in;
+  notify::Capture cap(true);
+  struct Keep {
+    notify::Capture& cap;
+    ZInput& in;
+    ~Keep() { in.events = std::move(cap.notes); }
+  } keep{cap, in};
   Typed<ZSet> t = FindObject<ZSet>(s, db, key, now_ms, Access::kRead);
   if (t.obj) {
     in.entries = t.obj->Entries();
@@ -50,6 +57,12 @@ ZInput ReadInput(Shard& s, int db, std::string_view key, int64_t now_ms) {
     }
   }
   return in;
+}
+
+void PublishInputEvents(std::vector<ZInput>& inputs) {
+  std::vector<std::pair<bool, std::vector<notify::Note>>> held;
+  for (ZInput& in : inputs) held.emplace_back(in.wrongtype, std::move(in.events));
+  PublishLookupEvents(held);
 }
 
 // ---- ZUNION / ZINTER / ZDIFF / ZINTERCARD and the STORE forms ----
@@ -254,6 +267,7 @@ void SetOpLocal(CmdContext& ctx, SetOpCmd c) {
   if (!ParseSetOpKeys(ctx, c, &src)) return;
   std::vector<ZInput> inputs;
   for (size_t i : src) inputs.push_back(ReadInput(*ctx.shard, ctx.db, ctx.args[i], ctx.now_ms));
+  PublishInputEvents(inputs);
   SetOpResult r = EvalSetOp(ctx, c, src, inputs);
   size_t stored = r.entries.size();
   if (c.store && r.error.empty())
@@ -277,6 +291,7 @@ Task<void> SetOpAcross(CmdContext& ctx, SetOpCmd c) {
   std::vector<ZInput> inputs(src.size());
   for (auto& p : parts)
     for (auto& [i, in] : p) inputs[i - src.front()] = std::move(in);
+  PublishInputEvents(inputs);
   SetOpResult r = EvalSetOp(ctx, c, src, inputs);
   size_t stored = r.entries.size();
   if (c.store && r.error.empty()) {
