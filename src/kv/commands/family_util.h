@@ -165,8 +165,7 @@ T* StoreObject(Shard& s, int db, std::string_view key, std::unique_ptr<T> obj, i
 // the keymiss events of the keys after it never happen. Lookups done all at once (several
 // shards, or every key before the type check) hold their events per key and publish them with
 // this, in argument order: `held[i]` is key i's (wrong type, events).
-inline void PublishLookupEvents(
-    std::vector<std::pair<bool, std::vector<notify::Note>>>& held) {
+inline void PublishLookupEvents(std::vector<std::pair<bool, std::vector<notify::Note>>>& held) {
   bool past_wrong = false;
   for (auto& [wrong, notes] : held) {
     std::vector<notify::Note> keep;

@@ -30,7 +30,7 @@ namespace {
 
 struct ZInput {
   bool wrongtype = false;
-  std::vector<ZEntry> entries;  // empty for a missing key
+  std::vector<ZEntry> entries;       // empty for a missing key
   std::vector<notify::Note> events;  // the lookup's keyspace events, held (PublishLookupEvents)
 };
 
