@@ -16,6 +16,7 @@
 #include "kv/commands/registry.h"
 #include "kv/commands/subcommand.h"
 #include "kv/engine/shard.h"
+#include "kv/server/client_pause.h"
 #include "kv/server/command_stats.h"
 #include "kv/server/config.h"
 #include "kv/server/monitor.h"
@@ -28,6 +29,7 @@ namespace strata::kv {
 namespace {
 
 std::atomic<int64_t> g_clients{0};
+std::atomic<int64_t> g_paused{0};  // connections waiting for a CLIENT PAUSE to end
 constexpr size_t kReadChunk = 16 * 1024;
 constexpr size_t kKeepInputBytes = 64 * 1024;
 // Most commands, and most argument bytes, squashed into one cross-shard batch. Together with the
@@ -71,6 +73,7 @@ Connection::Connection(int fd, uint32_t shard, uint64_t id)
 
 Connection::~Connection() {
   g_clients.fetch_sub(1, std::memory_order_relaxed);
+  if (paused_) g_paused.fetch_sub(1, std::memory_order_relaxed);
   // Each batch's reply buffers were allocated by its target shard's thread: free them there.
   // Freed here, their bytes would leave that shard's memory ledger for good and land in this
   // one's (base/memory.h), and with clients coming and going the target shard would come to
@@ -236,15 +239,30 @@ void Connection::ProcessInput() {
       break;
     }
     if (st == resp::RespParser::Status::kError) {
-      resp::ReplyBuilder rb(BeginReply(), state_.proto);
+      std::string err;
+      resp::ReplyBuilder rb(&err, state_.proto);
       rb.Error("ERR " + parser_.error());
+      if (!reply_skip_ && !state_.reply_off) BeginReply()->append(err);
       EndReply();
       close_after_reply_ = true;
       in_.Consume(in_.size());
       break;
     }
+    // CLIENT REPLY OFF/SKIP: the command's reply is dropped where it lands (out_, or its slot in
+    // the open batch, or the async reply), decided once the command has run: CLIENT REPLY ON
+    // answers, OFF and SKIP do not.
+    bool skip = reply_skip_;
+    size_t out_mark = out_.size();
+    size_t slot_mark = slots_.size();
+    async_skip_ = skip;
     if (!Dispatch(args_)) break;  // wait for the pending batch (re-parse afterwards) or stop
     in_.Consume(consumed);
+    reply_skip_ = state_.reply_skip_next;
+    state_.reply_skip_next = false;
+    if (skip || state_.reply_off) {
+      if (out_.size() > out_mark) out_.resize(out_mark);
+      for (size_t i = slot_mark; i < slots_.size(); i++) slots_[i].drop = batch_drops_ = true;
+    }
     // A client that pipelines faster than it reads meets the output limit here, command by
     // command, not after the whole input buffer has been answered.
     int64_t hard = cfg.obuf_hard.load(std::memory_order_relaxed);
@@ -306,6 +324,11 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
     BeginReply()->append(err);
     EndReply();
     return true;
+  }
+  // CLIENT PAUSE: the command waits, unparsed, until the pause ends (before MULTI queues it).
+  if (PauseType pause = CurrentPause(); pause != PauseType::kOff) {
+    bool may_replicate = MayReplicate(*spec, tx_);
+    if (PauseBlocks(pause, may_replicate)) return WaitForPause(!may_replicate);
   }
   if (tx_.in_multi && !ControlsTransaction(*spec)) {
     // As Redis, an unknown subcommand or a subcommand's wrong arity is refused while queuing.
@@ -413,6 +436,36 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
   return true;
 }
 
+bool Connection::WaitForPause(bool only_all) {
+  if (remote_count_ > 0) {
+    SendBatch();  // the commands before it run first; this one is checked again afterwards
+    return false;
+  }
+  paused_ = true;
+  paused_all_ = only_all;
+  g_paused.fetch_add(1, std::memory_order_relaxed);
+  waiting_ = true;
+  Flush();  // the replies of the commands before it
+  return false;
+}
+
+void Connection::ResumePausedClients() {
+  if (g_paused.load(std::memory_order_relaxed) == 0) return;
+  PauseType pause = CurrentPause();
+  if (pause == PauseType::kAll) return;
+  auto conns = LocalConnections();  // copy: a resumed client may close (its delete is posted)
+  for (Connection* c : conns) {
+    if (!c->paused_ || c->closed_ || (pause == PauseType::kWrite && !c->paused_all_)) continue;
+    c->paused_ = false;
+    g_paused.fetch_sub(1, std::memory_order_relaxed);
+    c->ResumeAfterWork();  // runs the command that waited (or waits again)
+  }
+}
+
+void Connection::ResetMessagingState() {
+  // Pub/sub subscriptions and tracking are left here once the connection has them.
+}
+
 bool Connection::DispatchShardExec(const CommandSpec* spec, std::span<const std::string_view> args,
                                    uint32_t shard) {
   // Checked before the transaction is taken: a full batch sends first and EXEC is read again.
@@ -453,7 +506,7 @@ void Connection::SendBatch() {
   // nothing unsent, no local replies in between, and no other writer on this thread (MONITOR
   // lines today; any future push traffic must be excluded here the same way).
   direct_inflight_ = targets == 1 && local_end_.empty() && sent_ == out_.size() &&
-                     !close_after_reply_ && !state_.monitor;
+                     !close_after_reply_ && !state_.monitor && !batch_drops_;
   // With input already waiting (unread, or read but not yet parsed), no new event would wake us
   // for it: the shard's report must wake us itself.
   wake_on_reply_.store(direct_inflight_ && (readable_ || in_.size() > 0),
@@ -598,9 +651,9 @@ void Connection::OnBatchDone() {
     for (const Slot& slot : slots_) {
       if (slot.shard < 0) {
         size_t end = local_end_[slot.index];
-        out_.append(local_replies_, local_start, end - local_start);
+        if (!slot.drop) out_.append(local_replies_, local_start, end - local_start);
         local_start = end;
-      } else {
+      } else if (!slot.drop) {
         ShardBatch& b = remote_[size_t(slot.shard)];
         size_t start = slot.index == 0 ? 0 : b.reply_end[slot.index - 1];
         out_.append(b.replies, start, b.reply_end[slot.index] - start);
@@ -608,6 +661,7 @@ void Connection::OnBatchDone() {
     }
   }
   slots_.clear();
+  batch_drops_ = false;
   pending_tx_.clear();
   local_replies_.clear();
   local_end_.clear();
@@ -662,7 +716,7 @@ void Connection::RunAsync(const CommandSpec* spec, std::span<const std::string_v
       c.failed++;
       CountErrorReply(async_reply_);
     }
-    out_.append(async_reply_);
+    if (!async_skip_ && !state_.reply_off) out_.append(async_reply_);
     async_reply_.clear();
     if (!(spec->flags & cmd::kSkipSlowlog))
       Slowlog::Get().Maybe(dur, async_args_, state_.addr, state_.name);

@@ -49,6 +49,9 @@ struct ClientState {
   bool local = false;
   bool no_evict = false;
   bool monitor = false;
+  // CLIENT REPLY: OFF drops every reply until ON; SKIP drops the next command's reply.
+  bool reply_off = false;
+  bool reply_skip_next = false;
   int64_t created_ms = 0;
   int64_t last_interaction_ms = 0;
   std::string last_cmd = "NULL";
@@ -86,6 +89,13 @@ class Connection : public io::EventHandler {
 
   // Delivers a line to a MONITOR client.
   void SendMonitorLine(const std::string& line);
+
+  // RESET: leaves pub/sub subscriptions and client-side caching (tracking). Nothing to leave yet.
+  void ResetMessagingState();
+
+  // Resumes the clients of the shard this thread is working for whose command waited for a
+  // CLIENT PAUSE that has ended (kv/server/client_pause.h). Cheap when no client waits.
+  static void ResumePausedClients();
 
   // The clients of the shard this thread is working for now.
   static std::vector<Connection*>& LocalConnections();
@@ -138,6 +148,7 @@ class Connection : public io::EventHandler {
   struct Slot {
     int32_t shard;  // -1: local reply
     uint32_t index;
+    bool drop = false;  // CLIENT REPLY OFF/SKIP: the reply is not sent
   };
   std::vector<ShardBatch> remote_;  // per shard
   // Transactions sent in the batches in flight (ShardBatch::Cmd::tx), freed on this thread.
@@ -160,6 +171,17 @@ class Connection : public io::EventHandler {
   // Raised (under the reactor's mailbox lock) when input arrives while a direct reply is in
   // flight: the shard must then wake us when it reports back.
   std::atomic<bool> wake_on_reply_{false};
+
+  // CLIENT REPLY SKIP armed for the command being dispatched, and for the async command in flight.
+  bool reply_skip_ = false;
+  bool async_skip_ = false;
+  bool batch_drops_ = false;  // a slot of the open batch is dropped (no direct reply then)
+  // The next command waits for a CLIENT PAUSE to end (waiting_ is set meanwhile); `paused_all_`:
+  // it would run under a WRITE pause, so only the end of an ALL pause resumes it.
+  bool paused_ = false;
+  bool paused_all_ = false;
+  // Returns false after deciding the command waits (for the pause, or for the open batch first).
+  bool WaitForPause(bool only_all);
 
   bool waiting_ = false;  // a batch or async command is in flight
   bool readable_ = true;  // edge-triggered: more input may be pending in the socket
