@@ -7,6 +7,7 @@
 #include "base/strutil.h"
 #include "kv/commands/command_keys.h"
 #include "kv/commands/family_util.h"
+#include "kv/commands/key_flags.h"
 #include "kv/commands/registry.h"
 #include "kv/commands/subcommand.h"
 #include "kv/server/connection.h"
@@ -211,6 +212,57 @@ std::vector<std::string> ListCommands(std::string_view kind, std::string_view va
   return out;
 }
 
+// Scripts and functions may be called without keys (Redis's no-mandatory-keys commands).
+bool KeysOptional(const CommandSpec& spec) {
+  static const char* const kNames[] = {"eval",       "evalsha", "eval_ro",
+                                       "evalsha_ro", "fcall",   "fcall_ro"};
+  for (const char* n : kNames)
+    if (strcmp(spec.name, n) == 0) return true;
+  return false;
+}
+
+// COMMAND GETKEYS / GETKEYSANDFLAGS <full command>.
+void ReplyGetKeys(CmdContext& ctx, bool with_flags) {
+  auto cmd_args = ctx.args.subspan(2);
+  const CommandSpec* spec = CommandRegistry::Get().Find(cmd_args[0]);
+  if (!spec) {
+    ctx.rb->Error("ERR Invalid command specified");
+    return;
+  }
+  bool movable = MovableKeys(*spec);
+  if (spec->keyless() && !movable) {
+    ctx.rb->Error("ERR The command has no key arguments");
+    return;
+  }
+  int argc = int(cmd_args.size());
+  if ((spec->arity > 0 && argc != spec->arity) || (spec->arity < 0 && argc < -spec->arity)) {
+    ctx.rb->Error("ERR Invalid number of arguments specified for command");
+    return;
+  }
+  std::vector<size_t> idx;
+  if (!CommandKeys(*spec, cmd_args, &idx) || idx.empty()) {
+    if (KeysOptional(*spec)) {
+      ctx.rb->ArrayHeader(0);
+      return;
+    }
+    ctx.rb->Error(movable ? "ERR Invalid arguments specified for command"
+                          : "ERR The command has no key arguments");
+    return;
+  }
+  ctx.rb->ArrayHeader(idx.size());
+  if (!with_flags) {
+    for (size_t i : idx) ctx.rb->Bulk(cmd_args[i]);
+    return;
+  }
+  auto flags = KeyFlagNames(*spec, cmd_args, idx);
+  for (size_t j = 0; j < idx.size(); j++) {
+    ctx.rb->ArrayHeader(2);
+    ctx.rb->Bulk(cmd_args[idx[j]]);
+    ctx.rb->SetHeader(flags[j].size());
+    for (const auto& f : flags[j]) ctx.rb->SimpleString(f);
+  }
+}
+
 void CmdCommand(CmdContext& ctx) {
   const auto& all = CommandRegistry::Get().all();
   if (ctx.args.size() == 1) {
@@ -269,42 +321,28 @@ void CmdCommand(CmdContext& ctx) {
     auto names = ListCommands(kind, value);
     ctx.rb->ArrayHeader(names.size());
     for (const auto& n : names) ctx.rb->Bulk(n);
-  } else if (name == "getkeys") {
-    const CommandSpec* spec = CommandRegistry::Get().Find(ctx.args[2]);
-    if (!spec) {
-      ctx.rb->Error("ERR Invalid command specified");
-      return;
-    }
-    bool movable = MovableKeys(*spec);
-    if (spec->keyless() && !movable) {
-      ctx.rb->Error("ERR The command has no key arguments");
-      return;
-    }
-    int argc = int(ctx.args.size()) - 2;
-    if ((spec->arity > 0 && argc != spec->arity) || (spec->arity < 0 && argc < -spec->arity)) {
-      ctx.rb->Error("ERR Invalid number of arguments specified for command");
-      return;
-    }
-    std::vector<size_t> idx;
-    if (!CommandKeys(*spec, ctx.args.subspan(2), &idx) || idx.empty()) {
-      ctx.rb->Error(movable ? "ERR Invalid arguments specified for command"
-                            : "ERR The command has no key arguments");
-      return;
-    }
-    ctx.rb->ArrayHeader(idx.size());
-    for (size_t i : idx) ctx.rb->Bulk(ctx.args[2 + i]);
+  } else if (name == "getkeys" || name == "getkeysandflags") {
+    ReplyGetKeys(ctx, name == "getkeysandflags");
   } else if (name == "help") {
     ReplyHelp(ctx, "COMMAND",
-              {"(no subcommand)", "    Return details about all Redis commands.", "COUNT",
-               "    Return the total number of commands in this Redis server.", "LIST",
+              {"(no subcommand)",
+               "    Return details about all Redis commands.",
+               "COUNT",
+               "    Return the total number of commands in this Redis server.",
+               "LIST",
                "    Return a list of all commands in this Redis server.",
-               "INFO [<command-name> ...]", "    Return details about multiple Redis commands.",
+               "INFO [<command-name> ...]",
+               "    Return details about multiple Redis commands.",
                "    If no command names are given, documentation details for all",
-               "    commands are returned.", "DOCS [<command-name> ...]",
+               "    commands are returned.",
+               "DOCS [<command-name> ...]",
                "    Return documentation details about multiple Redis commands.",
                "    If no command names are given, documentation details for all",
-               "    commands are returned.", "GETKEYS <full-command>",
+               "    commands are returned.",
+               "GETKEYS <full-command>",
                "    Return the keys from a full Redis command.",
+               "GETKEYSANDFLAGS <full-command>",
+               "    Return the keys and the access flags from a full Redis command.",
                "LIST [FILTERBY (MODULE <module-name>|ACLCAT <category>|PATTERN <pattern>)]",
                "    Return a list of all commands in this Redis server."});
   }
@@ -329,6 +367,9 @@ void RegisterCommandCommand(CommandRegistry& r) {
           {"list", -2, kCmd, "Returns a list of command names.", "7.0.0",
            "O(N) where N is the total number of Redis commands"},
           {"getkeys", -4, kCmd, "Extracts the key names from an arbitrary command.", "2.8.13",
+           "O(N) where N is the number of arguments to the command"},
+          {"getkeysandflags", -4, kCmd,
+           "Extracts the key names and access flags for an arbitrary command.", "7.0.0",
            "O(N) where N is the number of arguments to the command"},
           {"help", 2, kCmd, "Returns helpful text about the different subcommands.", "5.0.0"},
       });

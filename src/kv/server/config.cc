@@ -489,6 +489,16 @@ std::string Config::Set(std::string_view name, std::string_view value, bool at_r
   return err;
 }
 
+std::string Config::CheckSettable(std::string_view name) const {
+  const Option* o = FindOption(name);
+  if (!o)
+    return "Unknown option or number of arguments for CONFIG SET - '" + std::string(name) + "'";
+  if (!o->mutable_at_runtime)
+    return "CONFIG SET failed (possibly related to argument '" + std::string(name) +
+           "') - can't set immutable config";
+  return "";
+}
+
 std::vector<std::pair<std::string, std::string>> Config::Get(std::string_view pattern) const {
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& o : Options()) {

@@ -100,6 +100,9 @@ struct Config {
   // Sets option `name` from its textual value. `at_runtime` rejects options fixed at start.
   // Returns an empty string on success, else the error text (without "ERR ").
   std::string Set(std::string_view name, std::string_view value, bool at_runtime);
+  // Whether CONFIG SET may set option `name` (it exists and may change at runtime): "" if so,
+  // else Set's error text for it.
+  std::string CheckSettable(std::string_view name) const;
   // Values of every option whose name matches the glob, as (name, value) pairs.
   std::vector<std::pair<std::string, std::string>> Get(std::string_view pattern) const;
 
