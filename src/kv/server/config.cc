@@ -344,6 +344,9 @@ const std::vector<Option>& Options() {
       IntOption("slowlog-log-slower-than", true, "slow log threshold in microseconds",
                 &Config::slowlog_log_slower_than, -1, INT64_MAX),
       IntOption("slowlog-max-len", true, "slow log length", &Config::slowlog_max_len, 0, INT64_MAX),
+      IntOption("latency-monitor-threshold", true,
+                "LATENCY records events from this many milliseconds (0: off)",
+                &Config::latency_monitor_threshold, 0, INT64_MAX),
       // Accepted for redis.conf compatibility; strata-server has no persistence yet.
       Option{"save", true, "snapshot schedule (accepted; persistence is not enabled)",
              [](Config&, const std::vector<std::string>& v) -> std::string {

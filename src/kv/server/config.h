@@ -58,6 +58,8 @@ struct Config {
   std::atomic<int> loglevel{2};
   std::atomic<int64_t> slowlog_log_slower_than{10000};
   std::atomic<int64_t> slowlog_max_len{128};
+  // latency-monitor-threshold: milliseconds from which LATENCY records an event, 0 = off.
+  std::atomic<int64_t> latency_monitor_threshold{0};
   // protected-mode: with no password, only local clients may connect.
   std::atomic<bool> protected_mode{true};
   // shutdown-timeout: seconds SIGTERM/SHUTDOWN waits for shard threads busy in a long command

@@ -19,6 +19,7 @@
 #include "kv/server/client_pause.h"
 #include "kv/server/command_stats.h"
 #include "kv/server/config.h"
+#include "kv/server/latency_monitor.h"
 #include "kv/server/monitor.h"
 #include "kv/server/shard_local.h"
 #include "kv/server/shard_set.h"
@@ -720,6 +721,7 @@ void Connection::RunAsync(const CommandSpec* spec, std::span<const std::string_v
     async_reply_.clear();
     if (!(spec->flags & cmd::kSkipSlowlog))
       Slowlog::Get().Maybe(dur, async_args_, state_.addr, state_.name);
+    RecordCommandLatency((spec->flags & cmd::kFast) != 0, dur);
     // Resume outside the coroutine's final step.
     reactor_->Post([this] {
       inflight_--;

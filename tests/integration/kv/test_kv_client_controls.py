@@ -282,3 +282,210 @@ def test_client_pause_takes_the_stricter_type(start_server):
     assert no_reply_within(admin, 0.2)
     c.close()
     admin.close()
+
+
+# ---------------------------------------------------------------------------------------- CONFIG
+
+
+def test_config_set_several_parameters_is_all_or_nothing(c):
+    old = c.call("CONFIG", "GET", "maxmemory-samples")
+    try:
+        assert c.call("CONFIG", "SET", "maxmemory-samples", "7", "slowlog-max-len", "77") == "OK"
+        assert _config(c, "maxmemory-samples") == b"7"
+        assert _config(c, "slowlog-max-len") == b"77"
+        # The second fails: the first is put back.
+        assert c.call("CONFIG", "SET", "maxmemory-samples", "9", "hz", "abc") == err(
+            "ERR CONFIG SET failed (possibly related to argument 'hz') - argument couldn't be "
+            "parsed into an integer")
+        assert _config(c, "maxmemory-samples") == b"7"
+        r = c.call("CONFIG", "SET", "maxmemory-samples", "9", "maxmemory-policy", "foo")
+        assert r.startswith(  # Strata has more policies
+            "ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - argument(s) "
+            "must be one of the following: "), r
+        assert "volatile-ttl" in r.message and "allkeys-lru" in r.message
+        assert _config(c, "maxmemory-samples") == b"7"
+        # Names are checked before anything is applied, in order.
+        assert c.call("CONFIG", "SET", "hz", "abc", "nosuch", "1") == err(
+            "ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'")
+        assert c.call("CONFIG", "SET", "hz", "abc", "daemonize", "yes") == err(
+            "ERR CONFIG SET failed (possibly related to argument 'daemonize') - can't set "
+            "immutable config")
+        assert c.call("CONFIG", "SET", "maxmemory-samples", "8", "MAXMEMORY-SAMPLES", "9") == err(
+            "ERR CONFIG SET failed (possibly related to argument 'MAXMEMORY-SAMPLES') - duplicate "
+            "parameter")
+        assert c.call("CONFIG", "SET", "maxmemory-samples", "8", "hz") == err("ERR syntax error")
+        assert c.call("CONFIG", "SET", "maxmemory-samples") == err(
+            "ERR wrong number of arguments for 'config|set' command")
+        assert _config(c, "maxmemory-samples") == b"7"
+    finally:
+        c.call("CONFIG", "SET", "maxmemory-samples", _flat(old)[1], "slowlog-max-len", "128")
+
+
+def _flat(reply):
+    if isinstance(reply, dict):
+        out = []
+        for k, v in reply.items():
+            out += [k, v]
+        return out
+    return reply
+
+
+def _config(c, name):
+    r = _flat(c.call("CONFIG", "GET", name))
+    assert len(r) == 2, r
+    return r[1]
+
+
+def test_config_get_several_patterns(c):
+    r = _flat(c.call("CONFIG", "GET", "maxmemory", "maxmemory", "hz", "maxmemory-p*", "nosuch"))
+    names = r[0::2]
+    assert len(names) == len(set(names))  # each parameter once
+    assert set(names) == {b"maxmemory", b"hz", b"maxmemory-policy"}
+    r = _flat(c.call("CONFIG", "GET", "MAXMEMORY", "hz"))
+    assert dict(zip(r[0::2], r[1::2])) == {b"MAXMEMORY": b"0", b"hz": b"10"}  # echoed as typed
+    assert _flat(c.call("CONFIG", "GET", "nosuch", "nosuch2")) == []
+
+
+# --------------------------------------------------------------------------------------- SLOWLOG
+
+
+def test_slowlog_trims_arguments_as_redis(c):
+    c.call("CONFIG", "SET", "slowlog-log-slower-than", "0")
+    try:
+        c.call("SLOWLOG", "RESET")
+        c.call("RPUSH", "l", *["x%d" % i for i in range(40)])
+        c.call("RPUSH", "m", *["y%d" % i for i in range(30)])  # 32 arguments: all kept
+        c.call("SET", "s", "a" * 200)
+        entries = c.call("SLOWLOG", "GET", "-1")
+    finally:
+        c.call("CONFIG", "SET", "slowlog-log-slower-than", "10000")
+    by_key = {e[3][1]: e[3] for e in entries if e[3][0] in (b"RPUSH", b"SET")}
+    rpush = by_key[b"l"]
+    assert len(rpush) == 32
+    assert rpush[:3] == [b"RPUSH", b"l", b"x0"] and rpush[30] == b"x28"
+    assert rpush[31] == b"... (11 more arguments)"
+    assert by_key[b"m"] == [b"RPUSH", b"m"] + [b"y%d" % i for i in range(30)]
+    assert by_key[b"s"] == [b"SET", b"s", b"a" * 128 + b"... (72 more bytes)"]
+
+
+# --------------------------------------------------------------------------------------- COMMAND
+
+
+def _key_flags(reply):
+    return [(k, sorted(x if isinstance(x, str) else x.decode() for x in f)) for k, f in reply]
+
+
+def test_command_getkeys(c):
+    assert c.call("COMMAND", "GETKEYS", "SET", "a", "b") == [b"a"]
+    assert c.call("COMMAND", "GETKEYS", "MSET", "a", "1", "b", "2") == [b"a", b"b"]
+    assert c.call("COMMAND", "GETKEYS", "ZUNIONSTORE", "d", "2", "a", "b") == [b"d", b"a", b"b"]
+    assert c.call("COMMAND", "GETKEYS", "EVAL", "return 1", "2", "a", "b") == [b"a", b"b"]
+    assert c.call("COMMAND", "GETKEYS", "EVAL", "return 1", "0") == []  # keys are optional
+    assert c.call("COMMAND", "GETKEYS", "XREAD", "COUNT", "2", "STREAMS", "s1", "s2", "0",
+                  "0") == [b"s1", b"s2"]
+    assert c.call("COMMAND", "GETKEYS", "OBJECT", "ENCODING", "k") == [b"k"]
+    assert c.call("COMMAND", "GETKEYS", "NOSUCH", "a") == err("ERR Invalid command specified")
+    assert c.call("COMMAND", "GETKEYS", "PING", "x") == err(
+        "ERR The command has no key arguments")
+    assert c.call("COMMAND", "GETKEYS", "OBJECT", "HELP") == err(
+        "ERR The command has no key arguments")
+    assert c.call("COMMAND", "GETKEYS", "GET", "a", "b") == err(
+        "ERR Invalid number of arguments specified for command")
+    assert c.call("COMMAND", "GETKEYS", "ZUNIONSTORE", "d", "5", "a") == err(
+        "ERR Invalid arguments specified for command")
+    assert c.call("COMMAND", "GETKEYS", "GET") == err(
+        "ERR wrong number of arguments for 'command|getkeys' command")
+
+
+def test_command_getkeysandflags(c):
+    def gkf(*args):
+        return _key_flags(c.call("COMMAND", "GETKEYSANDFLAGS", *args))
+
+    assert gkf("SET", "a", "b") == [(b"a", ["OW", "update"])]
+    assert gkf("SET", "a", "b", "GET") == [(b"a", ["RW", "access", "update"])]
+    assert gkf("GET", "a") == [(b"a", ["RO", "access"])]
+    assert gkf("LMOVE", "a", "b", "LEFT", "RIGHT") == [
+        (b"a", ["RW", "access", "delete"]), (b"b", ["RW", "insert"])]
+    assert gkf("ZUNIONSTORE", "d", "2", "a", "b") == [
+        (b"d", ["OW", "update"]), (b"a", ["RO", "access"]), (b"b", ["RO", "access"])]
+    assert gkf("DEL", "a", "b") == [(b"a", ["RM", "delete"]), (b"b", ["RM", "delete"])]
+    assert gkf("RENAME", "a", "b") == [
+        (b"a", ["RW", "access", "delete"]), (b"b", ["OW", "update"])]
+    assert gkf("SORT", "k", "BY", "x", "GET", "y", "STORE", "d") == [
+        (b"k", ["RO", "access"]), (b"d", ["OW", "update"])]
+    assert gkf("BITFIELD", "k", "GET", "u8", "0") == [(b"k", ["RO", "access"])]
+    assert gkf("BITFIELD", "k", "SET", "u8", "0", "1") == [(b"k", ["RW", "access", "update"])]
+    assert gkf("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "0") == [
+        (b"s", ["RO", "access"])]
+    assert gkf("OBJECT", "ENCODING", "k") == [(b"k", ["RO"])]
+    assert gkf("INCR", "k") == [(b"k", ["RW", "access", "update"])]
+    assert gkf("LPUSH", "k", "x") == [(b"k", ["RW", "insert"])]
+    assert c.call("COMMAND", "GETKEYSANDFLAGS", "PING", "x") == err(
+        "ERR The command has no key arguments")
+    assert c.call("COMMAND", "GETKEYSANDFLAGS", "NOSUCH", "x") == err("ERR Invalid command specified")
+    assert c.call("COMMAND", "GETKEYSANDFLAGS", "PING") == err(
+        "ERR wrong number of arguments for 'command|getkeysandflags' command")
+
+
+def test_command_list_filterby(c):
+    every = set(c.call("COMMAND", "LIST"))
+    assert {b"get", b"set", b"client|list", b"config|get"} <= every
+    assert set(c.call("COMMAND", "LIST", "FILTERBY", "PATTERN", "xa*")) == {
+        b"xack", b"xadd", b"xautoclaim"}
+    assert set(c.call("COMMAND", "LIST", "FILTERBY", "PATTERN", "config|*")) >= {
+        b"config|get", b"config|set"}
+    hll = set(c.call("COMMAND", "LIST", "FILTERBY", "ACLCAT", "hyperloglog"))
+    assert {b"pfadd", b"pfcount", b"pfmerge"} <= hll and b"get" not in hll
+    keyspace = set(c.call("COMMAND", "LIST", "FILTERBY", "ACLCAT", "KEYSPACE"))
+    assert {b"dbsize", b"del", b"flushall"} <= keyspace and b"sort" not in keyspace
+    assert b"command" in set(c.call("COMMAND", "LIST", "FILTERBY", "ACLCAT", "connection"))
+    assert b"eval_ro" not in set(c.call("COMMAND", "LIST", "FILTERBY", "ACLCAT", "read"))
+    assert c.call("COMMAND", "LIST", "FILTERBY", "ACLCAT", "nosuch") == []
+    assert c.call("COMMAND", "LIST", "FILTERBY", "MODULE", "nosuch") == []
+    assert c.call("COMMAND", "LIST", "FILTERBY", "FOO", "bar") == err("ERR syntax error")
+    assert c.call("COMMAND", "LIST", "FILTERBY", "PATTERN") == err("ERR syntax error")
+
+
+# --------------------------------------------------------------------------------------- LATENCY
+
+
+def test_latency_monitor(c):
+    assert c.call("LATENCY", "RESET") >= 0
+    assert c.call("LATENCY", "LATEST") == []
+    assert c.call("LATENCY", "HISTORY", "command") == []
+    doctor = c.call("LATENCY", "DOCTOR")
+    assert isinstance(doctor, bytes) and b"latency-monitor-threshold" in doctor
+    c.call("DEBUG", "SLEEP", "0.02")  # below no threshold: not recorded while off
+    assert c.call("LATENCY", "LATEST") == []
+    assert c.call("CONFIG", "SET", "latency-monitor-threshold", "5") == "OK"
+    try:
+        t0 = int(time.time())
+        c.call("DEBUG", "SLEEP", "0.02")
+        c.call("DEBUG", "SLEEP", "0.03")
+        latest = c.call("LATENCY", "LATEST")
+        assert len(latest) == 1
+        event, when, last, worst = latest[0]
+        assert event == b"command" and t0 - 1 <= when <= int(time.time()) + 1
+        assert 20 <= last and 30 <= worst and last <= worst
+        hist = c.call("LATENCY", "HISTORY", "command")
+        assert 1 <= len(hist) <= 2 and all(len(s) == 2 and s[1] >= 20 for s in hist)
+        assert hist[-1][0] == when
+        assert isinstance(c.call("LATENCY", "DOCTOR"), bytes)
+        assert isinstance(c.call("LATENCY", "GRAPH", "command"), bytes)
+        assert c.call("LATENCY", "GRAPH", "nosuch") == err(
+            "ERR No samples available for event 'nosuch'")
+        assert c.call("LATENCY", "RESET", "nosuch") == 0
+        assert c.call("LATENCY", "RESET", "command", "nosuch") == 1
+        assert c.call("LATENCY", "LATEST") == []
+        assert c.call("CONFIG", "SET", "latency-monitor-threshold", "-1") == err(
+            "ERR CONFIG SET failed (possibly related to argument 'latency-monitor-threshold') - "
+            "argument must be between 0 and 9223372036854775807 inclusive")
+    finally:
+        c.call("CONFIG", "SET", "latency-monitor-threshold", "0")
+        c.call("LATENCY", "RESET")
+    assert c.call("LATENCY", "FOO") == err("ERR unknown subcommand 'FOO'. Try LATENCY HELP.")
+    assert c.call("LATENCY", "HISTORY") == err(
+        "ERR wrong number of arguments for 'latency|history' command")
+    help_lines = c.call("LATENCY", "HELP")
+    assert help_lines[0].startswith("LATENCY <subcommand>")
+    assert "LATEST" in help_lines and "RESET [<event> ...]" in help_lines
