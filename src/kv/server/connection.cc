@@ -17,6 +17,7 @@
 #include "kv/commands/subcommand.h"
 #include "kv/engine/shard.h"
 #include "kv/server/client_pause.h"
+#include "kv/server/client_slots.h"
 #include "kv/server/command_stats.h"
 #include "kv/server/config.h"
 #include "kv/server/latency_monitor.h"
@@ -29,7 +30,7 @@
 namespace strata::kv {
 namespace {
 
-std::atomic<int64_t> g_clients{0};
+ClientSlots g_slots;               // connected clients (maxclients)
 std::atomic<int64_t> g_paused{0};  // connections waiting for a CLIENT PAUSE to end
 constexpr size_t kReadChunk = 16 * 1024;
 constexpr size_t kKeepInputBytes = 64 * 1024;
@@ -48,14 +49,9 @@ constexpr int64_t kUnauthQueryCap = 1024 * 1024;
 
 }  // namespace
 
-int64_t ConnectedClients() { return g_clients.load(std::memory_order_relaxed); }
+int64_t ConnectedClients() { return g_slots.count(); }
 
-bool ReserveClientSlot(int64_t max) {
-  // One atomic step, so acceptors on several shard threads cannot both take the last slot.
-  if (g_clients.fetch_add(1, std::memory_order_relaxed) < max) return true;
-  g_clients.fetch_sub(1, std::memory_order_relaxed);
-  return false;
-}
+bool ReserveClientSlot(int64_t max) { return g_slots.TryReserve(max); }
 
 std::vector<Connection*>& Connection::LocalConnections() { return Local().connections; }
 
@@ -73,7 +69,7 @@ Connection::Connection(int fd, uint32_t shard, uint64_t id)
 }
 
 Connection::~Connection() {
-  g_clients.fetch_sub(1, std::memory_order_relaxed);
+  ReleaseSlot();
   if (paused_) g_paused.fetch_sub(1, std::memory_order_relaxed);
   // Each batch's reply buffers were allocated by its target shard's thread: free them there.
   // Freed here, their bytes would leave that shard's memory ledger for good and land in this
@@ -147,9 +143,16 @@ void Connection::Close(const char* why) {
     deferred_close_fd_ = fd_;
   } else {
     ::close(fd_);
+    ReleaseSlot();  // as in Redis, a closed client no longer counts against maxclients
   }
   fd_ = -1;
   MaybeDestroy();
+}
+
+void Connection::ReleaseSlot() {
+  if (!holds_slot_) return;
+  holds_slot_ = false;
+  g_slots.Release();
 }
 
 void Connection::ServeWhileBusy() {
@@ -645,6 +648,7 @@ void Connection::OnBatchDone() {
     if (deferred_close_fd_ >= 0) {
       ::close(deferred_close_fd_);
       deferred_close_fd_ = -1;
+      ReleaseSlot();
     }
   } else {
     // Reassemble the replies in request order.

@@ -187,6 +187,9 @@ class Connection : public io::EventHandler {
   bool readable_ = true;  // edge-triggered: more input may be pending in the socket
   bool close_after_reply_ = false;
   bool closed_ = false;
+  // The client slot taken when the client was admitted, given back once its descriptor closes.
+  bool holds_slot_ = true;
+  void ReleaseSlot();
   int inflight_ = 0;
   int64_t soft_limit_since_ms_ = 0;
   std::shared_ptr<BlockedClient> blocked_;
@@ -194,8 +197,8 @@ class Connection : public io::EventHandler {
 
 // Total connected clients, process wide (maxclients, INFO).
 int64_t ConnectedClients();
-// Takes a client slot if fewer than `max` are taken; every Connection is created with one and
-// gives it back when destroyed.
+// Takes a client slot if fewer than `max` are taken (kv/server/client_slots.h); every Connection
+// is created with one and gives it back when its descriptor is closed.
 bool ReserveClientSlot(int64_t max);
 
 }  // namespace strata::kv

@@ -6,6 +6,7 @@ No test relies on how fast the server is: a paused command is only checked not t
 yet, and to answer once the pause is over."""
 
 import select
+import socket
 import time
 
 import pytest
@@ -489,3 +490,32 @@ def test_latency_monitor(c):
     help_lines = c.call("LATENCY", "HELP")
     assert help_lines[0].startswith("LATENCY <subcommand>")
     assert "LATEST" in help_lines and "RESET [<event> ...]" in help_lines
+
+
+# ------------------------------------------------------------------------------------ maxclients
+
+
+def test_maxclients_is_exact_under_a_burst(start_server):
+    """Every acceptor admits clients at once: together they never pass maxclients."""
+    s = start_server(args=["--maxclients", "5"])
+    admin = s.conn()
+    try:
+        for _ in range(3):
+            deadline = time.monotonic() + 10
+            while int(info(admin, "clients")["connected_clients"]) != 1:
+                assert time.monotonic() < deadline
+                time.sleep(0.02)
+            socks = [socket.create_connection(("127.0.0.1", s.port), timeout=10)
+                     for _ in range(40)]
+            answered = 0
+            for x in socks:
+                try:
+                    x.sendall(b"PING\r\n")
+                    answered += x.recv(100) == b"+PONG\r\n"
+                except OSError:
+                    pass
+            assert answered == 4
+            for x in socks:
+                x.close()
+    finally:
+        admin.close()
