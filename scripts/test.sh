@@ -20,7 +20,7 @@ cmake --build "$ASAN_BUILD" -j "$JOBS" | grep -vE '^\[[0-9]+/[0-9]+\] ' || true
 # The command families, blocking, transactions and the cross-shard paths run in a real server:
 # the differential test and those suites again against the sanitized strata-server (1 and 4
 # shards). A sanitizer report aborts the server, which fails the test that was running.
-echo "== kv server under ASan+UBSan (differential, blocking, transactions, data types)"
+echo "== kv server under ASan+UBSan (differential, blocking, transactions, data types, messaging)"
 STRATA_BUILD=$(cd "$ASAN_BUILD" && pwd) ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 KVDIFF_COUNT=10000 \
   /usr/bin/python3 -m pytest -q -p no:cacheprovider \
@@ -29,5 +29,6 @@ STRATA_BUILD=$(cd "$ASAN_BUILD" && pwd) ASAN_OPTIONS=detect_leaks=0:abort_on_err
   tests/integration/kv/test_kv_zset.py tests/integration/kv/test_kv_hash.py \
   tests/integration/kv/test_kv_set.py tests/integration/kv/test_kv_stream.py \
   tests/integration/kv/test_kv_sort.py tests/integration/kv/test_kv_bits.py \
-  tests/integration/kv/test_kv_scripting.py tests/integration/kv/test_kv_script_runs.py
+  tests/integration/kv/test_kv_scripting.py tests/integration/kv/test_kv_script_runs.py \
+  tests/integration/kv/test_kv_pubsub.py tests/integration/kv/test_kv_tracking.py
 echo "== all tests passed"

@@ -10,13 +10,18 @@ same keys, valid and invalid arguments, TTLs, several databases, and error paths
 Nondeterminism is kept out: no TIME/RANDOMKEY/INFO/CLIENT ID; TTLs are far in the future (or in the
 past, which deletes deterministically) and TTL-reading replies are compared with a tolerance;
 KEYS replies are compared as sorted lists; SCAN is run to completion and compared as a set.
+The data types, transactions, scripts, pub/sub and keyspace notifications are families in
+families/ (see families/__init__.py); pub/sub (families/pubsub.py) adds subscriber connections
+and compares every message each of them receives.
 After a mismatch both servers are flushed (data, script cache, functions) so one difference does
 not cascade, and every `check_every` commands the complete contents of the test databases are
 compared.
 
 Usage:
   kvdiff.py [--seed N] [--count N] [--threads N] [--strata CMD] [--redis CMD] [--max-mismatches N]
-The seed is printed first; pass it back with --seed to replay a run.
+            [--protos 2,3] [--exclude CMD,...]
+The seed is printed first; pass it back with --seed to replay a run. `--strata redis-server` runs
+Redis against Redis, which checks the harness itself (it must report no mismatch).
 """
 
 import argparse
@@ -194,6 +199,17 @@ class Gen:
 TTL_CMDS = {"TTL": 1, "PTTL": 1000, "EXPIRETIME": 1, "PEXPIRETIME": 1000}
 
 
+def replies_match(args, ra, pa, rb, pb):
+    """The verdict on two replies to `args` (raw bytes, or None for a pseudo-command, and
+    parsed): the command's tolerance, then the raw bytes where they are exact."""
+    ok = same(args, pa, pb)
+    name = args[0].upper()
+    if ok and ra is not None and name not in TTL_CMDS and name != "KEYS" and \
+            not families.order_free(args):
+        ok = ra == rb
+    return ok
+
+
 def same(cmd, a, b):
     """Compares two parsed replies for `cmd` with the command's tolerance."""
     name = cmd[0].upper()
@@ -210,10 +226,19 @@ def same(cmd, a, b):
 
 
 class Side:
-    """One server with its RESP2 and RESP3 connections and a checker connection."""
+    """One server with its RESP2 and RESP3 connections and a checker connection.
 
-    def __init__(self, server, protos=(2, 3)):
+    Families that need more than one connection (pub/sub) keep their own in `state`; the
+    reference side (Redis) runs each command first, and `shared` (one dict for both sides) lets a
+    family hand the reference's results to the other side. `match` is kvdiff's verdict on two
+    replies (replies_match), for families that run commands of the others."""
+
+    def __init__(self, server, protos=(2, 3), reference=False, shared=None):
         self.server = server
+        self.reference = reference
+        self.shared = shared if shared is not None else {}
+        self.state = {}
+        self.match = replies_match
         self.conns = {p: server.conn(protocol=p) for p in protos}
         self.checker = server.conn(protocol=2)
 
@@ -221,7 +246,7 @@ class Side:
         c = self.conns[proto]
         if args[0] == "SCAN-ALL":
             return None, self.scan_all(c, args[1:])
-        handled = families.run(c, args)
+        handled = families.run(c, args, side=self, proto=proto)
         if handled is not None:
             return None, handled[0]
         raw = c.call_raw(*args)
@@ -248,6 +273,7 @@ class Side:
         self.checker.call("FUNCTION", "FLUSH")
         for c in self.conns.values():
             c.call("SELECT", "0")
+        families.reset(self)
 
     def dump(self):
         """The full contents of the test DBs: {db: {key: (type, value, has_ttl)}}."""
@@ -265,6 +291,7 @@ class Side:
         return out
 
     def close(self):
+        families.close(self)
         for c in list(self.conns.values()) + [self.checker]:
             c.close()
 
@@ -286,7 +313,8 @@ def run(seed, count, strata_cmd=None, redis_cmd=None, threads=None, max_mismatch
     sut = Server(cmd=strata_cmd or strata_command(), threads=threads).start()
     mismatches = []
     try:
-        a, b = Side(ref, protos), Side(sut, protos)
+        shared = {}
+        a, b = Side(ref, protos, reference=True, shared=shared), Side(sut, protos, shared=shared)
         a.resync()
         b.resync()
         for i in range(count):
@@ -301,16 +329,19 @@ def run(seed, count, strata_cmd=None, redis_cmd=None, threads=None, max_mismatch
                 mismatches.append("#%d RESP%d %s: connection error %r (seed %d)" %
                                   (i, proto, fmt(args), e, seed))
                 break
-            name = args[0].upper()
-            ok = same(args, pa, pb)
-            if ok and ra is not None and name not in TTL_CMDS and name != "KEYS" and \
-                    not families.order_free(args):
-                ok = ra == rb
+            ok = replies_match(args, ra, pa, rb, pb)
             if not ok:
-                mismatches.append(
-                    "#%d RESP%d %s\n    redis : %r\n    strata: %r\n    (replay: --seed %d)" %
-                    (i, proto, fmt(args), ra if ra is not None else pa,
-                     rb if rb is not None else pb, seed))
+                detail = families.explain(args, pa, pb)
+                if detail is not None:
+                    shown = fmt([x if len(x) <= 80 else x[:80] + "..." for x in args])
+                    mismatches.append("#%d RESP%d %s\n%s\n    (replay: --seed %d)" %
+                                      (i, proto, shown if len(shown) < 2000 else
+                                       shown[:2000] + "...", detail, seed))
+                else:
+                    mismatches.append(
+                        "#%d RESP%d %s\n    redis : %r\n    strata: %r\n    (replay: --seed %d)" %
+                        (i, proto, fmt(args), ra if ra is not None else pa,
+                         rb if rb is not None else pb, seed))
                 a.resync()
                 b.resync()
             else:

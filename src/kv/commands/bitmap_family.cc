@@ -51,10 +51,12 @@ Entry* ReadStringKey(CmdContext& ctx, std::string_view key, bool* wrongtype) {
 
 // The string at args[1] made long enough to hold bit `maxbit` (created or zero-padded), as a
 // raw value ready to be written in place. Replies WRONGTYPE and returns nullptr for other types.
-Entry* StringForBitWrite(CmdContext& ctx, uint64_t maxbit) {
+// *dirty tells whether the key was created or grown (Redis then notifies even if no bit changes).
+Entry* StringForBitWrite(CmdContext& ctx, uint64_t maxbit, bool* dirty) {
   std::string_view key = ctx.args[1];
   uint64_t hash = KeyHash(key);
   size_t need = size_t(maxbit >> 3) + 1;
+  *dirty = true;
   Entry** link = ctx.shard->FindForWrite(ctx.db, key, hash, ctx.now_ms);
   if (!link) return AddRawString(ctx, key, hash, std::string(need, '\0'));
   if ((*link)->type != ObjType::kString) {
@@ -62,6 +64,7 @@ Entry* StringForBitWrite(CmdContext& ctx, uint64_t maxbit) {
     return nullptr;
   }
   if ((*link)->value().size() < need) return GrowValue(ctx, link, need);
+  *dirty = false;
   (*link)->flags |= Entry::kRaw;
   return *link;
 }
@@ -96,7 +99,8 @@ void CmdSetBit(CmdContext& ctx) {
   if (!ParseBitOffset(ctx, ctx.args[2], 0, &offset)) return;
   int64_t on;
   if (!ParseInt64(ctx.args[3], &on) || (on & ~int64_t(1))) return ctx.rb->Error(kErrBitValue);
-  Entry* e = StringForBitWrite(ctx, offset);
+  bool dirty;
+  Entry* e = StringForBitWrite(ctx, offset, &dirty);
   if (!e) return;
   auto* byte = reinterpret_cast<uint8_t*>(e->mutable_value()) + (offset >> 3);
   uint8_t mask = uint8_t(1u << (7 - (offset & 7)));
@@ -105,6 +109,7 @@ void CmdSetBit(CmdContext& ctx) {
     *byte |= mask;
   else
     *byte &= uint8_t(~mask);
+  if (dirty || was != bool(on)) Notify(ctx, notify::kString, "setbit", ctx.args[1]);
   ctx.rb->Integer(was ? 1 : 0);
 }
 
@@ -214,8 +219,10 @@ void StoreBitOpResult(CmdContext& ctx, const std::string& res) {
   uint64_t hash = KeyHash(dest);
   if (!res.empty()) {
     SetRawString(ctx, dest, hash, res);
+    Notify(ctx, notify::kString, "set", dest);
   } else if (Entry** link = ctx.shard->FindLink(ctx.db, dest, hash, ctx.now_ms)) {
     ctx.shard->Delete(ctx.db, link);
+    Notify(ctx, notify::kGeneric, "del", dest);
   }
 }
 
@@ -372,9 +379,11 @@ void BitFieldGeneric(CmdContext& ctx, bool read_only_cmd) {
     if (wt) return ctx.rb->Error(kErrWrongType);
   } else {
     if (read_only_cmd) return ctx.rb->Error("ERR BITFIELD_RO only supports the GET subcommand");
-    e = StringForBitWrite(ctx, highest_bit);
+    bool dirty;
+    e = StringForBitWrite(ctx, highest_bit, &dirty);
     if (!e) return;
   }
+  size_t changes = 0;
 
   ctx.rb->ArrayHeader(cmds.size());
   for (const FieldCmd& c : cmds) {
@@ -415,7 +424,9 @@ void BitFieldGeneric(CmdContext& ctx, bool read_only_cmd) {
     }
     ctx.rb->Integer(reply);
     bits::SetUnsigned(p, c.offset, c.bits, store);
+    changes++;
   }
+  if (changes) Notify(ctx, notify::kString, "setbit", ctx.args[1]);
 }
 
 void CmdBitField(CmdContext& ctx) { BitFieldGeneric(ctx, false); }

@@ -99,6 +99,7 @@ Task<void> CmdClient(CmdContext& ctx) {
   std::string_view name = sub->name;
   Connection* conn = ctx.conn;
   if (conn) conn->state().last_cmd = std::string("client|") + sub->name;
+  if (RunTrackingSubcommand(ctx, name)) co_return;
   if (name == "id") {
     ctx.rb->Integer(conn ? int64_t(conn->state().id) : 0);
   } else if (name == "getname") {
@@ -225,8 +226,6 @@ Task<void> CmdClient(CmdContext& ctx) {
     int64_t n = 0;
     for (int64_t f : found) n += f;
     ctx.rb->Integer(n);
-  } else if (name == "getredir") {
-    ctx.rb->Integer(-1);  // no client-side-caching redirection
   } else if (name == "help") {
     ReplyHelp(ctx, "CLIENT",
               {"GETNAME",
@@ -305,6 +304,14 @@ void RegisterClientCommand(CommandRegistry& r) {
            "Returns the client ID to which the connection's tracking notifications are "
            "redirected.",
            "6.0.0"},
+          {"tracking", -3, kConn,
+           "Controls server-assisted client-side caching for the connection.", "6.0.0",
+           "O(1). Some options may introduce additional complexity."},
+          {"caching", 3, kConn,
+           "Instructs the server whether to track the keys in the next request.", "6.0.0"},
+          {"trackinginfo", 2, kConn,
+           "Returns information about server-assisted client-side caching for the connection.",
+           "6.2.0"},
           {"help", 2, kLoading | kStale, "Returns helpful text about the different subcommands.",
            "5.0.0"},
       });

@@ -27,9 +27,14 @@ ClientInfo SnapshotClient(Connection* c, int64_t now_ms) {
   i.monitor = st.monitor;
   i.flags.clear();
   const TxState& tx = c->tx();
+  const tracking::ClientTracking& tr = c->tracking();
   if (st.monitor) i.flags += 'O';
+  if (c->subscribed()) i.flags += 'P';
   if (tx.in_multi) i.flags += 'x';
   if (c->blocked()) i.flags += 'b';
+  if (tr.on) i.flags += 't';
+  if (tr.broken_redirect) i.flags += 'R';
+  if (tr.bcast) i.flags += 'B';
   if (tx.watch && tx.watch->dirty.load(std::memory_order_relaxed)) i.flags += 'd';
   if (st.no_evict) i.flags += 'e';
   if (tx.in_multi) {
@@ -39,6 +44,11 @@ ClientInfo SnapshotClient(Connection* c, int64_t now_ms) {
   }
   if (i.flags.empty()) i.flags = "N";
   i.db = st.db;
+  i.sub = int64_t(c->subs().channels.size());
+  i.psub = int64_t(c->subs().patterns.size());
+  i.ssub = int64_t(c->subs().shard_channels.size());
+  i.pubsub = c->subscribed();
+  i.redir = tr.on ? int64_t(tr.redirect) : -1;
   i.qbuf = c->query_buffer_size();
   i.omem = c->output_size();
   i.obl = i.omem;
@@ -75,9 +85,9 @@ std::string FormatClientLine(const ClientInfo& c) {
   num("idle", c.idle_s);
   str("flags", c.flags);
   num("db", c.db);
-  num("sub", 0);
-  num("psub", 0);
-  num("ssub", 0);
+  num("sub", c.sub);
+  num("psub", c.psub);
+  num("ssub", c.ssub);
   num("multi", c.multi);
   num("qbuf", int64_t(c.qbuf));
   num("qbuf-free", int64_t(c.qbuf_free));
@@ -92,7 +102,7 @@ std::string FormatClientLine(const ClientInfo& c) {
   str("events", c.events);
   str("cmd", c.cmd);
   str("user", "default");
-  num("redir", -1);
+  num("redir", c.redir);
   num("resp", c.resp);
   str("lib-name", c.lib_name);
   s += "lib-ver=";
@@ -106,8 +116,8 @@ bool ClientFilter::Matches(const ClientInfo& c) const {
     for (uint64_t id : ids) found |= id == c.id;
     if (!found) return false;
   }
-  // Every strata client is a normal client (no replicas, masters or pub/sub yet).
-  if (!type.empty() && type != "normal") return false;
+  // Clients are normal or pubsub (no replicas or masters).
+  if (!type.empty() && type != (c.pubsub ? "pubsub" : "normal")) return false;
   if (!addr.empty() && addr != c.addr) return false;
   if (!laddr.empty() && laddr != c.laddr) return false;
   if (skipme && self_id != 0 && c.id == self_id) return false;

@@ -17,6 +17,7 @@ namespace strata::kv {
 
 class Connection;
 class CommandRegistry;
+struct CmdContext;
 
 inline constexpr const char* kErrClientName =
     "ERR Client names cannot contain spaces, newlines or special characters.";
@@ -45,6 +46,9 @@ struct ClientInfo {
   int resp = 2;
   std::string lib_name, lib_ver;
   bool monitor = false;
+  int64_t sub = 0, psub = 0, ssub = 0;  // subscriptions
+  bool pubsub = false;                  // subscribed to anything (CLIENT LIST TYPE pubsub)
+  int64_t redir = -1;                   // tracking redirection, -1 with tracking off
   int64_t multi = -1;    // commands queued in MULTI, -1 outside one
   size_t multi_mem = 0;  // their argument bytes
 };
@@ -71,5 +75,7 @@ std::string ParseKillFilter(std::span<const std::string_view> args, ClientFilter
 
 // Registers CLIENT (client_family.cc).
 void RegisterClientCommand(CommandRegistry& r);
+// CLIENT TRACKING, CACHING, TRACKINGINFO, GETREDIR (tracking_commands.cc); false for others.
+bool RunTrackingSubcommand(CmdContext& ctx, std::string_view name);
 
 }  // namespace strata::kv

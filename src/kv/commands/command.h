@@ -60,6 +60,10 @@ struct CmdContext {
   // Set by a script run on its shard (kv/tx/script_run.h) that must run again in global mode:
   // it wrote no reply and left no trace, and the caller runs it as a coordinator instead.
   bool escalate = false;
+  // The calling client (0: none, e.g. expiry) and whether its reads are to be remembered for
+  // client-side caching (kv/messaging/tracking.h).
+  uint64_t client_id = 0;
+  bool track_reads = false;
 };
 
 using SyncHandler = void (*)(CmdContext&);

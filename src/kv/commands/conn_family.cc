@@ -6,6 +6,7 @@
 #include "kv/commands/client_info.h"
 #include "kv/commands/family_util.h"
 #include "kv/commands/registry.h"
+#include "kv/messaging/pubsub.h"
 #include "kv/server/config.h"
 #include "kv/server/connection.h"
 #include "kv/server/monitor.h"
@@ -42,6 +43,13 @@ void CmdPing(CmdContext& ctx) {
     ctx.rb->Error("ERR wrong number of arguments for 'ping' command");
     return;
   }
+  if (ctx.conn && ctx.conn->subscribed() && ctx.rb->proto() == 2) {
+    // RESP2 subscribed mode: a push-shaped pong, as Redis replies there.
+    ctx.rb->ArrayHeader(2);
+    ctx.rb->Bulk("pong");
+    ctx.rb->Bulk(ctx.args.size() == 2 ? ctx.args[1] : std::string_view());
+    return;
+  }
   if (ctx.args.size() == 2)
     ctx.rb->Bulk(ctx.args[1]);
   else
@@ -66,7 +74,8 @@ void CmdReset(CmdContext& ctx) {
     // default user (unauthenticated when it has a password), no name, replies on, and no
     // subscriptions or tracking. CLIENT NO-EVICT is kept, as in Redis.
     DiscardTransaction(ctx.conn->tx());
-    ctx.conn->ResetMessagingState();
+    if (ctx.conn->subscribed()) pubsub::UnsubscribeAll(ctx.conn);
+    tracking::Disable(ctx.conn);
     st.db = 0;
     st.proto = 2;
     st.name.clear();

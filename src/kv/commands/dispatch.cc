@@ -118,6 +118,13 @@ void LockKeysOf(const CommandSpec& spec, std::span<const std::string_view> args,
   // MOVE and COPY ... DB n touch another database on the same shard.
 }
 
+void RememberReads(const CommandSpec& spec, const CmdContext& ctx) {
+  thread_local std::vector<size_t> idx;  // reused: this runs after every tracked read
+  idx.clear();
+  CommandKeys(spec, ctx.args, &idx);
+  for (size_t i : idx) ctx.shard->tracking().Remember(ctx.args[i], ctx.client_id);
+}
+
 void ExecuteHandler(const CommandSpec& spec, CmdContext& ctx, const std::string& client_addr,
                     const std::string& client_name, bool serve_blocked) {
   auto& counters = LocalCommandCounters()[size_t(spec.id)];
@@ -133,12 +140,17 @@ void ExecuteHandler(const CommandSpec& spec, CmdContext& ctx, const std::string&
   // Timed on the loop clock: it was read after the socket read or at the end of the previous
   // command, so each command costs one clock read (the parse of its own arguments counts in).
   int64_t start = LoopMonoMicros();
-  spec.handler(ctx);
-  if ((spec.flags & cmd::kWrite) && !ctx.shard->watches().empty()) {
-    std::vector<size_t> idx;
-    CommandKeys(spec, ctx.args, &idx);
-    for (size_t i : idx) ctx.shard->KeyModified(ctx.db, ctx.args[i]);
+  {
+    tracking::ModifierScope modifier(ctx.client_id);
+    spec.handler(ctx);
+    if ((spec.flags & cmd::kWrite) && ctx.shard->ObservesWrites()) {
+      std::vector<size_t> idx;
+      CommandKeys(spec, ctx.args, &idx);
+      for (size_t i : idx) ctx.shard->KeyModified(ctx.db, ctx.args[i]);
+    }
   }
+  if (ctx.track_reads && (spec.flags & cmd::kReadOnly) && !(spec.flags & cmd::kPubSub))
+    RememberReads(spec, ctx);
   if (serve_blocked) ServeBlockedClients(*ctx.shard);
   int64_t dur = AdvanceLoopClock() - start;
   counters.calls++;

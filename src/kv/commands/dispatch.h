@@ -39,6 +39,10 @@ void LockKeysOf(const CommandSpec& spec, std::span<const std::string_view> args,
 void ExecuteHandler(const CommandSpec& spec, CmdContext& ctx, const std::string& client_addr,
                     const std::string& client_name, bool serve_blocked = true);
 
+// Client-side caching: remembers that ctx.client_id read the keys of this read-only command
+// (on the keys' shard).
+void RememberReads(const CommandSpec& spec, const CmdContext& ctx);
+
 // Redis's error texts.
 void ReplyUnknownCommand(resp::ReplyBuilder& rb, std::span<const std::string_view> args);
 void ReplyWrongArity(resp::ReplyBuilder& rb, std::string_view name);

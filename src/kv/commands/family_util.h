@@ -13,6 +13,7 @@
 #include "base/strutil.h"
 #include "kv/commands/command.h"
 #include "kv/engine/shard.h"
+#include "kv/messaging/notify.h"
 
 namespace strata::kv {
 
@@ -143,6 +144,48 @@ inline bool DeleteKey(Shard& s, int db, std::string_view key, int64_t now_ms) {
   return true;
 }
 
+// Stores obj under `key` as Redis's setKey does for a computed result (SUNIONSTORE, ZRANGESTORE,
+// SORT ... STORE): after a write lookup, an existing key of any type gets the new value in its
+// entry (no TTL, the policy word kept as for SET), an absent one is added ("new" event).
+template <typename T>
+T* StoreObject(Shard& s, int db, std::string_view key, std::unique_ptr<T> obj, int64_t now_ms) {
+  uint64_t hash = KeyHash(key);
+  Entry** link = s.FindForWrite(db, key, hash, now_ms);
+  Entry* e = Entry::CreateObject(key, obj.release(), -1, false);
+  if (link)
+    s.ReplaceEntry(db, link, e);
+  else
+    s.Add(db, e, hash, now_ms);
+  return e->object_as<T>();
+}
+
+// ---- Keyspace notifications (kv/messaging/notify.h) ----
+
+// The event for a change made to `key` in database db.
+inline void Notify(int db, uint32_t cls, std::string_view event, std::string_view key) {
+  notify::Notify(cls, event, key, db);
+}
+
+// After `event` changed the container at key: the event, then, when the container is now empty,
+// the key's deletion and "del" (Redis's order). Returns true if it deleted the key. Given the
+// container, a non-empty one costs no lookup.
+inline bool NotifyAndDeleteIfEmpty(Shard& s, int db, uint32_t cls, std::string_view event,
+                                   std::string_view key, int64_t now_ms,
+                                   const Object* container = nullptr) {
+  notify::Notify(cls, event, key, db);
+  if (container && container->Length() != 0) return false;
+  if (!DeleteIfEmpty(s, db, key, now_ms)) return false;
+  notify::Notify(notify::kGeneric, "del", key, db);
+  return true;
+}
+
+// Deletes `key` whatever it holds, with "del" if it existed (an empty STORE result).
+inline bool DeleteKeyAndNotify(Shard& s, int db, std::string_view key, int64_t now_ms) {
+  if (!DeleteKey(s, db, key, now_ms)) return false;
+  notify::Notify(notify::kGeneric, "del", key, db);
+  return true;
+}
+
 // The same on the command's own shard and database; on a wrong type they reply WRONGTYPE and
 // set *failed, so a handler writes:
 //   bool failed;
@@ -174,6 +217,16 @@ T* WriteOrCreateObject(CmdContext& ctx, std::string_view key, bool* failed) {
 
 inline bool DeleteIfEmpty(CmdContext& ctx, std::string_view key) {
   return DeleteIfEmpty(*ctx.shard, ctx.db, key, ctx.now_ms);
+}
+
+inline void Notify(const CmdContext& ctx, uint32_t cls, std::string_view event,
+                   std::string_view key) {
+  notify::Notify(cls, event, key, ctx.db);
+}
+
+inline bool NotifyAndDeleteIfEmpty(CmdContext& ctx, uint32_t cls, std::string_view event,
+                                   std::string_view key, const Object* container = nullptr) {
+  return NotifyAndDeleteIfEmpty(*ctx.shard, ctx.db, cls, event, key, ctx.now_ms, container);
 }
 
 }  // namespace strata::kv

@@ -365,6 +365,11 @@ GeoOutcome RunGeoSearch(Shard& sh, const CmdContext& ctx, size_t src_idx, int fl
   return out;
 }
 
+// The event of a stored result: GEOSEARCHSTORE's, or GEORADIUS[BYMEMBER] ... STORE's.
+const char* StoreEvent(int flags) {
+  return (flags & kSearch) ? "geosearchstore" : "georadiusstore";
+}
+
 // The destination's contents for STORE / STOREDIST / GEOSEARCHSTORE.
 std::vector<ZEntry> StoreEntries(const GeoOutcome& o) {
   std::vector<ZEntry> v;
@@ -394,7 +399,8 @@ void ReplyGeo(resp::ReplyBuilder* rb, const GeoOutcome& o) {
 void GeoSearchLocal(CmdContext& ctx, size_t src_idx, int flags) {
   GeoOutcome o = RunGeoSearch(*ctx.shard, ctx, src_idx, flags);
   if (o.error.empty() && o.has_store)
-    StoreZSet(*ctx.shard, ctx.db, ctx.args[o.store_idx], StoreEntries(o), ctx.now_ms);
+    StoreZSet(*ctx.shard, ctx.db, ctx.args[o.store_idx], StoreEntries(o), ctx.now_ms,
+              StoreEvent(flags));
   ReplyGeo(ctx.rb, o);
 }
 
@@ -411,7 +417,7 @@ Task<void> GeoSearchAcross(CmdContext& ctx, size_t src_idx, int flags) {
   if (o.error.empty() && o.has_store) {
     std::string_view dst = ctx.args[o.store_idx];
     co_await Shards().Hop(Shards().ShardOf(KeyHash(dst)), [&](Shard& s) {
-      StoreZSet(s, ctx.db, dst, StoreEntries(o), ctx.now_ms);
+      StoreZSet(s, ctx.db, dst, StoreEntries(o), ctx.now_ms, StoreEvent(flags));
     });
   }
   co_await tx.Unlock();

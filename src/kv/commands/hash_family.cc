@@ -41,6 +41,7 @@ void HSetGeneric(CmdContext& ctx, bool hmset) {
   int64_t created = 0;
   for (size_t i = 2; i + 1 < ctx.args.size(); i += 2)
     created += h->Set(ctx.args[i], ctx.args[i + 1], lim);
+  Notify(ctx, notify::kHash, "hset", ctx.args[1]);
   if (hmset)
     ctx.rb->Ok();
   else
@@ -58,6 +59,7 @@ void CmdHSetNx(CmdContext& ctx) {
   h->ConvertIfTooLong(ctx.args[2], lim);
   h->ConvertIfTooLong(ctx.args[3], lim);
   h->Set(ctx.args[2], ctx.args[3], lim);
+  Notify(ctx, notify::kHash, "hset", ctx.args[1]);
   ctx.rb->Integer(1);
 }
 
@@ -96,7 +98,7 @@ void CmdHDel(CmdContext& ctx) {
       if (h->Length() == 0) break;
     }
   }
-  DeleteIfEmpty(ctx, ctx.args[1]);
+  if (deleted) NotifyAndDeleteIfEmpty(ctx, notify::kHash, "hdel", ctx.args[1], h);
   ctx.rb->Integer(deleted);
 }
 
@@ -161,6 +163,7 @@ void CmdHIncrBy(CmdContext& ctx) {
   char buf[24];
   size_t n = FormatInt64(nv, buf);
   h->Set(ctx.args[2], std::string_view(buf, n), Limits());
+  Notify(ctx, notify::kHash, "hincrby", ctx.args[1]);
   ctx.rb->Integer(nv);
 }
 
@@ -180,6 +183,7 @@ void CmdHIncrByFloat(CmdContext& ctx) {
     return ctx.rb->Error("ERR increment would produce NaN or Infinity");
   std::string s = LongDoubleToString(nv);
   h->Set(ctx.args[2], s, Limits());
+  Notify(ctx, notify::kHash, "hincrbyfloat", ctx.args[1]);
   ctx.rb->Bulk(s);
 }
 

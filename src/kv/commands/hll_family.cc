@@ -95,7 +95,10 @@ void CmdPfAdd(CmdContext& ctx) {
         uint8_t count = hll::PatternLength(ctx.args[j], &index);
         updated += hll::DenseRaise(v, index, count);
       }
-      if (updated) hll::InvalidateCache(v);
+      if (updated) {
+        hll::InvalidateCache(v);
+        Notify(ctx, notify::kString, "pfadd", key);
+      }
       return ctx.rb->Integer(updated ? 1 : 0);
     }
   } else {
@@ -118,6 +121,7 @@ void CmdPfAdd(CmdContext& ctx) {
   else
     AddRawString(ctx, key, hash, v);
   if (failed) return ctx.rb->Error(kErrCorrupt);
+  if (updated) Notify(ctx, notify::kString, "pfadd", key);
   ctx.rb->Integer(updated ? 1 : 0);
 }
 
@@ -158,6 +162,8 @@ bool StoreMergedAt(CmdContext& ctx, const uint8_t* max, bool to_dense) {
     RewriteValue(ctx, link, v);
   else
     AddRawString(ctx, key, hash, v);
+  // As Redis: a merge is a mass add.
+  Notify(ctx, notify::kString, "pfadd", key);
   return true;
 }
 

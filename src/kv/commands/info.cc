@@ -5,6 +5,8 @@
 
 #include "base/strutil.h"
 #include "kv/engine/lazy_free.h"
+#include "kv/messaging/pubsub.h"
+#include "kv/messaging/tracking.h"
 #include "kv/server/blocking.h"
 #include "kv/version.h"
 
@@ -101,7 +103,7 @@ void Clients(Writer& w, const InfoData& d) {
   w.Field("client_recent_max_input_buffer", 0);
   w.Field("client_recent_max_output_buffer", 0);
   w.Field("blocked_clients", BlockedClientCount());
-  w.Field("tracking_clients", 0);
+  w.Field("tracking_clients", tracking::TrackingClients());
   w.Field("clients_in_timeout_table", 0);
 }
 
@@ -205,12 +207,16 @@ void Stats(Writer& w, const InfoData& d) {
   w.Field("evicted_clients", 0);
   w.Field("keyspace_hits", d.shard.keyspace_hits);
   w.Field("keyspace_misses", d.shard.keyspace_misses);
-  w.Field("pubsub_channels", 0);
-  w.Field("pubsub_patterns", 0);
-  w.Field("pubsubshard_channels", 0);
+  w.Field("pubsub_channels", int64_t(pubsub::ActiveChannels(pubsub::Kind::kChannel, nullptr).size()));
+  w.Field("pubsub_patterns", pubsub::PatternCount());
+  w.Field("pubsubshard_channels",
+          int64_t(pubsub::ActiveChannels(pubsub::Kind::kShardChannel, nullptr).size()));
   w.Field("latest_fork_usec", 0);
   w.Field("total_forks", 0);
   w.Field("migrate_cached_sockets", 0);
+  w.Field("tracking_total_keys", tracking::TotalKeys());
+  w.Field("tracking_total_items", tracking::TotalItems());
+  w.Field("tracking_total_prefixes", tracking::TotalPrefixes());
   w.Field("unexpected_error_replies", 0);
   w.Field("total_error_replies", d.totals.error_replies);
 }

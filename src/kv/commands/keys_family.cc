@@ -15,6 +15,7 @@
 #include "kv/commands/registry.h"
 #include "kv/commands/subcommand.h"
 #include "kv/engine/key_snapshot.h"
+#include "kv/messaging/tracking.h"
 #include "kv/server/config.h"
 #include "kv/server/connection.h"
 #include "kv/tx/multi_key.h"
@@ -47,9 +48,16 @@ int64_t CountOnShard(CmdContext& ctx, Shard& s, const std::vector<size_t>& idx, 
       continue;
     }
     Entry** link = s.FindLink(ctx.db, key, KeyHash(key), ctx.now_ms);  // EXISTS does not touch
-    if (!link) continue;
+    if (!link) {
+      // EXISTS is a read lookup for Redis: a miss is a keymiss event.
+      if (!del) Notify(ctx.db, notify::kKeyMiss, "keymiss", key);
+      continue;
+    }
     n++;
-    if (del) s.Delete(ctx.db, link);
+    if (del) {
+      s.Delete(ctx.db, link);
+      Notify(ctx.db, notify::kGeneric, "del", key);
+    }
   }
   return n;
 }
@@ -88,6 +96,7 @@ Task<void> MultiTouch(CmdContext& ctx) { return CountAcross(ctx, false, true); }
 
 void CmdType(CmdContext& ctx) {
   Entry** link = ctx.shard->FindLink(ctx.db, ctx.args[1], KeyHash(ctx.args[1]), ctx.now_ms);
+  if (!link) Notify(ctx, notify::kKeyMiss, "keymiss", ctx.args[1]);
   ctx.rb->SimpleString(link ? TypeName(*link) : "none");
 }
 
@@ -136,8 +145,10 @@ void ExpireGeneric(CmdContext& ctx, int64_t basetime, bool seconds) {
   if (when <= ctx.now_ms) {
     ctx.shard->Delete(ctx.db, link);
     ctx.shard->stats().expired_keys += 0;  // deleted by the command, not counted as expired
+    Notify(ctx, notify::kGeneric, "del", key);
   } else {
     ctx.shard->db(ctx.db).SetExpire(link, when);
+    Notify(ctx, notify::kGeneric, "expire", key);
   }
   ctx.rb->Integer(1);
 }
@@ -151,6 +162,7 @@ void TtlGeneric(CmdContext& ctx, bool ms, bool absolute) {
   Entry** link = ctx.shard->FindLink(ctx.db, ctx.args[1], KeyHash(ctx.args[1]), ctx.now_ms);
   if (!link) {
     ctx.shard->stats().keyspace_misses++;
+    Notify(ctx, notify::kKeyMiss, "keymiss", ctx.args[1]);
     return ctx.rb->Integer(-2);
   }
   ctx.shard->stats().keyspace_hits++;
@@ -171,6 +183,7 @@ void CmdPersist(CmdContext& ctx) {
   Entry** link = ctx.shard->FindForWrite(ctx.db, ctx.args[1], KeyHash(ctx.args[1]), ctx.now_ms);
   if (!link || !(*link)->has_expire()) return ctx.rb->Integer(0);
   ctx.shard->db(ctx.db).Persist(*link);
+  Notify(ctx, notify::kGeneric, "persist", ctx.args[1]);
   ctx.rb->Integer(1);
 }
 
@@ -187,6 +200,8 @@ void RenameGeneric(CmdContext& ctx, bool nx) {
   Snapshot snap = DetachSnapshot(*link);
   ctx.shard->Delete(ctx.db, link);
   Restore(*ctx.shard, ctx.db, dst, snap, ctx.now_ms);
+  Notify(ctx, notify::kGeneric, "rename_from", src);
+  Notify(ctx, notify::kGeneric, "rename_to", dst);
   nx ? ctx.rb->Integer(1) : ctx.rb->Ok();
 }
 void CmdRename(CmdContext& ctx) { RenameGeneric(ctx, false); }
@@ -230,7 +245,14 @@ Task<void> RenameAcross(CmdContext& ctx, bool nx) {
     co_await Shards().Hop(src_shard, [&ctx](Shard& s) {
       Entry** l = s.FindLink(ctx.db, ctx.args[1], KeyHash(ctx.args[1]), ctx.now_ms);
       if (l) s.Delete(ctx.db, l);
+      Notify(ctx, notify::kGeneric, "rename_from", ctx.args[1]);
     });
+    // rename_to follows rename_from, as in Redis: one more step on the destination's shard, taken
+    // only when someone listens.
+    if (notify::Enabled(notify::kGeneric)) {
+      co_await Shards().Hop(
+          dst_shard, [&ctx](Shard&) { Notify(ctx, notify::kGeneric, "rename_to", ctx.args[2]); });
+    }
   }
   co_await tx.Unlock();
   if (nx)
@@ -286,6 +308,7 @@ void CmdCopy(CmdContext& ctx) {
       !a.replace)
     return ctx.rb->Integer(0);
   Restore(*ctx.shard, a.dst_db, ctx.args[2], snap, ctx.now_ms, Meta::kFresh);
+  Notify(a.dst_db, notify::kGeneric, "copy_to", ctx.args[2]);
   ctx.rb->Integer(1);
 }
 
@@ -304,6 +327,7 @@ Task<void> MultiCopy(CmdContext& ctx) {
       if (s.FindForWrite(a.dst_db, ctx.args[2], KeyHash(ctx.args[2]), ctx.now_ms) && !a.replace)
         return Discard(*snap);
       Restore(s, a.dst_db, ctx.args[2], *snap, ctx.now_ms, Meta::kFresh);
+      Notify(a.dst_db, notify::kGeneric, "copy_to", ctx.args[2]);
       written = true;
     });
   }
@@ -325,6 +349,9 @@ void CmdMove(CmdContext& ctx) {
   Entry* e = ctx.shard->db(ctx.db).Unlink(link);
   ctx.shard->db(int(db)).Insert(e, KeyHash(key));
   if (e->is_object()) ctx.shard->SignalKeyReady(int(db), key);
+  Notify(int(db), notify::kNew, "new", key);  // the entry moves, so Shard::Add is not involved
+  Notify(ctx, notify::kGeneric, "move_from", key);
+  Notify(int(db), notify::kGeneric, "move_to", key);
   ctx.rb->Integer(1);
 }
 
@@ -470,6 +497,7 @@ Task<void> CmdFlushDb(CmdContext& ctx) {
     s.db(db).Clear();
     s.PublishMemory();
   });
+  tracking::InvalidateEverything();
   ctx.rb->Ok();
 }
 
@@ -480,6 +508,7 @@ Task<void> CmdFlushAll(CmdContext& ctx) {
     for (auto& t : s.dbs()) t.Clear();
     s.PublishMemory();
   });
+  tracking::InvalidateEverything();
   ctx.rb->Ok();
 }
 
@@ -503,6 +532,7 @@ Task<void> CmdSwapDb(CmdContext& ctx) {
       s.DbModified(int(a), int(b));
       s.db(int(a)).Swap(s.db(int(b)));
     });
+    tracking::InvalidateEverything();
   }
   ctx.rb->Ok();
 }
@@ -602,7 +632,11 @@ Task<void> CmdScan(CmdContext& ctx) {
       for (auto& k : raw) {
         if (has_pattern && !GlobMatch(pattern, k)) continue;
         Entry** l = s.FindLink(db, k, KeyHash(k), now);  // skips (and expires) expired keys
-        if (!l) continue;
+        if (!l) {
+          // Redis checks TYPE with a read lookup, which misses on the key that just expired.
+          if (type) Notify(db, notify::kKeyMiss, "keymiss", k);
+          continue;
+        }
         if (type && *type != TypeName(*l)) continue;
         keys.push_back(std::move(k));
       }

@@ -50,6 +50,10 @@ bool ParseEnd(CmdContext& ctx, std::string_view arg, End* out) {
   return true;
 }
 
+// The events of a push and of a pop at `end`, as Redis names them.
+const char* PushEvent(End end) { return end == ListObject::kHead ? "lpush" : "rpush"; }
+const char* PopEvent(End end) { return end == ListObject::kHead ? "lpop" : "rpop"; }
+
 void WrongArity(CmdContext& ctx) {
   ctx.rb->Error(std::string("ERR wrong number of arguments for '") + ctx.spec->name + "' command");
 }
@@ -67,6 +71,7 @@ void PushGeneric(CmdContext& ctx, End end, bool only_existing) {
   }
   int fill = Fill(), depth = Depth();
   for (size_t i = 2; i < ctx.args.size(); i++) l->Push(end, ctx.args[i], fill, depth);
+  Notify(ctx, notify::kList, PushEvent(end), key);
   ctx.rb->Integer(int64_t(l->Length()));
   ctx.shard->SignalKeyReady(ctx.db, key);
 }
@@ -83,7 +88,7 @@ void PopRangeReply(CmdContext& ctx, std::string_view key, ListObject* l, End end
   if (n > l->Length()) n = l->Length();
   ctx.rb->ArrayHeader(n);
   l->PopMany(end, n, Depth(), [&](const ListElem& e) { ReplyElem(ctx.rb, e); });
-  if (l->Length() == 0) DeleteIfEmpty(ctx, key);
+  NotifyAndDeleteIfEmpty(ctx, notify::kList, PopEvent(end), key, l);
 }
 
 void PopGeneric(CmdContext& ctx, End end) {
@@ -102,7 +107,7 @@ void PopGeneric(CmdContext& ctx, End end) {
     std::string v;
     l->Pop(end, &v, Depth());
     ctx.rb->Bulk(v);
-    if (l->Length() == 0) DeleteIfEmpty(ctx, key);
+    NotifyAndDeleteIfEmpty(ctx, notify::kList, PopEvent(end), key, l);
     return;
   }
   PopRangeReply(ctx, key, l, end, size_t(count));
@@ -226,6 +231,7 @@ void CmdLSet(CmdContext& ctx) {
   int64_t idx;
   if (!ArgInt(ctx, 2, &idx)) return;
   if (!l->Set(idx, ctx.args[3], Fill(), Depth())) return ctx.rb->Error("ERR index out of range");
+  Notify(ctx, notify::kList, "lset", ctx.args[1]);
   ctx.rb->Ok();
 }
 
@@ -243,6 +249,7 @@ void CmdLInsert(CmdContext& ctx) {
   if (failed) return;
   if (!l) return ctx.rb->Integer(0);
   if (!l->Insert(ctx.args[3], after, ctx.args[4], Fill(), Depth())) return ctx.rb->Integer(-1);
+  Notify(ctx, notify::kList, "linsert", ctx.args[1]);
   ctx.rb->Integer(int64_t(l->Length()));
 }
 
@@ -254,7 +261,8 @@ void CmdLRem(CmdContext& ctx) {
   if (failed) return;
   if (!l) return ctx.rb->Integer(0);
   size_t removed = l->Remove(count, ctx.args[3], Depth());
-  if (l->Length() == 0) DeleteIfEmpty(ctx, ctx.args[1]);
+  if (removed) Notify(ctx, notify::kList, "lrem", ctx.args[1]);
+  if (DeleteIfEmpty(ctx, ctx.args[1])) Notify(ctx, notify::kGeneric, "del", ctx.args[1]);
   ctx.rb->Integer(int64_t(removed));
 }
 
@@ -269,7 +277,7 @@ void CmdLTrim(CmdContext& ctx) {
     l->Keep(size_t(start), size_t(end - start + 1), Depth());
   else
     l->Keep(0, 0, Depth());
-  if (l->Length() == 0) DeleteIfEmpty(ctx, ctx.args[1]);
+  NotifyAndDeleteIfEmpty(ctx, notify::kList, "ltrim", ctx.args[1], l);
   ctx.rb->Ok();
 }
 
@@ -288,9 +296,10 @@ void MoveGeneric(CmdContext& ctx, End from, End to) {
   // With src == dst the same list takes the element back, so it never empties.
   if (!d) d = AddObject(*ctx.shard, ctx.db, dst, std::make_unique<ListObject>(), ctx.now_ms);
   d->Push(to, v, Fill(), Depth());
+  Notify(ctx, notify::kList, PushEvent(to), dst);
   ctx.shard->SignalKeyReady(ctx.db, dst);
   ctx.rb->Bulk(v);
-  if (s->Length() == 0) DeleteIfEmpty(ctx, src);
+  NotifyAndDeleteIfEmpty(ctx, notify::kList, PopEvent(from), src, s);
 }
 
 void CmdLMove(CmdContext& ctx) {
@@ -303,15 +312,19 @@ void CmdRPopLPush(CmdContext& ctx) { MoveGeneric(ctx, ListObject::kTail, ListObj
 
 // ---- Cross-shard coordinators ----
 
-// An element popped on one shard and carried to another: its bytes count for the popping
+// An element copied on one shard and carried to another: its bytes count for the copying
 // shard's ledger until the thread that frees them takes them over (Carry::Release).
 struct Carry {
   std::string value;
   MemoryLedger* ledger = nullptr;
   int64_t bytes = 0;
 
-  void Take(ListObject* l, End from) {
-    l->Pop(from, &value, Depth());
+  // Copies the element at `from` (the list is not empty).
+  void Copy(const ListObject* l, End from) {
+    ListElem e;
+    std::string text;
+    l->Index(from == ListObject::kHead ? 0 : -1, &e, &text);
+    value = e.ToString();
     ledger = CurrentMemoryLedger();
     bytes = value.capacity() > 15 ? int64_t(AllocationSize(value.capacity() + 1)) : 0;
   }
@@ -328,43 +341,58 @@ struct Carry {
 
 enum class Probe { kMissing, kWrongType, kList };
 
-Probe ProbeList(Shard& s, int db, std::string_view key, int64_t now_ms) {
+// Pushes the carried element on the list at `key` (created if absent), on its shard, unless the
+// key holds another type. Returns what it found there.
+Probe PushCarried(Shard& s, int db, std::string_view key, const Carry& carry, End to,
+                  int64_t now_ms) {
   Typed<ListObject> t = FindObject<ListObject>(s, db, key, now_ms, Access::kWrite);
-  return t.wrongtype ? Probe::kWrongType : t.obj ? Probe::kList : Probe::kMissing;
+  if (t.wrongtype) return Probe::kWrongType;
+  ListObject* d = t.obj;
+  if (!d) d = AddObject(s, db, key, std::make_unique<ListObject>(), now_ms);
+  // The element is copied into the destination's own nodes on its shard.
+  d->Push(to, carry.value, Fill(), Depth());
+  Notify(db, notify::kList, PushEvent(to), key);
+  s.SignalKeyReady(db, key);
+  return t.obj ? Probe::kList : Probe::kMissing;
+}
+
+// Pops the element at `from` that PushCarried copied, deleting the list if it empties.
+void PopCarried(Shard& s, int db, std::string_view key, End from, int64_t now_ms) {
+  Typed<ListObject> t = FindObject<ListObject>(s, db, key, now_ms, Access::kWrite);
+  std::string v;
+  t.obj->Pop(from, &v, Depth());
+  NotifyAndDeleteIfEmpty(s, db, notify::kList, PopEvent(from), key, now_ms, t.obj);
 }
 
 // Moves one element from args[1] to args[2] atomically, wherever they live. With
 // null_if_empty false an empty source writes no reply (the blocking forms wait instead).
 // Returns false when the source was empty.
+//
+// As in Redis, the element is pushed on the destination before it is popped from the source, so
+// the events come in Redis's order (and a list moved onto itself rotates): the source's end is
+// copied first, and under the keys' locks nothing changes it before the pop.
 Task<bool> MoveAcross(CmdContext& ctx, End from, End to, bool null_if_empty = true) {
   MultiKeyTx tx(ctx, {1, 2});
   co_await tx.Lock();
   uint32_t src_shard = Shards().ShardOf(KeyHash(ctx.args[1]));
   uint32_t dst_shard = Shards().ShardOf(KeyHash(ctx.args[2]));
   Probe src = Probe::kMissing, dst = Probe::kMissing;
-  co_await Shards().Hop(
-      src_shard, [&ctx, &src](Shard& s) { src = ProbeList(s, ctx.db, ctx.args[1], ctx.now_ms); });
-  if (src == Probe::kList) {
-    co_await Shards().Hop(
-        dst_shard, [&ctx, &dst](Shard& s) { dst = ProbeList(s, ctx.db, ctx.args[2], ctx.now_ms); });
-  }
   Carry carry;
+  co_await Shards().Hop(src_shard, [&ctx, &src, &carry, from](Shard& s) {
+    Typed<ListObject> t =
+        FindObject<ListObject>(s, ctx.db, ctx.args[1], ctx.now_ms, Access::kWrite);
+    src = t.wrongtype ? Probe::kWrongType : t.obj ? Probe::kList : Probe::kMissing;
+    if (t.obj) carry.Copy(t.obj, from);
+  });
+  if (src == Probe::kList) {
+    co_await Shards().Hop(dst_shard, [&ctx, &dst, &carry, to](Shard& s) {
+      dst = PushCarried(s, ctx.db, ctx.args[2], carry, to, ctx.now_ms);
+    });
+  }
   bool moved = src == Probe::kList && dst != Probe::kWrongType;
   if (moved) {
-    co_await Shards().Hop(src_shard, [&ctx, &carry, from](Shard& s) {
-      Typed<ListObject> t =
-          FindObject<ListObject>(s, ctx.db, ctx.args[1], ctx.now_ms, Access::kWrite);
-      carry.Take(t.obj, from);
-      if (t.obj->Length() == 0) DeleteIfEmpty(s, ctx.db, ctx.args[1], ctx.now_ms);
-    });
-    co_await Shards().Hop(dst_shard, [&ctx, &carry, to](Shard& s) {
-      Typed<ListObject> t =
-          FindObject<ListObject>(s, ctx.db, ctx.args[2], ctx.now_ms, Access::kWrite);
-      ListObject* d = t.obj;
-      if (!d) d = AddObject(s, ctx.db, ctx.args[2], std::make_unique<ListObject>(), ctx.now_ms);
-      // The element is copied into the destination's own nodes on its shard.
-      d->Push(to, carry.value, Fill(), Depth());
-      s.SignalKeyReady(ctx.db, ctx.args[2]);
+    co_await Shards().Hop(src_shard, [&ctx, from](Shard& s) {
+      PopCarried(s, ctx.db, ctx.args[1], from, ctx.now_ms);
     });
   }
   co_await tx.Unlock();
@@ -451,7 +479,8 @@ Task<void> MultiLMPop(CmdContext& ctx) {
       popped_key = i;
       t.obj->PopMany(end, size_t(count), Depth(),
                      [&values](const ListElem& e) { values.push_back(e.ToString()); });
-      if (t.obj->Length() == 0) DeleteIfEmpty(s, ctx.db, ctx.args[i], ctx.now_ms);
+      NotifyAndDeleteIfEmpty(s, ctx.db, notify::kList, PopEvent(end), ctx.args[i], ctx.now_ms,
+                             t.obj);
     });
     if (wrongtype || popped_key) break;
   }
@@ -492,11 +521,12 @@ ListObject* ServedList(Shard& s, BlockedClient& c, size_t ki) {
 void BPopServe(Shard& s, BlockedClient& c, size_t ki, resp::ReplyBuilder& rb) {
   ListObject* l = ServedList(s, c, ki);
   std::string v;
-  l->Pop(ArgIs(c.args[0], "blpop") ? ListObject::kHead : ListObject::kTail, &v, Depth());
+  End end = ArgIs(c.args[0], "blpop") ? ListObject::kHead : ListObject::kTail;
+  l->Pop(end, &v, Depth());
   rb.ArrayHeader(2);
   rb.Bulk(c.args[ki]);
   rb.Bulk(v);
-  if (l->Length() == 0) DeleteIfEmpty(s, c.db, c.args[ki], LoopUnixMillis());
+  NotifyAndDeleteIfEmpty(s, c.db, notify::kList, PopEvent(end), c.args[ki], LoopUnixMillis(), l);
 }
 
 void BLMPopServe(Shard& s, BlockedClient& c, size_t ki, resp::ReplyBuilder& rb) {
@@ -513,7 +543,7 @@ void BLMPopServe(Shard& s, BlockedClient& c, size_t ki, resp::ReplyBuilder& rb) 
   rb.Bulk(c.args[ki]);
   rb.ArrayHeader(n);
   l->PopMany(p.end, n, Depth(), [&rb](const ListElem& e) { ReplyElem(&rb, e); });
-  if (l->Length() == 0) DeleteIfEmpty(s, c.db, c.args[ki], LoopUnixMillis());
+  NotifyAndDeleteIfEmpty(s, c.db, notify::kList, PopEvent(p.end), c.args[ki], LoopUnixMillis(), l);
 }
 
 // BLMOVE src dst LEFT|RIGHT LEFT|RIGHT timeout / BRPOPLPUSH src dst timeout.
@@ -556,12 +586,14 @@ void MoveServe(Shard& s, BlockedClient& c, size_t ki, resp::ReplyBuilder& rb) {
   ListObject* l = ServedList(s, c, ki);
   std::string v;
   l->Pop(from, &v, Depth());
-  if (l->Length() == 0) DeleteIfEmpty(s, c.db, c.args[1], LoopUnixMillis());
   rb.Bulk(v);
+  // As LMOVE: the push, then the pop (with src == dst the same list takes the element back).
   ListObject* d = ServedList(s, c, 2);
   if (!d) d = AddObject(s, c.db, c.args[2], std::make_unique<ListObject>(), LoopUnixMillis());
   d->Push(to, v, Fill(), Depth());
+  Notify(c.db, notify::kList, PushEvent(to), c.args[2]);
   s.SignalKeyReady(c.db, c.args[2]);
+  NotifyAndDeleteIfEmpty(s, c.db, notify::kList, PopEvent(from), c.args[1], LoopUnixMillis(), l);
   c.state[1] = "pushed";
 }
 
@@ -605,38 +637,35 @@ Task<bool> MoveReserved(CmdContext& ctx, End from, End to) {
       *lk = true;
     });
   }
+  // As MoveAcross: copy the source's end, push it on the destination, then pop it.
   Carry carry;
-  bool moved = false;
+  bool have = false, moved = false;
   if (locked) {
-    co_await Shards().Hop(
-        dst_shard, [&ctx, &dst](Shard& s) { dst = ProbeList(s, ctx.db, ctx.args[2], ctx.now_ms); });
-  }
-  if (locked && dst != Probe::kWrongType) {
-    co_await Shards().Hop(src_shard, [&ctx, &carry, &moved, from](Shard& s) {
+    co_await Shards().Hop(src_shard, [&ctx, &carry, &have, from](Shard& s) {
       Typed<ListObject> t =
           FindObject<ListObject>(s, ctx.db, ctx.args[1], LoopUnixMillis(), Access::kWrite);
       if (!t.obj) return;
-      carry.Take(t.obj, from);
-      moved = true;
-      s.KeyModified(ctx.db, ctx.args[1]);
-      if (t.obj->Length() == 0) DeleteIfEmpty(s, ctx.db, ctx.args[1], LoopUnixMillis());
+      carry.Copy(t.obj, from);
+      have = true;
     });
   }
+  if (have) {
+    co_await Shards().Hop(dst_shard, [&ctx, &carry, &dst, to](Shard& s) {
+      dst = PushCarried(s, ctx.db, ctx.args[2], carry, to, LoopUnixMillis());
+      if (dst != Probe::kWrongType) s.KeyModified(ctx.db, ctx.args[2]);
+    });
+    moved = dst != Probe::kWrongType;
+  }
   if (moved) {
-    co_await Shards().Hop(dst_shard, [&ctx, &carry, to](Shard& s) {
-      Typed<ListObject> t =
-          FindObject<ListObject>(s, ctx.db, ctx.args[2], LoopUnixMillis(), Access::kWrite);
-      ListObject* d = t.obj;
-      if (!d)
-        d = AddObject(s, ctx.db, ctx.args[2], std::make_unique<ListObject>(), LoopUnixMillis());
-      d->Push(to, carry.value, Fill(), Depth());
-      s.SignalKeyReady(ctx.db, ctx.args[2]);
-      s.KeyModified(ctx.db, ctx.args[2]);
+    co_await Shards().Hop(src_shard, [&ctx, from](Shard& s) {
+      s.KeyModified(ctx.db, ctx.args[1]);
+      PopCarried(s, ctx.db, ctx.args[1], from, LoopUnixMillis());
     });
   }
   if (locked) ReleaseLock(dst_shard, dst_lock);
   ReleaseLock(src_shard, src_lock);
   if (locked && dst == Probe::kWrongType) {
+    carry.Release();
     ctx.rb->Error(kErrWrongType);
     co_return true;
   }

@@ -64,6 +64,7 @@ void RegisterAllCommands() {
   RegisterTxFamily(r);
   RegisterScriptFamily(r);
   RegisterFunctionFamily(r);
+  RegisterPubsubFamily(r);
 }
 
 }  // namespace strata::kv

@@ -48,5 +48,6 @@ void RegisterSortFamily(CommandRegistry& r);
 void RegisterTxFamily(CommandRegistry& r);
 void RegisterScriptFamily(CommandRegistry& r);
 void RegisterFunctionFamily(CommandRegistry& r);
+void RegisterPubsubFamily(CommandRegistry& r);
 
 }  // namespace strata::kv

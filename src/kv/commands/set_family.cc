@@ -44,6 +44,7 @@ void CmdSAdd(CmdContext& ctx) {
   size_t max = MaxIntset();
   int64_t added = 0;
   for (size_t i = 2; i < ctx.args.size(); i++) added += s->Add(ctx.args[i], max);
+  if (added) Notify(ctx, notify::kSet, "sadd", ctx.args[1]);
   ctx.rb->Integer(added);
 }
 
@@ -57,7 +58,7 @@ void CmdSRem(CmdContext& ctx) {
     removed += s->Remove(ctx.args[i]);
     if (s->Length() == 0) break;
   }
-  DeleteIfEmpty(ctx, ctx.args[1]);
+  if (removed) NotifyAndDeleteIfEmpty(ctx, notify::kSet, "srem", ctx.args[1], s);
   ctx.rb->Integer(removed);
 }
 
@@ -104,13 +105,15 @@ void CmdSPop(CmdContext& ctx) {
   if (!with_count) {
     if (!s) return ctx.rb->Null();
     ctx.rb->Bulk(s->PopRandom(ctx.shard->rng()));
-    DeleteIfEmpty(ctx, ctx.args[1]);
+    NotifyAndDeleteIfEmpty(ctx, notify::kSet, "spop", ctx.args[1], s);
     return;
   }
   if (!s || count == 0) return ctx.rb->SetHeader(0);
+  Notify(ctx, notify::kSet, "spop", ctx.args[1]);
   if (uint64_t(count) >= s->Length()) {
     ReplyMembers(ctx.rb, s);
     DeleteKey(*ctx.shard, ctx.db, ctx.args[1], ctx.now_ms);
+    Notify(ctx, notify::kGeneric, "del", ctx.args[1]);
     return;
   }
   ctx.rb->SetHeader(size_t(count));
@@ -203,10 +206,10 @@ void CmdSMove(CmdContext& ctx) {
   if (from.wrongtype || to.wrongtype) return ctx.rb->Error(kErrWrongType);
   if (from.obj == to.obj) return ctx.rb->Integer(from.obj->Contains(member) ? 1 : 0);
   if (!from.obj->Remove(member)) return ctx.rb->Integer(0);
-  DeleteIfEmpty(ctx, src);
+  NotifyAndDeleteIfEmpty(ctx, notify::kSet, "srem", src, from.obj);
   SetObject* d = to.obj;
   if (!d) d = AddObject(*ctx.shard, ctx.db, dst, std::make_unique<SetObject>(), ctx.now_ms);
-  d->Add(member, MaxIntset());
+  if (d->Add(member, MaxIntset())) Notify(ctx, notify::kSet, "sadd", dst);
   ctx.rb->Integer(1);
 }
 
@@ -264,12 +267,20 @@ int64_t InterCard(std::vector<const SetObject*> sets, int64_t limit) {
   return n;
 }
 
+const char* StoreEvent(SetOp op) {
+  return op == SetOp::kInter ? "sinterstore" : op == SetOp::kUnion ? "sunionstore" : "sdiffstore";
+}
+
 // Replaces dst with result (deletes it when the result is empty); returns the result's size.
 int64_t StoreResult(Shard& s, int db, std::string_view dst, std::unique_ptr<SetObject> result,
-                    int64_t now_ms) {
+                    int64_t now_ms, SetOp op) {
   int64_t n = int64_t(result->Length());
-  DeleteKey(s, db, dst, now_ms);
-  if (n > 0) AddObject(s, db, dst, std::move(result), now_ms);
+  if (n == 0) {
+    DeleteKeyAndNotify(s, db, dst, now_ms);
+    return 0;
+  }
+  StoreObject(s, db, dst, std::move(result), now_ms);
+  Notify(db, notify::kSet, StoreEvent(op), dst);
   return n;
 }
 
@@ -294,7 +305,7 @@ void SetOpGeneric(CmdContext& ctx, SetOp op, bool store) {
   if (!LookupSources(ctx, first, ctx.args.size() - 1, &sets)) return;
   std::unique_ptr<SetObject> r = Compute(op, std::move(sets));
   if (!store) return ReplyMembers(ctx.rb, r.get());
-  ctx.rb->Integer(StoreResult(*ctx.shard, ctx.db, ctx.args[1], std::move(r), ctx.now_ms));
+  ctx.rb->Integer(StoreResult(*ctx.shard, ctx.db, ctx.args[1], std::move(r), ctx.now_ms, op));
 }
 
 void CmdSInter(CmdContext& ctx) { SetOpGeneric(ctx, SetOp::kInter, false); }
@@ -422,11 +433,11 @@ Task<void> SetOpAcross(CmdContext& ctx, SetOp op, bool store) {
   std::vector<std::string> members = r->Members();
   r.reset();
   int64_t n = 0;
-  co_await Shards().Hop(Shards().ShardOf(KeyHash(ctx.args[1])), [&ctx, &members, &n](Shard& s) {
+  co_await Shards().Hop(Shards().ShardOf(KeyHash(ctx.args[1])), [&ctx, &members, &n, op](Shard& s) {
     auto result = std::make_unique<SetObject>();
     size_t max = MaxIntset();
     for (const std::string& m : members) result->Add(m, max);
-    n = StoreResult(s, ctx.db, ctx.args[1], std::move(result), ctx.now_ms);
+    n = StoreResult(s, ctx.db, ctx.args[1], std::move(result), ctx.now_ms, op);
   });
   co_await tx.Unlock();
   ctx.rb->Integer(n);
@@ -477,7 +488,7 @@ Task<void> MultiSMove(CmdContext& ctx) {
       if (dst_wrong || src_wrong || !has_member) return;
       SetObject* d = t.obj;
       if (!d) d = AddObject(s, ctx.db, ctx.args[2], std::make_unique<SetObject>(), ctx.now_ms);
-      d->Add(member, MaxIntset());
+      if (d->Add(member, MaxIntset())) Notify(ctx.db, notify::kSet, "sadd", ctx.args[2]);
     });
   }
   bool moved = src_exists && !src_wrong && !dst_wrong && has_member;
@@ -485,8 +496,8 @@ Task<void> MultiSMove(CmdContext& ctx) {
     co_await Shards().Hop(src_shard, [&](Shard& s) {
       Typed<SetObject> t =
           FindObject<SetObject>(s, ctx.db, ctx.args[1], ctx.now_ms, Access::kWrite);
-      if (t.obj) t.obj->Remove(member);
-      DeleteIfEmpty(s, ctx.db, ctx.args[1], ctx.now_ms);
+      if (t.obj && t.obj->Remove(member))
+        NotifyAndDeleteIfEmpty(s, ctx.db, notify::kSet, "srem", ctx.args[1], ctx.now_ms, t.obj);
     });
   }
   co_await tx.Unlock();

@@ -305,8 +305,10 @@ Task<void> SortGeneric(CmdContext& ctx, bool readonly) {
   size_t count = gets.empty() ? n : out.size();
   co_await Shards().Hop(Shards().ShardOf(KeyHash(ctx.args[a.store])), [&](Shard& s) {
     std::string_view dst = ctx.args[a.store];
-    DeleteKey(s, ctx.db, dst, ctx.now_ms);
-    if (count == 0) return;
+    if (count == 0) {
+      DeleteKeyAndNotify(s, ctx.db, dst, ctx.now_ms);
+      return;
+    }
     auto l = std::make_unique<ListObject>();
     int fill = GlobalConfig().list_max_listpack_size.load(std::memory_order_relaxed);
     int depth = GlobalConfig().list_compress_depth.load(std::memory_order_relaxed);
@@ -316,7 +318,8 @@ Task<void> SortGeneric(CmdContext& ctx, bool readonly) {
       for (const auto& v : out)
         l->Push(ListObject::kTail, v ? std::string_view(*v) : "", fill, depth);
     }
-    AddObject(s, ctx.db, dst, std::move(l), ctx.now_ms);
+    StoreObject(s, ctx.db, dst, std::move(l), ctx.now_ms);
+    Notify(ctx.db, notify::kList, "sortstore", dst);
     s.SignalKeyReady(ctx.db, dst);
   });
   co_await tx.Unlock();

@@ -168,7 +168,8 @@ void CmdXAdd(CmdContext& ctx) {
   }
   s->Append(id, ctx.args.subspan(field_pos), NodeMaxBytes(), NodeMaxEntries());
   ReplyStreamId(ctx.rb, id);
-  s->Trim(a.trim);
+  Notify(ctx, notify::kStream, "xadd", key);
+  if (s->Trim(a.trim)) Notify(ctx, notify::kStream, "xtrim", key);
   ctx.shard->SignalKeyReady(ctx.db, key);
 }
 
@@ -179,7 +180,9 @@ void CmdXTrim(CmdContext& ctx) {
   StreamObject* s = WriteObject<StreamObject>(ctx, ctx.args[1], &failed);
   if (failed) return;
   if (!s) return ctx.rb->Integer(0);
-  ctx.rb->Integer(s->Trim(a.trim));
+  int64_t deleted = s->Trim(a.trim);
+  if (deleted) Notify(ctx, notify::kStream, "xtrim", ctx.args[1]);
+  ctx.rb->Integer(deleted);
 }
 
 void XRangeGeneric(CmdContext& ctx, bool rev) {
@@ -236,6 +239,7 @@ void CmdXDel(CmdContext& ctx) {
   }
   int64_t deleted = 0;
   for (StreamID id : ids) deleted += s->Delete(id) ? 1 : 0;
+  if (deleted) Notify(ctx, notify::kStream, "xdel", ctx.args[1]);
   ctx.rb->Integer(deleted);
 }
 
@@ -279,6 +283,7 @@ void CmdXSetId(CmdContext& ctx) {
   if (entries_added != -1) s->set_entries_added(uint64_t(entries_added));
   if (!max_xdel.IsZero()) s->set_max_deleted_id(max_xdel);
   ctx.rb->Ok();
+  Notify(ctx, notify::kStream, "xsetid", ctx.args[1]);
 }
 
 // ---- XREAD / XREADGROUP ----
@@ -403,10 +408,12 @@ std::optional<std::string> ServeKey(Shard& shard, const CmdContext& ctx, const R
     return out;
   }
   StreamConsumer* c = g->FindConsumer(a.consumer);
-  if (c)
+  if (c) {
     c->seen_time = ctx.now_ms;
-  else
+  } else {
     c = g->CreateConsumer(a.consumer, ctx.now_ms);
+    Notify(ctx, notify::kStream, "xgroup-createconsumer", key);
+  }
   if (history) {
     std::vector<StreamID> ids;
     for (auto it = c->pel.lower_bound(start); it != c->pel.end(); ++it) {

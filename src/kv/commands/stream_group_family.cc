@@ -14,13 +14,16 @@ std::string NoGroupKeyOrGroup(std::string_view key, std::string_view group) {
   return "NOGROUP No such key '" + CStr(key) + "' or consumer group '" + CStr(group) + "'";
 }
 
-// The consumer, created if needed; its seen time is refreshed (Redis's lookup).
-StreamConsumer* TouchConsumer(StreamGroup* g, std::string_view name, int64_t now_ms) {
+// The consumer, created if needed (xgroup-createconsumer on the stream at args[1]); its seen
+// time is refreshed (Redis's lookup).
+StreamConsumer* TouchConsumer(const CmdContext& ctx, StreamGroup* g, std::string_view name,
+                              int64_t now_ms) {
   StreamConsumer* c = g->FindConsumer(name);
   if (c) {
     c->seen_time = now_ms;
     return c;
   }
+  Notify(ctx, notify::kStream, "xgroup-createconsumer", ctx.args[1]);
   return g->CreateConsumer(name, now_ms);
 }
 
@@ -94,10 +97,12 @@ void CmdXGroup(CmdContext& ctx) {
       return;
     }
     if (!s) s = AddObject(*ctx.shard, ctx.db, key, std::make_unique<StreamObject>(), ctx.now_ms);
-    if (s->CreateGroup(gname, id, entries_read))
+    if (s->CreateGroup(gname, id, entries_read)) {
       ctx.rb->Ok();
-    else
+      Notify(ctx, notify::kStream, "xgroup-create", key);
+    } else {
       ctx.rb->Error("BUSYGROUP Consumer Group name already exists");
+    }
   } else if (setid && (argc == 5 || argc == 7)) {
     StreamID id;
     if (ctx.args[4] == "$") {
@@ -108,18 +113,24 @@ void CmdXGroup(CmdContext& ctx) {
     g->last_id = id;
     g->entries_read = entries_read;
     ctx.rb->Ok();
+    Notify(ctx, notify::kStream, "xgroup-setid", key);
   } else if (op == "destroy" && argc == 4) {
     if (g) {
       s->DestroyGroup(gname);
       ctx.rb->Integer(1);
+      Notify(ctx, notify::kStream, "xgroup-destroy", key);
       ctx.shard->SignalKeyReady(ctx.db, key);
     } else {
       ctx.rb->Integer(0);
     }
   } else if (op == "createconsumer" && argc == 5) {
-    ctx.rb->Integer(g->CreateConsumer(ctx.args[4], ctx.now_ms) ? 1 : 0);
+    bool created = g->CreateConsumer(ctx.args[4], ctx.now_ms);
+    ctx.rb->Integer(created ? 1 : 0);
+    if (created) Notify(ctx, notify::kStream, "xgroup-createconsumer", key);
   } else if (op == "delconsumer" && argc == 5) {
+    bool existed = g->FindConsumer(ctx.args[4]) != nullptr;
     ctx.rb->Integer(int64_t(g->DeleteConsumer(ctx.args[4])));
+    if (existed) Notify(ctx, notify::kStream, "xgroup-delconsumer", key);
   } else {
     ReplySubcommandSyntax(ctx);
   }
@@ -298,7 +309,7 @@ void CmdXClaim(CmdContext& ctx) {
     if (it == g->pel.end()) continue;
     StreamNack& nack = it->second;
     if (nack.consumer && minidle && now - nack.delivery_time < minidle) continue;
-    if (!consumer) consumer = TouchConsumer(g, ctx.args[3], now);
+    if (!consumer) consumer = TouchConsumer(ctx, g, ctx.args[3], now);
     g->SetOwner(it, consumer);
     nack.delivery_time = deliverytime;
     if (retrycount >= 0)
@@ -367,7 +378,7 @@ void CmdXAutoClaim(CmdContext& ctx) {
       ++it;
       continue;
     }
-    if (!consumer) consumer = TouchConsumer(g, ctx.args[3], now);
+    if (!consumer) consumer = TouchConsumer(ctx, g, ctx.args[3], now);
     g->SetOwner(it, consumer);
     nack.delivery_time = now;
     if (!justid) nack.delivery_count++;

@@ -151,6 +151,8 @@ void CmdSet(CmdContext& ctx) {
     return;
   }
   StoreAt(ctx, link, key, hash, ctx.args[2], expire_ms, flags & KEEPTTL);
+  Notify(ctx, notify::kString, "set", key);
+  if (flags & kExpireFlags) Notify(ctx, notify::kGeneric, "expire", key);
   if (!(flags & GET)) ctx.rb->Ok();
 }
 
@@ -159,6 +161,7 @@ void CmdSetNx(CmdContext& ctx) {
   uint64_t hash = KeyHash(key);
   if (ctx.shard->FindForWrite(ctx.db, key, hash, ctx.now_ms)) return ctx.rb->Integer(0);
   StoreAt(ctx, nullptr, key, hash, ctx.args[2], -1, false);
+  Notify(ctx, notify::kString, "set", key);
   ctx.rb->Integer(1);
 }
 
@@ -166,6 +169,8 @@ void SetExGeneric(CmdContext& ctx, ExpireUnit unit) {
   int64_t expire_ms;
   if (!ParseExpire(ctx, ctx.args[2], unit, kRelative, &expire_ms)) return;
   StoreString(ctx, ctx.args[1], KeyHash(ctx.args[1]), ctx.args[3], expire_ms, false);
+  Notify(ctx, notify::kString, "set", ctx.args[1]);
+  Notify(ctx, notify::kGeneric, "expire", ctx.args[1]);
   ctx.rb->Ok();
 }
 void CmdSetEx(CmdContext& ctx) { SetExGeneric(ctx, kSeconds); }
@@ -182,6 +187,7 @@ void CmdGetSet(CmdContext& ctx) {
   else
     ctx.rb->Null();
   StoreString(ctx, key, hash, ctx.args[2], -1, false);
+  Notify(ctx, notify::kString, "set", key);
 }
 
 void CmdGetDel(CmdContext& ctx) {
@@ -190,12 +196,14 @@ void CmdGetDel(CmdContext& ctx) {
   Entry** link = ctx.shard->FindLink(ctx.db, key, KeyHash(key), ctx.now_ms);
   if (!link) {
     ctx.shard->stats().keyspace_misses++;
+    Notify(ctx, notify::kKeyMiss, "keymiss", key);
     return ctx.rb->Null();
   }
   ctx.shard->stats().keyspace_hits++;
   if ((*link)->type != ObjType::kString) return ctx.rb->Error(kErrWrongType);
   ctx.rb->Bulk((*link)->value());
   ctx.shard->Delete(ctx.db, link);
+  Notify(ctx, notify::kGeneric, "del", key);
 }
 
 // GETEX key [EX s|PX ms|EXAT ts|PXAT ms|PERSIST]
@@ -232,13 +240,19 @@ void CmdGetEx(CmdContext& ctx) {
   ctx.rb->Bulk(e->value());
   DbTable& t = ctx.shard->db(ctx.db);
   if (persist) {
-    t.Persist(e);
+    if (e->has_expire()) {
+      t.Persist(e);
+      Notify(ctx, notify::kGeneric, "persist", key);
+    }
   } else if (expire_idx) {
     Entry** link = t.FindLink(key, hash);
-    if (expire_ms <= ctx.now_ms)
+    if (expire_ms <= ctx.now_ms) {
       ctx.shard->Delete(ctx.db, link);  // EXAT/PXAT in the past
-    else
+      Notify(ctx, notify::kGeneric, "del", key);
+    } else {
       t.SetExpire(link, expire_ms);
+      Notify(ctx, notify::kGeneric, "expire", key);
+    }
   }
 }
 
@@ -280,6 +294,7 @@ void IncrBy(CmdContext& ctx, int64_t delta) {
   char buf[24];
   size_t n = FormatInt64(v, buf);
   StoreAt(ctx, link, key, hash, std::string_view(buf, n), -1, true);
+  Notify(ctx, notify::kString, "incrby", key);
   ctx.rb->Integer(v);
 }
 
@@ -311,6 +326,7 @@ void CmdIncrByFloat(CmdContext& ctx) {
     return ctx.rb->Error("ERR increment would produce NaN or Infinity");
   std::string s = LongDoubleToString(v);
   StoreAt(ctx, link, key, hash, s, -1, true, Entry::kNoIntEncoding);
+  Notify(ctx, notify::kString, "incrbyfloat", key);
   ctx.rb->Bulk(s);
 }
 
@@ -330,6 +346,7 @@ void CmdAppend(CmdContext& ctx) {
   Entry** link = ctx.shard->FindForWrite(ctx.db, key, hash, ctx.now_ms);
   if (!link) {
     StoreAt(ctx, nullptr, key, hash, add, -1, false);
+    Notify(ctx, notify::kString, "append", key);
     return ctx.rb->Integer(int64_t(add.size()));
   }
   if ((*link)->type != ObjType::kString) return ctx.rb->Error(kErrWrongType);
@@ -338,6 +355,7 @@ void CmdAppend(CmdContext& ctx) {
   Entry* e = GrowValue(ctx, link, old + add.size());
   memcpy(e->mutable_value() + old, add.data(), add.size());
   e->flags |= Entry::kRaw;
+  Notify(ctx, notify::kString, "append", key);
   ctx.rb->Integer(int64_t(old + add.size()));
 }
 
@@ -355,6 +373,7 @@ void CmdSetRange(CmdContext& ctx) {
     std::string v(size_t(offset), '\0');
     v.append(val);
     StoreAt(ctx, nullptr, key, hash, v, -1, false, Entry::kRaw);
+    Notify(ctx, notify::kString, "setrange", key);
     return ctx.rb->Integer(int64_t(v.size()));
   }
   size_t len = (*link)->value().size();
@@ -364,6 +383,7 @@ void CmdSetRange(CmdContext& ctx) {
   Entry* e = need > len ? GrowValue(ctx, link, need) : *link;
   memcpy(e->mutable_value() + offset, val.data(), val.size());
   e->flags |= Entry::kRaw;
+  Notify(ctx, notify::kString, "setrange", key);
   ctx.rb->Integer(int64_t(e->value().size()));
 }
 
@@ -474,8 +494,10 @@ bool MSetArity(CmdContext& ctx) {
 
 void CmdMSet(CmdContext& ctx) {
   if (!MSetArity(ctx)) return;
-  for (size_t i = 1; i + 1 < ctx.args.size(); i += 2)
+  for (size_t i = 1; i + 1 < ctx.args.size(); i += 2) {
     StoreString(ctx, ctx.args[i], KeyHash(ctx.args[i]), ctx.args[i + 1], -1, false);
+    Notify(ctx, notify::kString, "set", ctx.args[i]);
+  }
   ctx.rb->Ok();
 }
 
@@ -486,8 +508,10 @@ void CmdMSetNx(CmdContext& ctx) {
     if (ctx.shard->FindForWrite(ctx.db, ctx.args[i], KeyHash(ctx.args[i]), ctx.now_ms))
       return ctx.rb->Integer(0);
   }
-  for (size_t i = 1; i + 1 < ctx.args.size(); i += 2)
+  for (size_t i = 1; i + 1 < ctx.args.size(); i += 2) {
     StoreString(ctx, ctx.args[i], KeyHash(ctx.args[i]), ctx.args[i + 1], -1, false);
+    Notify(ctx, notify::kString, "set", ctx.args[i]);
+  }
   ctx.rb->Integer(1);
 }
 
@@ -559,8 +583,10 @@ Task<void> MSetAcross(CmdContext& ctx, bool nx) {
       std::string scratch;
       resp::ReplyBuilder rb(&scratch);
       CmdContext c = ShardCtx(ctx, s, &rb);
-      for (size_t i : idx)
+      for (size_t i : idx) {
         StoreString(c, ctx.args[i], KeyHash(ctx.args[i]), ctx.args[i + 1], -1, false);
+        Notify(c, notify::kString, "set", ctx.args[i]);
+      }
       return 0;
     });
   }

@@ -156,7 +156,9 @@ int OneShard(const CommandSpec& spec, std::span<const std::string_view> args) {
 }
 
 // Runs one queued command inside EXEC, its reply appended to *out.
-Task<void> RunQueued(Connection* conn, const TxState::Queued& q, int* db, std::string* out) {
+// `track`: the client's reads are remembered (its tracking mode when EXEC was read).
+Task<void> RunQueued(Connection* conn, const TxState::Queued& q, int* db, std::string* out,
+                     bool track) {
   std::vector<std::string_view> args = Views(q.args);
   const CommandSpec* spec = q.spec;
   resp::ReplyBuilder rb(out, conn->state().proto);
@@ -167,6 +169,8 @@ Task<void> RunQueued(Connection* conn, const TxState::Queued& q, int* db, std::s
   c.now_ms = LoopUnixMillis();
   c.spec = spec;
   c.in_tx = true;
+  c.client_id = conn->state().id;
+  c.track_reads = track;
   if (Monitors::Get().active()) Monitors::Get().Feed(conn->state(), args);
   const ClientState& st = conn->state();
   int shard = spec->handler && !(spec->flags & cmd::kBlocking) && !IsScriptCall(*spec)
@@ -274,7 +278,7 @@ Task<void> CmdExec(CmdContext& ctx) {
   std::string replies;
   if (!dirty) {
     int db = ctx.db;
-    for (const auto& q : queue) co_await RunQueued(conn, q, &db, &replies);
+    for (const auto& q : queue) co_await RunQueued(conn, q, &db, &replies, ctx.track_reads);
   }
 
   // 4. Release the locks; blocked clients the transaction's writes can serve are served now.

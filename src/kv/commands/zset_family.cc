@@ -194,11 +194,14 @@ std::vector<ZEntry> CollectZRange(const ZSet& z, const ZRangeSpec& spec) {
   return out;
 }
 
-void StoreZSet(Shard& s, int db, std::string_view key, std::vector<ZEntry> entries,
-               int64_t now_ms) {
-  DeleteKey(s, db, key, now_ms);
-  if (entries.empty()) return;
-  AddObject(s, db, key, ZSet::Build(std::move(entries), ZSetLimits()), now_ms);
+void StoreZSet(Shard& s, int db, std::string_view key, std::vector<ZEntry> entries, int64_t now_ms,
+               const char* event) {
+  if (entries.empty()) {
+    DeleteKeyAndNotify(s, db, key, now_ms);
+    return;
+  }
+  StoreObject(s, db, key, ZSet::Build(std::move(entries), ZSetLimits()), now_ms);
+  Notify(db, notify::kZset, event, key);
   s.SignalKeyReady(db, key);
 }
 
@@ -269,7 +272,10 @@ void ZAddPairs(CmdContext& ctx, std::string_view key, int flags, bool ch,
       double ns = sc;
       auto r = z->Add(sc, member, flags, lim, &ns);
       if (r == ZSet::AddResult::kNaN) {
-        if (added || updated) ctx.shard->SignalKeyReady(ctx.db, key);
+        if (added || updated) {
+          ctx.shard->SignalKeyReady(ctx.db, key);
+          Notify(ctx, notify::kZset, (flags & ZSet::kIncr) ? "zincr" : "zadd", key);
+        }
         DeleteIfEmpty(ctx, key);
         return ctx.rb->Error(kErrNaN);
       }
@@ -278,7 +284,10 @@ void ZAddPairs(CmdContext& ctx, std::string_view key, int flags, bool ch,
       if (r != ZSet::AddResult::kNop) processed++;
       score = ns;
     }
-    if (added || updated) ctx.shard->SignalKeyReady(ctx.db, key);
+    if (added || updated) {
+      ctx.shard->SignalKeyReady(ctx.db, key);
+      Notify(ctx, notify::kZset, (flags & ZSet::kIncr) ? "zincr" : "zadd", key);
+    }
   }
   if (flags & ZSet::kIncr) {
     if (processed)
@@ -400,7 +409,7 @@ void CmdZRem(CmdContext& ctx) {
     if (z->Remove(ctx.args[j])) deleted++;
     if (z->Length() == 0) break;
   }
-  DeleteIfEmpty(ctx, ctx.args[1]);
+  if (deleted) NotifyAndDeleteIfEmpty(ctx, notify::kZset, "zrem", ctx.args[1], z);
   ctx.rb->Integer(deleted);
 }
 
@@ -431,7 +440,12 @@ void RemRangeGeneric(CmdContext& ctx, ZRangeKind kind) {
     hi = z->CountUpToMax(lr);
   }
   size_t n = hi > lo ? z->RemoveRanks(lo, hi) : 0;
-  DeleteIfEmpty(ctx, ctx.args[1]);
+  if (n) {
+    const char* event = kind == ZRangeKind::kRank    ? "zremrangebyrank"
+                        : kind == ZRangeKind::kScore ? "zremrangebyscore"
+                                                     : "zremrangebylex";
+    NotifyAndDeleteIfEmpty(ctx, notify::kZset, event, ctx.args[1], z);
+  }
   ctx.rb->Integer(int64_t(n));
 }
 
@@ -454,7 +468,7 @@ void PopGeneric(CmdContext& ctx, bool max) {
   if (!z || count == 0) return ctx.rb->ArrayHeader(0);
   if (count == -1) count = 1;
   std::vector<ZEntry> v = max ? z->PopMax(size_t(count)) : z->PopMin(size_t(count));
-  DeleteIfEmpty(ctx, ctx.args[1]);
+  NotifyAndDeleteIfEmpty(ctx, notify::kZset, max ? "zpopmax" : "zpopmin", ctx.args[1], z);
   ctx.rb->ArrayHeader(nested ? v.size() : v.size() * 2);
   for (const ZEntry& e : v) {
     if (nested) ctx.rb->ArrayHeader(2);

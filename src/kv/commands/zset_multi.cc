@@ -62,6 +62,9 @@ struct SetOpCmd {
   bool store;      // *STORE: args[1] is the destination
   bool card_only;  // ZINTERCARD
   size_t numkeys_idx() const { return store ? 2 : 1; }
+  const char* store_event() const {
+    return op == SetOp::kUnion ? "zunionstore" : op == SetOp::kInter ? "zinterstore" : "zdiffstore";
+  }
 };
 
 // Parses numkeys; fills the source key indexes. Replies the error and returns false on failure.
@@ -254,7 +257,7 @@ void SetOpLocal(CmdContext& ctx, SetOpCmd c) {
   SetOpResult r = EvalSetOp(ctx, c, src, inputs);
   size_t stored = r.entries.size();
   if (c.store && r.error.empty())
-    StoreZSet(*ctx.shard, ctx.db, ctx.args[1], std::move(r.entries), ctx.now_ms);
+    StoreZSet(*ctx.shard, ctx.db, ctx.args[1], std::move(r.entries), ctx.now_ms, c.store_event());
   ReplySetOp(ctx.rb, c, r, stored);
 }
 
@@ -278,8 +281,8 @@ Task<void> SetOpAcross(CmdContext& ctx, SetOpCmd c) {
   size_t stored = r.entries.size();
   if (c.store && r.error.empty()) {
     uint32_t dst = Shards().ShardOf(KeyHash(ctx.args[1]));
-    co_await Shards().Hop(dst, [&ctx, &r](Shard& s) {
-      StoreZSet(s, ctx.db, ctx.args[1], std::move(r.entries), ctx.now_ms);
+    co_await Shards().Hop(dst, [&ctx, &r, &c](Shard& s) {
+      StoreZSet(s, ctx.db, ctx.args[1], std::move(r.entries), ctx.now_ms, c.store_event());
     });
   }
   co_await tx.Unlock();
@@ -325,7 +328,7 @@ void CmdZRangeStore(CmdContext& ctx) {
   std::vector<ZEntry> v;
   if (!ReadRange(*ctx.shard, ctx, spec, &v)) return ctx.rb->Error(kErrWrongType);
   size_t n = v.size();
-  StoreZSet(*ctx.shard, ctx.db, ctx.args[1], std::move(v), ctx.now_ms);
+  StoreZSet(*ctx.shard, ctx.db, ctx.args[1], std::move(v), ctx.now_ms, "zrangestore");
   ctx.rb->Integer(int64_t(n));
 }
 
@@ -341,7 +344,7 @@ Task<void> MultiZRangeStore(CmdContext& ctx) {
   size_t n = v.size();
   if (ok) {
     co_await Shards().Hop(Shards().ShardOf(KeyHash(ctx.args[1])), [&](Shard& s) {
-      StoreZSet(s, ctx.db, ctx.args[1], std::move(v), ctx.now_ms);
+      StoreZSet(s, ctx.db, ctx.args[1], std::move(v), ctx.now_ms, "zrangestore");
     });
   }
   co_await tx.Unlock();
@@ -401,7 +404,8 @@ int PopFrom(Shard& s, const CmdContext& ctx, size_t i, const ZMPopArgs& p,
   if (t.wrongtype) return -1;
   if (!t.obj) return 0;
   *out = p.max ? t.obj->PopMax(size_t(p.count)) : t.obj->PopMin(size_t(p.count));
-  DeleteIfEmpty(s, ctx.db, ctx.args[i], ctx.now_ms);
+  NotifyAndDeleteIfEmpty(s, ctx.db, notify::kZset, p.max ? "zpopmax" : "zpopmin", ctx.args[i],
+                         ctx.now_ms, t.obj);
   return 1;
 }
 
@@ -471,7 +475,8 @@ bool ZSetWrongType(Shard& s, BlockedClient& c, size_t ki) {
 std::vector<ZEntry> PopForClient(Shard& s, BlockedClient& c, size_t ki, bool max, size_t count) {
   Typed<ZSet> t = FindObject<ZSet>(s, c.db, c.args[ki], LoopUnixMillis(), Access::kWrite);
   std::vector<ZEntry> v = max ? t.obj->PopMax(count) : t.obj->PopMin(count);
-  DeleteIfEmpty(s, c.db, c.args[ki], LoopUnixMillis());
+  NotifyAndDeleteIfEmpty(s, c.db, notify::kZset, max ? "zpopmax" : "zpopmin", c.args[ki],
+                         LoopUnixMillis(), t.obj);
   return v;
 }
 

@@ -48,9 +48,11 @@ bool ArgRangeLong(CmdContext& ctx, std::string_view arg, int64_t min, int64_t ma
 // Members (and with scores: RESP2 a flat array, RESP3 [member, score] pairs).
 void ReplyScoredArray(resp::ReplyBuilder* rb, const std::vector<ZEntry>& v, bool withscores);
 
-// Replaces key with a sorted set of these (distinct) members, or deletes it when empty. Runs on
-// the key's shard, so the set is allocated there.
-void StoreZSet(Shard& s, int db, std::string_view key, std::vector<ZEntry> entries, int64_t now_ms);
+// Replaces key with a sorted set of these (distinct) members and notifies `event` (zunionstore,
+// zrangestore, ...), or deletes it when empty ("del"). Runs on the key's shard, so the set is
+// allocated there.
+void StoreZSet(Shard& s, int db, std::string_view key, std::vector<ZEntry> entries, int64_t now_ms,
+               const char* event);
 
 // ZADD's core (after argument parsing): adds the (score, member) pairs with ZSet's flags, creating
 // the key when needed, and replies as ZADD does (GEOADD shares it).

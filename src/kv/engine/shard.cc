@@ -5,6 +5,7 @@
 #include "base/clock.h"
 #include "cache/sampled/victim_picker.h"
 #include "kv/engine/memory_accounting.h"
+#include "kv/messaging/notify.h"
 #include "kv/server/client_pause.h"
 #include "kv/server/config.h"
 
@@ -48,6 +49,7 @@ Entry** Shard::FindLink(int db, std::string_view key, uint64_t hash, int64_t now
     KeyModified(db, key);
     Entry::Destroy(t.Unlink(link));
     stats_.expired_keys++;
+    notify::Notify(notify::kExpired, "expired", key, db);
     return nullptr;
   }
   return link;
@@ -57,6 +59,7 @@ Entry* Shard::FindForRead(int db, std::string_view key, uint64_t hash, int64_t n
   Entry** link = FindLink(db, key, hash, now_ms);
   if (!link) {
     stats_.keyspace_misses++;
+    notify::Notify(notify::kKeyMiss, "keymiss", key, db);
     return nullptr;
   }
   stats_.keyspace_hits++;
@@ -67,6 +70,7 @@ Entry* Shard::FindForRead(int db, std::string_view key, uint64_t hash, int64_t n
 void Shard::Add(int db, Entry* e, uint64_t hash, int64_t now_ms) {
   e->meta = policy_->OnInsert(hash, uint64_t(now_ms));
   dbs_[size_t(db)].Insert(e, hash);
+  notify::Notify(notify::kNew, "new", e->key(), db);
 }
 
 void Shard::ReplaceEntry(int db, Entry** link, Entry* e) {
@@ -77,6 +81,8 @@ void Shard::ReplaceEntry(int db, Entry** link, Entry* e) {
 void Shard::Delete(int db, Entry** link) { Entry::Destroy(dbs_[size_t(db)].Unlink(link)); }
 
 void Shard::DbModified(int db, int other) {
+  // Client-side caching: the caller sends every tracking client a null invalidation.
+  if (tracking::Active()) tracking_.Clear();
   if (watches_.empty()) return;
   auto exists = [this](int d, std::string_view key) {
     return d >= 0 && dbs_[size_t(d)].Find(key, DbTable::Hash(key)) != nullptr;
@@ -114,6 +120,7 @@ bool Shard::EvictOne(int64_t now_ms) {
     KeyModified(db, key);
     Entry::Destroy(t.Unlink(t.FindLink(key, DbTable::Hash(key))));
     stats_.evicted_keys++;
+    notify::Notify(notify::kEvicted, "evicted", key, db);
     return true;
   }
   std::vector<int> dbs;
@@ -150,6 +157,7 @@ bool Shard::EvictOne(int64_t now_ms) {
   KeyModified(victim->db, victim->key);
   Entry::Destroy(t.Unlink(link));
   stats_.evicted_keys++;
+  notify::Notify(notify::kEvicted, "evicted", victim->key, victim->db);
   return true;
 }
 
@@ -230,7 +238,13 @@ size_t Shard::ActiveExpireCycle(int64_t budget_us) {
           Entry** link = t.FindLink(e->key(), DbTable::Hash(e->key()));
           if (link) {
             KeyModified(db, e->key());
-            Entry::Destroy(t.Unlink(link));
+            if (notify::Enabled(notify::kExpired)) [[unlikely]] {
+              std::string key(e->key());
+              Entry::Destroy(t.Unlink(link));
+              notify::Publish(notify::kExpired, "expired", key, db);
+            } else {
+              Entry::Destroy(t.Unlink(link));
+            }
             expired++;
           }
         }

@@ -24,6 +24,7 @@
 #include "cache/sampled/keyspace_policy.h"
 #include "cache/sampled/policy_names.h"
 #include "kv/engine/db_table.h"
+#include "kv/messaging/tracking.h"
 #include "kv/tx/lock_table.h"
 #include "kv/tx/watch.h"
 
@@ -64,9 +65,23 @@ class Shard {
 
   // A key changed (a write command, a blocked client served, expiry, eviction): the clients
   // WATCHing it fail their EXEC. One branch when nobody watches a key on this shard.
+  // Tracking clients that read it get an invalidation.
   void KeyModified(int db, std::string_view key) {
     if (!watches_.empty()) watches_.Touch(LockTable::Encode(db, key));
+    if (tracking::Active()) [[unlikely]]
+      tracking_.Invalidate(key);
   }
+  // The same for a key in LockTable::Encode form.
+  void EncodedKeyModified(const std::string& encoded) {
+    if (!watches_.empty()) watches_.Touch(encoded);
+    if (tracking::Active()) [[unlikely]]
+      tracking_.Invalidate(std::string_view(encoded).substr(sizeof(int)));
+  }
+  // Whether a key change has anyone to tell (WATCH, client tracking): write paths check this
+  // before listing the keys they changed.
+  bool ObservesWrites() const { return !watches_.empty() || tracking::Active(); }
+  // Readers of this shard's keys, for client-side caching.
+  tracking::Table& tracking() { return tracking_; }
   // FLUSHDB of db, or SWAPDB of db and other (before it happens): as Redis, the watched keys that
   // exist in either database change.
   void DbModified(int db, int other = -1);
@@ -143,6 +158,7 @@ class Shard {
   cache::sampled::EvictionPool pool_;
   LockTable locks_;
   WatchTable watches_;
+  tracking::Table tracking_;
   size_t expire_db_cursor_ = 0;
   void MarkReady(int db, std::string_view key);
   std::unordered_set<std::string> waited_keys_;

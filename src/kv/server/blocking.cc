@@ -112,8 +112,8 @@ void BlockingTable::ServeReady(Shard& s) {
           resp::ReplyBuilder rb(&c.reply(), c.proto());
           c.ops->serve(s, c, w.key_index, rb);
         }
-        if (!s.watches().empty())
-          for (const std::string& t : TouchedKeys(s, k, c)) s.watches().Touch(t);
+        if (s.ObservesWrites())
+          for (const std::string& t : TouchedKeys(s, k, c)) s.EncodedKeyModified(t);
         std::shared_ptr<BlockedClient> keep = std::move(w.client);
         q.erase(q.begin() + long(i));
         waiters_--;
@@ -178,9 +178,9 @@ void VisitKey(Shard& s, const std::shared_ptr<BlockedClient>& bc, size_t ki, boo
       resp::ReplyBuilder rb(&c.reply(), c.proto());
       c.ops->serve(s, c, ki, rb);
     }
-    if (!s.watches().empty()) {
+    if (s.ObservesWrites()) {
       std::string k = LockTable::Encode(c.db, c.args[ki]);
-      for (const std::string& t : TouchedKeys(s, k, c)) s.watches().Touch(t);
+      for (const std::string& t : TouchedKeys(s, k, c)) s.EncodedKeyModified(t);
     }
     c.Finish(Outcome::kServed);
     return;

@@ -18,6 +18,7 @@
 #include "base/glob.h"
 #include "base/log.h"
 #include "base/strutil.h"
+#include "kv/messaging/notify.h"
 #include "kv/version.h"
 
 namespace strata::kv {
@@ -267,11 +268,15 @@ const std::vector<Option>& Options() {
       MemOption("hll-sparse-max-bytes", true,
                 "largest sparse HyperLogLog in bytes before it turns dense (default 3000)",
                 &Config::hll_sparse_max_bytes, 0),
+      IntOption("tracking-table-max-keys", true,
+                "most keys remembered for client-side caching (default 1000000, 0 = no limit)",
+                &Config::tracking_table_max_keys, 0, INT64_MAX),
       MemOption("client-query-buffer-limit", true,
                 "most unparsed input a client may have buffered, at least 1mb (default 1gb)",
                 &Config::client_query_buffer_limit, 1024 * 1024),
       Option{"client-output-buffer-limit", true,
-             "normal <hard> <soft> <soft-seconds>: disconnect slow readers (default 0 0 0)",
+             "<class> <hard> <soft> <soft-seconds>: disconnect slow readers (normal 0 0 0, pubsub "
+             "32mb 8mb 60)",
              [](Config& c, const std::vector<std::string>& v) -> std::string {
                std::vector<std::string> w;
                for (const auto& s : v) {
@@ -295,15 +300,17 @@ const std::vector<Option>& Options() {
                           "configuration.";
                }
                for (size_t i = 0; i < w.size(); i += 4) {
-                 if (ToLower(w[i]) != "normal") continue;
+                 std::string cls = ToLower(w[i]);
+                 if (cls != "normal" && cls != "pubsub") continue;
                  uint64_t hard, soft;
                  int64_t secs;
                  ParseMemorySize(w[i + 1], &hard);
                  ParseMemorySize(w[i + 2], &soft);
                  ParseInt64(w[i + 3], &secs);
-                 c.obuf_hard.store(int64_t(hard));
-                 c.obuf_soft.store(int64_t(soft));
-                 c.obuf_soft_seconds.store(int(secs));
+                 bool n = cls == "normal";
+                 (n ? c.obuf_hard : c.obuf_pubsub_hard).store(int64_t(hard));
+                 (n ? c.obuf_soft : c.obuf_pubsub_soft).store(int64_t(soft));
+                 (n ? c.obuf_soft_seconds : c.obuf_pubsub_seconds).store(int(secs));
                }
                return "";
              },
@@ -311,7 +318,10 @@ const std::vector<Option>& Options() {
                return "normal " + std::to_string(c.obuf_hard.load()) + " " +
                       std::to_string(c.obuf_soft.load()) + " " +
                       std::to_string(c.obuf_soft_seconds.load()) +
-                      " slave 268435456 67108864 60 pubsub 33554432 8388608 60";
+                      " slave 268435456 67108864 60 pubsub " +
+                      std::to_string(c.obuf_pubsub_hard.load()) + " " +
+                      std::to_string(c.obuf_pubsub_soft.load()) + " " +
+                      std::to_string(c.obuf_pubsub_seconds.load());
              }},
       Option{"hz", true, "background task frequency per second, 1..500 (default 10)",
              [](Config& c, const std::vector<std::string>& v) -> std::string {
@@ -431,6 +441,19 @@ const std::vector<Option>& Options() {
                 &Config::stream_node_max_bytes, 0),
       IntOption("stream-node-max-entries", true, "entries per stream node (default 100)",
                 &Config::stream_node_max_entries, 0, INT64_MAX),
+      Option{"notify-keyspace-events", true,
+             "keyspace notification classes, Redis's letters: K E g $ l s h z x e t m d n A "
+             "(default \"\": none)",
+             [](Config& c, const std::vector<std::string>& v) -> std::string {
+               uint32_t flags;
+               if (v.size() != 1) return "wrong number of arguments";
+               if (!notify::ParseFlags(v[0], &flags))
+                 return "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
+               c.notify_keyspace_events.store(flags);
+               if (&c == &GlobalConfig()) notify::g_flags.store(flags);
+               return "";
+             },
+             [](const Config& c) { return notify::FormatFlags(c.notify_keyspace_events.load()); }},
       OnlyNoOption("appendonly", true, "append-only file (accepted: only 'no')"),
       OnlyNoOption("daemonize", false,
                    "accepted: only 'no' (strata-server runs in the foreground)"),

@@ -53,6 +53,12 @@ struct Config {
   std::atomic<int64_t> obuf_hard{0};  // client-output-buffer-limit normal <hard> <soft> <secs>
   std::atomic<int64_t> obuf_soft{0};
   std::atomic<int> obuf_soft_seconds{0};
+  // client-output-buffer-limit pubsub <hard> <soft> <secs>: subscribers (Redis's defaults).
+  std::atomic<int64_t> obuf_pubsub_hard{32 * 1024 * 1024};
+  std::atomic<int64_t> obuf_pubsub_soft{8 * 1024 * 1024};
+  std::atomic<int> obuf_pubsub_seconds{60};
+  // Most keys the client-side caching table remembers (0: no limit).
+  std::atomic<int64_t> tracking_table_max_keys{1000000};
   std::atomic<int> hz{10};
   std::atomic<int> thread_packing{int(ThreadPacking::kAuto)};
   std::atomic<int> loglevel{2};
@@ -79,6 +85,9 @@ struct Config {
   std::atomic<int64_t> zset_max_listpack_value{64};
   std::atomic<int64_t> stream_node_max_bytes{4096};
   std::atomic<int64_t> stream_node_max_entries{100};
+  // notify-keyspace-events, parsed (kv/messaging/notify.h classes). The process-wide Config also
+  // publishes it to notify::g_flags, which the command families read.
+  std::atomic<uint32_t> notify_keyspace_events{0};
 
   std::string requirepass() const {
     std::lock_guard<std::mutex> l(mu_);

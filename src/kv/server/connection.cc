@@ -66,6 +66,7 @@ Connection::Connection(int fd, uint32_t shard, uint64_t id)
   state_.local = io::PeerIsLocal(fd);
   remote_.resize(Shards().size());  // the client's slot was taken by ReserveClientSlot
   LocalConnections().push_back(this);
+  tracking::RegisterClient(id, shard, this);
 }
 
 Connection::~Connection() {
@@ -134,6 +135,9 @@ void Connection::Close(const char* why) {
   LOG_DEBUG("closing client %s: %s", state_.addr.c_str(), why);
   closed_ = true;
   if (state_.monitor) Monitors::Get().Remove(this);
+  if (subscribed()) pubsub::UnsubscribeAll(this);
+  tracking::Disable(this);
+  tracking::UnregisterClient(state_.id, shard_);
   DiscardTransaction(tx_);
   if (blocked_ && blocked_->TryClaim()) blocked_->Finish(BlockedClient::Outcome::kDisconnected);
   reactor_->Remove(fd_);
@@ -156,7 +160,7 @@ void Connection::ReleaseSlot() {
 }
 
 void Connection::ServeWhileBusy() {
-  if (closed_ || in_input_ || waiting_) return;
+  if (closed_ || in_input_ || waiting_ || paused_) return;
   readable_ = true;  // a read that finds nothing just ends the loop (EAGAIN)
   OnReadable();
 }
@@ -171,7 +175,7 @@ void Connection::MaybeDestroy() {
 
 void Connection::OnReadable() {
   const Config& cfg = GlobalConfig();
-  while (readable_ && !closed_ && !waiting_ && !close_after_reply_) {
+  while (readable_ && !closed_ && !waiting_ && !paused_ && !close_after_reply_) {
     size_t want = parser_.BytesWanted();
     size_t chunk = want > kReadChunk ? want : kReadChunk;
     if (chunk > 16 * 1024 * 1024) chunk = 16 * 1024 * 1024;
@@ -219,6 +223,19 @@ void Connection::EndReply() {
   local_end_.push_back(local_replies_.size());
 }
 
+namespace {
+
+// (Un)subscribing answers with push data, which CLIENT REPLY OFF and SKIP let through, as Redis.
+bool IsSubscription(std::string_view name) {
+  static const char* const kNames[] = {"subscribe",    "unsubscribe", "psubscribe",
+                                       "punsubscribe", "ssubscribe",  "sunsubscribe"};
+  for (const char* n : kNames)
+    if (EqualsIgnoreCase(name, n)) return true;
+  return false;
+}
+
+}  // namespace
+
 void Connection::ProcessInput() {
   const Config& cfg = GlobalConfig();
   bool was_in_input = in_input_;
@@ -228,7 +245,7 @@ void Connection::ProcessInput() {
     bool value;
     ~Restore() { *flag = value; }
   } restore{&in_input_, was_in_input};
-  while (!closed_ && !waiting_ && !close_after_reply_) {
+  while (!closed_ && !waiting_ && !paused_ && !close_after_reply_) {
     resp::ParserLimits limits;
     limits.max_bulk_len = cfg.proto_max_bulk_len.load(std::memory_order_relaxed);
     limits.unauthenticated = AuthRequired();
@@ -256,6 +273,7 @@ void Connection::ProcessInput() {
     // the open batch, or the async reply), decided once the command has run: CLIENT REPLY ON
     // answers, OFF and SKIP do not.
     bool skip = reply_skip_;
+    bool pushes = (skip || state_.reply_off) && IsSubscription(args_[0]);
     size_t out_mark = out_.size();
     size_t slot_mark = slots_.size();
     async_skip_ = skip;
@@ -263,13 +281,15 @@ void Connection::ProcessInput() {
     in_.Consume(consumed);
     reply_skip_ = state_.reply_skip_next;
     state_.reply_skip_next = false;
-    if (skip || state_.reply_off) {
-      if (out_.size() > out_mark) out_.resize(out_mark);
+    if ((skip || state_.reply_off) && !pushes) {
+      // An async command (waiting_) drops its own reply when it ends, before any pushes due.
+      if (!waiting_ && out_.size() > out_mark) out_.resize(out_mark);
       for (size_t i = slot_mark; i < slots_.size(); i++) slots_[i].drop = batch_drops_ = true;
     }
     // A client that pipelines faster than it reads meets the output limit here, command by
     // command, not after the whole input buffer has been answered.
-    int64_t hard = cfg.obuf_hard.load(std::memory_order_relaxed);
+    int64_t hard =
+        (subscribed() ? cfg.obuf_pubsub_hard : cfg.obuf_hard).load(std::memory_order_relaxed);
     int64_t pending = int64_t(out_.size() - sent_);
     if ((hard > 0 && pending > hard) || (pending > kUnauthOutputCap && AuthRequired())) {
       Flush();
@@ -277,7 +297,10 @@ void Connection::ProcessInput() {
     }
   }
   if (!waiting_ && remote_count_ > 0) SendBatch();
-  if (!waiting_) Flush();
+  if (!waiting_) {
+    TakePendingPushes();
+    Flush();
+  }
 }
 
 void Connection::RejectHttp(const char* what) {
@@ -298,6 +321,26 @@ bool ControlsTransaction(const CommandSpec& spec) {
   for (const char* n : kControl)
     if (strcmp(spec.name, n) == 0) return true;
   return false;
+}
+
+// RESP2 subscribed mode: what Redis still accepts there.
+bool AllowedWhileSubscribed(const CommandSpec& spec) {
+  static const char* const kAllowed[] = {"ping",         "subscribe",    "ssubscribe",
+                                         "unsubscribe",  "sunsubscribe", "psubscribe",
+                                         "punsubscribe", "quit",         "reset"};
+  for (const char* n : kAllowed)
+    if (strcmp(spec.name, n) == 0) return true;
+  return false;
+}
+
+// "client|kill" for a container's subcommand, as Redis names commands in errors.
+std::string FullCommandName(const CommandSpec& spec, std::span<const std::string_view> args) {
+  std::string name = spec.name;
+  if (args.size() > 1 && SubcommandsOf(spec)) {
+    for (const auto& sub : *SubcommandsOf(spec))
+      if (EqualsIgnoreCase(args[1], sub.name)) return name + "|" + sub.name;
+  }
+  return name;
 }
 
 }  // namespace
@@ -324,6 +367,18 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
     std::string err;
     resp::ReplyBuilder erb(&err, state_.proto);
     erb.Error(BusyError());
+    CountErrorReply(err);
+    BeginReply()->append(err);
+    EndReply();
+    return true;
+  }
+  if (state_.proto == 2 && subscribed() && !AllowedWhileSubscribed(*spec)) {
+    std::string err;
+    resp::ReplyBuilder erb(&err, state_.proto);
+    erb.Error("ERR Can't execute '" + FullCommandName(*spec, args) +
+              "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in "
+              "this context");
+    tx_.aborted |= tx_.in_multi;
     CountErrorReply(err);
     BeginReply()->append(err);
     EndReply();
@@ -366,6 +421,15 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
     Monitors::Get().Feed(state_, args);
   }
   state_.last_cmd = spec->name;
+  // CLIENT CACHING YES/NO covers the next command only (a whole transaction, from MULTI on).
+  struct CachingReset {
+    tracking::ClientTracking* t;
+    const TxState* tx;
+    bool client_cmd;
+    ~CachingReset() {
+      if (!client_cmd && !tx->in_multi) t->caching = false;
+    }
+  } caching_reset{&tracking_, &tx_, strcmp(spec->name, "client") == 0};
   int64_t now = LoopUnixMillis();
   Shard* local = Shards().shard(shard_);
 
@@ -400,6 +464,8 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
       ctx.now_ms = now;
       ctx.conn = this;
       ctx.spec = spec;
+      ctx.client_id = state_.id;
+      ctx.track_reads = tracking_.TrackReads();
       ExecuteHandler(*spec, ctx, state_.addr, state_.name);
       if (ctx.escalate) {
         // A script that needs more than its shard: it left no trace; run it globally.
@@ -423,6 +489,7 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
       ShardBatch& batch = remote_[route.shard];
       slots_.push_back(Slot{int32_t(route.shard), uint32_t(batch.cmds.size())});
       batch.Add(spec, args, state_.db, state_.proto);
+      batch.cmds.back().track = tracking_.TrackReads();
       remote_count_++;
       for (auto a : args) remote_bytes_ += a.size();
       return true;
@@ -445,11 +512,9 @@ bool Connection::WaitForPause(bool only_all) {
     SendBatch();  // the commands before it run first; this one is checked again afterwards
     return false;
   }
-  paused_ = true;
+  paused_ = true;  // stops reading and parsing; replies and pushes still go out
   paused_all_ = only_all;
   g_paused.fetch_add(1, std::memory_order_relaxed);
-  waiting_ = true;
-  Flush();  // the replies of the commands before it
   return false;
 }
 
@@ -466,10 +531,6 @@ void Connection::ResumePausedClients() {
   }
 }
 
-void Connection::ResetMessagingState() {
-  // Pub/sub subscriptions and tracking are left here once the connection has them.
-}
-
 bool Connection::DispatchShardExec(const CommandSpec* spec, std::span<const std::string_view> args,
                                    uint32_t shard) {
   // Checked before the transaction is taken: a full batch sends first and EXEC is read again.
@@ -479,6 +540,7 @@ bool Connection::DispatchShardExec(const CommandSpec* spec, std::span<const std:
   }
   std::unique_ptr<ShardTx> t = TakeShardTx(tx_, state_, args[0]);
   t->exec_spec = spec;
+  t->track = tracking_.TrackReads();
   Shard* local = Shards().shard(shard_);
   if (shard == shard_) {
     bool blocked = false;
@@ -524,6 +586,7 @@ void Connection::SendBatch() {
     batch->direct_fd = direct_inflight_ ? fd_ : -1;
     batch->client_addr = state_.addr;
     batch->client_name = state_.name;
+    batch->client_id = state_.id;
     // A shard packed onto this thread runs the batch right here (same thread, no mailbox).
     Shards().PostOrRun(s, [this, s, batch, origin] {
       RunBatch(this, Shards().shard(s), batch, origin, 0, false);
@@ -576,6 +639,8 @@ void Connection::RunBatch(Connection* conn, Shard* shard, ShardBatch* batch, io:
     ctx.rb = &rb;
     ctx.now_ms = now;
     ctx.spec = c.spec;
+    ctx.client_id = batch->client_id;
+    ctx.track_reads = c.track;
     if (c.tx) {
       RunShardTx(*c.tx, *shard, &batch->replies);
       batch->reply_end.push_back(batch->replies.size());
@@ -625,6 +690,8 @@ void Connection::RunEscalated(uint32_t shard, ShardBatch* batch, size_t index) {
   job->ctx.now_ms = LoopUnixMillis();
   job->ctx.conn = this;
   job->ctx.spec = c.spec;
+  job->ctx.client_id = batch->client_id;
+  job->ctx.track_reads = c.track;
   RunDetached(c.spec->multi(job->ctx), [this, job, shard, batch, index] {
     batch->replies.append(job->reply);
     batch->reply_end.push_back(batch->replies.size());
@@ -665,6 +732,7 @@ void Connection::OnBatchDone() {
       }
     }
   }
+  TakePendingPushes();
   slots_.clear();
   batch_drops_ = false;
   pending_tx_.clear();
@@ -710,6 +778,8 @@ void Connection::RunAsync(const CommandSpec* spec, std::span<const std::string_v
   async_ctx_.now_ms = LoopUnixMillis();
   async_ctx_.conn = this;
   async_ctx_.spec = spec;
+  async_ctx_.client_id = state_.id;
+  async_ctx_.track_reads = tracking_.TrackReads();
   int64_t start = MonoMicros();
   RunDetached(spec->multi(async_ctx_), [this, spec, start] {
     int64_t dur = MonoMicros() - start;
@@ -723,6 +793,7 @@ void Connection::RunAsync(const CommandSpec* spec, std::span<const std::string_v
     }
     if (!async_skip_ && !state_.reply_off) out_.append(async_reply_);
     async_reply_.clear();
+    TakePendingPushes();
     if (!(spec->flags & cmd::kSkipSlowlog))
       Slowlog::Get().Maybe(dur, async_args_, state_.addr, state_.name);
     RecordCommandLatency((spec->flags & cmd::kFast) != 0, dur);
@@ -768,8 +839,11 @@ void Connection::Flush() {
     Close("unauthenticated output limit");
     return;
   }
-  int64_t hard = cfg.obuf_hard.load(std::memory_order_relaxed);
-  int64_t soft = cfg.obuf_soft.load(std::memory_order_relaxed);
+  // Subscribers have their own class (client-output-buffer-limit pubsub), as in Redis.
+  bool ps = subscribed();
+  int64_t hard = (ps ? cfg.obuf_pubsub_hard : cfg.obuf_hard).load(std::memory_order_relaxed);
+  int64_t soft = (ps ? cfg.obuf_pubsub_soft : cfg.obuf_soft).load(std::memory_order_relaxed);
+  int soft_secs = (ps ? cfg.obuf_pubsub_seconds : cfg.obuf_soft_seconds).load();
   if (hard > 0 && pending > hard) {
     LOG_WARNING("Client %s scheduled to be closed ASAP for overcoming of output buffer limits.",
                 state_.addr.c_str());
@@ -780,7 +854,7 @@ void Connection::Flush() {
     int64_t now = UnixMillis();
     if (soft_limit_since_ms_ == 0)
       soft_limit_since_ms_ = now;
-    else if (now - soft_limit_since_ms_ >= int64_t(cfg.obuf_soft_seconds.load()) * 1000) {
+    else if (now - soft_limit_since_ms_ >= int64_t(soft_secs) * 1000) {
       Close("output buffer soft limit");
       return;
     }
@@ -797,6 +871,50 @@ void Connection::SendMonitorLine(const std::string& line) {
   if (closed_) return;
   out_.append(line);
   Flush();
+}
+
+}  // namespace strata::kv
+
+namespace strata::kv {
+
+void Connection::Push(std::string_view bytes) {
+  if (closed_) return;
+  // A client waiting in a blocking command has read nothing yet: its pushes need not wait.
+  if ((waiting_ && !blocked_) || remote_count_ > 0 || in_input_) {
+    pending_push_.append(bytes);
+    const Config& cfg = GlobalConfig();
+    int64_t hard =
+        (subscribed() ? cfg.obuf_pubsub_hard : cfg.obuf_hard).load(std::memory_order_relaxed);
+    if (hard > 0 && int64_t(pending_push_.size() + out_.size() - sent_) > hard) {
+      LOG_WARNING("Client %s scheduled to be closed ASAP for overcoming of output buffer limits.",
+                  state_.addr.c_str());
+      Close("output buffer limit");
+    }
+    return;
+  }
+  TakePendingPushes();  // in order
+  out_.append(bytes);
+  if (push_flush_) return;
+  push_flush_ = true;
+  auto& list = Local().push_flush;
+  if (list.empty()) reactor_->Post([] { FlushPushes(); });
+  list.push_back(this);
+}
+
+void Connection::FlushPushes() {
+  std::vector<Connection*> list;
+  list.swap(Local().push_flush);
+  for (Connection* c : list) {
+    c->push_flush_ = false;
+    if (!c->closed_ && (!c->waiting_ || c->blocked_)) c->Flush();
+  }
+}
+
+void Connection::TakePendingPushes() {
+  if (pending_push_.empty()) return;
+  out_.append(pending_push_);
+  pending_push_.clear();
+  if (pending_push_.capacity() > 64 * 1024) pending_push_.shrink_to_fit();
 }
 
 }  // namespace strata::kv

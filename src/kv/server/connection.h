@@ -25,6 +25,8 @@
 
 #include "io/reactor.h"
 #include "kv/commands/command.h"
+#include "kv/messaging/pubsub.h"
+#include "kv/messaging/tracking.h"
 #include "kv/server/io_buf.h"
 #include "kv/server/shard_batch.h"
 #include "kv/tx/client_tx.h"
@@ -90,8 +92,16 @@ class Connection : public io::EventHandler {
   // Delivers a line to a MONITOR client.
   void SendMonitorLine(const std::string& line);
 
-  // RESET: leaves pub/sub subscriptions and client-side caching (tracking). Nothing to leave yet.
-  void ResetMessagingState();
+  // Pub/Sub subscriptions (kv/messaging/pubsub.h).
+  pubsub::ClientSubs& subs() { return subs_; }
+  bool subscribed() const { return subs_.total() > 0; }
+  // CLIENT TRACKING settings (kv/messaging/tracking.h).
+  tracking::ClientTracking& tracking() { return tracking_; }
+  // Out-of-band data for this client (pub/sub messages, invalidations), called on its thread
+  // between commands. It goes after every reply already due: while requests are in flight it
+  // waits for their replies, so a push never overtakes the reply of a command that ran before the
+  // event it reports. Written once per mailbox round, with the pub/sub output limits.
+  void Push(std::string_view bytes);
 
   // Resumes the clients of the shard this thread is working for whose command waited for a
   // CLIENT PAUSE that has ended (kv/server/client_pause.h). Cheap when no client waits.
@@ -125,6 +135,9 @@ class Connection : public io::EventHandler {
   void ResumeAfterWork();
   void RunAsync(const CommandSpec* spec, std::span<const std::string_view> args);
   void Flush();
+  // After replies were assembled: appends the pushes that waited for them.
+  void TakePendingPushes();
+  static void FlushPushes();
   void MaybeDestroy();
   // While a batch is open, replies of local commands go to local_replies_ and every reply gets a
   // slot so the final order matches the requests.
@@ -176,8 +189,8 @@ class Connection : public io::EventHandler {
   bool reply_skip_ = false;
   bool async_skip_ = false;
   bool batch_drops_ = false;  // a slot of the open batch is dropped (no direct reply then)
-  // The next command waits for a CLIENT PAUSE to end (waiting_ is set meanwhile); `paused_all_`:
-  // it would run under a WRITE pause, so only the end of an ALL pause resumes it.
+  // The next command waits for a CLIENT PAUSE to end, and no input is read meanwhile;
+  // `paused_all_`: it would run under a WRITE pause, so only the end of an ALL pause resumes it.
   bool paused_ = false;
   bool paused_all_ = false;
   // Returns false after deciding the command waits (for the pause, or for the open batch first).
@@ -193,6 +206,10 @@ class Connection : public io::EventHandler {
   int inflight_ = 0;
   int64_t soft_limit_since_ms_ = 0;
   std::shared_ptr<BlockedClient> blocked_;
+  pubsub::ClientSubs subs_;
+  tracking::ClientTracking tracking_;
+  std::string pending_push_;  // pushes waiting for the replies in flight
+  bool push_flush_ = false;   // in Local().push_flush
 };
 
 // Total connected clients, process wide (maxclients, INFO).

@@ -24,6 +24,7 @@ struct ShardBatch {
     int db;     // the client's db and protocol when the command was read: a SELECT or HELLO
     int proto;  // later in the same pipeline must not change them
     ShardTx* tx = nullptr;  // EXEC of a transaction on this shard (owned by the connection)
+    bool track = false;     // remember its keys for the client's tracking
   };
 
   std::string arena;                             // argument bytes
@@ -31,6 +32,7 @@ struct ShardBatch {
   std::vector<std::string_view> views;           // built by Seal()
   std::vector<Cmd> cmds;
   std::string client_addr, client_name;  // for the slow log on the target shard
+  uint64_t client_id = 0;                // NOLOOP, tracking
   std::string replies;                   // written by the target shard
   std::vector<size_t> reply_end;         // end offset in `replies`, per command
   // Direct reply: when this batch is all the connection is waiting for, the target shard writes
@@ -43,7 +45,8 @@ struct ShardBatch {
   bool empty() const { return cmds.empty(); }
 
   void Add(const CommandSpec* spec, std::span<const std::string_view> args, int db, int proto) {
-    cmds.push_back(Cmd{spec, uint32_t(spans.size()), uint32_t(args.size()), db, proto, nullptr});
+    cmds.push_back(
+        Cmd{spec, uint32_t(spans.size()), uint32_t(args.size()), db, proto, nullptr, false});
     for (auto a : args) {
       spans.emplace_back(arena.size(), a.size());
       arena.append(a);

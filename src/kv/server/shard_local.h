@@ -8,9 +8,12 @@
 // Threads that are not running any shard (the main thread, tests) get a private fallback.
 #pragma once
 
+#include <unordered_map>
 #include <vector>
 
 #include "base/memory.h"
+#include "kv/messaging/pubsub.h"
+#include "kv/messaging/tracking.h"
 #include "kv/server/blocking.h"
 #include "kv/server/command_stats.h"
 
@@ -28,6 +31,11 @@ struct ShardLocal {
   std::vector<Connection*> connections;  // the shard's clients, in no order
   MemoryLedger memory;                   // bytes allocated while working for this shard
   BlockingTable blocking;                // clients blocked on this shard's keys
+  pubsub::LocalSubscribers pubsub;       // this shard's clients' subscriptions
+  // Connections with pushes appended since their last write (flushed once per mailbox round).
+  std::vector<Connection*> push_flush;
+  std::unordered_map<uint64_t, Connection*> clients_by_id;  // the shard's clients, by id
+  tracking::Outbox tracking_out;  // invalidations for other shards' clients, sent per round
 };
 
 // The ShardLocal of the shard this thread is working for now.

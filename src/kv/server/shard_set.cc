@@ -5,6 +5,8 @@
 #include <memory>
 #include <mutex>
 
+#include "kv/messaging/notify.h"
+
 namespace strata::kv {
 namespace {
 thread_local int t_shard = -1;
@@ -52,9 +54,15 @@ void ShardSet::SyncRun(uint32_t i, const std::function<void()>& fn) {
   };
   auto call = std::make_shared<Call>();
   const std::function<void()>* f = &fn;
-  r->Post([call, f] {
+  // The work runs on behalf of this thread: it holds back its notifications as this thread
+  // does (a script run that may be undone).
+  notify::Capture* capture = notify::Capture::Current();
+  r->Post([call, f, capture] {
     if (!call->Claim()) return;
-    (*f)();
+    {
+      notify::Capture::Adopt adopt(capture);
+      (*f)();
+    }
     call->Finish();
   });
   std::unique_lock<std::mutex> l(call->mu);

@@ -32,7 +32,10 @@ class MultiKeyTx {
   };
 
   MultiKeyTx(const CmdContext& ctx, const std::vector<size_t>& key_indices)
-      : in_tx_(ctx.in_tx), write_(ctx.spec && (ctx.spec->flags & cmd::kWrite)) {
+      : in_tx_(ctx.in_tx),
+        write_(ctx.spec && (ctx.spec->flags & cmd::kWrite)),
+        track_(ctx.track_reads && ctx.spec && (ctx.spec->flags & cmd::kReadOnly) ? ctx.client_id
+                                                                                 : 0) {
     ShardSet& set = Shards();
     for (size_t i : key_indices) {
       uint32_t s = set.ShardOf(HashKey(ctx.args[i]));
@@ -62,10 +65,14 @@ class MultiKeyTx {
 
   Task<void> Unlock() {
     for (const auto& g : groups_) {
-      Shards().Post(g.shard, [shard = g.shard, keys = g.lock_keys, in_tx = in_tx_, write = write_] {
+      Shards().Post(g.shard, [shard = g.shard, keys = g.lock_keys, in_tx = in_tx_, write = write_,
+                              track = track_] {
         Shard* s = Shards().shard(shard);
-        if (write && !s->watches().empty())
-          for (const std::string& k : keys) s->watches().Touch(k);
+        if (track)  // still under the locks: no write came between the read and this
+          for (const std::string& k : keys)
+            s->tracking().Remember(std::string_view(k).substr(sizeof(int)), track);
+        if (write && s->ObservesWrites())
+          for (const std::string& k : keys) s->EncodedKeyModified(k);
         if (in_tx) return;  // EXEC releases the locks and serves blocked clients
         s->locks().Release(keys);
         ServeBlockedClients(*s);  // the transaction's writes may serve blocked clients
@@ -92,7 +99,8 @@ class MultiKeyTx {
  private:
   std::vector<Group> groups_;
   bool in_tx_;
-  bool write_;  // a write command: its keys count as changed for WATCH
+  bool write_;      // a write command: its keys count as changed for WATCH
+  uint64_t track_;  // the client whose reads are remembered for client-side caching, or 0
 };
 
 }  // namespace strata::kv

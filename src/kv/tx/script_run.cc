@@ -11,10 +11,12 @@
 #include "base/sha1.h"
 #include "base/strutil.h"
 #include "kv/commands/command_keys.h"
+#include "kv/commands/dispatch.h"
 #include "kv/commands/family_util.h"
 #include "kv/commands/registry.h"
 #include "kv/commands/subcommand.h"
 #include "kv/engine/key_snapshot.h"
+#include "kv/messaging/notify.h"
 #include "kv/script/script_errors.h"
 #include "kv/server/blocking.h"
 #include "kv/server/command_stats.h"
@@ -203,6 +205,20 @@ struct Run {
     undo.clear();
   }
 
+  // Publishes notifications held back during the run, each on the thread of its key's shard, in
+  // the order they happened there.
+  void PublishHeld(const std::vector<notify::Note>& notes) {
+    if (notes.empty()) return;
+    if (scope == ScriptScope::kShard) return notify::PublishNotes(notes);
+    std::vector<std::vector<notify::Note>> by_shard(Shards().size());
+    for (const notify::Note& n : notes) by_shard[Shards().ShardOf(HashKey(n.key))].push_back(n);
+    for (uint32_t i = 0; i < by_shard.size(); i++) {
+      if (by_shard[i].empty()) continue;
+      const std::vector<notify::Note>* part = &by_shard[i];
+      On(i, [part](Shard&) { notify::PublishNotes(*part); });
+    }
+  }
+
   void Commit() {
     for (auto& u : undo) {
       if (!u.snap || !u.snap->obj) continue;
@@ -342,9 +358,14 @@ std::string CallFromScript(Run& run, const std::vector<std::string>& argv, int r
       }
       CmdContext c;
       prepare(s, c);
+      tracking::ModifierScope modifier(run.ctx->client_id);
       spec->handler(c);
-      if (write && !s.watches().empty())
+      if (write && s.ObservesWrites())
         for (size_t i : idx) s.KeyModified(db, args[i]);
+      if (!write && run.ctx->track_reads && (spec->flags & cmd::kReadOnly)) {
+        c.client_id = run.ctx->client_id;
+        RememberReads(*spec, c);
+      }
       count(start, out);
     });
     if (write) run.touched[where] = 1;
@@ -493,6 +514,10 @@ ScriptOutcome RunScriptCall(CmdContext& ctx, ScriptScope scope, const std::vecto
   };
   host.should_abort = [&run] { return run.escalate || run.busy.Poll(); };
 
+  // A run that may still be undone (it keeps an undo log) holds its keyspace notifications back
+  // until it commits: an escalated run publishes nothing, and its rerun publishes them once.
+  std::optional<notify::Capture> held;
+  if (scope != ScriptScope::kAll && notify::Enabled(~0u)) held.emplace(true);
   run.busy.Start(a.function, fn ? std::string_view(fn->name) : std::string_view(), ctx.args);
   script::ScriptReply reply = a.function
                                   ? registry->Call(*fn, a.keys, a.argv, ctx.rb->proto(), &host)
@@ -500,10 +525,27 @@ ScriptOutcome RunScriptCall(CmdContext& ctx, ScriptScope scope, const std::vecto
   run.busy.Stop();
   ts.ReportMemory();
   if (run.escalate) {
-    run.Rollback();
+    // Keys that expired or were evicted meanwhile stay gone: those events are published; the
+    // others are the rerun's to publish.
+    std::vector<notify::Note> kept;
+    if (held) {
+      for (notify::Note& n : held->notes)
+        if (n.cls & (notify::kExpired | notify::kEvicted)) kept.push_back(std::move(n));
+      held.reset();
+    }
+    {
+      notify::Capture undoing(false);  // putting keys back is not an event
+      run.Rollback();
+    }
+    run.PublishHeld(kept);
     return ScriptOutcome::kEscalate;
   }
   run.Commit();
+  if (held) {
+    std::vector<notify::Note> notes = std::move(held->notes);
+    held.reset();
+    run.PublishHeld(notes);
+  }
   if (scope == ScriptScope::kShard) ServeBlockedClients(*ctx.shard);
   ctx.rb->out()->append(reply.bytes);
   return ScriptOutcome::kDone;

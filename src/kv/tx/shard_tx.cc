@@ -89,6 +89,8 @@ void RunShardTx(ShardTx& t, Shard& shard, std::string* out) {
       c.now_ms = now;
       c.spec = q.spec;
       c.in_tx = true;
+      c.client_id = t.client_id;
+      c.track_reads = t.track;
       ExecuteHandler(*q.spec, c, t.client_addr, t.client_name, /*serve_blocked=*/false);
     }
     ServeBlockedClients(shard);

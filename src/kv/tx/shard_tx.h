@@ -30,6 +30,7 @@ struct ShardTx {
   int db = 0;
   int proto = 2;
   uint64_t client_id = 0;
+  bool track = false;  // the client tracks its reads (client-side caching)
   std::string client_addr, client_name;
   std::string exec_name;                   // EXEC as the client spelled it (for MONITOR)
   const CommandSpec* exec_spec = nullptr;  // for EXEC's own command statistics

@@ -17,6 +17,13 @@ Optionally:
                              (parsed reply,) compared with `same`; None for anything else.
                              conn.call(*args) returns a parsed reply (kv_resp.RespError on
                              errors).
+  run_side(side, proto, args) -> like run, for pseudo-commands that need the whole server side
+                             (kvdiff.Side: its own connections, `state`, the `shared` dict
+                             through which the reference side, run first, hands its results to
+                             the other); None for anything else.
+  explain(args, a, b)     -> the text of a mismatch for a pseudo-command, or None.
+  reset(side)             -> called when kvdiff resynchronises the servers after a mismatch.
+  close(side)             -> called when a side closes its connections.
 """
 
 import importlib
@@ -49,13 +56,36 @@ def same(args, a, b):
     return None
 
 
-def run(conn, args):
+def run(conn, args, side=None, proto=None):
     for f in ALL:
-        if hasattr(f, "run"):
+        r = None
+        if side is not None and hasattr(f, "run_side"):
+            r = f.run_side(side, proto, args)
+        if r is None and hasattr(f, "run"):
             r = f.run(conn, args)
-            if r is not None:
-                return r
+        if r is not None:
+            return r
     return None
+
+
+def explain(args, a, b):
+    for f in ALL:
+        text = f.explain(args, a, b) if hasattr(f, "explain") else None
+        if text is not None:
+            return text
+    return None
+
+
+def reset(side):
+    for f in ALL:
+        if hasattr(f, "reset"):
+            f.reset(side)
+
+
+def close(side):
+    for f in ALL:
+        if hasattr(f, "close"):
+            f.close(side)
 
 
 def dump_value(conn, key, typ):

@@ -86,6 +86,31 @@ def test_client_reply_skip_in_transaction_and_errors(c):
         "ERR wrong number of arguments for 'client|reply' command")
 
 
+def test_client_reply_off_lets_subscription_data_through(server):
+    c = server.conn()
+    sub = server.conn()
+    try:
+        c.send_raw(encode("CLIENT", "REPLY", "OFF") + encode("SUBSCRIBE", "ch") + encode("PING") +
+                   encode("UNSUBSCRIBE", "ch") + encode("SET", "a", "1") +
+                   encode("CLIENT", "REPLY", "ON"))
+        assert c.read() == [b"subscribe", b"ch", 1]
+        assert c.read() == [b"unsubscribe", b"ch", 0]
+        assert c.read() == "OK"
+        c.send_raw(encode("CLIENT", "REPLY", "SKIP") + encode("SUBSCRIBE", "ch") + encode("PING"))
+        assert c.read() == [b"subscribe", b"ch", 1]
+        assert c.read() == [b"pong", b""]  # the SKIP went to SUBSCRIBE
+        # Messages reach a subscriber whose replies are off.
+        sub.send_raw(encode("CLIENT", "REPLY", "OFF") + encode("SUBSCRIBE", "ch2"))
+        assert sub.read() == [b"subscribe", b"ch2", 1]
+        other = server.conn()
+        assert other.call("PUBLISH", "ch2", "hello") == 1
+        other.close()
+        assert sub.read() == [b"message", b"ch2", b"hello"]
+    finally:
+        c.close()
+        sub.close()
+
+
 # ------------------------------------------------------------------------------------------ RESET
 
 
@@ -214,6 +239,21 @@ def test_client_pause_write_holds_writes_until_unpause(server, proto):
         admin.close()
         writer.close()
         reader.close()
+
+
+def test_client_pause_write_holds_publish(server):
+    admin = server.conn()
+    c = server.conn()
+    try:
+        assert admin.call("CLIENT", "PAUSE", "100000", "WRITE") == "OK"
+        c.send_raw(encode("PUBLISH", "ch", "x"))
+        assert no_reply_within(c, 0.3)
+        assert admin.call("CLIENT", "UNPAUSE") == "OK"
+        assert c.read() == 0
+    finally:
+        admin.call("CLIENT", "UNPAUSE")
+        admin.close()
+        c.close()
 
 
 def test_client_pause_write_holds_exec_of_a_queued_write(server):
