@@ -11,6 +11,7 @@
 #include "kv/commands/registry.h"
 #include "kv/commands/subcommand.h"
 #include "kv/server/blocking.h"
+#include "kv/server/client_pause.h"
 #include "kv/server/connection.h"
 #include "kv/server/shard_set.h"
 
@@ -139,6 +140,52 @@ Task<void> CmdClient(CmdContext& ctx) {
     }
     if (conn) conn->state().no_evict = on;
     ctx.rb->Ok();
+  } else if (name == "reply") {
+    // As Redis: OFF and SKIP do not answer (SKIP is ignored while replies are off).
+    if (ArgIs(ctx.args[2], "on")) {
+      if (conn) conn->state().reply_off = conn->state().reply_skip_next = false;
+      ctx.rb->Ok();
+    } else if (ArgIs(ctx.args[2], "off")) {
+      if (conn) conn->state().reply_off = true;
+    } else if (ArgIs(ctx.args[2], "skip")) {
+      if (conn && !conn->state().reply_off) conn->state().reply_skip_next = true;
+    } else {
+      ctx.rb->Error(kErrSyntax);
+    }
+  } else if (name == "pause") {
+    if (ctx.args.size() > 4) {
+      ctx.rb->Error("ERR unknown subcommand or wrong number of arguments for '" +
+                    std::string(ctx.args[1]) + "'. Try CLIENT HELP.");
+      co_return;
+    }
+    PauseType type = PauseType::kAll;
+    if (ctx.args.size() == 4) {
+      if (ArgIs(ctx.args[3], "write")) {
+        type = PauseType::kWrite;
+      } else if (!ArgIs(ctx.args[3], "all")) {
+        ctx.rb->Error("ERR CLIENT PAUSE mode must be WRITE or ALL");
+        co_return;
+      }
+    }
+    int64_t ms;
+    if (!ParseInt64(ctx.args[2], &ms)) {
+      ctx.rb->Error("ERR timeout is not an integer or out of range");
+      co_return;
+    }
+    if (ms < 0) {
+      ctx.rb->Error("ERR timeout is negative");
+      co_return;
+    }
+    int64_t now = UnixMillis();
+    int64_t end = ms == 0 ? 0 : (ms > INT64_MAX - now ? INT64_MAX : now + ms);
+    PauseClients(type, end);
+    ctx.rb->Ok();
+  } else if (name == "unpause") {
+    UnpauseClients();
+    // Every shard resumes its waiting clients now (this one after this command).
+    for (uint32_t s = 0; s < Shards().size(); s++)
+      Shards().Post(s, [] { Connection::ResumePausedClients(); });
+    ctx.rb->Ok();
   } else if (name == "info") {
     std::string line = conn ? FormatClientLine(SnapshotClient(conn, UnixMillis())) : "";
     ctx.rb->Verbatim(line + "\n");
@@ -209,6 +256,12 @@ Task<void> CmdClient(CmdContext& ctx) {
                "      Return clients of specified type.",
                "    * ID <client-id> [<client-id> ...]",
                "      Return clients of specified IDs only.",
+               "UNPAUSE",
+               "    Stop the current client pause, resuming traffic.",
+               "PAUSE <timeout> [WRITE|ALL]",
+               "    Suspend all, or just write, clients for <timeout> milliseconds.",
+               "REPLY (ON|OFF|SKIP)",
+               "    Control the replies sent to the current connection.",
                "SETNAME <name>",
                "    Assign the name <name> to the current connection.",
                "SETINFO <option> <value>",
@@ -237,6 +290,10 @@ void RegisterClientCommand(CommandRegistry& r) {
           {"no-evict", 3, kAdmin | kConn, "Sets the client eviction mode of the connection.",
            "7.0.0"},
           {"info", 2, kConn, "Returns information about the connection.", "6.2.0"},
+          {"reply", 3, kConn, "Instructs the server whether to reply to commands.", "3.2.0"},
+          {"pause", -3, kAdmin | kConn, "Suspends commands processing.", "3.0.0"},
+          {"unpause", 2, kAdmin | kConn, "Resumes processing of clients that were paused.", "6.2.0",
+           "O(N) Where N is the number of paused clients"},
           {"list", -2, kAdmin | kConn, "Lists open connections.", "2.4.0",
            "O(N) where N is the number of client connections"},
           {"kill", -3, kAdmin | kConn, "Terminates open connections.", "2.4.0",

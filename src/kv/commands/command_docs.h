@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace strata::kv {
@@ -15,7 +16,10 @@ class CommandRegistry;
 std::vector<std::string> CommandFlagNames(uint32_t flags);
 // ACL categories ("@read", "@string", "@fast", ...) in Redis's category order. `group` is the
 // documentation group ("string", "generic", ...); containers report only @slow, as Redis.
-std::vector<std::string> CommandAclCategories(uint32_t flags, const char* group, bool container);
+// `full_name` ("get", "config|set"): Redis's explicit categories of that command are used when
+// known, else the group's.
+std::vector<std::string> CommandAclCategories(uint32_t flags, const char* group, bool container,
+                                              std::string_view full_name = {});
 
 // Registers COMMAND (command_docs.cc).
 void RegisterCommandCommand(CommandRegistry& r);

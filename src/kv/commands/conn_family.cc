@@ -70,13 +70,16 @@ void CmdReset(CmdContext& ctx) {
       Monitors::Get().Remove(ctx.conn);
       st.monitor = false;
     }
+    // As Redis's clearClientConnectionState: out of MULTI and unwatched, db 0, RESP2, the
+    // default user (unauthenticated when it has a password), no name, replies on, and no
+    // subscriptions or tracking. CLIENT NO-EVICT is kept, as in Redis.
     DiscardTransaction(ctx.conn->tx());
     if (ctx.conn->subscribed()) pubsub::UnsubscribeAll(ctx.conn);
     tracking::Disable(ctx.conn);
     st.db = 0;
     st.proto = 2;
     st.name.clear();
-    st.no_evict = false;
+    st.reply_off = st.reply_skip_next = false;
     st.authenticated = !GlobalConfig().has_password();
   }
   ctx.rb->set_proto(2);

@@ -10,6 +10,7 @@
 #include "kv/server/command_stats.h"
 #include "kv/server/config.h"
 #include "kv/server/connection.h"
+#include "kv/server/latency_monitor.h"
 #include "kv/server/shard_set.h"
 #include "kv/tx/lock_table.h"
 #include "kv/tx/script_run.h"
@@ -162,6 +163,7 @@ void ExecuteHandler(const CommandSpec& spec, CmdContext& ctx, const std::string&
   if (!(spec.flags & cmd::kSkipSlowlog)) {
     Slowlog::Get().Maybe(dur, ctx.args, client_addr, client_name);
   }
+  RecordCommandLatency((spec.flags & cmd::kFast) != 0, dur);
 }
 
 }  // namespace strata::kv

@@ -52,6 +52,7 @@ void RegisterAllCommands() {
   RegisterKeysFamily(r);
   RegisterServerFamily(r);
   RegisterConnFamily(r);
+  RegisterLatencyFamily(r);
   RegisterHashFamily(r);
   RegisterListFamily(r);
   RegisterSetFamily(r);

@@ -203,7 +203,13 @@ Task<void> ConfigSet(CmdContext& ctx) {
     co_return;
   }
   Config& cfg = GlobalConfig();
+  // As Redis, every name is checked, in order, before anything is applied: unknown or immutable,
+  // then repeated.
   for (size_t i = 2; i < ctx.args.size(); i += 2) {
+    if (std::string err = cfg.CheckSettable(ctx.args[i]); !err.empty()) {
+      ctx.rb->Error("ERR " + err);
+      co_return;
+    }
     for (size_t j = 2; j < i; j += 2) {
       if (EqualsIgnoreCase(ctx.args[i], ctx.args[j])) {
         ctx.rb->Error("ERR CONFIG SET failed (possibly related to argument '" +

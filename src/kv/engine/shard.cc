@@ -6,6 +6,7 @@
 #include "cache/sampled/victim_picker.h"
 #include "kv/engine/memory_accounting.h"
 #include "kv/messaging/notify.h"
+#include "kv/server/client_pause.h"
 #include "kv/server/config.h"
 
 namespace strata::kv {
@@ -183,6 +184,8 @@ bool Shard::EnsureMemory() {
   if (uint64_t(acct.Used()) <= limit) return true;
   RefreshConfig();  // CONFIG SET maxmemory-policy applies from the next write on
   if (mm_.algorithm == cache::sampled::Algorithm::kNone) return false;
+  // As Redis, nothing is evicted while clients are paused: the dataset stays as it was.
+  if (ClientsPaused()) return true;
   int64_t now = UnixMillis();
   // Evict in small batches, re-reading the counters, until under the limit, but only down to
   // this shard's fair share while other shards hold evictable keys. Their published bytes may be
@@ -263,8 +266,9 @@ void Shard::Cron() {
   RefreshConfig();
   int hz = GlobalConfig().hz.load(std::memory_order_relaxed);
   if (hz < 1) hz = 1;
-  // Active expiry may use up to 25% of each tick, as Redis's slow cycle.
-  ActiveExpireCycle(1000000 / hz / 4);
+  // Active expiry may use up to 25% of each tick, as Redis's slow cycle; none while clients are
+  // paused (CLIENT PAUSE keeps the dataset as it was).
+  if (!ClientsPaused()) ActiveExpireCycle(1000000 / hz / 4);
   stats_.expire_cycles++;
   for (auto& t : dbs_) {
     if (t.rehashing())

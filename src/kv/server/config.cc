@@ -354,6 +354,9 @@ const std::vector<Option>& Options() {
       IntOption("slowlog-log-slower-than", true, "slow log threshold in microseconds",
                 &Config::slowlog_log_slower_than, -1, INT64_MAX),
       IntOption("slowlog-max-len", true, "slow log length", &Config::slowlog_max_len, 0, INT64_MAX),
+      IntOption("latency-monitor-threshold", true,
+                "LATENCY records events from this many milliseconds (0: off)",
+                &Config::latency_monitor_threshold, 0, INT64_MAX),
       // Accepted for redis.conf compatibility; strata-server has no persistence yet.
       Option{"save", true, "snapshot schedule (accepted; persistence is not enabled)",
              [](Config&, const std::vector<std::string>& v) -> std::string {
@@ -510,6 +513,16 @@ std::string Config::Set(std::string_view name, std::string_view value, bool at_r
   if (!err.empty() && at_runtime)
     return "CONFIG SET failed (possibly related to argument '" + std::string(name) + "') - " + err;
   return err;
+}
+
+std::string Config::CheckSettable(std::string_view name) const {
+  const Option* o = FindOption(name);
+  if (!o)
+    return "Unknown option or number of arguments for CONFIG SET - '" + std::string(name) + "'";
+  if (!o->mutable_at_runtime)
+    return "CONFIG SET failed (possibly related to argument '" + std::string(name) +
+           "') - can't set immutable config";
+  return "";
 }
 
 std::vector<std::pair<std::string, std::string>> Config::Get(std::string_view pattern) const {

@@ -64,6 +64,8 @@ struct Config {
   std::atomic<int> loglevel{2};
   std::atomic<int64_t> slowlog_log_slower_than{10000};
   std::atomic<int64_t> slowlog_max_len{128};
+  // latency-monitor-threshold: milliseconds from which LATENCY records an event, 0 = off.
+  std::atomic<int64_t> latency_monitor_threshold{0};
   // protected-mode: with no password, only local clients may connect.
   std::atomic<bool> protected_mode{true};
   // shutdown-timeout: seconds SIGTERM/SHUTDOWN waits for shard threads busy in a long command
@@ -109,6 +111,9 @@ struct Config {
   // Sets option `name` from its textual value. `at_runtime` rejects options fixed at start.
   // Returns an empty string on success, else the error text (without "ERR ").
   std::string Set(std::string_view name, std::string_view value, bool at_runtime);
+  // Whether CONFIG SET may set option `name` (it exists and may change at runtime): "" if so,
+  // else Set's error text for it.
+  std::string CheckSettable(std::string_view name) const;
   // Values of every option whose name matches the glob, as (name, value) pairs.
   std::vector<std::pair<std::string, std::string>> Get(std::string_view pattern) const;
 

@@ -16,8 +16,11 @@
 #include "kv/commands/registry.h"
 #include "kv/commands/subcommand.h"
 #include "kv/engine/shard.h"
+#include "kv/server/client_pause.h"
+#include "kv/server/client_slots.h"
 #include "kv/server/command_stats.h"
 #include "kv/server/config.h"
+#include "kv/server/latency_monitor.h"
 #include "kv/server/monitor.h"
 #include "kv/server/shard_local.h"
 #include "kv/server/shard_set.h"
@@ -27,7 +30,8 @@
 namespace strata::kv {
 namespace {
 
-std::atomic<int64_t> g_clients{0};
+ClientSlots g_slots;               // connected clients (maxclients)
+std::atomic<int64_t> g_paused{0};  // connections waiting for a CLIENT PAUSE to end
 constexpr size_t kReadChunk = 16 * 1024;
 constexpr size_t kKeepInputBytes = 64 * 1024;
 // Most commands, and most argument bytes, squashed into one cross-shard batch. Together with the
@@ -45,14 +49,9 @@ constexpr int64_t kUnauthQueryCap = 1024 * 1024;
 
 }  // namespace
 
-int64_t ConnectedClients() { return g_clients.load(std::memory_order_relaxed); }
+int64_t ConnectedClients() { return g_slots.count(); }
 
-bool ReserveClientSlot(int64_t max) {
-  // One atomic step, so acceptors on several shard threads cannot both take the last slot.
-  if (g_clients.fetch_add(1, std::memory_order_relaxed) < max) return true;
-  g_clients.fetch_sub(1, std::memory_order_relaxed);
-  return false;
-}
+bool ReserveClientSlot(int64_t max) { return g_slots.TryReserve(max); }
 
 std::vector<Connection*>& Connection::LocalConnections() { return Local().connections; }
 
@@ -71,7 +70,8 @@ Connection::Connection(int fd, uint32_t shard, uint64_t id)
 }
 
 Connection::~Connection() {
-  g_clients.fetch_sub(1, std::memory_order_relaxed);
+  ReleaseSlot();
+  if (paused_) g_paused.fetch_sub(1, std::memory_order_relaxed);
   // Each batch's reply buffers were allocated by its target shard's thread: free them there.
   // Freed here, their bytes would leave that shard's memory ledger for good and land in this
   // one's (base/memory.h), and with clients coming and going the target shard would come to
@@ -147,13 +147,20 @@ void Connection::Close(const char* why) {
     deferred_close_fd_ = fd_;
   } else {
     ::close(fd_);
+    ReleaseSlot();  // as in Redis, a closed client no longer counts against maxclients
   }
   fd_ = -1;
   MaybeDestroy();
 }
 
+void Connection::ReleaseSlot() {
+  if (!holds_slot_) return;
+  holds_slot_ = false;
+  g_slots.Release();
+}
+
 void Connection::ServeWhileBusy() {
-  if (closed_ || in_input_ || waiting_) return;
+  if (closed_ || in_input_ || waiting_ || paused_) return;
   readable_ = true;  // a read that finds nothing just ends the loop (EAGAIN)
   OnReadable();
 }
@@ -168,7 +175,7 @@ void Connection::MaybeDestroy() {
 
 void Connection::OnReadable() {
   const Config& cfg = GlobalConfig();
-  while (readable_ && !closed_ && !waiting_ && !close_after_reply_) {
+  while (readable_ && !closed_ && !waiting_ && !paused_ && !close_after_reply_) {
     size_t want = parser_.BytesWanted();
     size_t chunk = want > kReadChunk ? want : kReadChunk;
     if (chunk > 16 * 1024 * 1024) chunk = 16 * 1024 * 1024;
@@ -216,6 +223,19 @@ void Connection::EndReply() {
   local_end_.push_back(local_replies_.size());
 }
 
+namespace {
+
+// (Un)subscribing answers with push data, which CLIENT REPLY OFF and SKIP let through, as Redis.
+bool IsSubscription(std::string_view name) {
+  static const char* const kNames[] = {"subscribe",    "unsubscribe", "psubscribe",
+                                       "punsubscribe", "ssubscribe",  "sunsubscribe"};
+  for (const char* n : kNames)
+    if (EqualsIgnoreCase(name, n)) return true;
+  return false;
+}
+
+}  // namespace
+
 void Connection::ProcessInput() {
   const Config& cfg = GlobalConfig();
   bool was_in_input = in_input_;
@@ -225,7 +245,7 @@ void Connection::ProcessInput() {
     bool value;
     ~Restore() { *flag = value; }
   } restore{&in_input_, was_in_input};
-  while (!closed_ && !waiting_ && !close_after_reply_) {
+  while (!closed_ && !waiting_ && !paused_ && !close_after_reply_) {
     resp::ParserLimits limits;
     limits.max_bulk_len = cfg.proto_max_bulk_len.load(std::memory_order_relaxed);
     limits.unauthenticated = AuthRequired();
@@ -240,15 +260,32 @@ void Connection::ProcessInput() {
       break;
     }
     if (st == resp::RespParser::Status::kError) {
-      resp::ReplyBuilder rb(BeginReply(), state_.proto);
+      std::string err;
+      resp::ReplyBuilder rb(&err, state_.proto);
       rb.Error("ERR " + parser_.error());
+      if (!reply_skip_ && !state_.reply_off) BeginReply()->append(err);
       EndReply();
       close_after_reply_ = true;
       in_.Consume(in_.size());
       break;
     }
+    // CLIENT REPLY OFF/SKIP: the command's reply is dropped where it lands (out_, or its slot in
+    // the open batch, or the async reply), decided once the command has run: CLIENT REPLY ON
+    // answers, OFF and SKIP do not.
+    bool skip = reply_skip_;
+    bool pushes = (skip || state_.reply_off) && IsSubscription(args_[0]);
+    size_t out_mark = out_.size();
+    size_t slot_mark = slots_.size();
+    async_skip_ = skip;
     if (!Dispatch(args_)) break;  // wait for the pending batch (re-parse afterwards) or stop
     in_.Consume(consumed);
+    reply_skip_ = state_.reply_skip_next;
+    state_.reply_skip_next = false;
+    if ((skip || state_.reply_off) && !pushes) {
+      // An async command (waiting_) drops its own reply when it ends, before any pushes due.
+      if (!waiting_ && out_.size() > out_mark) out_.resize(out_mark);
+      for (size_t i = slot_mark; i < slots_.size(); i++) slots_[i].drop = batch_drops_ = true;
+    }
     // A client that pipelines faster than it reads meets the output limit here, command by
     // command, not after the whole input buffer has been answered.
     int64_t hard =
@@ -346,6 +383,11 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
     BeginReply()->append(err);
     EndReply();
     return true;
+  }
+  // CLIENT PAUSE: the command waits, unparsed, until the pause ends (before MULTI queues it).
+  if (PauseType pause = CurrentPause(); pause != PauseType::kOff) {
+    bool may_replicate = MayReplicate(*spec, tx_);
+    if (PauseBlocks(pause, may_replicate)) return WaitForPause(!may_replicate);
   }
   if (tx_.in_multi && !ControlsTransaction(*spec)) {
     // As Redis, an unknown subcommand or a subcommand's wrong arity is refused while queuing.
@@ -465,6 +507,30 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
   return true;
 }
 
+bool Connection::WaitForPause(bool only_all) {
+  if (remote_count_ > 0) {
+    SendBatch();  // the commands before it run first; this one is checked again afterwards
+    return false;
+  }
+  paused_ = true;  // stops reading and parsing; replies and pushes still go out
+  paused_all_ = only_all;
+  g_paused.fetch_add(1, std::memory_order_relaxed);
+  return false;
+}
+
+void Connection::ResumePausedClients() {
+  if (g_paused.load(std::memory_order_relaxed) == 0) return;
+  PauseType pause = CurrentPause();
+  if (pause == PauseType::kAll) return;
+  auto conns = LocalConnections();  // copy: a resumed client may close (its delete is posted)
+  for (Connection* c : conns) {
+    if (!c->paused_ || c->closed_ || (pause == PauseType::kWrite && !c->paused_all_)) continue;
+    c->paused_ = false;
+    g_paused.fetch_sub(1, std::memory_order_relaxed);
+    c->ResumeAfterWork();  // runs the command that waited (or waits again)
+  }
+}
+
 bool Connection::DispatchShardExec(const CommandSpec* spec, std::span<const std::string_view> args,
                                    uint32_t shard) {
   // Checked before the transaction is taken: a full batch sends first and EXEC is read again.
@@ -506,7 +572,7 @@ void Connection::SendBatch() {
   // nothing unsent, no local replies in between, and no other writer on this thread (MONITOR
   // lines today; any future push traffic must be excluded here the same way).
   direct_inflight_ = targets == 1 && local_end_.empty() && sent_ == out_.size() &&
-                     !close_after_reply_ && !state_.monitor;
+                     !close_after_reply_ && !state_.monitor && !batch_drops_;
   // With input already waiting (unread, or read but not yet parsed), no new event would wake us
   // for it: the shard's report must wake us itself.
   wake_on_reply_.store(direct_inflight_ && (readable_ || in_.size() > 0),
@@ -649,6 +715,7 @@ void Connection::OnBatchDone() {
     if (deferred_close_fd_ >= 0) {
       ::close(deferred_close_fd_);
       deferred_close_fd_ = -1;
+      ReleaseSlot();
     }
   } else {
     // Reassemble the replies in request order.
@@ -656,9 +723,9 @@ void Connection::OnBatchDone() {
     for (const Slot& slot : slots_) {
       if (slot.shard < 0) {
         size_t end = local_end_[slot.index];
-        out_.append(local_replies_, local_start, end - local_start);
+        if (!slot.drop) out_.append(local_replies_, local_start, end - local_start);
         local_start = end;
-      } else {
+      } else if (!slot.drop) {
         ShardBatch& b = remote_[size_t(slot.shard)];
         size_t start = slot.index == 0 ? 0 : b.reply_end[slot.index - 1];
         out_.append(b.replies, start, b.reply_end[slot.index] - start);
@@ -667,6 +734,7 @@ void Connection::OnBatchDone() {
   }
   TakePendingPushes();
   slots_.clear();
+  batch_drops_ = false;
   pending_tx_.clear();
   local_replies_.clear();
   local_end_.clear();
@@ -723,11 +791,12 @@ void Connection::RunAsync(const CommandSpec* spec, std::span<const std::string_v
       c.failed++;
       CountErrorReply(async_reply_);
     }
-    out_.append(async_reply_);
+    if (!async_skip_ && !state_.reply_off) out_.append(async_reply_);
     async_reply_.clear();
     TakePendingPushes();
     if (!(spec->flags & cmd::kSkipSlowlog))
       Slowlog::Get().Maybe(dur, async_args_, state_.addr, state_.name);
+    RecordCommandLatency((spec->flags & cmd::kFast) != 0, dur);
     // Resume outside the coroutine's final step.
     reactor_->Post([this] {
       inflight_--;

@@ -51,6 +51,9 @@ struct ClientState {
   bool local = false;
   bool no_evict = false;
   bool monitor = false;
+  // CLIENT REPLY: OFF drops every reply until ON; SKIP drops the next command's reply.
+  bool reply_off = false;
+  bool reply_skip_next = false;
   int64_t created_ms = 0;
   int64_t last_interaction_ms = 0;
   std::string last_cmd = "NULL";
@@ -99,6 +102,10 @@ class Connection : public io::EventHandler {
   // waits for their replies, so a push never overtakes the reply of a command that ran before the
   // event it reports. Written once per mailbox round, with the pub/sub output limits.
   void Push(std::string_view bytes);
+
+  // Resumes the clients of the shard this thread is working for whose command waited for a
+  // CLIENT PAUSE that has ended (kv/server/client_pause.h). Cheap when no client waits.
+  static void ResumePausedClients();
 
   // The clients of the shard this thread is working for now.
   static std::vector<Connection*>& LocalConnections();
@@ -154,6 +161,7 @@ class Connection : public io::EventHandler {
   struct Slot {
     int32_t shard;  // -1: local reply
     uint32_t index;
+    bool drop = false;  // CLIENT REPLY OFF/SKIP: the reply is not sent
   };
   std::vector<ShardBatch> remote_;  // per shard
   // Transactions sent in the batches in flight (ShardBatch::Cmd::tx), freed on this thread.
@@ -177,10 +185,24 @@ class Connection : public io::EventHandler {
   // flight: the shard must then wake us when it reports back.
   std::atomic<bool> wake_on_reply_{false};
 
+  // CLIENT REPLY SKIP armed for the command being dispatched, and for the async command in flight.
+  bool reply_skip_ = false;
+  bool async_skip_ = false;
+  bool batch_drops_ = false;  // a slot of the open batch is dropped (no direct reply then)
+  // The next command waits for a CLIENT PAUSE to end, and no input is read meanwhile;
+  // `paused_all_`: it would run under a WRITE pause, so only the end of an ALL pause resumes it.
+  bool paused_ = false;
+  bool paused_all_ = false;
+  // Returns false after deciding the command waits (for the pause, or for the open batch first).
+  bool WaitForPause(bool only_all);
+
   bool waiting_ = false;  // a batch or async command is in flight
   bool readable_ = true;  // edge-triggered: more input may be pending in the socket
   bool close_after_reply_ = false;
   bool closed_ = false;
+  // The client slot taken when the client was admitted, given back once its descriptor closes.
+  bool holds_slot_ = true;
+  void ReleaseSlot();
   int inflight_ = 0;
   int64_t soft_limit_since_ms_ = 0;
   std::shared_ptr<BlockedClient> blocked_;
@@ -192,8 +214,8 @@ class Connection : public io::EventHandler {
 
 // Total connected clients, process wide (maxclients, INFO).
 int64_t ConnectedClients();
-// Takes a client slot if fewer than `max` are taken; every Connection is created with one and
-// gives it back when destroyed.
+// Takes a client slot if fewer than `max` are taken (kv/server/client_slots.h); every Connection
+// is created with one and gives it back when its descriptor is closed.
 bool ReserveClientSlot(int64_t max);
 
 }  // namespace strata::kv

@@ -156,6 +156,7 @@ void ArmCron(T* t) {
   t->reactor->RunAfter(1000 / (hz > 0 ? hz : 10), [t] {
     t->shard->Cron();
     CloseIdleClients();
+    Connection::ResumePausedClients();  // a CLIENT PAUSE that ended by itself
     SampleLocalRates(MonoMicros() / 1000);
     UpdateMemoryPeak(uint64_t(MemoryAccounting::Get().Used()));
     ArmCron(t);
