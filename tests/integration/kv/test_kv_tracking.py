@@ -224,7 +224,7 @@ def test_resp2_redirect_to_invalidate_channel(server, w):
     t3.call("CLIENT", "TRACKING", "ON", "REDIRECT", str(rid))
     t3.call("GET", "rk")
     sub.close()
-    wait_until(lambda: b"id=%d " % rid not in w.call("CLIENT", "LIST"), 5)
+    assert wait_until(lambda: b"id=%d " % rid not in w.call("CLIENT", "LIST"), 5)
     w.call("SET", "rk", "2")
     got = drain(t3)
     assert got == [[b"tracking-redir-broken", rid]]
