@@ -49,8 +49,8 @@ struct ClientInfo {
   int64_t sub = 0, psub = 0, ssub = 0;  // subscriptions
   bool pubsub = false;                  // subscribed to anything (CLIENT LIST TYPE pubsub)
   int64_t redir = -1;                   // tracking redirection, -1 with tracking off
-  int64_t multi = -1;    // commands queued in MULTI, -1 outside one
-  size_t multi_mem = 0;  // their argument bytes
+  int64_t multi = -1;                   // commands queued in MULTI, -1 outside one
+  size_t multi_mem = 0;                 // their argument bytes
 };
 
 // Must run on the connection's own thread.

@@ -207,7 +207,8 @@ void Stats(Writer& w, const InfoData& d) {
   w.Field("evicted_clients", 0);
   w.Field("keyspace_hits", d.shard.keyspace_hits);
   w.Field("keyspace_misses", d.shard.keyspace_misses);
-  w.Field("pubsub_channels", int64_t(pubsub::ActiveChannels(pubsub::Kind::kChannel, nullptr).size()));
+  w.Field("pubsub_channels",
+          int64_t(pubsub::ActiveChannels(pubsub::Kind::kChannel, nullptr).size()));
   w.Field("pubsub_patterns", pubsub::PatternCount());
   w.Field("pubsubshard_channels",
           int64_t(pubsub::ActiveChannels(pubsub::Kind::kShardChannel, nullptr).size()));

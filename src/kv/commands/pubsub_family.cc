@@ -83,17 +83,17 @@ void CmdPubsub(CmdContext& ctx) {
   } else if (name == "numpat") {
     ctx.rb->Integer(pubsub::PatternCount());
   } else if (name == "help") {
-    ReplyHelp(ctx, "PUBSUB",
-              {"CHANNELS [<pattern>]",
-               "    Return the currently active channels matching a <pattern> (default: '*').",
-               "NUMPAT", "    Return number of subscriptions to patterns.",
-               "NUMSUB [<channel> ...]",
-               "    Return the number of subscribers for the specified channels, excluding",
-               "    pattern subscriptions(default: no channels).", "SHARDCHANNELS [<pattern>]",
-               "    Return the currently active shard level channels matching a <pattern> "
-               "(default: '*').",
-               "SHARDNUMSUB [<shardchannel> ...]",
-               "    Return the number of subscribers for the specified shard level channel(s)"});
+    ReplyHelp(
+        ctx, "PUBSUB",
+        {"CHANNELS [<pattern>]",
+         "    Return the currently active channels matching a <pattern> (default: '*').", "NUMPAT",
+         "    Return number of subscriptions to patterns.", "NUMSUB [<channel> ...]",
+         "    Return the number of subscribers for the specified channels, excluding",
+         "    pattern subscriptions(default: no channels).", "SHARDCHANNELS [<pattern>]",
+         "    Return the currently active shard level channels matching a <pattern> "
+         "(default: '*').",
+         "SHARDNUMSUB [<shardchannel> ...]",
+         "    Return the number of subscribers for the specified shard level channel(s)"});
   }
 }
 
@@ -113,16 +113,15 @@ void RegisterPubsubFamily(CommandRegistry& r) {
          "O(N) where N is the number of patterns to subscribe to."});
   r.Add({"punsubscribe", -1, kSub, 0, 0, 0, CmdPunsubscribe, nullptr, "pubsub",
          "Stops listening to messages published to channels that match one or more patterns.",
-         "2.0.0",
-         "O(N) where N is the number of patterns to unsubscribe."});
+         "2.0.0", "O(N) where N is the number of patterns to unsubscribe."});
   r.Add({"ssubscribe", -2, kSub, 0, 0, 0, CmdSsubscribe, nullptr, "pubsub",
          "Listens for messages published to shard channels.", "7.0.0",
          "O(N) where N is the number of shard channels to subscribe to."});
   r.Add({"sunsubscribe", -1, kSub, 0, 0, 0, CmdSunsubscribe, nullptr, "pubsub",
          "Stops listening to messages posted to shard channels.", "7.0.0",
          "O(N) where N is the number of shard channels to unsubscribe."});
-  r.Add({"publish", 3, kPubSub | kLoading | kStale | kFast, 0, 0, 0, CmdPublish, nullptr,
-         "pubsub", "Posts a message to a channel.", "2.0.0",
+  r.Add({"publish", 3, kPubSub | kLoading | kStale | kFast, 0, 0, 0, CmdPublish, nullptr, "pubsub",
+         "Posts a message to a channel.", "2.0.0",
          "O(N+M) where N is the number of clients subscribed to the receiving channel and M is "
          "the total number of subscribed patterns (by any client)."});
   r.Add({"spublish", 3, kPubSub | kLoading | kStale | kFast, 0, 0, 0, CmdSpublish, nullptr,
@@ -144,7 +143,9 @@ void RegisterPubsubFamily(CommandRegistry& r) {
            "O(N) where N is the number of active shard channels, and assuming constant time "
            "pattern matching (relatively short shard channels)."},
           {"shardnumsub", -2, kIntro, "Returns the count of subscribers of shard channels.",
-           "7.0.0", "O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels"},
+           "7.0.0",
+           "O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard "
+           "channels"},
           {"help", 2, kLoading | kStale, "Returns helpful text about the different subcommands.",
            "6.2.0"},
       });

@@ -244,8 +244,8 @@ void Unsubscribe(Connection* conn, Kind kind, std::span<const std::string_view> 
         ReplySub(out, proto, UnsubscribeWord(kind), &n, CountFor(conn->subs(), kind));
       }
     }
-    if (all.empty() && out) ReplySub(out, proto, UnsubscribeWord(kind), nullptr,
-                                     CountFor(conn->subs(), kind));
+    if (all.empty() && out)
+      ReplySub(out, proto, UnsubscribeWord(kind), nullptr, CountFor(conn->subs(), kind));
     return;
   }
   for (std::string_view n : names) {

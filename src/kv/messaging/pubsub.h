@@ -59,8 +59,7 @@ void UnsubscribeAll(Connection* conn);
 // Delivers message to every subscriber of channel and of a matching pattern (kChannel), or of
 // the shard channel (kShardChannel), on whatever thread they live, and returns how many
 // receivers there were.
-int64_t Publish(std::string_view channel, std::string_view message,
-                Kind kind = Kind::kChannel);
+int64_t Publish(std::string_view channel, std::string_view message, Kind kind = Kind::kChannel);
 
 // PUBSUB introspection.
 std::vector<std::string> ActiveChannels(Kind kind, const std::string_view* pattern);
