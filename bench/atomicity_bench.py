@@ -36,7 +36,6 @@ import argparse
 import csv
 import io
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -47,6 +46,9 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "integration", "kv"))
 
 from kv_harness import Server, bulk_load, cpu_ticks  # noqa: E402
 from kv_resp import RespError  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchutil  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
 CLIENTS = 50
@@ -89,31 +91,8 @@ CHECK_CASES = ["INCR redis-benchmark", "INCR txn_load"]
 TARGETS = {1: 1.0, 16: 1.3}
 
 
-def port_free(port):
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", port))
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
-
-
 def pick_port(taken):
-    for p in PORTS:
-        if p not in taken and port_free(p):
-            taken.add(p)
-            return p
-    raise RuntimeError("no free port in %d-%d" % (PORTS[0], PORTS[-1]))
-
-
-def resp(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
+    return benchutil.pick_port(PORTS, taken)
 
 
 def fill_locks(port, n):
@@ -123,7 +102,7 @@ def fill_locks(port, n):
             args = ["MSET"]
             for i in range(a, min(n, a + 1000)):
                 args += ["lock:%012d" % i, "tok"]
-            yield resp(*args)
+            yield benchutil.resp(*args)
     bulk_load(port, gen(), chunk=50)
 
 
@@ -304,12 +283,7 @@ def main():
     out("targets: strata rps >= %.1fx redis at P1 and >= %.1fx at P16 (medians)" %
         (TARGETS[1], TARGETS[16]))
     out("\ntotal bench time %.0fs" % (time.monotonic() - t_start))
-    os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
-    path = os.path.join(ROOT, "bench", "results",
-                        "atomicity-%s.txt" % time.strftime("%Y%m%d-%H%M%S"))
-    with open(path, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    print("saved %s" % path)
+    benchutil.save_results("atomicity", lines)
 
 
 if __name__ == "__main__":

@@ -43,16 +43,11 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "integration", "kv"))
 from kv_harness import Server, cpu_ticks, info, rss_bytes  # noqa: E402
 from kv_resp import Conn, RespError  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchutil  # noqa: E402
+
 TICKS = os.sysconf("SC_CLK_TCK")
 CLIENTS = 50
-
-
-def resp(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
 
 
 def load(port, commands, chunk=100):
@@ -90,7 +85,7 @@ def gen_zset(n):
         args = ["ZADD", "z"]
         for i in range(a, b):
             args += ["%.6f" % (rnd.random() * 1e6), "m:%d" % i]
-        yield resp(*args)
+        yield benchutil.resp(*args)
 
 
 def gen_hash(n):
@@ -98,7 +93,7 @@ def gen_hash(n):
         args = ["HSET", "h"]
         for i in range(a, b):
             args += ["f:%d" % i, "v%07d" % i]
-        yield resp(*args)
+        yield benchutil.resp(*args)
 
 
 def gen_hashes10(n):
@@ -106,27 +101,27 @@ def gen_hashes10(n):
         args = ["HSET", "user:%d" % h]
         for f in range(10):
             args += ["field%d" % f, "val%d" % f]
-        yield resp(*args)
+        yield benchutil.resp(*args)
 
 
 def gen_list(n):
     for a, b in chunks(n):
-        yield resp("RPUSH", "l", *["e%07d" % i for i in range(a, b)])
+        yield benchutil.resp("RPUSH", "l", *["e%07d" % i for i in range(a, b)])
 
 
 def gen_intset(n):
     for a, b in chunks(n):
-        yield resp("SADD", "si", *[str(i * 7) for i in range(a, b)])
+        yield benchutil.resp("SADD", "si", *[str(i * 7) for i in range(a, b)])
 
 
 def gen_strset(n):
     for a, b in chunks(n):
-        yield resp("SADD", "ss", *["member:%d" % i for i in range(a, b)])
+        yield benchutil.resp("SADD", "ss", *["member:%d" % i for i in range(a, b)])
 
 
 def gen_stream(n):
     for i in range(n):
-        yield resp("XADD", "x", "%d-1" % (i + 1), "temp", str(i % 100), "hum", "42")
+        yield benchutil.resp("XADD", "x", "%d-1" % (i + 1), "temp", str(i % 100), "hum", "42")
 
 
 MEMORY_CASES = [
@@ -175,8 +170,8 @@ def preload_for_throughput(port):
             args = ["ZADD", "bench:z"]
             for i in range(a, b):
                 args += [str(i), "m:%d" % i]
-            yield resp(*args)
-            yield resp("SADD", "bench:s", *[str(i) for i in range(a, b)])
+            yield benchutil.resp(*args)
+            yield benchutil.resp("SADD", "bench:s", *[str(i) for i in range(a, b)])
     load(port, gen(), chunk=20)
 
 
@@ -332,12 +327,7 @@ def main():
             except Exception as e:
                 out("%-7s error %r" % (sname, e))
         out("target: strata GET p99 under 2 ms while the sorted set is deleted")
-    os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
-    path = os.path.join(ROOT, "bench", "results",
-                        "datatypes-%s.txt" % time.strftime("%Y%m%d-%H%M%S"))
-    with open(path, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    print("saved %s" % path)
+    benchutil.save_results("datatypes", lines)
 
 
 if __name__ == "__main__":

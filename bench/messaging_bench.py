@@ -36,7 +36,6 @@ Usage: messaging_bench.py [--build build/release] [--quick] [--rounds 3] [--dura
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -46,6 +45,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration", "kv"))
 
 from kv_harness import Server, bulk_load, info  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchutil  # noqa: E402
 
 PORTS = range(27400, 27500)
 SUBSCRIBERS = 1000
@@ -64,31 +66,8 @@ STRATA = [("strata", None, 1.0), ("strata-t2", 2, 1.5)]
 TRACKING_TARGET = 1.0
 
 
-def port_free(port):
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", port))
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
-
-
 def pick_port(taken):
-    for p in PORTS:
-        if p not in taken and port_free(p):
-            taken.add(p)
-            return p
-    raise RuntimeError("no free port in %d-%d" % (PORTS[0], PORTS[-1]))
-
-
-def resp(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
+    return benchutil.pick_port(PORTS, taken)
 
 
 def preload(port):
@@ -98,7 +77,7 @@ def preload(port):
             args = ["MSET"]
             for i in range(a, min(KEYS, a + 1000)):
                 args += ["trk:%d" % i, "v" * 32]
-            yield resp(*args)
+            yield benchutil.resp(*args)
     bulk_load(port, gen(), chunk=10)
 
 
@@ -316,12 +295,7 @@ def main():
     out("targets: pub/sub strata >= %.1fx redis with default threads, >= %.1fx with --threads 2; "
         "tracking >= %.1fx (medians)" % (STRATA[0][2], STRATA[1][2], TRACKING_TARGET))
     out("\ntotal bench time %.0fs" % (time.monotonic() - t_start))
-    os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
-    path = os.path.join(ROOT, "bench", "results",
-                        "messaging-%s.txt" % time.strftime("%Y%m%d-%H%M%S"))
-    with open(path, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    print("saved %s" % path)
+    benchutil.save_results("messaging", lines)
 
 
 if __name__ == "__main__":
