@@ -1,5 +1,8 @@
 #include "kv/tx/script_store.h"
 
+#include <mutex>
+#include <vector>
+
 #include "base/log.h"
 #include "base/strutil.h"
 
@@ -88,7 +91,17 @@ uint64_t ScriptStore::SetLibraries(std::map<std::string, std::string> libs, size
 // ---- ThreadScripts ----
 
 ThreadScripts& ThreadScripts::Local() {
-  thread_local ThreadScripts* t = new ThreadScripts();  // lives as long as its thread's loop
+  // Never destroyed: a thread's VM lives as long as the process (shard threads do). Each one is
+  // kept in a process-wide list so that it stays reachable after a short-lived thread (a test's)
+  // has exited, instead of counting as a leak.
+  thread_local ThreadScripts* t = [] {
+    static std::mutex mu;
+    static std::vector<ThreadScripts*>* all = new std::vector<ThreadScripts*>();
+    auto* v = new ThreadScripts();
+    std::lock_guard<std::mutex> l(mu);
+    all->push_back(v);
+    return v;
+  }();
   return *t;
 }
 
