@@ -184,7 +184,13 @@ bool Reactor::DrainOnce() {
 }
 
 void Reactor::DrainMailbox() {
-  while (DrainOnce()) {
+  for (;;) {
+    while (DrainOnce()) {
+    }
+    if (deferred_.empty()) return;
+    std::vector<Fn> run;  // a deferred fn may defer again, or drain
+    run.swap(deferred_);
+    for (auto& fn : run) fn();
   }
 }
 
@@ -278,6 +284,7 @@ void Reactor::Run() {
       std::lock_guard<std::mutex> lock(mu_);
       if (!mailbox_.empty()) timeout = 0;
     }
+    if (!deferred_.empty()) timeout = 0;
     for (Reactor* g : guests_) {
       if (g->nest_ready_ || g->HasPending()) timeout = 0;
     }

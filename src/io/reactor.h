@@ -96,6 +96,11 @@ class Reactor {
   // raises the flag with RaiseWakeFlag() once it starts waiting for fn; both happen under the
   // mailbox lock, so either the flag is seen here or the message is seen before the loop sleeps.
   void PostLazy(Fn fn, const std::atomic<bool>* wake_if);
+  // Reactor thread, as this reactor: runs fn once the mailbox is empty (what the queued messages
+  // post to this reactor included), before the loop next waits for events, like Redis's
+  // beforeSleep. Writes that several messages of one turn add to (a reply and the pushes
+  // delivered after it) go out as one send.
+  void Defer(Fn fn) { deferred_.push_back(std::move(fn)); }
   // Reactor thread: sets *flag under the mailbox lock (see PostLazy).
   void RaiseWakeFlag(std::atomic<bool>* flag);
 
@@ -197,6 +202,7 @@ class Reactor {
   bool woken_ = false;
   std::atomic<bool> sleeping_{false};
   std::vector<Fn> draining_;  // reactor thread only
+  std::vector<Fn> deferred_;  // reactor thread only (Defer)
 
   void* context_ = nullptr;
   std::atomic<Reactor*> want_runner_{this};

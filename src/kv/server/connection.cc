@@ -168,7 +168,11 @@ void Connection::ServeWhileBusy() {
 void Connection::MaybeDestroy() {
   if (closed_ && inflight_ == 0) {
     // Defer the delete: we may be inside one of our own member functions.
-    reactor_->Post([this] { delete this; });
+    reactor_->Post([this] {
+      // A flush deferred to the end of this turn must not find it.
+      if (push_flush_) std::erase(Local().push_flush, this);
+      delete this;
+    });
     inflight_ = 1 << 30;  // never destroy twice
   }
 }
@@ -299,7 +303,12 @@ void Connection::ProcessInput() {
   if (!waiting_ && remote_count_ > 0) SendBatch();
   if (!waiting_) {
     TakePendingPushes();
-    Flush();
+    // A tracking client's reply waits for the end of the loop turn, as every reply does in
+    // Redis: the invalidations that this turn's writes owe it then go out in the same send.
+    if (tracking_.on && !close_after_reply_ && sent_ < out_.size())
+      FlushAtEndOfTurn();
+    else
+      Flush();
   }
 }
 
@@ -894,10 +903,19 @@ void Connection::Push(std::string_view bytes) {
   }
   TakePendingPushes();  // in order
   out_.append(bytes);
+  FlushAtEndOfTurn();
+}
+
+void Connection::FlushAtEndOfTurn() {
   if (push_flush_) return;
   push_flush_ = true;
   auto& list = Local().push_flush;
-  if (list.empty()) reactor_->Post([] { FlushPushes(); });
+  if (list.empty()) {
+    if (io::Reactor::Current() == reactor_)
+      reactor_->Defer([] { FlushPushes(); });
+    else
+      reactor_->Post([] { FlushPushes(); });
+  }
   list.push_back(this);
 }
 

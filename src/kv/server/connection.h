@@ -138,6 +138,8 @@ class Connection : public io::EventHandler {
   // After replies were assembled: appends the pushes that waited for them.
   void TakePendingPushes();
   static void FlushPushes();
+  // Sends out_ once this loop turn's messages have run (Reactor::Defer).
+  void FlushAtEndOfTurn();
   void MaybeDestroy();
   // While a batch is open, replies of local commands go to local_replies_ and every reply gets a
   // slot so the final order matches the requests.

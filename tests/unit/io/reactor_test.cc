@@ -54,6 +54,28 @@ TEST(Reactor, PostWakesASleepingLoopAndRunsOnItsThread) {
   EXPECT_EQ(f.get(), &r.reactor);
 }
 
+TEST(Reactor, DeferRunsOnceTheMailboxIsEmptyThenAgainForWhatItDefers) {
+  RunningReactor r;
+  std::vector<int> order;  // touched only on the reactor thread
+  std::promise<void> done;
+  r.reactor.Post([&] {
+    Reactor* self = Reactor::Current();
+    self->Defer([&, self] {
+      order.push_back(3);
+      // What a deferred fn posts and defers still runs before the loop sleeps.
+      self->Post([&] { order.push_back(4); });
+      self->Defer([&] {
+        order.push_back(5);
+        done.set_value();
+      });
+    });
+    order.push_back(1);
+    self->Post([&] { order.push_back(2); });  // posted after the Defer, runs before it
+  });
+  ASSERT_EQ(done.get_future().wait_for(10s), std::future_status::ready);
+  r.RunSync([&] { EXPECT_EQ(order, (std::vector<int>{1, 2, 3, 4, 5})); });
+}
+
 TEST(Reactor, LazyPostRunsBeforeTheNextWokenWorkInOrder) {
   RunningReactor r;
   std::atomic<bool> flag{false};
