@@ -4,6 +4,7 @@
 #include <mutex>
 #include <shared_mutex>
 
+#include "base/hash.h"
 #include "base/memory.h"
 #include "kv/server/config.h"
 #include "kv/server/connection.h"
@@ -169,34 +170,89 @@ uint64_t CurrentModifier() { return t_modifier; }
 ModifierScope::ModifierScope(uint64_t id) : prev_(t_modifier) { t_modifier = id; }
 ModifierScope::~ModifierScope() { t_modifier = prev_; }
 
+size_t Table::Find(std::string_view key, uint64_t hash) const {
+  if (slots_.empty()) return npos;
+  size_t mask = slots_.size() - 1;
+  for (size_t i = size_t(hash) & mask;; i = (i + 1) & mask) {
+    const Slot& s = slots_[i];
+    if (!s.node) return npos;
+    if (s.hash == hash && s.node->key == key) return i;
+  }
+}
+
+void Table::Insert(Node* node, uint64_t hash) {
+  size_t mask = slots_.size() - 1;
+  size_t i = size_t(hash) & mask;
+  while (slots_[i].node) i = (i + 1) & mask;
+  slots_[i] = Slot{hash, node};
+}
+
+void Table::Grow() {
+  std::vector<Slot> old;
+  old.swap(slots_);
+  slots_.resize(old.empty() ? 64 : old.size() * 2);
+  for (const Slot& s : old)
+    if (s.node) Insert(s.node, s.hash);
+}
+
+void Table::Erase(size_t i) {
+  delete slots_[i].node;
+  slots_[i] = Slot{};
+  used_--;
+  // Backward shift: move later members of the run into the hole when their home allows it.
+  size_t mask = slots_.size() - 1;
+  size_t hole = i;
+  for (size_t j = (i + 1) & mask; slots_[j].node; j = (j + 1) & mask) {
+    size_t home = size_t(slots_[j].hash) & mask;
+    // j may move to the hole unless its home lies cyclically in (hole, j].
+    bool stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+    if (stays) continue;
+    slots_[hole] = slots_[j];
+    slots_[j] = Slot{};
+    hole = j;
+  }
+}
+
 void Table::Remember(std::string_view key, uint64_t client) {
-  auto it = table_.find(key);
-  if (it == table_.end()) {
+  uint64_t hash = HashKey(key);
+  size_t i = Find(key, hash);
+  if (i == npos) {
     int64_t max = GlobalConfig().tracking_table_max_keys.load(std::memory_order_relaxed);
     // Past the limit (all shards' tables together), keys leave this shard's table and their
     // readers are told they changed, as Redis does.
-    if (max > 0)
-      while (g_keys.load(std::memory_order_relaxed) >= max && !table_.empty())
-        Drop(table_.begin(), false);
-    it = table_.emplace(std::string(key), std::vector<uint64_t>()).first;
+    if (max > 0) {
+      while (g_keys.load(std::memory_order_relaxed) >= max && used_ > 0) {
+        size_t mask = slots_.size() - 1;
+        while (!slots_[evict_cursor_ & mask].node) evict_cursor_++;
+        Drop(evict_cursor_ & mask);
+      }
+    }
+    if ((used_ + 1) * 4 > slots_.size() * 3) Grow();
+    Node* node = new Node{std::string(key), {}};
+    Insert(node, hash);
+    used_++;
     g_keys.fetch_add(1, std::memory_order_relaxed);
+    node->readers.push_back(client);
+  } else {
+    auto& readers = slots_[i].node->readers;
+    for (uint64_t id : readers)
+      if (id == client) return;
+    readers.push_back(client);
   }
-  for (uint64_t id : it->second)
-    if (id == client) return;
-  it->second.push_back(client);
   items_++;
   g_items.fetch_add(1, std::memory_order_relaxed);
 }
 
-void Table::Drop(Map::iterator it, bool) {
-  for (uint64_t id : it->second) {
+void Table::Drop(size_t i) {
+  Node* node = slots_[i].node;
+  for (uint64_t id : node->readers) {
     int shard = ShardOfClient(id);
-    if (shard >= 0) Queue(id, it->first, false, uint32_t(shard));
+    if (shard >= 0) Queue(id, node->key, false, uint32_t(shard));
   }
-  items_ -= it->second.size();
-  g_items.fetch_sub(int64_t(it->second.size()), std::memory_order_relaxed);
+  items_ -= node->readers.size();
+  g_items.fetch_sub(int64_t(node->readers.size()), std::memory_order_relaxed);
   g_keys.fetch_sub(1, std::memory_order_relaxed);
-  table_.erase(it);
+  Erase(i);
 }
 
 void Table::Invalidate(std::string_view key) {
@@ -208,15 +264,18 @@ void Table::Invalidate(std::string_view key) {
       for (const auto& [id, shard] : clients) Queue(id, key, true, shard);
     }
   }
-  if (table_.empty()) return;
-  auto it = table_.find(key);
-  if (it != table_.end()) Drop(it, true);
+  if (used_ == 0) return;
+  size_t i = Find(key, HashKey(key));
+  if (i != npos) Drop(i);
 }
 
 void Table::Clear() {
   g_items.fetch_sub(int64_t(items_), std::memory_order_relaxed);
-  g_keys.fetch_sub(int64_t(table_.size()), std::memory_order_relaxed);
-  table_.clear();
+  g_keys.fetch_sub(int64_t(used_), std::memory_order_relaxed);
+  for (Slot& s : slots_) delete s.node;
+  slots_.clear();
+  slots_.shrink_to_fit();
+  used_ = 0;
   items_ = 0;
 }
 

@@ -46,25 +46,43 @@ struct ClientTracking {
 // The readers of one shard's keys (that shard's thread only).
 class Table {
  public:
+  Table() = default;
+  ~Table() { Clear(); }
+  Table(const Table&) = delete;
+  Table& operator=(const Table&) = delete;
+
   // A tracking client read key.
   void Remember(std::string_view key, uint64_t client);
   // key changed: its readers (and BCAST clients of a matching prefix) get an invalidation.
   void Invalidate(std::string_view key);
   // FLUSHALL/FLUSHDB: forget every entry (the clients get a null invalidation instead).
   void Clear();
-  size_t keys() const { return table_.size(); }
+  size_t keys() const { return used_; }
   size_t items() const { return items_; }
 
  private:
-  // Looked up by string_view without building a string (C++20 heterogeneous lookup).
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  // Open addressing with linear probing: a slot holds the key's hash beside its node, so a
+  // lookup touches the slot array and one node (an unordered_map chases a bucket, the node
+  // before and the node). Deleting shifts the run back, so there are no tombstones.
+  struct Node {
+    std::string key;
+    std::vector<uint64_t> readers;
   };
-  using Map = std::unordered_map<std::string, std::vector<uint64_t>, Hash, std::equal_to<>>;
-  void Drop(Map::iterator it, bool bcast);
-  Map table_;
+  struct Slot {
+    uint64_t hash = 0;
+    Node* node = nullptr;  // nullptr: empty
+  };
+  size_t Find(std::string_view key, uint64_t hash) const;  // slot index, or npos
+  void Insert(Node* node, uint64_t hash);
+  void Grow();
+  void Erase(size_t i);  // frees the node
+  void Drop(size_t i);   // queues the readers' invalidations, then Erase
+  static constexpr size_t npos = ~size_t(0);
+
+  std::vector<Slot> slots_;  // size 0 or a power of two
+  size_t used_ = 0;
   size_t items_ = 0;
+  size_t evict_cursor_ = 0;  // where tracking-table-max-keys eviction looks next
 };
 
 // The client whose command is changing keys now on this thread (NOLOOP), or 0.
