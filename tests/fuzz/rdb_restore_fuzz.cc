@@ -22,9 +22,7 @@ bool SameContents(const rdb::RdbValue& a, const rdb::RdbValue& b) {
   std::sort(sb.begin(), sb.end());
   if (sa.size() != sb.size()) return false;
   for (size_t i = 0; i < sa.size(); i++)
-    if (sa[i].first != sb[i].first ||
-        !(sa[i].second == sb[i].second))
-      return false;
+    if (sa[i].first != sb[i].first || !(sa[i].second == sb[i].second)) return false;
   if (a.stream.entries.size() != b.stream.entries.size()) return false;
   for (size_t i = 0; i < a.stream.entries.size(); i++)
     if (a.stream.entries[i].id != b.stream.entries[i].id ||

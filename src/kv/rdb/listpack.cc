@@ -75,8 +75,8 @@ bool ListpackDecode(std::string_view lp, std::vector<std::string>* out) {
   while (p < end) {
     const uint8_t* entry = p;
     uint8_t b = *p;
-    size_t head;      // encoding bytes
-    uint64_t dlen;    // data bytes
+    size_t head;    // encoding bytes
+    uint64_t dlen;  // data bytes
     bool is_str = true;
     int64_t num = 0;
     size_t avail = size_t(end - p);

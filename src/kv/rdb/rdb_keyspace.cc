@@ -97,7 +97,8 @@ RdbValue ValueOf(const Entry* e) {
     case ObjType::kList: {
       const auto* l = static_cast<const ListObject*>(o);
       v.elems.reserve(l->Length());
-      l->ForRange(0, l->Length(), false, [&](const ListElem& el) { v.elems.push_back(el.ToString()); });
+      l->ForRange(0, l->Length(), false,
+                  [&](const ListElem& el) { v.elems.push_back(el.ToString()); });
       break;
     }
     case ObjType::kSet:
@@ -124,7 +125,8 @@ std::unique_ptr<Object> BuildObject(RdbValue* v, const BuildLimits& lim) {
   switch (v->kind) {
     case 1: {
       auto l = std::make_unique<ListObject>();
-      for (const std::string& s : v->elems) l->Push(ListObject::kTail, s, lim.list_fill, lim.list_depth);
+      for (const std::string& s : v->elems)
+        l->Push(ListObject::kTail, s, lim.list_fill, lim.list_depth);
       return l;
     }
     case 2: {

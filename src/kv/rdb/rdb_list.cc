@@ -64,8 +64,8 @@ bool LoadList(uint8_t type, RdbReader* r, RdbValue* out) {
       continue;
     }
     // Empty nodes are skipped, as Redis does.
-    bool ok = type == kRdbListQuicklist2 ? ListpackDecode(blob, &elems)
-                                         : ZiplistDecode(blob, &elems);
+    bool ok =
+        type == kRdbListQuicklist2 ? ListpackDecode(blob, &elems) : ZiplistDecode(blob, &elems);
     if (!ok) return false;
   }
   return !elems.empty();

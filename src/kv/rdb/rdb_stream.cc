@@ -64,7 +64,9 @@ bool ReadMillis(RdbReader* r, int64_t* t) {
   return true;
 }
 
-bool ReadId(RdbReader* r, RdbStreamId* id) { return r->ReadLength(&id->ms) && r->ReadLength(&id->seq); }
+bool ReadId(RdbReader* r, RdbStreamId* id) {
+  return r->ReadLength(&id->ms) && r->ReadLength(&id->seq);
+}
 
 void AppendId(std::string* out, RdbStreamId id) {
   AppendRdbLength(out, id.ms);
@@ -127,7 +129,8 @@ bool DecodeNode(std::string_view key, std::string_view lp, RdbStream* out) {
   int64_t live, deleted, nmaster;
   if (!next_int(&live) || !next_int(&deleted) || !next_int(&nmaster)) return false;
   if (live < 0 || deleted < 0 || nmaster < 0 || uint64_t(nmaster) > el.size() - i) return false;
-  std::vector<std::string> master_fields(el.begin() + int64_t(i), el.begin() + int64_t(i + nmaster));
+  std::vector<std::string> master_fields(el.begin() + int64_t(i),
+                                         el.begin() + int64_t(i + nmaster));
   i += size_t(nmaster);
   int64_t zero;
   if (!next_int(&zero) || zero != 0) return false;

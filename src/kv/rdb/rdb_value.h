@@ -91,9 +91,9 @@ struct RdbStream {
 struct RdbValue {
   uint8_t kind = 0;
   std::string str;
-  std::vector<std::string> elems;                         // list, set
+  std::vector<std::string> elems;                          // list, set
   std::vector<std::pair<std::string, std::string>> pairs;  // hash
-  std::vector<std::pair<std::string, double>> scored;     // zset
+  std::vector<std::pair<std::string, double>> scored;      // zset
   bool set_all_ints = false;  // set: every member came from an intset (informational)
   RdbStream stream;
 };

@@ -76,8 +76,8 @@ bool ZiplistDecode(std::string_view zl, std::vector<std::string>* out) {
         break;
       case 2:
         if (enc != 0x80 || avail < 5) return false;
-        head = 5, dlen = (uint64_t(p[1]) << 24) | (uint64_t(p[2]) << 16) |
-                         (uint64_t(p[3]) << 8) | p[4];
+        head = 5,
+        dlen = (uint64_t(p[1]) << 24) | (uint64_t(p[2]) << 16) | (uint64_t(p[3]) << 8) | p[4];
         break;
       default: {
         is_str = false;

@@ -60,8 +60,8 @@ TEST(RdbObject, RedisSets) {
 }
 
 TEST(RdbObject, RedisZSets) {
-  RdbValue v = Decode(Unhex(
-      "111d1d0000000600816202dffe0281610283312e350481630283696e6604ff0a007356ad6cc2484ad0"));
+  RdbValue v = Decode(
+      Unhex("111d1d0000000600816202dffe0281610283312e350481630283696e6604ff0a007356ad6cc2484ad0"));
   EXPECT_EQ(v.kind, 3);
   ASSERT_EQ(v.scored.size(), 3u);
   EXPECT_EQ(v.scored[0], (std::pair<std::string, double>{"b", -2}));
@@ -74,8 +74,7 @@ TEST(RdbObject, RedisZSets) {
 }
 
 TEST(RdbObject, RedisHashes) {
-  RdbValue v =
-      Decode(Unhex("10151500000004008266310382763103826632031601ff0a00794ee62e9c48a90c"));
+  RdbValue v = Decode(Unhex("10151500000004008266310382763103826632031601ff0a00794ee62e9c48a90c"));
   EXPECT_EQ(v.kind, 4);
   std::vector<std::pair<std::string, std::string>> want = {{"f1", "v1"}, {"f2", "22"}};
   EXPECT_EQ(v.pairs, want);
@@ -122,7 +121,9 @@ RdbValue RoundTrip(const RdbValue& in) { return Decode(CreateDumpPayload(in)); }
 TEST(RdbObject, RoundTripEveryType) {
   RdbValue l;
   l.kind = 1;
-  for (int i = 0; i < 5000; i++) l.elems.push_back(i % 3 ? std::to_string(i * 7919 - 100000) : std::string(size_t(i % 300), 'q'));
+  for (int i = 0; i < 5000; i++)
+    l.elems.push_back(i % 3 ? std::to_string(i * 7919 - 100000)
+                            : std::string(size_t(i % 300), 'q'));
   EXPECT_EQ(RoundTrip(l).elems, l.elems);
 
   RdbValue s;
@@ -138,7 +139,8 @@ TEST(RdbObject, RoundTripEveryType) {
 
   RdbValue h;
   h.kind = 4;
-  for (int i = 0; i < 1000; i++) h.pairs.emplace_back("f" + std::to_string(i), std::string(size_t(i % 70), 'v'));
+  for (int i = 0; i < 1000; i++)
+    h.pairs.emplace_back("f" + std::to_string(i), std::string(size_t(i % 70), 'v'));
   EXPECT_EQ(RoundTrip(h).pairs, h.pairs);
 
   RdbValue x;
@@ -174,11 +176,25 @@ TEST(RdbObject, RoundTripEveryType) {
 }
 
 TEST(RdbObject, ListpackIntegerEncodings) {
-  std::vector<std::string> in = {"0",      "127",         "128",          "-1",
-                                 "-4096",  "4095",        "4096",         "-32768",
-                                 "32767",  "8388607",     "-8388608",     "2147483647",
-                                 "-2147483648", "9223372036854775807", "-9223372036854775808",
-                                 "007",    "+1",          "",             std::string(5000, 'z')};
+  std::vector<std::string> in = {"0",
+                                 "127",
+                                 "128",
+                                 "-1",
+                                 "-4096",
+                                 "4095",
+                                 "4096",
+                                 "-32768",
+                                 "32767",
+                                 "8388607",
+                                 "-8388608",
+                                 "2147483647",
+                                 "-2147483648",
+                                 "9223372036854775807",
+                                 "-9223372036854775808",
+                                 "007",
+                                 "+1",
+                                 "",
+                                 std::string(5000, 'z')};
   ListpackWriter w;
   for (const auto& s : in) w.Append(s);
   std::vector<std::string> out;
@@ -283,7 +299,17 @@ TEST(RdbObject, Ziplists) {
 
 TEST(RdbObject, ZipmapIntsetAndPlainForms) {
   // zipmap {f1: v1, f2: v22}
-  std::string zm = "\x02\x02" "f1" "\x02\x00" "v1" "\x02" "f2" "\x03\x01" "v22" "x" "\xff"s;
+  std::string zm =
+      "\x02\x02"
+      "f1"
+      "\x02\x00"
+      "v1"
+      "\x02"
+      "f2"
+      "\x03\x01"
+      "v22"
+      "x"
+      "\xff"s;
   std::vector<std::string> out;
   ASSERT_TRUE(ZipmapDecode(zm, &out));
   EXPECT_EQ(out, (std::vector<std::string>{"f1", "v1", "f2", "v22"}));
@@ -316,7 +342,9 @@ TEST(RdbObject, ZipmapIntsetAndPlainForms) {
   body.clear();
   AppendRdbLength(&body, 2);
   AppendRdbString(&body, "a");
-  body += "\x03" "2.5";
+  body +=
+      "\x03"
+      "2.5";
   AppendRdbString(&body, "b");
   body += "\xff";
   v = LoadRaw(kRdbZSet, body, &ok);
@@ -377,7 +405,11 @@ TEST(RdbObject, RefusesEmptyAndForgedCounts) {
   }
   body.clear();
   AppendRdbLength(&body, uint64_t(1) << 40);  // a count no input could hold
-  LoadRaw(kRdbSet, body + "\x01" "a", &ok);
+  LoadRaw(kRdbSet,
+          body +
+              "\x01"
+              "a",
+          &ok);
   EXPECT_FALSE(ok);
   // Duplicate set members.
   body.clear();
