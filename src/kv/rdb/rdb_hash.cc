@@ -37,6 +37,7 @@ bool LoadHash(uint8_t type, RdbReader* r, RdbValue* out) {
               : type == kRdbHashZiplist ? ZiplistDecode(blob, &flat)
                                         : ZipmapDecode(blob, &flat);
     if (!ok || flat.empty() || flat.size() % 2 != 0) return false;
+    out->packed_source = type != kRdbHashZipmap;
     pairs.reserve(flat.size() / 2);
     for (size_t i = 0; i < flat.size(); i += 2)
       pairs.emplace_back(std::move(flat[i]), std::move(flat[i + 1]));

@@ -1,5 +1,6 @@
 #include "kv/rdb/rdb_keyspace.h"
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -59,7 +60,9 @@ std::unique_ptr<Object> BuildStream(RdbStream* in, const BuildLimits& lim) {
   s->set_max_deleted_id(FromRdb(in->max_deleted_id));
   s->set_entries_added(in->entries_added);
   for (RdbStreamGroup& rg : in->groups) {
-    StreamGroup* g = s->CreateGroup(rg.name, FromRdb(rg.last_id), rg.entries_read);
+    int64_t entries_read =
+        in->estimate_reads ? s->EstimateDistance(FromRdb(rg.last_id)) : rg.entries_read;
+    StreamGroup* g = s->CreateGroup(rg.name, FromRdb(rg.last_id), entries_read);
     if (!g) continue;  // names were checked unique when loading
     for (const RdbStreamNack& n : rg.pel) {
       StreamNack nack;
@@ -140,14 +143,14 @@ std::unique_ptr<Object> BuildObject(RdbValue* v, const BuildLimits& lim) {
       for (auto& [m, d] : v->scored) entries.push_back({std::move(m), d});
       ZSet::Limits zl;
       zl.max_listpack_entries = lim.zset_max_entries;
-      zl.max_listpack_value = lim.zset_max_value;
+      zl.max_listpack_value = v->packed_source ? SIZE_MAX : lim.zset_max_value;
       return ZSet::Build(std::move(entries), zl);
     }
     case 4: {
       auto h = std::make_unique<HashObject>();
       HashObject::Limits hl;
       hl.max_entries = lim.hash_max_entries;
-      hl.max_value = lim.hash_max_value;
+      hl.max_value = v->packed_source ? SIZE_MAX : lim.hash_max_value;
       for (const auto& [f, val] : v->pairs) h->Set(f, val, hl);
       return h;
     }

@@ -169,8 +169,9 @@ bool DecodeNode(std::string_view key, std::string_view lp, RdbStream* out) {
 
 }  // namespace
 
-void SaveStream(std::string* out, const RdbStream& s) {
-  out->push_back(char(kRdbStreamListpacks2));
+void SaveStream(std::string* out, const RdbStream& s, uint8_t type) {
+  bool v2 = type == kRdbStreamListpacks2;
+  out->push_back(char(v2 ? kRdbStreamListpacks2 : kRdbStreamListpacks));
   std::vector<std::pair<size_t, size_t>> nodes;
   size_t begin = 0, bytes = 0;
   for (size_t i = 0; i < s.entries.size(); i++) {
@@ -192,15 +193,17 @@ void SaveStream(std::string* out, const RdbStream& s) {
   }
   AppendRdbLength(out, s.entries.size());
   AppendId(out, s.last_id);
-  AppendId(out, s.first_id);
-  AppendId(out, s.max_deleted_id);
-  AppendRdbLength(out, s.entries_added);
+  if (v2) {
+    AppendId(out, s.first_id);
+    AppendId(out, s.max_deleted_id);
+    AppendRdbLength(out, s.entries_added);
+  }
   AppendRdbLength(out, s.groups.size());
   for (const RdbStreamGroup& g : s.groups) {
     AppendRdbString(out, g.name);
     AppendId(out, g.last_id);
     // Redis writes an unknown read counter (-1) as a length: the 64-bit all-ones value.
-    AppendRdbLength(out, uint64_t(g.entries_read));
+    if (v2) AppendRdbLength(out, uint64_t(g.entries_read));
     AppendRdbLength(out, g.pel.size());
     for (const RdbStreamNack& n : g.pel) {
       AppendRawId(out, n.id);
@@ -237,6 +240,7 @@ bool LoadStream(uint8_t type, RdbReader* r, RdbValue* out) {
   } else {
     s.entries_added = length;
     if (!s.entries.empty()) s.first_id = s.entries.front().id;
+    s.estimate_reads = true;
   }
   uint64_t ngroups;
   if (!ReadCount(r, 3, &ngroups)) return false;

@@ -84,6 +84,9 @@ struct RdbStream {
   RdbStreamId last_id, first_id, max_deleted_id;
   uint64_t entries_added = 0;
   std::vector<RdbStreamGroup> groups;
+  // Read from the pre-7.0 form, which has no read counters: the groups' are estimated from
+  // their last IDs once the stream is built, as Redis does.
+  bool estimate_reads = false;
 };
 
 // A value in plain form. `kind` is the Redis object type (0 string, 1 list, 2 set, 3 zset,
@@ -95,6 +98,9 @@ struct RdbValue {
   std::vector<std::pair<std::string, std::string>> pairs;  // hash
   std::vector<std::pair<std::string, double>> scored;      // zset
   bool set_all_ints = false;  // set: every member came from an intset (informational)
+  // hash, zset: read from a listpack or ziplist. Redis 7.0 keeps such a value packed whatever
+  // the length of its elements, checking only the element count.
+  bool packed_source = false;
   RdbStream stream;
 };
 
@@ -113,7 +119,8 @@ void SaveZSet(std::string* out, const std::vector<std::pair<std::string, double>
 bool LoadZSet(uint8_t type, RdbReader* r, RdbValue* out);
 void SaveHash(std::string* out, const std::vector<std::pair<std::string, std::string>>& pairs);
 bool LoadHash(uint8_t type, RdbReader* r, RdbValue* out);
-void SaveStream(std::string* out, const RdbStream& s);
+// `type` kRdbStreamListpacks (without the 7.0 metadata) is for tests of the older form.
+void SaveStream(std::string* out, const RdbStream& s, uint8_t type = kRdbStreamListpacks2);
 bool LoadStream(uint8_t type, RdbReader* r, RdbValue* out);
 
 // Helpers shared by the codecs.

@@ -69,6 +69,7 @@ bool LoadZSet(uint8_t type, RdbReader* r, RdbValue* out) {
     if (!r->ReadString(&blob)) return false;
     bool ok = type == kRdbZSetListpack ? ListpackDecode(blob, &flat) : ZiplistDecode(blob, &flat);
     if (!ok || flat.empty() || flat.size() % 2 != 0) return false;
+    out->packed_source = true;
     scored.reserve(flat.size() / 2);
     for (size_t i = 0; i < flat.size(); i += 2) {
       double d;

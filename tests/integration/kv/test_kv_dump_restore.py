@@ -164,6 +164,110 @@ def test_integer_list_and_set_payloads_from_redis(s, r):
         assert contents(s, k) == contents(r, k), k
 
 
+# ---------------------------------------------------------------- older encodings
+
+def rdb_len(n):
+    if n < 64:
+        return bytes([n])
+    if n < 16384:
+        return bytes([0x40 | (n >> 8), n & 0xff])
+    return b"\x80" + n.to_bytes(4, "big")
+
+
+def rdb_str(b):
+    b = b if isinstance(b, bytes) else str(b).encode()
+    return rdb_len(len(b)) + b
+
+
+def ziplist(items):
+    """A ziplist as Redis 6 wrote them (integers in their int encodings)."""
+    body, prev, last = b"", 0, 10
+    for it in items:
+        e = bytes([prev]) if prev < 254 else b"\xfe" + prev.to_bytes(4, "little")
+        s = str(it).encode()
+        try:
+            v = int(s)
+            canonical = str(v).encode() == s and -(1 << 63) <= v < (1 << 63)
+        except ValueError:
+            canonical = False
+        if canonical and 0 <= v <= 12:
+            e += bytes([0xf1 + v])
+        elif canonical and -128 <= v <= 127:
+            e += b"\xfe" + v.to_bytes(1, "little", signed=True)
+        elif canonical and -32768 <= v <= 32767:
+            e += b"\xc0" + v.to_bytes(2, "little", signed=True)
+        elif canonical and -(1 << 23) <= v < (1 << 23):
+            e += b"\xf0" + v.to_bytes(3, "little", signed=True)
+        elif canonical and -(1 << 31) <= v < (1 << 31):
+            e += b"\xd0" + v.to_bytes(4, "little", signed=True)
+        elif canonical:
+            e += b"\xe0" + v.to_bytes(8, "little", signed=True)
+        elif len(s) < 64:
+            e += bytes([len(s)]) + s
+        elif len(s) < 16384:
+            e += bytes([0x40 | (len(s) >> 8), len(s) & 0xff]) + s
+        else:
+            e += b"\x80" + len(s).to_bytes(4, "big") + s
+        last = 10 + len(body)
+        body += e
+        prev = len(e)
+    total = 10 + len(body) + 1
+    return (total.to_bytes(4, "little") + last.to_bytes(4, "little") +
+            min(len(items), 65535).to_bytes(2, "little") + body + b"\xff")
+
+
+def zipmap(pairs):
+    out = bytes([len(pairs)])
+    for f, v in pairs:
+        out += bytes([len(f)]) + f + bytes([len(v), 0]) + v
+    return out + b"\xff"
+
+
+def intset(values, width):
+    return (width.to_bytes(4, "little") + len(values).to_bytes(4, "little") +
+            b"".join(v.to_bytes(width, "little", signed=True) for v in sorted(values)))
+
+
+def old_payloads():
+    long = "L" * 300
+    items = ["a", 0, 12, 13, -100, 1000, 100000, 10 ** 9, 10 ** 15, -(10 ** 15), long, "b"]
+    many = ["e%d" % i for i in range(700)]
+    hz = ["f1", "v1", "f2", 22, "f3", long]
+    zz = ["m2", "-3", "m1", "1.5", "m4", 7, "m3", "inf"]  # ascending, as Redis writes them
+    text_zset = rdb_len(3) + rdb_str("a") + b"\x032.5" + rdb_str("b") + b"\xfe" + \
+        rdb_str("c") + b"\xff"
+    return {
+        "list-ziplist": b"\x0a" + rdb_str(ziplist(items)),
+        "list-quicklist": b"\x0e" + rdb_len(2) + rdb_str(ziplist(items)) + rdb_str(ziplist(many)),
+        "list-plain": b"\x01" + rdb_len(3) + rdb_str("x") + rdb_str(5) + rdb_str(long),
+        "hash-ziplist": b"\x0d" + rdb_str(ziplist(hz)),
+        "hash-ziplist-big": b"\x0d" + rdb_str(ziplist(
+            [x for i in range(300) for x in ("f%d" % i, i)])),
+        "hash-zipmap": b"\x09" + rdb_str(zipmap([(b"f1", b"v1"), (b"f2", b"value2")])),
+        "zset-ziplist": b"\x0c" + rdb_str(ziplist(zz)),
+        "zset-text": b"\x03" + text_zset,
+        "set-intset16": b"\x0b" + rdb_str(intset([1, -2, 300], 2)),
+        "set-intset32": b"\x0b" + rdb_str(intset([1, -2, 1 << 20], 4)),
+        "set-intset64": b"\x0b" + rdb_str(intset([1, -2, 1 << 40], 8)),
+    }
+
+
+def test_older_encodings_load_as_in_redis(s, r):
+    for name, body in old_payloads().items():
+        payload = with_footer(body)
+        r.restore(name, 0, payload)
+        s.restore(name, 0, payload)
+        assert contents(s, name) == contents(r, name), name
+        assert encoding(s, name) == encoding(r, name), name
+
+
+def test_corrupt_older_encodings_refused(s):
+    for name, body in old_payloads().items():
+        for cut in range(2, len(body), max(1, len(body) // 40)):
+            err = raw_error(s, "RESTORE", name, "0", with_footer(body[:cut]))
+            assert err == "Bad data format", (name, cut)
+
+
 # ---------------------------------------------------------------- TTL and options
 
 def test_ttl_absttl_and_replace(s):

@@ -175,6 +175,26 @@ TEST(RdbObject, RoundTripEveryType) {
   EXPECT_EQ(y.stream.groups[0].pel[0].delivery_time, 123);
 }
 
+TEST(RdbObject, OlderStreamForm) {
+  RdbValue v = Decode(Unhex(kRedisStream));
+  std::string body;
+  SaveStream(&body, v.stream, kRdbStreamListpacks);
+  EXPECT_EQ(uint8_t(body[0]), kRdbStreamListpacks);
+  RdbReader r(std::string_view(body).substr(1));
+  RdbValue w;
+  ASSERT_TRUE(LoadObject(kRdbStreamListpacks, &r, &w));
+  EXPECT_EQ(r.remaining(), 0u);
+  ASSERT_EQ(w.stream.entries.size(), 2u);
+  EXPECT_EQ(w.stream.entries[1].fields, v.stream.entries[1].fields);
+  // Without the 7.0 metadata: entries added is the length, the first ID the first entry's, the
+  // groups' read counters unknown.
+  EXPECT_EQ(w.stream.entries_added, 2u);
+  EXPECT_EQ(w.stream.first_id, (RdbStreamId{1, 1}));
+  ASSERT_EQ(w.stream.groups.size(), 1u);
+  EXPECT_EQ(w.stream.groups[0].entries_read, -1);
+  EXPECT_EQ(w.stream.groups[0].consumers[0].pel.size(), 2u);
+}
+
 TEST(RdbObject, ListpackIntegerEncodings) {
   std::vector<std::string> in = {"0",
                                  "127",
