@@ -111,7 +111,9 @@ void CmdRestore(CmdContext& ctx) {
       deleted = true;
     }
   }
-  if (ttl && !absttl) ttl += ctx.now_ms;
+  // A relative TTL too large for the clock wraps negative, as in Redis, and so counts as already
+  // expired (computed unsigned: no signed overflow).
+  if (ttl && !absttl) ttl = int64_t(uint64_t(ttl) + uint64_t(ctx.now_ms));
   if (ttl && ttl <= ctx.now_ms) {
     // Already expired: nothing is created (an existing key replaced is just deleted).
     if (deleted) Notify(ctx, notify::kGeneric, "del", key);

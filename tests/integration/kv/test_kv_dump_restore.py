@@ -289,6 +289,29 @@ def test_ttl_absttl_and_replace(s):
     assert s.get("t5") == b"v" and s.ttl("t5") == -1
 
 
+def test_huge_ttl_as_redis(s, r):
+    r.set("src", "v")
+    p = r.dump("src")
+    for cli in (s, r):
+        assert cli.restore("wrap", 2 ** 63 - 1, p)  # wraps negative: already expired
+        assert cli.exists("wrap") == 0
+        assert cli.restore("far", 2 ** 63 - 1, p, absttl=True)
+        assert cli.pttl("far") > 2 ** 62
+
+
+def test_restore_in_multi_and_scripts(s):
+    s.hset("h", mapping={"a": "1"})
+    p = s.dump("h")
+    with s.pipeline(transaction=True) as tx:
+        tx.restore("h2", 0, p)
+        tx.dump("h2")
+        tx.hgetall("h2")
+        res = tx.execute()
+    assert res == [b"OK", p, {b"a": b"1"}]
+    assert s.eval("return redis.call('RESTORE', KEYS[1], 0, ARGV[1])", 1, "h3", p) == b"OK"
+    assert s.eval("return redis.call('DUMP', KEYS[1])", 1, "h3") == p
+
+
 def test_idletime_and_freq(s, start_server):
     s.set("src", "v")
     p = s.dump("src")
