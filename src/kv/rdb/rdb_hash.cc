@@ -9,7 +9,18 @@
 
 namespace strata::kv::rdb {
 
-void SaveHash(std::string* out, const std::vector<std::pair<std::string, std::string>>& pairs) {
+void SaveHash(std::string* out, const std::vector<std::pair<std::string, std::string>>& pairs,
+              bool packed) {
+  if (packed) {
+    out->push_back(char(kRdbHashListpack));
+    ListpackWriter w;
+    for (const auto& [f, v] : pairs) {
+      w.Append(f);
+      w.Append(v);
+    }
+    AppendRdbString(out, w.Finish());
+    return;
+  }
   out->push_back(char(kRdbHash));
   AppendRdbLength(out, pairs.size());
   for (const auto& [f, v] : pairs) {
@@ -37,7 +48,7 @@ bool LoadHash(uint8_t type, RdbReader* r, RdbValue* out) {
               : type == kRdbHashZiplist ? ZiplistDecode(blob, &flat)
                                         : ZipmapDecode(blob, &flat);
     if (!ok || flat.empty() || flat.size() % 2 != 0) return false;
-    out->packed_source = type != kRdbHashZipmap;
+    out->packed = type != kRdbHashZipmap;
     pairs.reserve(flat.size() / 2);
     for (size_t i = 0; i < flat.size(); i += 2)
       pairs.emplace_back(std::move(flat[i]), std::move(flat[i + 1]));

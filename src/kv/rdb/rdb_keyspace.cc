@@ -108,10 +108,12 @@ RdbValue ValueOf(const Entry* e) {
       v.elems = static_cast<const SetObject*>(o)->Members();
       break;
     case ObjType::kZSet:
+      v.packed = static_cast<const ZSet*>(o)->is_listpack();
       for (ZEntry& z : static_cast<const ZSet*>(o)->Entries())
         v.scored.emplace_back(std::move(z.member), z.score);
       break;
     case ObjType::kHash:
+      v.packed = static_cast<const HashObject*>(o)->packed();
       static_cast<const HashObject*>(o)->ForEach(
           [&](std::string_view f, std::string_view val) { v.pairs.emplace_back(f, val); });
       break;
@@ -143,14 +145,14 @@ std::unique_ptr<Object> BuildObject(RdbValue* v, const BuildLimits& lim) {
       for (auto& [m, d] : v->scored) entries.push_back({std::move(m), d});
       ZSet::Limits zl;
       zl.max_listpack_entries = lim.zset_max_entries;
-      zl.max_listpack_value = v->packed_source ? SIZE_MAX : lim.zset_max_value;
+      zl.max_listpack_value = v->packed ? SIZE_MAX : lim.zset_max_value;
       return ZSet::Build(std::move(entries), zl);
     }
     case 4: {
       auto h = std::make_unique<HashObject>();
       HashObject::Limits hl;
       hl.max_entries = lim.hash_max_entries;
-      hl.max_value = v->packed_source ? SIZE_MAX : lim.hash_max_value;
+      hl.max_value = v->packed ? SIZE_MAX : lim.hash_max_value;
       for (const auto& [f, val] : v->pairs) h->Set(f, val, hl);
       return h;
     }

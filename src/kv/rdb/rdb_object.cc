@@ -38,9 +38,9 @@ void SaveObject(std::string* out, const RdbValue& v) {
     case 2:
       return SaveSet(out, v.elems);
     case 3:
-      return SaveZSet(out, v.scored);
+      return SaveZSet(out, v.scored, v.packed);
     case 4:
-      return SaveHash(out, v.pairs);
+      return SaveHash(out, v.pairs, v.packed);
     case 6:
       return SaveStream(out, v.stream);
   }

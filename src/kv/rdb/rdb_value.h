@@ -6,8 +6,9 @@
 //   string  RDB_TYPE_STRING (0)
 //   list    RDB_TYPE_LIST_QUICKLIST_2 (18): listpack nodes, as Redis 7.0 writes
 //   set     RDB_TYPE_SET (2): members as strings
-//   zset    RDB_TYPE_ZSET_2 (5): member, binary double
-//   hash    RDB_TYPE_HASH (4): field, value
+//   zset    RDB_TYPE_ZSET_LISTPACK (17) when held packed, else RDB_TYPE_ZSET_2 (5): member,
+//           binary double
+//   hash    RDB_TYPE_HASH_LISTPACK (16) when held packed, else RDB_TYPE_HASH (4): field, value
 //   stream  RDB_TYPE_STREAM_LISTPACKS_2 (19)
 // Read: all of the above and list 1, 10, 14; set 11; zset 3, 12, 17; hash 9, 13, 16; stream 15.
 //
@@ -98,9 +99,11 @@ struct RdbValue {
   std::vector<std::pair<std::string, std::string>> pairs;  // hash
   std::vector<std::pair<std::string, double>> scored;      // zset
   bool set_all_ints = false;  // set: every member came from an intset (informational)
-  // hash, zset: read from a listpack or ziplist. Redis 7.0 keeps such a value packed whatever
-  // the length of its elements, checking only the element count.
-  bool packed_source = false;
+  // hash, zset: held packed. Loading sets it for values read from a listpack or ziplist (Redis
+  // 7.0 keeps those packed whatever the length of their elements, checking only the count);
+  // saving writes a packed value as a listpack (RDB_TYPE_HASH_LISTPACK / ZSET_LISTPACK), as
+  // Redis 7.0 does for its listpack-encoded values.
+  bool packed = false;
   RdbStream stream;
 };
 
@@ -115,9 +118,11 @@ void SaveList(std::string* out, const std::vector<std::string>& elems);
 bool LoadList(uint8_t type, RdbReader* r, RdbValue* out);
 void SaveSet(std::string* out, const std::vector<std::string>& members);
 bool LoadSet(uint8_t type, RdbReader* r, RdbValue* out);
-void SaveZSet(std::string* out, const std::vector<std::pair<std::string, double>>& entries);
+void SaveZSet(std::string* out, const std::vector<std::pair<std::string, double>>& entries,
+              bool packed = false);
 bool LoadZSet(uint8_t type, RdbReader* r, RdbValue* out);
-void SaveHash(std::string* out, const std::vector<std::pair<std::string, std::string>>& pairs);
+void SaveHash(std::string* out, const std::vector<std::pair<std::string, std::string>>& pairs,
+              bool packed = false);
 bool LoadHash(uint8_t type, RdbReader* r, RdbValue* out);
 // `type` kRdbStreamListpacks (without the 7.0 metadata) is for tests of the older form.
 void SaveStream(std::string* out, const RdbStream& s, uint8_t type = kRdbStreamListpacks2);

@@ -1,7 +1,9 @@
 // Sorted sets. Written as RDB_TYPE_ZSET_2 (a count, then member string and binary double score),
 // which Redis 7.0 loads into a listpack or a skiplist as its limits say. Read: that, RDB_TYPE_ZSET
 // (scores as text), RDB_TYPE_ZSET_LISTPACK and RDB_TYPE_ZSET_ZIPLIST (flat member, score, ...).
+#include <climits>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <unordered_set>
@@ -37,9 +39,35 @@ bool ReadTextScore(RdbReader* r, double* out) {
   return ParseScore(std::string(raw), out);
 }
 
+// A score as text, as Redis writes it into listpacks: "inf" / "-inf", "0" / "-0", an integer
+// when the value is one (and well inside the 64-bit range), else 17 significant digits (which
+// read back to the same double).
+std::string ScoreText(double d) {
+  if (std::isinf(d)) return d < 0 ? "-inf" : "inf";
+  if (d == 0) return std::signbit(d) ? "-0" : "0";
+  constexpr double kLimit = double(LLONG_MAX / 2);
+  if (d > -kLimit && d < kLimit && double(static_cast<long long>(d)) == d)
+    return std::to_string(static_cast<long long>(d));
+  char buf[32];
+  int n = snprintf(buf, sizeof(buf), "%.17g", d);
+  return std::string(buf, size_t(n));
+}
+
 }  // namespace
 
-void SaveZSet(std::string* out, const std::vector<std::pair<std::string, double>>& entries) {
+void SaveZSet(std::string* out, const std::vector<std::pair<std::string, double>>& entries,
+              bool packed) {
+  if (packed) {
+    // Member, score pairs in the set's order (ascending), the score as Redis formats it.
+    out->push_back(char(kRdbZSetListpack));
+    ListpackWriter w;
+    for (const auto& [m, d] : entries) {
+      w.Append(m);
+      w.Append(ScoreText(d));
+    }
+    AppendRdbString(out, w.Finish());
+    return;
+  }
   out->push_back(char(kRdbZSet2));
   AppendRdbLength(out, entries.size());
   // Redis writes the largest score first so loading inserts at the head; order is free here.
@@ -69,7 +97,7 @@ bool LoadZSet(uint8_t type, RdbReader* r, RdbValue* out) {
     if (!r->ReadString(&blob)) return false;
     bool ok = type == kRdbZSetListpack ? ListpackDecode(blob, &flat) : ZiplistDecode(blob, &flat);
     if (!ok || flat.empty() || flat.size() % 2 != 0) return false;
-    out->packed_source = true;
+    out->packed = true;
     scored.reserve(flat.size() / 2);
     for (size_t i = 0; i < flat.size(); i += 2) {
       double d;

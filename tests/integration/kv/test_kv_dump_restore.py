@@ -144,11 +144,21 @@ def test_strata_payloads_restore_into_redis(s, r):
         assert encoding(r, k) == encoding(s, k), k
 
 
-def test_strings_dump_byte_identical(s, r):
+def test_dump_byte_identical(s, r):
     for v in ["hello", "123", "-7", "12345678901234", "a" * 100, "ab" * 5000]:
         s.set("k", v)
         r.set("k", v)
         assert s.dump("k") == r.dump("k"), v
+    # Listpack hashes and sorted sets (insertion order is kept by both).
+    fields = {"f1": "v1", "n": 42, "big": 10 ** 12, "neg": -5000, "e": "", "long": "x" * 60}
+    scores = {"a": 1.5, "b": -2, "c": float("inf"), "d": 0, "e": 1e-7, "f": 123456789012,
+              "g": -float("inf"), "h": 3.14159, "i": 2 ** 60}
+    for cli in (s, r):
+        for f, v in fields.items():
+            cli.hset("h", f, v)
+        cli.zadd("z", scores)
+    assert s.dump("h") == r.dump("h")
+    assert s.dump("z") == r.dump("z")
 
 
 def test_integer_list_and_set_payloads_from_redis(s, r):

@@ -82,6 +82,17 @@ TEST(RdbObject, RedisHashes) {
   EXPECT_EQ(v.pairs, (std::vector<std::pair<std::string, std::string>>{{"f1", "v1"}}));
 }
 
+// Listpack hashes and sorted sets are written as Redis writes them, byte for byte.
+TEST(RdbObject, PackedHashAndZSetByteIdentical) {
+  for (const char* hex :
+       {"10151500000004008266310382763103826632031601ff0a00794ee62e9c48a90c",
+        "111d1d0000000600816202dffe0281610283312e350481630283696e6604ff0a007356ad6cc2484ad0"}) {
+    RdbValue v = Decode(Unhex(hex));
+    EXPECT_TRUE(v.packed);
+    EXPECT_EQ(CreateDumpPayload(v), Unhex(hex));
+  }
+}
+
 // XADD 1-1 a 1 b 2, 1-2 a 3 b 4, 2-0 c 5; group g from 0 read two entries by c1; XDEL 1-2.
 const char* kRedisStream =
     "13011000000000000000010000000000000001c3383d123d000000190002010101020181610281620200200900"
