@@ -65,6 +65,7 @@ void RegisterAllCommands() {
   RegisterScriptFamily(r);
   RegisterFunctionFamily(r);
   RegisterPubsubFamily(r);
+  RegisterDumpFamily(r);
 }
 
 }  // namespace strata::kv

@@ -49,5 +49,6 @@ void RegisterTxFamily(CommandRegistry& r);
 void RegisterScriptFamily(CommandRegistry& r);
 void RegisterFunctionFamily(CommandRegistry& r);
 void RegisterPubsubFamily(CommandRegistry& r);
+void RegisterDumpFamily(CommandRegistry& r);
 
 }  // namespace strata::kv

@@ -43,9 +43,10 @@ class RdbReader {
   bool ReadLength(uint64_t* len, bool* encoded = nullptr);
   // A string in any encoding, integers as their decimal text.
   bool ReadString(std::string* out);
+  // `n` raw bytes (no length prefix).
+  bool ReadBytes(size_t n, std::string_view* out);
 
  private:
-  bool ReadBytes(size_t n, std::string_view* out);
   bool ReadLzf(std::string* out);
 
   std::string_view data_;
