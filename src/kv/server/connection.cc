@@ -53,6 +53,8 @@ int64_t ConnectedClients() { return g_slots.count(); }
 
 bool ReserveClientSlot(int64_t max) { return g_slots.TryReserve(max); }
 
+void ReleaseClientSlot() { g_slots.Release(); }
+
 std::vector<Connection*>& Connection::LocalConnections() { return Local().connections; }
 
 Connection::Connection(int fd, uint32_t shard, uint64_t id)

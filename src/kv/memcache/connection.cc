@@ -1,0 +1,435 @@
+#include "kv/memcache/connection.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+
+#include "base/clock.h"
+#include "base/hash.h"
+#include "base/log.h"
+#include "io/socket.h"
+#include "kv/engine/memory_accounting.h"
+#include "kv/engine/shard.h"
+#include "kv/memcache/stats.h"
+#include "kv/server/command_stats.h"
+#include "kv/server/config.h"
+#include "kv/server/connection.h"
+#include "kv/server/shard_local.h"
+#include "kv/server/shard_set.h"
+#include "kv/tx/lock_table.h"
+
+namespace strata::kv::memcache {
+
+using ::strata::memcache::Command;
+using ::strata::memcache::Parser;
+
+namespace {
+
+constexpr size_t kReadChunk = 16 * 1024;
+constexpr size_t kKeepInputBytes = 64 * 1024;
+// memcached 1.6.18's version string: clients compare it to enable features.
+constexpr const char* kVersion = "1.6.18";
+std::atomic<int64_t> g_start_s{0};
+
+std::vector<Connection*> g_local[MemoryAccounting::kMaxShards];
+
+// Runs fn on shard s now, or when no transaction holds a lock on `keys` there (kv/tx/lock_table).
+template <typename F>
+void RunUnlocked(Shard& s, const std::vector<std::string>& keys, F fn) {
+  if (!s.locks().empty()) {
+    for (const auto& k : keys) {
+      if (s.locks().IsBlocked(k)) {
+        s.locks().Defer(keys, fn);
+        return;
+      }
+    }
+  }
+  fn();
+}
+
+}  // namespace
+
+void NoteServerStart() { g_start_s.store(UnixMillis() / 1000); }
+
+std::vector<Connection*>& Connection::LocalConnections() {
+  return g_local[Local().shard < 0 ? 0 : Local().shard];
+}
+
+Connection::Connection(int fd, uint32_t shard)
+    : fd_(fd), shard_(shard), reactor_(Shards().reactor(shard)) {
+  caller_.addr = io::PeerAddress(fd);
+  parts_.resize(Shards().size());
+  g_local[shard].push_back(this);
+  Bump(memcache::Stats().curr_connections);
+  Bump(memcache::Stats().total_connections);
+}
+
+Connection::~Connection() {
+  memcache::Stats().curr_connections.fetch_sub(1, std::memory_order_relaxed);
+  auto& v = g_local[shard_];
+  for (size_t i = 0; i < v.size(); i++) {
+    if (v[i] == this) {
+      v[i] = v.back();
+      v.pop_back();
+      break;
+    }
+  }
+  // Reply buffers written by other shards' threads go back to be freed there (base/memory.h).
+  for (uint32_t s = 0; s < parts_.size(); s++) {
+    if (s == shard_ || parts_[s].replies.capacity() == 0) continue;
+    Shards().Post(s, [r = std::move(parts_[s].replies)] {});
+  }
+}
+
+void Connection::Start() {
+  io::SetNoDelay(fd_);
+  reactor_->Add(fd_, this);
+}
+
+void Connection::OnEvent(uint32_t events) {
+  if (closed_ || in_input_) return;
+  if (events & (EPOLLERR | EPOLLHUP)) {
+    Close("connection error");
+    return;
+  }
+  if (events & EPOLLOUT) Flush();
+  if (closed_) return;
+  if (events & (EPOLLIN | EPOLLRDHUP)) {
+    readable_ = true;
+    OnReadable();
+  }
+}
+
+void Connection::Close(const char* why) {
+  if (closed_) return;
+  LOG_DEBUG("closing memcached client %s: %s", caller_.addr.c_str(), why);
+  closed_ = true;
+  reactor_->Remove(fd_);
+  ::close(fd_);
+  fd_ = -1;
+  ReleaseClientSlot();
+  MaybeDestroy();
+}
+
+void Connection::MaybeDestroy() {
+  if (closed_ && inflight_ == 0) {
+    reactor_->Post([this] { delete this; });
+    inflight_ = 1 << 30;
+  }
+}
+
+void Connection::OnReadable() {
+  while (readable_ && !closed_ && !waiting_ && !close_after_reply_) {
+    size_t want = parser_.BytesWanted();
+    size_t chunk = want > kReadChunk ? want : kReadChunk;
+    if (chunk > 2 * 1024 * 1024) chunk = 2 * 1024 * 1024;
+    char* p = in_.Reserve(chunk);
+    ssize_t n = ::read(fd_, p, chunk);
+    if (n > 0) {
+      in_.Commit(size_t(n));
+      LocalTotals().net_input_bytes += uint64_t(n);
+      AdvanceLoopClock();
+      if (size_t(n) < chunk) readable_ = false;
+      ProcessInput();
+      continue;
+    }
+    if (n == 0) {
+      Close("peer closed");
+      return;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      readable_ = false;
+      in_.ShrinkIfIdle(kKeepInputBytes);
+      break;
+    }
+    Close("read error");
+    return;
+  }
+}
+
+void Connection::ProcessInput() {
+  in_input_ = true;
+  ::strata::memcache::Limits limits;
+  while (!closed_ && !waiting_ && !close_after_reply_) {
+    size_t consumed = 0;
+    Parser::Status st = parser_.Parse(in_.view(), limits, &req_, &consumed);
+    if (st == Parser::Status::kNeedMore) {
+      in_.Consume(consumed);
+      break;
+    }
+    if (st == Parser::Status::kClose) {
+      if (!parser_.error().empty()) out_.append(parser_.error()).append("\r\n");
+      LOG_WARNING(
+          "closing memcached client %s: %s", caller_.addr.c_str(),
+          parser_.error().empty() ? "not the memcached text protocol" : parser_.error().c_str());
+      close_after_reply_ = true;
+      in_.Consume(in_.size());
+      break;
+    }
+    if (st == Parser::Status::kError) {
+      if (!parser_.silent()) out_.append(parser_.error()).append("\r\n");
+      in_.Consume(consumed);
+      continue;
+    }
+    req_consumed_ = consumed;
+    LocalTotals().commands++;
+    if (!Execute()) break;  // waits for other shards; consumed when they answer
+    in_.Consume(consumed);
+  }
+  in_input_ = false;
+  if (!waiting_) Flush();
+}
+
+bool Connection::Execute() {
+  switch (req_.cmd) {
+    case Command::kVersion:
+      out_.append("VERSION ").append(kVersion).append("\r\n");
+      return true;
+    case Command::kVerbosity:
+      if (!req_.noreply) out_.append("OK\r\n");
+      return true;
+    case Command::kQuit:
+      close_after_reply_ = true;
+      return true;
+    case Command::kFlushAll:
+      FlushAll();
+      return true;
+    case Command::kStats:
+      if (req_.args.empty()) {
+        Stats();
+        return !waiting_;
+      }
+      if (req_.args[0] == "settings" && req_.args.size() == 1) {
+        const Config& cfg = GlobalConfig();
+        auto stat = [this](const char* name, const std::string& v) {
+          out_.append("STAT ").append(name).append(" ").append(v).append("\r\n");
+        };
+        stat("maxbytes", std::to_string(cfg.maxmemory.load(std::memory_order_relaxed)));
+        stat("maxconns", std::to_string(cfg.maxclients.load(std::memory_order_relaxed)));
+        stat("tcpport", std::to_string(cfg.memcached_port));
+        stat("udpport", "0");
+        stat("inter", cfg.bind);
+        stat("evictions", "on");
+        stat("num_threads", std::to_string(Shards().size()));
+        stat("cas_enabled", "yes");
+        stat("binding_protocol", "ascii");
+        stat("item_size_max", std::to_string(::strata::memcache::Limits().item_size_max));
+        stat("idle_timeout", std::to_string(cfg.timeout.load(std::memory_order_relaxed)));
+        out_.append("END\r\n");
+        return true;
+      }
+      out_.append("ERROR\r\n");  // memcached's answer to a stats group it does not have
+      return true;
+    default:
+      RunKeys();
+      return !waiting_;
+  }
+}
+
+void Connection::FlushAll() {
+  Bump(memcache::Stats().cmd_flush);
+  auto flush = [] {
+    for (uint32_t s = 0; s < Shards().size(); s++) {
+      Shards().PostOrRun(s, [s] { FlushShard(*Shards().shard(s)); });
+    }
+    tracking::InvalidateEverything();
+  };
+  if (req_.delay > 0) {
+    reactor_->RunAfter(req_.delay * 1000, flush);
+  } else {
+    // Each shard's mailbox is ordered: this client's later requests see the flush.
+    flush();
+  }
+  if (!req_.noreply) out_.append("OK\r\n");
+}
+
+void Connection::RunKeys() {
+  const bool multi = !req_.keys.empty();
+  const size_t nkeys = multi ? req_.keys.size() : 1;
+  auto key_at = [this, multi](size_t i) { return multi ? req_.keys[i] : req_.key; };
+  for (auto& p : parts_) {
+    p.keys.clear();
+    p.ends.clear();
+    p.replies.clear();
+  }
+  for (size_t i = 0; i < nkeys; i++) {
+    uint32_t s = Shards().ShardOf(HashKey(key_at(i)));
+    parts_[s].keys.push_back(uint32_t(i));
+  }
+  // The local shard's steps run now, unless a transaction holds one of their keys.
+  Part& local = parts_[shard_];
+  Shard* own = Shards().shard(shard_);
+  bool local_blocked = false;
+  if (!local.keys.empty() && !own->locks().empty()) {
+    for (uint32_t i : local.keys)
+      local_blocked |= own->locks().IsBlocked(LockTable::Encode(0, key_at(i)));
+  }
+  pending_ = 0;
+  finish_ = Finish::kKeys;
+  io::Reactor* origin = reactor_;
+  for (uint32_t s = 0; s < parts_.size(); s++) {
+    Part* part = &parts_[s];
+    if (part->keys.empty()) continue;
+    if (s == shard_ && !local_blocked) {
+      for (uint32_t i : part->keys) {
+        RunKey(*own, req_, key_at(i), caller_, &part->replies);
+        part->ends.push_back(part->replies.size());
+      }
+      continue;
+    }
+    pending_++;
+    inflight_++;
+    std::vector<std::string> locks;
+    for (uint32_t i : part->keys) locks.push_back(LockTable::Encode(0, key_at(i)));
+    Shards().PostOrRun(s, [this, s, part, origin, locks = std::move(locks)] {
+      Shard& shard = *Shards().shard(s);
+      RunUnlocked(shard, locks, [this, &shard, part, origin] {
+        AdvanceLoopClock();
+        const bool m = !req_.keys.empty();
+        for (uint32_t i : part->keys) {
+          RunKey(shard, req_, m ? req_.keys[i] : req_.key, caller_, &part->replies);
+          part->ends.push_back(part->replies.size());
+        }
+        origin->Post([this] {
+          inflight_--;
+          if (--pending_ == 0) OnStepsDone();
+        });
+      });
+    });
+  }
+  if (pending_ > 0) {
+    waiting_ = true;
+    return;
+  }
+  OnStepsDone();
+}
+
+void Connection::Stats() {
+  pending_ = 0;
+  finish_ = Finish::kStats;
+  items_.assign(Shards().size(), 0);
+  evictions_.assign(Shards().size(), 0);
+  io::Reactor* origin = reactor_;
+  for (uint32_t s = 0; s < Shards().size(); s++) {
+    pending_++;
+    inflight_++;
+    Shards().PostOrRun(s, [this, s, origin] {
+      Shard& shard = *Shards().shard(s);
+      items_[s] = shard.db(0).size();
+      evictions_[s] = shard.stats().evicted_keys;
+      origin->Post([this] {
+        inflight_--;
+        if (--pending_ == 0) OnStepsDone();
+      });
+    });
+  }
+  waiting_ = true;
+}
+
+void Connection::OnStepsDone() {
+  const bool was_waiting = waiting_;
+  waiting_ = false;
+  if (closed_) {
+    MaybeDestroy();
+    return;
+  }
+  if (finish_ == Finish::kStats) {
+    const Counters& c = memcache::Stats();
+    uint64_t items = 0, evictions = 0;
+    for (uint64_t v : items_) items += v;
+    for (uint64_t v : evictions_) evictions += v;
+    auto stat = [this](const char* name, uint64_t v) {
+      out_.append("STAT ").append(name).append(" ").append(std::to_string(v)).append("\r\n");
+    };
+    auto ld = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
+    int64_t now = UnixMillis() / 1000;
+    stat("pid", uint64_t(getpid()));
+    stat("uptime", uint64_t(now - g_start_s.load()));
+    stat("time", uint64_t(now));
+    out_.append("STAT version ").append(kVersion).append("\r\n");
+    stat("pointer_size", 64);
+    stat("max_connections", uint64_t(GlobalConfig().maxclients.load()));
+    stat("curr_connections", ld(c.curr_connections));
+    stat("total_connections", ld(c.total_connections));
+    stat("cmd_get", ld(c.cmd_get));
+    stat("cmd_set", ld(c.cmd_set));
+    stat("cmd_flush", ld(c.cmd_flush));
+    stat("cmd_touch", ld(c.cmd_touch));
+    stat("get_hits", ld(c.get_hits));
+    stat("get_misses", ld(c.get_misses));
+    stat("delete_misses", ld(c.delete_misses));
+    stat("delete_hits", ld(c.delete_hits));
+    stat("incr_misses", ld(c.incr_misses));
+    stat("incr_hits", ld(c.incr_hits));
+    stat("decr_misses", ld(c.decr_misses));
+    stat("decr_hits", ld(c.decr_hits));
+    stat("cas_misses", ld(c.cas_misses));
+    stat("cas_hits", ld(c.cas_hits));
+    stat("cas_badval", ld(c.cas_badval));
+    stat("touch_hits", ld(c.touch_hits));
+    stat("touch_misses", ld(c.touch_misses));
+    stat("store_too_large", ld(c.store_too_large));
+    stat("store_no_memory", ld(c.store_no_memory));
+    stat("limit_maxbytes", GlobalConfig().maxmemory.load(std::memory_order_relaxed));
+    stat("threads", Shards().size());
+    stat("bytes", uint64_t(MemoryAccounting::Get().Used()));
+    stat("curr_items", items);
+    stat("evictions", evictions);
+    out_.append("END\r\n");
+  } else {
+    const bool multi = !req_.keys.empty();
+    const size_t nkeys = multi ? req_.keys.size() : 1;
+    std::vector<size_t> next(parts_.size(), 0);
+    for (size_t i = 0; i < nkeys; i++) {
+      uint32_t s = Shards().ShardOf(HashKey(multi ? req_.keys[i] : req_.key));
+      Part& p = parts_[s];
+      size_t k = next[s]++;
+      size_t start = k == 0 ? 0 : p.ends[k - 1];
+      out_.append(p.replies, start, p.ends[k] - start);
+    }
+    if (multi) out_.append("END\r\n");
+  }
+  if (!was_waiting) return;  // ran inline: ProcessInput goes on
+  in_.Consume(req_consumed_);
+  ProcessInput();
+  if (!waiting_ && readable_) OnReadable();
+}
+
+void Connection::Flush() {
+  if (closed_) return;
+  while (sent_ < out_.size()) {
+    ssize_t n = ::send(fd_, out_.data() + sent_, out_.size() - sent_, MSG_NOSIGNAL);
+    if (n > 0) {
+      sent_ += size_t(n);
+      LocalTotals().net_output_bytes += uint64_t(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    Close("write error");
+    return;
+  }
+  if (sent_ == out_.size()) {
+    out_.clear();
+    sent_ = 0;
+    if (out_.capacity() > 1024 * 1024) out_.shrink_to_fit();
+    if (close_after_reply_ && !waiting_) Close("close after reply");
+    return;
+  }
+  // A client that does not read its replies is closed past the normal output limit.
+  const Config& cfg = GlobalConfig();
+  int64_t hard = cfg.obuf_hard.load(std::memory_order_relaxed);
+  if (hard > 0 && int64_t(out_.size() - sent_) > hard) {
+    Close("output buffer limit");
+    return;
+  }
+  if (sent_ > 1024 * 1024) {
+    out_.erase(0, sent_);
+    sent_ = 0;
+  }
+}
+
+}  // namespace strata::kv::memcache
