@@ -247,7 +247,7 @@ void Connection::FlushAll() {
 }
 
 void Connection::RunKeys() {
-  const bool multi = !req_.keys.empty();
+  const bool multi = ::strata::memcache::IsRetrieval(req_.cmd);
   const size_t nkeys = multi ? req_.keys.size() : 1;
   auto key_at = [this, multi](size_t i) { return multi ? req_.keys[i] : req_.key; };
   for (auto& p : parts_) {
@@ -288,7 +288,7 @@ void Connection::RunKeys() {
       Shard& shard = *Shards().shard(s);
       RunUnlocked(shard, locks, [this, &shard, part, origin] {
         AdvanceLoopClock();
-        const bool m = !req_.keys.empty();
+        const bool m = ::strata::memcache::IsRetrieval(req_.cmd);
         for (uint32_t i : part->keys) {
           RunKey(shard, req_, m ? req_.keys[i] : req_.key, caller_, &part->replies);
           part->ends.push_back(part->replies.size());
@@ -380,7 +380,7 @@ void Connection::OnStepsDone() {
     stat("evictions", evictions);
     out_.append("END\r\n");
   } else {
-    const bool multi = !req_.keys.empty();
+    const bool multi = ::strata::memcache::IsRetrieval(req_.cmd);
     const size_t nkeys = multi ? req_.keys.size() : 1;
     std::vector<size_t> next(parts_.size(), 0);
     for (size_t i = 0; i < nkeys; i++) {

@@ -182,7 +182,8 @@ Parser::Status Parser::ParseLine(std::string_view buf, std::string_view line, si
     case Command::kGats: {
       bool touch = req->cmd == Command::kGat || req->cmd == Command::kGats;
       size_t first = touch ? 2 : 1;
-      if (n <= first) return Error("ERROR");
+      // "gat <exptime>" with no key is accepted (an empty answer); "get" alone is not.
+      if (n < first || (!touch && n == first)) return Error("ERROR");
       if (touch && !ParseI64(tokens_[1], &req->exptime))
         return Error("CLIENT_ERROR invalid exptime argument");
       for (size_t k = first; k < n; k++) {

@@ -58,6 +58,10 @@ struct Limits {
 // the value's CRLF (so the same values are "too large" on both servers).
 inline constexpr size_t kItemOverhead = 48 + 8 + 1 + 2;
 
+inline bool IsRetrieval(Command c) {
+  return c == Command::kGet || c == Command::kGets || c == Command::kGat || c == Command::kGats;
+}
+
 struct Request {
   Command cmd = Command::kGet;
   std::string_view key;                // every single-key command

@@ -38,7 +38,9 @@ TEST(McParser, BareLfAndGat) {
   EXPECT_EQ(r.req.keys.size(), 1u);
   EXPECT_EQ(r.Parse("gat x k\r\n"), St::kError);
   EXPECT_EQ(r.p.error(), "CLIENT_ERROR invalid exptime argument");
-  EXPECT_EQ(r.Parse("gat 1\r\n"), St::kError);
+  ASSERT_EQ(r.Parse("gat 1\r\n"), St::kRequest);  // no key: an empty answer, as memcached
+  EXPECT_TRUE(r.req.keys.empty());
+  EXPECT_EQ(r.Parse("gat\r\n"), St::kError);
   EXPECT_EQ(r.p.error(), "ERROR");
 }
 
