@@ -250,7 +250,7 @@ def test_delete_and_noreply(srv, mc, r):
               b"delete zz noreply\r\nverbosity 1 noreply\r\n"
               b"set c 0 0 1 noreply\r\n1\r\ndelete c noreply\r\nflush_all 100 noreply\r\n")
     assert out == b""
-    assert r.call("GET", "a") == b"532"
+    assert r.call("GET", "a") == b"533"
     assert r.call("EXISTS", "c") == 0
 
 
