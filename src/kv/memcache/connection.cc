@@ -202,7 +202,7 @@ bool Connection::Execute() {
         Stats();
         return !waiting_;
       }
-      if (req_.args[0] == "settings" && req_.args.size() == 1) {
+      if (req_.args[0] == "settings") {
         const Config& cfg = GlobalConfig();
         auto stat = [this](const char* name, const std::string& v) {
           out_.append("STAT ").append(name).append(" ").append(v).append("\r\n");
@@ -219,6 +219,11 @@ bool Connection::Execute() {
         stat("item_size_max", std::to_string(::strata::memcache::Limits().item_size_max));
         stat("idle_timeout", std::to_string(cfg.timeout.load(std::memory_order_relaxed)));
         out_.append("END\r\n");
+        return true;
+      }
+      if (req_.args[0] == "reset") {
+        ResetCounters();
+        out_.append("RESET\r\n");
         return true;
       }
       out_.append("ERROR\r\n");  // memcached's answer to a stats group it does not have

@@ -36,6 +36,17 @@ inline Counters& Stats() {
   return c;
 }
 
+// "stats reset": the command counters start again (connection counts are kept).
+inline void ResetCounters() {
+  Counters& c = Stats();
+  for (std::atomic<uint64_t>* a :
+       {&c.cmd_get, &c.cmd_set, &c.cmd_flush, &c.cmd_touch, &c.get_hits, &c.get_misses,
+        &c.delete_hits, &c.delete_misses, &c.incr_hits, &c.incr_misses, &c.decr_hits,
+        &c.decr_misses, &c.cas_hits, &c.cas_misses, &c.cas_badval, &c.touch_hits, &c.touch_misses,
+        &c.store_too_large, &c.store_no_memory})
+    a->store(0, std::memory_order_relaxed);
+}
+
 inline void Bump(std::atomic<uint64_t>& c, uint64_t n = 1) {
   c.fetch_add(n, std::memory_order_relaxed);
 }

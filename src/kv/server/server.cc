@@ -44,8 +44,9 @@ constexpr char kMaxClientsMsg[] = "-ERR max number of clients reached\r\n";
 // The same refusals on the memcached listener, in its protocol.
 constexpr char kMcMaxClientsMsg[] = "SERVER_ERROR max number of clients reached\r\n";
 constexpr char kMcProtectedMsg[] =
-    "SERVER_ERROR strata-server is running in protected mode: only clients connecting from the "
-    "loopback interface are accepted\r\n";
+    "SERVER_ERROR strata-server is running in protected mode (or has a password, which memcached "
+    "clients cannot give): only memcached clients connecting from the loopback interface are "
+    "accepted\r\n";
 
 // protected-mode's refusal. Clients see the -DENIED code Redis uses and what to do about it.
 constexpr char kProtectedModeMsg[] =
@@ -67,10 +68,13 @@ void RejectClient(int fd, const char* msg, size_t len) {
 }
 
 // protected-mode: with no password, only local clients (127.0.0.1, ::1, Unix sockets) may stay.
-bool ProtectedModeRefuses(int fd) {
+// The memcached protocol has no authentication: with a password set, its listener only serves
+// local clients too (a password must not be bypassed through the other port).
+bool ProtectedModeRefuses(int fd, bool memcache) {
   const Config& cfg = GlobalConfig();
-  return cfg.protected_mode.load(std::memory_order_relaxed) && !cfg.has_password() &&
-         !io::PeerIsLocal(fd);
+  if (io::PeerIsLocal(fd)) return false;
+  if (memcache && cfg.has_password()) return true;
+  return cfg.protected_mode.load(std::memory_order_relaxed) && !cfg.has_password();
 }
 
 // Accepts connections on one shard thread's listening socket.
@@ -106,7 +110,7 @@ class Acceptor : public io::EventHandler {
       }
       int c = a.fd;
       LocalTotals().connections_received++;
-      if (ProtectedModeRefuses(c)) {
+      if (ProtectedModeRefuses(c, memcache_)) {
         LOG_VERBOSE("refused client %s: protected mode", io::PeerAddress(c).c_str());
         if (memcache_) {
           RejectClient(c, kMcProtectedMsg, sizeof(kMcProtectedMsg) - 1);

@@ -454,3 +454,106 @@ def test_differential_vs_memcached(srv, real_memcached, case):
         raw(port, b"flush_all\r\n")
         got.append(_normalize(raw(port, data, sentinel=not closes, timeout=10)))
     assert got[1] == got[0], data[:200]
+
+
+# ---- limits, eviction, security ----
+
+
+def _private(mcserver, args):
+    return Server(threads=mcserver.threads, memcached=True, args=args).start()
+
+
+def test_maxmemory_noeviction_and_eviction(mcserver):
+    s = _private(mcserver, ["--maxmemory", "2mb", "--maxmemory-policy", "noeviction"])
+    try:
+        c = Client((HOST, s.memcached_port), timeout=5)
+        value = b"x" * 10000
+        errors = 0
+        for i in range(1000):
+            try:
+                c.set("k%d" % i, value, flags=3, noreply=False)
+            except Exception as e:  # pymemcache raises MemcacheServerError
+                assert "out of memory storing object" in str(e), e
+                errors += 1
+        assert errors > 0
+        assert b"store_no_memory" in raw(s.memcached_port, b"stats\r\n")
+    finally:
+        s.stop()
+    s = _private(mcserver, ["--maxmemory", "2mb", "--maxmemory-policy", "allkeys-lru"])
+    try:
+        c = Client((HOST, s.memcached_port), timeout=5)
+        for i in range(1000):
+            assert c.set("k%d" % i, b"y" * 10000, flags=5, noreply=False)
+            c.gets("k%d" % i)
+        st = c.stats()
+        assert st[b"evictions"] > 0
+        got = c.get_many(["k%d" % i for i in range(990, 1000)])
+        assert got, "recent keys survive"
+        out = raw(s.memcached_port, b"get k999\r\n")
+        assert out.startswith(b"VALUE k999 5 10000\r\n")
+        with s.conn() as rc:
+            assert int(rc.call("INFO", "stats").decode().split("evicted_keys:")[1].split()[0]) > 0
+    finally:
+        s.stop()
+
+
+def test_password_limits_memcached_to_local_clients(mcserver):
+    s = _private(mcserver, ["--requirepass", "secret"])
+    try:
+        local = Client((HOST, s.memcached_port), timeout=5)
+        assert local.set("a", b"1", noreply=False)
+        remote = socket.socket()
+        remote.bind(("127.0.0.2", 0))
+        remote.settimeout(5)
+        remote.connect((HOST, s.memcached_port))
+        data = b""
+        while True:
+            chunk = remote.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        remote.close()
+        assert data.startswith(b"SERVER_ERROR") and b"loopback" in data, data
+    finally:
+        s.stop()
+
+
+def test_stats_reset_and_notifications(srv, mc, r):
+    mc.get("nope")
+    assert raw(srv.memcached_port, b"stats reset\r\n") == b"RESET\r\n"
+    assert mc.stats()[b"get_misses"] == 0
+    r.call("CONFIG", "SET", "notify-keyspace-events", "KEA")
+    sub = srv.conn()
+    sub.call("PSUBSCRIBE", "__keyevent@0__:*")
+    try:
+        mc.set("n1", b"v", noreply=False)
+        mc.delete("n1", noreply=False)
+        events = [sub.read()[2] for _ in range(2)]
+        assert events == [b"__keyevent@0__:set", b"__keyevent@0__:del"], events
+    finally:
+        sub.close()
+        r.call("CONFIG", "SET", "notify-keyspace-events", "")
+
+
+def test_memcached_port_from_config_file(tmp_path):
+    port = free_port()
+    conf = tmp_path / "strata.conf"
+    conf.write_text("memcached-port %d\n" % port)
+    s = Server(threads=2, config_file=str(conf), workdir=str(tmp_path)).start()
+    try:
+        c = Client((HOST, port), timeout=5)
+        assert c.set("k", b"v", noreply=False)
+        with s.conn() as rc:
+            assert rc.call("GET", "k") == b"v"
+            assert rc.call("CONFIG", "GET", "memcached-port") == [b"memcached-port",
+                                                                   str(port).encode()]
+    finally:
+        s.stop()
+
+
+def test_off_by_default(mcserver):
+    s = Server(threads=1).start()
+    try:
+        assert "memcached" not in s.log()
+    finally:
+        s.stop()
