@@ -57,9 +57,18 @@ std::vector<Connection*>& Connection::LocalConnections() {
   return g_local[Local().shard < 0 ? 0 : Local().shard];
 }
 
+void Connection::CloseIdle(int64_t now_ms, int timeout_s) {
+  auto conns = LocalConnections();  // copy: Close posts the delete, the list changes later
+  for (Connection* c : conns) {
+    if (!c->closed_ && !c->waiting_ && now_ms - c->last_ms_ > int64_t(timeout_s) * 1000)
+      c->Close("idle timeout");
+  }
+}
+
 Connection::Connection(int fd, uint32_t shard)
     : fd_(fd), shard_(shard), reactor_(Shards().reactor(shard)) {
   caller_.addr = io::PeerAddress(fd);
+  last_ms_ = UnixMillis();
   parts_.resize(Shards().size());
   g_local[shard].push_back(this);
   Bump(memcache::Stats().curr_connections);
@@ -131,6 +140,7 @@ void Connection::OnReadable() {
       in_.Commit(size_t(n));
       LocalTotals().net_input_bytes += uint64_t(n);
       AdvanceLoopClock();
+      last_ms_ = LoopUnixMillis();
       if (size_t(n) < chunk) readable_ = false;
       ProcessInput();
       continue;

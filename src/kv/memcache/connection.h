@@ -38,6 +38,8 @@ class Connection : public io::EventHandler {
 
   // The memcached clients of the shard this thread is working for.
   static std::vector<Connection*>& LocalConnections();
+  // Closes this shard's clients idle for `timeout_s` seconds (the timeout option).
+  static void CloseIdle(int64_t now_ms, int timeout_s);
 
  private:
   void OnReadable();
@@ -81,6 +83,7 @@ class Connection : public io::EventHandler {
   bool closed_ = false;
   bool in_input_ = false;
   int inflight_ = 0;
+  int64_t last_ms_ = 0;  // last input
 };
 
 // Starts the process-wide bookkeeping (uptime) of the memcached listener.

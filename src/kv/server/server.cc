@@ -172,6 +172,7 @@ void CloseIdleClients() {
     if (c->closed() || c->state().monitor) continue;
     if (now - c->state().last_interaction_ms > int64_t(timeout) * 1000) c->Close("idle timeout");
   }
+  memcache::Connection::CloseIdle(now, timeout);
 }
 
 // The shard cron re-arms itself after each tick with the current hz, so CONFIG SET hz applies.

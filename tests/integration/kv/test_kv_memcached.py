@@ -557,3 +557,17 @@ def test_off_by_default(mcserver):
         assert "memcached" not in s.log()
     finally:
         s.stop()
+
+
+def test_idle_timeout_closes_memcached_clients(mcserver):
+    s = _private(mcserver, ["--timeout", "1"])
+    try:
+        sock = socket.create_connection((HOST, s.memcached_port), timeout=10)
+        sock.sendall(b"version\r\n")
+        assert sock.recv(100) == b"VERSION 1.6.18\r\n"
+        start = time.monotonic()
+        assert sock.recv(100) == b""  # closed by the server
+        assert time.monotonic() - start < 5
+        sock.close()
+    finally:
+        s.stop()
