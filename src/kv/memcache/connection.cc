@@ -29,6 +29,9 @@ namespace {
 
 constexpr size_t kReadChunk = 16 * 1024;
 constexpr size_t kKeepInputBytes = 64 * 1024;
+// Most requests, and most input bytes, run as one batch (one message per shard involved).
+constexpr size_t kMaxBatch = 64;
+constexpr size_t kMaxBatchBytes = 256 * 1024;
 // memcached 1.6.18's version string: clients compare it to enable features.
 constexpr const char* kVersion = "1.6.18";
 std::atomic<int64_t> g_start_s{0};
@@ -164,53 +167,94 @@ void Connection::ProcessInput() {
   in_input_ = true;
   ::strata::memcache::Limits limits;
   while (!closed_ && !waiting_ && !close_after_reply_) {
-    size_t consumed = 0;
-    Parser::Status st = parser_.Parse(in_.view(), limits, &req_, &consumed);
-    if (st == Parser::Status::kNeedMore) {
-      in_.Consume(consumed);
-      break;
+    bool more = true;    // complete requests may still be waiting in the input
+    bool alone = false;  // req_ is a request that runs on its own (stats, flush_all)
+    while (n_ < kMaxBatch && parsed_ < kMaxBatchBytes) {
+      if (n_ == batch_.size()) batch_.emplace_back();
+      Pending& p = batch_[n_];
+      p.local.clear();
+      p.keyed = p.close = false;
+      size_t consumed = 0;
+      Parser::Status st = parser_.Parse(in_.view().substr(parsed_), limits, &p.req, &consumed);
+      if (st == Parser::Status::kNeedMore) {
+        parsed_ += consumed;
+        more = false;
+        break;
+      }
+      if (st == Parser::Status::kClose) {
+        if (!parser_.error().empty()) p.local.append(parser_.error()).append("\r\n");
+        LOG_WARNING(
+            "closing memcached client %s: %s", caller_.addr.c_str(),
+            parser_.error().empty() ? "not the memcached text protocol" : parser_.error().c_str());
+        p.close = true;
+        n_++;
+        parsed_ = in_.size();
+        more = false;
+        break;
+      }
+      if (st == Parser::Status::kError) {
+        parsed_ += consumed;
+        if (!parser_.silent()) p.local.append(parser_.error()).append("\r\n");
+        n_++;
+        continue;
+      }
+      const Command cmd = p.req.cmd;
+      if (cmd == Command::kStats || cmd == Command::kFlushAll) {
+        // These see every earlier request done. With requests before it, the line is parsed
+        // again once they are (it leaves no state in the parser).
+        if (n_ > 0) break;
+        parsed_ += consumed;
+        req_ = std::move(p.req);
+        alone = true;
+        break;
+      }
+      parsed_ += consumed;
+      LocalTotals().commands++;
+      n_++;
+      if (cmd == Command::kVersion) {
+        p.local.append("VERSION ").append(kVersion).append("\r\n");
+      } else if (cmd == Command::kVerbosity) {
+        if (!p.req.noreply) p.local.append("OK\r\n");
+      } else if (cmd == Command::kQuit) {
+        p.close = true;
+        more = false;
+        break;
+      } else {
+        p.keyed = true;
+        // The parser skips the rest of a too-large value: let it, before anything else.
+        if (p.req.too_large) break;
+      }
     }
-    if (st == Parser::Status::kClose) {
-      if (!parser_.error().empty()) out_.append(parser_.error()).append("\r\n");
-      LOG_WARNING(
-          "closing memcached client %s: %s", caller_.addr.c_str(),
-          parser_.error().empty() ? "not the memcached text protocol" : parser_.error().c_str());
-      close_after_reply_ = true;
-      in_.Consume(in_.size());
-      break;
-    }
-    if (st == Parser::Status::kError) {
-      if (!parser_.silent()) out_.append(parser_.error()).append("\r\n");
-      in_.Consume(consumed);
+    if (alone) {
+      LocalTotals().commands++;
+      Execute();
+      if (waiting_) break;
+      in_.Consume(parsed_);
+      parsed_ = 0;
       continue;
     }
-    req_consumed_ = consumed;
-    LocalTotals().commands++;
-    if (!Execute()) break;  // waits for other shards; consumed when they answer
-    in_.Consume(consumed);
+    if (n_ == 0) {
+      in_.Consume(parsed_);
+      parsed_ = 0;
+      if (!more) break;
+      continue;
+    }
+    RunBatch();  // completes here (OnStepsDone) unless it waits for other shards
+    if (waiting_ || !more) break;
   }
   in_input_ = false;
   if (!waiting_) Flush();
 }
 
-bool Connection::Execute() {
+void Connection::Execute() {
   switch (req_.cmd) {
-    case Command::kVersion:
-      out_.append("VERSION ").append(kVersion).append("\r\n");
-      return true;
-    case Command::kVerbosity:
-      if (!req_.noreply) out_.append("OK\r\n");
-      return true;
-    case Command::kQuit:
-      close_after_reply_ = true;
-      return true;
     case Command::kFlushAll:
       FlushAll();
-      return true;
+      return;
     case Command::kStats:
       if (req_.args.empty()) {
         Stats();
-        return !waiting_;
+        return;
       }
       if (req_.args[0] == "settings") {
         const Config& cfg = GlobalConfig();
@@ -229,18 +273,17 @@ bool Connection::Execute() {
         stat("item_size_max", std::to_string(::strata::memcache::Limits().item_size_max));
         stat("idle_timeout", std::to_string(cfg.timeout.load(std::memory_order_relaxed)));
         out_.append("END\r\n");
-        return true;
+        return;
       }
       if (req_.args[0] == "reset") {
         ResetCounters();
         out_.append("RESET\r\n");
-        return true;
+        return;
       }
       out_.append("ERROR\r\n");  // memcached's answer to a stats group it does not have
-      return true;
+      return;
     default:
-      RunKeys();
-      return !waiting_;
+      return;
   }
 }
 
@@ -261,36 +304,44 @@ void Connection::FlushAll() {
   if (!req_.noreply) out_.append("OK\r\n");
 }
 
-void Connection::RunKeys() {
-  const bool multi = ::strata::memcache::IsRetrieval(req_.cmd);
-  const size_t nkeys = multi ? req_.keys.size() : 1;
-  auto key_at = [this, multi](size_t i) { return multi ? req_.keys[i] : req_.key; };
+std::string_view Connection::KeyOf(const Item& it) const {
+  const ::strata::memcache::Request& r = batch_[it.req].req;
+  return ::strata::memcache::IsRetrieval(r.cmd) ? r.keys[it.key] : r.key;
+}
+
+void Connection::RunBatch() {
   for (auto& p : parts_) {
-    p.keys.clear();
+    p.items.clear();
     p.ends.clear();
     p.replies.clear();
   }
-  for (size_t i = 0; i < nkeys; i++) {
-    uint32_t s = Shards().ShardOf(HashKey(key_at(i)));
-    parts_[s].keys.push_back(uint32_t(i));
+  for (uint32_t i = 0; i < n_; i++) {
+    const Pending& p = batch_[i];
+    if (!p.keyed) continue;
+    if (::strata::memcache::IsRetrieval(p.req.cmd)) {
+      for (uint32_t k = 0; k < p.req.keys.size(); k++)
+        parts_[Shards().ShardOf(HashKey(p.req.keys[k]))].items.push_back(Item{i, k});
+    } else {
+      parts_[Shards().ShardOf(HashKey(p.req.key))].items.push_back(Item{i, 0});
+    }
   }
   // The local shard's steps run now, unless a transaction holds one of their keys.
   Part& local = parts_[shard_];
   Shard* own = Shards().shard(shard_);
   bool local_blocked = false;
-  if (!local.keys.empty() && !own->locks().empty()) {
-    for (uint32_t i : local.keys)
-      local_blocked |= own->locks().IsBlocked(LockTable::Encode(0, key_at(i)));
+  if (!local.items.empty() && !own->locks().empty()) {
+    for (const Item& it : local.items)
+      local_blocked |= own->locks().IsBlocked(LockTable::Encode(0, KeyOf(it)));
   }
   pending_ = 0;
-  finish_ = Finish::kKeys;
+  finish_ = Finish::kBatch;
   io::Reactor* origin = reactor_;
   for (uint32_t s = 0; s < parts_.size(); s++) {
     Part* part = &parts_[s];
-    if (part->keys.empty()) continue;
+    if (part->items.empty()) continue;
     if (s == shard_ && !local_blocked) {
-      for (uint32_t i : part->keys) {
-        RunKey(*own, req_, key_at(i), caller_, &part->replies);
+      for (const Item& it : part->items) {
+        RunKey(*own, batch_[it.req].req, KeyOf(it), caller_, &part->replies);
         part->ends.push_back(part->replies.size());
       }
       continue;
@@ -298,14 +349,13 @@ void Connection::RunKeys() {
     pending_++;
     inflight_++;
     std::vector<std::string> locks;
-    for (uint32_t i : part->keys) locks.push_back(LockTable::Encode(0, key_at(i)));
+    for (const Item& it : part->items) locks.push_back(LockTable::Encode(0, KeyOf(it)));
     Shards().PostOrRun(s, [this, s, part, origin, locks = std::move(locks)] {
       Shard& shard = *Shards().shard(s);
       RunUnlocked(shard, locks, [this, &shard, part, origin] {
         AdvanceLoopClock();
-        const bool m = ::strata::memcache::IsRetrieval(req_.cmd);
-        for (uint32_t i : part->keys) {
-          RunKey(shard, req_, m ? req_.keys[i] : req_.key, caller_, &part->replies);
+        for (const Item& it : part->items) {
+          RunKey(shard, batch_[it.req].req, KeyOf(it), caller_, &part->replies);
           part->ends.push_back(part->replies.size());
         }
         origin->Post([this] {
@@ -395,20 +445,32 @@ void Connection::OnStepsDone() {
     stat("evictions", evictions);
     out_.append("END\r\n");
   } else {
-    const bool multi = ::strata::memcache::IsRetrieval(req_.cmd);
-    const size_t nkeys = multi ? req_.keys.size() : 1;
+    // The batch's replies, in request order.
     std::vector<size_t> next(parts_.size(), 0);
-    for (size_t i = 0; i < nkeys; i++) {
-      uint32_t s = Shards().ShardOf(HashKey(multi ? req_.keys[i] : req_.key));
-      Part& p = parts_[s];
-      size_t k = next[s]++;
-      size_t start = k == 0 ? 0 : p.ends[k - 1];
-      out_.append(p.replies, start, p.ends[k] - start);
+    for (uint32_t i = 0; i < n_; i++) {
+      const Pending& p = batch_[i];
+      if (!p.keyed) {
+        out_.append(p.local);
+        if (p.close) close_after_reply_ = true;
+        continue;
+      }
+      const bool multi = ::strata::memcache::IsRetrieval(p.req.cmd);
+      const size_t nkeys = multi ? p.req.keys.size() : 1;
+      for (size_t k = 0; k < nkeys; k++) {
+        uint32_t s = Shards().ShardOf(HashKey(multi ? p.req.keys[k] : p.req.key));
+        Part& part = parts_[s];
+        size_t j = next[s]++;
+        size_t start = j == 0 ? 0 : part.ends[j - 1];
+        out_.append(part.replies, start, part.ends[j] - start);
+      }
+      if (multi) out_.append("END\r\n");
     }
-    if (multi) out_.append("END\r\n");
+    n_ = 0;
   }
+  // The requests are done: their input goes (views into it are no longer used).
+  in_.Consume(parsed_);
+  parsed_ = 0;
   if (!was_waiting) return;  // ran inline: ProcessInput goes on
-  in_.Consume(req_consumed_);
   ProcessInput();
   if (!waiting_ && readable_) OnReadable();
 }

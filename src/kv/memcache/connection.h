@@ -1,13 +1,15 @@
 // memcache::Connection: one memcached text-protocol client, living on the shard thread that
 // accepted it from the memcached listener (--memcached-port), like a RESP Connection.
 //
-// It reads into an input buffer, parses requests with the pure memcache::Parser and runs them in
-// order. A request's keys are executed on the shards that own them (commands.h): inline when the
-// key is the connection's own shard's, otherwise as a message to that shard's thread through the
-// ShardSet, whose reply comes back as a message to this thread. A multi-key get sends one message
-// per shard involved and puts the VALUE blocks back in key order. While a request waits for other
-// shards nothing more is parsed, so replies keep request order and the request's views into the
-// input buffer stay valid (the buffer is not read into meanwhile).
+// It reads into an input buffer and parses the requests it holds with the pure memcache::Parser
+// into a batch (up to 64 requests), as a RESP pipeline is squashed: the batch's keys are executed
+// on the shards that own them (commands.h), the own shard's inline and every other shard's steps
+// in one message to that shard's thread through the ShardSet, whose completion comes back as a
+// message to this thread. Steps of one shard run in request order, so requests on the same key
+// keep their order; the replies are put back in request order (and a multi-key get's VALUE
+// blocks in key order). While a batch waits nothing more is parsed or read, so the requests'
+// views into the input buffer stay valid. stats and flush_all run on their own, after every
+// request before them.
 //
 // Keys locked by a cross-shard RESP transaction (MULTI/EXEC, scripts) are respected: a step on a
 // locked key waits in that shard's lock queue, as a RESP command does.
@@ -17,6 +19,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "io/reactor.h"
@@ -43,13 +46,16 @@ class Connection : public io::EventHandler {
 
  private:
   void OnReadable();
+  // Parses what the input holds into a batch of requests and runs it (see RunBatch).
   void ProcessInput();
-  // Runs req_; false if it waits for other shards (the input is consumed when it completes).
-  bool Execute();
-  void RunKeys();
+  // Runs req_, a request that runs on its own: stats, flush_all.
+  void Execute();
+  // Runs the batch's key steps: one message per other shard involved, the own shard's inline.
+  void RunBatch();
   void Stats();
   void FlushAll();
-  // Completion of the shard steps of the current request (on this thread).
+  // Completion of the shard steps (on this thread): the replies in request order, the input
+  // they used consumed, and the next requests.
   void OnStepsDone();
   void Flush();
   void MaybeDestroy();
@@ -59,22 +65,41 @@ class Connection : public io::EventHandler {
   io::Reactor* reactor_;
   Caller caller_;
   ::strata::memcache::Parser parser_;
-  ::strata::memcache::Request req_;
-  size_t req_consumed_ = 0;
+  ::strata::memcache::Request req_;  // a request that runs on its own
+
+  // Pipelined requests parsed and run together. Their views point into in_, which is neither
+  // consumed nor read into until they are done; parsed_ counts the input they used.
+  struct Pending {
+    ::strata::memcache::Request req;
+    std::string local;  // the reply of a request that is not a key command (errors, version)
+    bool keyed = false;
+    bool close = false;  // quit, or a protocol the connection closes on
+  };
+  std::vector<Pending> batch_;
+  uint32_t n_ = 0;  // requests in batch_ (its elements are reused)
+  size_t parsed_ = 0;
   IoBuf in_;
   std::string out_;
   size_t sent_ = 0;
 
   // Per shard: the replies of this request's steps there and where each key's ends; written by
   // that shard's thread while a message is out, read here afterwards.
+  // One key of a batch request: batch_[req], its key number `key` (0 for single-key commands).
+  struct Item {
+    uint32_t req;
+    uint32_t key;
+  };
+  std::string_view KeyOf(const Item& it) const;
+  // Per shard: its steps of the batch, their replies and where each ends; written by that
+  // shard's thread while a message is out, read here afterwards.
   struct Part {
-    std::vector<uint32_t> keys;  // indices into the request's keys
+    std::vector<Item> items;
     std::string replies;
     std::vector<size_t> ends;
   };
   std::vector<Part> parts_;
   int pending_ = 0;  // shard messages out for the current request
-  enum class Finish { kKeys, kStats } finish_ = Finish::kKeys;
+  enum class Finish { kBatch, kStats } finish_ = Finish::kBatch;
   std::vector<uint64_t> items_, evictions_;  // stats: per shard
 
   bool waiting_ = false;

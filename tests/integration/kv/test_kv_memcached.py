@@ -571,3 +571,31 @@ def test_idle_timeout_closes_memcached_clients(mcserver):
         sock.close()
     finally:
         s.stop()
+
+
+def test_pipeline_keeps_request_order(srv):
+    """A deep pipeline over keys of every shard, with errors, versions and multi-gets between."""
+    req, want = b"", b""
+    for i in range(300):
+        k = b"p%d" % i
+        req += b"set %s %d 0 %d\r\n%s\r\n" % (k, i, len(k), k)
+        want += b"STORED\r\n"
+        if i % 7 == 0:
+            req += b"bogus\r\n"
+            want += b"ERROR\r\n"
+        if i % 11 == 0:
+            req += b"version\r\n"
+            want += b"VERSION 1.6.18\r\n"
+        if i % 5 == 0:
+            ks = [b"p%d" % j for j in range(max(0, i - 4), i + 1)]
+            req += b"get " + b" ".join(ks) + b" nope\r\n"
+            # Earlier keys were replaced by "add ... z" below; the current one is as set.
+            want += b"".join(b"VALUE %s 0 1\r\nz\r\n" % x for x in ks[:-1])
+            want += b"VALUE %s %d %d\r\n%s\r\n" % (k, i, len(k), k) + b"END\r\n"
+        req += b"incr %s 1\r\n" % k
+        want += b"CLIENT_ERROR cannot increment or decrement non-numeric value\r\n"
+        req += b"delete %s noreply\r\nadd %s 0 0 1\r\nz\r\n" % (k, k)
+        want += b"STORED\r\n"
+    req += b"stats reset\r\n"
+    want += b"RESET\r\n"
+    assert raw(srv.memcached_port, req, timeout=30) == want
