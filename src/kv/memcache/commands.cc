@@ -208,7 +208,9 @@ void Concat(Shard& s, const Request& req, std::string_view key, const Caller& c,
     return;
   }
   Entry* e = FindString(s, key, now, false);
-  if (!e) {
+  // As memcached, a result larger than an item may be is not stored.
+  if (!e || key.size() + e->value().size() + req.data.size() + ::strata::memcache::kItemOverhead >
+                ::strata::memcache::Limits().item_size_max) {
     Line(req, out, "NOT_STORED");
     return;
   }

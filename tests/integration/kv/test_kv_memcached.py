@@ -409,6 +409,9 @@ DIFF_CASES = [
     b"set f 4294967296 0 1\r\nx\r\nset g 4294967295 0 1\r\nx\r\nget f g\r\n",
     b"set t 0 -1 1\r\nx\r\nget t\r\nset t 0 0 1\r\nx\r\ntouch t -1\r\nget t\r\n",
     b"version\r\nquit\r\nget a\r\n",
+    b"set ap 0 0 600000\r\n" + b"a" * 600000 + b"\r\nappend ap 0 0 600000\r\n" +
+    b"b" * 600000 + b"\r\nprepend ap 0 0 600000\r\n" + b"c" * 600000 + b"\r\nappend ap 0 0 1\r\n"
+    b"d\r\n",
 ]
 
 CAS_RE = re.compile(rb"^(VALUE \S+ \d+ \d+) \d+\r\n", re.M)
