@@ -13,6 +13,7 @@
 #include "kv/engine/memory_accounting.h"
 #include "kv/engine/shard.h"
 #include "kv/memcache/stats.h"
+#include "kv/server/client_pause.h"
 #include "kv/server/command_stats.h"
 #include "kv/server/config.h"
 #include "kv/server/connection.h"
@@ -35,6 +36,7 @@ constexpr size_t kMaxBatchBytes = 256 * 1024;
 // memcached 1.6.18's version string: clients compare it to enable features.
 constexpr const char* kVersion = "1.6.18";
 std::atomic<int64_t> g_start_s{0};
+std::atomic<int64_t> g_paused{0};  // connections waiting for a CLIENT PAUSE to end
 
 std::vector<Connection*> g_local[MemoryAccounting::kMaxShards];
 
@@ -79,6 +81,7 @@ Connection::Connection(int fd, uint32_t shard)
 }
 
 Connection::~Connection() {
+  if (paused_) g_paused.fetch_sub(1, std::memory_order_relaxed);
   memcache::Stats().curr_connections.fetch_sub(1, std::memory_order_relaxed);
   auto& v = g_local[shard_];
   for (size_t i = 0; i < v.size(); i++) {
@@ -133,7 +136,7 @@ void Connection::MaybeDestroy() {
 }
 
 void Connection::OnReadable() {
-  while (readable_ && !closed_ && !waiting_ && !close_after_reply_) {
+  while (readable_ && !closed_ && !waiting_ && !paused_ && !close_after_reply_) {
     size_t want = parser_.BytesWanted();
     size_t chunk = want > kReadChunk ? want : kReadChunk;
     if (chunk > 2 * 1024 * 1024) chunk = 2 * 1024 * 1024;
@@ -165,67 +168,16 @@ void Connection::OnReadable() {
 
 void Connection::ProcessInput() {
   in_input_ = true;
-  ::strata::memcache::Limits limits;
-  while (!closed_ && !waiting_ && !close_after_reply_) {
-    bool more = true;    // complete requests may still be waiting in the input
-    bool alone = false;  // req_ is a request that runs on its own (stats, flush_all)
-    while (n_ < kMaxBatch && parsed_ < kMaxBatchBytes) {
-      if (n_ == batch_.size()) batch_.emplace_back();
-      Pending& p = batch_[n_];
-      p.local.clear();
-      p.keyed = p.close = false;
-      size_t consumed = 0;
-      Parser::Status st = parser_.Parse(in_.view().substr(parsed_), limits, &p.req, &consumed);
-      if (st == Parser::Status::kNeedMore) {
-        parsed_ += consumed;
-        more = false;
-        break;
-      }
-      if (st == Parser::Status::kClose) {
-        if (!parser_.error().empty()) p.local.append(parser_.error()).append("\r\n");
-        LOG_WARNING(
-            "closing memcached client %s: %s", caller_.addr.c_str(),
-            parser_.error().empty() ? "not the memcached text protocol" : parser_.error().c_str());
-        p.close = true;
-        n_++;
-        parsed_ = in_.size();
-        more = false;
-        break;
-      }
-      if (st == Parser::Status::kError) {
-        parsed_ += consumed;
-        if (!parser_.silent()) p.local.append(parser_.error()).append("\r\n");
-        n_++;
-        continue;
-      }
-      const Command cmd = p.req.cmd;
-      if (cmd == Command::kStats || cmd == Command::kFlushAll) {
-        // These see every earlier request done. With requests before it, the line is parsed
-        // again once they are (it leaves no state in the parser).
-        if (n_ > 0) break;
-        parsed_ += consumed;
-        req_ = std::move(p.req);
-        alone = true;
-        break;
-      }
-      parsed_ += consumed;
-      LocalTotals().commands++;
-      n_++;
-      if (cmd == Command::kVersion) {
-        p.local.append("VERSION ").append(kVersion).append("\r\n");
-      } else if (cmd == Command::kVerbosity) {
-        if (!p.req.noreply) p.local.append("OK\r\n");
-      } else if (cmd == Command::kQuit) {
-        p.close = true;
-        more = false;
-        break;
-      } else {
-        p.keyed = true;
-        // The parser skips the rest of a too-large value: let it, before anything else.
-        if (p.req.too_large) break;
-      }
+  while (!closed_ && !waiting_ && !paused_ && !close_after_reply_) {
+    bool more = true;  // complete requests may still be waiting in the input
+    if (n_ == 0 && !alone_) more = ParseBatch();
+    if (PauseHolds()) {  // CLIENT PAUSE: the parsed requests wait, and no input is read
+      paused_ = true;
+      g_paused.fetch_add(1, std::memory_order_relaxed);
+      break;
     }
-    if (alone) {
+    if (alone_) {
+      alone_ = false;
       LocalTotals().commands++;
       Execute();
       if (waiting_) break;
@@ -244,6 +196,88 @@ void Connection::ProcessInput() {
   }
   in_input_ = false;
   if (!waiting_) Flush();
+}
+
+bool Connection::ParseBatch() {
+  ::strata::memcache::Limits limits;
+  while (n_ < kMaxBatch && parsed_ < kMaxBatchBytes) {
+    if (n_ == batch_.size()) batch_.emplace_back();
+    Pending& p = batch_[n_];
+    p.local.clear();
+    p.keyed = p.close = false;
+    size_t consumed = 0;
+    Parser::Status st = parser_.Parse(in_.view().substr(parsed_), limits, &p.req, &consumed);
+    if (st == Parser::Status::kNeedMore) {
+      parsed_ += consumed;
+      return false;
+    }
+    if (st == Parser::Status::kClose) {
+      if (!parser_.error().empty()) p.local.append(parser_.error()).append("\r\n");
+      LOG_WARNING(
+          "closing memcached client %s: %s", caller_.addr.c_str(),
+          parser_.error().empty() ? "not the memcached text protocol" : parser_.error().c_str());
+      p.close = true;
+      n_++;
+      parsed_ = in_.size();
+      return false;
+    }
+    if (st == Parser::Status::kError) {
+      parsed_ += consumed;
+      if (!parser_.silent()) p.local.append(parser_.error()).append("\r\n");
+      n_++;
+      continue;
+    }
+    const Command cmd = p.req.cmd;
+    if (cmd == Command::kStats || cmd == Command::kFlushAll) {
+      // These see every earlier request done. With requests before it, the line is parsed
+      // again once they are (it leaves no state in the parser).
+      if (n_ > 0) return true;
+      parsed_ += consumed;
+      req_ = std::move(p.req);
+      alone_ = true;
+      return true;
+    }
+    parsed_ += consumed;
+    LocalTotals().commands++;
+    n_++;
+    if (cmd == Command::kVersion) {
+      p.local.append("VERSION ").append(kVersion).append("\r\n");
+    } else if (cmd == Command::kVerbosity) {
+      if (!p.req.noreply) p.local.append("OK\r\n");
+    } else if (cmd == Command::kQuit) {
+      p.close = true;
+      return false;
+    } else {
+      p.keyed = true;
+      // The parser skips the rest of a too-large value: let it, before anything else.
+      if (p.req.too_large) return true;
+    }
+  }
+  return true;
+}
+
+bool Connection::PauseHolds() const {
+  PauseType pause = CurrentPause();
+  if (pause == PauseType::kOff || (n_ == 0 && !alone_)) return false;
+  if (pause == PauseType::kAll) return true;
+  if (alone_) return req_.cmd == Command::kFlushAll;
+  for (uint32_t i = 0; i < n_; i++) {
+    const Pending& p = batch_[i];
+    if (p.keyed && p.req.cmd != Command::kGet && p.req.cmd != Command::kGets) return true;
+  }
+  return false;
+}
+
+void Connection::ResumePaused() {
+  if (g_paused.load(std::memory_order_relaxed) == 0) return;
+  auto conns = LocalConnections();  // copy: a resumed client may close
+  for (Connection* c : conns) {
+    if (!c->paused_ || c->closed_ || c->PauseHolds()) continue;
+    c->paused_ = false;
+    g_paused.fetch_sub(1, std::memory_order_relaxed);
+    c->ProcessInput();
+    if (!c->waiting_ && c->readable_) c->OnReadable();
+  }
 }
 
 void Connection::Execute() {

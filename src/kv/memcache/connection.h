@@ -41,6 +41,8 @@ class Connection : public io::EventHandler {
 
   // The memcached clients of the shard this thread is working for.
   static std::vector<Connection*>& LocalConnections();
+  // Runs the requests of this shard's clients that waited for a CLIENT PAUSE that has ended.
+  static void ResumePaused();
   // Closes this shard's clients idle for `timeout_s` seconds (the timeout option).
   static void CloseIdle(int64_t now_ms, int timeout_s);
 
@@ -48,6 +50,11 @@ class Connection : public io::EventHandler {
   void OnReadable();
   // Parses what the input holds into a batch of requests and runs it (see RunBatch).
   void ProcessInput();
+  // Parses requests into batch_ (or one that runs alone into req_); false once the input holds
+  // no further complete request.
+  bool ParseBatch();
+  // CLIENT PAUSE holds the parsed requests: ALL holds everything, WRITE the batches with a write.
+  bool PauseHolds() const;
   // Runs req_, a request that runs on its own: stats, flush_all.
   void Execute();
   // Runs the batch's key steps: one message per other shard involved, the own shard's inline.
@@ -66,6 +73,7 @@ class Connection : public io::EventHandler {
   Caller caller_;
   ::strata::memcache::Parser parser_;
   ::strata::memcache::Request req_;  // a request that runs on its own
+  bool alone_ = false;               // req_ is parsed and waits to run
 
   // Pipelined requests parsed and run together. Their views point into in_, which is neither
   // consumed nor read into until they are done; parsed_ counts the input they used.
@@ -103,6 +111,7 @@ class Connection : public io::EventHandler {
   std::vector<uint64_t> items_, evictions_;  // stats: per shard
 
   bool waiting_ = false;
+  bool paused_ = false;  // the parsed requests wait for a CLIENT PAUSE to end
   bool readable_ = true;
   bool close_after_reply_ = false;
   bool closed_ = false;

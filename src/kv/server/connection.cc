@@ -16,6 +16,7 @@
 #include "kv/commands/registry.h"
 #include "kv/commands/subcommand.h"
 #include "kv/engine/shard.h"
+#include "kv/memcache/connection.h"
 #include "kv/server/client_pause.h"
 #include "kv/server/client_slots.h"
 #include "kv/server/command_stats.h"
@@ -521,6 +522,7 @@ bool Connection::WaitForPause(bool only_all) {
 }
 
 void Connection::ResumePausedClients() {
+  memcache::Connection::ResumePaused();
   if (g_paused.load(std::memory_order_relaxed) == 0) return;
   PauseType pause = CurrentPause();
   if (pause == PauseType::kAll) return;

@@ -602,3 +602,32 @@ def test_pipeline_keeps_request_order(srv):
     req += b"stats reset\r\n"
     want += b"RESET\r\n"
     assert raw(srv.memcached_port, req, timeout=30) == want
+
+
+def test_client_pause_holds_memcached_writes(srv, mc, r):
+    mc.set("p", b"1", noreply=False)
+    r.call("CLIENT", "PAUSE", "700", "WRITE")
+    start = time.monotonic()
+    assert mc.get("p") == b"1"  # reads go on under a WRITE pause
+    assert time.monotonic() - start < 0.5
+    assert mc.set("p", b"2", noreply=False)
+    assert time.monotonic() - start >= 0.5
+    # ALL holds reads too, until the pause ends by itself.
+    r.call("CLIENT", "PAUSE", "400", "ALL")
+    start = time.monotonic()
+    assert mc.get("p") == b"2"
+    assert 0.3 <= time.monotonic() - start < 3
+    # CLIENT UNPAUSE resumes a held write at once.
+    r.call("CLIENT", "PAUSE", "100000", "WRITE")
+    try:
+        sock = socket.create_connection((HOST, srv.memcached_port), timeout=5)
+        sock.sendall(b"set p 0 0 1\r\n3\r\n")
+        sock.settimeout(0.3)
+        with pytest.raises(socket.timeout):
+            sock.recv(100)
+    finally:
+        r.call("CLIENT", "UNPAUSE")
+    sock.settimeout(5)
+    assert sock.recv(100) == b"STORED\r\n"
+    sock.close()
+    assert mc.get("p") == b"3"
