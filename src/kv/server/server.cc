@@ -96,8 +96,8 @@ class Acceptor : public io::EventHandler {
  private:
   void AcceptAll(std::vector<io::EventHandler*>* fresh) {
     for (;;) {
-      io::Accepted a =
-          io::AcceptOrRefuse(fd_, kMaxClientsMsg, "raise 'ulimit -n' or lower maxclients");
+      io::Accepted a = io::AcceptOrRefuse(fd_, memcache_ ? kMcMaxClientsMsg : kMaxClientsMsg,
+                                          "raise 'ulimit -n' or lower maxclients");
       if (a.refused) {
         LocalTotals().connections_received++;
         LocalTotals().rejected_connections++;
@@ -439,8 +439,8 @@ int RunServer() {
 
   // Every client is a descriptor: make room for maxclients of them, or run with fewer (and say
   // so) when the open-file limit cannot be raised, as redis-server does. Reserved: a listener, an
-  // epoll fd and a wake eventfd per shard, plus logs, stdio and slack.
-  const int64_t reserved = 32 + 3 * int64_t(n);
+  // epoll fd and a wake eventfd per shard (and a memcached listener), plus logs, stdio and slack.
+  const int64_t reserved = 32 + (cfg.memcached_port > 0 ? 4 : 3) * int64_t(n);
   const int64_t want = cfg.maxclients.load();
   uint64_t limit = 0;
   const int64_t fit = MakeRoomForClients(want, 1, reserved, &limit);
