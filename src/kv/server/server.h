@@ -30,7 +30,9 @@ class ShardRuntime {
   // Starts n shard threads. listen_fds (optional, one per shard) are accepted on by their shard.
   // With `packing`, shards are packed onto the first thread at low load as the thread-packing
   // option says (thread_packing.h); without, every shard keeps its own thread.
-  void Start(uint32_t n, const std::vector<int>& listen_fds = {}, bool packing = false);
+  // mc_listen_fds (optional, one per shard): the memcached listener (kv/memcache).
+  void Start(uint32_t n, const std::vector<int>& listen_fds = {}, bool packing = false,
+             const std::vector<int>& mc_listen_fds = {});
   // Stops every thread: closes clients, joins. Idempotent.
   void Stop();
   // Hands a connected socket to shard `shard` as a client connection.
