@@ -468,6 +468,12 @@ def _private(mcserver, args):
 
 def test_maxmemory_noeviction_and_eviction(mcserver):
     s = _private(mcserver, ["--maxmemory", "2mb", "--maxmemory-policy", "noeviction"])
+    with s.conn() as rc:
+        allocator = rc.call("INFO", "memory").decode()
+    if "mem_allocator:libc" in allocator:
+        s.stop()
+        # A sanitized build counts memory process-wide, not per shard (see the unit tests).
+        pytest.skip("sanitizer build: memory is not counted per shard")
     try:
         c = Client((HOST, s.memcached_port), timeout=5)
         value = b"x" * 10000
