@@ -153,4 +153,18 @@ std::string LocalAddress(int fd) {
   return FormatAddr(ss);
 }
 
+bool SendPending(int fd, std::string_view out, size_t* sent) {
+  while (*sent < out.size()) {
+    ssize_t n = ::send(fd, out.data() + *sent, out.size() - *sent, MSG_NOSIGNAL);
+    if (n > 0) {
+      *sent += size_t(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
+    return false;
+  }
+  return true;
+}
+
 }  // namespace strata::io

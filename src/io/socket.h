@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace strata::io {
 
@@ -20,6 +21,10 @@ bool AddressFree(const std::string& host, uint16_t port, std::string* error);
 // Connects (blocking) to host:port; returns the fd or -1. For tests and tools.
 int ConnectTcp(const std::string& host, uint16_t port, std::string* error);
 bool SetNonBlocking(int fd);
+// Sends out[*sent..] on a non-blocking socket until it is all sent or the socket is full,
+// advancing *sent (retrying EINTR). Returns false on a write error (the peer is gone); true
+// otherwise, with *sent < out.size() when the socket is full (wait for EPOLLOUT).
+bool SendPending(int fd, std::string_view out, size_t* sent);
 void SetNoDelay(int fd);
 // "ip:port" of the peer / local end of a connected socket.
 std::string PeerAddress(int fd);

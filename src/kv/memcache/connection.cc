@@ -511,15 +511,10 @@ void Connection::OnStepsDone() {
 
 void Connection::Flush() {
   if (closed_) return;
-  while (sent_ < out_.size()) {
-    ssize_t n = ::send(fd_, out_.data() + sent_, out_.size() - sent_, MSG_NOSIGNAL);
-    if (n > 0) {
-      sent_ += size_t(n);
-      LocalTotals().net_output_bytes += uint64_t(n);
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+  size_t before = sent_;
+  bool ok = io::SendPending(fd_, out_, &sent_);
+  LocalTotals().net_output_bytes += uint64_t(sent_ - before);
+  if (!ok) {
     Close("write error");
     return;
   }

@@ -62,7 +62,8 @@ void ScriptToken::Release() {
     held_ = false;
     return;
   }
-  auto [reactor, h] = waiters_.front();
+  io::Reactor* reactor = waiters_.front().first;
+  std::coroutine_handle<> h = waiters_.front().second;
   waiters_.pop_front();
   l.unlock();
   reactor->Post([h] { h.resume(); });  // hand-over: held_ stays set
