@@ -278,6 +278,22 @@ class _BytesParser(Conn):
         raise ProtocolError("incomplete reply")
 
 
+def drain(conn, quiet=0.3, limit=5.0):
+    """Reads pushes until none arrives for `quiet` seconds."""
+    out = []
+    deadline = time.monotonic() + limit
+    conn.sock.settimeout(quiet)
+    try:
+        while time.monotonic() < deadline:
+            try:
+                out.append(conn.read())
+            except (socket.timeout, TimeoutError):
+                break
+    finally:
+        conn.sock.settimeout(conn.timeout)
+    return out
+
+
 def parse_reply(data):
     """Parses one complete reply from bytes (as returned by Conn.read_raw)."""
     return _BytesParser(data)._parse()

@@ -3,14 +3,13 @@ redis-server for every type in its small and large encodings (listpack / hashtab
 quicklist / intset, streams with deleted entries, consumer groups and pending entries), with
 Redis's error replies, TTL options, IDLETIME/FREQ, keyspace notifications and client tracking."""
 
-import socket
 import time
 
 import pytest
 import redis as redispy
 
 from kv_harness import Server, redis_command
-from kv_resp import Push, encode
+from kv_resp import Push, drain, encode
 
 
 @pytest.fixture(scope="module")
@@ -422,20 +421,6 @@ def test_corrupt_payloads_never_crash(s, r):
 
 
 # ---------------------------------------------------------------- notifications and tracking
-
-def drain(conn, quiet=0.3, limit=5.0):
-    out = []
-    deadline = time.monotonic() + limit
-    conn.sock.settimeout(quiet)
-    try:
-        while time.monotonic() < deadline:
-            try:
-                out.append(conn.read())
-            except (socket.timeout, TimeoutError):
-                break
-    finally:
-        conn.sock.settimeout(conn.timeout)
-    return out
 
 
 def test_restore_notifies(server, s):

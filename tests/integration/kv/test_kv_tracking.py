@@ -4,29 +4,12 @@ transactions, scripts, FLUSHALL), the table limit, and a near cache kept equal t
 across 4 shard threads. Every test also passes against Redis (STRATA_SERVER_CMD=redis-server)."""
 
 import random
-import socket
 import time
 
 import pytest
 
 from kv_harness import target_is_redis, wait_until
-from kv_resp import Push, RespError, encode
-
-
-def drain(conn, quiet=0.3, limit=5.0):
-    """Reads pushes until none arrives for `quiet` seconds."""
-    out = []
-    deadline = time.monotonic() + limit
-    conn.sock.settimeout(quiet)
-    try:
-        while time.monotonic() < deadline:
-            try:
-                out.append(conn.read())
-            except (socket.timeout, TimeoutError):
-                break
-    finally:
-        conn.sock.settimeout(conn.timeout)
-    return out
+from kv_resp import Push, RespError, drain, encode
 
 
 def call3(conn, *args):
