@@ -35,6 +35,7 @@ struct Harness {
 
   OpReader& in;
   int fill = -2;
+  int depth = 0;  // list-compress-depth: 0 (off) to 3, input-chosen with the fill
   std::unique_ptr<ListObject> l = std::make_unique<ListObject>();
   std::deque<std::string> m;
 
@@ -74,6 +75,7 @@ struct Harness {
 
   void Run() {
     fill = FillFrom(in.Byte());
+    depth = in.Byte() % 4;
     for (size_t step = 0; !in.done(); step++) {
       switch (in.Byte() % 16) {
         case 0:
@@ -81,7 +83,7 @@ struct Harness {
         case 2: {
           std::string v = in.Str();
           bool head = in.Bit();
-          l->Push(head ? ListObject::kHead : ListObject::kTail, v, fill);
+          l->Push(head ? ListObject::kHead : ListObject::kTail, v, fill, depth);
           head ? m.push_front(v) : m.push_back(v);
           break;
         }
@@ -89,8 +91,8 @@ struct Harness {
           bool head = in.Bit();
           bool want_value = in.Bit();
           std::string v;
-          bool got =
-              l->Pop(head ? ListObject::kHead : ListObject::kTail, want_value ? &v : nullptr);
+          bool got = l->Pop(head ? ListObject::kHead : ListObject::kTail, want_value ? &v : nullptr,
+                            depth);
           FUZZ_CHECK(got == !m.empty());
           if (got) {
             if (want_value) FUZZ_CHECK(v == (head ? m.front() : m.back()));
@@ -103,8 +105,9 @@ struct Harness {
           int64_t idx = AnyIndex();
           int64_t len = int64_t(m.size());
           ListElem e;
+          std::string text;
           bool in_range = idx >= -len && idx < len;
-          FUZZ_CHECK(l->Index(idx, &e) == in_range);
+          FUZZ_CHECK(l->Index(idx, &e, &text) == in_range);
           if (in_range) FUZZ_CHECK(e.ToString() == m[size_t(idx < 0 ? idx + len : idx)]);
           break;
         }
@@ -114,7 +117,7 @@ struct Harness {
           int64_t len = int64_t(m.size());
           std::string v = in.Str();
           bool in_range = idx >= -len && idx < len;
-          FUZZ_CHECK(l->Set(idx, v, fill) == in_range);
+          FUZZ_CHECK(l->Set(idx, v, fill, depth) == in_range);
           if (in_range) m[size_t(idx < 0 ? idx + len : idx)] = v;
           break;
         }
@@ -124,7 +127,7 @@ struct Harness {
           std::string v = in.Str();
           bool after = in.Bit();
           auto it = std::find(m.begin(), m.end(), pivot);
-          FUZZ_CHECK(l->Insert(pivot, after, v, fill) == (it != m.end()));
+          FUZZ_CHECK(l->Insert(pivot, after, v, fill, depth) == (it != m.end()));
           if (it != m.end()) m.insert(after ? it + 1 : it, v);
           break;
         }
@@ -152,7 +155,7 @@ struct Harness {
               }
             }
           }
-          FUZZ_CHECK(l->Remove(count, v) == want);
+          FUZZ_CHECK(l->Remove(count, v, depth) == want);
           break;
         }
         case 8: {
@@ -165,10 +168,10 @@ struct Harness {
           if (end < 0) end = 0;
           if (end >= len) end = len - 1;
           if (start <= end) {
-            l->Keep(size_t(start), size_t(end - start + 1));
+            l->Keep(size_t(start), size_t(end - start + 1), depth);
             m = std::deque<std::string>(m.begin() + start, m.begin() + end + 1);
           } else {
-            l->Keep(0, 0);
+            l->Keep(0, 0, depth);
             m.clear();
           }
           break;
@@ -192,7 +195,7 @@ struct Harness {
           size_t n = in.Below(m.size() + 3);
           bool head = in.Bit();
           std::vector<std::string> got, want;
-          size_t popped = l->PopMany(head ? ListObject::kHead : ListObject::kTail, n,
+          size_t popped = l->PopMany(head ? ListObject::kHead : ListObject::kTail, n, depth,
                                      [&](const ListElem& e) { got.push_back(e.ToString()); });
           for (size_t i = 0; i < n && !m.empty(); i++) {
             want.push_back(head ? m.front() : m.back());
@@ -207,7 +210,7 @@ struct Harness {
           if (m.empty()) break;
           size_t start = in.Below(m.size());
           size_t n = in.Below(m.size() - start + 1);
-          l->Erase(start, n);
+          l->Erase(start, n, depth);
           m.erase(m.begin() + ptrdiff_t(start), m.begin() + ptrdiff_t(start + n));
           break;
         }
@@ -226,6 +229,7 @@ struct Harness {
         case 13:
           // list-max-listpack-size changes at run time.
           fill = FillFrom(in.Byte());
+          depth = in.Byte() % 4;
           break;
         case 14: {
           // Many elements at once, so a list spans several nodes.
@@ -235,7 +239,7 @@ struct Harness {
           bool numbers = in.Bit();
           for (size_t i = 0; i < n; i++) {
             std::string e = numbers ? std::to_string(int64_t(i) * 1000 - 5000) : v;
-            l->Push(head ? ListObject::kHead : ListObject::kTail, e, fill);
+            l->Push(head ? ListObject::kHead : ListObject::kTail, e, fill, depth);
             head ? m.push_front(e) : m.push_back(e);
           }
           break;
@@ -247,7 +251,8 @@ struct Harness {
           if (!m.empty()) {
             size_t i = in.Below(m.size());
             ListElem e;
-            FUZZ_CHECK(l->Index(int64_t(i), &e));
+            std::string text;
+            FUZZ_CHECK(l->Index(int64_t(i), &e, &text));
             strata::kv::ListNeedle needle(m[i]);
             FUZZ_CHECK(needle.Matches(e));
             char buf[24];
