@@ -30,6 +30,7 @@
 #include "kv/server/connection.h"
 #include "kv/server/shard_local.h"
 #include "kv/server/shard_set.h"
+#include "kv/server/snapshot.h"
 #include "kv/server/thread_packing.h"
 #include "kv/tx/script_busy.h"
 #include "kv/version.h"
@@ -198,7 +199,8 @@ int64_t ClockNs(clockid_t clock) {
 ShardRuntime::ShardRuntime() = default;
 ShardRuntime::~ShardRuntime() { Stop(); }
 
-void ShardRuntime::Start(uint32_t n, const std::vector<int>& listen_fds, bool packing) {
+void ShardRuntime::Start(uint32_t n, const std::vector<int>& listen_fds, bool packing,
+                         const std::function<void(Shard&, uint32_t)>& init) {
   Config& cfg = GlobalConfig();
   RegisterAllCommands();
   InstallShardLocalHook();
@@ -228,11 +230,12 @@ void ShardRuntime::Start(uint32_t n, const std::vector<int>& listen_fds, bool pa
     Thread* t = threads_[i].get();
     ShardSet* set = set_.get();
     std::barrier<>* barrier = stop_barrier_.get();
-    t->thread = std::thread([this, t, i, set, barrier, &ready, &cfg] {
+    t->thread = std::thread([this, t, i, set, barrier, &ready, &cfg, &init] {
       pthread_getcpuclockid(pthread_self(), &t->cpu_clock);
       io::Reactor::SetCurrent(t->reactor.get());
       t->shard = std::make_unique<Shard>(i, cfg.databases);
       set->Register(i, t->reactor.get(), t->shard.get());
+      if (init) init(*t->shard, i);
       if (t->listen_fd >= 0) {
         t->acceptor = std::make_unique<Acceptor>(t->listen_fd, i, t->reactor.get());
         g_acceptors[i] = t->acceptor.get();
@@ -439,9 +442,20 @@ int RunServer() {
     }
     fds.push_back(fd);
   }
+  // The snapshot in dir/dbfilename, if any, is read and checked now and its keys built by their
+  // shards before any client is accepted; a bad file stops the start.
+  StartupLoad load;
+  if (!ReadSnapshotAtStart(n, cfg.databases, &load)) return 1;
   LazyFreer::Start();
   ShardRuntime runtime;
-  runtime.Start(n, fds, /*packing=*/true);
+  runtime.Start(n, fds, /*packing=*/true,
+                [&load](Shard& s, uint32_t i) { InsertLoadedKeys(s, i, &load); });
+  if (!FinishStartupLoad(&load)) {
+    runtime.Stop();
+    LazyFreer::Stop();
+    return 1;
+  }
+  ReleaseStartupLoad(&load);
   LOG_NOTICE("strata-server %s (redis %s compatible) ready: %s:%d, %u shard thread(s), pid %d",
              kStrataVersion, kRedisCompatVersion, cfg.bind.c_str(), cfg.port, n, int(getpid()));
 

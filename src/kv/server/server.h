@@ -8,6 +8,7 @@
 #include <atomic>
 #include <barrier>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -30,7 +31,10 @@ class ShardRuntime {
   // Starts n shard threads. listen_fds (optional, one per shard) are accepted on by their shard.
   // With `packing`, shards are packed onto the first thread at low load as the thread-packing
   // option says (thread_packing.h); without, every shard keeps its own thread.
-  void Start(uint32_t n, const std::vector<int>& listen_fds = {}, bool packing = false);
+  // `init` (optional) runs on each shard thread once its shard exists, before it accepts or
+  // serves anything (loading a snapshot).
+  void Start(uint32_t n, const std::vector<int>& listen_fds = {}, bool packing = false,
+             const std::function<void(Shard&, uint32_t)>& init = nullptr);
   // Stops every thread: closes clients, joins. Idempotent.
   void Stop();
   // Hands a connected socket to shard `shard` as a client connection.
