@@ -149,6 +149,9 @@ bool ParseRdbFile(std::string_view data, uint64_t databases,
       default:
         break;
     }
+    if (type == 6 || type == 7) return fail(at, "module values are not supported");
+    if (type > kRdbStreamListpacks2 || type == 8)
+      return fail(at, "unknown object type " + std::to_string(type));
     RdbFileKey k;
     k.db = db;
     k.expire_ms = expire_ms;
