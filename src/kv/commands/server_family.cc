@@ -497,10 +497,10 @@ void RegisterServerFamily(CommandRegistry& r) {
          "Returns the server time.", "2.6.0"});
   r.Add({"lastsave", 1, kLoading | kStale | kFast, 0, 0, 0, CmdLastSave, nullptr, "server",
          "Returns the Unix timestamp of the last successful save to disk.", "1.0.0"});
-  r.Add({"save", 1, kAdmin | kNoScript, 0, 0, 0, nullptr, CmdSave, "server",
+  r.Add({"save", 1, kAdmin | kNoScript | kNoMulti, 0, 0, 0, nullptr, CmdSave, "server",
          "Synchronously saves the database(s) to disk.", "1.0.0",
          "O(N) where N is the total number of keys in all databases"});
-  r.Add({"shutdown", -1, kAdm, 0, 0, 0, nullptr, CmdShutdown, "server",
+  r.Add({"shutdown", -1, kAdm | kNoMulti, 0, 0, 0, nullptr, CmdShutdown, "server",
          "Synchronously saves the database(s) to disk and shuts down the Redis server.", "1.0.0",
          "O(N) when saving, where N is the total number of keys in all databases when saving "
          "data, otherwise O(1)"});

@@ -17,8 +17,10 @@
 #include "kv/engine/memory_accounting.h"
 #include "kv/engine/shard.h"
 #include "kv/rdb/rdb_file.h"
+#include "kv/server/blocking.h"
 #include "kv/server/config.h"
 #include "kv/server/shard_set.h"
+#include "kv/tx/lock_table.h"
 #include "kv/version.h"
 
 namespace strata::kv {
@@ -192,10 +194,21 @@ Task<SaveResult> SaveSnapshot() {
   const Config& cfg = GlobalConfig();
   bool compress = cfg.rdbcompression.load(std::memory_order_relaxed);
   bool checksum = cfg.rdbchecksum.load(std::memory_order_relaxed);
+  // One instant for every shard: the all-keys lock of every shard, taken in ascending shard
+  // order as a transaction holding a whole-database command takes it, so no cross-shard step
+  // (EXEC, a multi-key command, a script) is caught half done. Each shard releases its lock once
+  // its keys are serialized.
+  const uint32_t n = Shards().size();
+  std::vector<std::string> lock_all{LockTable::kAllKeys};
+  std::vector<std::string>* lk = &lock_all;
+  for (uint32_t i = 0; i < n; i++)
+    co_await Shards().HopDeferred(i, [lk](Shard& s, auto done) { s.locks().Acquire(*lk, done); });
   int64_t now = UnixMillis();
-  std::vector<ShardPart> parts(Shards().size());
-  co_await Shards().Broadcast([&parts, compress, now](Shard& s, uint32_t i) {
+  std::vector<ShardPart> parts(n);
+  co_await Shards().Broadcast([&parts, lk, compress, now](Shard& s, uint32_t i) {
     SerializeShard(s, now, compress, &parts[i]);
+    s.locks().Release(*lk);
+    ServeBlockedClients(s);
   });
   uint64_t dirty = 0;
   for (const ShardPart& p : parts) dirty += p.dirty;

@@ -13,6 +13,7 @@ import pytest
 import redis as redispy
 
 from kv_harness import Server, redis_command
+from kv_resp import RespError
 from test_kv_dump_restore import contents, encoding, populate
 
 DBS = [0, 1, 5, 15]
@@ -341,3 +342,58 @@ def test_failed_save_keeps_the_previous_file(start_server, tmp_path):
     (tmp_path / ("temp-%d.rdb" % srv.pid)).rmdir()
     assert c.save()
     assert persistence(c)["rdb_last_bgsave_status"] == "ok"
+
+
+def test_save_is_one_point_in_time(start_server, threads, tmp_path):
+    # Transactions move a unit between keys on (with 4 shards) different shards while SAVE runs:
+    # every saved file holds a consistent pair.
+    import threading
+    srv = start_server()
+    c = client(srv)
+    pairs = [("a%d" % i, "b%d" % i) for i in range(8)]
+    for a, b in pairs:
+        c.mset({a: 0, b: 0})
+    stop = threading.Event()
+
+    def mover():
+        m = client(srv)
+        while not stop.is_set():
+            p = m.pipeline(transaction=True)
+            for a, b in pairs:
+                p.incr(a)
+                p.decr(b)
+            p.execute()
+        m.close()
+
+    t = threading.Thread(target=mover)
+    t.start()
+    try:
+        files = []
+        for i in range(5):
+            c.config_set("dbfilename", "snap%d.rdb" % i)
+            assert c.save()
+            files.append("snap%d.rdb" % i)
+    finally:
+        stop.set()
+        t.join()
+    srv.stop()
+    for f in files:
+        again = start_server(args=["--dbfilename", f])
+        v = client(again).mget([k for p in pairs for k in p])
+        total = [int(x) for x in v]
+        assert all(total[2 * i] == -total[2 * i + 1] for i in range(len(pairs))), (f, total)
+        assert len(set(total[0::2])) == 1, (f, total)  # every transaction whole or absent
+        again.stop()
+
+
+def test_save_and_shutdown_refused_in_multi(start_server):
+    srv = start_server()
+    with srv.conn() as c:
+        for cmd in (["SAVE"], ["SHUTDOWN", "SAVE"]):
+            assert c.call("MULTI") == "OK"
+            assert c.call("SET", "k", "v") == "QUEUED"
+            assert c.call(*cmd) == RespError("ERR Command not allowed inside a transaction")
+            err = c.call("EXEC")
+            assert isinstance(err, RespError) and err.message.startswith("EXECABORT"), err
+        assert c.call("EXISTS", "k") == 0
+    assert srv.alive()
