@@ -1,8 +1,9 @@
 // RDB snapshots of the whole keyspace (Redis's RDB version 10 file, see rdb/rdb_file.h):
 // SAVE and SHUTDOWN SAVE write one; the server loads `dir/dbfilename` at start.
 //
-// Writing: every shard serializes its own keys on its own thread (one Broadcast), database by
-// database; the coordinating thread then writes the header, one SELECTDB section per non-empty
+// Writing: with every shard's all-keys lock held (one point in time across shards), every shard
+// serializes its own keys on its own thread (one Broadcast), database by database, and releases
+// its lock; the coordinating thread then writes the header, one SELECTDB section per non-empty
 // database holding the parts of every shard, EOF and the CRC64 to temp-<pid>.rdb in `dir`,
 // fsyncs it, renames it over dbfilename and fsyncs the directory, so a failure leaves the previous
 // file as it was.
