@@ -109,7 +109,7 @@ class RdbOut {
   uint64_t crc_ = 0;
 };
 
-bool WriteAll(RdbOut& out, std::vector<ShardPart>& parts, bool checksum, int64_t now_ms) {
+bool WriteAll(RdbOut& out, const std::vector<ShardPart>& parts, bool checksum, int64_t now_ms) {
   std::string head;
   rdb::AppendFileMagic(&head);
   rdb::AppendAux(&head, "redis-ver", kRedisCompatVersion);
@@ -129,10 +129,8 @@ bool WriteAll(RdbOut& out, std::vector<ShardPart>& parts, bool checksum, int64_t
     std::string sel;
     rdb::AppendSelectDb(&sel, db, keys, expires);
     if (!out.Write(sel)) return false;
-    for (ShardPart& p : parts) {
+    for (const ShardPart& p : parts)
       if (!out.Write(p.bytes[db])) return false;
-      std::string().swap(p.bytes[db]);  // free as we go
-    }
   }
   std::string tail;
   rdb::AppendEof(&tail, out.crc(), checksum);
@@ -141,8 +139,8 @@ bool WriteAll(RdbOut& out, std::vector<ShardPart>& parts, bool checksum, int64_t
 }
 
 // Writes temp-<pid>.rdb, fsyncs it, renames it to `filename` and fsyncs the directory.
-bool WriteSnapshotFile(std::vector<ShardPart>& parts, const std::string& filename, bool checksum,
-                       int64_t now_ms) {
+bool WriteSnapshotFile(const std::vector<ShardPart>& parts, const std::string& filename,
+                       bool checksum, int64_t now_ms) {
   char tmp[64];
   snprintf(tmp, sizeof(tmp), "temp-%d.rdb", int(getpid()));
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -213,6 +211,15 @@ Task<SaveResult> SaveSnapshot() {
   uint64_t dirty = 0;
   for (const ShardPart& p : parts) dirty += p.dirty;
   bool ok = WriteSnapshotFile(parts, cfg.dbfilename(), checksum, now);
+  // Each shard frees its own buffers, so its memory ledger (and its share of maxmemory) gets
+  // back what serializing took.
+  for (uint32_t i = 0; i < n; i++) {
+    auto bytes = std::make_shared<std::vector<std::string>>(std::move(parts[i].bytes));
+    Shards().Post(i, [bytes] {
+      bytes->clear();
+      bytes->shrink_to_fit();
+    });
+  }
   if (ok) {
     LOG_NOTICE("DB saved on disk");
     st.last_save_s.store(UnixMillis() / 1000);

@@ -397,3 +397,23 @@ def test_save_and_shutdown_refused_in_multi(start_server):
             assert isinstance(err, RespError) and err.message.startswith("EXECABORT"), err
         assert c.call("EXISTS", "k") == 0
     assert srv.alive()
+
+
+def test_save_under_maxmemory_evicts_nothing(start_server):
+    # SAVE's serialized copy is freed once written: writes just under the limit afterwards evict
+    # nothing.
+    srv = start_server(args=["--maxmemory-policy", "allkeys-lru"])
+    c = client(srv)
+    p = c.pipeline(transaction=False)
+    for i in range(4000):
+        p.set("key:%d" % i, "v" * 500)
+    p.execute()
+    used = c.info("memory")["used_memory"]
+    c.config_set("maxmemory", used + 2_000_000)
+    for _ in range(3):
+        assert c.save()
+    time.sleep(0.3)  # every shard has freed its part and published its memory
+    for i in range(200):
+        c.set("more:%d" % i, "x")
+    assert c.info("stats")["evicted_keys"] == 0
+    assert c.dbsize() == 4200
