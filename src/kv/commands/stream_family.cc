@@ -366,6 +366,7 @@ struct KeyCheck {
   bool exists = false;
   bool has_group = false;
   StreamID last_id;
+  std::vector<notify::Note> notes;  // the lookup's keyspace events (keymiss), held
 };
 
 // Serves one key of a read: the key and its entries (the per-key part of the reply), or
@@ -518,8 +519,10 @@ Task<void> MultiXRead(CmdContext& ctx) {
     for (size_t i : idx) {
       KeyCheck k;
       k.idx = i;
+      notify::Capture cap(true);
       Typed<StreamObject> t =
           FindObject<StreamObject>(s, ctx.db, ctx.args[i], ctx.now_ms, Access::kRead);
+      k.notes = std::move(cap.notes);
       k.wrongtype = t.wrongtype;
       if (t.obj) {
         k.exists = true;
@@ -532,14 +535,16 @@ Task<void> MultiXRead(CmdContext& ctx) {
   });
   std::vector<KeyCheck> by_key(ctx.args.size());
   for (auto& part : checks)
-    for (auto& k : part) by_key[k.idx] = k;
-  // Validation in argument order, as Redis reports the first problem.
+    for (auto& k : part) by_key[k.idx] = std::move(k);
+  // Validation in argument order, as Redis reports the first problem. Redis looks each key up
+  // just before validating its ID, so the keys after the first problem have no lookup events.
   std::vector<StreamID> ids(ctx.args.size());
   std::vector<char> newest(ctx.args.size(), 0);
   std::string err;
   for (size_t i = 0; i < a.streams_count && err.empty(); i++) {
     size_t ki = a.streams_arg + i, ii = ki + a.streams_count;
     const KeyCheck& k = by_key[ki];
+    notify::PublishNotes(k.notes);
     std::string_view arg = ctx.args[ii];
     if (k.wrongtype) {
       err = kErrWrongType;

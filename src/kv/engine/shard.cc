@@ -11,7 +11,8 @@
 
 namespace strata::kv {
 
-Shard::Shard(uint32_t id, int databases) : id_(id), dbs_(size_t(databases)), rng_(0x5eed + id) {
+Shard::Shard(uint32_t id, int databases)
+    : id_(id), dbs_(size_t(databases)), rng_(0x5eed + id), mc_meta_(id) {
   RefreshConfig();
 }
 
@@ -83,6 +84,7 @@ void Shard::Delete(int db, Entry** link) { Entry::Destroy(dbs_[size_t(db)].Unlin
 void Shard::DbModified(int db, int other) {
   // Client-side caching: the caller sends every tracking client a null invalidation.
   if (tracking::Active()) tracking_.Clear();
+  if (db == 0 || other == 0) mc_meta_.Clear();  // FLUSHDB/FLUSHALL/SWAPDB of memcached's db
   if (watches_.empty()) return;
   auto exists = [this](int d, std::string_view key) {
     return d >= 0 && dbs_[size_t(d)].Find(key, DbTable::Hash(key)) != nullptr;

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <random>
 #include <string>
@@ -24,6 +25,7 @@
 #include "cache/sampled/keyspace_policy.h"
 #include "cache/sampled/policy_names.h"
 #include "kv/engine/db_table.h"
+#include "kv/memcache/meta_table.h"
 #include "kv/messaging/tracking.h"
 #include "kv/tx/lock_table.h"
 #include "kv/tx/watch.h"
@@ -66,20 +68,32 @@ class Shard {
   // A key changed (a write command, a blocked client served, expiry, eviction): the clients
   // WATCHing it fail their EXEC. One branch when nobody watches a key on this shard.
   // Tracking clients that read it get an invalidation.
+  // The key's memcached flags and CAS (mc_meta()) no longer describe it either.
   void KeyModified(int db, std::string_view key) {
     if (!watches_.empty()) watches_.Touch(LockTable::Encode(db, key));
     if (tracking::Active()) [[unlikely]]
       tracking_.Invalidate(key);
+    if (db == 0 && !mc_meta_.empty()) [[unlikely]]
+      mc_meta_.Drop(key);
   }
   // The same for a key in LockTable::Encode form.
   void EncodedKeyModified(const std::string& encoded) {
     if (!watches_.empty()) watches_.Touch(encoded);
     if (tracking::Active()) [[unlikely]]
       tracking_.Invalidate(std::string_view(encoded).substr(sizeof(int)));
+    if (!mc_meta_.empty()) [[unlikely]] {
+      int db;
+      memcpy(&db, encoded.data(), sizeof(int));
+      if (db == 0) mc_meta_.Drop(std::string_view(encoded).substr(sizeof(int)));
+    }
   }
   // Whether a key change has anyone to tell (WATCH, client tracking): write paths check this
   // before listing the keys they changed.
-  bool ObservesWrites() const { return !watches_.empty() || tracking::Active(); }
+  bool ObservesWrites() const {
+    return !watches_.empty() || tracking::Active() || !mc_meta_.empty();
+  }
+  // memcached client flags and CAS uniques of database 0's keys (kv/memcache/meta_table.h).
+  memcache::MetaTable& mc_meta() { return mc_meta_; }
   // Readers of this shard's keys, for client-side caching.
   tracking::Table& tracking() { return tracking_; }
   // FLUSHDB of db, or SWAPDB of db and other (before it happens): as Redis, the watched keys that
@@ -162,6 +176,7 @@ class Shard {
   int lfu_log_factor_ = -1, lfu_decay_time_ = -1;
   std::unique_ptr<cache::sampled::KeyspacePolicy> policy_;
   cache::sampled::EvictionPool pool_;
+  memcache::MetaTable mc_meta_;
   LockTable locks_;
   WatchTable watches_;
   tracking::Table tracking_;

@@ -28,7 +28,8 @@ struct Config {
   // Fixed at start.
   std::string bind = "127.0.0.1";
   int port = 6379;
-  int threads = 0;  // 0 = one per core
+  int memcached_port = 0;  // memcached text protocol listener; 0 = off
+  int threads = 0;         // 0 = one per core
   int databases = 16;
   std::string logfile;
   std::string config_file;  // absolute path of the file given at start, empty if none

@@ -16,6 +16,7 @@
 #include "kv/commands/registry.h"
 #include "kv/commands/subcommand.h"
 #include "kv/engine/shard.h"
+#include "kv/memcache/connection.h"
 #include "kv/server/client_pause.h"
 #include "kv/server/client_slots.h"
 #include "kv/server/command_stats.h"
@@ -52,6 +53,8 @@ constexpr int64_t kUnauthQueryCap = 1024 * 1024;
 int64_t ConnectedClients() { return g_slots.count(); }
 
 bool ReserveClientSlot(int64_t max) { return g_slots.TryReserve(max); }
+
+void ReleaseClientSlot() { g_slots.Release(); }
 
 std::vector<Connection*>& Connection::LocalConnections() { return Local().connections; }
 
@@ -538,6 +541,7 @@ bool Connection::WaitForPause(bool only_all) {
 }
 
 void Connection::ResumePausedClients() {
+  memcache::Connection::ResumePaused();
   if (g_paused.load(std::memory_order_relaxed) == 0) return;
   PauseType pause = CurrentPause();
   if (pause == PauseType::kAll) return;

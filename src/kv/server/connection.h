@@ -219,5 +219,7 @@ int64_t ConnectedClients();
 // Takes a client slot if fewer than `max` are taken (kv/server/client_slots.h); every Connection
 // is created with one and gives it back when its descriptor is closed.
 bool ReserveClientSlot(int64_t max);
+// Gives a slot taken by ReserveClientSlot back (memcached connections, kv/memcache).
+void ReleaseClientSlot();
 
 }  // namespace strata::kv

@@ -25,6 +25,7 @@
 #include "kv/engine/lazy_free.h"
 #include "kv/engine/memory_accounting.h"
 #include "kv/engine/shard.h"
+#include "kv/memcache/connection.h"
 #include "kv/server/command_stats.h"
 #include "kv/server/config.h"
 #include "kv/server/connection.h"
@@ -41,6 +42,12 @@ namespace {
 std::atomic<uint64_t> g_next_client_id{1};
 
 constexpr char kMaxClientsMsg[] = "-ERR max number of clients reached\r\n";
+// The same refusals on the memcached listener, in its protocol.
+constexpr char kMcMaxClientsMsg[] = "SERVER_ERROR max number of clients reached\r\n";
+constexpr char kMcProtectedMsg[] =
+    "SERVER_ERROR strata-server is running in protected mode (or has a password, which memcached "
+    "clients cannot give): only memcached clients connecting from the loopback interface are "
+    "accepted\r\n";
 
 // protected-mode's refusal. Clients see the -DENIED code Redis uses and what to do about it.
 constexpr char kProtectedModeMsg[] =
@@ -62,32 +69,36 @@ void RejectClient(int fd, const char* msg, size_t len) {
 }
 
 // protected-mode: with no password, only local clients (127.0.0.1, ::1, Unix sockets) may stay.
-bool ProtectedModeRefuses(int fd) {
+// The memcached protocol has no authentication: with a password set, its listener only serves
+// local clients too (a password must not be bypassed through the other port).
+bool ProtectedModeRefuses(int fd, bool memcache) {
   const Config& cfg = GlobalConfig();
-  return cfg.protected_mode.load(std::memory_order_relaxed) && !cfg.has_password() &&
-         !io::PeerIsLocal(fd);
+  if (io::PeerIsLocal(fd)) return false;
+  if (memcache && cfg.has_password()) return true;
+  return cfg.protected_mode.load(std::memory_order_relaxed) && !cfg.has_password();
 }
 
 // Accepts connections on one shard thread's listening socket.
 class Acceptor : public io::EventHandler {
  public:
-  Acceptor(int fd, uint32_t shard, io::Reactor* reactor)
-      : fd_(fd), shard_(shard), reactor_(reactor) {}
+  // `memcache`: the memcached listener, whose clients speak memcached's text protocol.
+  Acceptor(int fd, uint32_t shard, io::Reactor* reactor, bool memcache = false)
+      : fd_(fd), shard_(shard), reactor_(reactor), memcache_(memcache) {}
   void OnEvent(uint32_t) override {
     // Every waiting connection is accepted before any of them reads: a first command that
     // runs long (a script past busy-reply-threshold) must not leave the next clients
     // unaccepted, since its thread then serves only sockets it already has (script_busy.h).
     // A connection's deletion is posted, so none of these goes away before its first read.
-    std::vector<Connection*> fresh;
+    std::vector<io::EventHandler*> fresh;
     AcceptAll(&fresh);
-    for (Connection* conn : fresh) conn->OnEvent(EPOLLIN);
+    for (io::EventHandler* conn : fresh) conn->OnEvent(EPOLLIN);
   }
 
  private:
-  void AcceptAll(std::vector<Connection*>* fresh) {
+  void AcceptAll(std::vector<io::EventHandler*>* fresh) {
     for (;;) {
-      io::Accepted a =
-          io::AcceptOrRefuse(fd_, kMaxClientsMsg, "raise 'ulimit -n' or lower maxclients");
+      io::Accepted a = io::AcceptOrRefuse(fd_, memcache_ ? kMcMaxClientsMsg : kMaxClientsMsg,
+                                          "raise 'ulimit -n' or lower maxclients");
       if (a.refused) {
         LocalTotals().connections_received++;
         LocalTotals().rejected_connections++;
@@ -100,13 +111,27 @@ class Acceptor : public io::EventHandler {
       }
       int c = a.fd;
       LocalTotals().connections_received++;
-      if (ProtectedModeRefuses(c)) {
+      if (ProtectedModeRefuses(c, memcache_)) {
         LOG_VERBOSE("refused client %s: protected mode", io::PeerAddress(c).c_str());
-        RejectClient(c, kProtectedModeMsg, sizeof(kProtectedModeMsg) - 1);
+        if (memcache_) {
+          RejectClient(c, kMcProtectedMsg, sizeof(kMcProtectedMsg) - 1);
+        } else {
+          RejectClient(c, kProtectedModeMsg, sizeof(kProtectedModeMsg) - 1);
+        }
         continue;
       }
       if (!ReserveClientSlot(GlobalConfig().maxclients.load(std::memory_order_relaxed))) {
-        RejectClient(c, kMaxClientsMsg, sizeof(kMaxClientsMsg) - 1);
+        if (memcache_) {
+          RejectClient(c, kMcMaxClientsMsg, sizeof(kMcMaxClientsMsg) - 1);
+        } else {
+          RejectClient(c, kMaxClientsMsg, sizeof(kMaxClientsMsg) - 1);
+        }
+        continue;
+      }
+      if (memcache_) {
+        auto* conn = new memcache::Connection(c, shard_);
+        conn->Start();
+        fresh->push_back(conn);
         continue;
       }
       auto* conn = new Connection(c, shard_, g_next_client_id.fetch_add(1));
@@ -118,6 +143,7 @@ class Acceptor : public io::EventHandler {
   int fd_;
   uint32_t shard_;
   io::Reactor* reactor_;  // the shard's loop (its timers follow it when packed)
+  bool memcache_;
   io::AcceptRetry retry_;
 };
 
@@ -147,6 +173,7 @@ void CloseIdleClients() {
     if (c->closed() || c->state().monitor) continue;
     if (now - c->state().last_interaction_ms > int64_t(timeout) * 1000) c->Close("idle timeout");
   }
+  memcache::Connection::CloseIdle(now, timeout);
 }
 
 // The shard cron re-arms itself after each tick with the current hz, so CONFIG SET hz applies.
@@ -170,8 +197,10 @@ struct ShardRuntime::Thread {
   std::unique_ptr<io::Reactor> reactor;
   std::unique_ptr<Shard> shard;
   std::unique_ptr<Acceptor> acceptor;
-  ShardLocal local;  // the reactor's context
+  std::unique_ptr<Acceptor> mc_acceptor;  // memcached listener
+  ShardLocal local;                       // the reactor's context
   int listen_fd = -1;
+  int mc_listen_fd = -1;
   std::thread thread;
   clockid_t cpu_clock{};
 };
@@ -200,6 +229,7 @@ ShardRuntime::ShardRuntime() = default;
 ShardRuntime::~ShardRuntime() { Stop(); }
 
 void ShardRuntime::Start(uint32_t n, const std::vector<int>& listen_fds, bool packing,
+                         const std::vector<int>& mc_listen_fds,
                          const std::function<void(Shard&, uint32_t)>& init) {
   Config& cfg = GlobalConfig();
   RegisterAllCommands();
@@ -215,6 +245,7 @@ void ShardRuntime::Start(uint32_t n, const std::vector<int>& listen_fds, bool pa
     threads_[i]->local.shard = int(i);
     threads_[i]->reactor->set_context(&threads_[i]->local);
     threads_[i]->listen_fd = i < listen_fds.size() ? listen_fds[i] : -1;
+    threads_[i]->mc_listen_fd = i < mc_listen_fds.size() ? mc_listen_fds[i] : -1;
   }
   if (packing && n > 1) {
     packing_ = std::make_unique<Packing>();
@@ -241,6 +272,10 @@ void ShardRuntime::Start(uint32_t n, const std::vector<int>& listen_fds, bool pa
         g_acceptors[i] = t->acceptor.get();
         t->reactor->Add(t->listen_fd, t->acceptor.get(), EPOLLIN);
       }
+      if (t->mc_listen_fd >= 0) {
+        t->mc_acceptor = std::make_unique<Acceptor>(t->mc_listen_fd, i, t->reactor.get(), true);
+        t->reactor->Add(t->mc_listen_fd, t->mc_acceptor.get(), EPOLLIN);
+      }
       ArmCron(t);
       if (i == 0 && packing_) {
         t->reactor->RunEvery(Packing::kWindowMs, [this] { PackingTick(); });
@@ -254,6 +289,8 @@ void ShardRuntime::Start(uint32_t n, const std::vector<int>& listen_fds, bool pa
       // again until no mailbox holds anything, so no message is left undelivered.
       auto conns = Connection::LocalConnections();
       for (Connection* c : conns) c->Close("shutdown");
+      auto mc_conns = memcache::Connection::LocalConnections();
+      for (memcache::Connection* c : mc_conns) c->Close("shutdown");
       for (;;) {
         t->reactor->RunPending();
         barrier->arrive_and_wait();
@@ -263,6 +300,7 @@ void ShardRuntime::Start(uint32_t n, const std::vector<int>& listen_fds, bool pa
         if (!pending) break;
       }
       if (t->listen_fd >= 0) close(t->listen_fd);
+      if (t->mc_listen_fd >= 0) close(t->mc_listen_fd);
       t->shard.reset();
     });
   }
@@ -404,8 +442,8 @@ int RunServer() {
 
   // Every client is a descriptor: make room for maxclients of them, or run with fewer (and say
   // so) when the open-file limit cannot be raised, as redis-server does. Reserved: a listener, an
-  // epoll fd and a wake eventfd per shard, plus logs, stdio and slack.
-  const int64_t reserved = 32 + 3 * int64_t(n);
+  // epoll fd and a wake eventfd per shard (and a memcached listener), plus logs, stdio and slack.
+  const int64_t reserved = 32 + (cfg.memcached_port > 0 ? 4 : 3) * int64_t(n);
   const int64_t want = cfg.maxclients.load();
   uint64_t limit = 0;
   const int64_t fit = MakeRoomForClients(want, 1, reserved, &limit);
@@ -442,13 +480,30 @@ int RunServer() {
     }
     fds.push_back(fd);
   }
+  std::vector<int> mc_fds;
+  if (cfg.memcached_port > 0) {
+    if (std::string err; !io::AddressFree(cfg.bind, uint16_t(cfg.memcached_port), &err)) {
+      fprintf(stderr, "strata-server: %s\n", err.c_str());
+      return 1;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+      std::string err;
+      int fd = io::Listen(cfg.bind, uint16_t(cfg.memcached_port), true, 511, &err);
+      if (fd < 0) {
+        fprintf(stderr, "strata-server: %s\n", err.c_str());
+        return 1;
+      }
+      mc_fds.push_back(fd);
+    }
+    memcache::NoteServerStart();
+  }
   // The snapshot in dir/dbfilename, if any, is read and checked now and its keys built by their
   // shards before any client is accepted; a bad file stops the start.
   StartupLoad load;
   if (!ReadSnapshotAtStart(n, cfg.databases, &load)) return 1;
   LazyFreer::Start();
   ShardRuntime runtime;
-  runtime.Start(n, fds, /*packing=*/true,
+  runtime.Start(n, fds, /*packing=*/true, mc_fds,
                 [&load](Shard& s, uint32_t i) { InsertLoadedKeys(s, i, &load); });
   if (!FinishStartupLoad(&load)) {
     runtime.Stop();
@@ -456,6 +511,8 @@ int RunServer() {
     return 1;
   }
   ReleaseStartupLoad(&load);
+  if (cfg.memcached_port > 0)
+    LOG_NOTICE("memcached text protocol on %s:%d", cfg.bind.c_str(), cfg.memcached_port);
   LOG_NOTICE("strata-server %s (redis %s compatible) ready: %s:%d, %u shard thread(s), pid %d",
              kStrataVersion, kRedisCompatVersion, cfg.bind.c_str(), cfg.port, n, int(getpid()));
 

@@ -31,9 +31,11 @@ class ShardRuntime {
   // Starts n shard threads. listen_fds (optional, one per shard) are accepted on by their shard.
   // With `packing`, shards are packed onto the first thread at low load as the thread-packing
   // option says (thread_packing.h); without, every shard keeps its own thread.
+  // mc_listen_fds (optional, one per shard): the memcached listener (kv/memcache).
   // `init` (optional) runs on each shard thread once its shard exists, before it accepts or
   // serves anything (loading a snapshot).
   void Start(uint32_t n, const std::vector<int>& listen_fds = {}, bool packing = false,
+             const std::vector<int>& mc_listen_fds = {},
              const std::function<void(Shard&, uint32_t)>& init = nullptr);
   // Stops every thread: closes clients, joins. Idempotent.
   void Stop();

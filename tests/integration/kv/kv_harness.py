@@ -81,7 +81,8 @@ class Server:
     """One server process on a free loopback port."""
 
     def __init__(self, cmd=None, threads=None, args=(), config_file=None, workdir=None,
-                 port=None, password=None, bind=True, nofile=None, debug=True):
+                 port=None, password=None, bind=True, nofile=None, debug=True,
+                 memcached=False):
         self.cmd = list(cmd or strata_command())
         if os.sep in self.cmd[0]:  # the server runs in its own workdir
             self.cmd[0] = os.path.abspath(self.cmd[0])
@@ -96,6 +97,9 @@ class Server:
         self.bind = bind  # False for tools that only take --port (bench/ok_server)
         self.nofile = nofile  # the process's open-file limit (soft and hard), if given
         self.debug = debug and bind  # bench/ok_server (bind=False) takes no such option
+        # memcached=True: also serve the memcached text protocol (--memcached-port) on a free
+        # port, self.memcached_port.
+        self.memcached_port = free_port() if memcached else None
         self.proc = None
         self.log_path = os.path.join(self.workdir, "server-%d.log" % self.port)
 
@@ -111,6 +115,8 @@ class Server:
             argv += ["--threads", str(self.threads)]
         if self.debug:
             argv += ["--enable-debug-command", "yes"]
+        if self.memcached_port:
+            argv += ["--memcached-port", str(self.memcached_port)]
         packing = os.environ.get("STRATA_THREAD_PACKING")
         if packing and not self.redis and "--thread-packing" not in self.extra:
             argv += ["--thread-packing", packing]

@@ -1,0 +1,78 @@
+// memcache::MetaTable: the memcached attributes of a shard's keys that have any, beside the
+// keyspace rather than in it.
+//
+// memcached gives every item 32 bits of client flags and a 64-bit CAS unique. Strata's Entry is a
+// lean header shared by every key, so these live here instead, per shard and for database 0 (the
+// memcached keyspace) only, and only for keys that need them: keys stored with non-zero flags,
+// and keys whose CAS unique was handed out (gets, gats). A key without a row has flags 0 and no
+// CAS, which is what RESP-written keys look like to memcached clients.
+//
+// A row describes the key's current value only. Every change of the key from any path (a RESP
+// write, expiry, eviction, DEL, FLUSH*, SWAPDB) reaches Shard::KeyModified or Shard::DbModified,
+// which drop it; a memcached write then puts the row it wants back (kv/memcache/commands.cc). So
+// a CAS unique handed out before a change can never match afterwards: `cas` on a key without a
+// row answers EXISTS.
+//
+// CAS uniques are unique across shards: the shard id sits in the top 8 bits, a per-shard counter
+// in the rest. Touched only by the owning shard's thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace strata::kv::memcache {
+
+struct Meta {
+  uint32_t flags = 0;
+  uint64_t cas = 0;  // 0: none handed out for the current value
+};
+
+class MetaTable {
+ public:
+  explicit MetaTable(uint32_t shard_id) : shard_bits_(uint64_t(shard_id & 0xff) << 56) {}
+
+  bool empty() const { return rows_.empty(); }
+  size_t size() const { return rows_.size(); }
+
+  // The row of `key`, or nullptr.
+  const Meta* Find(std::string_view key) const {
+    auto it = rows_.find(key);
+    return it == rows_.end() ? nullptr : &it->second;
+  }
+  // Sets the row (a row with no flags and no CAS is removed).
+  void Put(std::string_view key, Meta m) {
+    if (m.flags == 0 && m.cas == 0) {
+      Drop(key);
+      return;
+    }
+    auto it = rows_.find(key);
+    if (it == rows_.end()) {
+      rows_.emplace(std::string(key), m);
+    } else {
+      it->second = m;
+    }
+  }
+  void Drop(std::string_view key) {
+    auto it = rows_.find(key);
+    if (it != rows_.end()) rows_.erase(it);
+  }
+  void Clear() { std::unordered_map<std::string, Meta, Hash, std::equal_to<>>().swap(rows_); }
+  // A fresh CAS unique (never 0).
+  uint64_t NextCas() {
+    if (++counter_ >= (uint64_t(1) << 56)) counter_ = 1;
+    return shard_bits_ | counter_;
+  }
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  std::unordered_map<std::string, Meta, Hash, std::equal_to<>> rows_;
+  uint64_t shard_bits_;
+  uint64_t counter_ = 0;
+};
+
+}  // namespace strata::kv::memcache

@@ -1,0 +1,116 @@
+// memcache::Parser: incremental parser for memcached's text protocol (requests only).
+//
+// The connection owns one parser and one input buffer. Parse() is given the unconsumed bytes and
+// either yields one complete request (key and data views pointing into those bytes), asks for
+// more input, reports an error line to send (the connection then goes on with the next request,
+// as memcached does), or asks to close. A storage command ("set k 0 0 5\r\n") is only returned
+// once its data block ("<5 bytes>\r\n") is complete, so the caller sees one request with its
+// value. Limits are checked before anything is buffered for them: key length (250), the length of
+// a line without a newline, and the item size (a larger value is skipped as it arrives, without
+// being buffered). The parser never allocates for payload.
+//
+// Commands are recognised by name in one table (kCommands in parser.cc): meta commands (mg, ms,
+// md, ma, mn, me) get their own entries there when they are implemented; until then they are
+// unknown commands and answer ERROR, as any unknown command does.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace strata::memcache {
+
+enum class Command : uint8_t {
+  kGet,
+  kGets,
+  kGat,
+  kGats,
+  kSet,
+  kAdd,
+  kReplace,
+  kAppend,
+  kPrepend,
+  kCas,
+  kIncr,
+  kDecr,
+  kTouch,
+  kDelete,
+  kFlushAll,
+  kVersion,
+  kVerbosity,
+  kQuit,
+  kStats,
+};
+
+struct Limits {
+  static constexpr size_t kMaxKeyLen = 250;
+  // Longest line without a newline: beyond it the client is closed (memcached's 2048), except
+  // for get/gets, whose key lists may be long (bounded by max_get_line).
+  size_t max_line = 2048;
+  size_t max_get_line = 1024 * 1024;
+  // Largest item (memcached's -I, item_size_max): key, value and item overhead together.
+  size_t item_size_max = 1024 * 1024;
+};
+
+// Per-item overhead counted against item_size_max, as memcached counts its item header, CAS and
+// the value's CRLF (so the same values are "too large" on both servers).
+inline constexpr size_t kItemOverhead = 48 + 8 + 1 + 2;
+
+inline bool IsRetrieval(Command c) {
+  return c == Command::kGet || c == Command::kGets || c == Command::kGat || c == Command::kGats;
+}
+
+struct Request {
+  Command cmd = Command::kGet;
+  std::string_view key;                // every single-key command
+  std::vector<std::string_view> keys;  // get, gets, gat, gats
+  uint32_t flags = 0;                  // client flags (storage commands)
+  int64_t exptime = 0;                 // storage, touch, gat(s): as sent (0 = never)
+  uint64_t cas = 0;                    // cas
+  uint64_t delta = 0;                  // incr, decr
+  int64_t delay = 0;                   // flush_all
+  bool noreply = false;
+  // Storage command whose value exceeds the item size: its data is skipped by the parser; the
+  // command answers "SERVER_ERROR object too large for cache" (and a set drops the old value).
+  bool too_large = false;
+  std::string_view data;               // the value, without its CRLF
+  std::vector<std::string_view> args;  // stats, verbosity: the arguments after the name
+};
+
+class Parser {
+ public:
+  enum class Status {
+    kRequest,   // *req is complete; `consumed` bytes used
+    kNeedMore,  // `consumed` bytes may have been used (skipped data)
+    kError,     // send error() + "\r\n" unless `silent`; `consumed` bytes used; continue
+    kClose,     // send error() + "\r\n" if not empty, then close
+  };
+
+  Status Parse(std::string_view buf, const Limits& limits, Request* req, size_t* consumed);
+
+  const std::string& error() const { return error_; }
+  // The last kError is not sent (the command said noreply, as memcached drops those errors).
+  bool silent() const { return silent_; }
+  // How many more bytes the request being read needs (0 if unknown): the caller may read them
+  // in one go.
+  size_t BytesWanted() const { return wanted_; }
+  void Reset();
+
+ private:
+  Status ParseLine(std::string_view buf, std::string_view line, size_t line_len,
+                   const Limits& limits, Request* req, size_t* consumed);
+  Status Storage(std::string_view buf, size_t line_len, const Limits& limits, Request* req,
+                 size_t* consumed);
+  Status Error(const char* msg, bool silent = false);
+  Status Close(const char* msg);
+
+  std::vector<std::string_view> tokens_;
+  std::string error_;
+  bool silent_ = false;
+  size_t wanted_ = 0;
+  uint64_t swallow_ = 0;  // bytes of a too-large value still to skip
+};
+
+}  // namespace strata::memcache
