@@ -417,3 +417,21 @@ def test_save_under_maxmemory_evicts_nothing(start_server):
         c.set("more:%d" % i, "x")
     assert c.info("stats")["evicted_keys"] == 0
     assert c.dbsize() == 4200
+
+
+def test_memcached_items_are_saved_as_strings(start_server, tmp_path):
+    # Items stored over the memcached protocol live in database 0 and are saved with it; their
+    # client flags live beside the keyspace and are not part of the file.
+    import socket
+    srv = start_server(memcached=True)
+    s = socket.create_connection(("127.0.0.1", srv.memcached_port), timeout=5)
+    s.sendall(b"set plain 0 0 5\r\nhello\r\nset flagged 42 0 3\r\nabc\r\n")
+    got = b""
+    while got.count(b"STORED\r\n") < 2:
+        got += s.recv(1024)
+    s.close()
+    assert client(srv).save()
+    srv.stop()
+    again = start_server()
+    c = client(again)
+    assert c.get("plain") == b"hello" and c.get("flagged") == b"abc"
