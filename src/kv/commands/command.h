@@ -43,6 +43,8 @@ enum Flag : uint32_t {
   kBlocking = 1 << 12,
   // Runs only where enable-debug-command allows it (DEBUG). Not shown by COMMAND INFO, as Redis.
   kProtected = 1 << 13,
+  // Refused while a client is in MULTI (SAVE, SHUTDOWN), as Redis's NO_MULTI.
+  kNoMulti = 1 << 14,
 };
 }  // namespace cmd
 

@@ -31,6 +31,7 @@ std::vector<std::string> CommandFlagNames(uint32_t flags) {
       {kSkipSlowlog, "skip_slowlog"},
       {kFast, "fast"},
       {kNoAuth, "no_auth"},
+      {kNoMulti, "no_multi"},
   };
   std::vector<std::string> out;
   for (const auto& [bit, name] : kNames)

@@ -159,6 +159,8 @@ void ExecuteHandler(const CommandSpec& spec, CmdContext& ctx, const std::string&
   if (out->size() > before && (*out)[before] == '-') {
     counters.failed++;
     CountErrorReply(std::string_view(*out).substr(before));
+  } else if (spec.flags & cmd::kWrite) {
+    ctx.shard->AddDirty();
   }
   if (!(spec.flags & cmd::kSkipSlowlog)) {
     Slowlog::Get().Maybe(dur, ctx.args, client_addr, client_name);

@@ -13,28 +13,12 @@
 #include "kv/commands/registry.h"
 #include "kv/engine/key_snapshot.h"
 #include "kv/rdb/rdb_keyspace.h"
-#include "kv/server/config.h"
+#include "kv/server/snapshot.h"
 
 namespace strata::kv {
 namespace {
 
 using cache::sampled::Algorithm;
-
-rdb::BuildLimits CurrentLimits() {
-  const auto& c = GlobalConfig();
-  auto nonneg = [](int64_t v) { return v < 0 ? size_t(0) : size_t(v); };
-  rdb::BuildLimits l;
-  l.hash_max_entries = nonneg(c.hash_max_listpack_entries.load(std::memory_order_relaxed));
-  l.hash_max_value = nonneg(c.hash_max_listpack_value.load(std::memory_order_relaxed));
-  l.list_fill = int(c.list_max_listpack_size.load(std::memory_order_relaxed));
-  l.list_depth = int(c.list_compress_depth.load(std::memory_order_relaxed));
-  l.set_max_intset = nonneg(c.set_max_intset_entries.load(std::memory_order_relaxed));
-  l.zset_max_entries = nonneg(c.zset_max_listpack_entries.load(std::memory_order_relaxed));
-  l.zset_max_value = nonneg(c.zset_max_listpack_value.load(std::memory_order_relaxed));
-  l.stream_node_bytes = nonneg(c.stream_node_max_bytes.load(std::memory_order_relaxed));
-  l.stream_node_entries = nonneg(c.stream_node_max_entries.load(std::memory_order_relaxed));
-  return l;
-}
 
 // DUMP key
 void CmdDump(CmdContext& ctx) {
@@ -125,7 +109,7 @@ void CmdRestore(CmdContext& ctx) {
   if (v.kind == 0)
     snap.value = std::move(v.str);
   else
-    snap.obj = rdb::BuildObject(&v, CurrentLimits());
+    snap.obj = rdb::BuildObject(&v, ConfiguredBuildLimits());
   Restore(*ctx.shard, ctx.db, key, snap, ctx.now_ms, Meta::kFresh);
   uint32_t word;
   if ((idle >= 0 || freq >= 0) && PolicyWord(*ctx.shard, idle, freq, ctx.now_ms, &word)) {

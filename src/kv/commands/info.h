@@ -44,6 +44,11 @@ struct InfoData {
   std::string mem_allocator;
   // Persistence.
   int64_t start_time_s = 0;
+  // Persistence (snapshots).
+  uint64_t rdb_changes_since_last_save = 0;
+  int64_t rdb_last_save_time = 0;
+  bool rdb_last_save_ok = true;
+  uint64_t rdb_saves = 0;
   // Stats (summed over the shard threads).
   ShardTotals totals;
   ShardStats shard;

@@ -31,6 +31,7 @@
 #include "kv/server/monitor.h"
 #include "kv/server/server.h"
 #include "kv/server/shard_set.h"
+#include "kv/server/snapshot.h"
 #include "kv/server/thread_packing.h"
 
 namespace strata::kv {
@@ -57,6 +58,7 @@ double TimevalSeconds(const timeval& tv) { return double(tv.tv_sec) + double(tv.
 // INFO
 
 struct ShardReport {
+  uint64_t dirty = 0;
   ShardTotals totals;
   ShardStats stats;
   ShardRates rates;
@@ -73,6 +75,7 @@ Task<void> CmdInfo(CmdContext& ctx) {
   co_await Shards().Broadcast([want_commands, want_errors, &reports](Shard& s, uint32_t i) {
     ShardReport& r = reports[i];
     s.PublishMemory();  // used_memory below reflects every shard's latest writes
+    r.dirty = s.dirty();
     r.totals = LocalTotals();
     r.stats = s.stats();
     r.rates = LocalRates();
@@ -129,6 +132,16 @@ Task<void> CmdInfo(CmdContext& ctx) {
   d.maxmemory_policy = std::string(cache::sampled::MaxmemoryPolicyName(cfg.policy()));
   d.mem_allocator = AllocatorName();
   d.start_time_s = g_start_ms / 1000;
+  {
+    const SaveStatus& st = GetSaveStatus();
+    uint64_t dirty = 0;
+    for (const ShardReport& r : reports) dirty += r.dirty;
+    uint64_t at_save = st.dirty_at_save.load();
+    d.rdb_changes_since_last_save = dirty > at_save ? dirty - at_save : 0;
+    d.rdb_last_save_time = st.last_save_s.load();
+    d.rdb_last_save_ok = st.last_ok.load();
+    d.rdb_saves = st.saves.load();
+  }
   d.dbs.resize(size_t(cfg.databases));
   const auto& specs = CommandRegistry::Get().all();
   std::vector<CommandCounters> cmds(specs.size());
@@ -361,9 +374,20 @@ void CmdTime(CmdContext& ctx) {
   ctx.rb->Bulk(std::to_string(us % 1000000));
 }
 
-void CmdLastSave(CmdContext& ctx) { ctx.rb->Integer(g_start_ms / 1000); }
+void CmdLastSave(CmdContext& ctx) { ctx.rb->Integer(GetSaveStatus().last_save_s.load()); }
 
-void CmdShutdown(CmdContext& ctx) {
+// SAVE: a snapshot written while the command waits (as Redis's SAVE blocks its server).
+Task<void> CmdSave(CmdContext& ctx) {
+  SaveResult r = co_await SaveSnapshot();
+  if (r == SaveResult::kOk)
+    ctx.rb->Ok();
+  else if (r == SaveResult::kBusy)
+    ctx.rb->Error("ERR Background save already in progress");
+  else
+    ctx.rb->Error("ERR");
+}
+
+Task<void> CmdShutdown(CmdContext& ctx) {
   bool nosave = false, save = false, now = false, force = false, abort = false;
   for (size_t i = 1; i < ctx.args.size(); i++) {
     std::string_view a = ctx.args[i];
@@ -379,20 +403,29 @@ void CmdShutdown(CmdContext& ctx) {
       abort = true;
     else {
       ctx.rb->Error(kErrSyntax);
-      return;
+      co_return;
     }
   }
   if ((abort && (nosave || save || now || force)) || (nosave && save)) {
     ctx.rb->Error(kErrSyntax);
-    return;
+    co_return;
   }
   if (abort) {
     // Shutdown is immediate: there is never one in progress to abort.
     ctx.rb->Error("ERR No shutdown in progress.");
-    return;
+    co_return;
   }
-  if (save) LOG_NOTICE("SHUTDOWN SAVE: persistence is not enabled, nothing to save.");
   LOG_NOTICE("User requested shutdown...");
+  // With no automatic snapshot rules, only SHUTDOWN SAVE saves (as Redis with no save points).
+  if (save) {
+    LOG_NOTICE("Saving the final RDB snapshot before exiting.");
+    SaveResult r = co_await SaveSnapshot();
+    if (r != SaveResult::kOk && !force) {
+      LOG_WARNING("Error trying to save the DB, can't exit.");
+      ctx.rb->Error("ERR Errors trying to SHUTDOWN. Check logs.");
+      co_return;
+    }
+  }
   // As Redis: no reply on success, the connection closes as the server exits.
   if (ctx.conn) ctx.conn->CloseAfterReply();
   RequestShutdown();
@@ -464,7 +497,10 @@ void RegisterServerFamily(CommandRegistry& r) {
          "Returns the server time.", "2.6.0"});
   r.Add({"lastsave", 1, kLoading | kStale | kFast, 0, 0, 0, CmdLastSave, nullptr, "server",
          "Returns the Unix timestamp of the last successful save to disk.", "1.0.0"});
-  r.Add({"shutdown", -1, kAdm, 0, 0, 0, CmdShutdown, nullptr, "server",
+  r.Add({"save", 1, kAdmin | kNoScript | kNoMulti, 0, 0, 0, nullptr, CmdSave, "server",
+         "Synchronously saves the database(s) to disk.", "1.0.0",
+         "O(N) where N is the total number of keys in all databases"});
+  r.Add({"shutdown", -1, kAdm | kNoMulti, 0, 0, 0, nullptr, CmdShutdown, "server",
          "Synchronously saves the database(s) to disk and shuts down the Redis server.", "1.0.0",
          "O(N) when saving, where N is the total number of keys in all databases when saving "
          "data, otherwise O(1)"});

@@ -150,6 +150,11 @@ class Shard {
   void Cron();
   // Reloads the policy and limits from the global config (after CONFIG SET).
   void RefreshConfig();
+  // Write commands that succeeded on this shard since start (what rdb_changes_since_last_save
+  // counts from the last snapshot's value).
+  uint64_t dirty() const { return dirty_; }
+  void AddDirty(uint64_t n = 1) { dirty_ += n; }
+
   // Keys in all of this shard's databases.
   uint64_t KeyCount() const;
   // Publishes this shard's memory and key counts for the process-wide accounting.
@@ -163,6 +168,7 @@ class Shard {
   std::vector<DbTable> dbs_;
   ShardStats stats_;
   std::mt19937_64 rng_;
+  uint64_t dirty_ = 0;
   // Evicts one key chosen by the policy; false if nothing is evictable.
   bool EvictOne(int64_t now_ms);
 

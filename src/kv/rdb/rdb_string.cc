@@ -97,7 +97,17 @@ void AppendRdbLength(std::string* out, uint64_t len) {
   }
 }
 
+namespace {
+thread_local bool tl_no_compression = false;
+}
+
+NoCompressionScope::NoCompressionScope(bool active) : prev_(tl_no_compression) {
+  if (active) tl_no_compression = true;
+}
+NoCompressionScope::~NoCompressionScope() { tl_no_compression = prev_; }
+
 void AppendRdbString(std::string* out, std::string_view s, bool compress) {
+  if (tl_no_compression) compress = false;
   int32_t v;
   if (CanonicalInt32(s, &v)) return AppendInteger(out, v);
   if (compress && AppendLzf(out, s)) return;

@@ -29,6 +29,19 @@ void AppendRdbLength(std::string* out, uint64_t len);
 // string longer than 20, otherwise plain.
 void AppendRdbString(std::string* out, std::string_view s, bool compress = true);
 
+// While one exists on a thread, AppendRdbString on that thread never compresses (snapshots
+// written with `rdbcompression no`; each shard serializes its keys on its own thread).
+class NoCompressionScope {
+ public:
+  explicit NoCompressionScope(bool active = true);
+  ~NoCompressionScope();
+  NoCompressionScope(const NoCompressionScope&) = delete;
+  NoCompressionScope& operator=(const NoCompressionScope&) = delete;
+
+ private:
+  bool prev_;
+};
+
 // Reads lengths and strings off a buffer as Redis's loader does. A failed read (truncated or
 // malformed input) returns false; the position is then unspecified.
 class RdbReader {

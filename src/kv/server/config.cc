@@ -360,8 +360,34 @@ const std::vector<Option>& Options() {
       IntOption("latency-monitor-threshold", true,
                 "LATENCY records events from this many milliseconds (0: off)",
                 &Config::latency_monitor_threshold, 0, INT64_MAX),
-      // Accepted for redis.conf compatibility; strata-server has no persistence yet.
-      Option{"save", true, "snapshot schedule (accepted; persistence is not enabled)",
+      // RDB snapshots (SAVE, SHUTDOWN SAVE, loading at start).
+      Option{"dir", true, "working directory: the snapshot file is written and read there",
+             [](Config&, const std::vector<std::string>& v) -> std::string {
+               if (v.size() != 1) return "wrong number of arguments";
+               if (chdir(v[0].c_str()) == -1) return strerror(errno);
+               return "";
+             },
+             [](const Config&) {
+               char buf[PATH_MAX];
+               if (!getcwd(buf, sizeof(buf))) buf[0] = '\0';
+               return std::string(buf);
+             }},
+      Option{"dbfilename", true, "snapshot file name in dir (default dump.rdb)",
+             [](Config& c, const std::vector<std::string>& v) -> std::string {
+               if (v.size() != 1) return BadValue("dbfilename", v.empty() ? "" : v[0]);
+               if (v[0].find('/') != std::string::npos || v[0].find('\\') != std::string::npos)
+                 return "dbfilename can't be a path, just a filename";
+               c.set_dbfilename(v[0]);
+               return "";
+             },
+             [](const Config& c) { return c.dbfilename(); }},
+      YesNoOption("rdbcompression", true,
+                  "compress long strings in snapshots with LZF (default yes)",
+                  &Config::rdbcompression),
+      YesNoOption("rdbchecksum", false, "end snapshots with a CRC64 checksum (default yes)",
+                  &Config::rdbchecksum),
+      // Accepted for redis.conf compatibility: there are no automatic snapshots yet.
+      Option{"save", true, "snapshot schedule (accepted; no automatic snapshots yet)",
              [](Config&, const std::vector<std::string>& v) -> std::string {
                // "" or <seconds> <changes> pairs, validated as Redis does, then ignored.
                std::vector<std::string> w;

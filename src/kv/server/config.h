@@ -89,6 +89,10 @@ struct Config {
   // notify-keyspace-events, parsed (kv/messaging/notify.h classes). The process-wide Config also
   // publishes it to notify::g_flags, which the command families read.
   std::atomic<uint32_t> notify_keyspace_events{0};
+  // RDB snapshots: rdbcompression (LZF for long strings) may change at runtime; rdbchecksum is
+  // fixed at start, as in Redis. `dir` is the working directory (set by chdir, read by getcwd).
+  std::atomic<bool> rdbcompression{true};
+  std::atomic<bool> rdbchecksum{true};
 
   std::string requirepass() const {
     std::lock_guard<std::mutex> l(mu_);
@@ -100,6 +104,16 @@ struct Config {
     has_password_.store(!requirepass_.empty(), std::memory_order_relaxed);
   }
   bool has_password() const { return has_password_.load(std::memory_order_relaxed); }
+
+  // dbfilename: the snapshot file's name in `dir` (a plain name, never a path).
+  std::string dbfilename() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return dbfilename_;
+  }
+  void set_dbfilename(std::string f) {
+    std::lock_guard<std::mutex> l(mu_);
+    dbfilename_ = std::move(f);
+  }
 
   cache::sampled::MaxmemoryPolicy policy() const {
     int v = maxmemory_policy.load(std::memory_order_relaxed);
@@ -133,6 +147,7 @@ struct Config {
  private:
   mutable std::mutex mu_;
   std::string requirepass_;
+  std::string dbfilename_ = "dump.rdb";
   std::atomic<bool> has_password_{false};
 };
 

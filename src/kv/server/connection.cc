@@ -401,6 +401,16 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
     bool may_replicate = MayReplicate(*spec, tx_);
     if (PauseBlocks(pause, may_replicate)) return WaitForPause(!may_replicate);
   }
+  if (tx_.in_multi && (spec->flags & cmd::kNoMulti)) {
+    std::string err;
+    resp::ReplyBuilder erb(&err, state_.proto);
+    erb.Error("ERR Command not allowed inside a transaction");
+    tx_.aborted = true;
+    CountErrorReply(err);
+    BeginReply()->append(err);
+    EndReply();
+    return true;
+  }
   if (tx_.in_multi && !ControlsTransaction(*spec)) {
     // As Redis, an unknown subcommand or a subcommand's wrong arity is refused while queuing.
     if (SubcommandsOf(spec->name)) {

@@ -31,6 +31,7 @@
 #include "kv/server/connection.h"
 #include "kv/server/shard_local.h"
 #include "kv/server/shard_set.h"
+#include "kv/server/snapshot.h"
 #include "kv/server/thread_packing.h"
 #include "kv/tx/script_busy.h"
 #include "kv/version.h"
@@ -228,7 +229,9 @@ ShardRuntime::ShardRuntime() = default;
 ShardRuntime::~ShardRuntime() { Stop(); }
 
 void ShardRuntime::Start(uint32_t n, const std::vector<int>& listen_fds, bool packing,
-                         const std::vector<int>& mc_listen_fds) {
+                         const std::vector<int>& mc_listen_fds,
+                         const std::function<void(Shard&, uint32_t)>& init,
+                         const std::function<bool()>& after_init) {
   Config& cfg = GlobalConfig();
   RegisterAllCommands();
   InstallShardLocalHook();
@@ -254,22 +257,30 @@ void ShardRuntime::Start(uint32_t n, const std::vector<int>& listen_fds, bool pa
   MemoryAccounting::Get().SetShards(int(n));
 
   std::atomic<uint32_t> ready{0};
+  // Every shard's init hook has returned before any shard registers its listeners.
+  std::atomic<bool> serve{true};
+  auto inits_done = [&after_init, &serve]() noexcept {
+    if (after_init && !after_init()) serve.store(false);
+  };
+  std::barrier<decltype(inits_done)> init_barrier(std::ptrdiff_t(n), inits_done);
   stop_barrier_ = std::make_unique<std::barrier<>>(std::ptrdiff_t(n));
   for (uint32_t i = 0; i < n; i++) {
     Thread* t = threads_[i].get();
     ShardSet* set = set_.get();
     std::barrier<>* barrier = stop_barrier_.get();
-    t->thread = std::thread([this, t, i, set, barrier, &ready, &cfg] {
+    t->thread = std::thread([this, t, i, set, barrier, &ready, &cfg, &init, &init_barrier, &serve] {
       pthread_getcpuclockid(pthread_self(), &t->cpu_clock);
       io::Reactor::SetCurrent(t->reactor.get());
       t->shard = std::make_unique<Shard>(i, cfg.databases);
       set->Register(i, t->reactor.get(), t->shard.get());
-      if (t->listen_fd >= 0) {
+      if (init) init(*t->shard, i);
+      init_barrier.arrive_and_wait();
+      if (t->listen_fd >= 0 && serve.load()) {
         t->acceptor = std::make_unique<Acceptor>(t->listen_fd, i, t->reactor.get());
         g_acceptors[i] = t->acceptor.get();
         t->reactor->Add(t->listen_fd, t->acceptor.get(), EPOLLIN);
       }
-      if (t->mc_listen_fd >= 0) {
+      if (t->mc_listen_fd >= 0 && serve.load()) {
         t->mc_acceptor = std::make_unique<Acceptor>(t->mc_listen_fd, i, t->reactor.get(), true);
         t->reactor->Add(t->mc_listen_fd, t->mc_acceptor.get(), EPOLLIN);
       }
@@ -494,9 +505,23 @@ int RunServer() {
     }
     memcache::NoteServerStart();
   }
+  // The snapshot in dir/dbfilename, if any, is read and checked now and its keys built by their
+  // shards before any client is accepted; a bad file stops the start.
+  StartupLoad load;
+  if (!ReadSnapshotAtStart(n, cfg.databases, &load)) return 1;
   LazyFreer::Start();
   ShardRuntime runtime;
-  runtime.Start(n, fds, /*packing=*/true, mc_fds);
+  bool loaded = false;
+  runtime.Start(
+      n, fds, /*packing=*/true, mc_fds,
+      [&load](Shard& s, uint32_t i) { InsertLoadedKeys(s, i, &load); },
+      [&load, &loaded] { return loaded = FinishStartupLoad(&load); });
+  if (!loaded) {
+    runtime.Stop();
+    LazyFreer::Stop();
+    return 1;
+  }
+  ReleaseStartupLoad(&load);
   if (cfg.memcached_port > 0)
     LOG_NOTICE("memcached text protocol on %s:%d", cfg.bind.c_str(), cfg.memcached_port);
   LOG_NOTICE("strata-server %s (redis %s compatible) ready: %s:%d, %u shard thread(s), pid %d",

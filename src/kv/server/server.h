@@ -8,6 +8,7 @@
 #include <atomic>
 #include <barrier>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -31,8 +32,14 @@ class ShardRuntime {
   // With `packing`, shards are packed onto the first thread at low load as the thread-packing
   // option says (thread_packing.h); without, every shard keeps its own thread.
   // mc_listen_fds (optional, one per shard): the memcached listener (kv/memcache).
+  // `init` (optional) runs on each shard thread once its shard exists, before it serves anything
+  // (loading a snapshot). No shard accepts a client until every init has returned; then
+  // `after_init` (optional) runs once, and if it returns false no listener is registered (the
+  // caller stops the runtime).
   void Start(uint32_t n, const std::vector<int>& listen_fds = {}, bool packing = false,
-             const std::vector<int>& mc_listen_fds = {});
+             const std::vector<int>& mc_listen_fds = {},
+             const std::function<void(Shard&, uint32_t)>& init = nullptr,
+             const std::function<bool()>& after_init = nullptr);
   // Stops every thread: closes clients, joins. Idempotent.
   void Stop();
   // Hands a connected socket to shard `shard` as a client connection.

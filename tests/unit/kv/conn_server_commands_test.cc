@@ -1,5 +1,5 @@
-// Runs the keyless synchronous handlers of the connection/server families directly (no sockets,
-// no connection: ctx.conn is null) and checks their exact RESP2/RESP3 replies.
+// Runs the keyless handlers of the connection/server families directly (no sockets, no
+// connection: ctx.conn is null) and checks their exact RESP2/RESP3 replies.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -8,6 +8,7 @@
 
 #include "kv/commands/registry.h"
 #include "kv/commands/subcommand.h"
+#include "kv/server/task.h"
 
 namespace strata::kv {
 namespace {
@@ -20,14 +21,21 @@ class HandlerTest : public ::testing::Test {
   std::string Run(std::vector<std::string_view> args, int proto = 2) {
     const CommandSpec* spec = CommandRegistry::Get().Find(args[0]);
     EXPECT_NE(spec, nullptr) << args[0];
-    if (!spec || !spec->handler) return "<no sync handler>";
+    if (!spec || (!spec->handler && !spec->multi)) return "<no handler>";
     std::string out;
     resp::ReplyBuilder rb(&out, proto);
     CmdContext ctx;
     ctx.args = args;
     ctx.rb = &rb;
     ctx.spec = spec;
-    spec->handler(ctx);
+    if (spec->handler) {
+      spec->handler(ctx);
+    } else {
+      // A coroutine handler (SHUTDOWN): only paths that finish without waiting on a shard.
+      bool finished = false;
+      RunDetached(spec->multi(ctx), [&finished] { finished = true; });
+      EXPECT_TRUE(finished) << args[0];
+    }
     return out;
   }
 };

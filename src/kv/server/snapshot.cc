@@ -1,0 +1,353 @@
+#include "kv/server/snapshot.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "base/clock.h"
+#include "base/crc64.h"
+#include "base/log.h"
+#include "base/memory.h"
+#include "kv/engine/db_table.h"
+#include "kv/engine/key_snapshot.h"
+#include "kv/engine/memory_accounting.h"
+#include "kv/engine/shard.h"
+#include "kv/rdb/rdb_file.h"
+#include "kv/server/blocking.h"
+#include "kv/server/config.h"
+#include "kv/server/shard_set.h"
+#include "kv/tx/lock_table.h"
+#include "kv/version.h"
+
+namespace strata::kv {
+
+rdb::BuildLimits ConfiguredBuildLimits() {
+  const auto& c = GlobalConfig();
+  auto nonneg = [](int64_t v) { return v < 0 ? size_t(0) : size_t(v); };
+  rdb::BuildLimits l;
+  l.hash_max_entries = nonneg(c.hash_max_listpack_entries.load(std::memory_order_relaxed));
+  l.hash_max_value = nonneg(c.hash_max_listpack_value.load(std::memory_order_relaxed));
+  l.list_fill = int(c.list_max_listpack_size.load(std::memory_order_relaxed));
+  l.list_depth = int(c.list_compress_depth.load(std::memory_order_relaxed));
+  l.set_max_intset = nonneg(c.set_max_intset_entries.load(std::memory_order_relaxed));
+  l.zset_max_entries = nonneg(c.zset_max_listpack_entries.load(std::memory_order_relaxed));
+  l.zset_max_value = nonneg(c.zset_max_listpack_value.load(std::memory_order_relaxed));
+  l.stream_node_bytes = nonneg(c.stream_node_max_bytes.load(std::memory_order_relaxed));
+  l.stream_node_entries = nonneg(c.stream_node_max_entries.load(std::memory_order_relaxed));
+  return l;
+}
+
+SaveStatus& GetSaveStatus() {
+  static SaveStatus* s = [] {
+    auto* st = new SaveStatus;
+    st->last_save_s.store(UnixMillis() / 1000);
+    return st;
+  }();
+  return *s;
+}
+
+namespace {
+
+std::string Cwd() {
+  char buf[PATH_MAX];
+  return getcwd(buf, sizeof(buf)) ? std::string(buf) : std::string("unknown");
+}
+
+// One shard's keys, serialized database by database.
+struct ShardPart {
+  std::vector<std::string> bytes;  // per database
+  std::vector<uint64_t> keys, expires;
+  uint64_t dirty = 0;
+};
+
+void SerializeShard(Shard& s, int64_t now_ms, bool compress, ShardPart* p) {
+  rdb::NoCompressionScope no_lzf(!compress);
+  size_t dbs = size_t(s.databases());
+  p->bytes.resize(dbs);
+  p->keys.assign(dbs, 0);
+  p->expires.assign(dbs, 0);
+  p->dirty = s.dirty();
+  for (size_t db = 0; db < dbs; db++) {
+    std::string& out = p->bytes[db];
+    s.db(int(db)).ForEach([&](Entry* e) {
+      int64_t expire = -1;
+      if (e->has_expire()) {
+        expire = e->expire_ms();
+        if (expire <= now_ms) return;  // expired, not yet reclaimed
+        p->expires[db]++;
+      }
+      p->keys[db]++;
+      rdb::AppendKey(&out, e->key(), rdb::ValueOf(e), expire);
+    });
+  }
+}
+
+// The temp file, written with a running CRC64.
+class RdbOut {
+ public:
+  explicit RdbOut(int fd) : fd_(fd) {}
+  bool Write(std::string_view data) {
+    crc_ = Crc64(crc_, data);
+    while (!data.empty()) {
+      ssize_t n = ::write(fd_, data.data(), data.size());
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return false;
+      }
+      data.remove_prefix(size_t(n));
+    }
+    return true;
+  }
+  uint64_t crc() const { return crc_; }
+
+ private:
+  int fd_;
+  uint64_t crc_ = 0;
+};
+
+bool WriteAll(RdbOut& out, const std::vector<ShardPart>& parts, bool checksum, int64_t now_ms) {
+  std::string head;
+  rdb::AppendFileMagic(&head);
+  rdb::AppendAux(&head, "redis-ver", kRedisCompatVersion);
+  rdb::AppendAux(&head, "redis-bits", std::to_string(sizeof(void*) * 8));
+  rdb::AppendAux(&head, "ctime", std::to_string(now_ms / 1000));
+  rdb::AppendAux(&head, "used-mem", std::to_string(MemoryAccounting::Get().Used()));
+  rdb::AppendAux(&head, "aof-base", "0");
+  if (!out.Write(head)) return false;
+  size_t dbs = parts.empty() ? 0 : parts[0].bytes.size();
+  for (size_t db = 0; db < dbs; db++) {
+    uint64_t keys = 0, expires = 0;
+    for (const ShardPart& p : parts) {
+      keys += p.keys[db];
+      expires += p.expires[db];
+    }
+    if (keys == 0) continue;
+    std::string sel;
+    rdb::AppendSelectDb(&sel, db, keys, expires);
+    if (!out.Write(sel)) return false;
+    for (const ShardPart& p : parts)
+      if (!out.Write(p.bytes[db])) return false;
+  }
+  std::string tail;
+  rdb::AppendEof(&tail, out.crc(), checksum);
+  // AppendEof's checksum covers the bytes before it plus the EOF opcode; written as is.
+  return out.Write(tail);
+}
+
+// Writes temp-<pid>.rdb, fsyncs it, renames it to `filename` and fsyncs the directory.
+bool WriteSnapshotFile(const std::vector<ShardPart>& parts, const std::string& filename,
+                       bool checksum, int64_t now_ms) {
+  char tmp[64];
+  snprintf(tmp, sizeof(tmp), "temp-%d.rdb", int(getpid()));
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    LOG_WARNING("Failed opening the temp RDB file %s (in server root dir %s) for saving: %s", tmp,
+                Cwd().c_str(), strerror(errno));
+    return false;
+  }
+  const char* op = nullptr;
+  RdbOut out(fd);
+  if (!WriteAll(out, parts, checksum, now_ms))
+    op = "write";
+  else if (fsync(fd) != 0)
+    op = "fsync";
+  int saved = errno;
+  if (close(fd) != 0 && !op) {
+    op = "close";
+    saved = errno;
+  }
+  if (op) {
+    LOG_WARNING("Write error saving DB on disk(%s): %s", op, strerror(saved));
+    unlink(tmp);
+    return false;
+  }
+  if (rename(tmp, filename.c_str()) != 0) {
+    saved = errno;
+    LOG_WARNING(
+        "Error moving temp DB file %s on the final destination %s (in server root dir %s): %s", tmp,
+        filename.c_str(), Cwd().c_str(), strerror(saved));
+    unlink(tmp);
+    return false;
+  }
+  int dfd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0 || fsync(dfd) != 0) {
+    saved = errno;
+    if (dfd >= 0) close(dfd);
+    LOG_WARNING("Write error saving DB on disk(fsync of the directory): %s", strerror(saved));
+    return false;
+  }
+  close(dfd);
+  return true;
+}
+
+}  // namespace
+
+Task<SaveResult> SaveSnapshot() {
+  SaveStatus& st = GetSaveStatus();
+  if (st.in_progress.exchange(true)) co_return SaveResult::kBusy;
+  const Config& cfg = GlobalConfig();
+  bool compress = cfg.rdbcompression.load(std::memory_order_relaxed);
+  bool checksum = cfg.rdbchecksum.load(std::memory_order_relaxed);
+  // One instant for every shard: the all-keys lock of every shard, taken in ascending shard
+  // order as a transaction holding a whole-database command takes it, so no cross-shard step
+  // (EXEC, a multi-key command, a script) is caught half done. Each shard releases its lock once
+  // its keys are serialized.
+  const uint32_t n = Shards().size();
+  std::vector<std::string> lock_all{LockTable::kAllKeys};
+  std::vector<std::string>* lk = &lock_all;
+  for (uint32_t i = 0; i < n; i++)
+    co_await Shards().HopDeferred(i, [lk](Shard& s, auto done) { s.locks().Acquire(*lk, done); });
+  int64_t now = UnixMillis();
+  std::vector<ShardPart> parts(n);
+  co_await Shards().Broadcast([&parts, lk, compress, now](Shard& s, uint32_t i) {
+    SerializeShard(s, now, compress, &parts[i]);
+    s.locks().Release(*lk);
+    ServeBlockedClients(s);
+  });
+  uint64_t dirty = 0;
+  for (const ShardPart& p : parts) dirty += p.dirty;
+  bool ok = WriteSnapshotFile(parts, cfg.dbfilename(), checksum, now);
+  // Each shard frees its own buffers, so its memory ledger (and its share of maxmemory) gets
+  // back what serializing took.
+  for (uint32_t i = 0; i < n; i++) {
+    auto bytes = std::make_shared<std::vector<std::string>>(std::move(parts[i].bytes));
+    Shards().Post(i, [bytes] {
+      bytes->clear();
+      bytes->shrink_to_fit();
+    });
+  }
+  if (ok) {
+    LOG_NOTICE("DB saved on disk");
+    st.last_save_s.store(UnixMillis() / 1000);
+    st.dirty_at_save.store(dirty);
+    st.saves.fetch_add(1);
+  }
+  st.last_ok.store(ok);
+  st.in_progress.store(false);
+  co_return ok ? SaveResult::kOk : SaveResult::kFailed;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading at start
+
+struct LoadedKeys {
+  std::vector<rdb::RdbFileKey> keys;
+};
+
+StartupLoad::StartupLoad() = default;
+StartupLoad::~StartupLoad() = default;
+
+bool ReadSnapshotAtStart(uint32_t shards, int databases, StartupLoad* load) {
+  load->per_shard.clear();
+  for (uint32_t i = 0; i < shards; i++) load->per_shard.push_back(std::make_unique<LoadedKeys>());
+  load->errors.assign(shards, std::string());
+  std::string name = GlobalConfig().dbfilename();
+  int fd = open(name.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return true;
+    LOG_WARNING("Fatal error loading the DB %s/%s: %s. Exiting.", Cwd().c_str(), name.c_str(),
+                strerror(errno));
+    return false;
+  }
+  load->present = true;
+  load->started_ns = MonoNanos();
+  LOG_NOTICE("Loading RDB %s/%s", Cwd().c_str(), name.c_str());
+  std::string data;
+  struct stat sb;
+  if (fstat(fd, &sb) == 0 && sb.st_size > 0) data.reserve(size_t(sb.st_size));
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int e = errno;
+      close(fd);
+      LOG_WARNING("Fatal error loading the DB %s/%s: %s. Exiting.", Cwd().c_str(), name.c_str(),
+                  strerror(e));
+      return false;
+    }
+    if (n == 0) break;
+    data.append(buf, size_t(n));
+  }
+  close(fd);
+
+  ShardSet owner(shards);
+  int64_t now = UnixMillis();
+  auto on_key = [&](rdb::RdbFileKey& k, std::string*) {
+    if (k.expire_ms >= 0 && k.expire_ms <= now) {
+      load->expired++;  // already expired: skipped, as a master does
+      return true;
+    }
+    uint32_t i = owner.ShardOf(DbTable::Hash(k.key));
+    load->per_shard[i]->keys.push_back(std::move(k));
+    load->loaded++;
+    return true;
+  };
+  rdb::RdbFileError err;
+  auto on_aux = [](std::string_view field, std::string_view value) {
+    if (field == "redis-ver")
+      LOG_NOTICE("Loading RDB produced by version %.*s", int(value.size()), value.data());
+  };
+  if (!rdb::ParseRdbFile(data, uint64_t(databases), on_key, &err, on_aux)) {
+    LOG_WARNING("Bad RDB file %s/%s at byte offset %zu: %s. Exiting.", Cwd().c_str(), name.c_str(),
+                err.offset, err.what.c_str());
+    return false;
+  }
+  return true;
+}
+
+void InsertLoadedKeys(Shard& s, uint32_t i, StartupLoad* load) {
+  if (!load || i >= load->per_shard.size()) return;
+  // The values were read on the main thread: they are copied here, so this shard's memory ledger
+  // holds its keys, and the main thread frees the originals (ReleaseStartupLoad).
+  const std::vector<rdb::RdbFileKey>& keys = load->per_shard[i]->keys;
+  rdb::BuildLimits lim = ConfiguredBuildLimits();
+  int64_t now = UnixMillis();
+  for (const rdb::RdbFileKey& k : keys) {
+    int db = int(k.db);
+    if (s.FindLink(db, k.key, DbTable::Hash(k.key), now)) {
+      load->errors[i] = "duplicate key '" + k.key + "' in database " + std::to_string(db);
+      return;
+    }
+    Snapshot snap;
+    snap.type = ObjType(k.value.kind);
+    snap.expire_ms = k.expire_ms;
+    if (k.value.kind == 0) {
+      snap.value = k.value.str;
+    } else {
+      rdb::RdbValue v = k.value;
+      snap.obj = rdb::BuildObject(&v, lim);
+    }
+    Restore(s, db, k.key, snap, now, Meta::kFresh);
+  }
+  s.PublishMemory();
+}
+
+bool FinishStartupLoad(StartupLoad* load) {
+  if (!load->present) return true;
+  std::string name = GlobalConfig().dbfilename();
+  for (const std::string& e : load->errors) {
+    if (e.empty()) continue;
+    LOG_WARNING("Bad RDB file %s/%s: %s. Exiting.", Cwd().c_str(), name.c_str(), e.c_str());
+    return false;
+  }
+  double secs = double(MonoNanos() - load->started_ns) / 1e9;
+  LOG_NOTICE("Done loading RDB, keys loaded: %llu, keys expired: %llu.",
+             static_cast<unsigned long long>(load->loaded),
+             static_cast<unsigned long long>(load->expired));
+  LOG_NOTICE("DB loaded from disk: %.3f seconds", secs);
+  return true;
+}
+
+void ReleaseStartupLoad(StartupLoad* load) {
+  load->per_shard.clear();
+  load->per_shard.shrink_to_fit();
+  // The main thread's start-up bytes (the baseline of used_memory) no longer hold the file.
+  MemoryAccounting::Get().SetBaseline(ThreadAllocatedBytes());
+}
+
+}  // namespace strata::kv

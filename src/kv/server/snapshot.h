@@ -1,0 +1,68 @@
+// RDB snapshots of the whole keyspace (Redis's RDB version 10 file, see rdb/rdb_file.h):
+// SAVE and SHUTDOWN SAVE write one; the server loads `dir/dbfilename` at start.
+//
+// Writing: with every shard's all-keys lock held (one point in time across shards), every shard
+// serializes its own keys on its own thread (one Broadcast), database by database, and releases
+// its lock; the coordinating thread then writes the header, one SELECTDB section per non-empty
+// database holding the parts of every shard, EOF and the CRC64 to temp-<pid>.rdb in `dir`,
+// fsyncs it, renames it over dbfilename and fsyncs the directory, so a failure leaves the previous
+// file as it was.
+//
+// Loading: the main thread reads and checks the whole file before the shard threads start and
+// sorts its keys by owning shard; each shard thread then builds its keys before it accepts
+// clients. Any fault stops the start (the caller exits non-zero).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kv/rdb/rdb_keyspace.h"
+#include "kv/server/task.h"
+
+namespace strata::kv {
+
+class Shard;
+
+// The encoding limits from the configuration (values built by RESTORE and by loading).
+rdb::BuildLimits ConfiguredBuildLimits();
+
+struct SaveStatus {
+  std::atomic<int64_t> last_save_s{0};  // LASTSAVE; the start time until the first save
+  std::atomic<bool> last_ok{true};      // rdb_last_bgsave_status
+  std::atomic<uint64_t> saves{0};       // rdb_saves
+  std::atomic<uint64_t> dirty_at_save{0};
+  std::atomic<bool> in_progress{false};
+};
+SaveStatus& GetSaveStatus();
+
+// SAVE: writes the snapshot. Runs on a shard thread (a command coroutine). A failure's reason is
+// logged; kBusy: another SAVE is writing.
+enum class SaveResult { kOk, kFailed, kBusy };
+Task<SaveResult> SaveSnapshot();
+
+// Keys read from the file at start, by owning shard.
+struct LoadedKeys;
+struct StartupLoad {
+  std::vector<std::unique_ptr<LoadedKeys>> per_shard;
+  std::vector<std::string> errors;  // per shard, set by InsertLoadedKeys
+  uint64_t loaded = 0, expired = 0;
+  int64_t started_ns = 0;
+  bool present = false;
+  StartupLoad();
+  ~StartupLoad();
+};
+
+// Reads dir/dbfilename if it exists. False (after logging the file, the byte offset and the
+// fault) when the file is unreadable or corrupt.
+bool ReadSnapshotAtStart(uint32_t shards, int databases, StartupLoad* load);
+// On shard i's thread before it serves: builds its keys. A fault goes in load->errors[i].
+void InsertLoadedKeys(Shard& s, uint32_t i, StartupLoad* load);
+// After every shard inserted: logs the outcome; false if a shard failed.
+bool FinishStartupLoad(StartupLoad* load);
+// On the main thread once the shards hold their keys: frees what was read.
+void ReleaseStartupLoad(StartupLoad* load);
+
+}  // namespace strata::kv
