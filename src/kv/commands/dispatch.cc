@@ -39,7 +39,11 @@ void ReplyWrongArity(resp::ReplyBuilder& rb, std::string_view name) {
 }
 
 bool ProtectedActionAllowed(const ClientState& client) {
-  switch (GlobalConfig().enable_debug_command) {
+  return ProtectedActionAllowed(GlobalConfig().enable_debug_command, client);
+}
+
+bool ProtectedActionAllowed(ProtectedAction setting, const ClientState& client) {
+  switch (setting) {
     case ProtectedAction::kYes:
       return true;
     case ProtectedAction::kLocal:

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "kv/commands/command.h"
+#include "kv/server/config.h"
 
 namespace strata::kv {
 
@@ -19,7 +20,9 @@ struct Route {
 };
 
 // Whether enable-debug-command lets this client run protected commands (DEBUG).
-bool ProtectedActionAllowed(const ClientState& client);
+bool ProtectedActionAllowed(const ClientState& client);  // enable-debug-command
+// Whether `client` may take a protected action under `setting` (no, yes or local).
+bool ProtectedActionAllowed(ProtectedAction setting, const ClientState& client);
 
 // Looks the command up and checks it (unknown command, arity, authentication,
 // enable-debug-command). On failure writes Redis's error reply and returns kError. Otherwise

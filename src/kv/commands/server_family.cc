@@ -20,6 +20,7 @@
 #include "base/strutil.h"
 #include "cache/sampled/policy_names.h"
 #include "kv/commands/command_docs.h"
+#include "kv/commands/dispatch.h"
 #include "kv/commands/family_util.h"
 #include "kv/commands/info.h"
 #include "kv/commands/registry.h"
@@ -216,10 +217,12 @@ Task<void> ConfigSet(CmdContext& ctx) {
     co_return;
   }
   Config& cfg = GlobalConfig();
-  // As Redis, every name is checked, in order, before anything is applied: unknown or immutable,
-  // then repeated.
+  bool protected_allowed =
+      ctx.conn && ProtectedActionAllowed(cfg.enable_protected_configs, ctx.conn->state());
+  // As Redis, every name is checked, in order, before anything is applied: unknown, immutable
+  // or protected, then repeated.
   for (size_t i = 2; i < ctx.args.size(); i += 2) {
-    if (std::string err = cfg.CheckSettable(ctx.args[i]); !err.empty()) {
+    if (std::string err = cfg.CheckSettable(ctx.args[i], protected_allowed); !err.empty()) {
       ctx.rb->Error("ERR " + err);
       co_return;
     }

@@ -415,6 +415,13 @@ const std::vector<Option>& Options() {
                  {{"no", int(ProtectedAction::kNo)},
                   {"yes", int(ProtectedAction::kYes)},
                   {"local", int(ProtectedAction::kLocal)}}),
+      EnumOption("enable-protected-configs", false,
+                 "no, yes or local: who may CONFIG SET dir and dbfilename; local means clients "
+                 "connected from 127.0.0.1, ::1 or a Unix socket (default no)",
+                 &Config::enable_protected_configs,
+                 {{"no", int(ProtectedAction::kNo)},
+                  {"yes", int(ProtectedAction::kYes)},
+                  {"local", int(ProtectedAction::kLocal)}}),
       IntOption("shutdown-timeout", true,
                 "seconds SIGTERM or SHUTDOWN waits for shard threads busy in a long command, then "
                 "exits without them, status 1 (default 10)",
@@ -544,13 +551,20 @@ std::string Config::Set(std::string_view name, std::string_view value, bool at_r
   return err;
 }
 
-std::string Config::CheckSettable(std::string_view name) const {
+bool Config::IsProtected(std::string_view name) {
+  return EqualsIgnoreCase(name, "dir") || EqualsIgnoreCase(name, "dbfilename");
+}
+
+std::string Config::CheckSettable(std::string_view name, bool protected_allowed) const {
   const Option* o = FindOption(name);
   if (!o)
     return "Unknown option or number of arguments for CONFIG SET - '" + std::string(name) + "'";
   if (!o->mutable_at_runtime)
     return "CONFIG SET failed (possibly related to argument '" + std::string(name) +
            "') - can't set immutable config";
+  if (IsProtected(o->name) && !protected_allowed)
+    return "CONFIG SET failed (possibly related to argument '" + std::string(name) +
+           "') - can't set protected config";
   return "";
 }
 

@@ -34,6 +34,9 @@ struct Config {
   std::string logfile;
   std::string config_file;  // absolute path of the file given at start, empty if none
   ProtectedAction enable_debug_command = ProtectedAction::kNo;
+  // Who may CONFIG SET the protected options (dir, dbfilename: together with SAVE they choose
+  // which file the server writes), as Redis 7.
+  ProtectedAction enable_protected_configs = ProtectedAction::kNo;
 
   // Mutable at runtime.
   std::atomic<uint64_t> maxmemory{0};
@@ -128,7 +131,10 @@ struct Config {
   std::string Set(std::string_view name, std::string_view value, bool at_runtime);
   // Whether CONFIG SET may set option `name` (it exists and may change at runtime): "" if so,
   // else Set's error text for it.
-  std::string CheckSettable(std::string_view name) const;
+  // `protected_allowed`: the client may set protected options (enable-protected-configs).
+  std::string CheckSettable(std::string_view name, bool protected_allowed) const;
+  // dir and dbfilename, as in Redis.
+  static bool IsProtected(std::string_view name);
   // Values of every option whose name matches the glob, as (name, value) pairs.
   std::vector<std::pair<std::string, std::string>> Get(std::string_view pattern) const;
 

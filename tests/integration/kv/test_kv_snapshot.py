@@ -271,8 +271,24 @@ def test_duplicate_keys_stop_the_start(start_server, tmp_path):
 
 # ---------------------------------------------------------------- commands and configuration
 
+def test_dir_and_dbfilename_are_protected_configs(start_server, tmp_path):
+    # CONFIG SET dir + dbfilename + SAVE would write a file anywhere: as in Redis 7, only with
+    # enable-protected-configs (yes, or local for loopback clients).
+    c = client(start_server())
+    for name, value in (("dir", str(tmp_path)), ("dbfilename", "x.rdb")):
+        with pytest.raises(redispy.ResponseError) as e:
+            c.config_set(name, value)
+        assert str(e.value) == ("CONFIG SET failed (possibly related to argument '%s') - can't "
+                                "set protected config" % name)
+    assert c.config_get("dbfilename")["dbfilename"] == "dump.rdb"
+    with pytest.raises(redispy.ResponseError, match="can't set immutable config"):
+        c.config_set("enable-protected-configs", "yes")
+    local = client(start_server(args=["--enable-protected-configs", "local"]))
+    assert local.config_set("dbfilename", "y.rdb")
+
+
 def test_config_dir_and_dbfilename(start_server, tmp_path):
-    srv = start_server()
+    srv = start_server(args=["--enable-protected-configs", "yes"])
     c = client(srv)
     assert c.config_get("dir")["dir"] == str(tmp_path)
     assert c.config_get("dbfilename")["dbfilename"] == "dump.rdb"
@@ -348,7 +364,7 @@ def test_save_is_one_point_in_time(start_server, threads, tmp_path):
     # Transactions move a unit between keys on (with 4 shards) different shards while SAVE runs:
     # every saved file holds a consistent pair.
     import threading
-    srv = start_server()
+    srv = start_server(args=["--enable-protected-configs", "yes"])
     c = client(srv)
     pairs = [("a%d" % i, "b%d" % i) for i in range(8)]
     for a, b in pairs:
