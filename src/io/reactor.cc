@@ -191,6 +191,8 @@ void Reactor::DrainMailbox() {
     std::vector<Fn> run;  // a deferred fn may defer again, or drain
     run.swap(deferred_);
     for (auto& fn : run) fn();
+    run.clear();
+    if (deferred_.empty()) deferred_.swap(run);  // keeps the capacity for the next turn
   }
 }
 

@@ -12,26 +12,12 @@
 
 #include "base/crc64.h"
 #include "kv/rdb/rdb_file.h"
+#include "rdb_same_contents.h"
 
 namespace rdb = strata::kv::rdb;
+using rdb::SameContents;
 
 namespace {
-
-bool SameContents(const rdb::RdbValue& a, const rdb::RdbValue& b) {
-  if (a.kind != b.kind || a.str != b.str || a.elems != b.elems || a.pairs != b.pairs) return false;
-  auto sa = a.scored, sb = b.scored;
-  std::sort(sa.begin(), sa.end());
-  std::sort(sb.begin(), sb.end());
-  if (sa.size() != sb.size()) return false;
-  for (size_t i = 0; i < sa.size(); i++)
-    if (sa[i].first != sb[i].first || !(sa[i].second == sb[i].second)) return false;
-  if (a.stream.entries.size() != b.stream.entries.size()) return false;
-  for (size_t i = 0; i < a.stream.entries.size(); i++)
-    if (a.stream.entries[i].id != b.stream.entries[i].id ||
-        a.stream.entries[i].fields != b.stream.entries[i].fields)
-      return false;
-  return a.stream.groups.size() == b.stream.groups.size();
-}
 
 bool ParseAll(std::string_view data, std::vector<rdb::RdbFileKey>* keys) {
   rdb::RdbFileError err;

@@ -9,29 +9,10 @@
 #include <string>
 
 #include "kv/rdb/rdb_value.h"
+#include "rdb_same_contents.h"
 
 namespace rdb = strata::kv::rdb;
-
-namespace {
-
-bool SameContents(const rdb::RdbValue& a, const rdb::RdbValue& b) {
-  if (a.kind != b.kind || a.str != b.str || a.elems != b.elems || a.pairs != b.pairs) return false;
-  // Sorted sets are written highest first: compare them order-free.
-  auto sa = a.scored, sb = b.scored;
-  std::sort(sa.begin(), sa.end());
-  std::sort(sb.begin(), sb.end());
-  if (sa.size() != sb.size()) return false;
-  for (size_t i = 0; i < sa.size(); i++)
-    if (sa[i].first != sb[i].first || !(sa[i].second == sb[i].second)) return false;
-  if (a.stream.entries.size() != b.stream.entries.size()) return false;
-  for (size_t i = 0; i < a.stream.entries.size(); i++)
-    if (a.stream.entries[i].id != b.stream.entries[i].id ||
-        a.stream.entries[i].fields != b.stream.entries[i].fields)
-      return false;
-  return a.stream.groups.size() == b.stream.groups.size();
-}
-
-}  // namespace
+using rdb::SameContents;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string body(reinterpret_cast<const char*>(data), size);

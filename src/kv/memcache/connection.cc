@@ -17,6 +17,7 @@
 #include "kv/server/command_stats.h"
 #include "kv/server/config.h"
 #include "kv/server/connection.h"
+#include "kv/server/output.h"
 #include "kv/server/shard_local.h"
 #include "kv/server/shard_set.h"
 #include "kv/tx/lock_table.h"
@@ -511,17 +512,12 @@ void Connection::OnStepsDone() {
 
 void Connection::Flush() {
   if (closed_) return;
-  size_t before = sent_;
-  bool ok = io::SendPending(fd_, out_, &sent_);
-  LocalTotals().net_output_bytes += uint64_t(sent_ - before);
-  if (!ok) {
+  SendResult r = SendOutput(fd_, &out_, &sent_);
+  if (r == SendResult::kError) {
     Close("write error");
     return;
   }
-  if (sent_ == out_.size()) {
-    out_.clear();
-    sent_ = 0;
-    if (out_.capacity() > 1024 * 1024) out_.shrink_to_fit();
+  if (r == SendResult::kAllSent) {
     if (close_after_reply_ && !waiting_) Close("close after reply");
     return;
   }
@@ -531,10 +527,6 @@ void Connection::Flush() {
   if (hard > 0 && int64_t(out_.size() - sent_) > hard) {
     Close("output buffer limit");
     return;
-  }
-  if (sent_ > 1024 * 1024) {
-    out_.erase(0, sent_);
-    sent_ = 0;
   }
 }
 

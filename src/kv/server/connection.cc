@@ -23,6 +23,7 @@
 #include "kv/server/config.h"
 #include "kv/server/latency_monitor.h"
 #include "kv/server/monitor.h"
+#include "kv/server/output.h"
 #include "kv/server/shard_local.h"
 #include "kv/server/shard_set.h"
 #include "kv/tx/script_busy.h"
@@ -830,17 +831,12 @@ void Connection::RunAsync(const CommandSpec* spec, std::span<const std::string_v
 
 void Connection::Flush() {
   if (closed_) return;
-  size_t before = sent_;
-  bool ok = io::SendPending(fd_, out_, &sent_);
-  LocalTotals().net_output_bytes += uint64_t(sent_ - before);
-  if (!ok) {
+  SendResult r = SendOutput(fd_, &out_, &sent_);
+  if (r == SendResult::kError) {
     Close("write error");
     return;
   }
-  if (sent_ == out_.size()) {
-    out_.clear();
-    sent_ = 0;
-    if (out_.capacity() > 1024 * 1024) out_.shrink_to_fit();
+  if (r == SendResult::kAllSent) {
     soft_limit_since_ms_ = 0;
     if (close_after_reply_ && !waiting_) Close("close after reply");
     return;
@@ -878,10 +874,6 @@ void Connection::Flush() {
     }
   } else {
     soft_limit_since_ms_ = 0;
-  }
-  if (sent_ > 1024 * 1024) {
-    out_.erase(0, sent_);
-    sent_ = 0;
   }
 }
 
