@@ -328,6 +328,10 @@ void CmdXClaim(CmdContext& ctx) {
 
 // XAUTOCLAIM key group consumer min-idle-time start [COUNT count] [JUSTID]
 void CmdXAutoClaim(CmdContext& ctx) {
+  // As Redis: the key is looked up (its keymiss event included) before the arguments are
+  // parsed, and its type checked after them.
+  Typed<StreamObject> found =
+      FindObject<StreamObject>(*ctx.shard, ctx.db, ctx.args[1], ctx.now_ms, Access::kRead);
   int64_t minidle;
   if (!ArgIntMsg(ctx, ctx.args[4], &minidle, "ERR Invalid min-idle-time argument for XAUTOCLAIM"))
     return;
@@ -351,9 +355,8 @@ void CmdXAutoClaim(CmdContext& ctx) {
       return ctx.rb->Error(kErrSyntax);
     }
   }
-  bool failed;
-  StreamObject* s = ReadObject<StreamObject>(ctx, ctx.args[1], &failed);
-  if (failed) return;
+  if (found.wrongtype) return ctx.rb->Error(kErrWrongType);
+  StreamObject* s = found.obj;
   StreamGroup* g = s ? s->FindGroup(ctx.args[2]) : nullptr;
   if (!g) return ctx.rb->Error(NoGroupKeyOrGroup(ctx.args[1], ctx.args[2]));
   int64_t now = ctx.now_ms;
