@@ -373,13 +373,13 @@ void BitFieldGeneric(CmdContext& ctx, bool read_only_cmd) {
   }
 
   Entry* e;
+  bool dirty = false;  // the key was created or grown
   if (!writes) {
     bool wt;
     e = ReadStringKey(ctx, ctx.args[1], &wt);
     if (wt) return ctx.rb->Error(kErrWrongType);
   } else {
     if (read_only_cmd) return ctx.rb->Error("ERR BITFIELD_RO only supports the GET subcommand");
-    bool dirty;
     e = StringForBitWrite(ctx, highest_bit, &dirty);
     if (!e) return;
   }
@@ -396,7 +396,7 @@ void BitFieldGeneric(CmdContext& ctx, bool read_only_cmd) {
       continue;
     }
     auto* p = reinterpret_cast<uint8_t*>(e->mutable_value());
-    bool failed;
+    bool failed, changed;
     int64_t reply;
     uint64_t store;
     if (c.is_signed) {
@@ -408,6 +408,7 @@ void BitFieldGeneric(CmdContext& ctx, bool read_only_cmd) {
       failed = over && c.overflow == bits::Overflow::kFail;
       reply = c.op == FieldOp::kIncrBy ? next : old;
       store = uint64_t(next);
+      changed = next != old;
     } else {
       uint64_t old = bits::GetUnsigned(p, c.offset, c.bits), next = 0;
       uint64_t candidate = c.op == FieldOp::kIncrBy ? old : uint64_t(c.value);
@@ -417,6 +418,7 @@ void BitFieldGeneric(CmdContext& ctx, bool read_only_cmd) {
       failed = over && c.overflow == bits::Overflow::kFail;
       reply = int64_t(c.op == FieldOp::kIncrBy ? next : old);
       store = next;
+      changed = next != old;
     }
     if (failed) {
       ctx.rb->Null();
@@ -424,7 +426,8 @@ void BitFieldGeneric(CmdContext& ctx, bool read_only_cmd) {
     }
     ctx.rb->Integer(reply);
     bits::SetUnsigned(p, c.offset, c.bits, store);
-    changes++;
+    // As Redis, a write counts only when the key was created or grown, or the field changed.
+    if (dirty || changed) changes++;
   }
   if (changes) Notify(ctx, notify::kString, "setbit", ctx.args[1]);
 }
