@@ -11,7 +11,7 @@ PACKAGES=(
   libtomlplusplus-dev liblzma-dev liblzf-dev liblua5.1-0-dev lua-cjson-dev lua-bitop-dev
   # test peers and reference servers
   redis-server redis-tools python3-redis python3-pytest python3-pymemcache memcached curl
-  wrk varnish nginx-light procps
+  libmemcached-tools wrk varnish nginx-light procps
 )
 
 missing=()
