@@ -101,7 +101,8 @@ void MetaGet(Shard& s, const Request& req, std::string_view key, const Caller& c
   bool won = created;
   bool row_changed = false;
   int64_t expire = ExpireOf(e);
-  int64_t new_expire = expire;
+  // A placeholder has no TTL until its N flag is reached among the flags, as in memcached.
+  int64_t new_expire = created ? -1 : expire;
   std::string_view value = e->value();
   if (m.value) {
     out->append("VA ").append(std::to_string(value.size()));
@@ -208,7 +209,8 @@ void MetaSet(Shard& s, const Request& req, std::string_view key, const Caller& c
       r = at > 0 ? &CallResp(s, {"SET", key, req.data, "PXAT", ms, "XX"}, c, now)
                  : &CallResp(s, {"SET", key, req.data, "XX"}, c, now);
       Bump(Stats().cas_hits);
-    } else if (m.invalidate && old.cas != 0 && m.cas < old.cas) {
+    } else if (m.invalidate && m.cas != 0 && (old.cas == 0 || m.cas < old.cas)) {
+      // (A value without a CAS unique is newer than every unique handed out.)
       // An older CAS with I: the value is stored but stays stale, with the item's TTL and any
       // fill already handed out (memcached's set_stale).
       r = &CallResp(s, {"SET", key, req.data, "KEEPTTL", "XX"}, c, now);
@@ -273,7 +275,8 @@ void MetaSet(Shard& s, const Request& req, std::string_view key, const Caller& c
     } else {
       bool want_cas = m.order.find('c') != std::string::npos;
       if (want_cas && row.cas == 0) row.cas = mt.NextCas();
-      if (req.binary_key) row.state |= kBinaryKey;
+      // An appended value is a new item without memcached's binary-key mark.
+      if (req.binary_key && mode != 'A' && mode != 'P') row.state |= kBinaryKey;
       mt.Put(key, row);
     }
     cas_out = row.cas;
@@ -304,7 +307,7 @@ void MetaDelete(Shard& s, const Request& req, std::string_view key, const Caller
   } else {
     Meta row = CurrentRow(mt, key, now);
     Entry* e = FindString(s, key, now, false);
-    if (m.has_cas && row.cas != m.cas) {
+    if (m.has_cas && (row.cas == 0 || row.cas != m.cas)) {
       Bump(Stats().delete_misses);
       code = "EX";
     } else if (m.invalidate && e) {

@@ -132,27 +132,31 @@ int Base64Value(char c) {
 
 }  // namespace
 
+// As memcached decodes meta keys: characters outside the alphabet are skipped; the rest must be
+// whole quads; decoding ends with the first quad holding padding.
 bool Base64Decode(std::string_view in, std::string* out) {
   out->clear();
-  if (in.empty() || in.size() % 4 != 0) return false;
-  for (size_t i = 0; i < in.size(); i += 4) {
-    int v[4];
-    int pad = 0;
-    for (int j = 0; j < 4; j++) {
-      char c = in[i + size_t(j)];
-      if (c == '=' && i + 4 == in.size() && j >= 2) {
-        pad++;
-        v[j] = 0;
-        continue;
-      }
-      if (pad > 0) return false;  // data after padding
-      v[j] = Base64Value(c);
-      if (v[j] < 0) return false;
+  size_t valid = 0;
+  for (char c : in)
+    if (Base64Value(c) >= 0 || c == '=') valid++;
+  if (valid == 0 || valid % 4 != 0) return false;
+  uint32_t quad[4];
+  int n = 0, pad = 0;
+  for (char c : in) {
+    int v = c == '=' ? 0 : Base64Value(c);
+    if (v < 0) continue;
+    if (c == '=') pad++;
+    quad[n++] = uint32_t(v);
+    if (n < 4) continue;
+    n = 0;
+    out->push_back(char((quad[0] << 2) | (quad[1] >> 4)));
+    out->push_back(char((quad[1] << 4) | (quad[2] >> 2)));
+    out->push_back(char((quad[2] << 6) | quad[3]));
+    if (pad) {
+      if (pad > 2) return false;
+      out->resize(out->size() - size_t(pad));
+      break;
     }
-    uint32_t w = uint32_t(v[0]) << 18 | uint32_t(v[1]) << 12 | uint32_t(v[2]) << 6 | uint32_t(v[3]);
-    out->push_back(char(w >> 16));
-    if (pad < 2) out->push_back(char((w >> 8) & 0xff));
-    if (pad < 1) out->push_back(char(w & 0xff));
   }
   return !out->empty();
 }

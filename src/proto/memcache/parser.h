@@ -116,8 +116,8 @@ struct Request {
   std::string_view Key() const { return binary_key ? std::string_view(bkey) : key; }
 };
 
-// Base64 (RFC 4648, with padding), as meta commands send binary keys. Decode returns false for
-// anything but well-formed base64 of a non-empty string.
+// Base64 (RFC 4648 alphabet, with padding), as meta commands send binary keys. Decode reads as
+// memcached does (see parser.cc) and returns false when that yields no bytes.
 bool Base64Decode(std::string_view in, std::string* out);
 void Base64Encode(std::string_view in, std::string* out);
 
