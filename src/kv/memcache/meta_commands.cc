@@ -22,7 +22,7 @@ using ::strata::memcache::Request;
 
 namespace {
 
-constexpr uint8_t kBinaryKey = 8;  // Meta::state: the value was stored with a base64 key
+constexpr uint8_t kBinaryKey = Meta::kBinaryKey;
 
 // Remaining whole seconds of an absolute expiry (-1: none), as memcached's "t" reports it.
 int64_t TtlSeconds(int64_t at, int64_t now) {
@@ -157,6 +157,9 @@ void MetaGet(Shard& s, const Request& req, std::string_view key, const Caller& c
     out->append(" X");
     if (!token_before) won = true;
   }
+  // A placeholder whose fill expired unfilled: this reader fills it (memcached's would stay
+  // taken for the placeholder's life).
+  if ((row.state & Meta::kPlaceholder) && !token_before) won = true;
   if (won) {
     out->append(" W");
     row.state |= Meta::kTokenSent;

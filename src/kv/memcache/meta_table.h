@@ -32,13 +32,15 @@ namespace strata::kv::memcache {
 //   kTokenSent  a reader was told to fill the key (W) and others are told so (Z), until
 //               win_until_ms; after that the win is free again, so a crashed filler cannot
 //               wedge the key;
-//   kPlaceholder the value is an empty placeholder created on a miss (mg N, LEASE.GET).
+//   kPlaceholder the value is an empty placeholder created on a miss (mg N, LEASE.GET); when
+//               its fill has expired, the next reader wins it.
 // The lease token is the row's CAS unique: a fill presents it (ms C<cas>, LEASE.SET), and any
 // other change of the key drops the row and so voids it.
 struct Meta {
   static constexpr uint8_t kStale = 1;
   static constexpr uint8_t kTokenSent = 2;
   static constexpr uint8_t kPlaceholder = 4;
+  static constexpr uint8_t kBinaryKey = 8;  // stored by ms with a base64 key (mg k echoes it so)
   uint32_t flags = 0;
   uint8_t state = 0;
   uint64_t cas = 0;  // 0: none handed out for the current value
