@@ -168,8 +168,10 @@ def gen_command(rng, prefix):
         if choice in ("incr", "decr"):
             return b"%s %s %d\r\n" % (choice.encode(), k, rng.randint(0, 50)), k
         if choice == "ma":
+            # (No T: memcached 1.6.18 loses ma's new TTL when the item is still referenced by an
+            # earlier reply of the same pipeline, and keeps it otherwise.)
             fl = _flags(rng, ["v", "q", "t", "c", "k", opaque, "N0", "N1000", "J7", "D3",
-                              "MD", "M+", "T1000", "C{cas}"], 4)
+                              "MD", "M+", "C{cas}"], 4)
             return b"ma %s %s\r\n" % (k, b" ".join(fl)), k
         if choice == "mg":
             fl = _flags(rng, ["v", "t", "c", "f", "k", opaque, "q", "T0", "T1000", "N1000"], 4)
@@ -265,7 +267,8 @@ def run_random(port_a, port_b, seed, count, prefix):
             c.close()
 
 
-def test_random_differential_vs_memcached(srv, real_memcached):
-    prefix = b"r%d_%d_" % (srv.threads, random.randrange(1 << 30))
-    run_random(real_memcached, srv.memcached_port, seed=srv.threads * 1000 + 7, count=20000,
+@pytest.mark.parametrize("seed", [7, 25, 61])
+def test_random_differential_vs_memcached(srv, real_memcached, seed):
+    prefix = b"r%d_%d_%d_" % (srv.threads, seed, random.randrange(1 << 30))
+    run_random(real_memcached, srv.memcached_port, seed=srv.threads * 1000 + seed, count=20000,
                prefix=prefix)
