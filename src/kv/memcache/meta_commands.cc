@@ -203,6 +203,7 @@ void MetaSet(Shard& s, const Request& req, std::string_view key, const Caller& c
   Meta row;  // the row after a successful store
   row.flags = m.client_flags;
   const std::string* r = nullptr;
+  bool keep_ttl = false;  // the store keeps the old TTL whatever T says
   if (cas_mode) {
     Entry* e = FindString(s, key, now, false);
     if (!e) {
@@ -217,6 +218,7 @@ void MetaSet(Shard& s, const Request& req, std::string_view key, const Caller& c
       // An older CAS with I: the value is stored but stays stale, with the item's TTL and any
       // fill already handed out (memcached's set_stale).
       r = &CallResp(s, {"SET", key, req.data, "KEEPTTL", "XX"}, c, now);
+      keep_ttl = true;
       row.state = Meta::kStale | (old.state & Meta::kTokenSent);
       row.win_until_ms = old.win_until_ms;
       row.cas = mt.NextCas();
@@ -236,12 +238,14 @@ void MetaSet(Shard& s, const Request& req, std::string_view key, const Caller& c
                ::strata::memcache::Limits().item_size_max) {
       code = "NS";
     } else if (mode == 'A') {
+      keep_ttl = true;
       r = &CallResp(s, {"APPEND", key, req.data}, c, now);
       row.flags = old.flags;
     } else {
       std::string v;
       v.reserve(req.data.size() + e->value().size());
       v.append(req.data).append(e->value());
+      keep_ttl = true;
       r = &CallResp(s, {"SET", key, v, "KEEPTTL"}, c, now);
       row.flags = old.flags;
     }
@@ -273,7 +277,7 @@ void MetaSet(Shard& s, const Request& req, std::string_view key, const Caller& c
   uint64_t cas_out = 0;
   if (stored) {
     code = "HD";
-    if (at == 0) {
+    if (at == 0 && !keep_ttl) {
       CallResp(s, {"DEL", key}, c, now);  // stored already expired
     } else {
       bool want_cas = m.order.find('c') != std::string::npos;

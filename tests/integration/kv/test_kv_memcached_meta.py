@@ -110,6 +110,9 @@ FIXED = [
     b"mg a a1 a2 a3 a4 a5 a6 a7 a8 a9 b1 b2 b3 b4 b5 b6 b7 b8 b9\r\n"
     b"ma a a1 a2 a3 a4 a5 a6 a7 a8 a9 b1 b2 b3 b4 b5 b6 b7 b8 b9\r\n",
     b"set t 5 0 2\r\nhi\r\nmg t f v s\r\ngets t\r\nms t 2 F9\r\nho\r\nget t\r\n",
+    # Append, prepend and a stale store keep the old TTL whatever T says.
+    b"ms foo 3 T100\r\nabc\r\nms foo 1 MA T-1\r\nx\r\nmg foo v t\r\nms foo 1 MP T-1\r\ny\r\n"
+    b"mg foo v t\r\nms foo 2 C1 I T-1\r\nzz\r\nmg foo v t\r\nms foo 2 T-1\r\nzz\r\nmg foo v\r\n",
 ]
 
 
