@@ -1,6 +1,7 @@
 // Fuzzes the memcached text-protocol parser the way a connection drives it: the input is split at
 // a fuzzer-chosen point into two reads, parsed incrementally with random limits; every key and
 // data view must lie inside the buffer it was parsed from, and consumption never overruns it.
+// Meta commands (mg ms md ma mn me) with their flags and base64 keys are covered too.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -40,6 +41,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           if (!Inside(k, buf) || k.size() > strata::memcache::Limits::kMaxKeyLen) __builtin_trap();
         if (req.key.size() > strata::memcache::Limits::kMaxKeyLen) __builtin_trap();
         if (req.data.size() > limits.item_size_max) __builtin_trap();
+        // Meta commands: a decoded key is never longer than the key sent, the opaque lies in
+        // the buffer within memcached's 32 bytes, and a decoded key encodes back to a key that
+        // decodes to it.
+        if (req.Key().size() > strata::memcache::Limits::kMaxKeyLen) __builtin_trap();
+        if (!Inside(req.meta.opaque, buf) || req.meta.opaque.size() > 32) __builtin_trap();
+        if (req.binary_key) {
+          std::string enc, dec;
+          strata::memcache::Base64Encode(req.bkey, &enc);
+          if (!strata::memcache::Base64Decode(enc, &dec) || dec != req.bkey) __builtin_trap();
+        }
         buf.erase(0, consumed);
         continue;
       }

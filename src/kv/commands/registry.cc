@@ -53,6 +53,7 @@ void RegisterAllCommands() {
   RegisterServerFamily(r);
   RegisterConnFamily(r);
   RegisterLatencyFamily(r);
+  RegisterLeaseFamily(r);
   RegisterHashFamily(r);
   RegisterListFamily(r);
   RegisterSetFamily(r);

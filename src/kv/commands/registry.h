@@ -37,6 +37,7 @@ void RegisterKeysFamily(CommandRegistry& r);
 void RegisterServerFamily(CommandRegistry& r);
 void RegisterConnFamily(CommandRegistry& r);
 void RegisterLatencyFamily(CommandRegistry& r);
+void RegisterLeaseFamily(CommandRegistry& r);
 void RegisterHashFamily(CommandRegistry& r);
 void RegisterListFamily(CommandRegistry& r);
 void RegisterSetFamily(CommandRegistry& r);

@@ -10,6 +10,7 @@
 #include "kv/commands/family_util.h"
 #include "kv/commands/registry.h"
 #include "kv/engine/shard.h"
+#include "kv/memcache/command_util.h"
 #include "kv/memcache/stats.h"
 
 namespace strata::kv::memcache {
@@ -18,8 +19,8 @@ using ::strata::memcache::Command;
 using ::strata::memcache::Request;
 
 namespace {
-
 constexpr int64_t kRelativeMax = 60 * 60 * 24 * 30;  // memcached's REALTIME_MAXDELTA
+}  // namespace
 
 // Runs a RESP command through its registered handler on `s` (database 0), as a RESP client's
 // would run: OOM check, stats, notifications, WATCH/tracking, slow log. Returns its RESP reply.
@@ -60,9 +61,13 @@ void ServerError(const std::string& resp, std::string* out) {
   out->append("SERVER_ERROR ").append(msg).append("\r\n");
 }
 
+namespace {
+
 void Line(const Request& req, std::string* out, std::string_view text) {
   if (!req.noreply) out->append(text).append("\r\n");
 }
+
+}  // namespace
 
 // The key's string entry, with a write lookup (no stats), or nullptr.
 Entry* FindString(Shard& s, std::string_view key, int64_t now_ms, bool read) {
@@ -91,6 +96,8 @@ void ApplyExpire(Shard& s, std::string_view key, int64_t at, const Caller& c, in
     CallResp(s, {"PEXPIREAT", key, ms}, c, now_ms);
   }
 }
+
+namespace {
 
 void AppendValue(std::string_view key, uint32_t flags, std::string_view value, uint64_t cas,
                  bool with_cas, std::string* out) {
@@ -361,6 +368,13 @@ void RunKey(Shard& s, const Request& req, std::string_view key, const Caller& ca
       return;
     case Command::kDelete:
       Delete(s, req, key, caller, now, out);
+      return;
+    case Command::kMetaGet:
+    case Command::kMetaSet:
+    case Command::kMetaDelete:
+    case Command::kMetaArith:
+    case Command::kMetaDebug:
+      RunMeta(s, req, key, caller, now, out);
       return;
     default:
       return;

@@ -245,6 +245,8 @@ bool Connection::ParseBatch() {
       p.local.append("VERSION ").append(kVersion).append("\r\n");
     } else if (cmd == Command::kVerbosity) {
       if (!p.req.noreply) p.local.append("OK\r\n");
+    } else if (cmd == Command::kMetaNoop) {
+      p.local.append("MN\r\n");
     } else if (cmd == Command::kQuit) {
       p.close = true;
       return false;
@@ -264,7 +266,9 @@ bool Connection::PauseHolds() const {
   if (alone_) return req_.cmd == Command::kFlushAll;
   for (uint32_t i = 0; i < n_; i++) {
     const Pending& p = batch_[i];
-    if (p.keyed && p.req.cmd != Command::kGet && p.req.cmd != Command::kGets) return true;
+    if (p.keyed && p.req.cmd != Command::kGet && p.req.cmd != Command::kGets &&
+        p.req.cmd != Command::kMetaDebug)
+      return true;
   }
   return false;
 }
@@ -341,7 +345,7 @@ void Connection::FlushAll() {
 
 std::string_view Connection::KeyOf(const Item& it) const {
   const ::strata::memcache::Request& r = batch_[it.req].req;
-  return ::strata::memcache::IsRetrieval(r.cmd) ? r.keys[it.key] : r.key;
+  return ::strata::memcache::IsRetrieval(r.cmd) ? r.keys[it.key] : r.Key();
 }
 
 void Connection::RunBatch() {
@@ -357,7 +361,7 @@ void Connection::RunBatch() {
       for (uint32_t k = 0; k < p.req.keys.size(); k++)
         parts_[Shards().ShardOf(HashKey(p.req.keys[k]))].items.push_back(Item{i, k});
     } else {
-      parts_[Shards().ShardOf(HashKey(p.req.key))].items.push_back(Item{i, 0});
+      parts_[Shards().ShardOf(HashKey(p.req.Key()))].items.push_back(Item{i, 0});
     }
   }
   // The local shard's steps run now, unless a transaction holds one of their keys.
@@ -492,7 +496,7 @@ void Connection::OnStepsDone() {
       const bool multi = ::strata::memcache::IsRetrieval(p.req.cmd);
       const size_t nkeys = multi ? p.req.keys.size() : 1;
       for (size_t k = 0; k < nkeys; k++) {
-        uint32_t s = Shards().ShardOf(HashKey(multi ? p.req.keys[k] : p.req.key));
+        uint32_t s = Shards().ShardOf(HashKey(multi ? p.req.keys[k] : p.req.Key()));
         Part& part = parts_[s];
         size_t j = next[s]++;
         size_t start = j == 0 ? 0 : part.ends[j - 1];

@@ -13,6 +13,8 @@
 // a CAS unique handed out before a change can never match afterwards: `cas` on a key without a
 // row answers EXISTS.
 //
+// Lease state (stale, a fill handed out, placeholder) lives in the same row: see Meta.
+//
 // CAS uniques are unique across shards: the shard id sits in the top 8 bits, a per-shard counter
 // in the rest. Touched only by the owning shard's thread.
 #pragma once
@@ -24,9 +26,27 @@
 
 namespace strata::kv::memcache {
 
+// Lease state (memcached's stale/win bits; docs/design/memcached.md, "Leases"):
+//   kStale      the value was invalidated (md ... I, or ms ... I with an older CAS): readers
+//               still get it, marked X, and one of them is told to refill it (W);
+//   kTokenSent  a reader was told to fill the key (W) and others are told so (Z), until
+//               win_until_ms; after that the win is free again, so a crashed filler cannot
+//               wedge the key;
+//   kPlaceholder the value is an empty placeholder created on a miss (mg N, LEASE.GET); when
+//               its fill has expired, the next reader wins it.
+// The lease token is the row's CAS unique: a fill presents it (ms C<cas>, LEASE.SET), and any
+// other change of the key drops the row and so voids it.
 struct Meta {
+  static constexpr uint8_t kStale = 1;
+  static constexpr uint8_t kTokenSent = 2;
+  static constexpr uint8_t kPlaceholder = 4;
+  static constexpr uint8_t kBinaryKey = 8;  // stored by ms with a base64 key (mg k echoes it so)
   uint32_t flags = 0;
+  uint8_t state = 0;
   uint64_t cas = 0;  // 0: none handed out for the current value
+  int64_t win_until_ms = 0;
+
+  bool token_live(int64_t now_ms) const { return (state & kTokenSent) && now_ms < win_until_ms; }
 };
 
 class MetaTable {
@@ -43,7 +63,7 @@ class MetaTable {
   }
   // Sets the row (a row with no flags and no CAS is removed).
   void Put(std::string_view key, Meta m) {
-    if (m.flags == 0 && m.cas == 0) {
+    if (m.flags == 0 && m.cas == 0 && m.state == 0) {
       Drop(key);
       return;
     }

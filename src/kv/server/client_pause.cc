@@ -17,8 +17,10 @@ std::atomic<int64_t> g_end_ms{0};
 
 bool MayReplicateSpec(const CommandSpec& spec) {
   if (spec.flags & cmd::kWrite) return true;
-  static const char* const kMayReplicate[] = {"eval",    "evalsha",  "fcall",
-                                              "publish", "spublish", "pfcount"};
+  // LEASE.* are not flagged as writes (kv/commands/lease_family.cc) but may write.
+  static const char* const kMayReplicate[] = {"eval",      "evalsha",   "fcall",
+                                              "publish",   "spublish",  "pfcount",
+                                              "lease.get", "lease.set", "lease.release"};
   for (const char* n : kMayReplicate)
     if (strcmp(spec.name, n) == 0) return true;
   return false;

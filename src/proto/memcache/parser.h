@@ -9,9 +9,10 @@
 // a line without a newline, and the item size (a larger value is skipped as it arrives, without
 // being buffered). The parser never allocates for payload.
 //
-// Commands are recognised by name in one table (kCommands in parser.cc): meta commands (mg, ms,
-// md, ma, mn, me) get their own entries there when they are implemented; until then they are
-// unknown commands and answer ERROR, as any unknown command does.
+// Commands are recognised by name in one table (kCommands in parser.cc), the meta commands (mg,
+// ms, md, ma, mn, me) included. A meta command's flags are parsed and checked here, with
+// memcached 1.6.18's error lines, into Request::meta; a base64 key ("b") is decoded into the
+// request (Request::Key()).
 #pragma once
 
 #include <cstddef>
@@ -42,6 +43,37 @@ enum class Command : uint8_t {
   kVerbosity,
   kQuit,
   kStats,
+  kMetaGet,     // mg
+  kMetaSet,     // ms
+  kMetaDelete,  // md
+  kMetaArith,   // ma
+  kMetaNoop,    // mn
+  kMetaDebug,   // me
+};
+
+// The flags of a meta command, as parsed (memcached's _meta_flag_preparse).
+struct MetaFlags {
+  // Flags that are echoed or answered, in request order: any of "b c f h k l O s t v q" etc.
+  // (one character per flag token; the opaque's text is `opaque`).
+  std::string order;
+  std::string_view opaque;    // "O..." token, with its 'O'
+  bool base64 = false;        // b
+  bool quiet = false;         // q
+  bool value = false;         // v
+  bool invalidate = false;    // I
+  bool no_update = false;     // u
+  bool has_ttl = false;       // T<ttl>
+  bool vivify = false;        // N<ttl>
+  bool recache = false;       // R<ttl>
+  bool has_cas = false;       // C<cas>
+  int64_t ttl = 0;            // T: exptime as sent
+  int64_t vivify_ttl = 0;     // N
+  int64_t recache_ttl = 0;    // R
+  uint64_t cas = 0;           // C
+  uint32_t client_flags = 0;  // F (ms)
+  char mode = 0;              // M (ms, ma)
+  uint64_t delta = 1;         // D (ma)
+  uint64_t initial = 0;       // J (ma)
 };
 
 struct Limits {
@@ -77,7 +109,17 @@ struct Request {
   bool too_large = false;
   std::string_view data;               // the value, without its CRLF
   std::vector<std::string_view> args;  // stats, verbosity: the arguments after the name
+  MetaFlags meta;                      // meta commands
+  bool binary_key = false;             // meta "b": the key was base64, decoded into bkey
+  std::string bkey;
+  // The key of a single-key command (decoded when it was sent in base64).
+  std::string_view Key() const { return binary_key ? std::string_view(bkey) : key; }
 };
+
+// Base64 (RFC 4648 alphabet, with padding), as meta commands send binary keys. Decode reads as
+// memcached does (see parser.cc) and returns false when that yields no bytes.
+bool Base64Decode(std::string_view in, std::string* out);
+void Base64Encode(std::string_view in, std::string* out);
 
 class Parser {
  public:
@@ -103,6 +145,10 @@ class Parser {
                    const Limits& limits, Request* req, size_t* consumed);
   Status Storage(std::string_view buf, size_t line_len, const Limits& limits, Request* req,
                  size_t* consumed);
+  Status Meta(std::string_view buf, size_t line_len, const Limits& limits, Request* req,
+              size_t* consumed);
+  Status MetaData(std::string_view buf, size_t line_len, int64_t vlen, const Limits& limits,
+                  Request* req, size_t* consumed);
   Status Error(const char* msg, bool silent = false);
   Status Close(const char* msg);
 

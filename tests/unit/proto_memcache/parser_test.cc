@@ -158,8 +158,63 @@ TEST(McParser, MiscCommands) {
   EXPECT_EQ(r.Parse("quit\r\n"), St::kRequest);
   EXPECT_EQ(r.Parse("\r\n"), St::kError);
   EXPECT_EQ(r.p.error(), "ERROR");
-  EXPECT_EQ(r.Parse("mg foo v\r\n"), St::kError);  // meta commands: not yet
+  EXPECT_EQ(r.Parse("mx foo v\r\n"), St::kError);  // not a meta command
   EXPECT_EQ(r.Parse("GET foo\r\n"), St::kError);   // names are case-sensitive
+}
+
+TEST(McParser, MetaFlags) {
+  Harness r;
+  ASSERT_EQ(r.Parse("mg foo v k O12 c t N30 q\r\n"), St::kRequest);
+  EXPECT_EQ(r.req.cmd, Command::kMetaGet);
+  EXPECT_EQ(r.req.Key(), "foo");
+  EXPECT_TRUE(r.req.meta.value && r.req.meta.quiet && r.req.meta.vivify);
+  EXPECT_EQ(r.req.meta.vivify_ttl, 30);
+  EXPECT_EQ(r.req.meta.order, "kOctN");  // returned flags and where N/T/R apply, in order
+  EXPECT_EQ(r.req.meta.opaque, "O12");
+  EXPECT_EQ(r.Parse("mg foo v v\r\n"), St::kError);
+  EXPECT_EQ(r.p.error(), "CLIENT_ERROR duplicate flag");
+  EXPECT_EQ(r.Parse("mg foo z\r\n"), St::kError);
+  EXPECT_EQ(r.p.error(), "CLIENT_ERROR invalid flag");
+  EXPECT_EQ(r.Parse("mg foo Nx\r\n"), St::kError);
+  EXPECT_EQ(r.p.error(), "CLIENT_ERROR bad token in command line format");
+  EXPECT_EQ(r.Parse("md foo v v\r\n"), St::kError);
+  EXPECT_EQ(r.p.error(), "CLIENT_ERROR invalid or duplicate flag");
+  EXPECT_EQ(r.Parse("ma foo MX\r\n"), St::kError);
+  EXPECT_EQ(r.p.error(), "CLIENT_ERROR invalid mode for ma M token");
+  EXPECT_EQ(r.Parse("mg\r\n"), St::kError);
+  EXPECT_EQ(r.p.error(), "ERROR");
+  ASSERT_EQ(r.Parse("mn\r\n"), St::kRequest);
+  EXPECT_EQ(r.req.cmd, Command::kMetaNoop);
+}
+
+TEST(McParser, MetaSetAndBase64) {
+  Harness r;
+  std::string in = "ms Zm9v 3 b F7 T10 MA C5 I\r\nbar\r\n";
+  ASSERT_EQ(r.Parse(in), St::kRequest);
+  EXPECT_EQ(r.req.cmd, Command::kMetaSet);
+  EXPECT_EQ(r.req.Key(), "foo");
+  EXPECT_TRUE(r.req.binary_key);
+  EXPECT_EQ(r.req.data, "bar");
+  EXPECT_EQ(r.req.meta.client_flags, 7u);
+  EXPECT_EQ(r.req.meta.mode, 'A');
+  EXPECT_EQ(r.req.meta.cas, 5u);
+  EXPECT_TRUE(r.req.meta.invalidate && r.req.meta.has_ttl);
+  EXPECT_EQ(r.consumed, in.size());
+  // A bad flag: the error, then the data block is skipped as memcached does.
+  Harness e;
+  std::string bad = "ms foo 3 MX\r\nbar\r\nmn\r\n";
+  ASSERT_EQ(e.Parse(bad), St::kError);
+  EXPECT_EQ(e.p.error(), "CLIENT_ERROR invalid mode for ms M token");
+  std::string rest = bad.substr(e.consumed);
+  ASSERT_EQ(e.Parse(rest), St::kRequest);
+  EXPECT_EQ(e.req.cmd, Command::kMetaNoop);
+  EXPECT_EQ(r.Parse("mg Zm9 b\r\n"), St::kError);
+  EXPECT_EQ(r.p.error(), "CLIENT_ERROR error decoding key");
+  std::string enc;
+  Base64Encode("\x01\xff bin", &enc);
+  std::string dec;
+  ASSERT_TRUE(Base64Decode(enc, &dec));
+  EXPECT_EQ(dec, "\x01\xff bin");
 }
 
 TEST(McParser, LineLimitAndForeignProtocols) {
