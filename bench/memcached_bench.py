@@ -3,8 +3,10 @@
 measured in the same run with the same load.
 
 Throughput: 50 connections, get/set 9:1 and 1:1, 32-byte and 1 KB values over 100k keys
-(preloaded). The load comes from memaslap when it is installed (an old libmemcached's, which has
---ratio and --win_size); otherwise from the built-in generator below: worker processes each
+(preloaded). The load comes from memaslap (Debian's libmemcached-tools installs it as memcaslap):
+one load thread, so each server has the other core to itself as far as 2 cores allow; it also
+gives p99 (the upper bound of its power-of-two latency bucket) and the server's CPU time per
+request is read from /proc. Without memaslap the built-in generator below is used: worker processes each
 driving some of the 50 connections, every connection keeping a window of requests in flight
 (pipelined), reading every reply. Throughput is requests/s; the ratio is strata / memcached.
 
@@ -20,6 +22,7 @@ import argparse
 import multiprocessing
 import os
 import random
+import re
 import shutil
 import socket
 import subprocess
@@ -178,26 +181,57 @@ def builtin_load(port, seconds, get_ratio, size):
     return total / seconds
 
 
-def memaslap_load(tool, port, seconds, get_ratio, size):
-    out = subprocess.run([tool, "-s", "127.0.0.1:%d" % port, "-c", str(CONNECTIONS), "-T", "2",
-                          "-t", "%ds" % seconds, "-X", str(size),
-                          "--ratio=%g:%g" % (1 - get_ratio, get_ratio), "-w", "%dk" % (KEYS // 1000),
-                          "-W", str(WINDOW)], capture_output=True, text=True, check=True).stdout
-    for line in out.splitlines():
-        if line.strip().startswith("Run time"):
-            return float(line.split("TPS:")[1].split()[0])
-    raise RuntimeError("unexpected memaslap output:\n" + out)
+def cpu_seconds(pid):
+    """User plus system CPU time of a process so far, in seconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def log2_p99(text):
+    """p99 latency (upper bound of its power-of-two bucket, in us) from the "Total Statistics"
+    Log2 Dist table memaslap prints: a row "k:" holds the counts of [2^k, 2^(k+1)), ..."""
+    block = text[text.rindex("Total Statistics ("):]
+    counts = {}
+    for m in re.finditer(r"^\s+(\d+):((?:\s+\d+)+)\s*$", block, re.M):
+        for i, c in enumerate(m.group(2).split()):
+            counts[int(m.group(1)) + i] = int(c)
+    total = sum(counts.values())
+    seen = 0
+    for k in sorted(counts):
+        seen += counts[k]
+        if seen >= 0.99 * total:
+            return 2 ** (k + 1)
+    return 0
+
+
+def memaslap_load(tool, port, seconds, get_ratio, size, pid):
+    """memaslap (memcaslap in Debian's libmemcached-tools): one load thread, 50 connections,
+    16-byte keys, fixed-size values, the given get share. Returns (req/s, p99 us, CPU us/req)."""
+    cfg = "/tmp/strata-memaslap-%d.cfg" % os.getpid()
+    with open(cfg, "w") as f:
+        f.write("key\n16 16 1\nvalue\n%d %d 1\ncmd\n0 %g\n1 %g\n" %
+                (size, size, 1 - get_ratio, get_ratio))
+    cpu0 = cpu_seconds(pid)
+    out = subprocess.run([tool, "-s", "127.0.0.1:%d" % port, "-c", str(CONNECTIONS), "-T", "1",
+                          "-t", "%ds" % seconds, "-S", "%ds" % seconds, "-F", cfg],
+                         capture_output=True, text=True, check=True).stdout
+    cpu = cpu_seconds(pid) - cpu0
+    os.unlink(cfg)
+    m = re.search(r"Run time: \S+ Ops: (\d+) TPS: (\d+)", out)
+    if not m:
+        raise RuntimeError("unexpected memaslap output:\n" + out)
+    ops = int(m.group(1))
+    return int(m.group(2)), log2_p99(out), cpu * 1e6 / max(ops, 1)
 
 
 def load_tool():
-    """memaslap with the options this bench needs, if installed (memcslap from libmemcached 1.1
-    has neither a get/set ratio nor a value size, so it is not used)."""
-    for name in ("memaslap", "memcslap"):
+    """memaslap from Debian's libmemcached-tools (installed as memcaslap), or an older
+    libmemcached's memaslap; memcslap has neither a get/set mix nor a value size, so it is not
+    used."""
+    for name in ("memcaslap", "memaslap"):
         tool = shutil.which(name)
-        if not tool:
-            continue
-        help_text = subprocess.run([tool, "--help"], capture_output=True, text=True).stdout
-        if "--ratio" in help_text and "--win_size" in help_text:
+        if tool:
             return tool
     return None
 
@@ -228,15 +262,19 @@ def main():
                 try:
                     load(mport, KEYS, size)
                     if tool:
-                        result[name] = memaslap_load(tool, mport, args.seconds, get_ratio, size)
+                        result[name] = memaslap_load(tool, mport, args.seconds, get_ratio, size,
+                                                     proc.pid)
                     else:
-                        result[name] = builtin_load(mport, args.seconds, get_ratio, size)
+                        result[name] = (builtin_load(mport, args.seconds, get_ratio, size), 0, 0)
                 finally:
                     proc.terminate()
                     proc.wait(10)
-            line = ("get:set %s %5d B  memcached %9.0f req/s  strata %9.0f req/s  ratio %.2f" %
-                    (mix, size, result["memcached"], result["strata"],
-                     result["strata"] / result["memcached"]))
+            mc, st = result["memcached"], result["strata"]
+            line = ("get:set %s %5d B  memcached %8.0f req/s p99 %5d us %5.2f us CPU/req  "
+                    "strata %8.0f req/s p99 %5d us %5.2f us CPU/req  "
+                    "ratio %.2f, CPU/req ratio %.2f" %
+                    (mix, size, mc[0], mc[1], mc[2], st[0], st[1], st[2], st[0] / mc[0],
+                     st[2] / mc[2] if mc[2] else 0))
             print(line)
             lines.append(line)
     for size in ((32, 1024) if args.full else (32,)):
