@@ -1,3 +1,4 @@
+#include "kv/aof/aof_log.h"
 #include "kv/server/connection.h"
 
 #include <sys/socket.h>
@@ -806,6 +807,10 @@ void Connection::RunAsync(const CommandSpec* spec, std::span<const std::string_v
   async_ctx_.track_reads = tracking_.TrackReads();
   int64_t start = MonoMicros();
   RunDetached(spec->multi(async_ctx_), [this, spec, start] {
+    // Keyless writes across shards (FLUSHALL, FLUSHDB, SWAPDB); keyed coordinators log under
+    // their key locks (MultiKeyTx).
+    if ((spec->flags & cmd::kWrite) && spec->keyless() && aof::Enabled())
+      aof::FeedContext(async_ctx_, async_reply_);
     int64_t dur = MonoMicros() - start;
     auto& c = LocalCommandCounters()[size_t(spec->id)];
     c.calls++;
@@ -830,6 +835,17 @@ void Connection::RunAsync(const CommandSpec* spec, std::span<const std::string_v
 }
 
 void Connection::Flush() {
+  if (closed_) return;
+  // appendfsync always: a reply waits for the group commit of the records before it, at the end
+  // of the loop turn (FlushPushes), so one fsync covers every write of the turn.
+  if (sent_ < out_.size() && aof::RepliesMustWait()) {
+    FlushAtEndOfTurn();
+    return;
+  }
+  SendNow();
+}
+
+void Connection::SendNow() {
   if (closed_) return;
   SendResult r = SendOutput(fd_, &out_, &sent_);
   if (r == SendResult::kError) {
@@ -923,9 +939,12 @@ void Connection::FlushAtEndOfTurn() {
 void Connection::FlushPushes() {
   std::vector<Connection*> list;
   list.swap(Local().push_flush);
+  // Every reply in these buffers comes after its command's record was appended: one commit
+  // (write and, under appendfsync always, fsync) covers them all.
+  if (aof::RepliesMustWait()) aof::CommitForReplies();
   for (Connection* c : list) {
     c->push_flush_ = false;
-    if (!c->closed_ && (!c->waiting_ || c->blocked_)) c->Flush();
+    if (!c->closed_ && (!c->waiting_ || c->blocked_)) c->SendNow();
   }
 }
 

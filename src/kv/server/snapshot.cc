@@ -109,14 +109,15 @@ class RdbOut {
   uint64_t crc_ = 0;
 };
 
-bool WriteAll(RdbOut& out, const std::vector<ShardPart>& parts, bool checksum, int64_t now_ms) {
+bool WriteAll(RdbOut& out, const std::vector<ShardPart>& parts, bool checksum, int64_t now_ms,
+              bool aof_base) {
   std::string head;
   rdb::AppendFileMagic(&head);
   rdb::AppendAux(&head, "redis-ver", kRedisCompatVersion);
   rdb::AppendAux(&head, "redis-bits", std::to_string(sizeof(void*) * 8));
   rdb::AppendAux(&head, "ctime", std::to_string(now_ms / 1000));
   rdb::AppendAux(&head, "used-mem", std::to_string(MemoryAccounting::Get().Used()));
-  rdb::AppendAux(&head, "aof-base", "0");
+  rdb::AppendAux(&head, "aof-base", aof_base ? "1" : "0");
   if (!out.Write(head)) return false;
   size_t dbs = parts.empty() ? 0 : parts[0].bytes.size();
   for (size_t db = 0; db < dbs; db++) {
@@ -138,11 +139,16 @@ bool WriteAll(RdbOut& out, const std::vector<ShardPart>& parts, bool checksum, i
   return out.Write(tail);
 }
 
-// Writes temp-<pid>.rdb, fsyncs it, renames it to `filename` and fsyncs the directory.
-bool WriteSnapshotFile(const std::vector<ShardPart>& parts, const std::string& filename,
-                       bool checksum, int64_t now_ms) {
-  char tmp[64];
-  snprintf(tmp, sizeof(tmp), "temp-%d.rdb", int(getpid()));
+// Writes <dir>temp-<pid>.rdb, fsyncs it, renames it to <dir>`name` and fsyncs the directory
+// (`dir`: empty for the working directory, else ending in '/').
+bool WriteSnapshotFile(const std::vector<ShardPart>& parts, const std::string& dir,
+                       const std::string& name, bool checksum, int64_t now_ms, bool aof_base) {
+  char tmpbuf[64];
+  snprintf(tmpbuf, sizeof(tmpbuf), "temp-%d.rdb", int(getpid()));
+  std::string tmps = dir + tmpbuf;
+  std::string filename_s = dir + name;
+  const char* tmp = tmps.c_str();
+  const std::string& filename = filename_s;
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
     LOG_WARNING("Failed opening the temp RDB file %s (in server root dir %s) for saving: %s", tmp,
@@ -151,7 +157,7 @@ bool WriteSnapshotFile(const std::vector<ShardPart>& parts, const std::string& f
   }
   const char* op = nullptr;
   RdbOut out(fd);
-  if (!WriteAll(out, parts, checksum, now_ms))
+  if (!WriteAll(out, parts, checksum, now_ms, aof_base))
     op = "write";
   else if (fsync(fd) != 0)
     op = "fsync";
@@ -173,7 +179,7 @@ bool WriteSnapshotFile(const std::vector<ShardPart>& parts, const std::string& f
     unlink(tmp);
     return false;
   }
-  int dfd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int dfd = open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0 || fsync(dfd) != 0) {
     saved = errno;
     if (dfd >= 0) close(dfd);
@@ -186,9 +192,8 @@ bool WriteSnapshotFile(const std::vector<ShardPart>& parts, const std::string& f
 
 }  // namespace
 
-Task<SaveResult> SaveSnapshot() {
-  SaveStatus& st = GetSaveStatus();
-  if (st.in_progress.exchange(true)) co_return SaveResult::kBusy;
+Task<bool> WriteRdbSnapshot(std::string dir, std::string name, std::function<void()> at_point,
+                            bool aof_base) {
   const Config& cfg = GlobalConfig();
   bool compress = cfg.rdbcompression.load(std::memory_order_relaxed);
   bool checksum = cfg.rdbchecksum.load(std::memory_order_relaxed);
@@ -201,6 +206,7 @@ Task<SaveResult> SaveSnapshot() {
   std::vector<std::string>* lk = &lock_all;
   for (uint32_t i = 0; i < n; i++)
     co_await Shards().HopDeferred(i, [lk](Shard& s, auto done) { s.locks().Acquire(*lk, done); });
+  if (at_point) at_point();
   int64_t now = UnixMillis();
   std::vector<ShardPart> parts(n);
   co_await Shards().Broadcast([&parts, lk, compress, now](Shard& s, uint32_t i) {
@@ -210,7 +216,7 @@ Task<SaveResult> SaveSnapshot() {
   });
   uint64_t dirty = 0;
   for (const ShardPart& p : parts) dirty += p.dirty;
-  bool ok = WriteSnapshotFile(parts, cfg.dbfilename(), checksum, now);
+  bool ok = WriteSnapshotFile(parts, dir, name, checksum, now, aof_base);
   // Each shard frees its own buffers, so its memory ledger (and its share of maxmemory) gets
   // back what serializing took.
   for (uint32_t i = 0; i < n; i++) {
@@ -220,10 +226,17 @@ Task<SaveResult> SaveSnapshot() {
       bytes->shrink_to_fit();
     });
   }
+  if (ok && !aof_base) GetSaveStatus().dirty_at_save.store(dirty);
+  co_return ok;
+}
+
+Task<SaveResult> SaveSnapshot() {
+  SaveStatus& st = GetSaveStatus();
+  if (st.in_progress.exchange(true)) co_return SaveResult::kBusy;
+  bool ok = co_await WriteRdbSnapshot(std::string(), GlobalConfig().dbfilename(), nullptr, false);
   if (ok) {
     LOG_NOTICE("DB saved on disk");
     st.last_save_s.store(UnixMillis() / 1000);
-    st.dirty_at_save.store(dirty);
     st.saves.fetch_add(1);
   }
   st.last_ok.store(ok);
@@ -242,10 +255,14 @@ StartupLoad::StartupLoad() = default;
 StartupLoad::~StartupLoad() = default;
 
 bool ReadSnapshotAtStart(uint32_t shards, int databases, StartupLoad* load) {
+  return ReadRdbAtStart(GlobalConfig().dbfilename(), shards, databases, load);
+}
+
+bool ReadRdbAtStart(const std::string& name, uint32_t shards, int databases, StartupLoad* load) {
   load->per_shard.clear();
   for (uint32_t i = 0; i < shards; i++) load->per_shard.push_back(std::make_unique<LoadedKeys>());
   load->errors.assign(shards, std::string());
-  std::string name = GlobalConfig().dbfilename();
+  load->name = name;
   int fd = open(name.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return true;
@@ -329,7 +346,7 @@ void InsertLoadedKeys(Shard& s, uint32_t i, StartupLoad* load) {
 
 bool FinishStartupLoad(StartupLoad* load) {
   if (!load->present) return true;
-  std::string name = GlobalConfig().dbfilename();
+  std::string name = load->name;
   for (const std::string& e : load->errors) {
     if (e.empty()) continue;
     LOG_WARNING("Bad RDB file %s/%s: %s. Exiting.", Cwd().c_str(), name.c_str(), e.c_str());
