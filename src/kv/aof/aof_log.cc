@@ -375,6 +375,13 @@ void FeedContext(const CmdContext& ctx, std::string_view reply) {
     Feed(ctx.db, ctx.args, reply, ctx.now_ms);
 }
 
+bool KeylessWrite(const CommandSpec& spec, std::span<const std::string_view> args) {
+  if (!(spec.flags & cmd::kWrite) || !spec.keyless()) return false;
+  std::vector<size_t> idx;
+  CommandKeys(spec, args, &idx);
+  return idx.empty();
+}
+
 bool RepliesMustWait() { return TheLog().RepliesMustWait(); }
 void CommitForReplies() { TheLog().Commit(true); }
 
@@ -615,6 +622,10 @@ bool ReplayAtStart(StartupAof* s) {
   resp::ReplyBuilder rb(&reply);
   int64_t t0 = (MonoMicros() / 1000);
   size_t done = 0;
+  ShardSet::SetReplayInline(true);
+  struct Reset {
+    ~Reset() { ShardSet::SetReplayInline(false); }
+  } reset;
   for (const StartupAof::Cmd& c : s->cmds) {
     std::vector<std::string_view> args(c.args.begin(), c.args.end());
     const CommandSpec* spec = CommandRegistry::Get().Find(args[0]);
@@ -627,7 +638,6 @@ bool ReplayAtStart(StartupAof* s) {
     int argc = int(args.size());
     if ((spec->arity > 0 && argc != spec->arity) || (spec->arity < 0 && argc < -spec->arity))
       return fail("wrong number of arguments for '" + c.args[0] + "'");
-    std::string name = spec->name;
     auto run_on = [&](Shard& sh, std::span<const std::string_view> a) {
       CmdContext ctx;
       ctx.shard = &sh;
@@ -640,40 +650,40 @@ bool ReplayAtStart(StartupAof* s) {
       reply.clear();
       ExecuteHandler(*spec, ctx, "aof-loader", "", /*serve_blocked=*/false);
     };
-    if (name == "flushall" || name == "flushdb") {
-      for (uint32_t i = 0; i < set.size(); i++) {
-        Shard& sh = *set.shard(i);
-        for (int db = 0; db < sh.databases(); db++)
-          if (name == "flushall" || db == c.db) sh.db(db).Clear();
-      }
-      done++;
-      continue;
-    }
-    if (spec->keyless()) {
-      if (name == "ping" || name == "echo") continue;
-      return fail("command '" + c.args[0] + "' cannot be replayed");
-    }
     std::vector<size_t> idx;
-    CommandKeys(*spec, args, &idx);
-    if (idx.empty()) return fail("command '" + c.args[0] + "' names no key");
-    uint32_t owner = set.ShardOf(HashKey(args[idx[0]]));
-    bool one = true;
-    for (size_t i : idx)
-      if (set.ShardOf(HashKey(args[i])) != owner) one = false;
-    if (one) {
-      if (!spec->handler) return fail("command '" + c.args[0] + "' cannot be replayed");
-      run_on(*set.shard(owner), args);
-    } else if (name == "del" || name == "unlink" || name == "touch") {
-      // Keys on several shards: one command per key has the same effect.
-      for (size_t i = 1; i < args.size(); i++) {
-        std::string_view a[] = {args[0], args[i]};
-        run_on(*set.shard(set.ShardOf(HashKey(args[i]))), a);
+    if (!spec->keyless() || spec->multi) CommandKeys(*spec, args, &idx);
+    int owner = -1;
+    for (size_t i : idx) {
+      int o = int(set.ShardOf(HashKey(args[i])));
+      if (owner < 0) owner = o;
+      if (o != owner) owner = -2;
+    }
+    if (owner >= 0 && spec->handler && !(spec->flags & cmd::kBlocking)) {
+      run_on(*set.shard(uint32_t(owner)), args);  // the common case: one shard
+    } else if (spec->multi) {
+      // A coordinator (keys on several shards, a keyless command across shards, a blocking
+      // command): its hops run inline (ShardSet::SetReplayInline), it takes no locks (in_tx)
+      // and does not block.
+      int here = ShardSet::Current();
+      CmdContext ctx;
+      ctx.shard = set.shard(here >= 0 ? uint32_t(here) : 0);
+      ctx.db = c.db;
+      ctx.args = args;
+      ctx.rb = &rb;
+      ctx.now_ms = UnixMillis();
+      ctx.spec = spec;
+      ctx.in_tx = true;
+      reply.clear();
+      bool finished = false;
+      {
+        ShardSet::SyncScope sync;
+        RunDetached(spec->multi(ctx), [&finished] { finished = true; });
       }
-    } else if (name == "mset") {
-      for (size_t i = 1; i + 1 < args.size(); i += 2) {
-        std::string_view a[] = {args[0], args[i], args[i + 1]};
-        run_on(*set.shard(set.ShardOf(HashKey(args[i]))), a);
-      }
+      if (!finished) return fail("command '" + c.args[0] + "' did not complete");
+    } else if (spec->keyless()) {
+      LOG_WARNING("AOF: command '%s' at offset %zu of %s skipped (not replayed)", c.args[0].c_str(),
+                  c.offset, c.file.c_str());
+      continue;
     } else {
       return fail("command '" + c.args[0] + "' with keys on several shards cannot be replayed");
     }

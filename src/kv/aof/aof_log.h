@@ -21,6 +21,7 @@
 namespace strata::kv {
 struct StartupLoad;
 struct CmdContext;
+struct CommandSpec;
 }  // namespace strata::kv
 
 namespace strata::kv::aof {
@@ -44,6 +45,9 @@ void FeedUnit(Unit&& unit);
 // A command that ran as a coordinator (cross-shard keys, or keyless across shards), with the
 // context it ran in: into ctx.aof_unit when inside EXEC or a script, else into the log.
 void FeedContext(const CmdContext& ctx, std::string_view reply);
+// Whether a write command that ran as a coordinator names no key at all (FLUSHALL, FLUSHDB,
+// SWAPDB): those are logged when they end; keyed coordinators log under their key locks.
+bool KeylessWrite(const CommandSpec& spec, std::span<const std::string_view> args);
 
 // Reply hold-back for appendfsync always (connection thread): whether records not yet on disk
 // exist, and the group commit that writes and fsyncs them (once per turn for every shard).

@@ -1,5 +1,7 @@
 #include "kv/commands/dispatch.h"
 
+#include <cstring>
+
 #include "base/clock.h"
 #include "base/hash.h"
 #include "base/strutil.h"
@@ -149,7 +151,11 @@ void ExecuteHandler(const CommandSpec& spec, CmdContext& ctx, const std::string&
     tracking::ModifierScope modifier(ctx.client_id);
     spec.handler(ctx);
     // Append-only file: the write is logged on its shard before anything else runs there.
-    if ((spec.flags & cmd::kWrite) && !spec.keyless() && (ctx.aof_unit || aof::Enabled())) {
+    // (XGROUP is a container whose subcommands but HELP write.)
+    if ((ctx.aof_unit || aof::Enabled()) &&
+        ((spec.flags & cmd::kWrite) ||
+         (spec.name[0] == 'x' && std::strcmp(spec.name, "xgroup") == 0 && ctx.args.size() > 2)) &&
+        (!spec.keyless() || !aof::KeylessWrite(spec, ctx.args))) {
       std::string_view reply = std::string_view(*out).substr(before);
       if (ctx.aof_unit)
         ctx.aof_unit->Add(ctx.db, ctx.args, reply, ctx.now_ms);

@@ -211,7 +211,7 @@ Task<void> RunQueued(Connection* conn, const TxState::Queued& q, int* db, std::s
     int64_t start = MonoMicros();
     co_await spec->multi(c);
     // Keyless writes across shards (FLUSHALL, FLUSHDB, SWAPDB) go in the transaction's unit.
-    if ((spec->flags & cmd::kWrite) && spec->keyless())
+    if (aof::KeylessWrite(*spec, args))
       aof::FeedContext(c, std::string_view(*out).substr(before));
     auto& counters = LocalCommandCounters()[size_t(spec->id)];
     counters.calls++;

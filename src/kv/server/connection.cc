@@ -809,7 +809,7 @@ void Connection::RunAsync(const CommandSpec* spec, std::span<const std::string_v
   RunDetached(spec->multi(async_ctx_), [this, spec, start] {
     // Keyless writes across shards (FLUSHALL, FLUSHDB, SWAPDB); keyed coordinators log under
     // their key locks (MultiKeyTx).
-    if ((spec->flags & cmd::kWrite) && spec->keyless() && aof::Enabled())
+    if (aof::Enabled() && aof::KeylessWrite(*spec, async_args_))
       aof::FeedContext(async_ctx_, async_reply_);
     int64_t dur = MonoMicros() - start;
     auto& c = LocalCommandCounters()[size_t(spec->id)];

@@ -364,7 +364,7 @@ std::string CallFromScript(Run& run, const std::vector<std::string>& argv, int r
       prepare(s, c);
       tracking::ModifierScope modifier(run.ctx->client_id);
       spec->handler(c);
-      if (write && !spec->keyless() && (run.ctx->aof_unit || aof::Enabled()))
+      if (write && (run.ctx->aof_unit || aof::Enabled()))
         run.aof.Add(db, args, out, c.now_ms);
       if (write && s.ObservesWrites())
         for (size_t i : idx) s.KeyModified(db, args[i]);
@@ -387,7 +387,7 @@ std::string CallFromScript(Run& run, const std::vector<std::string>& argv, int r
     bool done = false;
     size_t before = out.size();
     RunDetached(spec->multi(c), [&done] { done = true; });
-    if (write && spec->keyless() && (run.ctx->aof_unit || aof::Enabled()))
+    if ((run.ctx->aof_unit || aof::Enabled()) && aof::KeylessWrite(*spec, args))
       run.aof.Add(db, args, std::string_view(out).substr(before), c.now_ms);
     if (!done) {
       // Cannot happen with synchronous hops; never let the script run on with it pending.

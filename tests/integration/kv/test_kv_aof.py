@@ -116,25 +116,26 @@ def test_set_ex_keeps_its_absolute_expiry(start_server, tmp_path):
     srv = start_server(args=aof_args())
     wait_aof_ready(srv)
     c = client(srv)
-    c.set("ex", "v", ex=100)
-    c.setex("setex", 100, "v")
-    c.psetex("psetex", 100_000, "v")
-    c.set("px", "v")
-    c.pexpire("px", 100_000)
-    c.set("e", "v")
-    c.expire("e", 100)
-    c.set("getex", "v")
-    c.getex("getex", ex=100)
+    c.set("k-ex", "v", ex=100)
+    c.setex("k-setex", 100, "v")
+    c.psetex("k-psetex", 100_000, "v")
+    c.set("k-px", "v")
+    c.pexpire("k-px", 100_000)
+    c.set("k-e", "v")
+    c.expire("k-e", 100)
+    c.set("k-getex", "v")
+    c.getex("k-getex", ex=100)
     c.set("persisted", "v", ex=100)
     c.getex("persisted", persist=True)
     data = incr_bytes(str(tmp_path)).lower()
     assert b"pxat" in data and b"pexpireat" in data
-    assert b"setex" not in data and b"expire\r\n" not in data and b"getex" not in data
+    for name in [b"setex", b"psetex", b"expire", b"pexpire", b"getex"]:
+        assert b"$%d\r\n%s\r\n" % (len(name), name) not in data, name
     srv.stop()
     time.sleep(1.5)
     again = start_server(args=aof_args())
     c = client(again)
-    for k in ["ex", "setex", "psetex", "px", "e", "getex"]:
+    for k in ["k-ex", "k-setex", "k-psetex", "k-px", "k-e", "k-getex"]:
         t = c.pttl(k)
         # Absolute: the time spent stopped counts (a relative TTL would be back to 100 s).
         assert 0 < t <= 100_000 - 1400, (k, t)
