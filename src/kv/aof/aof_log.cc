@@ -419,7 +419,9 @@ Task<bool> Rewrite() {
   uint64_t incr_seq = old.NextIncrSeq();
   uint64_t base_seq = old.base() ? old.base()->seq + 1 : 1;
   std::string incr_name = prefix + "." + std::to_string(incr_seq) + ".incr.aof";
-  std::string base_name = prefix + "." + std::to_string(base_seq) + ".base.rdb";
+  bool preamble = cfg.aof_use_rdb_preamble.load();
+  std::string base_name =
+      prefix + "." + std::to_string(base_seq) + (preamble ? ".base.rdb" : ".base.aof");
   bool switched = false;
   Manifest mid = old;
   mid.files.push_back(ManifestFile{incr_name, incr_seq, 'i'});
@@ -446,7 +448,7 @@ Task<bool> Rewrite() {
     log.enabled.store(GlobalConfig().appendonly.load());
     switched = true;
   };
-  bool ok = co_await WriteRdbSnapshot(dir + "/", base_name, at_point, true);
+  bool ok = co_await WriteRdbSnapshot(dir + "/", base_name, at_point, true, !preamble);
   ok = ok && switched;
   if (ok) {
     Manifest next;

@@ -12,6 +12,7 @@
 #include "base/crc64.h"
 #include "base/log.h"
 #include "base/memory.h"
+#include "kv/aof/aof_format.h"
 #include "kv/engine/db_table.h"
 #include "kv/engine/key_snapshot.h"
 #include "kv/engine/memory_accounting.h"
@@ -64,7 +65,9 @@ struct ShardPart {
   uint64_t dirty = 0;
 };
 
-void SerializeShard(Shard& s, int64_t now_ms, bool compress, ShardPart* p) {
+// `as_commands`: each key as `RESTORE key <unix ms expiry or 0> <DUMP payload> ABSTTL` (an AOF
+// base made of commands) instead of RDB records.
+void SerializeShard(Shard& s, int64_t now_ms, bool compress, bool as_commands, ShardPart* p) {
   rdb::NoCompressionScope no_lzf(!compress);
   size_t dbs = size_t(s.databases());
   p->bytes.resize(dbs);
@@ -81,6 +84,12 @@ void SerializeShard(Shard& s, int64_t now_ms, bool compress, ShardPart* p) {
         p->expires[db]++;
       }
       p->keys[db]++;
+      if (as_commands) {
+        std::string payload = rdb::CreateDumpPayload(rdb::ValueOf(e));
+        std::string ttl = std::to_string(expire < 0 ? 0 : expire);
+        aof::AppendCommand(&out, {"RESTORE", e->key(), ttl, payload, "ABSTTL"});
+        return;
+      }
       rdb::AppendKey(&out, e->key(), rdb::ValueOf(e), expire);
     });
   }
@@ -108,6 +117,22 @@ class RdbOut {
   int fd_;
   uint64_t crc_ = 0;
 };
+
+bool WriteCommands(RdbOut& out, const std::vector<ShardPart>& parts) {
+  size_t dbs = parts.empty() ? 0 : parts[0].bytes.size();
+  for (size_t db = 0; db < dbs; db++) {
+    uint64_t keys = 0;
+    for (const ShardPart& p : parts) keys += p.keys[db];
+    if (keys == 0) continue;
+    std::string sel;
+    std::string n = std::to_string(db);
+    aof::AppendCommand(&sel, {"SELECT", n});
+    if (!out.Write(sel)) return false;
+    for (const ShardPart& p : parts)
+      if (!out.Write(p.bytes[db])) return false;
+  }
+  return true;
+}
 
 bool WriteAll(RdbOut& out, const std::vector<ShardPart>& parts, bool checksum, int64_t now_ms,
               bool aof_base) {
@@ -142,7 +167,8 @@ bool WriteAll(RdbOut& out, const std::vector<ShardPart>& parts, bool checksum, i
 // Writes <dir>temp-<pid>.rdb, fsyncs it, renames it to <dir>`name` and fsyncs the directory
 // (`dir`: empty for the working directory, else ending in '/').
 bool WriteSnapshotFile(const std::vector<ShardPart>& parts, const std::string& dir,
-                       const std::string& name, bool checksum, int64_t now_ms, bool aof_base) {
+                       const std::string& name, bool checksum, int64_t now_ms, bool aof_base,
+                       bool as_commands) {
   char tmpbuf[64];
   snprintf(tmpbuf, sizeof(tmpbuf), "temp-%d.rdb", int(getpid()));
   std::string tmps = dir + tmpbuf;
@@ -157,7 +183,7 @@ bool WriteSnapshotFile(const std::vector<ShardPart>& parts, const std::string& d
   }
   const char* op = nullptr;
   RdbOut out(fd);
-  if (!WriteAll(out, parts, checksum, now_ms, aof_base))
+  if (as_commands ? !WriteCommands(out, parts) : !WriteAll(out, parts, checksum, now_ms, aof_base))
     op = "write";
   else if (fsync(fd) != 0)
     op = "fsync";
@@ -193,7 +219,7 @@ bool WriteSnapshotFile(const std::vector<ShardPart>& parts, const std::string& d
 }  // namespace
 
 Task<bool> WriteRdbSnapshot(std::string dir, std::string name, std::function<void()> at_point,
-                            bool aof_base) {
+                            bool aof_base, bool as_commands) {
   const Config& cfg = GlobalConfig();
   bool compress = cfg.rdbcompression.load(std::memory_order_relaxed);
   bool checksum = cfg.rdbchecksum.load(std::memory_order_relaxed);
@@ -209,14 +235,14 @@ Task<bool> WriteRdbSnapshot(std::string dir, std::string name, std::function<voi
   if (at_point) at_point();
   int64_t now = UnixMillis();
   std::vector<ShardPart> parts(n);
-  co_await Shards().Broadcast([&parts, lk, compress, now](Shard& s, uint32_t i) {
-    SerializeShard(s, now, compress, &parts[i]);
+  co_await Shards().Broadcast([&parts, lk, compress, now, as_commands](Shard& s, uint32_t i) {
+    SerializeShard(s, now, compress, as_commands, &parts[i]);
     s.locks().Release(*lk);
     ServeBlockedClients(s);
   });
   uint64_t dirty = 0;
   for (const ShardPart& p : parts) dirty += p.dirty;
-  bool ok = WriteSnapshotFile(parts, dir, name, checksum, now, aof_base);
+  bool ok = WriteSnapshotFile(parts, dir, name, checksum, now, aof_base, as_commands);
   // Each shard frees its own buffers, so its memory ledger (and its share of maxmemory) gets
   // back what serializing took.
   for (uint32_t i = 0; i < n; i++) {
@@ -233,7 +259,8 @@ Task<bool> WriteRdbSnapshot(std::string dir, std::string name, std::function<voi
 Task<SaveResult> SaveSnapshot() {
   SaveStatus& st = GetSaveStatus();
   if (st.in_progress.exchange(true)) co_return SaveResult::kBusy;
-  bool ok = co_await WriteRdbSnapshot(std::string(), GlobalConfig().dbfilename(), nullptr, false);
+  bool ok = co_await WriteRdbSnapshot(std::string(), GlobalConfig().dbfilename(), nullptr, false,
+                                      false);
   if (ok) {
     LOG_NOTICE("DB saved on disk");
     st.last_save_s.store(UnixMillis() / 1000);

@@ -47,9 +47,10 @@ Task<SaveResult> SaveSnapshot();
 // Writes an RDB of the whole keyspace to <dir>`name` (`dir` empty or ending in '/') through a
 // temp file, fsync, rename and a directory fsync. `at_point` (optional) runs on the calling
 // thread while every shard's all-keys lock is held, before any shard serializes: the instant the
-// file describes. `aof_base` sets the file's aof-base AUX field. Runs on a shard thread.
+// file describes. `aof_base` sets the file's aof-base AUX field. `as_commands`: an AOF base
+// made of commands instead (SELECT, then RESTORE ... ABSTTL per key). Runs on a shard thread.
 Task<bool> WriteRdbSnapshot(std::string dir, std::string name, std::function<void()> at_point,
-                            bool aof_base);
+                            bool aof_base, bool as_commands = false);
 
 // Keys read from the file at start, by owning shard.
 struct LoadedKeys;

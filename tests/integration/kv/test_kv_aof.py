@@ -505,3 +505,34 @@ def test_crash_loop(start_server, tmp_path, fsync):
             missing = [k for k in sets if c.exists(k) == 0]
             assert not missing, (missing[:5], seed0 + i)
         check.kill()
+
+
+def test_base_made_of_commands(start_server, tmp_path):
+    """aof-use-rdb-preamble no: the base is RESP commands (RESTORE ... ABSTTL per key)."""
+    args = aof_args(extra=["--aof-use-rdb-preamble", "no"])
+    srv = start_server(args=args)
+    wait_aof_ready(srv)
+    fill(srv)
+    c = client(srv)
+    assert c.bgrewriteaof()
+    wait_aof_ready(srv)
+    c.set("after-rewrite", "1")
+    before = state(srv)
+    srv.stop()
+    files = aof_files(str(tmp_path))
+    assert any(f.endswith(".base.aof") for f in files), files
+    assert not any(f.endswith(".base.rdb") for f in files), files
+    code, out = check_aof(os.path.join(str(tmp_path), AOF_DIR, MANIFEST))
+    assert code == 0, out
+    copy = tmp_path / "redis"
+    copy.mkdir()
+    shutil.copytree(os.path.join(str(tmp_path), AOF_DIR), str(copy / AOF_DIR))
+    again = start_server(args=args)
+    assert state(again) == before
+    r = Server(cmd=redis_command(), workdir=str(copy),
+               args=["--dir", str(copy), "--appendonly", "yes"]).start()
+    try:
+        mine, theirs = compare_contents(again, r)
+        assert mine == theirs
+    finally:
+        r.stop()
