@@ -536,3 +536,23 @@ def test_base_made_of_commands(start_server, tmp_path):
         assert mine == theirs
     finally:
         r.stop()
+
+
+def test_expiry_and_eviction_are_logged_as_del(start_server, tmp_path):
+    args = aof_args(extra=["--maxmemory-policy", "allkeys-random"])
+    srv = start_server(args=args)
+    wait_aof_ready(srv)
+    c = client(srv)
+    c.set("short", "v", px=50)
+    time.sleep(0.2)
+    assert c.get("short") is None  # lazily expired
+    assert b"$3\r\ndel\r\n$5\r\nshort\r\n" in incr_bytes(str(tmp_path))
+    used = c.info("memory")["used_memory"]
+    c.config_set("maxmemory", used + 2_000_000)
+    for i in range(3000):  # one by one: a turn's log buffer counts in used memory
+        c.set("big:%d" % i, "x" * 2000)
+    assert c.info("stats")["evicted_keys"] > 0
+    left = sorted(c.keys("big:*"))
+    srv.stop()
+    again = start_server(args=args)
+    assert sorted(client(again).keys("big:*")) == left
