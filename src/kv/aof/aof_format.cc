@@ -1,5 +1,6 @@
 #include "kv/aof/aof_format.h"
 
+#include <algorithm>
 #include <charconv>
 
 namespace strata::kv::aof {
@@ -192,7 +193,8 @@ ParseResult ParseCommands(std::string_view d, const CommandFn& on_command) {
     if (r < 0 || argc < 1 || argc > (1u << 20))
       return corrupt(start, "Bad file format reading the append only file");
     std::vector<std::string> args;
-    args.reserve(size_t(argc));
+    // Each argument takes at least 4 bytes ("$0\r\n"): a forged count reserves nothing more.
+    args.reserve(std::min<size_t>(size_t(argc), (d.size() - pos) / 4 + 1));
     for (uint64_t i = 0; i < argc; i++) {
       uint64_t len;
       size_t at = pos;

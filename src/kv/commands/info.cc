@@ -1,5 +1,5 @@
-#include "kv/aof/aof_log.h"
 #include "kv/commands/info.h"
+#include "kv/aof/aof_log.h"
 #include "kv/tx/script_store.h"
 
 #include <cstdio>

@@ -211,8 +211,7 @@ Task<void> RunQueued(Connection* conn, const TxState::Queued& q, int* db, std::s
     int64_t start = MonoMicros();
     co_await spec->multi(c);
     // Keyless writes across shards (FLUSHALL, FLUSHDB, SWAPDB) go in the transaction's unit.
-    if (aof::KeylessWrite(*spec, args))
-      aof::FeedContext(c, std::string_view(*out).substr(before));
+    if (aof::KeylessWrite(*spec, args)) aof::FeedContext(c, std::string_view(*out).substr(before));
     auto& counters = LocalCommandCounters()[size_t(spec->id)];
     counters.calls++;
     counters.usec += uint64_t(MonoMicros() - start);
@@ -284,8 +283,7 @@ Task<void> CmdExec(CmdContext& ctx) {
   if (!dirty) {
     int db = ctx.db;
     aof::Unit unit;
-    for (const auto& q : queue)
-      co_await RunQueued(conn, q, &db, &replies, ctx.track_reads, &unit);
+    for (const auto& q : queue) co_await RunQueued(conn, q, &db, &replies, ctx.track_reads, &unit);
     // Logged as one MULTI ... EXEC while the transaction's locks are still held.
     aof::FeedUnit(std::move(unit));
   }

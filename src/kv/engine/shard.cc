@@ -1,5 +1,5 @@
-#include "kv/aof/aof_log.h"
 #include "kv/engine/shard.h"
+#include "kv/aof/aof_log.h"
 
 #include <algorithm>
 

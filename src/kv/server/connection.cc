@@ -1,5 +1,5 @@
-#include "kv/aof/aof_log.h"
 #include "kv/server/connection.h"
+#include "kv/aof/aof_log.h"
 
 #include <sys/socket.h>
 #include <unistd.h>

@@ -1,5 +1,5 @@
-#include "kv/aof/aof_log.h"
 #include "kv/server/server.h"
+#include "kv/aof/aof_log.h"
 
 #include <pthread.h>
 #include <signal.h>

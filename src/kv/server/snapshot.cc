@@ -259,8 +259,8 @@ Task<bool> WriteRdbSnapshot(std::string dir, std::string name, std::function<voi
 Task<SaveResult> SaveSnapshot() {
   SaveStatus& st = GetSaveStatus();
   if (st.in_progress.exchange(true)) co_return SaveResult::kBusy;
-  bool ok = co_await WriteRdbSnapshot(std::string(), GlobalConfig().dbfilename(), nullptr, false,
-                                      false);
+  bool ok =
+      co_await WriteRdbSnapshot(std::string(), GlobalConfig().dbfilename(), nullptr, false, false);
   if (ok) {
     LOG_NOTICE("DB saved on disk");
     st.last_save_s.store(UnixMillis() / 1000);

@@ -1,5 +1,5 @@
-#include "kv/aof/aof_log.h"
 #include "kv/tx/script_run.h"
+#include "kv/aof/aof_log.h"
 
 #include <cstring>
 #include <optional>
@@ -364,8 +364,7 @@ std::string CallFromScript(Run& run, const std::vector<std::string>& argv, int r
       prepare(s, c);
       tracking::ModifierScope modifier(run.ctx->client_id);
       spec->handler(c);
-      if (write && (run.ctx->aof_unit || aof::Enabled()))
-        run.aof.Add(db, args, out, c.now_ms);
+      if (write && (run.ctx->aof_unit || aof::Enabled())) run.aof.Add(db, args, out, c.now_ms);
       if (write && s.ObservesWrites())
         for (size_t i : idx) s.KeyModified(db, args[i]);
       if (!write && run.ctx->track_reads && (spec->flags & cmd::kReadOnly)) {
