@@ -162,9 +162,12 @@ class Log {
     }
   }
 
+  // Replies wait until the records before them are written (every policy, as Redis writes its
+  // AOF buffer before it sends replies), and under `always` fsynced.
   bool RepliesMustWait() const {
-    return enabled.load(std::memory_order_relaxed) && Policy() == kAlways &&
-           appended_.load(std::memory_order_acquire) > synced_.load(std::memory_order_acquire);
+    if (!enabled.load(std::memory_order_relaxed)) return false;
+    uint64_t a = appended_.load(std::memory_order_acquire);
+    return a > (Policy() == kAlways ? synced_ : written_).load(std::memory_order_acquire);
   }
 
   // Background thread: fsync about once a second (everysec), automatic rewrites.
@@ -383,7 +386,8 @@ bool KeylessWrite(const CommandSpec& spec, std::span<const std::string_view> arg
 }
 
 bool RepliesMustWait() { return TheLog().RepliesMustWait(); }
-void CommitForReplies() { TheLog().Commit(true); }
+bool HoldsReplies() { return Enabled(); }
+void CommitForReplies() { TheLog().Commit(Policy() == kAlways); }
 
 bool RewriteInProgress() { return TheLog().rewriting.load(); }
 

@@ -49,9 +49,13 @@ void FeedContext(const CmdContext& ctx, std::string_view reply);
 // SWAPDB): those are logged when they end; keyed coordinators log under their key locks.
 bool KeylessWrite(const CommandSpec& spec, std::span<const std::string_view> args);
 
-// Reply hold-back for appendfsync always (connection thread): whether records not yet on disk
-// exist, and the group commit that writes and fsyncs them (once per turn for every shard).
+// Reply hold-back (connection thread): whether records exist that are not yet written (under
+// appendfsync always: not yet fsynced), and the group commit that writes them and, under always,
+// fsyncs them (once per turn covers every shard's records).
 bool RepliesMustWait();
+// Whether replies are held back at all now (appendonly yes): a shard must then not write a
+// batch's replies to the socket itself.
+bool HoldsReplies();
 void CommitForReplies();
 
 // Start-up. PrepareAtStart (main thread, before the shards start): when appendonly is yes and

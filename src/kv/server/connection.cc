@@ -595,9 +595,11 @@ void Connection::SendBatch() {
   for (const auto& b : remote_) targets += b.empty() ? 0 : 1;
   // The shard may write the replies itself only if they are everything this socket is due:
   // nothing unsent, no local replies in between, and no other writer on this thread (MONITOR
-  // lines today; any future push traffic must be excluded here the same way).
+  // lines today; any future push traffic must be excluded here the same way). With the
+  // append-only file on, replies wait for the group commit on this thread (Flush).
   direct_inflight_ = targets == 1 && local_end_.empty() && sent_ == out_.size() &&
-                     !close_after_reply_ && !state_.monitor && !batch_drops_;
+                     !close_after_reply_ && !state_.monitor && !batch_drops_ &&
+                     !aof::HoldsReplies();
   // With input already waiting (unread, or read but not yet parsed), no new event would wake us
   // for it: the shard's report must wake us itself.
   wake_on_reply_.store(direct_inflight_ && (readable_ || in_.size() > 0),
@@ -836,8 +838,9 @@ void Connection::RunAsync(const CommandSpec* spec, std::span<const std::string_v
 
 void Connection::Flush() {
   if (closed_) return;
-  // appendfsync always: a reply waits for the group commit of the records before it, at the end
-  // of the loop turn (FlushPushes), so one fsync covers every write of the turn.
+  // Append-only file: a reply waits for the group commit of the records before it (their write,
+  // and under appendfsync always their fsync) at the end of the loop turn (FlushPushes), so one
+  // write (and fsync) covers every write of the turn.
   if (sent_ < out_.size() && aof::RepliesMustWait()) {
     FlushAtEndOfTurn();
     return;

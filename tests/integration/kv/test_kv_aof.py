@@ -495,15 +495,15 @@ def test_crash_loop(start_server, tmp_path, fsync):
         c = client(check)
         for k in list(totals_sent):
             got = int(c.get(k) or 0)
-            if fsync == "always":
-                assert got >= totals_acked.get(k, 0), (k, got, totals_acked.get(k), seed0 + i)
+            # SIGKILL keeps what was written to the kernel: replies wait for the write under
+            # every policy (for the fsync too under always), so nothing acknowledged is lost.
+            assert got >= totals_acked.get(k, 0), (k, got, totals_acked.get(k), seed0 + i)
             assert got <= totals_sent[k], (k, got, totals_sent[k])
             # What survived is what later rounds build on.
             totals_acked[k] = got
             totals_sent[k] = got
-        if fsync == "always":
-            missing = [k for k in sets if c.exists(k) == 0]
-            assert not missing, (missing[:5], seed0 + i)
+        missing = [k for k in sets if c.exists(k) == 0]
+        assert not missing, (missing[:5], seed0 + i)
         check.kill()
 
 
