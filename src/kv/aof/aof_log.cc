@@ -292,14 +292,18 @@ class Log {
   std::atomic<uint64_t> delayed_fsync_{0};
 
  private:
+  // One end-of-turn commit per thread and turn. The flag is reset by the deferred commit,
+  // which may run on another thread if thread packing moved the reactor meanwhile: an atomic
+  // owned by this thread (never freed: threads live as long as the server).
   void ScheduleEndOfTurn() {
-    thread_local bool scheduled = false;
-    if (scheduled) return;
+    thread_local std::atomic<bool>* scheduled = new std::atomic<bool>(false);
+    if (scheduled->load(std::memory_order_relaxed)) return;
     io::Reactor* r = io::Reactor::Current();
-    if (!r) return;  // the next Commit (or the background fsync) carries it
-    scheduled = true;
-    r->Defer([this] {
-      scheduled = false;
+    if (!r) return;  // the next Commit carries it
+    scheduled->store(true, std::memory_order_relaxed);
+    std::atomic<bool>* flag = scheduled;
+    r->Defer([this, flag] {
+      flag->store(false, std::memory_order_relaxed);
       Commit(Policy() == kAlways);
     });
   }
@@ -761,10 +765,12 @@ void StartAfterLoad(bool loaded_from_aof) {
   log.enabled.store(true);
 }
 
+void StopBackground() { TheLog().StopBackground(); }
+
 void Shutdown() {
   Log& log = TheLog();
-  if (log.enabled.load()) log.Commit(true);
   log.StopBackground();
+  if (log.enabled.load()) log.Commit(true);
 }
 
 std::vector<std::pair<std::string, std::string>> InfoFields() {

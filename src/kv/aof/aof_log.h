@@ -72,7 +72,9 @@ bool ReplayAtStart(StartupAof* s);
 // Once the shards serve: opens the last incr file for appending, or (appendonly yes and no AOF
 // yet) creates a base from the dataset and a new incr; installs the CONFIG SET hook.
 void StartAfterLoad(bool loaded_from_aof);
-// At shutdown: writes and fsyncs what is buffered.
+// At shutdown, before the shard threads stop: stops the background thread (fsync, automatic
+// rewrites). After they stopped: writes and fsyncs what is buffered.
+void StopBackground();
 void Shutdown();
 
 // BGREWRITEAOF: a new base from the current dataset and a new incr file, the manifest switched

@@ -549,6 +549,7 @@ int RunServer() {
   // status 1 (there is no persistence whose final save it could cut short).
   std::atomic<bool> stopped{false};
   std::thread watchdog([&stopped, sigs] { ShutdownWatchdog(&stopped, sigs); });
+  aof::StopBackground();
   runtime.Stop();
   aof::Shutdown();
   LazyFreer::Stop();
