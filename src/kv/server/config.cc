@@ -541,7 +541,6 @@ const std::vector<Option>& Options() {
                return "";
              },
              [](const Config& c) { return notify::FormatFlags(c.notify_keyspace_events.load()); }},
-      OnlyNoOption("appendonly", true, "append-only file (accepted: only 'no')"),
       OnlyNoOption("daemonize", false,
                    "accepted: only 'no' (strata-server runs in the foreground)"),
   };
