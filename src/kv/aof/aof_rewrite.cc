@@ -172,6 +172,13 @@ bool EffectOf(std::span<const std::string_view> args, std::string_view reply, in
   }
   if ((name == "blmpop" || name == "bzmpop" || name == "lmpop" || name == "zmpop") &&
       args.size() >= 4) {
+    if (reply.empty()) {
+      // Logged by a coordinator, which does not see the reply: the non-blocking form is
+      // deterministic given the dataset (the first non-empty key serves).
+      out->push_back(name[0] == 'b' ? name.substr(1) : name);
+      for (size_t i = name[0] == 'b' ? 2 : 1; i < args.size(); i++) out->emplace_back(args[i]);
+      return true;
+    }
     // The key that served and how many elements it gave, from the reply.
     std::vector<std::string> v;
     if (IsNil(reply) || !ReplyStrings(reply, &v) || v.size() < 2) return false;

@@ -560,3 +560,22 @@ def test_expiry_and_eviction_are_logged_as_del(start_server, tmp_path):
     srv.stop()
     again = start_server(args=args)
     assert sorted(client(again).keys("big:*")) == left
+
+
+def test_multi_key_pops(start_server, tmp_path):
+    srv = start_server(args=aof_args())
+    wait_aof_ready(srv)
+    c = client(srv)
+    c.rpush("l1", "a", "b", "c")
+    c.rpush("l2", "x", "y")
+    c.zadd("z1", {"m1": 1, "m2": 2, "m3": 3})
+    assert c.execute_command("LMPOP", 2, "l0", "l1", "LEFT", "COUNT", 2) == [b"l1", [b"a", b"b"]]
+    assert c.execute_command("BLMPOP", 1, 2, "l1", "l2", "RIGHT") == [b"l1", [b"c"]]
+    c.execute_command("ZMPOP", 1, "z1", "MIN", "COUNT", 2)
+    c.execute_command("BZMPOP", 1, 1, "z1", "MAX")
+    c.execute_command("LMPOP", 1, "none", "LEFT")  # nothing popped
+    before = {k: c.dump(k) for k in sorted(c.keys("*"))}
+    srv.stop()
+    again = start_server(args=aof_args())
+    c = client(again)
+    assert {k: c.dump(k) for k in sorted(c.keys("*"))} == before
