@@ -22,7 +22,7 @@ cmake --build "$ASAN_BUILD" -j "$JOBS" | grep -vE '^\[[0-9]+/[0-9]+\] ' || true
 # shards). A sanitizer report aborts the server, which fails the test that was running.
 echo "== kv server under ASan+UBSan (differential, blocking, transactions, data types, messaging)"
 STRATA_BUILD=$(cd "$ASAN_BUILD" && pwd) ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
-  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 KVDIFF_COUNT=10000 \
+  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 KVDIFF_COUNT=10000 STRATA_AOF_KILLS=10 \
   /usr/bin/python3 -m pytest -q -p no:cacheprovider \
   tests/integration/kv/test_kv_differential.py tests/integration/kv/test_kv_blocking.py \
   tests/integration/kv/test_kv_transactions.py tests/integration/kv/test_kv_list.py \
@@ -32,5 +32,6 @@ STRATA_BUILD=$(cd "$ASAN_BUILD" && pwd) ASAN_OPTIONS=detect_leaks=0:abort_on_err
   tests/integration/kv/test_kv_scripting.py tests/integration/kv/test_kv_script_runs.py \
   tests/integration/kv/test_kv_pubsub.py tests/integration/kv/test_kv_tracking.py \
   tests/integration/kv/test_kv_dump_restore.py tests/integration/kv/test_kv_memcached.py \
-  tests/integration/kv/test_kv_memcached_meta.py tests/integration/kv/test_kv_lease.py
+  tests/integration/kv/test_kv_memcached_meta.py tests/integration/kv/test_kv_lease.py \
+  tests/integration/kv/test_kv_aof.py
 echo "== all tests passed"

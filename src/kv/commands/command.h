@@ -25,6 +25,9 @@ namespace strata::kv {
 class Shard;
 class Connection;
 struct CommandSpec;
+namespace aof {
+struct Unit;
+}
 
 namespace cmd {
 enum Flag : uint32_t {
@@ -66,6 +69,9 @@ struct CmdContext {
   // client-side caching (kv/messaging/tracking.h).
   uint64_t client_id = 0;
   bool track_reads = false;
+  // Inside EXEC or a script: the append-only file records of its writes are collected here and
+  // logged together at its end (kv/aof/aof_log.h); null otherwise.
+  aof::Unit* aof_unit = nullptr;
 };
 
 using SyncHandler = void (*)(CmdContext&);

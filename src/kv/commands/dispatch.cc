@@ -1,8 +1,11 @@
 #include "kv/commands/dispatch.h"
 
+#include <cstring>
+
 #include "base/clock.h"
 #include "base/hash.h"
 #include "base/strutil.h"
+#include "kv/aof/aof_log.h"
 #include "kv/commands/command_keys.h"
 #include "kv/commands/registry.h"
 #include "kv/engine/shard.h"
@@ -147,6 +150,18 @@ void ExecuteHandler(const CommandSpec& spec, CmdContext& ctx, const std::string&
   {
     tracking::ModifierScope modifier(ctx.client_id);
     spec.handler(ctx);
+    // Append-only file: the write is logged on its shard before anything else runs there.
+    // (XGROUP is a container whose subcommands but HELP write.)
+    if ((ctx.aof_unit || aof::Enabled()) &&
+        ((spec.flags & cmd::kWrite) ||
+         (spec.name[0] == 'x' && std::strcmp(spec.name, "xgroup") == 0 && ctx.args.size() > 2)) &&
+        (!spec.keyless() || !aof::KeylessWrite(spec, ctx.args))) {
+      std::string_view reply = std::string_view(*out).substr(before);
+      if (ctx.aof_unit)
+        ctx.aof_unit->Add(ctx.db, ctx.args, reply, ctx.now_ms);
+      else
+        aof::Feed(ctx.db, ctx.args, reply, ctx.now_ms);
+    }
     if ((spec.flags & cmd::kWrite) && ctx.shard->ObservesWrites()) {
       std::vector<size_t> idx;
       CommandKeys(spec, ctx.args, &idx);

@@ -1,4 +1,5 @@
 #include "kv/commands/info.h"
+#include "kv/aof/aof_log.h"
 #include "kv/tx/script_store.h"
 
 #include <cstdio>
@@ -173,14 +174,7 @@ void Persistence(Writer& w, const InfoData& d) {
   w.Field("rdb_last_bgsave_time_sec", -1);
   w.Field("rdb_current_bgsave_time_sec", -1);
   w.Field("rdb_saves", d.rdb_saves);
-  w.Field("aof_enabled", 0);
-  w.Field("aof_rewrite_in_progress", 0);
-  w.Field("aof_rewrite_scheduled", 0);
-  w.Field("aof_last_rewrite_time_sec", -1);
-  w.Field("aof_current_rewrite_time_sec", -1);
-  w.Field("aof_last_bgrewrite_status", "ok");
-  w.Field("aof_rewrites", 0);
-  w.Field("aof_last_write_status", "ok");
+  for (const auto& [name, value] : aof::InfoFields()) w.Field(name.c_str(), value);
 }
 
 void Stats(Writer& w, const InfoData& d) {

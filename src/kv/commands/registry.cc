@@ -51,6 +51,7 @@ void RegisterAllCommands() {
   RegisterStringFamily(r);
   RegisterKeysFamily(r);
   RegisterServerFamily(r);
+  RegisterAofFamily(r);
   RegisterConnFamily(r);
   RegisterLatencyFamily(r);
   RegisterLeaseFamily(r);

@@ -35,6 +35,7 @@ void RegisterAllCommands();
 void RegisterStringFamily(CommandRegistry& r);
 void RegisterKeysFamily(CommandRegistry& r);
 void RegisterServerFamily(CommandRegistry& r);
+void RegisterAofFamily(CommandRegistry& r);  // kv/aof/aof_commands.cc
 void RegisterConnFamily(CommandRegistry& r);
 void RegisterLatencyFamily(CommandRegistry& r);
 void RegisterLeaseFamily(CommandRegistry& r);

@@ -24,6 +24,7 @@
 #include "base/clock.h"
 #include "base/hash.h"
 #include "base/strutil.h"
+#include "kv/aof/aof_log.h"
 #include "kv/commands/command_keys.h"
 #include "kv/commands/dispatch.h"
 #include "kv/commands/family_util.h"
@@ -158,7 +159,7 @@ int OneShard(const CommandSpec& spec, std::span<const std::string_view> args) {
 // Runs one queued command inside EXEC, its reply appended to *out.
 // `track`: the client's reads are remembered (its tracking mode when EXEC was read).
 Task<void> RunQueued(Connection* conn, const TxState::Queued& q, int* db, std::string* out,
-                     bool track) {
+                     bool track, aof::Unit* unit) {
   std::vector<std::string_view> args = Views(q.args);
   const CommandSpec* spec = q.spec;
   resp::ReplyBuilder rb(out, conn->state().proto);
@@ -171,6 +172,7 @@ Task<void> RunQueued(Connection* conn, const TxState::Queued& q, int* db, std::s
   c.in_tx = true;
   c.client_id = conn->state().id;
   c.track_reads = track;
+  c.aof_unit = unit;
   if (Monitors::Get().active()) Monitors::Get().Feed(conn->state(), args);
   const ClientState& st = conn->state();
   int shard = spec->handler && !(spec->flags & cmd::kBlocking) && !IsScriptCall(*spec)
@@ -208,6 +210,8 @@ Task<void> RunQueued(Connection* conn, const TxState::Queued& q, int* db, std::s
     size_t before = out->size();
     int64_t start = MonoMicros();
     co_await spec->multi(c);
+    // Keyless writes across shards (FLUSHALL, FLUSHDB, SWAPDB) go in the transaction's unit.
+    if (aof::KeylessWrite(*spec, args)) aof::FeedContext(c, std::string_view(*out).substr(before));
     auto& counters = LocalCommandCounters()[size_t(spec->id)];
     counters.calls++;
     counters.usec += uint64_t(MonoMicros() - start);
@@ -278,7 +282,10 @@ Task<void> CmdExec(CmdContext& ctx) {
   std::string replies;
   if (!dirty) {
     int db = ctx.db;
-    for (const auto& q : queue) co_await RunQueued(conn, q, &db, &replies, ctx.track_reads);
+    aof::Unit unit;
+    for (const auto& q : queue) co_await RunQueued(conn, q, &db, &replies, ctx.track_reads, &unit);
+    // Logged as one MULTI ... EXEC while the transaction's locks are still held.
+    aof::FeedUnit(std::move(unit));
   }
 
   // 4. Release the locks; blocked clients the transaction's writes can serve are served now.

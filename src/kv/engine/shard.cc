@@ -1,4 +1,5 @@
 #include "kv/engine/shard.h"
+#include "kv/aof/aof_log.h"
 
 #include <algorithm>
 
@@ -41,6 +42,19 @@ void Shard::RefreshConfig() {
   pool_.Clear();
 }
 
+namespace {
+
+// Append-only file: a key removed by expiry or eviction is logged as DEL, on its shard, as
+// Redis propagates it (replaying the log then never brings it back).
+void LogRemoval(int db, std::string_view key) {
+  if (!aof::Enabled()) [[likely]]
+    return;
+  std::string_view args[] = {"del", key};
+  aof::Feed(db, args, std::string_view(), 0);
+}
+
+}  // namespace
+
 Entry** Shard::FindLink(int db, std::string_view key, uint64_t hash, int64_t now_ms) {
   DbTable& t = dbs_[size_t(db)];
   Entry** link = t.FindLink(key, hash);
@@ -48,6 +62,7 @@ Entry** Shard::FindLink(int db, std::string_view key, uint64_t hash, int64_t now
   Entry* e = *link;
   if (e->has_expire() && e->expire_ms() <= now_ms) {
     KeyModified(db, key);
+    LogRemoval(db, key);
     Entry::Destroy(t.Unlink(link));
     stats_.expired_keys++;
     notify::Notify(notify::kExpired, "expired", key, db);
@@ -120,6 +135,7 @@ bool Shard::EvictOne(int64_t now_ms) {
     if (!e) return false;
     std::string key(e->key());
     KeyModified(db, key);
+    LogRemoval(db, key);
     Entry::Destroy(t.Unlink(t.FindLink(key, DbTable::Hash(key))));
     stats_.evicted_keys++;
     notify::Notify(notify::kEvicted, "evicted", key, db);
@@ -157,6 +173,7 @@ bool Shard::EvictOne(int64_t now_ms) {
   Entry** link = t.FindLink(victim->key, victim->key_hash);
   if (!link) return false;
   KeyModified(victim->db, victim->key);
+  LogRemoval(victim->db, victim->key);
   Entry::Destroy(t.Unlink(link));
   stats_.evicted_keys++;
   notify::Notify(notify::kEvicted, "evicted", victim->key, victim->db);
@@ -240,6 +257,7 @@ size_t Shard::ActiveExpireCycle(int64_t budget_us) {
           Entry** link = t.FindLink(e->key(), DbTable::Hash(e->key()));
           if (link) {
             KeyModified(db, e->key());
+            LogRemoval(db, e->key());
             if (notify::Enabled(notify::kExpired)) [[unlikely]] {
               std::string key(e->key());
               Entry::Destroy(t.Unlink(link));

@@ -6,6 +6,7 @@
 
 #include "base/hash.h"
 #include "base/strutil.h"
+#include "kv/aof/aof_log.h"
 #include "kv/engine/shard.h"
 #include "kv/server/connection.h"
 #include "kv/server/shard_local.h"
@@ -13,6 +14,25 @@
 #include "kv/tx/lock_table.h"
 
 namespace strata::kv {
+
+namespace {
+
+// Append-only file: a served blocking write is logged as its non-blocking effect, on the key's
+// shard right after it took the element.
+void LogServed(BlockedClient& c) {
+  if (!c.writes || (!c.aof_unit && !aof::Enabled())) return;
+  // BLMOVE and BRPOPLPUSH move the element under their own key locks, which log it.
+  if (c.args.empty() || EqualsIgnoreCase(c.args[0], "blmove") ||
+      EqualsIgnoreCase(c.args[0], "brpoplpush"))
+    return;
+  if (c.aof_unit)
+    c.aof_unit->Add(c.db, c.args, c.reply(), c.now_ms);
+  else
+    aof::Feed(c.db, c.args, c.reply(), c.now_ms);
+}
+
+}  // namespace
+
 namespace {
 
 std::atomic<int64_t> g_blocked{0};
@@ -112,6 +132,7 @@ void BlockingTable::ServeReady(Shard& s) {
           resp::ReplyBuilder rb(&c.reply(), c.proto());
           c.ops->serve(s, c, w.key_index, rb);
         }
+        LogServed(c);
         if (s.ObservesWrites())
           for (const std::string& t : TouchedKeys(s, k, c)) s.EncodedKeyModified(t);
         std::shared_ptr<BlockedClient> keep = std::move(w.client);
@@ -178,6 +199,7 @@ void VisitKey(Shard& s, const std::shared_ptr<BlockedClient>& bc, size_t ki, boo
       resp::ReplyBuilder rb(&c.reply(), c.proto());
       c.ops->serve(s, c, ki, rb);
     }
+    LogServed(c);
     if (s.ObservesWrites()) {
       std::string k = LockTable::Encode(c.db, c.args[ki]);
       for (const std::string& t : TouchedKeys(s, k, c)) s.EncodedKeyModified(t);
@@ -202,6 +224,8 @@ Task<BlockedClient::Outcome> BlockingCall(CmdContext& ctx, std::vector<size_t> k
   bc->ops = ops;
   bc->args = ctx.args;
   bc->state = std::move(state);
+  bc->aof_unit = ctx.aof_unit;
+  bc->writes = ctx.spec && (ctx.spec->flags & cmd::kWrite);
   BlockedClient* raw = bc.get();
   std::vector<uint32_t> visited;
   // In key order: serve from the first key that has something, or wait on it.

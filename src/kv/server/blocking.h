@@ -82,6 +82,10 @@ class BlockedClient {
   // Per-command state the ops may use, indexed by key order or as they like (XREAD's resolved
   // ids; the element BLMOVE took, to push on the destination's shard).
   std::vector<std::string> state;
+  // The append-only file unit of the EXEC or script it runs in (kv/aof/aof_log.h), or null.
+  aof::Unit* aof_unit = nullptr;
+  // Whether the command writes (logged to the append-only file when served).
+  bool writes = false;
 
   // Awaitable: suspends until Finish() (returns at once if it already happened).
   auto Wait() {

@@ -386,6 +386,57 @@ const std::vector<Option>& Options() {
                   &Config::rdbcompression),
       YesNoOption("rdbchecksum", false, "end snapshots with a CRC64 checksum (default yes)",
                   &Config::rdbchecksum),
+      // Append-only file.
+      Option{"appendonly", true, "log every write to the append-only file (default no)",
+             [](Config& c, const std::vector<std::string>& v) -> std::string {
+               if (v.size() != 1) return BadValue("appendonly", v.empty() ? "" : v[0]);
+               std::string x = ToLower(v[0]);
+               if (x != "yes" && x != "no") return kNotYesNo;
+               bool on = x == "yes";
+               bool was = c.appendonly.exchange(on);
+               if (auto* hook = c.appendonly_hook.load(); hook && was != on) hook(on);
+               return "";
+             },
+             [](const Config& c) { return std::string(c.appendonly.load() ? "yes" : "no"); }},
+      EnumOption("appendfsync", true, "always, everysec or no (default everysec)",
+                 &Config::appendfsync, {{"everysec", 1}, {"always", 2}, {"no", 0}}),
+      YesNoOption("aof-use-rdb-preamble", true, "write the AOF base file as an RDB (default yes)",
+                  &Config::aof_use_rdb_preamble),
+      YesNoOption("aof-load-truncated", true,
+                  "load an AOF whose last record is torn, cutting it off (default yes)",
+                  &Config::aof_load_truncated),
+      IntOption("auto-aof-rewrite-percentage", true,
+                "rewrite the AOF when it grew by this percentage since the last rewrite (0: off)",
+                &Config::auto_aof_rewrite_percentage, 0, INT32_MAX),
+      Option{"auto-aof-rewrite-min-size", true,
+             "smallest AOF size for an automatic rewrite (default 64mb)",
+             [](Config& c, const std::vector<std::string>& v) -> std::string {
+               uint64_t x;
+               if (v.size() != 1 || !ParseMemorySize(v[0], &x))
+                 return BadValue("auto-aof-rewrite-min-size", v.empty() ? "" : v[0]);
+               c.auto_aof_rewrite_min_size.store(int64_t(x));
+               return "";
+             },
+             [](const Config& c) { return std::to_string(c.auto_aof_rewrite_min_size.load()); }},
+      Option{"appenddirname", false, "folder of the AOF files in dir (default appendonlydir)",
+             [](Config& c, const std::vector<std::string>& v) -> std::string {
+               if (v.size() != 1) return BadValue("appenddirname", v.empty() ? "" : v[0]);
+               if (v[0].empty() || v[0].find('/') != std::string::npos || v[0] == "." ||
+                   v[0] == "..")
+                 return "appenddirname can't be a path, just a dirname";
+               c.appenddirname = v[0];
+               return "";
+             },
+             [](const Config& c) { return c.appenddirname; }},
+      Option{"appendfilename", false, "prefix of the AOF file names (default appendonly.aof)",
+             [](Config& c, const std::vector<std::string>& v) -> std::string {
+               if (v.size() != 1) return BadValue("appendfilename", v.empty() ? "" : v[0]);
+               if (v[0].empty() || v[0].find('/') != std::string::npos)
+                 return "appendfilename can't be a path, just a filename";
+               c.appendfilename = v[0];
+               return "";
+             },
+             [](const Config& c) { return c.appendfilename; }},
       // Accepted for redis.conf compatibility: there are no automatic snapshots yet.
       Option{"save", true, "snapshot schedule (accepted; no automatic snapshots yet)",
              [](Config&, const std::vector<std::string>& v) -> std::string {
@@ -490,7 +541,6 @@ const std::vector<Option>& Options() {
                return "";
              },
              [](const Config& c) { return notify::FormatFlags(c.notify_keyspace_events.load()); }},
-      OnlyNoOption("appendonly", true, "append-only file (accepted: only 'no')"),
       OnlyNoOption("daemonize", false,
                    "accepted: only 'no' (strata-server runs in the foreground)"),
   };

@@ -96,6 +96,19 @@ struct Config {
   // fixed at start, as in Redis. `dir` is the working directory (set by chdir, read by getcwd).
   std::atomic<bool> rdbcompression{true};
   std::atomic<bool> rdbchecksum{true};
+  // Append-only file (kv/aof/aof_log.h). appendfsync: 0 no, 1 everysec, 2 always.
+  // appenddirname and appendfilename are fixed at start, as in Redis.
+  std::atomic<bool> appendonly{false};
+  std::atomic<int> appendfsync{1};
+  std::atomic<bool> aof_use_rdb_preamble{true};
+  std::atomic<bool> aof_load_truncated{true};
+  std::atomic<int64_t> auto_aof_rewrite_percentage{100};
+  std::atomic<int64_t> auto_aof_rewrite_min_size{64 << 20};
+  std::string appenddirname = "appendonlydir";
+  std::string appendfilename = "appendonly.aof";
+  // Installed by the AOF log once the server runs: CONFIG SET appendonly turns logging on or
+  // off (any thread). Null during start-up, when the setting is only recorded.
+  std::atomic<void (*)(bool)> appendonly_hook{nullptr};
 
   std::string requirepass() const {
     std::lock_guard<std::mutex> l(mu_);

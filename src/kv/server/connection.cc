@@ -1,4 +1,5 @@
 #include "kv/server/connection.h"
+#include "kv/aof/aof_log.h"
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -594,9 +595,11 @@ void Connection::SendBatch() {
   for (const auto& b : remote_) targets += b.empty() ? 0 : 1;
   // The shard may write the replies itself only if they are everything this socket is due:
   // nothing unsent, no local replies in between, and no other writer on this thread (MONITOR
-  // lines today; any future push traffic must be excluded here the same way).
+  // lines today; any future push traffic must be excluded here the same way). With the
+  // append-only file on, replies wait for the group commit on this thread (Flush).
   direct_inflight_ = targets == 1 && local_end_.empty() && sent_ == out_.size() &&
-                     !close_after_reply_ && !state_.monitor && !batch_drops_;
+                     !close_after_reply_ && !state_.monitor && !batch_drops_ &&
+                     !aof::HoldsReplies();
   // With input already waiting (unread, or read but not yet parsed), no new event would wake us
   // for it: the shard's report must wake us itself.
   wake_on_reply_.store(direct_inflight_ && (readable_ || in_.size() > 0),
@@ -806,6 +809,10 @@ void Connection::RunAsync(const CommandSpec* spec, std::span<const std::string_v
   async_ctx_.track_reads = tracking_.TrackReads();
   int64_t start = MonoMicros();
   RunDetached(spec->multi(async_ctx_), [this, spec, start] {
+    // Keyless writes across shards (FLUSHALL, FLUSHDB, SWAPDB); keyed coordinators log under
+    // their key locks (MultiKeyTx).
+    if (aof::Enabled() && aof::KeylessWrite(*spec, async_args_))
+      aof::FeedContext(async_ctx_, async_reply_);
     int64_t dur = MonoMicros() - start;
     auto& c = LocalCommandCounters()[size_t(spec->id)];
     c.calls++;
@@ -830,6 +837,18 @@ void Connection::RunAsync(const CommandSpec* spec, std::span<const std::string_v
 }
 
 void Connection::Flush() {
+  if (closed_) return;
+  // Append-only file: a reply waits for the group commit of the records before it (their write,
+  // and under appendfsync always their fsync) at the end of the loop turn (FlushPushes), so one
+  // write (and fsync) covers every write of the turn.
+  if (sent_ < out_.size() && aof::RepliesMustWait()) {
+    FlushAtEndOfTurn();
+    return;
+  }
+  SendNow();
+}
+
+void Connection::SendNow() {
   if (closed_) return;
   SendResult r = SendOutput(fd_, &out_, &sent_);
   if (r == SendResult::kError) {
@@ -923,9 +942,12 @@ void Connection::FlushAtEndOfTurn() {
 void Connection::FlushPushes() {
   std::vector<Connection*> list;
   list.swap(Local().push_flush);
+  // Every reply in these buffers comes after its command's record was appended: one commit
+  // (write and, under appendfsync always, fsync) covers them all.
+  if (aof::RepliesMustWait()) aof::CommitForReplies();
   for (Connection* c : list) {
     c->push_flush_ = false;
-    if (!c->closed_ && (!c->waiting_ || c->blocked_)) c->Flush();
+    if (!c->closed_ && (!c->waiting_ || c->blocked_)) c->SendNow();
   }
 }
 

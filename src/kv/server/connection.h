@@ -135,6 +135,8 @@ class Connection : public io::EventHandler {
   void ResumeAfterWork();
   void RunAsync(const CommandSpec* spec, std::span<const std::string_view> args);
   void Flush();
+  // Sends what is in out_ now (Flush without the appendfsync always hold-back).
+  void SendNow();
   // After replies were assembled: appends the pushes that waited for them.
   void TakePendingPushes();
   static void FlushPushes();

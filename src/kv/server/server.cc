@@ -1,4 +1,5 @@
 #include "kv/server/server.h"
+#include "kv/aof/aof_log.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -507,21 +508,31 @@ int RunServer() {
   }
   // The snapshot in dir/dbfilename, if any, is read and checked now and its keys built by their
   // shards before any client is accepted; a bad file stops the start.
+  // With appendonly yes and an AOF manifest in dir/appenddirname, the AOF is loaded instead:
+  // its RDB base like a snapshot, then its commands replayed while every shard thread waits.
   StartupLoad load;
-  if (!ReadSnapshotAtStart(n, cfg.databases, &load)) return 1;
+  std::unique_ptr<aof::StartupAof, void (*)(aof::StartupAof*)> aof_load(aof::NewStartupAof(),
+                                                                        aof::FreeStartupAof);
+  bool from_aof = false;
+  if (!aof::PrepareAtStart(n, cfg.databases, &load, aof_load.get(), &from_aof)) return 1;
+  if (!from_aof && !ReadSnapshotAtStart(n, cfg.databases, &load)) return 1;
   LazyFreer::Start();
   ShardRuntime runtime;
   bool loaded = false;
   runtime.Start(
       n, fds, /*packing=*/true, mc_fds,
       [&load](Shard& s, uint32_t i) { InsertLoadedKeys(s, i, &load); },
-      [&load, &loaded] { return loaded = FinishStartupLoad(&load); });
+      [&load, &loaded, &aof_load] {
+        return loaded = FinishStartupLoad(&load) && aof::ReplayAtStart(aof_load.get());
+      });
   if (!loaded) {
     runtime.Stop();
     LazyFreer::Stop();
     return 1;
   }
   ReleaseStartupLoad(&load);
+  aof_load.reset();
+  aof::StartAfterLoad(from_aof);
   if (cfg.memcached_port > 0)
     LOG_NOTICE("memcached text protocol on %s:%d", cfg.bind.c_str(), cfg.memcached_port);
   LOG_NOTICE("strata-server %s (redis %s compatible) ready: %s:%d, %u shard thread(s), pid %d",
@@ -538,7 +549,9 @@ int RunServer() {
   // status 1 (there is no persistence whose final save it could cut short).
   std::atomic<bool> stopped{false};
   std::thread watchdog([&stopped, sigs] { ShutdownWatchdog(&stopped, sigs); });
+  aof::StopBackground();
   runtime.Stop();
+  aof::Shutdown();
   LazyFreer::Stop();
   stopped.store(true);
   watchdog.join();

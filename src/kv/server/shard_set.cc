@@ -19,6 +19,12 @@ void ShardSet::SetCurrent(int i) { t_shard = i; }
 
 bool ShardSet::SyncHops() { return t_sync; }
 
+namespace {
+std::atomic<bool> g_replay_inline{false};
+}  // namespace
+
+void ShardSet::SetReplayInline(bool on) { g_replay_inline.store(on); }
+
 ShardSet::SyncScope::SyncScope() : prev_(t_sync) {
   t_sync = true;
   sync_scopes_.fetch_add(1, std::memory_order_acq_rel);
@@ -30,7 +36,7 @@ ShardSet::SyncScope::~SyncScope() {
 }
 
 void ShardSet::SyncRun(uint32_t i, const std::function<void()>& fn) {
-  if (int(i) == Current()) return fn();
+  if (int(i) == Current() || g_replay_inline.load(std::memory_order_relaxed)) return fn();
   io::Reactor* r = reactors_[i];
   if (r->RunIfHere(fn)) return;
   // Whichever side claims the call runs it: the shard's loop through its mailbox, or this

@@ -66,6 +66,9 @@ class ShardSet {
   // Runs fn on shard i's thread and waits for it (see "Synchronous mode" above). Inline when
   // this thread runs shard i (its own shard, or packed onto this thread).
   void SyncRun(uint32_t i, const std::function<void()>& fn);
+  // Replaying the append-only file at start: every other shard thread is parked at the start-up
+  // barrier, so SyncRun runs its work inline on the replaying thread.
+  static void SetReplayInline(bool on);
   // Whether this thread's hops are synchronous now.
   static bool SyncHops();
   // While one exists, Hop/HopDeferred/Broadcast on this thread complete before returning, and

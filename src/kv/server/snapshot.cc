@@ -12,6 +12,7 @@
 #include "base/crc64.h"
 #include "base/log.h"
 #include "base/memory.h"
+#include "kv/aof/aof_format.h"
 #include "kv/engine/db_table.h"
 #include "kv/engine/key_snapshot.h"
 #include "kv/engine/memory_accounting.h"
@@ -64,7 +65,9 @@ struct ShardPart {
   uint64_t dirty = 0;
 };
 
-void SerializeShard(Shard& s, int64_t now_ms, bool compress, ShardPart* p) {
+// `as_commands`: each key as `RESTORE key <unix ms expiry or 0> <DUMP payload> ABSTTL` (an AOF
+// base made of commands) instead of RDB records.
+void SerializeShard(Shard& s, int64_t now_ms, bool compress, bool as_commands, ShardPart* p) {
   rdb::NoCompressionScope no_lzf(!compress);
   size_t dbs = size_t(s.databases());
   p->bytes.resize(dbs);
@@ -81,6 +84,12 @@ void SerializeShard(Shard& s, int64_t now_ms, bool compress, ShardPart* p) {
         p->expires[db]++;
       }
       p->keys[db]++;
+      if (as_commands) {
+        std::string payload = rdb::CreateDumpPayload(rdb::ValueOf(e));
+        std::string ttl = std::to_string(expire < 0 ? 0 : expire);
+        aof::AppendCommand(&out, {"RESTORE", e->key(), ttl, payload, "ABSTTL"});
+        return;
+      }
       rdb::AppendKey(&out, e->key(), rdb::ValueOf(e), expire);
     });
   }
@@ -109,14 +118,31 @@ class RdbOut {
   uint64_t crc_ = 0;
 };
 
-bool WriteAll(RdbOut& out, const std::vector<ShardPart>& parts, bool checksum, int64_t now_ms) {
+bool WriteCommands(RdbOut& out, const std::vector<ShardPart>& parts) {
+  size_t dbs = parts.empty() ? 0 : parts[0].bytes.size();
+  for (size_t db = 0; db < dbs; db++) {
+    uint64_t keys = 0;
+    for (const ShardPart& p : parts) keys += p.keys[db];
+    if (keys == 0) continue;
+    std::string sel;
+    std::string n = std::to_string(db);
+    aof::AppendCommand(&sel, {"SELECT", n});
+    if (!out.Write(sel)) return false;
+    for (const ShardPart& p : parts)
+      if (!out.Write(p.bytes[db])) return false;
+  }
+  return true;
+}
+
+bool WriteAll(RdbOut& out, const std::vector<ShardPart>& parts, bool checksum, int64_t now_ms,
+              bool aof_base) {
   std::string head;
   rdb::AppendFileMagic(&head);
   rdb::AppendAux(&head, "redis-ver", kRedisCompatVersion);
   rdb::AppendAux(&head, "redis-bits", std::to_string(sizeof(void*) * 8));
   rdb::AppendAux(&head, "ctime", std::to_string(now_ms / 1000));
   rdb::AppendAux(&head, "used-mem", std::to_string(MemoryAccounting::Get().Used()));
-  rdb::AppendAux(&head, "aof-base", "0");
+  rdb::AppendAux(&head, "aof-base", aof_base ? "1" : "0");
   if (!out.Write(head)) return false;
   size_t dbs = parts.empty() ? 0 : parts[0].bytes.size();
   for (size_t db = 0; db < dbs; db++) {
@@ -138,11 +164,17 @@ bool WriteAll(RdbOut& out, const std::vector<ShardPart>& parts, bool checksum, i
   return out.Write(tail);
 }
 
-// Writes temp-<pid>.rdb, fsyncs it, renames it to `filename` and fsyncs the directory.
-bool WriteSnapshotFile(const std::vector<ShardPart>& parts, const std::string& filename,
-                       bool checksum, int64_t now_ms) {
-  char tmp[64];
-  snprintf(tmp, sizeof(tmp), "temp-%d.rdb", int(getpid()));
+// Writes <dir>temp-<pid>.rdb, fsyncs it, renames it to <dir>`name` and fsyncs the directory
+// (`dir`: empty for the working directory, else ending in '/').
+bool WriteSnapshotFile(const std::vector<ShardPart>& parts, const std::string& dir,
+                       const std::string& name, bool checksum, int64_t now_ms, bool aof_base,
+                       bool as_commands) {
+  char tmpbuf[64];
+  snprintf(tmpbuf, sizeof(tmpbuf), "temp-%d.rdb", int(getpid()));
+  std::string tmps = dir + tmpbuf;
+  std::string filename_s = dir + name;
+  const char* tmp = tmps.c_str();
+  const std::string& filename = filename_s;
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
     LOG_WARNING("Failed opening the temp RDB file %s (in server root dir %s) for saving: %s", tmp,
@@ -151,7 +183,7 @@ bool WriteSnapshotFile(const std::vector<ShardPart>& parts, const std::string& f
   }
   const char* op = nullptr;
   RdbOut out(fd);
-  if (!WriteAll(out, parts, checksum, now_ms))
+  if (as_commands ? !WriteCommands(out, parts) : !WriteAll(out, parts, checksum, now_ms, aof_base))
     op = "write";
   else if (fsync(fd) != 0)
     op = "fsync";
@@ -173,7 +205,7 @@ bool WriteSnapshotFile(const std::vector<ShardPart>& parts, const std::string& f
     unlink(tmp);
     return false;
   }
-  int dfd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int dfd = open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0 || fsync(dfd) != 0) {
     saved = errno;
     if (dfd >= 0) close(dfd);
@@ -186,9 +218,8 @@ bool WriteSnapshotFile(const std::vector<ShardPart>& parts, const std::string& f
 
 }  // namespace
 
-Task<SaveResult> SaveSnapshot() {
-  SaveStatus& st = GetSaveStatus();
-  if (st.in_progress.exchange(true)) co_return SaveResult::kBusy;
+Task<bool> WriteRdbSnapshot(std::string dir, std::string name, std::function<void()> at_point,
+                            bool aof_base, bool as_commands) {
   const Config& cfg = GlobalConfig();
   bool compress = cfg.rdbcompression.load(std::memory_order_relaxed);
   bool checksum = cfg.rdbchecksum.load(std::memory_order_relaxed);
@@ -201,16 +232,17 @@ Task<SaveResult> SaveSnapshot() {
   std::vector<std::string>* lk = &lock_all;
   for (uint32_t i = 0; i < n; i++)
     co_await Shards().HopDeferred(i, [lk](Shard& s, auto done) { s.locks().Acquire(*lk, done); });
+  if (at_point) at_point();
   int64_t now = UnixMillis();
   std::vector<ShardPart> parts(n);
-  co_await Shards().Broadcast([&parts, lk, compress, now](Shard& s, uint32_t i) {
-    SerializeShard(s, now, compress, &parts[i]);
+  co_await Shards().Broadcast([&parts, lk, compress, now, as_commands](Shard& s, uint32_t i) {
+    SerializeShard(s, now, compress, as_commands, &parts[i]);
     s.locks().Release(*lk);
     ServeBlockedClients(s);
   });
   uint64_t dirty = 0;
   for (const ShardPart& p : parts) dirty += p.dirty;
-  bool ok = WriteSnapshotFile(parts, cfg.dbfilename(), checksum, now);
+  bool ok = WriteSnapshotFile(parts, dir, name, checksum, now, aof_base, as_commands);
   // Each shard frees its own buffers, so its memory ledger (and its share of maxmemory) gets
   // back what serializing took.
   for (uint32_t i = 0; i < n; i++) {
@@ -220,10 +252,18 @@ Task<SaveResult> SaveSnapshot() {
       bytes->shrink_to_fit();
     });
   }
+  if (ok && !aof_base) GetSaveStatus().dirty_at_save.store(dirty);
+  co_return ok;
+}
+
+Task<SaveResult> SaveSnapshot() {
+  SaveStatus& st = GetSaveStatus();
+  if (st.in_progress.exchange(true)) co_return SaveResult::kBusy;
+  bool ok =
+      co_await WriteRdbSnapshot(std::string(), GlobalConfig().dbfilename(), nullptr, false, false);
   if (ok) {
     LOG_NOTICE("DB saved on disk");
     st.last_save_s.store(UnixMillis() / 1000);
-    st.dirty_at_save.store(dirty);
     st.saves.fetch_add(1);
   }
   st.last_ok.store(ok);
@@ -242,10 +282,14 @@ StartupLoad::StartupLoad() = default;
 StartupLoad::~StartupLoad() = default;
 
 bool ReadSnapshotAtStart(uint32_t shards, int databases, StartupLoad* load) {
+  return ReadRdbAtStart(GlobalConfig().dbfilename(), shards, databases, load);
+}
+
+bool ReadRdbAtStart(const std::string& name, uint32_t shards, int databases, StartupLoad* load) {
   load->per_shard.clear();
   for (uint32_t i = 0; i < shards; i++) load->per_shard.push_back(std::make_unique<LoadedKeys>());
   load->errors.assign(shards, std::string());
-  std::string name = GlobalConfig().dbfilename();
+  load->name = name;
   int fd = open(name.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return true;
@@ -329,7 +373,7 @@ void InsertLoadedKeys(Shard& s, uint32_t i, StartupLoad* load) {
 
 bool FinishStartupLoad(StartupLoad* load) {
   if (!load->present) return true;
-  std::string name = GlobalConfig().dbfilename();
+  std::string name = load->name;
   for (const std::string& e : load->errors) {
     if (e.empty()) continue;
     LOG_WARNING("Bad RDB file %s/%s: %s. Exiting.", Cwd().c_str(), name.c_str(), e.c_str());

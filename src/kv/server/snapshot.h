@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,6 +44,14 @@ SaveStatus& GetSaveStatus();
 enum class SaveResult { kOk, kFailed, kBusy };
 Task<SaveResult> SaveSnapshot();
 
+// Writes an RDB of the whole keyspace to <dir>`name` (`dir` empty or ending in '/') through a
+// temp file, fsync, rename and a directory fsync. `at_point` (optional) runs on the calling
+// thread while every shard's all-keys lock is held, before any shard serializes: the instant the
+// file describes. `aof_base` sets the file's aof-base AUX field. `as_commands`: an AOF base
+// made of commands instead (SELECT, then RESTORE ... ABSTTL per key). Runs on a shard thread.
+Task<bool> WriteRdbSnapshot(std::string dir, std::string name, std::function<void()> at_point,
+                            bool aof_base, bool as_commands = false);
+
 // Keys read from the file at start, by owning shard.
 struct LoadedKeys;
 struct StartupLoad {
@@ -51,6 +60,7 @@ struct StartupLoad {
   uint64_t loaded = 0, expired = 0;
   int64_t started_ns = 0;
   bool present = false;
+  std::string name;  // the file read (for messages)
   StartupLoad();
   ~StartupLoad();
 };
@@ -58,6 +68,8 @@ struct StartupLoad {
 // Reads dir/dbfilename if it exists. False (after logging the file, the byte offset and the
 // fault) when the file is unreadable or corrupt.
 bool ReadSnapshotAtStart(uint32_t shards, int databases, StartupLoad* load);
+// The same for an RDB file at `path` (relative to dir), e.g. an AOF base.
+bool ReadRdbAtStart(const std::string& path, uint32_t shards, int databases, StartupLoad* load);
 // On shard i's thread before it serves: builds its keys. A fault goes in load->errors[i].
 void InsertLoadedKeys(Shard& s, uint32_t i, StartupLoad* load);
 // After every shard inserted: logs the outcome; false if a shard failed.

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/hash.h"
+#include "kv/aof/aof_log.h"
 #include "kv/commands/command.h"
 #include "kv/server/blocking.h"
 #include "kv/server/shard_set.h"
@@ -32,7 +33,8 @@ class MultiKeyTx {
   };
 
   MultiKeyTx(const CmdContext& ctx, const std::vector<size_t>& key_indices)
-      : in_tx_(ctx.in_tx),
+      : ctx_(&ctx),
+        in_tx_(ctx.in_tx),
         write_(ctx.spec && (ctx.spec->flags & cmd::kWrite)),
         track_(ctx.track_reads && ctx.spec && (ctx.spec->flags & cmd::kReadOnly) ? ctx.client_id
                                                                                  : 0) {
@@ -64,6 +66,9 @@ class MultiKeyTx {
   }
 
   Task<void> Unlock() {
+    // Append-only file: logged while the keys are still locked, so the log orders it with every
+    // conflicting write.
+    if (write_ && (ctx_->aof_unit || aof::Enabled())) aof::FeedContext(*ctx_, std::string_view());
     for (const auto& g : groups_) {
       Shards().Post(g.shard, [shard = g.shard, keys = g.lock_keys, in_tx = in_tx_, write = write_,
                               track = track_] {
@@ -98,6 +103,7 @@ class MultiKeyTx {
 
  private:
   std::vector<Group> groups_;
+  const CmdContext* ctx_;  // the command's context (lives as long as the command)
   bool in_tx_;
   bool write_;      // a write command: its keys count as changed for WATCH
   uint64_t track_;  // the client whose reads are remembered for client-side caching, or 0

@@ -1,4 +1,5 @@
 #include "kv/tx/script_run.h"
+#include "kv/aof/aof_log.h"
 
 #include <cstring>
 #include <optional>
@@ -154,6 +155,7 @@ struct Run {
   std::vector<UndoItem> undo;
   std::vector<char> touched;  // shards written (blocked clients to serve afterwards)
   BusyScript busy;
+  aof::Unit aof;  // the script's writes, logged as one MULTI ... EXEC when it commits
 
   bool Owns(uint32_t shard) const {
     switch (scope) {
@@ -331,6 +333,7 @@ std::string CallFromScript(Run& run, const std::vector<std::string>& argv, int r
     c.now_ms = outer.now_ms;
     c.spec = spec;
     c.in_tx = true;
+    c.aof_unit = &run.aof;  // coordinators (MultiKeyTx) log into the script's unit
   };
   auto count = [spec](int64_t start, std::string_view reply) {
     auto& counters = LocalCommandCounters()[size_t(spec->id)];
@@ -361,6 +364,7 @@ std::string CallFromScript(Run& run, const std::vector<std::string>& argv, int r
       prepare(s, c);
       tracking::ModifierScope modifier(run.ctx->client_id);
       spec->handler(c);
+      if (write && (run.ctx->aof_unit || aof::Enabled())) run.aof.Add(db, args, out, c.now_ms);
       if (write && s.ObservesWrites())
         for (size_t i : idx) s.KeyModified(db, args[i]);
       if (!write && run.ctx->track_reads && (spec->flags & cmd::kReadOnly)) {
@@ -380,7 +384,10 @@ std::string CallFromScript(Run& run, const std::vector<std::string>& argv, int r
     ShardSet::SyncScope sync;
     int64_t start = LoopMonoMicros();
     bool done = false;
+    size_t before = out.size();
     RunDetached(spec->multi(c), [&done] { done = true; });
+    if ((run.ctx->aof_unit || aof::Enabled()) && aof::KeylessWrite(*spec, args))
+      run.aof.Add(db, args, std::string_view(out).substr(before), c.now_ms);
     if (!done) {
       // Cannot happen with synchronous hops; never let the script run on with it pending.
       LOG_WARNING("script: '%s' did not complete synchronously", spec->name);
@@ -542,6 +549,10 @@ ScriptOutcome RunScriptCall(CmdContext& ctx, ScriptScope scope, const std::vecto
     return ScriptOutcome::kEscalate;
   }
   run.Commit();
+  if (ctx.aof_unit)
+    ctx.aof_unit->Append(std::move(run.aof));
+  else
+    aof::FeedUnit(std::move(run.aof));
   if (held) {
     std::vector<notify::Note> notes = std::move(held->notes);
     held.reset();

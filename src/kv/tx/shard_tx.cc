@@ -2,6 +2,7 @@
 
 #include "base/clock.h"
 #include "base/hash.h"
+#include "kv/aof/aof_log.h"
 #include "kv/commands/command_keys.h"
 #include "kv/commands/dispatch.h"
 #include "kv/commands/family_util.h"
@@ -78,6 +79,7 @@ void RunShardTx(ShardTx& t, Shard& shard, std::string* out) {
     rb.NullArray();
   } else {
     rb.ArrayHeader(t.queue.size());
+    aof::Unit unit;
     for (const auto& q : t.queue) {
       std::vector<std::string_view> args = Views(q.args);
       if (monitor) Monitors::Get().FeedAs(t.db, t.client_addr, args, t.client_id);
@@ -91,8 +93,10 @@ void RunShardTx(ShardTx& t, Shard& shard, std::string* out) {
       c.in_tx = true;
       c.client_id = t.client_id;
       c.track_reads = t.track;
+      c.aof_unit = &unit;
       ExecuteHandler(*q.spec, c, t.client_addr, t.client_name, /*serve_blocked=*/false);
     }
+    aof::FeedUnit(std::move(unit));
     ServeBlockedClients(shard);
   }
   if (t.watch) {

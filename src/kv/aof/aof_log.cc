@@ -1,0 +1,801 @@
+#include "kv/aof/aof_log.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+#include "base/clock.h"
+#include "base/hash.h"
+#include "base/log.h"
+#include "io/reactor.h"
+#include "kv/aof/aof_format.h"
+#include "kv/aof/aof_rewrite.h"
+#include "kv/commands/command.h"
+#include "kv/commands/command_keys.h"
+#include "kv/commands/dispatch.h"
+#include "kv/commands/registry.h"
+#include "kv/engine/shard.h"
+#include "kv/server/config.h"
+#include "kv/server/shard_set.h"
+#include "kv/server/snapshot.h"
+
+namespace strata::kv::aof {
+
+namespace {
+
+enum Fsync { kNo = 0, kEverysec = 1, kAlways = 2 };
+
+int Policy() { return GlobalConfig().appendfsync.load(std::memory_order_relaxed); }
+
+bool WriteAllFd(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    data.remove_prefix(size_t(n));
+  }
+  return true;
+}
+
+bool ReadWholeFile(const std::string& path, std::string* out, int* err) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    *err = errno;
+    return false;
+  }
+  struct stat sb;
+  if (fstat(fd, &sb) == 0 && sb.st_size > 0) out->reserve(size_t(sb.st_size));
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      *err = errno;
+      close(fd);
+      return false;
+    }
+    if (n == 0) break;
+    out->append(buf, size_t(n));
+  }
+  close(fd);
+  return true;
+}
+
+bool FsyncDir(const std::string& dir) {
+  int dfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return false;
+  bool ok = fsync(dfd) == 0;
+  close(dfd);
+  return ok;
+}
+
+int64_t FileSize(const std::string& path) {
+  struct stat sb;
+  return stat(path.c_str(), &sb) == 0 ? int64_t(sb.st_size) : 0;
+}
+
+// The log. One per process.
+class Log {
+ public:
+  // --- records (shard threads) ---
+  std::atomic<bool> enabled{false};
+
+  void AppendRecords(std::span<const std::pair<int, std::string>> recs) {
+    if (recs.empty()) return;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      bool wrap = recs.size() > 1;
+      if (wrap) AppendCommand(&buf_, {"multi"});
+      for (const auto& [db, rec] : recs) {
+        if (db != last_db_) {
+          std::string n = std::to_string(db);
+          AppendCommand(&buf_, {"select", n});
+          last_db_ = db;
+        }
+        buf_ += rec;
+      }
+      if (wrap) AppendCommand(&buf_, {"exec"});
+      appended_.store(appended_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+    }
+    ScheduleEndOfTurn();
+  }
+
+  // --- commit ---
+  // Writes the buffer to the incr file; with `sync`, fsyncs unless another thread already
+  // fsynced past what was written (group commit).
+  void Commit(bool sync) {
+    std::lock_guard<std::mutex> io(io_mu_);
+    std::string data;
+    uint64_t upto;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      data.swap(buf_);
+      upto = appended_.load(std::memory_order_relaxed);
+    }
+    if (fd_ < 0) {
+      written_.store(upto);
+      synced_.store(upto);
+      return;
+    }
+    if (!data.empty()) {
+      if (Policy() == kEverysec && fsync_running_.load() &&
+          (MonoMicros() / 1000) - fsync_started_ms_.load() > 2000) {
+        // Redis's rule: an fsync running for over two seconds makes writes wait for it.
+        delayed_fsync_.fetch_add(1);
+        std::lock_guard<std::mutex> f(fsync_mu_);
+      }
+      if (!WriteAllFd(fd_, data)) {
+        int e = errno;
+        write_ok_.store(false);
+        LOG_WARNING("Error writing to the AOF file: %s", strerror(e));
+        if (Policy() == kAlways) {
+          LOG_WARNING(
+              "Can't recover from AOF write error when the AOF fsync policy is 'always'. "
+              "Exiting...");
+          _exit(1);
+        }
+        return;
+      }
+      write_ok_.store(true);
+      current_size_.fetch_add(int64_t(data.size()));
+      written_.store(upto);
+    }
+    if (sync && synced_.load() < written_.load()) {
+      if (fdatasync(fd_) != 0) {
+        LOG_WARNING(
+            "Can't persist AOF for fsync error when the AOF fsync policy is 'always': "
+            "%s. Exiting...",
+            strerror(errno));
+        _exit(1);
+      }
+      synced_.store(upto);
+    }
+  }
+
+  // Replies wait until the records before them are written (every policy, as Redis writes its
+  // AOF buffer before it sends replies), and under `always` fsynced.
+  bool RepliesMustWait() const {
+    if (!enabled.load(std::memory_order_relaxed)) return false;
+    uint64_t a = appended_.load(std::memory_order_acquire);
+    return a > (Policy() == kAlways ? synced_ : written_).load(std::memory_order_acquire);
+  }
+
+  // Background thread: fsync about once a second (everysec), automatic rewrites.
+  void BackgroundLoop() {
+    std::unique_lock<std::mutex> l(bg_mu_);
+    while (!bg_stop_) {
+      bg_cv_.wait_for(l, std::chrono::milliseconds(1000));
+      if (bg_stop_) break;
+      l.unlock();
+      if (enabled.load() && Policy() == kEverysec && synced_.load() < written_.load()) {
+        std::lock_guard<std::mutex> f(fsync_mu_);
+        uint64_t target = written_.load();
+        int fd = fd_;  // fd_ changes only under fsync_mu_ too
+        if (fd >= 0) {
+          fsync_started_ms_.store((MonoMicros() / 1000));
+          fsync_running_.store(true);
+          fdatasync(fd);
+          fsync_running_.store(false);
+          if (synced_.load() < target) synced_.store(target);
+        }
+      }
+      MaybeAutoRewrite();
+      l.lock();
+    }
+  }
+
+  void StartBackground() {
+    if (bg_.joinable()) return;
+    bg_ = std::thread([this] { BackgroundLoop(); });
+  }
+  void StopBackground() {
+    {
+      std::lock_guard<std::mutex> l(bg_mu_);
+      bg_stop_ = true;
+    }
+    bg_cv_.notify_all();
+    if (bg_.joinable()) bg_.join();
+  }
+
+  void MaybeAutoRewrite() {
+    const Config& c = GlobalConfig();
+    int64_t pct = c.auto_aof_rewrite_percentage.load();
+    if (!enabled.load() || pct <= 0 || rewriting.load()) return;
+    int64_t cur = current_size_.load() + base_size_.load();
+    int64_t base = base_size_.load() > 0 ? base_size_.load() : 1;
+    if (cur < c.auto_aof_rewrite_min_size.load()) return;
+    if ((cur - base) * 100 / base >= pct) {
+      LOG_NOTICE("Starting automatic rewriting of AOF on %lld%% growth",
+                 static_cast<long long>((cur - base) * 100 / base));
+      ScheduleRewrite();
+    }
+  }
+
+  // --- files (under files_mu_) ---
+  std::string Dir() const { return GlobalConfig().appenddirname; }
+  std::string Path(const std::string& name) const { return Dir() + "/" + name; }
+  std::string ManifestName() const { return GlobalConfig().appendfilename + ".manifest"; }
+
+  bool WriteManifest(const Manifest& m) {
+    std::string tmp = Path("temp-" + ManifestName());
+    int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      LOG_WARNING("Can't open the AOF manifest file %s: %s", tmp.c_str(), strerror(errno));
+      return false;
+    }
+    std::string text = FormatManifest(m);
+    bool ok = WriteAllFd(fd, text) && fsync(fd) == 0;
+    int e = errno;
+    close(fd);
+    if (!ok || rename(tmp.c_str(), Path(ManifestName()).c_str()) != 0) {
+      if (ok) e = errno;
+      LOG_WARNING("Error writing the AOF manifest %s: %s", Path(ManifestName()).c_str(),
+                  strerror(e));
+      unlink(tmp.c_str());
+      return false;
+    }
+    FsyncDir(Dir());
+    return true;
+  }
+
+  // Switches appends to `fd` (a new incr file): what is buffered goes to the old file first,
+  // which is fsynced and closed. The new file starts with a SELECT.
+  void SwitchFile(int fd) {
+    std::lock_guard<std::mutex> io(io_mu_);
+    std::lock_guard<std::mutex> f(fsync_mu_);
+    std::string data;
+    uint64_t upto;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      data.swap(buf_);
+      upto = appended_.load();
+      last_db_ = -1;
+    }
+    if (fd_ >= 0) {
+      if (!data.empty() && WriteAllFd(fd_, data)) current_size_.fetch_add(int64_t(data.size()));
+      fdatasync(fd_);
+      close(fd_);
+    }
+    written_.store(upto);
+    synced_.store(upto);
+    fd_ = fd;
+    current_size_.store(0);
+  }
+
+  void CloseFile() {
+    Commit(true);
+    std::lock_guard<std::mutex> io(io_mu_);
+    std::lock_guard<std::mutex> f(fsync_mu_);
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+  }
+
+  std::mutex files_mu;  // manifest and file names
+  Manifest manifest;
+  std::atomic<bool> rewriting{false};
+  std::atomic<bool> last_rewrite_ok{true};
+  std::atomic<uint64_t> rewrites{0};
+  std::atomic<int64_t> last_rewrite_secs{-1};
+  std::atomic<int64_t> base_size_{0};
+  std::atomic<int64_t> current_size_{0};
+  std::atomic<bool> write_ok_{true};
+  std::atomic<uint64_t> delayed_fsync_{0};
+
+ private:
+  // One end-of-turn commit per thread and turn. The flag is reset by the deferred commit,
+  // which may run on another thread if thread packing moved the reactor meanwhile: an atomic
+  // owned by this thread (never freed: threads live as long as the server).
+  void ScheduleEndOfTurn() {
+    thread_local std::atomic<bool>* scheduled = new std::atomic<bool>(false);
+    if (scheduled->load(std::memory_order_relaxed)) return;
+    io::Reactor* r = io::Reactor::Current();
+    if (!r) return;  // the next Commit carries it
+    scheduled->store(true, std::memory_order_relaxed);
+    std::atomic<bool>* flag = scheduled;
+    r->Defer([this, flag] {
+      flag->store(false, std::memory_order_relaxed);
+      Commit(Policy() == kAlways);
+    });
+  }
+
+  std::mutex mu_;  // buf_, last_db_
+  std::string buf_;
+  int last_db_ = -1;
+  std::atomic<uint64_t> appended_{0};  // units appended to buf_ so far
+
+  std::mutex io_mu_;  // fd_ writes; taken before fsync_mu_
+  int fd_ = -1;
+  std::atomic<uint64_t> written_{0};  // units written to the file
+  std::atomic<uint64_t> synced_{0};   // units fsynced
+
+  std::mutex fsync_mu_;  // held by the background fsync; fd_ changes under it too
+  std::atomic<bool> fsync_running_{false};
+  std::atomic<int64_t> fsync_started_ms_{0};
+
+  std::mutex bg_mu_;
+  std::condition_variable bg_cv_;
+  bool bg_stop_ = false;
+  std::thread bg_;
+};
+
+Log& TheLog() {
+  static Log* log = new Log;  // lives for the process: the background thread may outlive main
+  return *log;
+}
+
+std::string Encode(std::span<const std::string_view> args, std::string_view reply, int64_t now_ms,
+                   bool* any) {
+  std::vector<std::string> eff;
+  *any = EffectOf(args, reply, now_ms, &eff);
+  std::string rec;
+  if (!*any) return rec;
+  std::vector<std::string_view> v(eff.begin(), eff.end());
+  AppendCommand(&rec, v);
+  return rec;
+}
+
+}  // namespace
+
+bool Enabled() { return TheLog().enabled.load(std::memory_order_relaxed); }
+
+void Unit::Add(int db, std::span<const std::string_view> args, std::string_view reply,
+               int64_t now_ms) {
+  bool any;
+  std::string rec = Encode(args, reply, now_ms, &any);
+  if (any) records.emplace_back(db, std::move(rec));
+}
+
+void Unit::Append(Unit&& other) {
+  for (auto& r : other.records) records.push_back(std::move(r));
+  other.records.clear();
+}
+
+void Feed(int db, std::span<const std::string_view> args, std::string_view reply, int64_t now_ms) {
+  bool any;
+  std::string rec = Encode(args, reply, now_ms, &any);
+  if (!any) return;
+  std::pair<int, std::string> one{db, std::move(rec)};
+  TheLog().AppendRecords(std::span<const std::pair<int, std::string>>(&one, 1));
+}
+
+void FeedUnit(Unit&& unit) {
+  if (!Enabled()) return;
+  TheLog().AppendRecords(unit.records);
+  unit.records.clear();
+}
+
+void FeedContext(const CmdContext& ctx, std::string_view reply) {
+  if (!Enabled() && !ctx.aof_unit) return;
+  if (ctx.aof_unit)
+    ctx.aof_unit->Add(ctx.db, ctx.args, reply, ctx.now_ms);
+  else
+    Feed(ctx.db, ctx.args, reply, ctx.now_ms);
+}
+
+bool KeylessWrite(const CommandSpec& spec, std::span<const std::string_view> args) {
+  if (!(spec.flags & cmd::kWrite) || !spec.keyless()) return false;
+  std::vector<size_t> idx;
+  CommandKeys(spec, args, &idx);
+  return idx.empty();
+}
+
+bool RepliesMustWait() { return TheLog().RepliesMustWait(); }
+bool HoldsReplies() { return Enabled(); }
+void CommitForReplies() { TheLog().Commit(Policy() == kAlways); }
+
+bool RewriteInProgress() { return TheLog().rewriting.load(); }
+
+namespace {
+Task<void> RewriteDetached() { co_await Rewrite(); }
+}  // namespace
+
+void ScheduleRewrite() {
+  Shards().Post(0, [] { RunDetached(RewriteDetached(), [] {}); });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rewriting
+
+Task<bool> Rewrite() {
+  Log& log = TheLog();
+  if (log.rewriting.exchange(true)) co_return false;
+  int64_t started = (MonoMicros() / 1000);
+  const Config& cfg = GlobalConfig();
+  std::string dir = log.Dir();
+  if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    LOG_WARNING("Can't create the AOF directory %s: %s", dir.c_str(), strerror(errno));
+    log.rewriting.store(false);
+    log.last_rewrite_ok.store(false);
+    co_return false;
+  }
+  Manifest old;
+  {
+    std::lock_guard<std::mutex> l(log.files_mu);
+    old = log.manifest;
+  }
+  const std::string& prefix = cfg.appendfilename;
+  uint64_t incr_seq = old.NextIncrSeq();
+  uint64_t base_seq = old.base() ? old.base()->seq + 1 : 1;
+  std::string incr_name = prefix + "." + std::to_string(incr_seq) + ".incr.aof";
+  bool preamble = cfg.aof_use_rdb_preamble.load();
+  std::string base_name =
+      prefix + "." + std::to_string(base_seq) + (preamble ? ".base.rdb" : ".base.aof");
+  bool switched = false;
+  Manifest mid = old;
+  mid.files.push_back(ManifestFile{incr_name, incr_seq, 'i'});
+  // The instant of the new base: every shard's all-keys lock is held, so no command runs.
+  // Appends move to the new incr file (listed in the manifest before any record goes there),
+  // and logging starts here when the AOF is being turned on.
+  auto at_point = [&log, &switched, &mid, &incr_name] {
+    std::string path = log.Path(incr_name);
+    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      LOG_WARNING("Can't open the append-only file %s: %s", path.c_str(), strerror(errno));
+      return;
+    }
+    if (!log.WriteManifest(mid)) {
+      close(fd);
+      unlink(path.c_str());
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> l(log.files_mu);
+      log.manifest = mid;
+    }
+    log.SwitchFile(fd);
+    log.enabled.store(GlobalConfig().appendonly.load());
+    switched = true;
+  };
+  bool ok = co_await WriteRdbSnapshot(dir + "/", base_name, at_point, true, !preamble);
+  ok = ok && switched;
+  if (ok) {
+    Manifest next;
+    next.files.push_back(ManifestFile{base_name, base_seq, 'b'});
+    next.files.push_back(ManifestFile{incr_name, incr_seq, 'i'});
+    ok = log.WriteManifest(next);
+    if (ok) {
+      {
+        std::lock_guard<std::mutex> l(log.files_mu);
+        log.manifest = next;
+      }
+      for (const ManifestFile& f : old.files)
+        if (f.name != base_name && f.name != incr_name) unlink(log.Path(f.name).c_str());
+      FsyncDir(dir);
+      log.base_size_.store(FileSize(log.Path(base_name)));
+      LOG_NOTICE("Background AOF rewrite finished successfully");
+    }
+  } else if (switched) {
+    LOG_WARNING("Background AOF rewrite failed: the new base could not be written");
+  }
+  if (!ok) unlink(log.Path(base_name).c_str());
+  log.last_rewrite_ok.store(ok);
+  log.last_rewrite_secs.store(((MonoMicros() / 1000) - started) / 1000);
+  if (ok) log.rewrites.fetch_add(1);
+  log.rewriting.store(false);
+  co_return ok;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Start-up
+
+struct StartupAof {
+  struct Cmd {
+    int db;
+    std::vector<std::string> args;
+    std::string file;
+    size_t offset;
+  };
+  std::vector<Cmd> cmds;
+};
+
+StartupAof* NewStartupAof() { return new StartupAof; }
+void FreeStartupAof(StartupAof* s) { delete s; }
+
+namespace {
+
+// Reads one RESP file's commands into s. `last`: the last file of the manifest (the only one
+// whose tail may be torn).
+bool ReadRespFile(const std::string& path, bool last, int databases, StartupAof* s) {
+  std::string data;
+  int err = 0;
+  if (!ReadWholeFile(path, &data, &err)) {
+    LOG_WARNING("Fatal error: can't open the append only file %s for reading: %s", path.c_str(),
+                strerror(err));
+    return false;
+  }
+  int db = 0;
+  auto on_cmd = [&](const std::vector<std::string>& args, size_t off, std::string* fail) {
+    if (args[0].size() == 6 && strcasecmp(args[0].c_str(), "select") == 0) {
+      char* end = nullptr;
+      long v = args.size() == 2 ? strtol(args[1].c_str(), &end, 10) : -1;
+      if (args.size() != 2 || !end || *end || v < 0 || v >= databases) {
+        *fail = "invalid SELECT";
+        return false;
+      }
+      db = int(v);
+      return true;
+    }
+    s->cmds.push_back(StartupAof::Cmd{db, args, path, off});
+    return true;
+  };
+  ParseResult r = ParseCommands(data, on_cmd);
+  if (r.kind == ParseResult::kCorrupt) {
+    LOG_WARNING(
+        "Bad file format reading the append only file %s at offset %zu: %s. Make a "
+        "backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>",
+        path.c_str(), r.offset, r.what.c_str());
+    return false;
+  }
+  if (r.kind == ParseResult::kTruncated) {
+    LOG_WARNING("!!! Warning: short read while loading the AOF file %s!!!", path.c_str());
+    if (!last || !GlobalConfig().aof_load_truncated.load()) {
+      LOG_WARNING(
+          "Unexpected end of file reading the append only file %s at offset %zu. You "
+          "can: 1) Make a backup of your AOF file, then use ./redis-check-aof --fix "
+          "<filename.manifest>. 2) Alternatively you can set the 'aof-load-truncated' "
+          "configuration option to yes and restart the server.",
+          path.c_str(), r.offset);
+      return false;
+    }
+    LOG_WARNING("!!! Warning: last valid command at offset %zu of %s, the rest is cut off!!!",
+                r.offset, path.c_str());
+    if (truncate(path.c_str(), off_t(r.offset)) != 0) {
+      LOG_WARNING("Error truncating the AOF file %s: %s", path.c_str(), strerror(errno));
+      return false;
+    }
+    LOG_WARNING("AOF %s loaded anyway because aof-load-truncated is enabled", path.c_str());
+  }
+  return true;
+}
+
+}  // namespace
+
+bool PrepareAtStart(uint32_t shards, int databases, StartupLoad* load, StartupAof* s,
+                    bool* use_aof) {
+  *use_aof = false;
+  Log& log = TheLog();
+  if (!GlobalConfig().appendonly.load()) return true;
+  std::string mpath = log.Path(log.ManifestName());
+  std::string text;
+  int err = 0;
+  if (!ReadWholeFile(mpath, &text, &err)) {
+    if (err == ENOENT) return true;  // no AOF yet: the RDB snapshot, then a new base
+    LOG_WARNING("Fatal error: can't read the AOF manifest %s: %s", mpath.c_str(), strerror(err));
+    return false;
+  }
+  Manifest m;
+  std::string perr;
+  if (!ParseManifest(text, &m, &perr)) {
+    LOG_WARNING("Invalid AOF manifest file %s: %s. Exiting.", mpath.c_str(), perr.c_str());
+    return false;
+  }
+  *use_aof = true;
+  int64_t t0 = (MonoMicros() / 1000);
+  LOG_NOTICE("Reading the AOF described by %s", mpath.c_str());
+  const ManifestFile* base = m.base();
+  std::vector<const ManifestFile*> incrs;
+  for (const ManifestFile& f : m.files)
+    if (f.type == 'i') incrs.push_back(&f);
+  if (base) {
+    std::string bpath = log.Path(base->name);
+    std::string head;
+    int e2 = 0;
+    // An RDB base starts with "REDIS"; otherwise it is commands.
+    int fd = open(bpath.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      char b[5];
+      ssize_t n = read(fd, b, 5);
+      head.assign(b, n > 0 ? size_t(n) : 0);
+      close(fd);
+    } else {
+      e2 = errno;
+      LOG_WARNING("Fatal error: can't open the AOF base %s: %s", bpath.c_str(), strerror(e2));
+      return false;
+    }
+    if (head == "REDIS") {
+      if (!ReadRdbAtStart(bpath, shards, databases, load)) return false;
+    } else if (!ReadRespFile(bpath, incrs.empty(), databases, s)) {
+      return false;
+    }
+    log.base_size_.store(FileSize(bpath));
+  }
+  int64_t incr_size = 0;
+  for (size_t i = 0; i < incrs.size(); i++) {
+    std::string p = log.Path(incrs[i]->name);
+    if (!ReadRespFile(p, i + 1 == incrs.size(), databases, s)) return false;
+    incr_size += FileSize(p);
+  }
+  log.current_size_.store(incr_size);
+  {
+    std::lock_guard<std::mutex> l(log.files_mu);
+    log.manifest = m;
+  }
+  LOG_NOTICE("AOF read: %zu commands to replay (%lld ms)", s->cmds.size(),
+             static_cast<long long>((MonoMicros() / 1000) - t0));
+  return true;
+}
+
+bool ReplayAtStart(StartupAof* s) {
+  if (!s || s->cmds.empty()) return true;
+  ShardSet& set = Shards();
+  std::string reply;
+  resp::ReplyBuilder rb(&reply);
+  int64_t t0 = (MonoMicros() / 1000);
+  size_t done = 0;
+  ShardSet::SetReplayInline(true);
+  struct Reset {
+    ~Reset() { ShardSet::SetReplayInline(false); }
+  } reset;
+  for (const StartupAof::Cmd& c : s->cmds) {
+    std::vector<std::string_view> args(c.args.begin(), c.args.end());
+    const CommandSpec* spec = CommandRegistry::Get().Find(args[0]);
+    auto fail = [&c](const std::string& what) {
+      LOG_WARNING("Error replaying the append only file %s at offset %zu: %s. Exiting.",
+                  c.file.c_str(), c.offset, what.c_str());
+      return false;
+    };
+    if (!spec) return fail("unknown command '" + c.args[0] + "'");
+    int argc = int(args.size());
+    if ((spec->arity > 0 && argc != spec->arity) || (spec->arity < 0 && argc < -spec->arity))
+      return fail("wrong number of arguments for '" + c.args[0] + "'");
+    auto run_on = [&](Shard& sh, std::span<const std::string_view> a) {
+      CmdContext ctx;
+      ctx.shard = &sh;
+      ctx.db = c.db;
+      ctx.args = a;
+      ctx.rb = &rb;
+      ctx.now_ms = UnixMillis();
+      ctx.spec = spec;
+      ctx.in_tx = true;
+      reply.clear();
+      ExecuteHandler(*spec, ctx, "aof-loader", "", /*serve_blocked=*/false);
+    };
+    std::vector<size_t> idx;
+    if (!spec->keyless() || spec->multi) CommandKeys(*spec, args, &idx);
+    int owner = -1;
+    for (size_t i : idx) {
+      int o = int(set.ShardOf(HashKey(args[i])));
+      if (owner < 0) owner = o;
+      if (o != owner) owner = -2;
+    }
+    if (owner >= 0 && spec->handler && !(spec->flags & cmd::kBlocking)) {
+      run_on(*set.shard(uint32_t(owner)), args);  // the common case: one shard
+    } else if (spec->multi) {
+      // A coordinator (keys on several shards, a keyless command across shards, a blocking
+      // command): its hops run inline (ShardSet::SetReplayInline), it takes no locks (in_tx)
+      // and does not block.
+      int here = ShardSet::Current();
+      CmdContext ctx;
+      ctx.shard = set.shard(here >= 0 ? uint32_t(here) : 0);
+      ctx.db = c.db;
+      ctx.args = args;
+      ctx.rb = &rb;
+      ctx.now_ms = UnixMillis();
+      ctx.spec = spec;
+      ctx.in_tx = true;
+      reply.clear();
+      bool finished = false;
+      {
+        ShardSet::SyncScope sync;
+        RunDetached(spec->multi(ctx), [&finished] { finished = true; });
+      }
+      if (!finished) return fail("command '" + c.args[0] + "' did not complete");
+    } else if (spec->keyless()) {
+      LOG_WARNING("AOF: command '%s' at offset %zu of %s skipped (not replayed)", c.args[0].c_str(),
+                  c.offset, c.file.c_str());
+      continue;
+    } else {
+      return fail("command '" + c.args[0] + "' with keys on several shards cannot be replayed");
+    }
+    done++;
+  }
+  for (uint32_t i = 0; i < set.size(); i++) set.shard(i)->PublishMemory();
+  LOG_NOTICE("DB loaded from append only file: %zu commands replayed in %.3f seconds", done,
+             double((MonoMicros() / 1000) - t0) / 1000.0);
+  s->cmds.clear();
+  s->cmds.shrink_to_fit();
+  return true;
+}
+
+namespace {
+
+void OnAppendonlyChange(bool on) {
+  Log& log = TheLog();
+  if (on) {
+    ScheduleRewrite();
+  } else {
+    log.enabled.store(false);
+    log.CloseFile();
+  }
+}
+
+}  // namespace
+
+void StartAfterLoad(bool loaded_from_aof) {
+  Log& log = TheLog();
+  Config& cfg = GlobalConfig();
+  log.StartBackground();
+  cfg.appendonly_hook.store(&OnAppendonlyChange);
+  if (!cfg.appendonly.load()) return;
+  if (!loaded_from_aof) {
+    // No AOF yet: a base from the dataset just loaded (the RDB, if any), then a new incr.
+    ScheduleRewrite();
+    return;
+  }
+  Manifest m;
+  {
+    std::lock_guard<std::mutex> l(log.files_mu);
+    m = log.manifest;
+  }
+  // Appends go to the last incr file; a manifest with none gets a new one.
+  const ManifestFile* last = nullptr;
+  for (const ManifestFile& f : m.files)
+    if (f.type == 'i') last = &f;
+  std::string name;
+  if (last) {
+    name = last->name;
+  } else {
+    uint64_t seq = m.NextIncrSeq();
+    name = cfg.appendfilename + "." + std::to_string(seq) + ".incr.aof";
+    m.files.push_back(ManifestFile{name, seq, 'i'});
+  }
+  std::string path = log.Path(name);
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0 || (!last && !log.WriteManifest(m))) {
+    LOG_WARNING("Can't open the append-only file %s: %s", path.c_str(), strerror(errno));
+    if (fd >= 0) close(fd);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> l(log.files_mu);
+    log.manifest = m;
+  }
+  log.SwitchFile(fd);
+  log.current_size_.store(FileSize(path));
+  log.enabled.store(true);
+}
+
+void StopBackground() { TheLog().StopBackground(); }
+
+void Shutdown() {
+  Log& log = TheLog();
+  log.StopBackground();
+  if (log.enabled.load()) log.Commit(true);
+}
+
+std::vector<std::pair<std::string, std::string>> InfoFields() {
+  Log& log = TheLog();
+  auto s = [](int64_t v) { return std::to_string(v); };
+  std::vector<std::pair<std::string, std::string>> f = {
+      {"aof_enabled", log.enabled.load() ? "1" : "0"},
+      {"aof_rewrite_in_progress", log.rewriting.load() ? "1" : "0"},
+      {"aof_rewrite_scheduled", "0"},
+      {"aof_last_rewrite_time_sec", s(log.last_rewrite_secs.load())},
+      {"aof_current_rewrite_time_sec", "-1"},
+      {"aof_last_bgrewrite_status", log.last_rewrite_ok.load() ? "ok" : "err"},
+      {"aof_rewrites", std::to_string(log.rewrites.load())},
+      {"aof_last_write_status", log.write_ok_.load() ? "ok" : "err"},
+  };
+  if (log.enabled.load()) {
+    int64_t base = log.base_size_.load();
+    f.push_back({"aof_current_size", s(base + log.current_size_.load())});
+    f.push_back({"aof_base_size", s(base)});
+    f.push_back({"aof_pending_rewrite", "0"});
+    f.push_back({"aof_buffer_length", "0"});
+    f.push_back({"aof_pending_bio_fsync", "0"});
+    f.push_back({"aof_delayed_fsync", std::to_string(log.delayed_fsync_.load())});
+  }
+  return f;
+}
+
+}  // namespace strata::kv::aof

@@ -1,0 +1,91 @@
+// The append-only file: one log for the whole server (every shard appends to it), its files in
+// `dir/appenddirname/` (Redis 7's multi-part layout: a manifest, a base file and incr files),
+// group commit, rewriting and loading at start. See docs/design/persistence.md, "Append-only
+// file".
+//
+// Threads: Feed/FeedUnit run on shard threads (under the command's key ownership or locks, so
+// the order of records agrees with the order of conflicting writes); the record buffer is
+// guarded by a mutex. Commit runs at the end of a loop turn on any shard thread. A background
+// thread fsyncs under `everysec` and checks the automatic rewrite rule.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "kv/server/task.h"
+
+namespace strata::kv {
+struct StartupLoad;
+struct CmdContext;
+struct CommandSpec;
+}  // namespace strata::kv
+
+namespace strata::kv::aof {
+
+// Whether writes are being logged (cheap; any thread).
+bool Enabled();
+
+// Records collected on the side (EXEC, a script) and appended together: wrapped in MULTI/EXEC
+// when there is more than one, so a crash never replays half of them.
+struct Unit {
+  std::vector<std::pair<int, std::string>> records;  // (db, encoded command)
+  void Add(int db, std::span<const std::string_view> args, std::string_view reply, int64_t now_ms);
+  void Append(Unit&& other);
+};
+
+// Shard thread, right after a write command ran on it (its keys still owned or locked): logs
+// what it did in `db` (aof_rewrite.h). `reply` is the command's reply (nothing is logged after
+// an error).
+void Feed(int db, std::span<const std::string_view> args, std::string_view reply, int64_t now_ms);
+void FeedUnit(Unit&& unit);
+// A command that ran as a coordinator (cross-shard keys, or keyless across shards), with the
+// context it ran in: into ctx.aof_unit when inside EXEC or a script, else into the log.
+void FeedContext(const CmdContext& ctx, std::string_view reply);
+// Whether a write command that ran as a coordinator names no key at all (FLUSHALL, FLUSHDB,
+// SWAPDB): those are logged when they end; keyed coordinators log under their key locks.
+bool KeylessWrite(const CommandSpec& spec, std::span<const std::string_view> args);
+
+// Reply hold-back (connection thread): whether records exist that are not yet written (under
+// appendfsync always: not yet fsynced), and the group commit that writes them and, under always,
+// fsyncs them (once per turn covers every shard's records).
+bool RepliesMustWait();
+// Whether replies are held back at all now (appendonly yes): a shard must then not write a
+// batch's replies to the socket itself.
+bool HoldsReplies();
+void CommitForReplies();
+
+// Start-up. PrepareAtStart (main thread, before the shards start): when appendonly is yes and
+// the manifest exists, reads the base (an RDB base goes in *load like a snapshot) and the incr
+// files, and sets *use_aof; false after logging the file and offset of a fault.
+struct StartupAof;
+StartupAof* NewStartupAof();
+void FreeStartupAof(StartupAof* s);
+bool PrepareAtStart(uint32_t shards, int databases, StartupLoad* load, StartupAof* s,
+                    bool* use_aof);
+// Replays the commands read (in order, each on its keys' shard), while every shard thread waits
+// at the start-up barrier. False after logging the fault.
+bool ReplayAtStart(StartupAof* s);
+// Once the shards serve: opens the last incr file for appending, or (appendonly yes and no AOF
+// yet) creates a base from the dataset and a new incr; installs the CONFIG SET hook.
+void StartAfterLoad(bool loaded_from_aof);
+// At shutdown, before the shard threads stop: stops the background thread (fsync, automatic
+// rewrites). After they stopped: writes and fsyncs what is buffered.
+void StopBackground();
+void Shutdown();
+
+// BGREWRITEAOF: a new base from the current dataset and a new incr file, the manifest switched
+// atomically, the old files deleted. Runs on a shard thread. False if one is already running or
+// it failed (logged).
+Task<bool> Rewrite();
+bool RewriteInProgress();
+// Starts Rewrite() in the background on shard 0 (any thread).
+void ScheduleRewrite();
+
+// INFO persistence fields (aof_*).
+std::vector<std::pair<std::string, std::string>> InfoFields();
+
+}  // namespace strata::kv::aof

@@ -1,0 +1,142 @@
+// The append-only file's pure parts: record encoding, the record parser (torn tails, MULTI
+// blocks, corruption), the manifest, and what commands are logged as.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "kv/aof/aof_format.h"
+#include "kv/aof/aof_rewrite.h"
+
+namespace strata::kv::aof {
+namespace {
+
+using Cmds = std::vector<std::vector<std::string>>;
+
+ParseResult Parse(std::string_view data, Cmds* out) {
+  return ParseCommands(data, [out](const std::vector<std::string>& a, size_t, std::string*) {
+    out->push_back(a);
+    return true;
+  });
+}
+
+std::string Enc(std::initializer_list<std::string_view> args) {
+  std::string s;
+  AppendCommand(&s, args);
+  return s;
+}
+
+TEST(AofFormat, EncodesAndParses) {
+  EXPECT_EQ(Enc({"set", "k", ""}), "*3\r\n$3\r\nset\r\n$1\r\nk\r\n$0\r\n\r\n");
+  std::string data = Enc({"set", "a", "1"}) + Enc({"MULTI"}) + Enc({"incr", "n"}) +
+                     Enc({"del", "a"}) + Enc({"EXEC"}) + Enc({"ping"});
+  Cmds cmds;
+  ParseResult r = Parse(data, &cmds);
+  EXPECT_EQ(r.kind, ParseResult::kOk);
+  EXPECT_EQ(cmds, (Cmds{{"set", "a", "1"}, {"incr", "n"}, {"del", "a"}, {"ping"}}));
+}
+
+TEST(AofFormat, TornTailAndTornTransaction) {
+  std::string good = Enc({"set", "a", "1"});
+  std::string torn = Enc({"set", "b", "2"});
+  for (size_t cut = 1; cut < torn.size(); cut++) {
+    Cmds cmds;
+    ParseResult r = Parse(good + torn.substr(0, cut), &cmds);
+    EXPECT_EQ(r.kind, ParseResult::kTruncated) << cut;
+    EXPECT_EQ(r.offset, good.size()) << cut;
+    EXPECT_EQ(cmds.size(), 1u);
+  }
+  // A MULTI without its EXEC is torn from the MULTI on: none of it is applied.
+  Cmds cmds;
+  ParseResult r = Parse(good + Enc({"multi"}) + Enc({"set", "c", "3"}), &cmds);
+  EXPECT_EQ(r.kind, ParseResult::kTruncated);
+  EXPECT_EQ(r.offset, good.size());
+  EXPECT_EQ(cmds.size(), 1u);
+}
+
+TEST(AofFormat, CorruptionIsNotATornTail) {
+  Cmds cmds;
+  ParseResult r = Parse(Enc({"set", "a", "1"}) + "!garbage\r\n" + Enc({"set", "b", "2"}), &cmds);
+  EXPECT_EQ(r.kind, ParseResult::kCorrupt);
+  EXPECT_EQ(r.offset, Enc({"set", "a", "1"}).size());
+  cmds.clear();
+  r = Parse("*1\r\n$3\r\nabcXY", &cmds);  // the bulk's CRLF is wrong
+  EXPECT_EQ(r.kind, ParseResult::kCorrupt);
+  cmds.clear();
+  EXPECT_EQ(Parse(Enc({"exec"}), &cmds).kind, ParseResult::kCorrupt);
+  EXPECT_EQ(Parse(Enc({"multi"}) + Enc({"multi"}), &cmds).kind, ParseResult::kCorrupt);
+}
+
+TEST(AofFormat, Manifest) {
+  Manifest m;
+  std::string err;
+  ASSERT_TRUE(
+      ParseManifest("file appendonly.aof.1.base.rdb seq 1 type b\n"
+                    "file appendonly.aof.1.incr.aof seq 1 type i\n"
+                    "file appendonly.aof.2.incr.aof seq 2 type i\n",
+                    &m, &err))
+      << err;
+  ASSERT_EQ(m.files.size(), 3u);
+  EXPECT_EQ(m.base()->name, "appendonly.aof.1.base.rdb");
+  EXPECT_EQ(m.NextIncrSeq(), 3u);
+  EXPECT_EQ(FormatManifest(m),
+            "file appendonly.aof.1.base.rdb seq 1 type b\n"
+            "file appendonly.aof.1.incr.aof seq 1 type i\n"
+            "file appendonly.aof.2.incr.aof seq 2 type i\n");
+  EXPECT_FALSE(ParseManifest("", &m, &err));
+  EXPECT_FALSE(ParseManifest("file a seq 1 type x\n", &m, &err));
+  EXPECT_FALSE(ParseManifest("file ../a seq 1 type i\n", &m, &err));
+  EXPECT_FALSE(ParseManifest("file a seq 1\n", &m, &err));
+  EXPECT_FALSE(ParseManifest("file a seq 1 type b\nfile b seq 2 type b\n", &m, &err));
+}
+
+std::vector<std::string> Effect(std::initializer_list<std::string_view> args,
+                                std::string_view reply, bool* logged = nullptr) {
+  std::vector<std::string_view> v(args);
+  std::vector<std::string> out;
+  bool l = EffectOf(v, reply, 1000000, &out);
+  if (logged) *logged = l;
+  return out;
+}
+
+TEST(AofRewrite, RelativeTimesBecomeAbsolute) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(Effect({"EXPIRE", "k", "10", "NX"}, ":1\r\n"), (V{"pexpireat", "k", "1010000", "NX"}));
+  EXPECT_EQ(Effect({"pexpire", "k", "10"}, ":1\r\n"), (V{"pexpireat", "k", "1000010"}));
+  EXPECT_EQ(Effect({"expireat", "k", "5"}, ":1\r\n"), (V{"pexpireat", "k", "5000"}));
+  EXPECT_EQ(Effect({"SETEX", "k", "2", "v"}, "+OK\r\n"), (V{"set", "k", "v", "PXAT", "1002000"}));
+  EXPECT_EQ(Effect({"set", "k", "v", "px", "7", "nx"}, "+OK\r\n"),
+            (V{"set", "k", "v", "PXAT", "1000007", "nx"}));
+  EXPECT_EQ(Effect({"getex", "k", "EX", "1"}, "$1\r\nv\r\n"), (V{"pexpireat", "k", "1001000"}));
+  EXPECT_EQ(Effect({"getex", "k", "persist"}, "$1\r\nv\r\n"), (V{"persist", "k"}));
+  EXPECT_EQ(Effect({"restore", "k", "50", "p"}, "+OK\r\n"),
+            (V{"restore", "k", "1000050", "p", "ABSTTL"}));
+  bool logged = true;
+  Effect({"getex", "k"}, "$1\r\nv\r\n", &logged);
+  EXPECT_FALSE(logged);
+  Effect({"set", "k", "v", "ex", "0"}, "-ERR invalid expire time\r\n", &logged);
+  EXPECT_FALSE(logged);
+}
+
+TEST(AofRewrite, EffectsFromReplies) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(Effect({"incrbyfloat", "f", "0.5"}, "$3\r\n2.5\r\n"),
+            (V{"set", "f", "2.5", "KEEPTTL"}));
+  EXPECT_EQ(Effect({"spop", "s", "2"}, "*2\r\n$1\r\na\r\n$1\r\nb\r\n"), (V{"srem", "s", "a", "b"}));
+  EXPECT_EQ(Effect({"spop", "s"}, "$1\r\na\r\n"), (V{"srem", "s", "a"}));
+  EXPECT_EQ(Effect({"blpop", "a", "b", "0"}, "*2\r\n$1\r\nb\r\n$1\r\nx\r\n"), (V{"lpop", "b"}));
+  EXPECT_EQ(Effect({"blmpop", "0", "2", "a", "b", "RIGHT", "COUNT", "3"},
+                   "*2\r\n$1\r\nb\r\n*2\r\n$1\r\nx\r\n$1\r\ny\r\n"),
+            (V{"rpop", "b", "2"}));
+  EXPECT_EQ(Effect({"blmpop", "0", "1", "a", "LEFT"}, ""), (V{"lmpop", "1", "a", "LEFT"}));
+  EXPECT_EQ(Effect({"xadd", "s", "MAXLEN", "~", "10", "*", "f", "v"}, "$3\r\n5-0\r\n"),
+            (V{"xadd", "s", "MAXLEN", "~", "10", "5-0", "f", "v"}));
+  bool logged = true;
+  Effect({"spop", "s"}, "$-1\r\n", &logged);
+  EXPECT_FALSE(logged);
+  Effect({"brpop", "a", "1"}, "*-1\r\n", &logged);
+  EXPECT_FALSE(logged);
+}
+
+}  // namespace
+}  // namespace strata::kv::aof
