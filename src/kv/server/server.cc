@@ -26,6 +26,7 @@
 #include "kv/engine/memory_accounting.h"
 #include "kv/engine/shard.h"
 #include "kv/memcache/connection.h"
+#include "kv/server/bgsave.h"
 #include "kv/server/command_stats.h"
 #include "kv/server/config.h"
 #include "kv/server/connection.h"
@@ -183,6 +184,7 @@ void ArmCron(T* t) {
   int hz = GlobalConfig().hz.load(std::memory_order_relaxed);
   t->reactor->RunAfter(1000 / (hz > 0 ? hz : 10), [t] {
     t->shard->Cron();
+    BgsaveCron(*t->shard);
     CloseIdleClients();
     Connection::ResumePausedClients();  // a CLIENT PAUSE that ended by itself
     SampleLocalRates(MonoMicros() / 1000);
