@@ -5,9 +5,9 @@
 Data: --keys N string keys (default 5M, 32-byte values) plus N/100 each of hashes (10 fields),
 lists (10 elements) and sorted sets (10 members), loaded pipelined into a fresh server.
 
-BGSAVE: while redis-benchmark runs SETs over the same key range (-t set -r N -P 16 -c 20), BGSAVE
-is started and INFO persistence polled until it ends. Reported: the wall time from BGSAVE to the
-end, the RSS just before, and the peak memory during the save, sampled every 20 ms: strata's
+BGSAVE: while redis-benchmark runs SETs over the same keys (-t set -r N -P 16 -c 20: overwrites of
+the string keys, same sizes), BGSAVE is started and INFO persistence polled until it ends.
+Reported: the wall time from BGSAVE to the end, the RSS just before (with the load running), and the peak memory during the save, sampled every 20 ms: strata's
 VmRSS; for redis-server the parent's VmRSS plus the fork child's Private_Dirty (the pages the
 save actually costs), from /proc. Then the server is stopped and started again on the file, and
 the load time it logs ("DB loaded from disk: X seconds") is reported. Ratios are strata / redis.
@@ -46,7 +46,7 @@ def enc(*args):
 def commands(n):
     val = b"x" * 32
     for i in range(n):
-        yield enc(b"SET", b"key:%d" % i, val)
+        yield enc(b"SET", b"key:%012d" % i, val)  # redis-benchmark's key names: it overwrites
     for i in range(n // 100):
         yield enc(b"HSET", b"hash:%d" % i, *[x for f in range(10) for x in (b"f%d" % f, b"v%d" % i)])
         yield enc(b"RPUSH", b"list:%d" % i, *[b"e%d" % e for e in range(10)])
@@ -121,14 +121,14 @@ def run_one(name, spec, n, build):
         load(s.port, n)
         row["fill_s"] = time.time() - t
         c = s.conn(timeout=600)
-        time.sleep(0.5)
-        before = memory_now(s.pid, False)
-        row["rss_before"] = before
         bench = subprocess.Popen(
             ["redis-benchmark", "-p", str(s.port), "-t", "set", "-r", str(n), "-n", "100000000",
              "-P", "16", "-c", "20", "-q", "-d", "32"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(1.0)
+        time.sleep(1.5)
+        # With the write load already running (its connections and buffers count in both).
+        before = memory_now(s.pid, False)
+        row["rss_before"] = before
         peak = [before]
         stop = threading.Event()
 
@@ -158,8 +158,16 @@ def run_one(name, spec, n, build):
         s.stop(timeout=60)
     s2 = Server(args=args, **spec).start(timeout=600)
     try:
-        m = re.search(r"DB loaded from disk: ([0-9.]+) seconds", open(s2.log_path).read())
+        deadline = time.time() + 600  # redis-server answers LOADING while it loads
+        while True:
+            log = open(s2.log_path).read()
+            m = re.search(r"DB loaded from disk: ([0-9.]+) seconds", log)
+            if m or time.time() > deadline:
+                break
+            time.sleep(0.1)
         row["load_s"] = float(m.group(1)) if m else float("nan")
+        if not m:
+            print("%s: no load time in its log:\n%s" % (name, log[-2000:]))
     finally:
         s2.stop(timeout=60)
     subprocess.run(["rm", "-rf", workdir])
