@@ -440,8 +440,9 @@ Task<void> CmdShutdown(CmdContext& ctx) {
     co_return;
   }
   LOG_NOTICE("User requested shutdown...");
-  // With no automatic snapshot rules, only SHUTDOWN SAVE saves (as Redis with no save points).
-  if (save) {
+  // As Redis: SHUTDOWN saves when save rules are configured (unless NOSAVE), SHUTDOWN SAVE always.
+  // A background save still running makes it fail (unless FORCE): there is no child to kill.
+  if (save || (!nosave && !GetSaveRules().empty())) {
     LOG_NOTICE("Saving the final RDB snapshot before exiting.");
     SaveResult r = co_await SaveSnapshot();
     if (r != SaveResult::kOk && !force) {
@@ -452,6 +453,7 @@ Task<void> CmdShutdown(CmdContext& ctx) {
   }
   // As Redis: no reply on success, the connection closes as the server exits.
   if (ctx.conn) ctx.conn->CloseAfterReply();
+  NoteShutdownByCommand();
   RequestShutdown();
 }
 

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <sstream>
@@ -493,6 +494,36 @@ Task<bool> BgsaveFromCommand() {
   if (!job) co_return false;
   co_await RunBgsave(std::move(job));
   co_return true;
+}
+
+namespace {
+
+std::atomic<bool> g_shutdown_by_command{false};
+
+Task<void> FinalSave(std::promise<SaveResult>* done) {
+  SaveResult r = co_await SaveSnapshot();
+  done->set_value(r);
+}
+
+}  // namespace
+
+void NoteShutdownByCommand() { g_shutdown_by_command.store(true); }
+
+bool SaveBeforeSignalExit() {
+  if (g_shutdown_by_command.exchange(false) || !g_have_rules.load()) return true;
+  LOG_NOTICE("Saving the final RDB snapshot before exiting.");
+  for (;;) {
+    while (GetSaveStatus().in_progress.load()) usleep(10000);  // a BGSAVE ends first
+    std::promise<SaveResult> done;
+    std::future<SaveResult> f = done.get_future();
+    std::promise<SaveResult>* dp = &done;
+    Shards().Post(0, [dp] { RunDetached(FinalSave(dp), [] {}); });
+    SaveResult r = f.get();
+    if (r == SaveResult::kBusy) continue;
+    if (r == SaveResult::kOk) return true;
+    LOG_WARNING("Error trying to save the DB, can't exit.");
+    return false;
+  }
 }
 
 bool WritesDeniedBySaveError() {

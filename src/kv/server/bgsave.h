@@ -65,6 +65,12 @@ struct BgsaveReport {
 };
 BgsaveReport GetBgsaveReport();
 
+// SHUTDOWN (the command) handled saving itself: the stop signal it raises must not save again.
+void NoteShutdownByCommand();
+// Main thread, after SIGTERM/SIGINT: as Redis, with save rules configured, waits for a running
+// BGSAVE and writes a final snapshot. False if that failed (the server keeps running, as Redis).
+bool SaveBeforeSignalExit();
+
 // Each shard's cron, on its thread: publishes its write counter; shard 0 also applies the save
 // rules (and the retry delay after a failure) and starts a BGSAVE when one matches.
 void BgsaveCron(Shard& s);

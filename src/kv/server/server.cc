@@ -530,7 +530,9 @@ int RunServer() {
              kStrataVersion, kRedisCompatVersion, cfg.bind.c_str(), cfg.port, n, int(getpid()));
 
   int sig = 0;
-  sigwait(&sigs, &sig);
+  do {
+    sigwait(&sigs, &sig);
+  } while (!SaveBeforeSignalExit());  // save rules: a final snapshot first, as Redis
   // A script stuck in a loop (even one that wrote) must not hold the threads: stop it.
   StopScriptsForShutdown();
   LOG_NOTICE("received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");

@@ -250,7 +250,8 @@ def test_misconf_after_failed_bgsave(start_server, tmp_path):
     os.mkdir(redis_dir)
     r = start_redis(redis_dir, args=["--save", "3600 1"])
     try:
-        _, want = misconf_scenario(r, redis_dir)
+        rc, want = misconf_scenario(r, redis_dir)
+        rc.config_set("save", "")  # else its final save at SIGTERM fails and it keeps running
     finally:
         r.stop()
     assert got == want
@@ -269,3 +270,76 @@ def test_misconf_after_failed_bgsave(start_server, tmp_path):
     assert (tmp_path / "dump.rdb").is_file()
     c.config_set("stop-writes-on-bgsave-error", "no")
     assert c.config_get("stop-writes-on-bgsave-error") == {"stop-writes-on-bgsave-error": "no"}
+
+
+def test_bgsave_is_one_point_in_time_across_shards(start_server, tmp_path):
+    # Transactions move units between keys (on different shards with 4 shards) while BGSAVE
+    # runs: every file holds each transaction whole or not at all.
+    import threading
+    srv = start_server(args=["--enable-protected-configs", "yes"])
+    c = client(srv)
+    p = c.pipeline(transaction=False)
+    for i in range(100000):  # enough buckets that each save takes many slices
+        p.set("fill:%d" % i, i)
+    p.execute()
+    pairs = [("a%d" % i, "b%d" % i) for i in range(8)]
+    for a, b in pairs:
+        c.mset({a: 0, b: 0})
+    stop = threading.Event()
+
+    def mover():
+        m = client(srv)
+        while not stop.is_set():
+            p = m.pipeline(transaction=True)
+            for a, b in pairs:
+                p.incr(a)
+                p.decr(b)
+            p.execute()
+        m.close()
+
+    t = threading.Thread(target=mover)
+    t.start()
+    files = []
+    try:
+        for i in range(4):
+            c.config_set("dbfilename", "snap%d.rdb" % i)
+            saves = persistence(c)["rdb_saves"]
+            assert c.execute_command("BGSAVE") in (True, b"Background saving started")
+            assert wait_done(c, saves)["rdb_last_bgsave_status"] == "ok"
+            files.append("snap%d.rdb" % i)
+    finally:
+        stop.set()
+        t.join()
+    srv.stop()
+    for f in files:
+        again = start_server(args=["--dbfilename", f])
+        v = client(again).mget([k for p in pairs for k in p])
+        total = [int(x) for x in v]
+        assert all(total[2 * i] == -total[2 * i + 1] for i in range(len(pairs))), (f, total)
+        assert len(set(total[0::2])) == 1, (f, total)
+        assert client(again).dbsize() == 100000 + 2 * len(pairs)
+        again.stop()
+
+
+def test_stop_signal_and_shutdown_save_with_save_rules(start_server, tmp_path):
+    # As Redis: with save rules, SIGTERM and a plain SHUTDOWN write a final snapshot; without
+    # (the harness's --save ""), neither does.
+    srv = start_server(args=["--save", "3600 1"])
+    client(srv).set("k", "by-sigterm")
+    assert srv.stop() == 0
+    assert "Saving the final RDB snapshot before exiting." in srv.log()
+    again = start_server(args=["--save", "3600 1"])
+    c = client(again)
+    assert c.get("k") == b"by-sigterm"
+    c.set("k", "by-shutdown")
+    try:
+        c.shutdown()
+    except redispy.ConnectionError:
+        pass
+    assert again.wait_exit(10) == 0
+    third = start_server()
+    c = client(third)
+    assert c.get("k") == b"by-shutdown"
+    c.set("k", "not-saved")
+    assert third.stop() == 0
+    assert client(start_server()).get("k") == b"by-shutdown"
