@@ -31,5 +31,6 @@ STRATA_BUILD=$(cd "$ASAN_BUILD" && pwd) ASAN_OPTIONS=detect_leaks=0:abort_on_err
   tests/integration/kv/test_kv_sort.py tests/integration/kv/test_kv_bits.py \
   tests/integration/kv/test_kv_scripting.py tests/integration/kv/test_kv_script_runs.py \
   tests/integration/kv/test_kv_pubsub.py tests/integration/kv/test_kv_tracking.py \
-  tests/integration/kv/test_kv_dump_restore.py tests/integration/kv/test_kv_memcached.py
+  tests/integration/kv/test_kv_dump_restore.py tests/integration/kv/test_kv_memcached.py \
+  tests/integration/kv/test_kv_bgsave.py
 echo "== all tests passed"

@@ -443,10 +443,28 @@ std::string ParseSaveRules(const std::vector<std::string>& words, std::vector<Sa
   return "";
 }
 
+namespace {
+bool g_rules_at_runtime = false;  // under g_rules_mu
+bool g_rules_from_config = false;
+}  // namespace
+
 void SetSaveRules(std::vector<SaveRule> rules) {
   std::lock_guard<std::mutex> lock(g_rules_mu);
-  g_have_rules.store(!rules.empty());
-  g_rules = std::move(rules);
+  if (!g_rules_at_runtime) {
+    // The config file and command line, as Redis: the first `save` replaces the defaults, later
+    // ones add their rules (several `save` lines make one schedule).
+    if (!g_rules_from_config) g_rules.clear();
+    g_rules_from_config = true;
+    g_rules.insert(g_rules.end(), rules.begin(), rules.end());
+  } else {
+    g_rules = std::move(rules);  // CONFIG SET replaces the whole schedule
+  }
+  g_have_rules.store(!g_rules.empty());
+}
+
+void SaveRulesConfigured() {
+  std::lock_guard<std::mutex> lock(g_rules_mu);
+  g_rules_at_runtime = true;
 }
 
 std::vector<SaveRule> GetSaveRules() {

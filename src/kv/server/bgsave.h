@@ -31,7 +31,10 @@ struct SaveRule {
   int64_t changes = 0;
 };
 // `save` configuration. Thread-safe.
+// Before SaveRulesConfigured() (start-up: config file, command line) each call adds rules, the
+// first replacing the defaults; afterwards (CONFIG SET) each call replaces them all.
 void SetSaveRules(std::vector<SaveRule> rules);
+void SaveRulesConfigured();
 std::vector<SaveRule> GetSaveRules();
 std::string SaveRulesText();  // "3600 1 300 100 60 10000", "" when disabled
 // Parses "<seconds> <changes> ..." (or "" to disable); returns Redis's error text or "".

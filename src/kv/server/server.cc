@@ -437,6 +437,7 @@ void ShutdownWatchdog(const std::atomic<bool>* stopped, sigset_t sigs) {
 }  // namespace
 
 int RunServer() {
+  SaveRulesConfigured();  // from now on CONFIG SET save replaces the schedule
   Config& cfg = GlobalConfig();
   uint32_t n = cfg.threads > 0 ? uint32_t(cfg.threads) : std::thread::hardware_concurrency();
   if (n == 0) n = 1;
