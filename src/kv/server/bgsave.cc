@@ -55,6 +55,9 @@ std::atomic<int64_t> g_last_time_sec{-1};
 std::atomic<uint64_t> g_last_cow{0};
 std::atomic<int64_t> g_last_try_s{0};
 
+std::mutex g_tmp_mu;
+std::string g_tmp_path;  // the running BGSAVE's temp file
+
 std::string Cwd() {
   char buf[PATH_MAX];
   return getcwd(buf, sizeof(buf)) ? std::string(buf) : std::string("unknown");
@@ -383,6 +386,10 @@ void Job::Finalize(bool ok) {
   std::shared_ptr<Job> self = shared_from_this();
   for (uint32_t i = 0; i < uint32_t(work.size()); i++)
     Shards().Post(i, [self, i] { self->work[i]->Release(); });
+  {
+    std::lock_guard<std::mutex> lock(g_tmp_mu);
+    g_tmp_path.clear();
+  }
   g_running.store(false);
   st.in_progress.store(false);
 }
@@ -398,6 +405,10 @@ Task<void> RunBgsave(std::shared_ptr<Job> job) {
   job->tmp_path = job->dir + "/" + tmp;
   job->final_path = job->dir + "/" + GlobalConfig().dbfilename();
   job->fd = open(job->tmp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  {
+    std::lock_guard<std::mutex> lock(g_tmp_mu);
+    g_tmp_path = job->tmp_path;
+  }
   job->start_ms = UnixMillis();
   if (job->fd < 0) {
     LOG_WARNING("Failed opening the temp RDB file %s (in server root dir %s) for saving: %s", tmp,
@@ -524,6 +535,11 @@ Task<void> FinalSave(std::promise<SaveResult>* done) {
 }
 
 }  // namespace
+
+void RemoveBgsaveTempFile() {
+  std::lock_guard<std::mutex> lock(g_tmp_mu);
+  if (!g_tmp_path.empty()) unlink(g_tmp_path.c_str());
+}
 
 void NoteShutdownByCommand() { g_shutdown_by_command.store(true); }
 

@@ -74,6 +74,9 @@ void NoteShutdownByCommand();
 // BGSAVE and writes a final snapshot. False if that failed (the server keeps running, as Redis).
 bool SaveBeforeSignalExit();
 
+// At exit: a BGSAVE still running is abandoned; its temp file is removed.
+void RemoveBgsaveTempFile();
+
 // Each shard's cron, on its thread: publishes its write counter; shard 0 also applies the save
 // rules (and the retry delay after a failure) and starts a BGSAVE when one matches.
 void BgsaveCron(Shard& s);

@@ -534,6 +534,7 @@ int RunServer() {
   do {
     sigwait(&sigs, &sig);
   } while (!SaveBeforeSignalExit());  // save rules: a final snapshot first, as Redis
+  RemoveBgsaveTempFile();             // a BGSAVE still running (SHUTDOWN NOSAVE) is abandoned
   // A script stuck in a loop (even one that wrote) must not hold the threads: stop it.
   StopScriptsForShutdown();
   LOG_NOTICE("received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");

@@ -343,3 +343,16 @@ def test_stop_signal_and_shutdown_save_with_save_rules(start_server, tmp_path):
     c.set("k", "not-saved")
     assert third.stop() == 0
     assert client(start_server()).get("k") == b"by-shutdown"
+
+
+def test_shutdown_nosave_during_bgsave_leaves_no_temp_file(start_server, tmp_path):
+    srv = start_server()
+    c = client(srv)
+    p = c.pipeline(transaction=False)
+    for i in range(100000):
+        p.set("k%d" % i, i)
+    p.execute()
+    conn = srv.conn()
+    conn.send_raw(b"*1\r\n$6\r\nBGSAVE\r\n*2\r\n$8\r\nSHUTDOWN\r\n$6\r\nNOSAVE\r\n")
+    assert srv.wait_exit(20) == 0
+    assert not [f for f in os.listdir(tmp_path) if f.startswith("temp-")]
