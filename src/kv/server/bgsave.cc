@@ -54,6 +54,9 @@ std::atomic<int64_t> g_started_ms{0};
 std::atomic<int64_t> g_last_time_sec{-1};
 std::atomic<uint64_t> g_last_cow{0};
 std::atomic<int64_t> g_last_try_s{0};
+// The last background save failed (a failed foreground SAVE alone does not deny writes, as in
+// Redis; a good SAVE or BGSAVE lifts the denial).
+std::atomic<bool> g_bg_failed{false};
 
 std::mutex g_tmp_mu;
 std::string g_tmp_path;  // the running BGSAVE's temp file
@@ -380,6 +383,7 @@ void Job::Finalize(bool ok) {
     LOG_WARNING("Background saving error");
   }
   st.last_ok.store(ok);
+  g_bg_failed.store(!ok);
   g_last_time_sec.store((now - start_ms) / 1000);
   g_last_cow.store(early_bytes.load());
   // Each shard frees what it allocated for this save on its own thread.
@@ -561,7 +565,8 @@ bool SaveBeforeSignalExit() {
 }
 
 bool WritesDeniedBySaveError() {
-  return !GetSaveStatus().last_ok.load(std::memory_order_relaxed) &&
+  return g_bg_failed.load(std::memory_order_relaxed) &&
+         !GetSaveStatus().last_ok.load(std::memory_order_relaxed) &&
          g_stop_writes_on_bgsave_error.load(std::memory_order_relaxed) &&
          g_have_rules.load(std::memory_order_relaxed);
 }

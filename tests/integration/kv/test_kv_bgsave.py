@@ -356,3 +356,24 @@ def test_shutdown_nosave_during_bgsave_leaves_no_temp_file(start_server, tmp_pat
     conn.send_raw(b"*1\r\n$6\r\nBGSAVE\r\n*2\r\n$8\r\nSHUTDOWN\r\n$6\r\nNOSAVE\r\n")
     assert srv.wait_exit(20) == 0
     assert not [f for f in os.listdir(tmp_path) if f.startswith("temp-")]
+
+
+def test_failed_foreground_save_does_not_deny_writes(start_server, tmp_path):
+    def scenario(srv, workdir):
+        c = client(srv)
+        pid = c.info("server")["process_id"]
+        os.mkdir(os.path.join(workdir, "temp-%d.rdb" % pid))
+        out = [raw(c, "SAVE") is not True, raw(c, "SET", "k", "v")]
+        os.rmdir(os.path.join(workdir, "temp-%d.rdb" % pid))
+        c.config_set("save", "")
+        return out
+
+    got = scenario(start_server(args=["--save", "3600 1"]), str(tmp_path))
+    redis_dir = str(tmp_path / "redis")
+    os.mkdir(redis_dir)
+    r = start_redis(redis_dir, args=["--save", "3600 1"])
+    try:
+        want = scenario(r, redis_dir)
+    finally:
+        r.stop()
+    assert got == want == [True, True]
