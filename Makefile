@@ -6,7 +6,7 @@ JOBS       ?= $(shell nproc)
 CMAKE_GEN  := -G Ninja
 SERVER_ARGS ?=
 
-.PHONY: all deps build run test unit integration asan fuzz bench bench-edge bench-policy bench-latency format clean
+.PHONY: all deps build run test unit integration asan fuzz bench bench-edge bench-policy bench-latency bench-persistence format clean
 
 all: build
 
@@ -53,6 +53,11 @@ bench-latency: build
 
 bench-edge: build
 	@bench/run_edge_bench.sh $(BUILD)
+
+# BGSAVE duration, peak memory under a write load, and restart load time, strata vs redis-server
+# (KEYS=5000000 by default).
+bench-persistence: build
+	bench/persistence_bench.py --build $(BUILD) $(if $(KEYS),--keys $(KEYS))
 
 # Eviction policies: hit ratios on the shared traces (with OPT), per-operation costs, then the
 # same traces replayed through real strata-server and redis-server processes (bench/policy_e2e.py;

@@ -9,6 +9,7 @@
 #include "kv/commands/command_keys.h"
 #include "kv/commands/registry.h"
 #include "kv/engine/shard.h"
+#include "kv/server/bgsave.h"
 #include "kv/server/blocking.h"
 #include "kv/server/command_stats.h"
 #include "kv/server/config.h"
@@ -142,6 +143,13 @@ void ExecuteHandler(const CommandSpec& spec, CmdContext& ctx, const std::string&
     ctx.rb->Error("OOM command not allowed when used memory > 'maxmemory'.");
     counters.rejected++;
     CountErrorReply("-OOM");
+    return;
+  }
+  if (WritesDeniedBySaveError() &&
+      ((spec.flags & cmd::kWrite) || std::string_view(spec.name) == "ping")) {
+    ctx.rb->Error(kMisconfError);  // the last background save failed (kv/server/bgsave.h)
+    counters.rejected++;
+    CountErrorReply("-MISCONF");
     return;
   }
   // Timed on the loop clock: it was read after the socket read or at the end of the previous

@@ -168,12 +168,13 @@ void Persistence(Writer& w, const InfoData& d) {
   w.Field("loading", 0);
   w.Field("async_loading", 0);
   w.Field("rdb_changes_since_last_save", d.rdb_changes_since_last_save);
-  w.Field("rdb_bgsave_in_progress", 0);
+  w.Field("rdb_bgsave_in_progress", d.rdb_bgsave_in_progress ? 1 : 0);
   w.Field("rdb_last_save_time", d.rdb_last_save_time);
   w.Field("rdb_last_bgsave_status", d.rdb_last_save_ok ? "ok" : "err");
-  w.Field("rdb_last_bgsave_time_sec", -1);
-  w.Field("rdb_current_bgsave_time_sec", -1);
+  w.Field("rdb_last_bgsave_time_sec", d.rdb_last_bgsave_time_sec);
+  w.Field("rdb_current_bgsave_time_sec", d.rdb_current_bgsave_time_sec);
   w.Field("rdb_saves", d.rdb_saves);
+  w.Field("rdb_last_cow_size", d.rdb_last_cow_size);
   for (const auto& [name, value] : aof::InfoFields()) w.Field(name.c_str(), value);
 }
 

@@ -49,6 +49,10 @@ struct InfoData {
   int64_t rdb_last_save_time = 0;
   bool rdb_last_save_ok = true;
   uint64_t rdb_saves = 0;
+  bool rdb_bgsave_in_progress = false;
+  int64_t rdb_last_bgsave_time_sec = -1;
+  int64_t rdb_current_bgsave_time_sec = -1;
+  uint64_t rdb_last_cow_size = 0;
   // Stats (summed over the shard threads).
   ShardTotals totals;
   ShardStats shard;

@@ -26,6 +26,7 @@
 #include "kv/commands/registry.h"
 #include "kv/commands/subcommand.h"
 #include "kv/engine/memory_accounting.h"
+#include "kv/server/bgsave.h"
 #include "kv/server/command_stats.h"
 #include "kv/server/config.h"
 #include "kv/server/connection.h"
@@ -142,6 +143,11 @@ Task<void> CmdInfo(CmdContext& ctx) {
     d.rdb_last_save_time = st.last_save_s.load();
     d.rdb_last_save_ok = st.last_ok.load();
     d.rdb_saves = st.saves.load();
+    BgsaveReport bg = GetBgsaveReport();
+    d.rdb_bgsave_in_progress = bg.in_progress;
+    d.rdb_last_bgsave_time_sec = bg.last_time_sec;
+    d.rdb_current_bgsave_time_sec = bg.current_time_sec;
+    d.rdb_last_cow_size = bg.last_cow_bytes;
   }
   d.dbs.resize(size_t(cfg.databases));
   const auto& specs = CommandRegistry::Get().all();
@@ -379,6 +385,21 @@ void CmdTime(CmdContext& ctx) {
 
 void CmdLastSave(CmdContext& ctx) { ctx.rb->Integer(GetSaveStatus().last_save_s.load()); }
 
+// BGSAVE [SCHEDULE]: a forkless background snapshot (kv/server/bgsave.h). Nothing else runs in
+// the background that could delay it, so SCHEDULE starts at once too.
+// The reply comes once every shard has fixed the snapshot's instant.
+Task<void> CmdBgsave(CmdContext& ctx) {
+  if (ctx.args.size() > 2 || (ctx.args.size() == 2 && !ArgIs(ctx.args[1], "schedule"))) {
+    ctx.rb->Error(kErrSyntax);
+    co_return;
+  }
+  bool started = co_await BgsaveFromCommand();
+  if (started)
+    ctx.rb->SimpleString("Background saving started");
+  else
+    ctx.rb->Error("ERR Background save already in progress");
+}
+
 // SAVE: a snapshot written while the command waits (as Redis's SAVE blocks its server).
 Task<void> CmdSave(CmdContext& ctx) {
   SaveResult r = co_await SaveSnapshot();
@@ -419,8 +440,9 @@ Task<void> CmdShutdown(CmdContext& ctx) {
     co_return;
   }
   LOG_NOTICE("User requested shutdown...");
-  // With no automatic snapshot rules, only SHUTDOWN SAVE saves (as Redis with no save points).
-  if (save) {
+  // As Redis: SHUTDOWN saves when save rules are configured (unless NOSAVE), SHUTDOWN SAVE always.
+  // A background save still running makes it fail (unless FORCE): there is no child to kill.
+  if (save || (!nosave && !GetSaveRules().empty())) {
     LOG_NOTICE("Saving the final RDB snapshot before exiting.");
     SaveResult r = co_await SaveSnapshot();
     if (r != SaveResult::kOk && !force) {
@@ -431,6 +453,7 @@ Task<void> CmdShutdown(CmdContext& ctx) {
   }
   // As Redis: no reply on success, the connection closes as the server exits.
   if (ctx.conn) ctx.conn->CloseAfterReply();
+  NoteShutdownByCommand();
   RequestShutdown();
 }
 
@@ -503,6 +526,8 @@ void RegisterServerFamily(CommandRegistry& r) {
   r.Add({"save", 1, kAdmin | kNoScript | kNoMulti, 0, 0, 0, nullptr, CmdSave, "server",
          "Synchronously saves the database(s) to disk.", "1.0.0",
          "O(N) where N is the total number of keys in all databases"});
+  r.Add({"bgsave", -1, kAdmin | kNoScript | kNoMulti, 0, 0, 0, nullptr, CmdBgsave, "server",
+         "Asynchronously saves the database(s) to disk.", "1.0.0", "O(1)"});
   r.Add({"shutdown", -1, kAdm | kNoMulti, 0, 0, 0, nullptr, CmdShutdown, "server",
          "Synchronously saves the database(s) to disk and shuts down the Redis server.", "1.0.0",
          "O(N) when saving, where N is the total number of keys in all databases when saving "

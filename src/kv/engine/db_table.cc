@@ -33,6 +33,7 @@ uint64_t DbTable::Hash(std::string_view key) { return HashKey(key); }
 DbTable::DbTable() = default;
 
 DbTable::~DbTable() {
+  observer_ = nullptr;  // a snapshot still walking is abandoned with the table
   Clear();
   free(t_[0].buckets);
   free(t_[1].buckets);
@@ -62,6 +63,7 @@ void DbTable::Expand(size_t min_size) {
 }
 
 void DbTable::MaybeShrink() {
+  if (observer_) return;  // a snapshot walks the bucket array
   if (rehashing() || t_[0].size <= kInitialSize) return;
   if (t_[0].used * 10 >= t_[0].size) return;  // keep >= 10% fill, as Redis
   size_t sz = kInitialSize;
@@ -112,6 +114,7 @@ bool DbTable::RehashForMicros(int64_t us) {
 
 Entry** DbTable::FindLink(std::string_view key, uint64_t hash) {
   if (size() == 0) return nullptr;
+  Guard(hash);
   if (rehashing()) RehashStep(1);
   for (int t = 0; t <= 1; t++) {
     if (t_[t].size == 0) continue;
@@ -128,10 +131,11 @@ Entry** DbTable::FindLink(std::string_view key, uint64_t hash) {
 }
 
 void DbTable::Insert(Entry* e, uint64_t hash) {
+  Guard(hash);
   if (rehashing()) RehashStep(1);
   if (t_[0].size == 0)
     Expand(kInitialSize);
-  else if (!rehashing() && t_[0].used >= t_[0].size)
+  else if (!rehashing() && !observer_ && t_[0].used >= t_[0].size)
     Expand(t_[0].size * 2);
   Table& t = rehashing() ? t_[1] : t_[0];
   size_t idx = hash & t.mask;
@@ -142,6 +146,7 @@ void DbTable::Insert(Entry* e, uint64_t hash) {
 }
 
 Entry* DbTable::Replace(Entry** link, Entry* e) {
+  GuardEntry(*link);
   Entry* old = *link;
   e->next = old->next;
   *link = e;
@@ -151,6 +156,7 @@ Entry* DbTable::Replace(Entry** link, Entry* e) {
 }
 
 Entry* DbTable::Unlink(Entry** link) {
+  GuardEntry(*link);
   Entry* e = *link;
   Table* owner = &t_[0];
   if (rehashing()) {
@@ -175,6 +181,7 @@ Entry* DbTable::Unlink(Entry** link) {
 }
 
 Entry* DbTable::SetExpire(Entry** link, int64_t expire_ms) {
+  GuardEntry(*link);
   Entry* e = *link;
   if (!e->has_expire_slot()) {
     Entry* n = Entry::Rebuild(e, true);
@@ -191,6 +198,7 @@ Entry* DbTable::SetExpire(Entry** link, int64_t expire_ms) {
 
 void DbTable::Persist(Entry* e) {
   if (!e->has_expire()) return;
+  GuardEntry(e);
   RemoveVolatile(e);
   e->clear_expire();
 }
@@ -328,6 +336,7 @@ void DbTable::ForEach(const std::function<void(Entry*)>& fn) const {
 }
 
 size_t DbTable::Clear() {
+  if (observer_) observer_->BeforeWhole(*this);
   size_t n = size();
   for (int t = 0; t <= 1; t++) {
     for (size_t i = 0; i < t_[t].size; i++) {
@@ -347,6 +356,8 @@ size_t DbTable::Clear() {
 }
 
 void DbTable::Swap(DbTable& other) {
+  if (observer_) observer_->BeforeWhole(*this);
+  if (other.observer_) other.observer_->BeforeWhole(other);
   std::swap(t_, other.t_);
   std::swap(rehash_idx_, other.rehash_idx_);
   std::swap(volatile_, other.volatile_);

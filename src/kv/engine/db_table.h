@@ -25,6 +25,22 @@
 
 namespace strata::kv {
 
+class DbTable;
+
+// Watches a table while a background snapshot walks it (kv/server/bgsave.h): BeforeBucket runs
+// before any lookup, insertion, replacement or removal that touches bucket `idx` of the main
+// array, so the observer can write that bucket out first; BeforeWhole runs before the table is
+// cleared or swapped (the observer finishes its walk and detaches). While an observer is attached
+// the table neither grows nor shrinks, so bucket indexes stay put (chains just get longer).
+class BucketObserver {
+ public:
+  virtual void BeforeBucket(DbTable& t, size_t idx) = 0;
+  virtual void BeforeWhole(DbTable& t) = 0;
+
+ protected:
+  ~BucketObserver() = default;
+};
+
 class DbTable {
  public:
   DbTable();
@@ -88,7 +104,30 @@ class DbTable {
 
   static uint64_t Hash(std::string_view key);
 
+  // Background snapshots (see BucketObserver). Attach after FinishRehash(); the main bucket
+  // array's buckets are then 0 .. main_buckets()-1 and a key's bucket is hash & (that - 1).
+  void FinishRehash() {
+    while (RehashStep(1000)) {
+    }
+  }
+  void SetObserver(BucketObserver* o) { observer_ = o; }
+  BucketObserver* observer() const { return observer_; }
+  size_t main_buckets() const { return t_[0].size; }
+  template <typename F>
+  void ForEachInBucket(size_t idx, F&& fn) const {
+    for (Entry* e = t_[0].buckets[idx]; e; e = e->next) fn(e);
+  }
+
  private:
+  void Guard(uint64_t hash) {
+    if (observer_ && t_[0].size) [[unlikely]]
+      observer_->BeforeBucket(*this, hash & t_[0].mask);
+  }
+  void GuardEntry(const Entry* e) {
+    if (observer_) [[unlikely]]
+      Guard(Hash(e->key()));
+  }
+
   struct Table {
     Entry** buckets = nullptr;
     size_t size = 0;  // power of two or 0
@@ -105,6 +144,7 @@ class DbTable {
   Table t_[2];
   int64_t rehash_idx_ = -1;  // next bucket of t_[0] to move; -1 when not rehashing
   std::vector<Entry*> volatile_;
+  BucketObserver* observer_ = nullptr;
 };
 
 }  // namespace strata::kv

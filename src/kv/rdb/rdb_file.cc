@@ -27,6 +27,11 @@ void AppendSelectDb(std::string* out, uint64_t db, uint64_t keys, uint64_t expir
   AppendRdbLength(out, expires);
 }
 
+void AppendSelectDbOnly(std::string* out, uint64_t db) {
+  out->push_back(char(kOpSelectDb));
+  AppendRdbLength(out, db);
+}
+
 namespace {
 
 void AppendU64Le(std::string* out, uint64_t v) {

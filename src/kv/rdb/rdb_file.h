@@ -41,6 +41,9 @@ enum RdbOpcode : uint8_t {
 void AppendFileMagic(std::string* out);
 void AppendAux(std::string* out, std::string_view name, std::string_view value);
 void AppendSelectDb(std::string* out, uint64_t db, uint64_t keys, uint64_t expires);
+// SELECTDB alone, without RESIZEDB (optional in the format): a streamed snapshot starts every
+// chunk with one, and loaders treat a repeated SELECTDB as a switch of database.
+void AppendSelectDbOnly(std::string* out, uint64_t db);
 // One key: the expiry (if expire_ms >= 0), the object type, the key and the object.
 void AppendKey(std::string* out, std::string_view key, const RdbValue& v, int64_t expire_ms);
 // EOF and the checksum: `crc` is the CRC64 of every byte before the EOF opcode, or nullopt-like

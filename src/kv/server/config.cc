@@ -19,6 +19,7 @@
 #include "base/log.h"
 #include "base/strutil.h"
 #include "kv/messaging/notify.h"
+#include "kv/server/bgsave.h"
 #include "kv/version.h"
 
 namespace strata::kv {
@@ -437,24 +438,28 @@ const std::vector<Option>& Options() {
                return "";
              },
              [](const Config& c) { return c.appendfilename; }},
-      // Accepted for redis.conf compatibility: there are no automatic snapshots yet.
-      Option{"save", true, "snapshot schedule (accepted; no automatic snapshots yet)",
+      // Automatic snapshots (kv/server/bgsave.h): pairs of <seconds> <changes>, "" for none.
+      Option{"save", true,
+             "snapshot schedule: <seconds> <changes> pairs, \"\" for none "
+             "(default 3600 1 300 100 60 10000)",
              [](Config&, const std::vector<std::string>& v) -> std::string {
-               // "" or <seconds> <changes> pairs, validated as Redis does, then ignored.
-               std::vector<std::string> w;
-               for (const auto& s : v) {
-                 std::istringstream is(s);
-                 std::string t;
-                 while (is >> t) w.push_back(t);
-               }
-               if (w.size() % 2 != 0) return "Invalid save parameters";
-               for (const auto& t : w) {
-                 int64_t x;
-                 if (!ParseInt64(t, &x) || x < 0) return "Invalid save parameters";
-               }
+               std::vector<SaveRule> rules;
+               std::string err = ParseSaveRules(v, &rules);
+               if (err.empty()) SetSaveRules(std::move(rules));
+               return err;
+             },
+             [](const Config&) { return SaveRulesText(); }},
+      Option{"stop-writes-on-bgsave-error", true,
+             "refuse writes (MISCONF) while the last background save failed (default yes)",
+             [](Config&, const std::vector<std::string>& v) -> std::string {
+               std::string x = v.empty() ? std::string() : ToLower(v[0]);
+               if (x != "yes" && x != "no") return kNotYesNo;
+               g_stop_writes_on_bgsave_error.store(x == "yes");
                return "";
              },
-             [](const Config&) { return std::string(); }},
+             [](const Config&) {
+               return std::string(g_stop_writes_on_bgsave_error.load() ? "yes" : "no");
+             }},
       YesNoOption("protected-mode", true,
                   "with no requirepass, refuse clients other than 127.0.0.1, ::1 and Unix "
                   "sockets (default yes)",

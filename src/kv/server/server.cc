@@ -27,6 +27,7 @@
 #include "kv/engine/memory_accounting.h"
 #include "kv/engine/shard.h"
 #include "kv/memcache/connection.h"
+#include "kv/server/bgsave.h"
 #include "kv/server/command_stats.h"
 #include "kv/server/config.h"
 #include "kv/server/connection.h"
@@ -184,6 +185,7 @@ void ArmCron(T* t) {
   int hz = GlobalConfig().hz.load(std::memory_order_relaxed);
   t->reactor->RunAfter(1000 / (hz > 0 ? hz : 10), [t] {
     t->shard->Cron();
+    BgsaveCron(*t->shard);
     CloseIdleClients();
     Connection::ResumePausedClients();  // a CLIENT PAUSE that ended by itself
     SampleLocalRates(MonoMicros() / 1000);
@@ -436,6 +438,7 @@ void ShutdownWatchdog(const std::atomic<bool>* stopped, sigset_t sigs) {
 }  // namespace
 
 int RunServer() {
+  SaveRulesConfigured();  // from now on CONFIG SET save replaces the schedule
   Config& cfg = GlobalConfig();
   uint32_t n = cfg.threads > 0 ? uint32_t(cfg.threads) : std::thread::hardware_concurrency();
   if (n == 0) n = 1;
@@ -539,7 +542,10 @@ int RunServer() {
              kStrataVersion, kRedisCompatVersion, cfg.bind.c_str(), cfg.port, n, int(getpid()));
 
   int sig = 0;
-  sigwait(&sigs, &sig);
+  do {
+    sigwait(&sigs, &sig);
+  } while (!SaveBeforeSignalExit());  // save rules: a final snapshot first, as Redis
+  RemoveBgsaveTempFile();             // a BGSAVE still running (SHUTDOWN NOSAVE) is abandoned
   // A script stuck in a loop (even one that wrote) must not hold the threads: stop it.
   StopScriptsForShutdown();
   LOG_NOTICE("received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");

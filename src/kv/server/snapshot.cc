@@ -51,6 +51,17 @@ SaveStatus& GetSaveStatus() {
   return *s;
 }
 
+std::string RdbFileHeader(int64_t now_ms, bool aof_base) {
+  std::string head;
+  rdb::AppendFileMagic(&head);
+  rdb::AppendAux(&head, "redis-ver", kRedisCompatVersion);
+  rdb::AppendAux(&head, "redis-bits", std::to_string(sizeof(void*) * 8));
+  rdb::AppendAux(&head, "ctime", std::to_string(now_ms / 1000));
+  rdb::AppendAux(&head, "used-mem", std::to_string(MemoryAccounting::Get().Used()));
+  rdb::AppendAux(&head, "aof-base", aof_base ? "1" : "0");
+  return head;
+}
+
 namespace {
 
 std::string Cwd() {
@@ -136,14 +147,7 @@ bool WriteCommands(RdbOut& out, const std::vector<ShardPart>& parts) {
 
 bool WriteAll(RdbOut& out, const std::vector<ShardPart>& parts, bool checksum, int64_t now_ms,
               bool aof_base) {
-  std::string head;
-  rdb::AppendFileMagic(&head);
-  rdb::AppendAux(&head, "redis-ver", kRedisCompatVersion);
-  rdb::AppendAux(&head, "redis-bits", std::to_string(sizeof(void*) * 8));
-  rdb::AppendAux(&head, "ctime", std::to_string(now_ms / 1000));
-  rdb::AppendAux(&head, "used-mem", std::to_string(MemoryAccounting::Get().Used()));
-  rdb::AppendAux(&head, "aof-base", aof_base ? "1" : "0");
-  if (!out.Write(head)) return false;
+  if (!out.Write(RdbFileHeader(now_ms, aof_base))) return false;
   size_t dbs = parts.empty() ? 0 : parts[0].bytes.size();
   for (size_t db = 0; db < dbs; db++) {
     uint64_t keys = 0, expires = 0;

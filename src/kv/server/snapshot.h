@@ -39,6 +39,9 @@ struct SaveStatus {
 };
 SaveStatus& GetSaveStatus();
 
+// The magic and AUX fields that open every snapshot file (SAVE and BGSAVE).
+std::string RdbFileHeader(int64_t now_ms, bool aof_base = false);
+
 // SAVE: writes the snapshot. Runs on a shard thread (a command coroutine). A failure's reason is
 // logged; kBusy: another SAVE is writing.
 enum class SaveResult { kOk, kFailed, kBusy };

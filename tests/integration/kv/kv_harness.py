@@ -111,8 +111,12 @@ class Server:
         if self.redis:
             argv += ["--save", "", "--appendonly", "no", "--dir", self.workdir,
                      "--daemonize", "no"]
-        elif self.threads is not None:
-            argv += ["--threads", str(self.threads)]
+        else:
+            # As for redis-server: no automatic snapshots unless a test asks for them (its own
+            # --save comes later and wins), so no test writes dump.rdb behind its back.
+            argv += ["--save", ""]
+            if self.threads is not None:
+                argv += ["--threads", str(self.threads)]
         if self.debug:
             argv += ["--enable-debug-command", "yes"]
         if self.memcached_port:

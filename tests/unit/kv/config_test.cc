@@ -162,7 +162,11 @@ TEST(ConfigTest, RuntimeSetAndGet) {
   EXPECT_EQ(mm[0].second, std::to_string(1ULL << 30));
   EXPECT_TRUE(c.Get("nosuch").empty());
   EXPECT_EQ(GetOne(c, "appendonly"), "no");
-  EXPECT_EQ(GetOne(c, "save"), "");
+  EXPECT_EQ(GetOne(c, "save"), "3600 1 300 100");
+  EXPECT_EQ(c.Set("stop-writes-on-bgsave-error", "maybe", true),
+            std::string("CONFIG SET failed (possibly related to argument ") +
+                "'stop-writes-on-bgsave-error') - argument must be 'yes' or 'no'");
+  EXPECT_EQ(GetOne(c, "stop-writes-on-bgsave-error"), "yes");
 }
 
 TEST(ConfigTest, RewriteWithoutFileFails) {
