@@ -35,15 +35,18 @@ enum Fsync { kNo = 0, kEverysec = 1, kAlways = 2 };
 
 int Policy() { return GlobalConfig().appendfsync.load(std::memory_order_relaxed); }
 
-bool WriteAllFd(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
+bool WriteAllFd(int fd, std::string_view data, size_t* written = nullptr) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
+      if (written) *written = done;
       return false;
     }
-    data.remove_prefix(size_t(n));
+    done += size_t(n);
   }
+  if (written) *written = done;
   return true;
 }
 
@@ -134,18 +137,47 @@ class Log {
         delayed_fsync_.fetch_add(1);
         std::lock_guard<std::mutex> f(fsync_mu_);
       }
-      if (!WriteAllFd(fd_, data)) {
+      size_t done = 0;
+      if (!WriteAllFd(fd_, data, &done)) {
         int e = errno;
-        write_ok_.store(false);
-        LOG_WARNING("Error writing to the AOF file: %s", strerror(e));
         if (Policy() == kAlways) {
+          // The replies of these writes are held, but the writes themselves are done and can't
+          // be taken back, and later reads may observe them: exit as Redis does, so what was
+          // acknowledged is exactly what the file holds.
+          LOG_WARNING("Error writing to the AOF file: %s", strerror(e));
           LOG_WARNING(
               "Can't recover from AOF write error when the AOF fsync policy is 'always'. "
               "Exiting...");
           _exit(1);
         }
+        // A short write is cut off the file again, so the file never ends in half a record;
+        // what was not written goes back in front of the buffer and is retried at the next
+        // commit (each loop turn with writes, and once a second from the background thread).
+        // Meanwhile writes are refused with -MISCONF (WriteError).
+        if (done > 0) {
+          struct stat sb;
+          if (fstat(fd_, &sb) == 0 && ftruncate(fd_, sb.st_size - off_t(done)) == 0) {
+            done = 0;
+          } else {
+            LOG_WARNING(
+                "Could not remove short write from the append-only file: %s; the next start "
+                "may need aof-load-truncated",
+                strerror(errno));
+            current_size_.fetch_add(int64_t(done));
+          }
+        }
+        {
+          std::lock_guard<std::mutex> l(mu_);
+          data.erase(0, done);
+          data += buf_;
+          buf_.swap(data);
+        }
+        write_errno_.store(e);
+        if (write_ok_.exchange(false) || LogWriteErrorNow())
+          LOG_WARNING("Error writing to the AOF file: %s", strerror(e));
         return;
       }
+      if (!write_ok_.load()) LOG_WARNING("AOF write error looks solved, Strata can write again.");
       write_ok_.store(true);
       current_size_.fetch_add(int64_t(data.size()));
       written_.store(upto);
@@ -184,11 +216,21 @@ class Log {
         if (fd >= 0) {
           fsync_started_ms_.store((MonoMicros() / 1000));
           fsync_running_.store(true);
-          fdatasync(fd);
+          int rc = fdatasync(fd);
+          int e = errno;
           fsync_running_.store(false);
-          if (synced_.load() < target) synced_.store(target);
+          if (rc != 0) {
+            // Refuse writes until an fsync succeeds again (Redis's aof_bio_fsync_status).
+            if (fsync_ok_.exchange(false)) LOG_WARNING("AOF fsync failed: %s", strerror(e));
+            fsync_errno_.store(e);
+          } else {
+            if (!fsync_ok_.exchange(true)) LOG_WARNING("AOF fsync error looks solved.");
+            if (synced_.load() < target) synced_.store(target);
+          }
         }
       }
+      // A failed write left its data in the buffer: retry it even without new writes.
+      if (enabled.load() && !write_ok_.load()) Commit(false);
       MaybeAutoRewrite();
       l.lock();
     }
@@ -289,6 +331,25 @@ class Log {
   std::atomic<int64_t> base_size_{0};
   std::atomic<int64_t> current_size_{0};
   std::atomic<bool> write_ok_{true};
+  std::atomic<int> write_errno_{0};
+  std::atomic<bool> fsync_ok_{true};
+  std::atomic<int> fsync_errno_{0};
+
+  // The errno that makes writes refused, or 0 (Redis's writeCommandsDeniedByDiskError, AOF part).
+  int WriteError() const {
+    if (!write_ok_.load(std::memory_order_relaxed)) return write_errno_.load();
+    if (!fsync_ok_.load(std::memory_order_relaxed)) return fsync_errno_.load();
+    return 0;
+  }
+
+  // Repeated write errors are logged at most every 30 s (as Redis's AOF_WRITE_LOG_ERROR_RATE).
+  bool LogWriteErrorNow() {
+    int64_t now = MonoMicros() / 1000000;
+    if (now - last_error_log_s_ < 30) return false;
+    last_error_log_s_ = now;
+    return true;
+  }
+  int64_t last_error_log_s_ = 0;  // under io_mu_
   std::atomic<uint64_t> delayed_fsync_{0};
 
  private:
@@ -388,6 +449,8 @@ bool KeylessWrite(const CommandSpec& spec, std::span<const std::string_view> arg
   CommandKeys(spec, args, &idx);
   return idx.empty();
 }
+
+int WriteError() { return Enabled() ? TheLog().WriteError() : 0; }
 
 bool RepliesMustWait() { return TheLog().RepliesMustWait(); }
 bool HoldsReplies() { return Enabled(); }

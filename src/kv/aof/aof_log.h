@@ -52,6 +52,10 @@ bool KeylessWrite(const CommandSpec& spec, std::span<const std::string_view> arg
 // Reply hold-back (connection thread): whether records exist that are not yet written (under
 // appendfsync always: not yet fsynced), and the group commit that writes them and, under always,
 // fsyncs them (once per turn covers every shard's records).
+// The errno of a failed write or fsync of the log (writes are refused with -MISCONF until a
+// retry succeeds), or 0.
+int WriteError();
+
 bool RepliesMustWait();
 // Whether replies are held back at all now (appendonly yes): a shard must then not write a
 // batch's replies to the socket itself.

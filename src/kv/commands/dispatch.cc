@@ -145,12 +145,22 @@ void ExecuteHandler(const CommandSpec& spec, CmdContext& ctx, const std::string&
     CountErrorReply("-OOM");
     return;
   }
-  if (WritesDeniedBySaveError() &&
-      ((spec.flags & cmd::kWrite) || std::string_view(spec.name) == "ping")) {
-    ctx.rb->Error(kMisconfError);  // the last background save failed (kv/server/bgsave.h)
-    counters.rejected++;
-    CountErrorReply("-MISCONF");
-    return;
+  if ((spec.flags & cmd::kWrite) || std::string_view(spec.name) == "ping") {
+    // A failed background save (kv/server/bgsave.h) or a failed write or fsync of the
+    // append-only file (kv/aof/aof_log.h) refuses writes until the disk recovers.
+    bool denied = true;
+    if (WritesDeniedBySaveError()) {
+      ctx.rb->Error(kMisconfError);
+    } else if (int e = aof::WriteError(); e != 0) [[unlikely]] {
+      ctx.rb->Error(std::string("MISCONF Errors writing to the AOF file: ") + strerror(e));
+    } else {
+      denied = false;
+    }
+    if (denied) {
+      counters.rejected++;
+      CountErrorReply("-MISCONF");
+      return;
+    }
   }
   // Timed on the loop clock: it was read after the socket read or at the end of the previous
   // command, so each command costs one clock read (the parse of its own arguments counts in).
