@@ -57,7 +57,8 @@ bench-edge: build
 # BGSAVE duration, peak memory under a write load, and restart load time, strata vs redis-server
 # (KEYS=5000000 by default).
 bench-persistence: build
-	bench/persistence_bench.py --build $(BUILD) $(if $(KEYS),--keys $(KEYS))
+	/usr/bin/python3 bench/persistence_bench.py --build $(BUILD) $(if $(KEYS),--keys $(KEYS))
+	/usr/bin/python3 bench/aof_bench.py --build $(BUILD)
 
 # Eviction policies: hit ratios on the shared traces (with OPT), per-operation costs, then the
 # same traces replayed through real strata-server and redis-server processes (bench/policy_e2e.py;
