@@ -21,6 +21,7 @@
 // do make (the placeholder, LEASE.SET's value, LEASE.RELEASE's delete) report the key themselves.
 #include <string>
 
+#include "kv/aof/aof_log.h"
 #include "kv/commands/dispatch.h"
 #include "kv/commands/family_util.h"
 #include "kv/commands/registry.h"
@@ -63,14 +64,19 @@ bool ParseToken(std::string_view s, uint64_t* out) {
 
 // Runs a registered write command's handler on this shard for `args` (as part of the lease
 // command), then reports the key as modified, as the dispatcher does for a write command.
-void RunWrite(CmdContext& ctx, std::initializer_list<std::string_view> args) {
+void RunWrite(CmdContext& ctx, std::initializer_list<std::string_view> args, bool log = true) {
   thread_local std::vector<std::string_view> argv;
   argv.assign(args.begin(), args.end());
   const CommandSpec* spec = CommandRegistry::Get().Find(argv[0]);
   CmdContext sub = ctx;
   sub.args = std::span<const std::string_view>(argv.data(), argv.size());
   sub.spec = spec;
+  std::string* out = sub.rb->out();
+  size_t before = out->size();
   spec->handler(sub);
+  // The append-only file logs the write itself (LEASE.* are not write commands to the
+  // dispatcher, whose after-write step would void the lease they hand out).
+  if (log) aof::FeedContext(sub, std::string_view(*out).substr(before));
   if (ctx.shard->ObservesWrites()) ctx.shard->KeyModified(0, argv[1]);
   ctx.shard->AddDirty();
 }
@@ -97,7 +103,9 @@ void CmdLeaseGet(CmdContext& ctx) {
     resp::ReplyBuilder rb(&reply);
     CmdContext sub = ctx;
     sub.rb = &rb;
-    RunWrite(sub, {"SET", key, "", "PXAT", at, "NX"});
+    // The placeholder is not logged: a lease does not survive a restart, and an empty value
+    // without its lease row would read as a hit.
+    RunWrite(sub, {"SET", key, "", "PXAT", at, "NX"}, /*log=*/false);
     if (reply.rfind("+OK", 0) != 0) return ctx.rb->Raw(reply);  // -OOM and the like
     Meta row;
     row.state = Meta::kPlaceholder | Meta::kTokenSent;
