@@ -289,30 +289,8 @@ void ShardWork::Slice() {
   Rearm();
 }
 
-class FdOut {
- public:
-  explicit FdOut(int fd) : fd_(fd) {}
-  bool Write(std::string_view data) {
-    crc_ = Crc64(crc_, data);
-    while (!data.empty()) {
-      ssize_t n = ::write(fd_, data.data(), data.size());
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return false;
-      }
-      data.remove_prefix(size_t(n));
-    }
-    return true;
-  }
-  uint64_t crc() const { return crc_; }
-
- private:
-  int fd_;
-  uint64_t crc_ = 0;
-};
-
 void Job::WriterMain() {
-  FdOut out(fd);
+  CrcFileWriter out(fd);
   const char* op = nullptr;
   int err = 0;
   auto fail = [&](const char* what) {

@@ -51,6 +51,19 @@ SaveStatus& GetSaveStatus() {
   return *s;
 }
 
+bool CrcFileWriter::Write(std::string_view data) {
+  crc_ = Crc64(crc_, data);
+  while (!data.empty()) {
+    ssize_t n = ::write(fd_, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    data.remove_prefix(size_t(n));
+  }
+  return true;
+}
+
 std::string RdbFileHeader(int64_t now_ms, bool aof_base) {
   std::string head;
   rdb::AppendFileMagic(&head);
@@ -106,30 +119,7 @@ void SerializeShard(Shard& s, int64_t now_ms, bool compress, bool as_commands, S
   }
 }
 
-// The temp file, written with a running CRC64.
-class RdbOut {
- public:
-  explicit RdbOut(int fd) : fd_(fd) {}
-  bool Write(std::string_view data) {
-    crc_ = Crc64(crc_, data);
-    while (!data.empty()) {
-      ssize_t n = ::write(fd_, data.data(), data.size());
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return false;
-      }
-      data.remove_prefix(size_t(n));
-    }
-    return true;
-  }
-  uint64_t crc() const { return crc_; }
-
- private:
-  int fd_;
-  uint64_t crc_ = 0;
-};
-
-bool WriteCommands(RdbOut& out, const std::vector<ShardPart>& parts) {
+bool WriteCommands(CrcFileWriter& out, const std::vector<ShardPart>& parts) {
   size_t dbs = parts.empty() ? 0 : parts[0].bytes.size();
   for (size_t db = 0; db < dbs; db++) {
     uint64_t keys = 0;
@@ -145,8 +135,8 @@ bool WriteCommands(RdbOut& out, const std::vector<ShardPart>& parts) {
   return true;
 }
 
-bool WriteAll(RdbOut& out, const std::vector<ShardPart>& parts, bool checksum, int64_t now_ms,
-              bool aof_base) {
+bool WriteAll(CrcFileWriter& out, const std::vector<ShardPart>& parts, bool checksum,
+              int64_t now_ms, bool aof_base) {
   if (!out.Write(RdbFileHeader(now_ms, aof_base))) return false;
   size_t dbs = parts.empty() ? 0 : parts[0].bytes.size();
   for (size_t db = 0; db < dbs; db++) {
@@ -186,7 +176,7 @@ bool WriteSnapshotFile(const std::vector<ShardPart>& parts, const std::string& d
     return false;
   }
   const char* op = nullptr;
-  RdbOut out(fd);
+  CrcFileWriter out(fd);
   if (as_commands ? !WriteCommands(out, parts) : !WriteAll(out, parts, checksum, now_ms, aof_base))
     op = "write";
   else if (fsync(fd) != 0)

@@ -18,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kv/rdb/rdb_keyspace.h"
@@ -38,6 +39,20 @@ struct SaveStatus {
   std::atomic<bool> in_progress{false};
 };
 SaveStatus& GetSaveStatus();
+
+// Writes a snapshot file (SAVE, BGSAVE, the AOF's base) while keeping the CRC64 of every byte
+// written, for the EOF trailer.
+class CrcFileWriter {
+ public:
+  explicit CrcFileWriter(int fd) : fd_(fd) {}
+  // Writes all of `data` (retrying short writes and EINTR); false on an error, errno set.
+  bool Write(std::string_view data);
+  uint64_t crc() const { return crc_; }
+
+ private:
+  int fd_;
+  uint64_t crc_ = 0;
+};
 
 // The magic and AUX fields that open every snapshot file (SAVE and BGSAVE).
 std::string RdbFileHeader(int64_t now_ms, bool aof_base = false);
