@@ -135,7 +135,7 @@ Entry* Entry::Rebuild(Entry* e, bool expire_slot) {
     n = Create(e->key(), e->value(), expire_ms, expire_slot);
   }
   n->meta = e->meta;
-  n->flags |= uint8_t(e->flags & (kRaw | kNoIntEncoding));
+  n->flags |= uint8_t(e->flags & (kRaw | kNoIntEncoding | kFetched));
   return n;
 }
 

@@ -39,6 +39,7 @@ class Entry {
   static constexpr uint8_t kNoIntEncoding = 8;  // numeric text kept as a string (INCRBYFLOAT)
   static constexpr uint8_t kOutOfLine = 16;     // the value bytes are in their own allocation
   static constexpr uint8_t kEmbedded = 32;      // the Object lives inside the entry
+  static constexpr uint8_t kFetched = 64;       // read over memcached since stored (mg flag h)
   // Values shorter than this always stay inline (one allocation, one cache miss per read).
   static constexpr size_t kMinOutOfLine = 512;
   static constexpr size_t kHeader = 14;

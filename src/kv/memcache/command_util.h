@@ -26,6 +26,9 @@ void ServerError(const std::string& resp, std::string* out);
 // The key's string entry (read: with a read lookup, counting hits and misses), or nullptr.
 Entry* FindString(Shard& s, std::string_view key, int64_t now_ms, bool read);
 bool KeyExists(Shard& s, std::string_view key, int64_t now_ms);
+// memcached's "fetched" mark (meta flag h): set by reads and touches, cleared when append or
+// prepend make a new item (as memcached does). No-op when the key is missing.
+void MarkFetched(Shard& s, std::string_view key, int64_t now_ms, bool fetched);
 // Applies an absolute expiry from ExpireAtMs (-1 none, 0 now) to an existing key.
 void ApplyExpire(Shard& s, std::string_view key, int64_t at, const Caller& c, int64_t now_ms);
 

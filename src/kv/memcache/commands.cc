@@ -85,6 +85,15 @@ bool KeyExists(Shard& s, std::string_view key, int64_t now_ms) {
   return s.FindLink(0, key, KeyHash(key), now_ms) != nullptr;
 }
 
+void MarkFetched(Shard& s, std::string_view key, int64_t now_ms, bool fetched) {
+  Entry** link = s.FindLink(0, key, KeyHash(key), now_ms);
+  if (!link || (*link)->is_object()) return;
+  if (fetched)
+    (*link)->flags |= Entry::kFetched;
+  else
+    (*link)->flags &= uint8_t(~Entry::kFetched);
+}
+
 // Applies memcached's exptime to an existing key (touch, gat).
 void ApplyExpire(Shard& s, std::string_view key, int64_t at, const Caller& c, int64_t now_ms) {
   if (at < 0) {
@@ -119,6 +128,7 @@ void Get(Shard& s, const Request& req, std::string_view key, const Caller& c, in
     if (touch) Bump(Stats().touch_misses);
     return;
   }
+  e->flags |= Entry::kFetched;
   Bump(Stats().get_hits);
   MetaTable& meta = s.mc_meta();
   const Meta* row = meta.Find(key);
@@ -194,6 +204,7 @@ void Store(Shard& s, const Request& req, std::string_view key, const Caller& c, 
       CallResp(s, {"DEL", key}, c, now);  // stored already expired (negative or past exptime)
     } else {
       meta.Put(key, Meta{req.flags, 0});
+      MarkFetched(s, key, now, false);  // a new item (the value may be overwritten in place)
     }
     Line(req, out, "STORED");
     return;
@@ -239,6 +250,7 @@ void Concat(Shard& s, const Request& req, std::string_view key, const Caller& c,
     return;
   }
   meta.Put(key, Meta{old.flags, 0});  // a new value: a new CAS, the same flags
+  MarkFetched(s, key, now, false);    // memcached builds a new item
   Line(req, out, "STORED");
 }
 
@@ -291,6 +303,7 @@ void Touch(Shard& s, const Request& req, std::string_view key, const Caller& c, 
   int64_t at = ExpireAtMs(req.exptime, now);
   ApplyExpire(s, key, at, c, now);
   if (old && at != 0) meta.Put(key, *old);  // the value did not change: flags and CAS stay
+  MarkFetched(s, key, now, true);           // as memcached's touch, which bumps the item
   Line(req, out, "TOUCHED");
 }
 

@@ -66,7 +66,19 @@ void MetaGet(Shard& s, const Request& req, std::string_view key, const Caller& c
              std::string* out) {
   const MetaFlags& m = req.meta;
   MetaTable& mt = s.mc_meta();
+  // h and l report the item as it was before this read: whether a memcached read fetched it
+  // since it was stored, and the seconds since its last access (from the policy word, under
+  // the policies that keep an access clock; 0 under the LFU ones).
+  bool fetched_before = false;
+  uint64_t idle_before = 0;
+  if (m.order.find_first_of("hl") != std::string::npos) {
+    if (Entry** link = s.FindLink(0, key, DbTable::Hash(key), now); link && !(*link)->is_object()) {
+      fetched_before = ((*link)->flags & Entry::kFetched) != 0;
+      idle_before = s.policy().ObjectIdleSeconds((*link)->meta, uint64_t(now)).value_or(0);
+    }
+  }
   Entry* e = FindString(s, key, now, true);
+  if (e && !m.no_update) e->flags |= Entry::kFetched;  // u: no bump, as memcached
   bool created = false;
   if (!e && m.vivify && !KeyExists(s, key, now)) {
     int64_t at = ExpireAtMs(m.vivify_ttl, now);
@@ -81,6 +93,7 @@ void MetaGet(Shard& s, const Request& req, std::string_view key, const Caller& c
       row.cas = mt.NextCas();
       mt.Put(key, row);
       e = FindString(s, key, now, false);
+      if (e && !m.no_update) e->flags |= Entry::kFetched;
     }
   }
   if (m.has_ttl) Bump(Stats().cmd_touch);
@@ -139,10 +152,10 @@ void MetaGet(Shard& s, const Request& req, std::string_view key, const Caller& c
         out->append(" f").append(std::to_string(row.flags));
         break;
       case 'l':
-        out->append(" l0");  // last access is not tracked
+        out->append(" l").append(std::to_string(idle_before));
         break;
       case 'h':
-        out->append(" h0");  // "fetched before" is not tracked
+        out->append(fetched_before ? " h1" : " h0");
         break;
       case 'O':
         out->append(" ").append(m.opaque);
@@ -285,6 +298,7 @@ void MetaSet(Shard& s, const Request& req, std::string_view key, const Caller& c
       // An appended value is a new item without memcached's binary-key mark.
       if (req.binary_key && mode != 'A' && mode != 'P') row.state |= kBinaryKey;
       mt.Put(key, row);
+      MarkFetched(s, key, now, false);  // a new item (the value may be overwritten in place)
     }
     cas_out = row.cas;
     if (m.quiet) return;

@@ -63,7 +63,7 @@ class Mc:
 NORM = [
     (re.compile(rb"(?<=[ ])c\d+"), b"c<cas>"),
     (re.compile(rb"(?<=[ ])t\d+"), b"t<ttl>"),
-    (re.compile(rb"(?<=[ ])[hl]\d"), b"<hl>"),
+    (re.compile(rb"(?<=[ ])l\d+"), b"l<idle>"),
     (re.compile(rb"^(VALUE \S+ \d+ \d+) \d+\r\n", re.M), rb"\1 <cas>\r\n"),
 ]
 # memcached pads a counter that got shorter with spaces, in place; Strata stores the number.
@@ -83,6 +83,11 @@ def normalize(out):
 
 
 FIXED = [
+    # h: fetched before this read (reads, touch and vivify mark it; u does not; set, append and
+    # incr make a new item); l: seconds since the last access.
+    b"set foo 0 0 1\r\nx\r\nmg foo h l\r\nmg foo h u\r\nmg foo h\r\nappend foo 0 0 1\r\ny\r\n"
+    b"mg foo h\r\ntouch foo 0\r\nmg foo h\r\nms foo 1 MP\r\nz\r\nmg foo h\r\nmg viv N30 h\r\n"
+    b"mg viv h\r\nset cnt 0 0 1\r\n1\r\nmg cnt\r\nincr cnt 1\r\nmg cnt h\r\nmd cnt I\r\nmg cnt h\r\n",
     b"mn\r\nmg foo\r\nmg foo v\r\nmg foo q\r\nmg foo k O123 v\r\n",
     b"ms foo 3\r\nbar\r\nmg foo\r\nmg foo q\r\nmg foo v q\r\nmg foo s v f t k O9\r\nmg foo c\r\n",
     b"ms foo 3 F5 T100 c\r\nbaz\r\nmg foo f t v s\r\nms foo 3 q\r\nbaz\r\nmg foo f t v\r\n",
@@ -275,3 +280,17 @@ def test_random_differential_vs_memcached(srv, real_memcached, seed):
     prefix = b"r%d_%d_%d_" % (srv.threads, seed, random.randrange(1 << 30))
     run_random(real_memcached, srv.memcached_port, seed=srv.threads * 1000 + seed, count=20000,
                prefix=prefix)
+
+
+def test_last_access_seconds(srv):
+    """l: seconds since the item was last accessed, before this read (then it is 0 again)."""
+    c = Mc(srv.memcached_port)
+    try:
+        assert c.batch(b"ms idle 1\r\nx\r\n") == b"HD\r\n"
+        time.sleep(2.2)
+        first = c.batch(b"mg idle l h\r\n")
+        assert re.fullmatch(rb"HD l(\d+) h0\r\n", first), first
+        assert int(first.split()[1][1:]) >= 2
+        assert c.batch(b"mg idle l h\r\n") in (b"HD l0 h1\r\n", b"HD l1 h1\r\n")
+    finally:
+        c.close()
