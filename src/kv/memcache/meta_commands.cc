@@ -462,7 +462,9 @@ void MetaArith(Shard& s, const Request& req, std::string_view key, const Caller&
 
 void MetaDebug(Shard& s, const Request& req, std::string_view key, int64_t now, std::string* out) {
   (void)req;
-  Entry* e = FindString(s, key, now, false);
+  // me looks without touching: la and fetch are the item's as they were.
+  Entry** link = s.FindLink(0, key, DbTable::Hash(key), now);
+  Entry* e = link && !(*link)->is_object() ? *link : nullptr;
   if (!e) {
     out->append("EN\r\n");
     return;
@@ -475,8 +477,11 @@ void MetaDebug(Shard& s, const Request& req, std::string_view key, int64_t now, 
   out->append(" ").append(std::string_view(k).substr(2));
   int64_t at = ExpireOf(e);
   char buf[160];
-  snprintf(buf, sizeof(buf), " exp=%" PRId64 " la=0 cas=%" PRIu64 " fetch=no cls=1 size=%zu\r\n",
-           at < 0 ? int64_t(-1) : -TtlSeconds(at, now), row.cas,
+  uint64_t idle = s.policy().ObjectIdleSeconds(e->meta, uint64_t(now)).value_or(0);
+  snprintf(buf, sizeof(buf),
+           " exp=%" PRId64 " la=%" PRIu64 " cas=%" PRIu64 " fetch=%s cls=1 size=%zu\r\n",
+           at < 0 ? int64_t(-1) : -TtlSeconds(at, now), idle, row.cas,
+           (e->flags & Entry::kFetched) ? "yes" : "no",
            key.size() + e->value().size() + ::strata::memcache::kItemOverhead);
   out->append(buf);
 }

@@ -140,6 +140,10 @@ def test_me_answers_like_memcached(srv):
     out = c.batch(b"me nope\r\nms foo 3\r\nabc\r\nme foo\r\nme\r\n")
     assert re.fullmatch(rb"EN\r\nHD\r\nME foo exp=-1 la=0 cas=\d+ fetch=no cls=1 size=\d+\r\n"
                         rb"CLIENT_ERROR bad command line format\r\n", out), out
+    # fetch= and la= report the item without touching it.
+    out = c.batch(b"mg foo\r\nme foo\r\nme foo\r\n")
+    assert re.fullmatch(rb"HD\r\n(ME foo exp=-1 la=[01] cas=\d+ fetch=yes cls=1 size=\d+\r\n){2}",
+                        out), out
 
 
 # ---- random differential: text and meta commands ----
