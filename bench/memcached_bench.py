@@ -10,7 +10,7 @@ request is read from /proc. Without memaslap the built-in generator below is use
 driving some of the 50 connections, every connection keeping a window of requests in flight
 (pipelined), reading every reply. Throughput is requests/s; the ratio is strata / memcached.
 
-Memory: 1M items with 32-byte values (and 1 KB with --full) loaded with noreply sets into a fresh
+Memory: 1M items of 16-byte keys and 32-byte values (and 1 KB with --full) loaded with noreply sets into a fresh
 server; RSS per item from /proc/<pid>/status (delta against the empty server).
 
 Nothing here asserts a timing; results are saved under bench/results/.
@@ -76,12 +76,12 @@ def start_strata(build, port, mport):
 
 
 def load(port, count, size, prefix=b"key:"):
-    """Stores `count` keys with noreply sets, pipelined; then waits for a reply to a get."""
+    """Stores `count` 16-byte keys with noreply sets, pipelined; then waits for the mn reply."""
     s = socket.create_connection(("127.0.0.1", port))
     value = b"v" * size
     batch = []
     for i in range(count):
-        batch.append(b"set %s%d 0 0 %d noreply\r\n%s\r\n" % (prefix, i, size, value))
+        batch.append(b"set %s%012d 0 0 %d noreply\r\n%s\r\n" % (prefix, i, size, value))
         if len(batch) == 2000:
             s.sendall(b"".join(batch))
             batch = []
@@ -127,9 +127,9 @@ def _worker(port, conns, seconds, get_ratio, size, seed, out):
         for _ in range(n):
             k = rng.randrange(KEYS)
             if rng.random() < get_ratio:
-                reqs.append(b"get key:%d\r\n" % k)
+                reqs.append(b"get key:%012d\r\n" % k)
             else:
-                reqs.append(b"set key:%d 0 0 %d\r\n%s\r\n" % (k, size, value))
+                reqs.append(b"set key:%012d 0 0 %d\r\n%s\r\n" % (k, size, value))
         st["sock"].sendall(b"".join(reqs))
         st["inflight"] += n
 
