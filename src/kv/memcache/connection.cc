@@ -10,6 +10,7 @@
 #include "base/hash.h"
 #include "base/log.h"
 #include "io/socket.h"
+#include "kv/aof/aof_log.h"
 #include "kv/engine/memory_accounting.h"
 #include "kv/engine/shard.h"
 #include "kv/memcache/stats.h"
@@ -516,6 +517,32 @@ void Connection::OnStepsDone() {
 
 void Connection::Flush() {
   if (closed_) return;
+  // Append-only file: replies wait for the group commit of their records (written, and under
+  // appendfsync always fsynced) at the end of the loop turn, as RESP replies do.
+  if (sent_ < out_.size() && aof::RepliesMustWait()) {
+    if (commit_pending_) return;
+    commit_pending_ = true;
+    inflight_++;  // the connection outlives the deferred flush
+    auto flush = [this] {
+      commit_pending_ = false;
+      inflight_--;
+      if (aof::RepliesMustWait()) aof::CommitForReplies();
+      if (closed_) {
+        MaybeDestroy();
+        return;
+      }
+      SendNow();
+    };
+    if (io::Reactor::Current() == reactor_)
+      reactor_->Defer(flush);
+    else
+      reactor_->Post(flush);
+    return;
+  }
+  SendNow();
+}
+
+void Connection::SendNow() {
   SendResult r = SendOutput(fd_, &out_, &sent_);
   if (r == SendResult::kError) {
     Close("write error");

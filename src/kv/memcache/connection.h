@@ -65,6 +65,7 @@ class Connection : public io::EventHandler {
   // they used consumed, and the next requests.
   void OnStepsDone();
   void Flush();
+  void SendNow();  // Flush without the append-only file's hold
   void MaybeDestroy();
 
   int fd_;
@@ -117,7 +118,8 @@ class Connection : public io::EventHandler {
   bool closed_ = false;
   bool in_input_ = false;
   int inflight_ = 0;
-  int64_t last_ms_ = 0;  // last input
+  bool commit_pending_ = false;  // a deferred flush waits for the AOF group commit
+  int64_t last_ms_ = 0;          // last input
 };
 
 // Starts the process-wide bookkeeping (uptime) of the memcached listener.

@@ -579,3 +579,28 @@ def test_multi_key_pops(start_server, tmp_path):
     again = start_server(args=aof_args())
     c = client(again)
     assert {k: c.dump(k) for k in sorted(c.keys("*"))} == before
+
+
+@pytest.mark.parametrize("fsync", ["always", "everysec"])
+def test_memcached_writes_are_logged_before_their_replies(start_server, tmp_path, fsync):
+    """memcached-protocol stores go through the same log and the same reply hold: what was
+    acknowledged survives a SIGKILL."""
+    srv = start_server(args=aof_args(fsync), memcached=True)
+    wait_aof_ready(srv)
+    s = socket.create_connection(("127.0.0.1", srv.memcached_port), timeout=10)
+    batch = b"".join(b"set mc%d 0 0 3\r\nv%02d\r\n" % (i, i % 100) for i in range(500))
+    batch += b"ms meta 2 T1000\r\nhi\r\nmn\r\n"
+    s.sendall(batch)
+    buf = b""
+    while not buf.endswith(b"MN\r\n"):
+        chunk = s.recv(65536)
+        assert chunk
+        buf += chunk
+    assert buf == b"STORED\r\n" * 500 + b"HD\r\nMN\r\n"
+    s.close()
+    srv.kill()
+    again = start_server(args=aof_args(fsync))
+    c = client(again)
+    assert c.dbsize() == 501
+    assert c.get("mc499") == b"v99"
+    assert c.get("meta") == b"hi" and 0 < c.ttl("meta") <= 1000
