@@ -32,6 +32,9 @@ void MarkFetched(Shard& s, std::string_view key, int64_t now_ms, bool fetched);
 // Applies an absolute expiry from ExpireAtMs (-1 none, 0 now) to an existing key.
 void ApplyExpire(Shard& s, std::string_view key, int64_t at, const Caller& c, int64_t now_ms);
 
+// The parser's limits with the configured item size (memcached-max-item-size).
+::strata::memcache::Limits CurrentLimits();
+
 // The meta commands (mg, ms, md, ma, me) for one key.
 void RunMeta(Shard& s, const ::strata::memcache::Request& req, std::string_view key,
              const Caller& caller, int64_t now_ms, std::string* out);

@@ -85,6 +85,12 @@ bool KeyExists(Shard& s, std::string_view key, int64_t now_ms) {
   return s.FindLink(0, key, KeyHash(key), now_ms) != nullptr;
 }
 
+::strata::memcache::Limits CurrentLimits() {
+  ::strata::memcache::Limits l;
+  l.item_size_max = size_t(GlobalConfig().memcached_max_item_size.load(std::memory_order_relaxed));
+  return l;
+}
+
 void MarkFetched(Shard& s, std::string_view key, int64_t now_ms, bool fetched) {
   Entry** link = s.FindLink(0, key, KeyHash(key), now_ms);
   if (!link || (*link)->is_object()) return;
@@ -228,7 +234,7 @@ void Concat(Shard& s, const Request& req, std::string_view key, const Caller& c,
   Entry* e = FindString(s, key, now, false);
   // As memcached, a result larger than an item may be is not stored.
   if (!e || key.size() + e->value().size() + req.data.size() + ::strata::memcache::kItemOverhead >
-                ::strata::memcache::Limits().item_size_max) {
+                CurrentLimits().item_size_max) {
     Line(req, out, "NOT_STORED");
     return;
   }

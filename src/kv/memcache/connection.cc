@@ -13,6 +13,7 @@
 #include "kv/aof/aof_log.h"
 #include "kv/engine/memory_accounting.h"
 #include "kv/engine/shard.h"
+#include "kv/memcache/command_util.h"
 #include "kv/memcache/stats.h"
 #include "kv/server/client_pause.h"
 #include "kv/server/command_stats.h"
@@ -201,7 +202,7 @@ void Connection::ProcessInput() {
 }
 
 bool Connection::ParseBatch() {
-  ::strata::memcache::Limits limits;
+  const ::strata::memcache::Limits limits = CurrentLimits();
   while (n_ < kMaxBatch && parsed_ < kMaxBatchBytes) {
     if (n_ == batch_.size()) batch_.emplace_back();
     Pending& p = batch_[n_];
@@ -310,7 +311,7 @@ void Connection::Execute() {
         stat("num_threads", std::to_string(Shards().size()));
         stat("cas_enabled", "yes");
         stat("binding_protocol", "ascii");
-        stat("item_size_max", std::to_string(::strata::memcache::Limits().item_size_max));
+        stat("item_size_max", std::to_string(CurrentLimits().item_size_max));
         stat("idle_timeout", std::to_string(cfg.timeout.load(std::memory_order_relaxed)));
         out_.append("END\r\n");
         return;

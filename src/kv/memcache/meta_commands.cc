@@ -248,7 +248,7 @@ void MetaSet(Shard& s, const Request& req, std::string_view key, const Caller& c
       code = "EX";
     } else if (key.size() + e->value().size() + req.data.size() +
                    ::strata::memcache::kItemOverhead >
-               ::strata::memcache::Limits().item_size_max) {
+               CurrentLimits().item_size_max) {
       code = "NS";
     } else if (mode == 'A') {
       keep_ttl = true;

@@ -209,6 +209,17 @@ const std::vector<Option>& Options() {
              },
              [](const Config& c) { return c.bind; }},
       IntOption("port", false, "TCP port (default 6379)", &Config::port, 0, 65535),
+      Option{"memcached-max-item-size", true,
+             "largest memcached item, key and overhead included, as memcached's -I "
+             "(1k .. 1gb, default 1mb)",
+             [](Config& c, const std::vector<std::string>& v) -> std::string {
+               uint64_t x;
+               if (v.size() != 1 || !ParseMemorySize(v[0], &x) || x < 1024 || x > (1ull << 30))
+                 return BadValue("memcached-max-item-size", v.empty() ? "" : v[0]);
+               c.memcached_max_item_size.store(x);
+               return "";
+             },
+             [](const Config& c) { return std::to_string(c.memcached_max_item_size.load()); }},
       IntOption("memcached-port", false,
                 "TCP port of the memcached text protocol, on the same keyspace (default 0: off)",
                 &Config::memcached_port, 0, 65535),

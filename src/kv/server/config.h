@@ -29,7 +29,9 @@ struct Config {
   std::string bind = "127.0.0.1";
   int port = 6379;
   int memcached_port = 0;  // memcached text protocol listener; 0 = off
-  int threads = 0;         // 0 = one per core
+  // Largest memcached item, key and overhead included (memcached's -I; 1 KB .. 1 GB).
+  std::atomic<uint64_t> memcached_max_item_size{1024 * 1024};
+  int threads = 0;  // 0 = one per core
   int databases = 16;
   std::string logfile;
   std::string config_file;  // absolute path of the file given at start, empty if none

@@ -18,6 +18,7 @@ import pytest
 from pymemcache.client.base import Client
 
 from kv_harness import HOST, Server, free_port, strata_available, target_is_redis
+from kv_resp import RespError
 
 pytestmark = pytest.mark.skipif(target_is_redis() or not strata_available(),
                                 reason="strata-server's memcached listener")
@@ -638,3 +639,26 @@ def test_client_pause_holds_memcached_writes(srv, mc, r):
     assert sock.recv(100) == b"STORED\r\n"
     sock.close()
     assert mc.get("p") == b"3"
+
+
+def test_item_size_limit_is_configurable(mcserver):
+    """memcached-max-item-size is memcached's -I: a value whose item passes it is refused, on the
+    command line and at run time (CONFIG SET); stats settings reports it."""
+    s = _private(mcserver, ["--memcached-max-item-size", "4kb"])
+    try:
+        port = s.memcached_port
+        fits = 4096 - 48 - 8 - 1 - 2 - len("k")
+        out = raw(port, b"set k 0 0 %d\r\n%s\r\nset k 0 0 %d\r\n%s\r\nget k\r\n" %
+                  (fits, b"a" * fits, fits + 1, b"b" * (fits + 1)))
+        assert out == b"STORED\r\nSERVER_ERROR object too large for cache\r\nEND\r\n"
+        assert b"STAT item_size_max 4096\r\n" in raw(port, b"stats settings\r\n")
+        with s.conn() as rc:
+            assert rc.call("CONFIG", "GET", "memcached-max-item-size") == [
+                b"memcached-max-item-size", b"4096"]
+            assert rc.call("CONFIG", "SET", "memcached-max-item-size", "1mb") == "OK"
+            assert isinstance(rc.call("CONFIG", "SET", "memcached-max-item-size", "100"),
+                              RespError)
+        out = raw(port, b"set k 0 0 %d\r\n%s\r\nmg k s\r\n" % (fits + 1, b"b" * (fits + 1)))
+        assert out == b"STORED\r\nHD s%d\r\n" % (fits + 1)
+    finally:
+        s.stop()
