@@ -145,18 +145,16 @@ void ExecuteHandler(const CommandSpec& spec, CmdContext& ctx, const std::string&
     CountErrorReply("-OOM");
     return;
   }
-  if ((spec.flags & cmd::kWrite) || std::string_view(spec.name) == "ping") {
-    // A failed background save (kv/server/bgsave.h) or a failed write or fsync of the
-    // append-only file (kv/aof/aof_log.h) refuses writes until the disk recovers.
-    bool denied = true;
-    if (WritesDeniedBySaveError()) {
-      ctx.rb->Error(kMisconfError);
-    } else if (int e = aof::WriteError(); e != 0) [[unlikely]] {
-      ctx.rb->Error(std::string("MISCONF Errors writing to the AOF file: ") + strerror(e));
-    } else {
-      denied = false;
-    }
-    if (denied) {
+  // A failed background save (kv/server/bgsave.h) or a failed write or fsync of the
+  // append-only file (kv/aof/aof_log.h) refuses writes (and PING, as Redis) until the disk
+  // recovers. The flags are read first, so other commands pay two relaxed loads.
+  int aof_errno = 0;
+  if (bool rdb = WritesDeniedBySaveError(); rdb || (aof_errno = aof::WriteError()) != 0)
+      [[unlikely]] {
+    if ((spec.flags & cmd::kWrite) || std::string_view(spec.name) == "ping") {
+      ctx.rb->Error(rdb ? std::string(kMisconfError)
+                        : std::string("MISCONF Errors writing to the AOF file: ") +
+                              strerror(aof_errno));
       counters.rejected++;
       CountErrorReply("-MISCONF");
       return;
@@ -174,11 +172,7 @@ void ExecuteHandler(const CommandSpec& spec, CmdContext& ctx, const std::string&
         ((spec.flags & cmd::kWrite) ||
          (spec.name[0] == 'x' && std::strcmp(spec.name, "xgroup") == 0 && ctx.args.size() > 2)) &&
         (!spec.keyless() || !aof::KeylessWrite(spec, ctx.args))) {
-      std::string_view reply = std::string_view(*out).substr(before);
-      if (ctx.aof_unit)
-        ctx.aof_unit->Add(ctx.db, ctx.args, reply, ctx.now_ms);
-      else
-        aof::Feed(ctx.db, ctx.args, reply, ctx.now_ms);
+      aof::FeedContext(ctx, std::string_view(*out).substr(before));
     }
     if ((spec.flags & cmd::kWrite) && ctx.shard->ObservesWrites()) {
       std::vector<size_t> idx;

@@ -1,10 +1,10 @@
 #include "kv/engine/shard.h"
-#include "kv/aof/aof_log.h"
 
 #include <algorithm>
 
 #include "base/clock.h"
 #include "cache/sampled/victim_picker.h"
+#include "kv/aof/aof_log.h"
 #include "kv/engine/memory_accounting.h"
 #include "kv/messaging/notify.h"
 #include "kv/server/client_pause.h"

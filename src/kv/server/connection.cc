@@ -1,5 +1,4 @@
 #include "kv/server/connection.h"
-#include "kv/aof/aof_log.h"
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -13,6 +12,7 @@
 #include "base/log.h"
 #include "base/strutil.h"
 #include "io/socket.h"
+#include "kv/aof/aof_log.h"
 #include "kv/commands/dispatch.h"
 #include "kv/commands/registry.h"
 #include "kv/commands/subcommand.h"
