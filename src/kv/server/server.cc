@@ -525,8 +525,12 @@ int RunServer() {
   runtime.Start(
       n, fds, /*packing=*/true, mc_fds,
       [&load](Shard& s, uint32_t i) { InsertLoadedKeys(s, i, &load); },
-      [&load, &loaded, &aof_load] {
-        return loaded = FinishStartupLoad(&load) && aof::ReplayAtStart(aof_load.get());
+      [&load, &loaded, &aof_load, from_aof] {
+        loaded = FinishStartupLoad(&load) && aof::ReplayAtStart(aof_load.get());
+        // Loaded from the AOF: the log takes writes again before any client is accepted, so
+        // no acknowledged write can slip past it.
+        if (loaded && from_aof) aof::StartAfterLoad(true);
+        return loaded;
       });
   if (!loaded) {
     runtime.Stop();
@@ -535,7 +539,8 @@ int RunServer() {
   }
   ReleaseStartupLoad(&load);
   aof_load.reset();
-  aof::StartAfterLoad(from_aof);
+  // Otherwise the base is made from the loaded dataset now; writes that land before it are in it.
+  if (!from_aof) aof::StartAfterLoad(false);
   if (cfg.memcached_port > 0)
     LOG_NOTICE("memcached text protocol on %s:%d", cfg.bind.c_str(), cfg.memcached_port);
   LOG_NOTICE("strata-server %s (redis %s compatible) ready: %s:%d, %u shard thread(s), pid %d",
