@@ -29,3 +29,9 @@ pkg_check_modules(LZF REQUIRED IMPORTED_TARGET liblzf)
 pkg_check_modules(LUA51 REQUIRED IMPORTED_TARGET lua5.1)
 pkg_check_modules(LUA51_CJSON REQUIRED IMPORTED_TARGET lua5.1-cjson)
 pkg_check_modules(LUA51_BITOP REQUIRED IMPORTED_TARGET lua5.1-bitop)
+
+# nlohmann-json (nlohmann-json3-dev): the JSON codec of the client library. libpqxx
+# (libpqxx-dev, with PostgreSQL 15 from postgresql-15): the client library's examples and their
+# tests run over a real database.
+find_package(nlohmann_json 3 REQUIRED)
+pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)

@@ -9,9 +9,10 @@ PACKAGES=(
   # libraries
   libgtest-dev libgmock-dev libbenchmark-dev libjemalloc-dev libxxhash-dev liburing-dev
   libtomlplusplus-dev liblzma-dev liblzf-dev liblua5.1-0-dev lua-cjson-dev lua-bitop-dev
+  libpqxx-dev nlohmann-json3-dev
   # test peers and reference servers
   redis-server redis-tools python3-redis python3-pytest python3-pymemcache memcached curl
-  libmemcached-tools wrk varnish nginx-light procps
+  libmemcached-tools wrk varnish nginx-light procps postgresql-15
 )
 
 missing=()
@@ -29,7 +30,7 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq >/dev/null
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Debian starts the reference servers as services on install; Strata's tests start their own.
-for svc in redis-server memcached varnish nginx; do
+for svc in redis-server memcached varnish nginx postgresql; do
   if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true; fi
   $SUDO service "$svc" stop >/dev/null 2>&1 || true
 done
