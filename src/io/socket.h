@@ -20,6 +20,10 @@ int Listen(const std::string& host, uint16_t port, bool reuse_port, int backlog,
 bool AddressFree(const std::string& host, uint16_t port, std::string* error);
 // Connects (blocking) to host:port; returns the fd or -1. For tests and tools.
 int ConnectTcp(const std::string& host, uint16_t port, std::string* error);
+// Starts a non-blocking connect to host:port (name resolution itself blocks). Returns the fd,
+// with the connection established or in progress (it becomes writable when done: read SO_ERROR),
+// or -1 with *error set.
+int ConnectTcpNonBlocking(const std::string& host, uint16_t port, std::string* error);
 bool SetNonBlocking(int fd);
 // Sends out[*sent..] on a non-blocking socket until it is all sent or the socket is full,
 // advancing *sent (retrying EINTR). Returns false on a write error (the peer is gone); true
