@@ -105,32 +105,22 @@ class Client::Impl : public client::ConnectionOwner {
     }
     commands_.fetch_add(commands.size(), std::memory_order_relaxed);
     const size_t idx = Pick(commands.front());
-    struct Batch {
-      std::vector<Reply> replies;
-      size_t left;
-      std::exception_ptr error;
-      BatchCallback cb;
-    };
-    auto batch = std::make_shared<Batch>();
+    auto batch = std::make_shared<client::BatchState>();
     batch->replies.resize(commands.size());
     batch->left = commands.size();
     batch->cb = std::move(cb);
-    std::vector<std::string> wires(commands.size());
-    for (size_t i = 0; i < commands.size(); i++) client::EncodeCommand(commands[i], &wires[i]);
-    reactor_.RunOrPost([this, idx, batch, wires = std::move(wires)]() mutable {
-      const int64_t deadline = Deadline({});
-      for (size_t i = 0; i < wires.size(); i++) {
-        auto done = [batch, i](Reply&& r, std::exception_ptr e) {
-          if (e && !batch->error) batch->error = e;
-          batch->replies[i] = std::move(r);
-          if (--batch->left == 0) batch->cb(std::move(batch->replies), batch->error);
-        };
-        if (idx >= conns_.size()) {
-          done(Reply(), std::make_exception_ptr(ConnectionError("client is closed")));
-          continue;
+    std::string wire;
+    for (const Args& c : commands) client::EncodeCommand(c, &wire);
+    const size_t n = commands.size();
+    reactor_.RunOrPost([this, idx, batch, n, wire = std::move(wire)]() mutable {
+      if (idx >= conns_.size()) {
+        for (size_t i = 0; i < n; i++) {
+          batch->Deliver(uint32_t(i), Reply(),
+                         std::make_exception_ptr(ConnectionError("client is closed")));
         }
-        conns_[idx]->Submit(std::move(wires[i]), Pending{std::move(done), deadline});
+        return;
       }
+      conns_[idx]->SubmitBatch(std::move(wire), batch, n, Deadline({}));
     });
   }
 

@@ -13,13 +13,30 @@
 
 namespace strata::client {
 
+namespace {
+// "<prefix><n>\r\n" without printf.
+void AppendHeader(char prefix, size_t n, std::string* out) {
+  char buf[24];
+  char* end = buf + sizeof(buf);
+  char* p = end;
+  *--p = '\n';
+  *--p = '\r';
+  do {
+    *--p = char('0' + n % 10);
+    n /= 10;
+  } while (n != 0);
+  *--p = prefix;
+  out->append(p, size_t(end - p));
+}
+}  // namespace
+
 void EncodeCommand(const Args& args, std::string* out) {
-  char head[32];
-  int n = snprintf(head, sizeof(head), "*%zu\r\n", args.size());
-  out->append(head, size_t(n));
+  size_t need = 16;
+  for (const std::string& a : args) need += a.size() + 16;
+  out->reserve(out->size() + need);
+  AppendHeader('*', args.size(), out);
   for (const std::string& a : args) {
-    n = snprintf(head, sizeof(head), "$%zu\r\n", a.size());
-    out->append(head, size_t(n));
+    AppendHeader('$', a.size(), out);
     out->append(a);
     out->append("\r\n", 2);
   }
@@ -216,7 +233,7 @@ void Connection::BecomeReady(std::vector<Reply> on_connect) {
 
 void Connection::Submit(std::string wire, Pending pending) {
   if (closed_for_good_) {
-    pending.done(Reply(), std::make_exception_ptr(ConnectionError("client is closed")));
+    pending.Complete(Reply(), std::make_exception_ptr(ConnectionError("client is closed")));
     return;
   }
   if (state_ == State::kReady) {
@@ -225,6 +242,30 @@ void Connection::Submit(std::string wire, Pending pending) {
   }
   waiting_.push_back(Waiting{std::move(wire), std::move(pending)});
   if (state_ == State::kDown && reconnect_timer_ == 0) Connect();
+}
+
+void Connection::SubmitBatch(std::string wire, const std::shared_ptr<BatchState>& batch, size_t n,
+                             int64_t deadline_ms) {
+  if (closed_for_good_ || state_ != State::kReady) {
+    // One waiting entry per command (they may expire one by one); the first carries the bytes.
+    for (size_t i = 0; i < n; i++) {
+      Pending p;
+      p.deadline_ms = deadline_ms;
+      p.batch = batch;
+      p.index = uint32_t(i);
+      Submit(i == 0 ? std::move(wire) : std::string(), std::move(p));
+    }
+    return;
+  }
+  out_.append(wire);
+  for (size_t i = 0; i < n; i++) {
+    Pending p;
+    p.deadline_ms = deadline_ms;
+    p.batch = batch;
+    p.index = uint32_t(i);
+    inflight_.push_back(std::move(p));
+  }
+  ScheduleFlush();
 }
 
 void Connection::Write(std::string_view wire, Pending pending) {
@@ -262,18 +303,15 @@ void Connection::Flush() {
 void Connection::ReadAll() {
   bool eof = false;
   for (;;) {
-    if (in_.size() - in_start_ == 0) {
+    if (in_start_ == in_.size()) {
       in_.clear();
       in_start_ = 0;
     } else if (in_start_ > (1u << 16) && in_start_ * 2 > in_.size()) {
       in_.erase(0, in_start_);
       in_start_ = 0;
     }
-    const size_t old = in_.size();
-    in_.resize(old + 65536);
-    ssize_t n = ::read(fd_, in_.data() + old, 65536);
+    ssize_t n = ::read(fd_, rbuf_, sizeof(rbuf_));
     if (n <= 0) {
-      in_.resize(old);
       if (n == 0) {
         eof = true;
         break;
@@ -283,8 +321,8 @@ void Connection::ReadAll() {
       Fail(std::string("read: ") + strerror(errno), false);
       return;
     }
-    in_.resize(old + size_t(n));
-    if (size_t(n) < 65536) break;
+    in_.append(rbuf_, size_t(n));
+    if (size_t(n) < sizeof(rbuf_)) break;
   }
   // Replies, in order. A callback may fail or reset this connection: stop then.
   while (fd_ >= 0 && in_start_ < in_.size()) {
@@ -307,7 +345,7 @@ void Connection::ReadAll() {
     }
     Pending p = std::move(inflight_.front());
     inflight_.pop_front();
-    p.done(std::move(r), nullptr);
+    p.Complete(std::move(r), nullptr);
   }
   if (eof && fd_ >= 0) Fail("connection closed by the server", false);
 }
@@ -336,7 +374,7 @@ void Connection::Fail(const std::string& why, bool timeout) {
     owner_->CountFailure(timeout);
     auto err = timeout ? std::make_exception_ptr(TimeoutError(why))
                        : std::make_exception_ptr(ConnectionError(why));
-    p.done(Reply(), err);
+    p.Complete(Reply(), err);
   }
   ScheduleReconnect();
 }
@@ -382,10 +420,10 @@ void Connection::CheckDeadlines(int64_t now) {
   waiting_ = std::move(keep);
   for (Pending& p : expired) {
     owner_->CountFailure(true);
-    p.done(Reply(),
-           std::make_exception_ptr(ConnectionError(
-               "no connection to " + options_->host + ":" + std::to_string(options_->port) +
-               (last_error_.empty() ? std::string() : " (" + last_error_ + ")"))));
+    p.Complete(Reply(),
+               std::make_exception_ptr(ConnectionError(
+                   "no connection to " + options_->host + ":" + std::to_string(options_->port) +
+                   (last_error_.empty() ? std::string() : " (" + last_error_ + ")"))));
   }
 }
 
@@ -399,7 +437,7 @@ void Connection::Shutdown(const std::string& why) {
   auto waiting = std::move(waiting_);
   waiting_.clear();
   for (Waiting& w : waiting) {
-    w.pending.done(Reply(), std::make_exception_ptr(ConnectionError(why)));
+    w.pending.Complete(Reply(), std::make_exception_ptr(ConnectionError(why)));
   }
 }
 

@@ -13,6 +13,7 @@
 #include <deque>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -23,10 +24,33 @@
 
 namespace strata::client {
 
-// One command on its way: its RESP bytes and who waits for the reply.
+// The commands of one Pipeline/SendBatch: the replies gather here, in order, and the callback
+// runs once the last is in.
+struct BatchState {
+  std::vector<Reply> replies;
+  size_t left = 0;
+  std::exception_ptr error;  // the first failure
+  BatchCallback cb;
+  void Deliver(uint32_t i, Reply&& r, std::exception_ptr e) {
+    if (e && !error) error = e;
+    replies[i] = std::move(r);
+    if (--left == 0) cb(std::move(replies), error);
+  }
+};
+
+// One command on its way: who waits for its reply (a callback, or a slot of a batch).
 struct Pending {
   ReplyCallback done;
   int64_t deadline_ms = 0;  // reactor clock
+  std::shared_ptr<BatchState> batch;
+  uint32_t index = 0;
+  void Complete(Reply&& r, std::exception_ptr e) {
+    if (batch) {
+      batch->Deliver(index, std::move(r), e);
+    } else {
+      done(std::move(r), e);
+    }
+  }
 };
 
 class ConnectionOwner {
@@ -49,6 +73,9 @@ class Connection : public io::EventHandler {
   void Connect();
   // Queues one command (its RESP encoding) and its callback.
   void Submit(std::string wire, Pending pending);
+  // Queues a batch of n commands (their encodings concatenated in `wire`).
+  void SubmitBatch(std::string wire, const std::shared_ptr<BatchState>& batch, size_t n,
+                   int64_t deadline_ms);
   // Fails what passed its deadline; a late reply resets the connection. Periodic.
   void CheckDeadlines(int64_t now_ms);
   // Fails everything and closes for good (client shutdown).
@@ -92,6 +119,7 @@ class Connection : public io::EventHandler {
   bool flush_scheduled_ = false;
   std::string in_;
   size_t in_start_ = 0;
+  char rbuf_[65536];
   resp::ReplyParser parser_;
   ReplyTree tree_;
 
