@@ -7,7 +7,7 @@
 #include <atomic>
 #include <thread>
 
-#include "server_process.h"
+#include "support/server_process.h"
 #include "strata/task.h"
 
 namespace strata {
