@@ -7,8 +7,8 @@
 #include <atomic>
 #include <thread>
 
-#include "support/server_process.h"
 #include "strata/task.h"
+#include "support/server_process.h"
 
 namespace strata {
 namespace {
