@@ -17,12 +17,12 @@
 #include <limits>
 #include <mutex>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "base/hash.h"
 #include "cache/policy/policy.h"
 #include "cache/policy/wtinylfu.h"
+#include "client/local/entry_index.h"
 
 namespace strata {
 
@@ -37,19 +37,6 @@ struct Entry : cache::WTinyLfu::Hook {
   std::string value;
   Clock::time_point deadline;
   bool expires = false;
-};
-
-struct KeyRef {
-  std::string_view key;
-  uint64_t hash;
-};
-struct KeyRefHash {
-  size_t operator()(const KeyRef& k) const { return static_cast<size_t>(k.hash); }
-};
-struct KeyRefEq {
-  bool operator()(const KeyRef& a, const KeyRef& b) const {
-    return a.hash == b.hash && a.key == b.key;
-  }
 };
 
 // A counter written by one thread at a time (the stripe mutex holder), read by anyone.
@@ -73,9 +60,12 @@ struct alignas(64) NearCacheStripe {
       : policy(capacity, cache::WTinyLfu::Options{.expected_entries = expected_entries}) {}
 
   std::mutex mu;
-  // Declared before the policy so that the policy (whose lists point into the entries) goes
-  // first on destruction.
-  std::unordered_map<KeyRef, std::unique_ptr<Entry>, KeyRefHash, KeyRefEq> index;
+  ~NearCacheStripe() {
+    index.ForEach([](Entry* e) { delete e; });
+  }
+
+  // Owns the entries (raw pointers, freed by Drop, DropAll and the destructor).
+  client_local::EntryIndex<Entry> index;
   cache::WTinyLfu policy;
   uint64_t epoch = 1;
   std::array<uint64_t, kGenerationSlots> generations{};
@@ -87,12 +77,16 @@ struct alignas(64) NearCacheStripe {
     policy.Remove(e);
     entries.Sub(1);
     bytes.Sub(e->weight);
-    index.erase(KeyRef{e->key, e->hash});
+    index.Erase(e, e->hash);
+    delete e;
   }
 
   void DropAll() {
-    for (auto& [k, e] : index) policy.Remove(e.get());
-    index.clear();
+    index.ForEach([this](Entry* e) {
+      policy.Remove(e);
+      delete e;
+    });
+    index.Clear();
     entries.v.store(0, std::memory_order_relaxed);
     bytes.v.store(0, std::memory_order_relaxed);
   }
@@ -100,7 +94,7 @@ struct alignas(64) NearCacheStripe {
   // Stores key -> value, replacing any entry. Returns false (leaving no entry) when it cannot.
   bool Insert(std::string_view key, uint64_t hash, std::string_view value,
               const std::optional<Clock::duration>& ttl) {
-    if (auto it = index.find(KeyRef{key, hash}); it != index.end()) Drop(it->second.get());
+    if (Entry* old = index.Find(key, hash)) Drop(old);
     if (ttl && *ttl <= Clock::duration::zero()) return false;
     const uint64_t weight64 = key.size() + value.size() + NearCache::kEntryOverhead;
     if (weight64 > policy.capacity() || weight64 > std::numeric_limits<uint32_t>::max()) {
@@ -117,7 +111,8 @@ struct alignas(64) NearCacheStripe {
       }
       entries.Sub(1);
       bytes.Sub(victim->weight);
-      index.erase(KeyRef{victim->key, victim->hash});  // the policy already unlinked it
+      index.Erase(victim, victim->hash);  // the policy already unlinked it
+      delete victim;
     });
     auto e = std::make_unique<Entry>();
     e->key.assign(key);
@@ -126,8 +121,8 @@ struct alignas(64) NearCacheStripe {
       e->expires = true;
       e->deadline = now + *ttl;
     }
-    Entry* raw = e.get();
-    index.emplace(KeyRef{raw->key, hash}, std::move(e));
+    Entry* raw = e.release();
+    index.Insert(raw, hash);
     policy.Insert(raw, hash, weight);
     entries.Add();
     bytes.Add(weight);
@@ -173,12 +168,11 @@ std::optional<std::string> NearCache::Get(std::string_view key) {
     s.misses.Add();
     return std::nullopt;
   }
-  auto it = s.index.find(KeyRef{key, hash});
-  if (it == s.index.end()) {
+  Entry* e = s.index.Find(key, hash);
+  if (e == nullptr) {
     s.misses.Add();
     return std::nullopt;
   }
-  Entry* e = it->second.get();
   if (e->expires && Clock::now() >= e->deadline) {
     s.Drop(e);
     s.expirations.Add();
@@ -205,9 +199,9 @@ bool NearCache::Invalidate(std::string_view key) {
   NearCacheStripe& s = impl_->StripeOf(hash);
   std::lock_guard lock(s.mu);
   ++s.generations[GenerationSlot(hash)];
-  auto it = s.index.find(KeyRef{key, hash});
-  if (it == s.index.end()) return false;
-  s.Drop(it->second.get());
+  Entry* e = s.index.Find(key, hash);
+  if (e == nullptr) return false;
+  s.Drop(e);
   s.invalidations.Add();
   return true;
 }
