@@ -27,7 +27,8 @@ struct Data {
 };
 
 struct Near {
-  explicit Near(size_t value_size) : data(value_size), cache(strata::NearCacheOptions{}) {
+  Near(size_t value_size, size_t capacity)
+      : data(value_size), cache(strata::NearCacheOptions{.capacity_bytes = capacity}) {
     for (size_t i = 0; i < kKeys; ++i) cache.Put(data.keys[i], data.values[i]);
   }
   Data data;
@@ -49,16 +50,27 @@ struct Locked {
   std::unordered_map<std::string, std::string> map;
 };
 
-template <class T>
-T& Shared(size_t value_size) {
-  // One instance per value size, built before the threads start (static init is thread-safe).
-  static T small(8);
-  static T medium(64);
+// One instance per configuration, built by the first thread to get there (static init is
+// thread-safe) and shared by the benchmark's threads.
+Locked& SharedLocked(size_t value_size) {
+  static Locked small(8);
+  static Locked medium(64);
+  return value_size <= 8 ? small : medium;
+}
+
+// The default capacity (64 MiB: a frequency sketch of ~2 MiB, mostly cold for this key set)
+// and one sized for the working set (4 MiB: ~128 KiB of sketch).
+Near& SharedNear(size_t value_size, bool sized) {
+  static Near small(8, strata::NearCacheOptions{}.capacity_bytes);
+  static Near medium(64, strata::NearCacheOptions{}.capacity_bytes);
+  static Near small_sized(8, 4u << 20);
+  static Near medium_sized(64, 4u << 20);
+  if (sized) return value_size <= 8 ? small_sized : medium_sized;
   return value_size <= 8 ? small : medium;
 }
 
 void BM_NearCacheHit(benchmark::State& state) {
-  Near& n = Shared<Near>(static_cast<size_t>(state.range(0)));
+  Near& n = SharedNear(static_cast<size_t>(state.range(0)), state.range(1) != 0);
   size_t i = static_cast<size_t>(state.thread_index()) * 4999;
   size_t hits = 0;
   for (auto _ : state) {
@@ -71,7 +83,7 @@ void BM_NearCacheHit(benchmark::State& state) {
 }
 
 void BM_MutexMapHit(benchmark::State& state) {
-  Locked& l = Shared<Locked>(static_cast<size_t>(state.range(0)));
+  Locked& l = SharedLocked(static_cast<size_t>(state.range(0)));
   size_t i = static_cast<size_t>(state.thread_index()) * 4999;
   size_t hits = 0;
   for (auto _ : state) {
@@ -83,9 +95,15 @@ void BM_MutexMapHit(benchmark::State& state) {
   if (hits != static_cast<size_t>(state.iterations())) state.SkipWithError("miss in the hit path");
 }
 
-// range(0): value size in bytes (8 stays in std::string's inline buffer, 64 allocates on copy).
-BENCHMARK(BM_NearCacheHit)->Arg(8)->Arg(64)->Threads(1)->Threads(2)->UseRealTime();
-BENCHMARK(BM_MutexMapHit)->Arg(8)->Arg(64)->Threads(1)->Threads(2)->UseRealTime();
+// range(0): value size in bytes (8 stays in std::string's inline buffer, 64 allocates on copy);
+// range(1): 0 = default capacity, 1 = capacity sized for the working set.
+BENCHMARK(BM_NearCacheHit)
+    ->ArgsProduct({{8, 64}, {0, 1}})
+    ->ArgNames({"value", "sized"})
+    ->Threads(1)
+    ->Threads(2)
+    ->UseRealTime();
+BENCHMARK(BM_MutexMapHit)->Arg(8)->Arg(64)->ArgName("value")->Threads(1)->Threads(2)->UseRealTime();
 
 }  // namespace
 
