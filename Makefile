@@ -6,7 +6,7 @@ JOBS       ?= $(shell nproc)
 CMAKE_GEN  := -G Ninja
 SERVER_ARGS ?=
 
-.PHONY: all deps build run test unit integration asan fuzz bench bench-edge bench-policy bench-latency bench-persistence format clean
+.PHONY: all deps build run test unit integration asan fuzz bench bench-edge bench-policy bench-latency bench-persistence bench-client format clean
 
 all: build
 
@@ -59,6 +59,10 @@ bench-edge: build
 bench-persistence: build
 	/usr/bin/python3 bench/persistence_bench.py --build $(BUILD) $(if $(KEYS),--keys $(KEYS))
 	/usr/bin/python3 bench/aof_bench.py --build $(BUILD)
+
+# libstrata: L1 hit cost, pipelined throughput against redis-benchmark, GetOrLoad under a herd.
+bench-client: build
+	/usr/bin/python3 bench/client_bench.py --build $(BUILD) $(if $(QUICK),--quick)
 
 # Eviction policies: hit ratios on the shared traces (with OPT), per-operation costs, then the
 # same traces replayed through real strata-server and redis-server processes (bench/policy_e2e.py;

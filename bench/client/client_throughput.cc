@@ -102,6 +102,21 @@ int main(int argc, char** argv) {
     fprintf(stderr, "cannot connect to port %u\n", o.port);
     return 1;
   }
+  if (o.op == "sync-get") {
+    // One thread, one synchronous GET at a time: the round trip an L1 hit saves.
+    client.Set("key:0", "xxx");
+    auto t0 = std::chrono::steady_clock::now();
+    auto until = t0 + std::chrono::duration<double>(o.seconds);
+    uint64_t n = 0;
+    while (std::chrono::steady_clock::now() < until) {
+      for (int i = 0; i < 100; i++) client.Get("key:0");
+      n += 100;
+    }
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    printf("sync-get: %.0f ns per GET (%.0f per second, one thread)\n", secs * 1e9 / double(n),
+           double(n) / secs);
+    return 0;
+  }
   Driver d(&client, o);
   auto t0 = std::chrono::steady_clock::now();
   for (int i = 0; i < o.conns; i++) d.Fire(uint64_t(i) * 7919 + 1);
