@@ -13,6 +13,11 @@
 namespace strata {
 
 using client::Connection;
+
+namespace {
+// The client whose I/O thread this is (nullptr on other threads).
+thread_local const void* t_io_owner = nullptr;
+}  // namespace
 using client::Pending;
 
 class Client::Impl : public client::ConnectionOwner {
@@ -24,6 +29,7 @@ class Client::Impl : public client::ConnectionOwner {
       ever_up_.push_back(false);
     }
     thread_ = std::thread([this] {
+      t_io_owner = this;
       io_thread_id_.store(std::this_thread::get_id());
       reactor_.Run();
     });
@@ -70,6 +76,17 @@ class Client::Impl : public client::ConnectionOwner {
     if (timeout) timeouts_.fetch_add(1, std::memory_order_relaxed);
   }
 
+  // Runs fn now when called on the I/O thread (a callback issuing its next command), else
+  // queues it there.
+  template <typename F>
+  void RunOnIo(F&& fn) {
+    if (t_io_owner == this) {
+      fn();
+    } else {
+      reactor_.Post(std::forward<F>(fn));
+    }
+  }
+
   size_t Pick(const Args& args) {
     if (conns_count() == 1) return 0;
     if (args.size() >= 2) return HashKey(args[1]) % conns_count();
@@ -89,7 +106,7 @@ class Client::Impl : public client::ConnectionOwner {
     const size_t idx = Pick(args);
     std::string wire;
     client::EncodeCommand(args, &wire);
-    reactor_.RunOrPost([this, idx, timeout, wire = std::move(wire), cb = std::move(cb)]() mutable {
+    RunOnIo([this, idx, timeout, wire = std::move(wire), cb = std::move(cb)]() mutable {
       if (idx >= conns_.size()) {
         cb(Reply(), std::make_exception_ptr(ConnectionError("client is closed")));
         return;
@@ -100,7 +117,7 @@ class Client::Impl : public client::ConnectionOwner {
 
   void SendBatch(std::vector<Args> commands, BatchCallback cb) {
     if (commands.empty()) {
-      reactor_.RunOrPost([cb = std::move(cb)] { cb({}, nullptr); });
+      RunOnIo([cb = std::move(cb)] { cb({}, nullptr); });
       return;
     }
     commands_.fetch_add(commands.size(), std::memory_order_relaxed);
@@ -112,7 +129,7 @@ class Client::Impl : public client::ConnectionOwner {
     std::string wire;
     for (const Args& c : commands) client::EncodeCommand(c, &wire);
     const size_t n = commands.size();
-    reactor_.RunOrPost([this, idx, batch, n, wire = std::move(wire)]() mutable {
+    RunOnIo([this, idx, batch, n, wire = std::move(wire)]() mutable {
       if (idx >= conns_.size()) {
         for (size_t i = 0; i < n; i++) {
           batch->Deliver(uint32_t(i), Reply(),
