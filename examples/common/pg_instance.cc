@@ -6,6 +6,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -52,10 +53,15 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::string& cwd, const 
   int logfd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (logfd < 0) throw std::runtime_error("cannot open " + log);
   int nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  const pid_t parent = getpid();
   pid_t pid = fork();
   if (pid == 0) {
     if (chdir(cwd.c_str()) != 0) _exit(126);
     if (drop && (setgroups(0, nullptr) != 0 || setgid(gid) != 0 || setuid(uid) != 0)) _exit(126);
+    // Should this process die without stopping the server (a crashed or killed test), the
+    // server goes too (immediate shutdown). Set after the credentials change, which clears it.
+    prctl(PR_SET_PDEATHSIG, SIGQUIT);
+    if (getppid() != parent) _exit(125);
     if (nullfd >= 0) dup2(nullfd, 0);
     dup2(logfd, 1);
     dup2(logfd, 2);

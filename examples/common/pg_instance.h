@@ -9,8 +9,11 @@
 // unprivileged user `nobody` instead (the child drops its privileges between fork and exec) and
 // the directory is handed to that user.
 //
-// Threads. Not thread-safe: one thread creates and destroys an instance; conninfo() may be read
-// from any thread while it lives.
+// The server is stopped with SIGQUIT (immediate shutdown) if the thread that created the instance
+// exits first, so a crashed test leaves no server behind (its directory stays).
+//
+// Threads. Not thread-safe: one thread creates and destroys an instance, and outlives it;
+// conninfo() may be read from any thread while it lives.
 #pragma once
 
 #include <sys/types.h>

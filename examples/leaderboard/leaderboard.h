@@ -1,11 +1,15 @@
 // Leaderboard: a game's high-score table served from a sorted set, with PostgreSQL as the record.
 //
 // Every score change is first committed to the `scores` table (board, player, score), then
-// applied to the sorted set with ZINCRBY, so the set only ever holds what the table holds. Reads
+// applied to the sorted set with ZINCRBY, so the set never holds a score the table lacks. Reads
 // (the top N, a player's rank) come from the sorted set alone: ZREVRANGE ... WITHSCORES and
 // ZREVRANK. When the cache is lost (a flush, a restart without persistence) or on start,
 // Rebuild() loads the table into a fresh set and swaps it in with RENAME, so readers never see
 // a half-built board.
+//
+// What the cache can miss. A ZINCRBY that fails after its row was committed, or one that lands
+// between Rebuild()'s read of the table and its swap, leaves the board behind the table until
+// the next Rebuild(): rebuild before serving writes (on start), and after a cache failure.
 //
 // Order. Higher scores first; equal scores by player name, descending byte order (what
 // ZREVRANGE does, and what `ORDER BY score DESC, player COLLATE "C" DESC` gives in SQL).

@@ -42,8 +42,8 @@ void CheckReplies(const std::vector<Reply>& replies) {
 
 }  // namespace
 
-Timeline::Timeline(Client& cache, pqxx::connection& db, int64_t celebrity_threshold)
-    : cache_(cache), db_(db), threshold_(celebrity_threshold) {}
+Timeline::Timeline(Client& cache, pqxx::connection& db, int64_t celebrity_threshold, int64_t cap)
+    : cache_(cache), db_(db), threshold_(celebrity_threshold), cap_(cap < 1 ? 1 : cap) {}
 
 void Timeline::CreateSchema(pqxx::connection& db) {
   pqxx::work tx(db);
@@ -116,7 +116,7 @@ PostRef Timeline::Post(int64_t author, const std::string& body, std::optional<in
     tx.commit();
   }
   const std::string ref = Encode(p);
-  const std::string cap = std::to_string(kTimelineCap - 1);
+  const std::string cap = std::to_string(cap_ - 1);
   std::vector<Args> cmds;
   cmds.push_back({"LPUSH", PostsKey(author), ref});
   cmds.push_back({"LTRIM", PostsKey(author), "0", cap});
@@ -136,7 +136,7 @@ PostRef Timeline::Post(int64_t author, const std::string& body, std::optional<in
 std::vector<PostRef> Timeline::Read(int64_t reader, size_t n) {
   std::vector<PostRef> out;
   if (n == 0) return out;
-  const std::string last = std::to_string(std::min<int64_t>(n, kTimelineCap) - 1);
+  const std::string last = std::to_string(std::min<int64_t>(n, cap_) - 1);
   // The pushed timeline and the followed celebrities in one round trip, then their posts.
   auto first = cache_.Pipeline(
       {{"LRANGE", TimelineKey(reader), "0", last}, {"SINTER", FollowingKey(reader), kCelebrities}});

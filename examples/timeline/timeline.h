@@ -4,7 +4,8 @@
 // The cache holds, per user, lists of recent post references, newest first:
 //   timeline:<user>  the posts pushed to the user at write time (fan-out on write)
 //   posts:<author>   the author's own recent posts
-// both capped at kTimelineCap entries (LPUSH + LTRIM). A reference is "<time_us>:<id>:<author>".
+// both capped at `cap` entries (LPUSH + LTRIM; 800 unless set otherwise). A reference is
+// "<time_us>:<id>:<author>".
 //
 // Fan-out. Posting pushes the reference to every follower's timeline, one pipelined batch. That
 // is cheap for most authors and ruinous for an author with millions of followers, so authors
@@ -41,7 +42,9 @@ struct PostRef {
 
 class Timeline {
  public:
-  Timeline(Client& cache, pqxx::connection& db, int64_t celebrity_threshold);
+  // cap: the length of each cached list (kTimelineCap by default).
+  Timeline(Client& cache, pqxx::connection& db, int64_t celebrity_threshold,
+           int64_t cap = kTimelineCap);
 
   // Creates the tables when missing.
   static void CreateSchema(pqxx::connection& db);
@@ -55,7 +58,7 @@ class Timeline {
   PostRef Post(int64_t author, const std::string& body,
                std::optional<int64_t> time_us = std::nullopt);
   // The reader's n most recent posts (of the users they follow), newest first; ties in time by
-  // id, higher first.
+  // id, higher first. At most `cap` of them: older ones are no longer cached.
   std::vector<PostRef> Read(int64_t reader, size_t n);
   bool IsCelebrity(int64_t user);
 
@@ -63,6 +66,7 @@ class Timeline {
   Client& cache_;
   pqxx::connection& db_;
   int64_t threshold_;
+  int64_t cap_;
 };
 
 }  // namespace strata::examples

@@ -123,16 +123,19 @@ TEST_P(TimelineTest, AnAuthorWhoBecomesACelebrity) {
 }
 
 TEST_P(TimelineTest, TimelinesAreCapped) {
-  int64_t author = tl_->CreateUser("prolific");
-  int64_t reader = tl_->CreateUser("reader");
-  tl_->Follow(reader, author);
+  Timeline small(*client_, *db_, kThreshold, /*cap=*/40);
+  int64_t author = small.CreateUser("prolific");
+  int64_t reader = small.CreateUser("reader");
+  small.Follow(reader, author);
   const int64_t base = 1'900'000'000'000'000;
-  for (int64_t i = 0; i < kTimelineCap + 30; i++) tl_->Post(author, "x", base + i);
-  EXPECT_EQ(client_->Command({"LLEN", "timeline:" + std::to_string(reader)}).integer(),
-            kTimelineCap);
-  // Within the cap, reads still equal the table.
-  EXPECT_EQ(tl_->Read(reader, 50), FromSql(reader, 50));
-  EXPECT_EQ(tl_->Read(reader, 5000), FromSql(reader, kTimelineCap));
+  for (int64_t i = 0; i < 70; i++) small.Post(author, "x", base + i);
+  EXPECT_EQ(client_->Command({"LLEN", "timeline:" + std::to_string(reader)}).integer(), 40);
+  EXPECT_EQ(client_->Command({"LLEN", "posts:" + std::to_string(author)}).integer(), 40);
+  // Within the cap, reads still equal the table; past it they stop at the cap.
+  EXPECT_EQ(small.Read(reader, 25), FromSql(reader, 25));
+  EXPECT_EQ(small.Read(reader, 5000), FromSql(reader, 40));
+  // The default cap is the classic 800.
+  EXPECT_EQ(kTimelineCap, 800);
 }
 
 INSTANTIATE_TEST_SUITE_P(Servers, TimelineTest,
