@@ -86,10 +86,43 @@ WriteBehindFlusher::WriteBehindFlusher(Client& client, WriteBehindOptions option
     for (uint32_t p = 0; p < options_.partitions; p++) partitions_.push_back(p);
   }
   pending_done_.assign(partitions_.size(), false);
+  fences_.assign(partitions_.size(), 0);
   WriteBehindQueue(client_, options_);  // streams and groups exist
 }
 
-size_t WriteBehindFlusher::Drain(uint32_t partition, bool pending) {
+WriteBehindFlusher::~WriteBehindFlusher() {
+  // Hand the partitions over at once rather than after the hold's TTL.
+  for (size_t i = 0; i < partitions_.size(); i++) {
+    if (fences_[i] == 0) continue;
+    try {
+      DistributedLock(client_, options_.name + ":{" + std::to_string(partitions_[i]) + "}:flusher")
+          .Release(fences_[i]);
+    } catch (const Error&) {
+    }
+  }
+}
+
+std::vector<uint32_t> WriteBehindFlusher::Held() const {
+  std::vector<uint32_t> out;
+  for (size_t i = 0; i < partitions_.size(); i++) {
+    if (fences_[i] != 0) out.push_back(partitions_[i]);
+  }
+  return out;
+}
+
+int64_t WriteBehindFlusher::Hold(size_t i) {
+  DistributedLock lock(client_,
+                       options_.name + ":{" + std::to_string(partitions_[i]) + "}:flusher");
+  if (fences_[i] != 0 && lock.Extend(fences_[i], options_.hold)) return fences_[i];
+  // Not held (or the hold ran out and may have passed to another flusher): take it afresh. What
+  // was pending must be read again, whoever had it.
+  pending_done_[i] = false;
+  auto token = lock.TryAcquire(options_.hold);
+  fences_[i] = token.value_or(0);
+  return fences_[i];
+}
+
+size_t WriteBehindFlusher::Drain(uint32_t partition, bool pending, int64_t fence) {
   const std::string stream = options_.name + ":{" + std::to_string(partition) + "}";
   Args cmd{"XREADGROUP", "GROUP", options_.group,
            kConsumer,    "COUNT", std::to_string(options_.batch)};
@@ -114,6 +147,7 @@ size_t WriteBehindFlusher::Drain(uint32_t partition, bool pending) {
     WriteRecord rec;
     rec.id = e[0].str();
     rec.partition = partition;
+    rec.fence = fence;
     const Reply& fields = e[1];
     for (size_t i = 0; i + 1 < fields.size(); i += 2) {
       const std::string& f = fields[i].str();
@@ -142,14 +176,16 @@ size_t WriteBehindFlusher::RunOnce() {
   size_t applied = 0;
   for (size_t i = 0; i < partitions_.size(); i++) {
     const uint32_t p = partitions_[i];
+    const int64_t fence = Hold(i);
+    if (fence == 0) continue;  // another flusher has it
     try {
       if (!pending_done_[i]) {
         // What an earlier flusher of this partition was handed and did not acknowledge.
         size_t n;
-        while ((n = Drain(p, true)) > 0) applied += n;
+        while ((n = Drain(p, true, fence)) > 0) applied += n;
         pending_done_[i] = true;
       }
-      applied += Drain(p, false);
+      applied += Drain(p, false, fence);
     } catch (...) {
       // The batch stays pending; read it again first next time.
       pending_done_[i] = false;
@@ -163,6 +199,7 @@ void WriteBehindFlusher::Run(const std::atomic<bool>& stop) {
   while (!stop.load(std::memory_order_relaxed)) {
     try {
       RunOnce();
+      if (Held().empty()) std::this_thread::sleep_for(options_.block);  // another flusher has all
     } catch (const Error&) {
       std::this_thread::sleep_for(options_.block);
     } catch (const std::exception&) {

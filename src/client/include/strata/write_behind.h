@@ -14,11 +14,17 @@
 // - Nothing is lost by the flusher: an entry leaves the stream (XACK + XDEL) only after the apply
 //   callback returned. A flusher killed mid-batch leaves its entries pending in the group; the
 //   next flusher of that partition reads them again first (XREADGROUP ... 0), before new ones.
+// - One flusher per partition at a time: a flusher drains only the partitions it holds, each
+//   hold a DistributedLock ("<name>:{<p>}:flusher", TTL options.hold, extended every pass). Run
+//   as many flusher processes as you like; a dead one's partitions pass to another when its hold
+//   runs out.
 // - Exactly once is the database's part: a batch may be handed over twice (the flusher died
 //   after the database commit, before the XACK). Every record carries its stream id, which grows
-//   within a partition; the apply callback stores the last id applied per partition in the same
-//   database transaction as the writes and skips records at or below it (StreamIdLess). The
-//   product-catalogue example's view counter does exactly this.
+//   within a partition, and the hold's fencing token; the apply callback stores the last id
+//   applied and the fence per partition in the same database transaction as the writes, skips
+//   records at or below that id (StreamIdLess), and refuses a batch whose fence is below the
+//   stored one (a flusher that stalled past its hold while another took over). The view-counter
+//   example does exactly this.
 // - Staleness: the database lags the cache by the flush interval and the batch size. Readers
 //   that need the newest value read the cache, not the database.
 #pragma once
@@ -32,6 +38,7 @@
 #include <vector>
 
 #include "strata/client.h"
+#include "strata/lock.h"
 
 namespace strata {
 
@@ -41,6 +48,7 @@ struct WriteBehindOptions {
   std::string group = "flushers";
   size_t batch = 256;                    // records per apply call, at most
   std::chrono::milliseconds block{100};  // how long a flusher waits for new records
+  std::chrono::milliseconds hold{3000};  // a flusher's hold on a partition (lock TTL)
 };
 
 struct WriteRecord {
@@ -49,6 +57,7 @@ struct WriteRecord {
   bool is_delete = false;
   std::string key;
   std::string value;
+  int64_t fence = 0;  // the fencing token of the flusher's hold on the partition
 };
 
 // Stream ids in order: by milliseconds, then by sequence.
@@ -89,13 +98,20 @@ class WriteBehindFlusher {
   void Run(const std::atomic<bool>& stop);
 
  private:
-  size_t Drain(uint32_t partition, bool pending);
+  size_t Drain(uint32_t partition, bool pending, int64_t fence);
+  // Takes or extends the hold on partitions_[i]; returns its fencing token, or 0.
+  int64_t Hold(size_t i);
 
   Client& client_;
   WriteBehindOptions options_;
   Apply apply_;
   std::vector<uint32_t> partitions_;
   std::vector<bool> pending_done_;  // per owned partition: its old pending entries are applied
+  std::vector<int64_t> fences_;     // per owned partition: the hold's token, 0 when not held
+ public:
+  ~WriteBehindFlusher();
+  // The partitions this flusher holds now.
+  std::vector<uint32_t> Held() const;
 };
 
 }  // namespace strata
