@@ -144,6 +144,17 @@ class BytesCache::Impl {
     }
     cv_.notify_all();
     worker_.join();
+    StopHotRefresh();
+  }
+
+  void StopHotRefresh() {
+    {
+      std::lock_guard<std::mutex> lock(hot_mu_);
+      hot_stop_ = true;
+    }
+    hot_cv_.notify_all();
+    if (hot_thread_.joinable()) hot_thread_.join();
+    hot_stop_ = false;
   }
 
   const CacheOptions& opt() const { return owner_->options_; }
@@ -462,6 +473,11 @@ class BytesCache::Impl {
   std::set<std::string> queued_;
   std::thread worker_;
 
+  std::mutex hot_mu_;
+  std::condition_variable hot_cv_;
+  bool hot_stop_ = false;  // guarded by hot_mu_
+  std::thread hot_thread_;
+
   std::atomic<uint64_t> l1_hits_{0}, hits_{0}, stale_served_{0}, null_hits_{0}, filter_rejects_{0},
       misses_{0}, loads_{0}, load_errors_{0}, early_refreshes_{0}, waits_{0}, shared_{0};
 };
@@ -555,6 +571,22 @@ size_t BytesCache::RefreshHottest(size_t n, const Loader& loader) {
     if (impl_->RefreshGuarded(key, skey, heat, loader)) refreshed++;
   }
   return refreshed;
+}
+
+void BytesCache::ScheduleHotRefresh(size_t n, std::chrono::milliseconds every, Loader loader) {
+  impl_->StopHotRefresh();
+  if (every.count() <= 0 || n == 0) return;
+  impl_->hot_thread_ = std::thread([this, n, every, loader = std::move(loader)] {
+    std::unique_lock<std::mutex> lock(impl_->hot_mu_);
+    while (!impl_->hot_cv_.wait_for(lock, every, [this] { return impl_->hot_stop_; })) {
+      lock.unlock();
+      try {
+        RefreshHottest(n, loader);
+      } catch (...) {
+      }
+      lock.lock();
+    }
+  });
 }
 
 CacheStats BytesCache::stats() const {

@@ -207,6 +207,27 @@ TEST_P(CacheTest, HotKeysAreFoundAndReplicated) {
   EXPECT_EQ(c.RefreshHottest(1, LoaderOf(db)), 1u);
 }
 
+TEST_P(CacheTest, OnlyHotKeysArePromotedToL1AndKeptFresh) {
+  FakeDb db;
+  for (int i = 0; i < 20; i++) db.Write("k" + std::to_string(i), "v");
+  TrackingOptions t;
+  t.prefixes = {"ho:"};
+  TrackedNearCache l1(Options(), {.capacity_bytes = 1 << 20}, t);
+  ASSERT_TRUE(l1.WaitReady(5s));
+  BytesCache c(*client_, {.prefix = "ho:", .hot_threshold = 6, .l1_hot_only = true});
+  c.AttachNearCache(&l1);
+  for (int i = 0; i < 20; i++) c.GetOrLoad("k" + std::to_string(i), LoaderOf(db));
+  for (int i = 0; i < 30; i++) c.GetOrLoad("k3", LoaderOf(db));
+  EXPECT_TRUE(l1.l1().Get("ho:k3").has_value());   // hot: promoted
+  EXPECT_FALSE(l1.l1().Get("ho:k5").has_value());  // read once: not
+  // Scheduled refresh-ahead reloads the hot set.
+  const int before = db.LoadsOf("k3");
+  c.ScheduleHotRefresh(1, 30ms, LoaderOf(db));
+  for (int i = 0; i < 100 && db.LoadsOf("k3") == before; i++) std::this_thread::sleep_for(10ms);
+  EXPECT_GT(db.LoadsOf("k3"), before);
+  c.ScheduleHotRefresh(0, 0ms, nullptr);
+}
+
 TEST_P(CacheTest, WarmLoadsWithBoundedConcurrency) {
   FakeDb db;
   std::vector<std::string> keys;

@@ -231,3 +231,97 @@ TEST(ClientNoServer, CommandsFailAfterTheirTimeout) {
 
 }  // namespace
 }  // namespace strata
+
+namespace strata {
+namespace {
+
+// A server that predates HELLO (as Redis 5 does): HELLO is an unknown command, everything else
+// answers in RESP2. The client must fall back to RESP2 and work.
+class OldServer {
+ public:
+  OldServer() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+    socklen_t len = sizeof(a);
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    listen(fd_, 4);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~OldServer() {
+    shutdown(fd_, SHUT_RDWR);
+    close(fd_);
+    thread_.join();
+  }
+  uint16_t port() const { return port_; }
+  std::atomic<int> hellos{0};
+
+ private:
+  void Serve() {
+    int c = accept(fd_, nullptr, nullptr);
+    if (c < 0) return;
+    std::string in;
+    char buf[4096];
+    for (;;) {
+      ssize_t n = read(c, buf, sizeof(buf));
+      if (n <= 0) break;
+      in.append(buf, size_t(n));
+      // Commands arrive as multibulk; answer each complete one by its name.
+      for (;;) {
+        size_t end = CommandEnd(in);
+        if (end == 0) break;
+        std::string cmd = in.substr(0, end);
+        in.erase(0, end);
+        std::string reply;
+        if (cmd.find("HELLO") != std::string::npos) {
+          hellos++;
+          reply = "-ERR unknown command 'HELLO', with args beginning with: '3' \r\n";
+        } else if (cmd.find("GET") != std::string::npos) {
+          reply = "$3\r\nold\r\n";
+        } else {
+          reply = "+OK\r\n";
+        }
+        if (write(c, reply.data(), reply.size()) < 0) break;
+      }
+    }
+    close(c);
+  }
+  // The length of the first complete multibulk command in `s`, or 0.
+  static size_t CommandEnd(const std::string& s) {
+    if (s.empty() || s[0] != '*') return 0;
+    size_t pos = s.find("\r\n");
+    if (pos == std::string::npos) return 0;
+    int n = atoi(s.c_str() + 1);
+    pos += 2;
+    for (int i = 0; i < n; i++) {
+      size_t e = s.find("\r\n", pos);
+      if (e == std::string::npos) return 0;
+      int len = atoi(s.c_str() + pos + 1);
+      pos = e + 2 + size_t(len) + 2;
+      if (pos > s.size()) return 0;
+    }
+    return pos;
+  }
+  int fd_;
+  uint16_t port_;
+  std::thread thread_;
+};
+
+TEST(ClientFallback, ServerWithoutHelloGetsResp2) {
+  OldServer old;
+  ClientOptions o;
+  o.port = old.port();
+  o.pool_size = 1;
+  Client c(o);
+  EXPECT_EQ(c.Get("k"), "old");
+  EXPECT_EQ(c.protocol(), 2);
+  EXPECT_EQ(old.hellos.load(), 1);
+}
+
+}  // namespace
+}  // namespace strata

@@ -114,8 +114,11 @@ class BytesCache {
   std::vector<std::pair<std::string, uint32_t>> HotKeys(size_t n) const;
   // Warming: loads `keys` (those not cached yet) with up to `concurrency` loads at a time.
   size_t Warm(const std::vector<std::string>& keys, size_t concurrency, const Loader& loader);
-  // Reloads the n hottest keys now (scheduled refresh-ahead of what is hot).
+  // Reloads the n hottest keys now (refresh-ahead of what is hot).
   size_t RefreshHottest(size_t n, const Loader& loader);
+  // Runs RefreshHottest(n, loader) every `every` on a background thread until the cache is
+  // destroyed (or the schedule is replaced; every = 0 stops it).
+  void ScheduleHotRefresh(size_t n, std::chrono::milliseconds every, Loader loader);
 
   CacheStats stats() const;
   const CacheOptions& options() const { return options_; }
