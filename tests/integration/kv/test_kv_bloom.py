@@ -211,6 +211,25 @@ def test_arity(c):
         assert c.call(cmd, *args) == arity(cmd.lower()), (cmd, args)
 
 
+def test_command_info_and_docs(server):
+    c = server.conn()
+    expect = {"bf.reserve": (-4, ["write", "denyoom"]), "bf.add": (3, ["write", "denyoom"]),
+              "bf.madd": (-3, ["write", "denyoom"]), "bf.insert": (-4, ["write", "denyoom"]),
+              "bf.exists": (3, ["readonly", "fast"]), "bf.mexists": (-3, ["readonly", "fast"]),
+              "bf.info": (-2, ["readonly", "fast"]), "bf.card": (2, ["readonly", "fast"])}
+    infos = c.call("COMMAND", "INFO", *expect)
+    for (name, (arity_n, flags)), info in zip(expect.items(), infos):
+        assert info[0] == name.encode()
+        assert info[1] == arity_n
+        assert sorted(info[2]) == sorted(flags)
+        assert info[3:6] == [1, 1, 1]
+    docs = c.call("COMMAND", "DOCS", "bf.add")
+    d = dict(zip(docs[1][0::2], docs[1][1::2]))
+    assert d[b"group"] == b"bf" and d[b"summary"]
+    assert c.call("COMMAND", "GETKEYS", "BF.MADD", "k", "a", "b") == [b"k"]
+    c.close()
+
+
 def test_bad_input_fuzz(server):
     """Random argument lists for every BF command: each reply is a value or an error, and the
     server keeps serving."""
