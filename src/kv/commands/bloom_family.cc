@@ -3,7 +3,8 @@
 //
 // Replies and error texts follow RedisBloom 2.6, including its quirks: BF.EXISTS / BF.MEXISTS
 // answer 0 for a key of another type (RedisBloom treats it as no filter), while the other
-// commands reply WRONGTYPE; BF.RESERVE ignores arguments it does not know. RESP3 clients get
+// commands reply WRONGTYPE; BF.RESERVE ignores arguments it does not know. BF.INSERT takes its
+// option words whole (RedisBloom looks at their first letters only). RESP3 clients get
 // booleans from the add and exists commands and maps from BF.INFO, as from RedisBloom.
 //
 // Every command has one key and runs on that key's shard (single-shard handlers only); the
