@@ -223,6 +223,9 @@ def test_command_info_and_docs(server):
         assert info[1] == arity_n
         assert sorted(info[2]) == sorted(flags)
         assert info[3:6] == [1, 1, 1]
+        args = ["k", "ITEMS", "a"] if name == "bf.insert" else ["k", "0.1", "10"]
+        r = c.call("COMMAND", "GETKEYSANDFLAGS", name, *args[:max(abs(arity_n) - 1, 1)])
+        assert r == [[b"k", ["RW"] if "write" in flags else ["RO"]]], name
     docs = c.call("COMMAND", "DOCS", "bf.add")
     d = dict(zip(docs[1][0::2], docs[1][1::2]))
     assert d[b"group"] == b"bf" and d[b"summary"]
