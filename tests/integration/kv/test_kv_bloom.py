@@ -262,7 +262,6 @@ def test_scaling_no_false_negatives(server):
     assert r.execute_command("BF.RESERVE", "s", "0.01", "100") == b"OK"
     items = ["item:%d" % i for i in range(1000)]  # 10x the capacity
     filters = []
-    p = r.pipeline(transaction=False)
     for i in range(0, len(items), 100):
         r.execute_command("BF.MADD", "s", *items[i:i + 100])
         filters.append(r.execute_command("BF.INFO", "s", "FILTERS")[0])
@@ -281,7 +280,6 @@ def test_scaling_no_false_negatives(server):
     caps = r.execute_command("BF.INFO", "e1", "CAPACITY")[0]
     assert caps == 50 * r.execute_command("BF.INFO", "e1", "FILTERS")[0]
     assert r.execute_command("BF.MEXISTS", "e1", *items[:500]) == [1] * 500
-    del p
 
 
 def measured_rate(r, key, n=100_000, prefix="never"):
