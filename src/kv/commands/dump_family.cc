@@ -87,6 +87,11 @@ void CmdRestore(CmdContext& ctx) {
     return ctx.rb->Error("ERR DUMP payload version or checksum are wrong");
   rdb::RdbValue v;
   if (!rdb::DecodeDumpPayload(payload, &v)) return ctx.rb->Error("ERR Bad data format");
+  std::unique_ptr<Object> built;
+  if (v.kind != 0) {
+    built = rdb::BuildObject(&v, ConfiguredBuildLimits());
+    if (!built) return ctx.rb->Error("ERR Bad data format");  // a malformed Bloom filter
+  }
 
   bool deleted = false;
   if (replace) {
@@ -109,7 +114,7 @@ void CmdRestore(CmdContext& ctx) {
   if (v.kind == 0)
     snap.value = std::move(v.str);
   else
-    snap.obj = rdb::BuildObject(&v, ConfiguredBuildLimits());
+    snap.obj = std::move(built);
   Restore(*ctx.shard, ctx.db, key, snap, ctx.now_ms, Meta::kFresh);
   uint32_t word;
   if ((idle >= 0 || freq >= 0) && PolicyWord(*ctx.shard, idle, freq, ctx.now_ms, &word)) {

@@ -37,6 +37,15 @@ struct KeySpec {
 const std::map<std::string, std::vector<KeySpec>, std::less<>>& KeySpecs() {
   static const std::map<std::string, std::vector<KeySpec>, std::less<>> specs = {
       {"append", {{1, nullptr, 0, true, kRw | kInsert}}},
+      // RedisBloom's (plain RW / RO, no access or update flags).
+      {"bf.add", {{1, nullptr, 0, true, kRw}}},
+      {"bf.card", {{1, nullptr, 0, true, kRo}}},
+      {"bf.exists", {{1, nullptr, 0, true, kRo}}},
+      {"bf.info", {{1, nullptr, 0, true, kRo}}},
+      {"bf.insert", {{1, nullptr, 0, true, kRw}}},
+      {"bf.madd", {{1, nullptr, 0, true, kRw}}},
+      {"bf.mexists", {{1, nullptr, 0, true, kRo}}},
+      {"bf.reserve", {{1, nullptr, 0, true, kRw}}},
       {"bitcount", {{1, nullptr, 0, true, kRo | kAccess}}},
       {"bitfield", {{1, nullptr, 0, true, kRw | kAccess | kUpdate | kVariableFlags}}},
       {"bitfield_ro", {{1, nullptr, 0, true, kRo | kAccess}}},

@@ -637,7 +637,7 @@ Task<void> CmdScan(CmdContext& ctx) {
           if (type) Notify(db, notify::kKeyMiss, "keymiss", k);
           continue;
         }
-        if (type && *type != TypeName(*l)) continue;
+        if (type && *type != ToLower(TypeName(*l))) continue;  // "MBbloom--" has capitals
         keys.push_back(std::move(k));
       }
       shard_next = c;

@@ -62,6 +62,7 @@ void RegisterAllCommands() {
   RegisterStreamFamily(r);
   RegisterBitmapFamily(r);
   RegisterHllFamily(r);
+  RegisterBloomFamily(r);
   RegisterSortFamily(r);
   RegisterTxFamily(r);
   RegisterScriptFamily(r);

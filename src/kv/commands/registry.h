@@ -46,6 +46,7 @@ void RegisterZSetFamily(CommandRegistry& r);
 void RegisterStreamFamily(CommandRegistry& r);
 void RegisterBitmapFamily(CommandRegistry& r);
 void RegisterHllFamily(CommandRegistry& r);
+void RegisterBloomFamily(CommandRegistry& r);
 void RegisterSortFamily(CommandRegistry& r);
 void RegisterTxFamily(CommandRegistry& r);
 void RegisterScriptFamily(CommandRegistry& r);

@@ -16,6 +16,8 @@ const char* ObjTypeName(ObjType t) {
       return "hash";
     case ObjType::kStream:
       return "stream";
+    case ObjType::kModule:
+      return "MBbloom--";  // the only module-like type: RedisBloom's Bloom filter
   }
   return "none";
 }

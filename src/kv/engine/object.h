@@ -1,5 +1,5 @@
-// Object: a value that is not a plain string (hash, list, set, sorted set, stream), owned by the
-// keyspace Entry that points to it.
+// Object: a value that is not a plain string (hash, list, set, sorted set, stream, Bloom filter),
+// owned by the keyspace Entry that points to it.
 //
 // Strings stay inside their Entry (one allocation, see entry.h); every other type lives in an
 // Object of its own, reached through an 8-byte pointer in the entry. Each type implements this
@@ -23,6 +23,7 @@ enum class ObjType : uint8_t {
   kSet = 2,
   kZSet = 3,
   kHash = 4,
+  kModule = 5,  // a Bloom filter (types/bloom.h), RedisBloom's module type
   kStream = 6
 };
 

@@ -154,7 +154,8 @@ bool ParseRdbFile(std::string_view data, uint64_t databases,
       default:
         break;
     }
-    if (type == 6 || type == 7) return fail(at, "module values are not supported");
+    // Module values: only Strata's own Bloom filters (RDB_TYPE_MODULE_2, see rdb_value.h).
+    if (type == 6) return fail(at, "module values are not supported");
     if (type > kRdbStreamListpacks2 || type == 8)
       return fail(at, "unknown object type " + std::to_string(type));
     RdbFileKey k;
@@ -163,8 +164,11 @@ bool ParseRdbFile(std::string_view data, uint64_t databases,
     expire_ms = -1;
     if (!r.ReadString(&k.key)) return fail(at, "bad key");
     size_t obj_at = r.pos();
-    if (!LoadObject(type, &r, &k.value))
+    if (!LoadObject(type, &r, &k.value)) {
+      if (type == kRdbModule2)
+        return fail(obj_at, "module values other than Bloom filters are not supported");
       return fail(obj_at, "bad value of type " + std::to_string(type) + " for a key");
+    }
     std::string why;
     if (!on_key(k, &why)) return fail(at, why);
   }

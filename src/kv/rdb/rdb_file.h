@@ -65,9 +65,9 @@ struct RdbFileError {
 
 // Reads a whole file. Every key is handed to on_key (which may move from it); a false return from
 // on_key stops the load (its error text goes in err->what). Versions 1 to 10 are read; a database
-// number of `databases` or more, module data, function libraries, a bad object, a truncated file
-// or (when the file carries one) a wrong checksum are errors. `aux` (optional) sees the AUX
-// fields. Bytes after the checksum are ignored, as Redis does.
+// number of `databases` or more, module data (but Bloom filters), function libraries, a bad
+// object, a truncated file or (when the file carries one) a wrong checksum are errors. `aux`
+// (optional) sees the AUX fields. Bytes after the checksum are ignored, as Redis does.
 bool ParseRdbFile(std::string_view data, uint64_t databases,
                   const std::function<bool(RdbFileKey&, std::string*)>& on_key, RdbFileError* err,
                   const std::function<void(std::string_view, std::string_view)>& aux = nullptr);

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "kv/types/bloom.h"
 #include "kv/types/hash.h"
 #include "kv/types/list.h"
 #include "kv/types/set.h"
@@ -120,6 +121,9 @@ RdbValue ValueOf(const Entry* e) {
     case ObjType::kStream:
       FlattenStream(*static_cast<const StreamObject*>(o), &v.stream);
       break;
+    case ObjType::kModule:
+      v.str = static_cast<const BloomFilter*>(o)->Serialize();
+      break;
     case ObjType::kString:
       break;
   }
@@ -156,6 +160,8 @@ std::unique_ptr<Object> BuildObject(RdbValue* v, const BuildLimits& lim) {
       for (const auto& [f, val] : v->pairs) h->Set(f, val, hl);
       return h;
     }
+    case 5:
+      return BloomFilter::Parse(v->str);  // nullptr for malformed bytes
     case 6:
       return BuildStream(&v->stream, lim);
   }

@@ -25,7 +25,8 @@ struct BuildLimits {
 // The entry's value in plain form.
 RdbValue ValueOf(const Entry* e);
 
-// A non-string value built from `v` (consumed); nullptr for kind 0 (strings stay in the entry).
+// A non-string value built from `v` (consumed); nullptr for kind 0 (strings stay in the entry)
+// and for a Bloom filter whose bytes do not parse (callers report bad data).
 std::unique_ptr<Object> BuildObject(RdbValue* v, const BuildLimits& lim);
 
 }  // namespace strata::kv::rdb

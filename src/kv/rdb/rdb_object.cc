@@ -1,5 +1,6 @@
 // Object type dispatch, shared helpers and DUMP payload framing.
 #include <cstring>
+#include <string_view>
 
 #include "base/crc64.h"
 #include "kv/rdb/rdb_value.h"
@@ -27,6 +28,38 @@ bool ReadCount(RdbReader* r, size_t min_item_bytes, uint64_t* out) {
   return *out <= r->remaining() / min_item_bytes;
 }
 
+uint64_t BloomModuleId() {
+  static constexpr std::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  uint64_t id = 0;
+  for (char c : std::string_view("MBbloom--")) id = (id << 6) | kAlphabet.find(c);
+  return (id << 10) | kBloomEncVer;
+}
+
+namespace {
+
+// Module value opcodes (Redis's RDB_MODULE_OPCODE_*).
+constexpr uint64_t kModuleOpEof = 0;
+constexpr uint64_t kModuleOpString = 5;
+
+void SaveBloom(std::string* out, const std::string& bytes) {
+  out->push_back(char(kRdbModule2));
+  AppendRdbLength(out, BloomModuleId());
+  AppendRdbLength(out, kModuleOpString);
+  AppendRdbString(out, bytes);
+  AppendRdbLength(out, kModuleOpEof);
+}
+
+bool LoadBloom(RdbReader* r, RdbValue* out) {
+  uint64_t id, op;
+  if (!r->ReadLength(&id) || id != BloomModuleId()) return false;
+  if (!r->ReadLength(&op) || op != kModuleOpString) return false;
+  if (!r->ReadString(&out->str)) return false;
+  return r->ReadLength(&op) && op == kModuleOpEof;
+}
+
+}  // namespace
+
 void SaveObject(std::string* out, const RdbValue& v) {
   switch (v.kind) {
     case 0:
@@ -41,6 +74,8 @@ void SaveObject(std::string* out, const RdbValue& v) {
       return SaveZSet(out, v.scored, v.packed);
     case 4:
       return SaveHash(out, v.pairs, v.packed);
+    case 5:
+      return SaveBloom(out, v.str);
     case 6:
       return SaveStream(out, v.stream);
   }
@@ -77,6 +112,9 @@ bool LoadObject(uint8_t type, RdbReader* reader, RdbValue* out) {
     case kRdbStreamListpacks2:
       out->kind = 6;
       return LoadStream(type, reader, out);
+    case kRdbModule2:
+      out->kind = 5;
+      return LoadBloom(reader, out);
   }
   return false;
 }

@@ -10,6 +10,10 @@
 //           binary double
 //   hash    RDB_TYPE_HASH_LISTPACK (16) when held packed, else RDB_TYPE_HASH (4): field, value
 //   stream  RDB_TYPE_STREAM_LISTPACKS_2 (19)
+//   Bloom   RDB_TYPE_MODULE_2 (7): the 64-bit module id of "MBbloom--" with encoding version
+//           kBloomEncVer, then one module string (opcode 5) holding BloomFilter::Serialize()'s
+//           bytes and the EOF opcode (0). The encoding version is one RedisBloom does not use, so
+//           a redis-server with RedisBloom refuses the value instead of misreading it.
 // Read: all of the above and list 1, 10, 14; set 11; zset 3, 12, 17; hash 9, 13, 16; stream 15.
 //
 // Loading validates everything: lengths against the bytes left before anything is allocated,
@@ -37,6 +41,7 @@ enum RdbType : uint8_t {
   kRdbZSet = 3,
   kRdbHash = 4,
   kRdbZSet2 = 5,
+  kRdbModule2 = 7,
   kRdbHashZipmap = 9,
   kRdbListZiplist = 10,
   kRdbSetIntset = 11,
@@ -90,8 +95,14 @@ struct RdbStream {
   bool estimate_reads = false;
 };
 
+// The module id written for Bloom filters: "MBbloom--" in Redis's 6-bit module name alphabet,
+// then the 10-bit encoding version.
+inline constexpr uint32_t kBloomEncVer = 1023;
+uint64_t BloomModuleId();
+
 // A value in plain form. `kind` is the Redis object type (0 string, 1 list, 2 set, 3 zset,
-// 4 hash, 6 stream); only the matching member is used.
+// 4 hash, 5 module (a Bloom filter: its serialized bytes in `str`), 6 stream); only the matching
+// member is used.
 struct RdbValue {
   uint8_t kind = 0;
   std::string str;

@@ -359,6 +359,10 @@ void InsertLoadedKeys(Shard& s, uint32_t i, StartupLoad* load) {
     } else {
       rdb::RdbValue v = k.value;
       snap.obj = rdb::BuildObject(&v, lim);
+      if (!snap.obj) {
+        load->errors[i] = "bad value for key '" + k.key + "' in database " + std::to_string(db);
+        return;
+      }
     }
     Restore(s, db, k.key, snap, now, Meta::kFresh);
   }
