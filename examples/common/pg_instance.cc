@@ -94,7 +94,11 @@ bool PgInstance::Available() {
 }
 
 PgInstance::PgInstance(std::string database) {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "strata-pg-XXXXXX").string();
+  // $TMPDIR, unless we are root (the unprivileged user must reach the directory, and /tmp is
+  // open to all) or it is too long for the socket's path (at most 107 bytes).
+  std::string base = std::filesystem::temp_directory_path().string();
+  if (geteuid() == 0 || base.size() > 64) base = "/tmp";
+  std::string tmpl = base + "/strata-pg-XXXXXX";
   if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   dir_ = tmpl;
   try {
