@@ -94,7 +94,11 @@ bool PgInstance::Available() {
 }
 
 PgInstance::PgInstance(std::string database) {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "strata-pg-XXXXXX").string();
+  // $TMPDIR, unless we are root (the unprivileged user must reach the directory, and /tmp is
+  // open to all) or it is too long for the socket's path (at most 107 bytes).
+  std::string base = std::filesystem::temp_directory_path().string();
+  if (geteuid() == 0 || base.size() > 64) base = "/tmp";
+  std::string tmpl = base + "/strata-pg-XXXXXX";
   if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   dir_ = tmpl;
   try {
@@ -133,33 +137,17 @@ PgInstance::PgInstance(std::string database) {
       throw std::runtime_error("initdb failed:\n" + LogTail());
     }
 
-    port_ = FreeTcpPort();
-    pid_ = Spawn(
-        {BinDir() + "/postgres", "-D", data, "-p", std::to_string(port_), "-k", dir_, "-c",
-         "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c",
-         "full_page_writes=off", "-c", "max_connections=20", "-c", "shared_buffers=16MB"},
-        dir_, log, drop_privileges_, run_uid_, run_gid_);
-
-    const std::string admin =
-        "host=" + dir_ + " port=" + std::to_string(port_) + " user=strata dbname=postgres";
-    auto deadline = std::chrono::steady_clock::now() + 30s;
-    for (;;) {
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        throw std::runtime_error("postgres exited:\n" + LogTail());
-      }
-      try {
-        pqxx::connection c(admin);
-        pqxx::nontransaction tx(c);
-        tx.exec("CREATE DATABASE " + tx.quote_name(database));
-        break;
-      } catch (const pqxx::broken_connection&) {
-        // Not accepting connections yet.
-      }
-      if (std::chrono::steady_clock::now() > deadline) {
-        throw std::runtime_error("postgres did not come up:\n" + LogTail());
-      }
-      std::this_thread::sleep_for(20ms);
+    // The port was free a moment ago; should someone take it before postgres binds it, postgres
+    // exits and the next attempt takes another.
+    for (int attempt = 1;; attempt++) {
+      port_ = FreeTcpPort();
+      pid_ = Spawn(
+          {BinDir() + "/postgres", "-D", data, "-p", std::to_string(port_), "-k", dir_, "-c",
+           "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c",
+           "full_page_writes=off", "-c", "max_connections=20", "-c", "shared_buffers=16MB"},
+          dir_, log, drop_privileges_, run_uid_, run_gid_);
+      if (WaitReady(database)) break;
+      if (attempt == 3) throw std::runtime_error("postgres exited:\n" + LogTail());
     }
     conninfo_ =
         "host=" + dir_ + " port=" + std::to_string(port_) + " user=strata dbname=" + database;
@@ -175,6 +163,31 @@ PgInstance::~PgInstance() {
   Stop();
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);
+}
+
+bool PgInstance::WaitReady(const std::string& database) {
+  const std::string admin =
+      "host=" + dir_ + " port=" + std::to_string(port_) + " user=strata dbname=postgres";
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  for (;;) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return false;
+    }
+    try {
+      pqxx::connection c(admin);
+      pqxx::nontransaction tx(c);
+      tx.exec("CREATE DATABASE " + tx.quote_name(database));
+      return true;
+    } catch (const pqxx::broken_connection&) {
+      // Not accepting connections yet.
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      throw std::runtime_error("postgres did not come up:\n" + LogTail());
+    }
+    std::this_thread::sleep_for(20ms);
+  }
 }
 
 void PgInstance::Stop() {

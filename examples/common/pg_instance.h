@@ -44,6 +44,9 @@ class PgInstance {
   static bool Available();
 
  private:
+  // Waits until the server accepts connections, then creates the database. False when the server
+  // exited (e.g. its port was taken); throws when it never comes up.
+  bool WaitReady(const std::string& database);
   void Stop();
   std::string LogTail() const;
 
