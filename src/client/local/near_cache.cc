@@ -19,7 +19,10 @@
 #include <thread>
 #include <vector>
 
-#include "base/hash.h"
+// xxHash compiled into this file, so the hit path hashes without a call into the shared library.
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 #include "cache/policy/policy.h"
 #include "cache/policy/wtinylfu.h"
 #include "client/local/entry_index.h"
@@ -50,6 +53,9 @@ struct Counter {
   }
   uint64_t Get() const { return v.load(std::memory_order_relaxed); }
 };
+
+// XXH3-64, as strata::HashKey computes it.
+uint64_t KeyHash(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
 
 size_t GenerationSlot(uint64_t hash) { return (hash >> 24) & (kGenerationSlots - 1); }
 
@@ -169,7 +175,7 @@ NearCache::NearCache(NearCacheOptions options) : impl_(std::make_unique<Impl>())
 NearCache::~NearCache() = default;
 
 std::optional<std::string> NearCache::Get(std::string_view key) {
-  const uint64_t hash = HashKey(key);
+  const uint64_t hash = KeyHash(key);
   Stripe& s = impl_->StripeOf(hash);
   std::lock_guard lock(s.mu);
   if (!impl_->serving.load(std::memory_order_relaxed)) {
@@ -194,7 +200,7 @@ std::optional<std::string> NearCache::Get(std::string_view key) {
 
 bool NearCache::Put(std::string_view key, std::string_view value,
                     std::optional<Clock::duration> ttl) {
-  const uint64_t hash = HashKey(key);
+  const uint64_t hash = KeyHash(key);
   Stripe& s = impl_->StripeOf(hash);
   std::lock_guard lock(s.mu);
   ++s.generations[GenerationSlot(hash)];
@@ -203,7 +209,7 @@ bool NearCache::Put(std::string_view key, std::string_view value,
 }
 
 bool NearCache::Invalidate(std::string_view key) {
-  const uint64_t hash = HashKey(key);
+  const uint64_t hash = KeyHash(key);
   Stripe& s = impl_->StripeOf(hash);
   std::lock_guard lock(s.mu);
   ++s.generations[GenerationSlot(hash)];
@@ -225,7 +231,7 @@ void NearCache::Clear() {
 NearCache::Ticket NearCache::BeginFill(std::string_view key) {
   Ticket t;
   t.key.assign(key);
-  t.hash = HashKey(key);
+  t.hash = KeyHash(key);
   Stripe& s = impl_->StripeOf(t.hash);
   std::lock_guard lock(s.mu);
   t.cache_id = impl_->id;
@@ -242,7 +248,7 @@ bool NearCache::CompleteFill(const Ticket& ticket, std::string_view value,
   if (!ticket.valid || ticket.cache_id != impl_->id ||
       !impl_->serving.load(std::memory_order_relaxed) || s.epoch != ticket.epoch ||
       s.generations[GenerationSlot(ticket.hash)] != ticket.generation ||
-      HashKey(ticket.key) != ticket.hash) {
+      KeyHash(ticket.key) != ticket.hash) {
     s.fills_refused.Add();
     return false;
   }
