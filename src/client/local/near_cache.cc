@@ -42,6 +42,9 @@ struct Entry : cache::WTinyLfu::Hook {
   bool expires = false;
 };
 
+static_assert(sizeof(Entry) + 32 <= NearCache::kEntryOverhead,
+              "kEntryOverhead must cover the entry node and its index slot");
+
 // A counter written by one thread at a time (the stripe mutex holder), read by anyone.
 struct Counter {
   std::atomic<uint64_t> v{0};
