@@ -19,7 +19,10 @@
 #include <thread>
 #include <vector>
 
-#include "base/hash.h"
+// xxHash compiled into this file, so the hit path hashes without a call into the shared library.
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 #include "cache/policy/policy.h"
 #include "cache/policy/wtinylfu.h"
 #include "client/local/entry_index.h"
@@ -39,6 +42,9 @@ struct Entry : cache::WTinyLfu::Hook {
   bool expires = false;
 };
 
+static_assert(sizeof(Entry) + 32 <= NearCache::kEntryOverhead,
+              "kEntryOverhead must cover the entry node and its index slot");
+
 // A counter written by one thread at a time (the stripe mutex holder), read by anyone.
 struct Counter {
   std::atomic<uint64_t> v{0};
@@ -51,18 +57,24 @@ struct Counter {
   uint64_t Get() const { return v.load(std::memory_order_relaxed); }
 };
 
+// XXH3-64, as strata::HashKey computes it.
+uint64_t KeyHash(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
+
 size_t GenerationSlot(uint64_t hash) { return (hash >> 24) & (kGenerationSlots - 1); }
 
-}  // namespace
+// Distinguishes caches, so that a ticket from one cache is refused by another.
+std::atomic<uint64_t> next_cache_id{1};
 
-struct alignas(64) NearCacheStripe {
-  NearCacheStripe(uint64_t capacity, uint64_t expected_entries)
+// One slice of the keyspace; every member is guarded by `mu` (the counters are also read
+// without it).
+struct alignas(64) Stripe {
+  Stripe(uint64_t capacity, uint64_t expected_entries)
       : policy(capacity, cache::WTinyLfu::Options{.expected_entries = expected_entries}) {}
-
-  std::mutex mu;
-  ~NearCacheStripe() {
+  ~Stripe() {
     index.ForEach([](Entry* e) { delete e; });
   }
+
+  std::mutex mu;
 
   // Owns the entries (raw pointers, freed by Drop, DropAll and the destructor).
   client_local::EntryIndex<Entry> index;
@@ -102,6 +114,8 @@ struct alignas(64) NearCacheStripe {
     }
     const auto weight = static_cast<uint32_t>(weight64);
     const Clock::time_point now = ttl ? Clock::now() : Clock::time_point{};
+    // A ttl reaching past the clock's range means no expiry.
+    const bool expires = ttl && *ttl < Clock::time_point::max() - now;
     cache::MakeRoom(policy, hash, weight, [&](cache::WTinyLfu::Hook* h) {
       auto* victim = static_cast<Entry*>(h);
       if (victim->expires && victim->deadline <= Clock::now()) {
@@ -117,12 +131,12 @@ struct alignas(64) NearCacheStripe {
     auto e = std::make_unique<Entry>();
     e->key.assign(key);
     e->value.assign(value);
-    if (ttl) {
+    if (expires) {
       e->expires = true;
       e->deadline = now + *ttl;
     }
+    index.Insert(e.get(), hash);  // may throw (growth); e is still owned here
     Entry* raw = e.release();
-    index.Insert(raw, hash);
     policy.Insert(raw, hash, weight);
     entries.Add();
     bytes.Add(weight);
@@ -130,14 +144,17 @@ struct alignas(64) NearCacheStripe {
   }
 };
 
+}  // namespace
+
 struct NearCache::Impl {
-  std::vector<std::unique_ptr<NearCacheStripe>> stripes;
+  std::vector<std::unique_ptr<Stripe>> stripes;
+  const uint64_t id = next_cache_id.fetch_add(1, std::memory_order_relaxed);
   unsigned shift = 64;  // stripe index = hash >> shift (0 stripes bits: always stripe 0)
   size_t capacity = 0;
   std::atomic<bool> serving{true};
   std::mutex serving_mu;  // orders SetServing calls with each other
 
-  NearCacheStripe& StripeOf(uint64_t hash) {
+  Stripe& StripeOf(uint64_t hash) {
     return *stripes[shift >= 64 ? 0 : static_cast<size_t>(hash >> shift)];
   }
 };
@@ -154,15 +171,15 @@ NearCache::NearCache(NearCacheOptions options) : impl_(std::make_unique<Impl>())
   impl_->shift = 64 - static_cast<unsigned>(std::countr_zero(n));
   impl_->stripes.reserve(n);
   for (size_t i = 0; i < n; ++i) {
-    impl_->stripes.push_back(std::make_unique<NearCacheStripe>(per_stripe, expected));
+    impl_->stripes.push_back(std::make_unique<Stripe>(per_stripe, expected));
   }
 }
 
 NearCache::~NearCache() = default;
 
 std::optional<std::string> NearCache::Get(std::string_view key) {
-  const uint64_t hash = HashKey(key);
-  NearCacheStripe& s = impl_->StripeOf(hash);
+  const uint64_t hash = KeyHash(key);
+  Stripe& s = impl_->StripeOf(hash);
   std::lock_guard lock(s.mu);
   if (!impl_->serving.load(std::memory_order_relaxed)) {
     s.misses.Add();
@@ -186,8 +203,8 @@ std::optional<std::string> NearCache::Get(std::string_view key) {
 
 bool NearCache::Put(std::string_view key, std::string_view value,
                     std::optional<Clock::duration> ttl) {
-  const uint64_t hash = HashKey(key);
-  NearCacheStripe& s = impl_->StripeOf(hash);
+  const uint64_t hash = KeyHash(key);
+  Stripe& s = impl_->StripeOf(hash);
   std::lock_guard lock(s.mu);
   ++s.generations[GenerationSlot(hash)];
   if (!impl_->serving.load(std::memory_order_relaxed)) return false;
@@ -195,8 +212,8 @@ bool NearCache::Put(std::string_view key, std::string_view value,
 }
 
 bool NearCache::Invalidate(std::string_view key) {
-  const uint64_t hash = HashKey(key);
-  NearCacheStripe& s = impl_->StripeOf(hash);
+  const uint64_t hash = KeyHash(key);
+  Stripe& s = impl_->StripeOf(hash);
   std::lock_guard lock(s.mu);
   ++s.generations[GenerationSlot(hash)];
   Entry* e = s.index.Find(key, hash);
@@ -217,9 +234,10 @@ void NearCache::Clear() {
 NearCache::Ticket NearCache::BeginFill(std::string_view key) {
   Ticket t;
   t.key.assign(key);
-  t.hash = HashKey(key);
-  NearCacheStripe& s = impl_->StripeOf(t.hash);
+  t.hash = KeyHash(key);
+  Stripe& s = impl_->StripeOf(t.hash);
   std::lock_guard lock(s.mu);
+  t.cache_id = impl_->id;
   t.valid = impl_->serving.load(std::memory_order_relaxed);
   t.epoch = s.epoch;
   t.generation = s.generations[GenerationSlot(t.hash)];
@@ -228,11 +246,12 @@ NearCache::Ticket NearCache::BeginFill(std::string_view key) {
 
 bool NearCache::CompleteFill(const Ticket& ticket, std::string_view value,
                              std::optional<Clock::duration> ttl) {
-  NearCacheStripe& s = impl_->StripeOf(ticket.hash);
+  Stripe& s = impl_->StripeOf(ticket.hash);
   std::lock_guard lock(s.mu);
-  if (!ticket.valid || !impl_->serving.load(std::memory_order_relaxed) || s.epoch != ticket.epoch ||
+  if (!ticket.valid || ticket.cache_id != impl_->id ||
+      !impl_->serving.load(std::memory_order_relaxed) || s.epoch != ticket.epoch ||
       s.generations[GenerationSlot(ticket.hash)] != ticket.generation ||
-      HashKey(ticket.key) != ticket.hash) {
+      KeyHash(ticket.key) != ticket.hash) {
     s.fills_refused.Add();
     return false;
   }

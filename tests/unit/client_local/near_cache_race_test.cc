@@ -129,4 +129,37 @@ TEST(NearCacheRace, PutWinsOverOlderFills) {
   EXPECT_EQ(violations.load(), 0u);
 }
 
+// Concurrent puts of random sizes: the byte bound holds at every observation.
+TEST(NearCacheRace, ByteBoundUnderConcurrentPuts) {
+  const size_t capacity = 512 << 10;
+  NearCache cache(strata::NearCacheOptions{.capacity_bytes = capacity, .stripes = 4});
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> over{0};
+  std::thread checker([&] {
+    while (!stop.load()) {
+      if (cache.stats().bytes > capacity) over.fetch_add(1);
+    }
+  });
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 2; ++w) {
+    writers.emplace_back([&, w] {
+      std::mt19937_64 rng(300 + w);
+      for (int i = 0; i < 30000; ++i) {
+        const std::string key = "k" + std::to_string(rng() % 4000);
+        if (rng() % 5 == 0) {
+          cache.Invalidate(key);
+        } else {
+          cache.Put(key, std::string(rng() % 3000, 'x'));
+        }
+      }
+    });
+  }
+  for (auto& t : writers) t.join();
+  stop = true;
+  checker.join();
+  EXPECT_EQ(over.load(), 0u);
+  EXPECT_LE(cache.stats().bytes, capacity);
+  EXPECT_GT(cache.stats().evictions, 0u);
+}
+
 }  // namespace

@@ -234,6 +234,23 @@ TEST(NearCache, FillRefusedAfterInvalidate) {
   EXPECT_EQ(c.stats().fills_refused, 1u);
 }
 
+TEST(NearCache, TicketBelongsToItsCache) {
+  NearCache a(Opts(1 << 20, 4));
+  NearCache b(Opts(1 << 20, 4));
+  auto t = a.BeginFill("k");
+  EXPECT_FALSE(b.CompleteFill(t, "v"));
+  EXPECT_EQ(b.Get("k"), std::nullopt);
+  EXPECT_TRUE(a.CompleteFill(t, "v"));
+}
+
+TEST(NearCache, HugeTtlMeansNoExpiry) {
+  NearCache c(Opts(1 << 20, 1));
+  EXPECT_TRUE(c.Put("k", "v", NearCache::Clock::duration::max()));
+  EXPECT_EQ(c.Get("k"), "v");
+  EXPECT_TRUE(c.Put("h", "v", std::chrono::hours(24 * 365 * 100)));
+  EXPECT_EQ(c.Get("h"), "v");
+}
+
 TEST(NearCache, FillRefusedAfterClear) {
   NearCache c(Opts(1 << 20, 4));
   std::vector<NearCache::Ticket> tickets;

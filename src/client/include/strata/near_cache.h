@@ -64,15 +64,17 @@ struct NearCacheStats {
 class NearCache {
  public:
   using Clock = std::chrono::steady_clock;
-  // Fixed per-entry cost counted against the capacity (the entry node, its index slot, the policy
-  // hook), so that many tiny entries cannot exceed the memory the bound suggests.
-  static constexpr size_t kEntryOverhead = 96;
+  // Fixed per-entry cost counted against the capacity, so that many tiny entries cannot exceed
+  // the memory the bound suggests: the entry node with its policy hook (112 bytes on LP64), its
+  // index slot (16 bytes at a load of 3/8 to 3/4) and the allocator's headers.
+  static constexpr size_t kEntryOverhead = 160;
   static constexpr size_t kMinStripeBytes = 64u << 10;
 
-  // Returned by BeginFill, consumed by CompleteFill. Copyable; the fields other than key are
-  // opaque.
+  // Returned by BeginFill, consumed by CompleteFill of the same cache (another cache refuses
+  // it). Copyable; the fields other than key are opaque.
   struct Ticket {
     std::string key;
+    uint64_t cache_id = 0;
     uint64_t hash = 0;
     uint64_t epoch = 0;       // the stripe's epoch (Clear / SetServing) at BeginFill
     uint64_t generation = 0;  // the key's generation slot at BeginFill
@@ -86,7 +88,8 @@ class NearCache {
 
   // A copy of the live value for key, or nullopt (miss, expired, or not serving).
   std::optional<std::string> Get(std::string_view key);
-  // Stores value for key, replacing any entry. ttl (> 0) bounds its life; nullopt = no expiry.
+  // Stores value for key, replacing any entry. ttl (> 0) bounds its life; nullopt (or a ttl
+  // beyond the clock's range) = no expiry.
   // Returns false, leaving no entry for key, when not serving, when ttl <= 0, or when the entry
   // is larger than a stripe's share.
   bool Put(std::string_view key, std::string_view value,

@@ -15,6 +15,7 @@
 
 #include <array>
 #include <cstddef>
+#include <exception>
 #include <functional>
 #include <future>
 #include <memory>

@@ -39,7 +39,8 @@ bool ShouldRefresh(std::chrono::time_point<Clock, Duration> now,
 
 // The same decision drawing u from a caller-owned uniform random bit generator (e.g. a
 // thread_local std::mt19937_64); the generator is the only state touched.
-template <class Clock, class Duration, class Rep, class Period, class Urbg>
+template <class Clock, class Duration, class Rep, class Period,
+          std::uniform_random_bit_generator Urbg>
 bool ShouldRefresh(std::chrono::time_point<Clock, Duration> now,
                    std::chrono::time_point<Clock, Duration> expiry,
                    std::chrono::duration<Rep, Period> delta, double beta, Urbg& rng) {
