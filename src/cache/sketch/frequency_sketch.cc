@@ -127,6 +127,7 @@ void FrequencySketch::Age() {
   cur_.Age();
   if (prev_.words) prev_.Age();
   additions_ /= 2;
+  agings_++;
 }
 
 void FrequencySketch::Clear() {

@@ -52,6 +52,9 @@ class FrequencySketch {
   uint32_t Estimate(uint64_t hash) const;
   // Halves every counter (done automatically every sample_size() additions).
   void Age();
+  // How many times the counters were halved so far: a user keeping its own counts next to the
+  // sketch (cache/sketch/top_keys.h) ages them when this changes.
+  uint64_t agings() const { return agings_; }
   void Clear();
 
   uint64_t width() const { return cur_.width; }
@@ -105,6 +108,7 @@ class FrequencySketch {
   uint64_t migrated_ = 0;  // words of each row of cur_ carried over from prev_
   uint64_t sample_;
   uint64_t additions_ = 0;
+  uint64_t agings_ = 0;
   uint64_t seed_;
 };
 

@@ -21,6 +21,12 @@ Shard::~Shard() = default;
 
 void Shard::RefreshConfig() {
   const Config& cfg = GlobalConfig();
+  // Hot-key tracking: the tracker is made on this thread the first time it is enabled and kept
+  // when disabled (HOTKEYS still reports what was counted until HOTKEYS RESET).
+  hotkeys_on_ = cfg.hotkeys_tracking.load(std::memory_order_relaxed);
+  if (hotkeys_on_ && !hotkeys_)
+    hotkeys_ = std::make_unique<cache::TopKeys>(
+        cache::TopKeys::kDefaultCapacity, cache::TopKeys::kDefaultSketchEntries, 0x5eed + id_);
   cache::sampled::MaxmemoryPolicy mm = cfg.policy();
   int lf = cfg.lfu_log_factor.load(std::memory_order_relaxed);
   int ld = cfg.lfu_decay_time.load(std::memory_order_relaxed);
@@ -72,6 +78,7 @@ Entry** Shard::FindLink(int db, std::string_view key, uint64_t hash, int64_t now
 }
 
 Entry* Shard::FindForRead(int db, std::string_view key, uint64_t hash, int64_t now_ms) {
+  NoteAccess(db, key, hash);
   Entry** link = FindLink(db, key, hash, now_ms);
   if (!link) {
     stats_.keyspace_misses++;
