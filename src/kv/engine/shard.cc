@@ -27,6 +27,8 @@ void Shard::RefreshConfig() {
   if (hotkeys_on_ && !hotkeys_)
     hotkeys_ = std::make_unique<cache::TopKeys>(
         cache::TopKeys::kDefaultCapacity, cache::TopKeys::kDefaultSketchEntries, 0x5eed + id_);
+  uint32_t period = uint32_t(cfg.hotkeys_sample_period.load(std::memory_order_relaxed));
+  if (hotkeys_ && hotkeys_->sample_period() != period) hotkeys_->set_sample_period(period);
   cache::sampled::MaxmemoryPolicy mm = cfg.policy();
   int lf = cfg.lfu_log_factor.load(std::memory_order_relaxed);
   int ld = cfg.lfu_decay_time.load(std::memory_order_relaxed);

@@ -30,6 +30,7 @@ def r(server):
         pytest.fail("server died:\n" + server.log())
     c = redis.Redis(host="127.0.0.1", port=server.port, socket_timeout=30)
     c.config_set("hotkeys-tracking", "yes")
+    c.config_set("hotkeys-sample-period", "8")
     c.flushall()
     c.execute_command("HOTKEYS", "RESET")
     yield c
@@ -162,6 +163,24 @@ def test_tracking_off_stops_counting(r):
     assert top[0][0] == "hot:b"
     with pytest.raises(redis.ResponseError):
         r.config_set("hotkeys-tracking", "maybe")
+
+
+def test_sample_period_one_counts_every_access(r):
+    r.config_set("hotkeys-sample-period", "1")
+    r.set("x", 1)
+    r.set("y", 1)
+    p = r.pipeline(transaction=False)
+    for _ in range(99):
+        p.get("x")
+    for _ in range(9):
+        p.incr("y")
+    p.execute()
+    # One write and 99 reads of x; one write and 9 INCRs of y.
+    assert pairs(r.execute_command("HOTKEYS")) == [("x", 100), ("y", 10)]
+    for bad in ("0", "-1", "abc", "1.5"):
+        with pytest.raises(redis.ResponseError):
+            r.config_set("hotkeys-sample-period", bad)
+    assert r.config_get("hotkeys-sample-period") == {"hotkeys-sample-period": "1"}
 
 
 def test_command_docs(server):
