@@ -50,6 +50,8 @@ class FrequencySketch {
   void Increment(uint64_t hash);
   // Estimated occurrences since the last agings, 0..15.
   uint32_t Estimate(uint64_t hash) const;
+  // Increment then Estimate, hashing once.
+  uint32_t IncrementAndEstimate(uint64_t hash);
   // Halves every counter (done automatically every sample_size() additions).
   void Age();
   // How many times the counters were halved so far: a user keeping its own counts next to the

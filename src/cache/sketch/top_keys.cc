@@ -60,30 +60,19 @@ void TopKeys::IndexErase(uint64_t hash, size_t idx) {
   }
 }
 
-size_t TopKeys::MinIndex() {
-  if (!min_valid_) {
-    size_t m = 0;
-    for (size_t i = 1; i < items_.size(); i++)
-      if (items_[i].count < items_[m].count) m = i;
-    min_idx_ = m;
-    min_valid_ = true;
-  }
-  return min_idx_;
-}
-
 void TopKeys::Halve() {
   for (Candidate& c : items_) c.count /= 2;
-  // Halving keeps the order, so the victim stays the same.
 }
 
 void TopKeys::Count(uint32_t tag, std::string_view key, uint64_t hash) {
   if (key.size() > kMaxKeyBytes) [[unlikely]]
     return;
   hash = FrequencySketch::Mix64(hash ^ (uint64_t(tag) * 0x9E3779B97F4A7C15ULL));
-  sketch_.Increment(hash);
+  uint32_t est = sketch_.IncrementAndEstimate(hash);
   if (sketch_.agings() != agings_seen_) [[unlikely]] {
     agings_seen_ = sketch_.agings();
     Halve();
+    min_valid_ = false;  // the victim's estimate was halved too
   }
   int found = Find(hash, tag, key);
   if (found >= 0) {
@@ -91,23 +80,34 @@ void TopKeys::Count(uint32_t tag, std::string_view key, uint64_t hash) {
     if (size_t(found) == min_idx_) min_valid_ = false;
     return;
   }
-  uint32_t est = sketch_.Estimate(hash);
   if (items_.size() < capacity_) {
     items_.push_back(Candidate{hash, est, tag, std::string(key)});
     IndexInsert(hash, items_.size() - 1);
     min_valid_ = false;
     return;
   }
-  size_t v = MinIndex();
-  Candidate& victim = items_[v];
-  if (est <= sketch_.Estimate(victim.hash)) return;
-  IndexErase(victim.hash, v);
+  if (!min_valid_) {
+    size_t m = 0;
+    for (size_t i = 1; i < items_.size(); i++)
+      if (items_[i].count < items_[m].count) m = i;
+    min_idx_ = m;
+    victim_est_ = sketch_.Estimate(items_[m].hash);
+    min_valid_ = true;
+  }
+  if (est <= victim_est_) return;
+  Candidate& victim = items_[min_idx_];
+  IndexErase(victim.hash, min_idx_);
+  uint64_t old_min = victim.count;
   victim.hash = hash;
   victim.tag = tag;
   victim.key.assign(key);  // reuses the victim's buffer when it is large enough
   victim.count = est;
-  IndexInsert(hash, v);
-  min_valid_ = false;
+  IndexInsert(hash, min_idx_);
+  // Every other count is >= old_min, so a newcomer starting at or below it is the next victim.
+  if (est <= old_min)
+    victim_est_ = est;
+  else
+    min_valid_ = false;
 }
 
 std::vector<TopKeys::Item> TopKeys::Top(size_t n) const {

@@ -89,7 +89,6 @@ class TopKeys {
   void Count(uint32_t tag, std::string_view key, uint64_t hash);
   uint32_t NextSkip();
   void Halve();
-  size_t MinIndex();
   // Index of (hash, tag, key) in items_, or -1.
   int Find(uint64_t hash, uint32_t tag, std::string_view key) const;
   void IndexInsert(uint64_t hash, size_t idx);
@@ -104,7 +103,11 @@ class TopKeys {
   std::vector<uint8_t> slots_;
   size_t slot_mask_;
   uint64_t agings_seen_ = 0;
+  // The victim (smallest count) and its sketch estimate when taken, valid while min_valid_.
+  // The estimate is refreshed whenever the victim changes or is accessed, or the sketch ages; in
+  // between, other keys' collisions may have raised it a little (admission is then a bit easier).
   size_t min_idx_ = 0;
+  uint32_t victim_est_ = 0;
   bool min_valid_ = false;
   uint32_t period_ = 1;
   uint32_t skip_ = 1;
