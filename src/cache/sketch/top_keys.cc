@@ -64,10 +64,14 @@ void TopKeys::Halve() {
   for (Candidate& c : items_) c.count /= 2;
 }
 
-void TopKeys::Count(uint32_t tag, std::string_view key, uint64_t hash) {
+uint64_t TopKeys::Identity(uint32_t tag, uint64_t key_hash) {
+  return FrequencySketch::Mix64(key_hash ^ (uint64_t(tag) * 0x9E3779B97F4A7C15ULL));
+}
+
+void TopKeys::Count(uint32_t tag, std::string_view key, uint64_t key_hash) {
   if (key.size() > kMaxKeyBytes) [[unlikely]]
     return;
-  hash = FrequencySketch::Mix64(hash ^ (uint64_t(tag) * 0x9E3779B97F4A7C15ULL));
+  uint64_t hash = Identity(tag, key_hash);
   uint32_t est = sketch_.IncrementAndEstimate(hash);
   if (sketch_.agings() != agings_seen_) [[unlikely]] {
     agings_seen_ = sketch_.agings();
@@ -81,7 +85,7 @@ void TopKeys::Count(uint32_t tag, std::string_view key, uint64_t hash) {
     return;
   }
   if (items_.size() < capacity_) {
-    items_.push_back(Candidate{hash, est, tag, std::string(key)});
+    items_.push_back(Candidate{hash, key_hash, est, tag, std::string(key)});
     IndexInsert(hash, items_.size() - 1);
     min_valid_ = false;
     return;
@@ -99,6 +103,7 @@ void TopKeys::Count(uint32_t tag, std::string_view key, uint64_t hash) {
   IndexErase(victim.hash, min_idx_);
   uint64_t old_min = victim.count;
   victim.hash = hash;
+  victim.key_hash = key_hash;
   victim.tag = tag;
   victim.key.assign(key);  // reuses the victim's buffer when it is large enough
   victim.count = est;
@@ -136,6 +141,20 @@ void TopKeys::Reset() {
   agings_seen_ = sketch_.agings();
   min_valid_ = false;
   min_idx_ = 0;
+}
+
+void TopKeys::SwapTags(uint32_t a, uint32_t b) {
+  if (a == b) return;
+  std::fill(slots_.begin(), slots_.end(), 0);
+  for (size_t i = 0; i < items_.size(); i++) {
+    Candidate& c = items_[i];
+    if (c.tag == a || c.tag == b) {
+      c.tag = c.tag == a ? b : a;
+      c.hash = Identity(c.tag, c.key_hash);
+    }
+    IndexInsert(c.hash, i);
+  }
+  min_valid_ = false;
 }
 
 size_t TopKeys::bytes() const {

@@ -67,6 +67,10 @@ class TopKeys {
   std::vector<Item> Top(size_t n) const;
   // Forgets everything counted.
   void Reset();
+  // Candidates tagged a become tagged b and the other way round (SWAPDB), keeping their counts.
+  // Their sketch counts stay under the old identity: a moved key's next newcomer comparison
+  // starts from a fresh estimate.
+  void SwapTags(uint32_t a, uint32_t b);
 
   // Counts about one access in `period` (>= 1), scaling counts by it. Takes effect now.
   void set_sample_period(uint32_t period);
@@ -80,13 +84,15 @@ class TopKeys {
 
  private:
   struct Candidate {
-    uint64_t hash = 0;  // tag mixed in
+    uint64_t hash = 0;      // tag mixed in
+    uint64_t key_hash = 0;  // as the caller gave it
     uint64_t count = 0;
     uint32_t tag = 0;
     std::string key;
   };
 
-  void Count(uint32_t tag, std::string_view key, uint64_t hash);
+  void Count(uint32_t tag, std::string_view key, uint64_t key_hash);
+  static uint64_t Identity(uint32_t tag, uint64_t key_hash);
   uint32_t NextSkip();
   void Halve();
   // Index of (hash, tag, key) in items_, or -1.

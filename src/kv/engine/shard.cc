@@ -106,6 +106,8 @@ void Shard::ReplaceEntry(int db, Entry** link, Entry* e) {
 void Shard::Delete(int db, Entry** link) { Entry::Destroy(dbs_[size_t(db)].Unlink(link)); }
 
 void Shard::DbModified(int db, int other) {
+  // SWAPDB: the tracked hot keys move with their database.
+  if (other >= 0 && hotkeys_) hotkeys_->SwapTags(uint32_t(db), uint32_t(other));
   // Client-side caching: the caller sends every tracking client a null invalidation.
   if (tracking::Active()) tracking_.Clear();
   if (db == 0 || other == 0) mc_meta_.Clear();  // FLUSHDB/FLUSHALL/SWAPDB of memcached's db

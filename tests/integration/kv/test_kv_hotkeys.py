@@ -117,6 +117,18 @@ def test_other_databases_are_apart(server, r):
         r1.close()
 
 
+def test_swapdb_moves_hot_keys(server, r):
+    r1 = redis.Redis(host="127.0.0.1", port=server.port, db=1, socket_timeout=30)
+    try:
+        hammer(r1)
+        r.execute_command("SWAPDB", 0, 1)
+        assert [k for k, _ in pairs(r.execute_command("HOTKEYS", "COUNT", "3"))] == \
+            ["hot:a", "hot:b", "hot:c"]
+        assert r1.execute_command("HOTKEYS") == []
+    finally:
+        r1.close()
+
+
 def test_reset(r):
     hammer(r)
     assert r.execute_command("HOTKEYS")

@@ -158,6 +158,25 @@ TEST(TopKeys, ANewHotKeyEntersAFullTableOfWarmKeys) {
   EXPECT_EQ(t.Top(1)[0].key, "hot");
 }
 
+TEST(TopKeys, SwapTagsMovesCandidates) {
+  TopKeys t;
+  for (int i = 0; i < 30; i++) Access(t, "a", 0);
+  for (int i = 0; i < 20; i++) Access(t, "b", 1);
+  for (int i = 0; i < 10; i++) Access(t, "c", 2);
+  t.SwapTags(0, 1);
+  auto top = t.Top(10);
+  ASSERT_EQ(top.size(), 3u);
+  EXPECT_EQ(top[0].key, "a");
+  EXPECT_EQ(top[0].tag, 1u);
+  EXPECT_EQ(top[1].key, "b");
+  EXPECT_EQ(top[1].tag, 0u);
+  EXPECT_EQ(top[2].tag, 2u);
+  // Later accesses find the moved candidates under their new tag.
+  for (int i = 0; i < 5; i++) Access(t, "a", 1);
+  EXPECT_EQ(t.Top(1)[0].count, 35u);
+  EXPECT_EQ(t.size(), 3u);
+}
+
 TEST(TopKeys, ResetForgets) {
   TopKeys t;
   for (int i = 0; i < 100; i++) Access(t, "a");
