@@ -215,10 +215,27 @@ def test_config_option_at_start():
     try:
         c = redis.Redis(host="127.0.0.1", port=s.port, socket_timeout=30)
         assert c.config_get("hotkeys-tracking") == {"hotkeys-tracking": "no"}
+        assert c.config_get("hotkeys-sample-period") == {"hotkeys-sample-period": "8"}
         c.set("k", 1)
         for _ in range(20):
             c.get("k")
         assert c.execute_command("HOTKEYS") == []
+        c.close()
+    finally:
+        s.stop()
+
+
+def test_config_file(tmp_path):
+    conf = tmp_path / "strata.conf"
+    conf.write_text("hotkeys-tracking yes\nhotkeys-sample-period 1\n")
+    s = Server(threads=2, config_file=str(conf)).start()
+    try:
+        c = redis.Redis(host="127.0.0.1", port=s.port, socket_timeout=30)
+        assert c.config_get("hotkeys-sample-period") == {"hotkeys-sample-period": "1"}
+        c.set("k", 1)
+        for _ in range(6):
+            c.get("k")
+        assert c.execute_command("HOTKEYS") == [b"k", 7]
         c.close()
     finally:
         s.stop()
