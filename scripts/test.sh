@@ -34,5 +34,6 @@ STRATA_BUILD=$(cd "$ASAN_BUILD" && pwd) ASAN_OPTIONS=detect_leaks=0:abort_on_err
   tests/integration/kv/test_kv_dump_restore.py tests/integration/kv/test_kv_memcached.py \
   tests/integration/kv/test_kv_memcached_meta.py tests/integration/kv/test_kv_lease.py \
   tests/integration/kv/test_kv_aof.py tests/integration/kv/test_kv_bloom.py \
+  tests/integration/kv/test_kv_hotkeys.py \
   tests/integration/kv/test_kv_bgsave.py tests/integration/kv/test_kv_disk_faults.py
 echo "== all tests passed"

@@ -114,6 +114,39 @@ void FrequencySketch::Increment(uint64_t hash) {
   if (added && ++additions_ >= sample_) Age();
 }
 
+uint32_t FrequencySketch::IncrementAndEstimate(uint64_t hash) {
+  Slots s = SlotsOf(hash);
+  const uint64_t mask = cur_.width - 1;
+  bool added = false;
+  uint32_t best = kMaxCount;
+  if (!prev_.words) [[likely]] {
+    // No resize under way: every counter lives in the current table (one word each).
+    for (uint64_t row = 0; row < 4; ++row) {
+      uint64_t idx = (s.h1 + row * s.h2) & mask;
+      uint64_t& word = cur_.Word(row, idx / 16);
+      const unsigned shift = static_cast<unsigned>(idx % 16) * 4;
+      uint32_t c = static_cast<uint32_t>((word >> shift) & 0xF);
+      if (c < kMaxCount) {
+        word += uint64_t{1} << shift;
+        c++;
+        added = true;
+      }
+      best = std::min(best, c);
+    }
+  } else {
+    for (uint64_t row = 0; row < 4; ++row) {
+      uint64_t idx = (s.h1 + row * s.h2) & mask;
+      added |= Bump(row, idx);
+      best = std::min(best, Counter(row, idx));
+    }
+  }
+  if (added && ++additions_ >= sample_) {
+    Age();
+    return Estimate(hash);
+  }
+  return best;
+}
+
 uint32_t FrequencySketch::Estimate(uint64_t hash) const {
   Slots s = SlotsOf(hash);
   const uint64_t mask = cur_.width - 1;
@@ -127,6 +160,7 @@ void FrequencySketch::Age() {
   cur_.Age();
   if (prev_.words) prev_.Age();
   additions_ /= 2;
+  agings_++;
 }
 
 void FrequencySketch::Clear() {

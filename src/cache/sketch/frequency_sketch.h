@@ -50,8 +50,13 @@ class FrequencySketch {
   void Increment(uint64_t hash);
   // Estimated occurrences since the last agings, 0..15.
   uint32_t Estimate(uint64_t hash) const;
+  // Increment then Estimate, hashing once.
+  uint32_t IncrementAndEstimate(uint64_t hash);
   // Halves every counter (done automatically every sample_size() additions).
   void Age();
+  // How many times the counters were halved so far: a user keeping its own counts next to the
+  // sketch (cache/sketch/top_keys.h) ages them when this changes.
+  uint64_t agings() const { return agings_; }
   void Clear();
 
   uint64_t width() const { return cur_.width; }
@@ -105,6 +110,7 @@ class FrequencySketch {
   uint64_t migrated_ = 0;  // words of each row of cur_ carried over from prev_
   uint64_t sample_;
   uint64_t additions_ = 0;
+  uint64_t agings_ = 0;
   uint64_t seed_;
 };
 

@@ -55,6 +55,7 @@ void RegisterAllCommands() {
   RegisterConnFamily(r);
   RegisterLatencyFamily(r);
   RegisterLeaseFamily(r);
+  RegisterHotkeysFamily(r);
   RegisterHashFamily(r);
   RegisterListFamily(r);
   RegisterSetFamily(r);

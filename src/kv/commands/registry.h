@@ -39,6 +39,7 @@ void RegisterAofFamily(CommandRegistry& r);  // kv/aof/aof_commands.cc
 void RegisterConnFamily(CommandRegistry& r);
 void RegisterLatencyFamily(CommandRegistry& r);
 void RegisterLeaseFamily(CommandRegistry& r);
+void RegisterHotkeysFamily(CommandRegistry& r);
 void RegisterHashFamily(CommandRegistry& r);
 void RegisterListFamily(CommandRegistry& r);
 void RegisterSetFamily(CommandRegistry& r);

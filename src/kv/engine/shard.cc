@@ -21,6 +21,14 @@ Shard::~Shard() = default;
 
 void Shard::RefreshConfig() {
   const Config& cfg = GlobalConfig();
+  // Hot-key tracking: the tracker is made on this thread the first time it is enabled and kept
+  // when disabled (HOTKEYS still reports what was counted until HOTKEYS RESET).
+  hotkeys_on_ = cfg.hotkeys_tracking.load(std::memory_order_relaxed);
+  if (hotkeys_on_ && !hotkeys_)
+    hotkeys_ = std::make_unique<cache::TopKeys>(
+        cache::TopKeys::kDefaultCapacity, cache::TopKeys::kDefaultSketchEntries, 0x5eed + id_);
+  uint32_t period = uint32_t(cfg.hotkeys_sample_period.load(std::memory_order_relaxed));
+  if (hotkeys_ && hotkeys_->sample_period() != period) hotkeys_->set_sample_period(period);
   cache::sampled::MaxmemoryPolicy mm = cfg.policy();
   int lf = cfg.lfu_log_factor.load(std::memory_order_relaxed);
   int ld = cfg.lfu_decay_time.load(std::memory_order_relaxed);
@@ -72,6 +80,7 @@ Entry** Shard::FindLink(int db, std::string_view key, uint64_t hash, int64_t now
 }
 
 Entry* Shard::FindForRead(int db, std::string_view key, uint64_t hash, int64_t now_ms) {
+  NoteAccess(db, key, hash);
   Entry** link = FindLink(db, key, hash, now_ms);
   if (!link) {
     stats_.keyspace_misses++;
@@ -97,6 +106,8 @@ void Shard::ReplaceEntry(int db, Entry** link, Entry* e) {
 void Shard::Delete(int db, Entry** link) { Entry::Destroy(dbs_[size_t(db)].Unlink(link)); }
 
 void Shard::DbModified(int db, int other) {
+  // SWAPDB: the tracked hot keys move with their database.
+  if (other >= 0 && hotkeys_) hotkeys_->SwapTags(uint32_t(db), uint32_t(other));
   // Client-side caching: the caller sends every tracking client a null invalidation.
   if (tracking::Active()) tracking_.Clear();
   if (db == 0 || other == 0) mc_meta_.Clear();  // FLUSHDB/FLUSHALL/SWAPDB of memcached's db

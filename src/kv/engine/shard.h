@@ -24,6 +24,7 @@
 #include "cache/sampled/eviction_pool.h"
 #include "cache/sampled/keyspace_policy.h"
 #include "cache/sampled/policy_names.h"
+#include "cache/sketch/top_keys.h"
 #include "kv/engine/db_table.h"
 #include "kv/memcache/meta_table.h"
 #include "kv/messaging/tracking.h"
@@ -110,10 +111,17 @@ class Shard {
   // the eviction policy sees the access; FindLink alone is for lookups Redis makes without
   // touching (EXISTS, TYPE, TTL, OBJECT, MEMORY USAGE) and for internal bookkeeping.
   Entry** FindForWrite(int db, std::string_view key, uint64_t hash, int64_t now_ms) {
+    NoteAccess(db, key, hash);
     Entry** link = FindLink(db, key, hash, now_ms);
     if (link) Touch(*link, hash, now_ms);
     return link;
   }
+  // Hot-key tracking (HOTKEYS, hotkeys-tracking): every read and write lookup counts the key,
+  // found or not, whatever the maxmemory-policy. Null until tracking is first enabled.
+  void NoteAccess(int db, std::string_view key, uint64_t hash) {
+    if (hotkeys_on_) hotkeys_->Record(uint32_t(db), key, hash);
+  }
+  cache::TopKeys* hotkeys() { return hotkeys_.get(); }
   // Touches the policy word of an entry that was accessed (writes and reads).
   void Touch(Entry* e, uint64_t hash, int64_t now_ms) {
     e->meta = policy_->OnAccess(e->meta, hash, uint64_t(now_ms));
@@ -176,6 +184,8 @@ class Shard {
   int lfu_log_factor_ = -1, lfu_decay_time_ = -1;
   std::unique_ptr<cache::sampled::KeyspacePolicy> policy_;
   cache::sampled::EvictionPool pool_;
+  std::unique_ptr<cache::TopKeys> hotkeys_;
+  bool hotkeys_on_ = false;
   memcache::MetaTable mc_meta_;
   LockTable locks_;
   WatchTable watches_;

@@ -265,6 +265,13 @@ const std::vector<Option>& Options() {
                 &Config::lfu_log_factor, 0, INT32_MAX),
       IntOption("lfu-decay-time", true, "LFU counter decay period in minutes (default 1)",
                 &Config::lfu_decay_time, 0, INT32_MAX),
+      YesNoOption("hotkeys-tracking", true,
+                  "count each shard's most accessed keys for HOTKEYS (default yes)",
+                  &Config::hotkeys_tracking),
+      IntOption("hotkeys-sample-period", true,
+                "count about one access in this many for HOTKEYS, counts scaled back; 1 counts "
+                "every access (default 8)",
+                &Config::hotkeys_sample_period, 1, 1 << 20),
       Option{"requirepass", true, "password clients must AUTH with (default none)",
              [](Config& c, const std::vector<std::string>& v) -> std::string {
                if (v.size() != 1) return BadValue("requirepass", "");

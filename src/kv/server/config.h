@@ -48,6 +48,10 @@ struct Config {
   std::atomic<int> lfu_log_factor{10};
   std::atomic<int> lfu_decay_time{1};
   std::atomic<int64_t> maxclients{10000};
+  // hotkeys-tracking: every shard counts its most accessed keys for HOTKEYS.
+  std::atomic<bool> hotkeys_tracking{true};
+  // hotkeys-sample-period: about one access in this many is counted (counts scaled back).
+  std::atomic<int> hotkeys_sample_period{8};
   // Not an option: the descriptors the running server keeps for itself (listeners, epoll and wake
   // fds, logs), set at start. From then on maxclients must fit under the open-file limit.
   std::atomic<int64_t> fd_reserved{0};

@@ -82,5 +82,26 @@ TEST(FrequencySketch, ResizeKeepsWhatWasCounted) {
   EXPECT_EQ(s.Estimate(4), 0u);
 }
 
+TEST(FrequencySketch, IncrementAndEstimateMatchesTheTwoCalls) {
+  FrequencySketch a(64), b(64);
+  for (uint64_t i = 0; i < 40000; ++i) {
+    if (i == 20000) {  // and while a resize (a shrink, which keeps the old table) is carried over
+      a.Resize(16);
+      b.Resize(16);
+      ASSERT_TRUE(a.resizing());
+    }
+    if (i > 20000 && i % 100 == 0) {
+      a.MigrateSome(1);
+      b.MigrateSome(1);
+    }
+    uint64_t k = (i * 7919) % 1000 < 900 ? i % 50 : i;
+    b.Increment(k);
+    ASSERT_EQ(a.IncrementAndEstimate(k), b.Estimate(k)) << i;
+  }
+  EXPECT_EQ(a.agings(), b.agings());
+  EXPECT_GT(a.agings(), 0u);
+  EXPECT_EQ(a.resizing(), b.resizing());
+}
+
 }  // namespace
 }  // namespace strata::cache
