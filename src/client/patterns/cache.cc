@@ -544,6 +544,33 @@ std::vector<std::pair<std::string, uint32_t>> BytesCache::HotKeys(size_t n) cons
   return top;
 }
 
+std::vector<std::pair<std::string, uint64_t>> BytesCache::ServerHotKeys(size_t n) {
+  std::vector<std::pair<std::string, uint64_t>> out;
+  Reply r;
+  try {
+    // The server's top list spans every prefix: ask for more and keep this cache's keys.
+    r = impl_->client_.Command({"HOTKEYS", "COUNT", std::to_string(std::max<size_t>(n * 4, 64))});
+  } catch (const ServerError&) {
+    for (auto& [k, c] : HotKeys(n)) out.emplace_back(k, c);
+    return out;
+  }
+  auto take = [&](const Reply& key, const Reply& count) {
+    const std::string& k = key.str();
+    if (k.compare(0, options_.prefix.size(), options_.prefix) != 0) return;
+    if (k.find('#', options_.prefix.size()) != std::string::npos) return;  // a hot-key replica
+    if (out.size() < n) out.emplace_back(k.substr(options_.prefix.size()), count.as_integer());
+  };
+  const auto& e = r.elements();
+  if (!e.empty() && e[0].is_aggregate()) {
+    for (const Reply& pair : e) {
+      if (pair.size() == 2) take(pair[0], pair[1]);
+    }
+  } else {
+    for (size_t i = 0; i + 1 < e.size(); i += 2) take(e[i], e[i + 1]);
+  }
+  return out;
+}
+
 size_t BytesCache::Warm(const std::vector<std::string>& keys, size_t concurrency,
                         const Loader& loader) {
   const uint64_t before = impl_->loads_.load();

@@ -201,6 +201,10 @@ TEST_P(CacheTest, HotKeysAreFoundAndReplicated) {
   auto hot = c.HotKeys(3);
   ASSERT_FALSE(hot.empty());
   EXPECT_EQ(hot[0].first, "k7");
+  // The server's view (strata-server's HOTKEYS; this process's view on redis-server).
+  auto server_hot = c.ServerHotKeys(3);
+  ASSERT_FALSE(server_hot.empty());
+  EXPECT_EQ(server_hot[0].first, "k7");
   c.Invalidate("k7");
   c.GetOrLoad("k7", LoaderOf(db));  // reloaded while hot: stored with replicas
   EXPECT_EQ(client_->Command({"EXISTS", "hk:k7#1", "hk:k7#2"}).integer(), 2);

@@ -112,6 +112,10 @@ class BytesCache {
 
   // Hot keys seen by this process, hottest first (estimated reads).
   std::vector<std::pair<std::string, uint32_t>> HotKeys(size_t n) const;
+  // Hot keys of this cache as the server counts them (strata-server's HOTKEYS, from every
+  // client), hottest first, with estimated accesses; this process's view (HotKeys) where the
+  // server has no such command.
+  std::vector<std::pair<std::string, uint64_t>> ServerHotKeys(size_t n);
   // Warming: loads `keys` (those not cached yet) with up to `concurrency` loads at a time.
   size_t Warm(const std::vector<std::string>& keys, size_t concurrency, const Loader& loader);
   // Reloads the n hottest keys now (refresh-ahead of what is hot).
