@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "base/hash.h"
-#include "cache/sketch/frequency_sketch.h"
+#include "local/hot_key_detector.h"
 #include "strata/lock.h"
 #include "strata/single_flight.h"
 #include "strata/xfetch.h"
@@ -68,66 +68,6 @@ std::optional<std::string> ValueOf(const Envelope& e) {
   if (e.absent) return std::nullopt;
   return std::string(e.value);
 }
-
-// Hot-key detection: striped frequency sketches with a few top candidates each, so recording an
-// access takes one stripe's lock, never a global one.
-class HotKeyDetector {
- public:
-  static constexpr size_t kStripes = 16;
-  static constexpr size_t kTopPerStripe = 8;
-
-  HotKeyDetector() {
-    for (auto& s : stripes_) s.sketch = std::make_unique<cache::FrequencySketch>(4096);
-  }
-  // Records one read; returns the key's estimate afterwards.
-  uint32_t Record(const std::string& key) {
-    const uint64_t h = HashKey(key);
-    Stripe& s = stripes_[h % kStripes];
-    std::lock_guard<std::mutex> lock(s.mu);
-    s.sketch->Increment(h);
-    const uint32_t est = s.sketch->Estimate(h);
-    auto it = s.top.find(key);
-    if (it != s.top.end()) {
-      it->second = est;
-    } else if (s.top.size() < kTopPerStripe) {
-      s.top.emplace(key, est);
-    } else {
-      auto min = std::min_element(s.top.begin(), s.top.end(),
-                                  [](auto& a, auto& b) { return a.second < b.second; });
-      // Refresh the incumbent's estimate (it ages) before it may be displaced.
-      min->second = s.sketch->Estimate(HashKey(min->first));
-      if (min->second < est) {
-        s.top.erase(min);
-        s.top.emplace(key, est);
-      }
-    }
-    return est;
-  }
-  uint32_t Estimate(const std::string& key) const {
-    const uint64_t h = HashKey(key);
-    const Stripe& s = stripes_[h % kStripes];
-    std::lock_guard<std::mutex> lock(s.mu);
-    return s.sketch->Estimate(h);
-  }
-  std::vector<std::pair<std::string, uint32_t>> Top(size_t n) const {
-    std::vector<std::pair<std::string, uint32_t>> all;
-    for (const Stripe& s : stripes_) {
-      std::lock_guard<std::mutex> lock(s.mu);
-      for (auto& [k, _] : s.top) all.emplace_back(k, s.sketch->Estimate(HashKey(k)));
-    }
-    std::sort(all.begin(), all.end(), [](auto& a, auto& b) { return a.second > b.second; });
-    if (all.size() > n) all.resize(n);
-    return all;
-  }
-
- private:
-  struct Stripe {
-    mutable std::mutex mu;
-    std::unique_ptr<cache::FrequencySketch> sketch;
-    std::map<std::string, uint32_t> top;
-  };
-  std::array<Stripe, kStripes> stripes_;
-};
 
 }  // namespace
 
@@ -458,7 +398,7 @@ class BytesCache::Impl {
   Client& client_;
   Loader loader_;
   SingleFlight<std::optional<std::string>> flights_;
-  HotKeyDetector hot_;
+  client::HotKeyDetector hot_;
   std::atomic<int> lease_probe_{0};  // 0 unknown, 1 leases, 2 none
 
   bool server_filter_ = false;
