@@ -258,16 +258,19 @@ Task<void> MultiBitOp(CmdContext& ctx) {
     size_t idx;
     bool wrongtype;
     std::optional<std::string> value;
+    std::vector<notify::Note> notes;  // the lookup's events (keymiss), held back
   };
   auto parts = co_await tx.OnEachShard([&ctx](Shard& s, const std::vector<size_t>& idx) {
     std::vector<Src> out;
     for (size_t i : idx) {
       if (i < 3) continue;  // the destination is only written
+      notify::Capture cap(true);
       Entry* e = s.FindForRead(ctx.db, ctx.args[i], KeyHash(ctx.args[i]), ctx.now_ms);
       if (e && e->type != ObjType::kString)
-        out.push_back({i, true, std::nullopt});
+        out.push_back({i, true, std::nullopt, std::move(cap.notes)});
       else
-        out.push_back({i, false, e ? std::optional<std::string>(e->value()) : std::nullopt});
+        out.push_back({i, false, e ? std::optional<std::string>(e->value()) : std::nullopt,
+                       std::move(cap.notes)});
     }
     return out;
   });
@@ -276,10 +279,18 @@ Task<void> MultiBitOp(CmdContext& ctx) {
     for (const auto& src : p) by_arg[src.idx] = &src;
   std::vector<std::string_view> srcs;
   bool wrongtype = false;
-  for (size_t i = 3; i < ctx.args.size() && !wrongtype; i++) {
+  // Redis reads the sources in order and stops at the first that is not a string: the keymiss
+  // events of the sources after it are not published (expiries happened, so they are).
+  std::vector<notify::Note> keep;
+  for (size_t i = 3; i < ctx.args.size(); i++) {
+    for (const notify::Note& n : by_arg[i]->notes) {
+      if (!wrongtype || n.cls != notify::kKeyMiss) keep.push_back(n);
+    }
+    if (wrongtype) continue;
     wrongtype = by_arg[i]->wrongtype;
     srcs.push_back(by_arg[i]->value ? std::string_view(*by_arg[i]->value) : std::string_view());
   }
+  notify::PublishNotes(keep);
   std::string res;
   if (!wrongtype) {
     res = bits::Combine(op, srcs);
