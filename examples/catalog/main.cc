@@ -1,18 +1,15 @@
 // catalog-example --port 6379 --pg "host=/tmp/pg port=5432 user=strata dbname=strata"
 // Creates a few products, reads them through the cache, changes a price, and prints what the
 // cache saved the database.
-#include <cstring>
 #include <iostream>
 
 #include "catalog/catalog.h"
+#include "common/example_args.h"
 
 int main(int argc, char** argv) {
-  strata::ClientOptions server;
-  std::string pg;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (strcmp(argv[i], "--port") == 0) server.port = static_cast<uint16_t>(atoi(argv[i + 1]));
-    if (strcmp(argv[i], "--pg") == 0) pg = argv[i + 1];
-  }
+  strata::examples::ExampleArgs args = strata::examples::ParseExampleArgs(argc, argv);
+  strata::ClientOptions& server = args.server;
+  const std::string& pg = args.pg;
   try {
     pqxx::connection db(pg);
     strata::examples::Catalog::CreateSchema(db);

@@ -1,17 +1,14 @@
 // leaderboard-example --port 6379 --pg "host=/tmp/pg port=5432 user=strata dbname=strata"
 // Records a few scores, then prints the board and one player's rank.
-#include <cstring>
 #include <iostream>
 
+#include "common/example_args.h"
 #include "leaderboard/leaderboard.h"
 
 int main(int argc, char** argv) {
-  strata::ClientOptions options;
-  std::string pg;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (strcmp(argv[i], "--port") == 0) options.port = static_cast<uint16_t>(atoi(argv[i + 1]));
-    if (strcmp(argv[i], "--pg") == 0) pg = argv[i + 1];
-  }
+  strata::examples::ExampleArgs args = strata::examples::ParseExampleArgs(argc, argv);
+  strata::ClientOptions& options = args.server;
+  const std::string& pg = args.pg;
   try {
     strata::Client cache(options);
     pqxx::connection db(pg);

@@ -12,7 +12,11 @@ struct Db {
 };
 
 // --- README.md, "Using libstrata" -------------------------------------------------------------
-struct Product { int id; std::string name; double price; };
+struct Product {
+  int id;
+  std::string name;
+  double price;
+};
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Product, id, name, price)
 
 std::optional<Product> FindProduct(Db& db, const std::string& id) {  // your database query
@@ -23,9 +27,9 @@ std::optional<Product> FindProduct(Db& db, const std::string& id) {  // your dat
 
 int main() {
   strata::ClientOptions server{.host = "127.0.0.1", .port = 6379};
-  strata::Client client(server);                             // pool, RESP3, reconnects
+  strata::Client client(server);  // pool, RESP3, reconnects
   strata::TrackedNearCache l1(server, {.capacity_bytes = 64 << 20},
-                              {.prefixes = {"product:"}});   // L1, invalidated by the server
+                              {.prefixes = {"product:"}});  // L1, invalidated by the server
   strata::Cache<Product> products(client, {.prefix = "product:",
                                            .ttl = std::chrono::minutes(10),
                                            .stale_for = std::chrono::minutes(1)});

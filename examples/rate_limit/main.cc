@@ -1,16 +1,14 @@
 // rate_limit-example --port 6379
 // Sends a burst through each limiter and prints what each request got.
-#include <cstring>
 #include <iostream>
 
+#include "common/example_args.h"
 #include "rate_limit/rate_limit.h"
 
 int main(int argc, char** argv) {
   using namespace std::chrono_literals;
-  strata::ClientOptions options;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (strcmp(argv[i], "--port") == 0) options.port = static_cast<uint16_t>(atoi(argv[i + 1]));
-  }
+  strata::examples::ExampleArgs args = strata::examples::ParseExampleArgs(argc, argv);
+  strata::ClientOptions& options = args.server;
   try {
     strata::Client cache(options);
     strata::examples::FixedWindowLimiter window(cache, "demo:fixed", 5, 1000ms);

@@ -1,18 +1,15 @@
 // view_counter-example --port 6379 --pg "host=/tmp/pg port=5432 user=strata dbname=strata"
 // Counts 1,000 views of a few products, flushes them behind to PostgreSQL, and prints both
 // counts.
-#include <cstring>
 #include <iostream>
 
+#include "common/example_args.h"
 #include "view_counter/view_counter.h"
 
 int main(int argc, char** argv) {
-  strata::ClientOptions server;
-  std::string pg;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (strcmp(argv[i], "--port") == 0) server.port = static_cast<uint16_t>(atoi(argv[i + 1]));
-    if (strcmp(argv[i], "--pg") == 0) pg = argv[i + 1];
-  }
+  strata::examples::ExampleArgs args = strata::examples::ParseExampleArgs(argc, argv);
+  strata::ClientOptions& server = args.server;
+  const std::string& pg = args.pg;
   try {
     strata::Client cache(server);
     pqxx::connection db(pg);

@@ -81,7 +81,12 @@ bool AddressFree(const std::string& host, uint16_t port, std::string* error) {
   return true;
 }
 
-int ConnectTcp(const std::string& host, uint16_t port, std::string* error) {
+namespace {
+// Resolves host:port and opens a TCP socket with `flags` (SOCK_NONBLOCK, ...) connecting to the
+// first address. Returns the fd, or -1 with *error set; *connect_errno is connect()'s errno (0 on
+// success).
+int OpenConnected(const std::string& host, uint16_t port, int flags, std::string* error,
+                  int* connect_errno) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -92,36 +97,36 @@ int ConnectTcp(const std::string& host, uint16_t port, std::string* error) {
     *error = gai_strerror(rc);
     return -1;
   }
-  int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) != 0) {
+  *connect_errno = 0;
+  int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
+  if (fd < 0) {
     *error = strerror(errno);
-    close(fd);
-    fd = -1;
+  } else if (connect(fd, res->ai_addr, res->ai_addrlen) != 0) {
+    *connect_errno = errno;
+    *error = strerror(errno);
   }
   freeaddrinfo(res);
   return fd;
 }
+}  // namespace
 
-int ConnectTcpNonBlocking(const std::string& host, uint16_t port, std::string* error) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
-  std::string port_s = std::to_string(port);
-  int rc = getaddrinfo(host.c_str(), port_s.c_str(), &hints, &res);
-  if (rc != 0) {
-    *error = gai_strerror(rc);
+int ConnectTcp(const std::string& host, uint16_t port, std::string* error) {
+  int err = 0;
+  int fd = OpenConnected(host, port, 0, error, &err);
+  if (fd >= 0 && err != 0) {
+    close(fd);
     return -1;
   }
-  int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) {
-    *error = strerror(errno);
-  } else if (connect(fd, res->ai_addr, res->ai_addrlen) != 0 && errno != EINPROGRESS) {
-    *error = strerror(errno);
+  return fd;
+}
+
+int ConnectTcpNonBlocking(const std::string& host, uint16_t port, std::string* error) {
+  int err = 0;
+  int fd = OpenConnected(host, port, SOCK_NONBLOCK, error, &err);
+  if (fd >= 0 && err != 0 && err != EINPROGRESS) {
     close(fd);
-    fd = -1;
+    return -1;
   }
-  freeaddrinfo(res);
   return fd;
 }
 

@@ -4,22 +4,10 @@
 #include <cstring>
 
 #include "base/strutil.h"
+#include "proto/resp/crlf.h"
 
 namespace strata::resp {
 namespace {
-
-// Finds "\r\n" at or after `from`; returns npos if absent.
-size_t FindCrlf(std::string_view buf, size_t from) {
-  while (from < buf.size()) {
-    const void* p = memchr(buf.data() + from, '\r', buf.size() - from);
-    if (!p) return std::string_view::npos;
-    size_t i = size_t(static_cast<const char*>(p) - buf.data());
-    if (i + 1 >= buf.size()) return std::string_view::npos;
-    if (buf[i + 1] == '\n') return i;
-    from = i + 1;
-  }
-  return std::string_view::npos;
-}
 
 // Integer in a "*N" / "$N" header: Redis's string2ll rules (so "+5", " 5", "05" are invalid).
 bool ParseLen(std::string_view s, int64_t* out) { return ParseInt64(s, out); }
