@@ -103,7 +103,9 @@ void Connection::OnEvent(uint32_t events) {
     return;
   }
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-    ReadAll();
+    // A hang-up read to its end: the edge that announced it may have come with the last data,
+    // and there will be no other edge for the end of the stream.
+    ReadAll((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0);
     if (fd_ < 0) return;
   }
   if (events & EPOLLOUT) Flush();
@@ -300,7 +302,7 @@ void Connection::Flush() {
   }
 }
 
-void Connection::ReadAll() {
+void Connection::ReadAll(bool to_end) {
   bool eof = false;
   for (;;) {
     if (in_start_ == in_.size()) {
@@ -322,7 +324,7 @@ void Connection::ReadAll() {
       return;
     }
     in_.append(rbuf_, size_t(n));
-    if (size_t(n) < sizeof(rbuf_)) break;
+    if (size_t(n) < sizeof(rbuf_) && !to_end) break;  // drained for now; the next edge says more
   }
   // Replies, in order. A callback may fail or reset this connection: stop then.
   while (fd_ >= 0 && in_start_ < in_.size()) {

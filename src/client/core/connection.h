@@ -96,7 +96,9 @@ class Connection : public io::EventHandler {
   void Write(std::string_view wire, Pending pending);
   void ScheduleFlush();
   void Flush();
-  void ReadAll();
+  // Reads what the socket holds (to_end: until EOF or EAGAIN, not just a short read) and
+  // dispatches the complete replies.
+  void ReadAll(bool to_end);
   void Close();
 
   ConnectionOwner* owner_;
