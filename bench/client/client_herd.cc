@@ -75,7 +75,8 @@ int RunProcess(const Options& o, int callers, int64_t start_at_ms) {
   int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
-  if (start_at_ms > now_ms) std::this_thread::sleep_for(std::chrono::milliseconds(start_at_ms - now_ms));
+  if (start_at_ms > now_ms)
+    std::this_thread::sleep_for(std::chrono::milliseconds(start_at_ms - now_ms));
   {
     std::lock_guard<std::mutex> lock(mu);
     go = true;
@@ -95,11 +96,16 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i];
     const char* v = argv[i + 1];
-    if (k == "--port") o.port = uint16_t(atoi(v));
-    else if (k == "--callers") o.callers = atoi(v);
-    else if (k == "--processes") o.processes = atoi(v);
-    else if (k == "--load-ms") o.load_ms = atoi(v);
-    else if (k == "--recompute") o.recompute = v;
+    if (k == "--port")
+      o.port = uint16_t(atoi(v));
+    else if (k == "--callers")
+      o.callers = atoi(v);
+    else if (k == "--processes")
+      o.processes = atoi(v);
+    else if (k == "--load-ms")
+      o.load_ms = atoi(v);
+    else if (k == "--recompute")
+      o.recompute = v;
     else {
       fprintf(stderr, "unknown option %s\n", argv[i]);
       return 2;
@@ -136,9 +142,10 @@ int main(int argc, char** argv) {
     if (waits.empty()) return 0.0;
     return double(waits[std::min(waits.size() - 1, size_t(q * double(waits.size())))]) / 1000.0;
   };
-  printf("herd: %d callers in %d process(es), loader %d ms: %lld load(s); wait p50 %.1f ms, p99 "
-         "%.1f ms, max %.1f ms\n",
-         o.callers, o.processes, o.load_ms, (long long)loads, pct(0.5), pct(0.99),
-         waits.empty() ? 0.0 : double(waits.back()) / 1000.0);
+  printf(
+      "herd: %d callers in %d process(es), loader %d ms: %lld load(s); wait p50 %.1f ms, p99 "
+      "%.1f ms, max %.1f ms\n",
+      o.callers, o.processes, o.load_ms, (long long)loads, pct(0.5), pct(0.99),
+      waits.empty() ? 0.0 : double(waits.back()) / 1000.0);
   return 0;
 }
