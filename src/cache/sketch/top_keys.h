@@ -63,6 +63,11 @@ class TopKeys {
     Count(tag, key, hash);
   }
 
+  // The sketch's estimate of (tag, key)'s recent accesses, 0..15 (sampled accesses only).
+  uint32_t Estimate(uint32_t tag, uint64_t hash) const {
+    return sketch_.Estimate(Identity(tag, hash));
+  }
+
   // The candidates with the highest counts, at most n, highest first (ties by key).
   std::vector<Item> Top(size_t n) const;
   // Forgets everything counted.

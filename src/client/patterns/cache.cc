@@ -478,7 +478,7 @@ void BytesCache::AddKey(const std::string& key) {
   if (impl_->server_filter_fallback_ != nullptr) impl_->server_filter_fallback_->Add(key);
 }
 
-std::vector<std::pair<std::string, uint32_t>> BytesCache::HotKeys(size_t n) const {
+std::vector<std::pair<std::string, uint64_t>> BytesCache::HotKeys(size_t n) const {
   auto top = impl_->hot_.Top(n);
   for (auto& [k, _] : top) k = k.substr(options_.prefix.size());
   return top;
@@ -533,9 +533,9 @@ size_t BytesCache::Warm(const std::vector<std::string>& keys, size_t concurrency
 
 size_t BytesCache::RefreshHottest(size_t n, const Loader& loader) {
   size_t refreshed = 0;
-  for (auto& [skey, heat] : impl_->hot_.Top(n)) {
+  for (auto& [skey, count] : impl_->hot_.Top(n)) {
     const std::string key = skey.substr(options_.prefix.size());
-    if (impl_->RefreshGuarded(key, skey, heat, loader)) refreshed++;
+    if (impl_->RefreshGuarded(key, skey, impl_->hot_.Estimate(skey), loader)) refreshed++;
   }
   return refreshed;
 }

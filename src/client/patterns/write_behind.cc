@@ -26,6 +26,14 @@ const Reply* EntriesOf(const Reply& r) {
   return nullptr;
 }
 
+// Partition p's stream, and the lock a flusher holds it by.
+std::string StreamName(const WriteBehindOptions& o, uint32_t p) {
+  return o.name + ":{" + std::to_string(p) + "}";
+}
+std::string HoldName(const WriteBehindOptions& o, uint32_t p) {
+  return StreamName(o, p) + ":flusher";
+}
+
 }  // namespace
 
 bool StreamIdLess(std::string_view a, std::string_view b) { return SplitId(a) < SplitId(b); }
@@ -51,7 +59,7 @@ uint32_t WriteBehindQueue::PartitionOf(std::string_view key) const {
 }
 
 std::string WriteBehindQueue::StreamOf(uint32_t partition) const {
-  return options_.name + ":{" + std::to_string(partition) + "}";
+  return StreamName(options_, partition);
 }
 
 std::string WriteBehindQueue::Put(std::string_view key, std::string_view value) {
@@ -95,8 +103,7 @@ WriteBehindFlusher::~WriteBehindFlusher() {
   for (size_t i = 0; i < partitions_.size(); i++) {
     if (fences_[i] == 0) continue;
     try {
-      DistributedLock(client_, options_.name + ":{" + std::to_string(partitions_[i]) + "}:flusher")
-          .Release(fences_[i]);
+      DistributedLock(client_, HoldName(options_, partitions_[i])).Release(fences_[i]);
     } catch (const Error&) {
     }
   }
@@ -111,8 +118,7 @@ std::vector<uint32_t> WriteBehindFlusher::Held() const {
 }
 
 int64_t WriteBehindFlusher::Hold(size_t i) {
-  DistributedLock lock(client_,
-                       options_.name + ":{" + std::to_string(partitions_[i]) + "}:flusher");
+  DistributedLock lock(client_, HoldName(options_, partitions_[i]));
   if (fences_[i] != 0 && lock.Extend(fences_[i], options_.hold)) return fences_[i];
   // Not held (or the hold ran out and may have passed to another flusher): take it afresh. What
   // was pending must be read again, whoever had it.
@@ -123,7 +129,7 @@ int64_t WriteBehindFlusher::Hold(size_t i) {
 }
 
 size_t WriteBehindFlusher::Drain(uint32_t partition, bool pending, int64_t fence) {
-  const std::string stream = options_.name + ":{" + std::to_string(partition) + "}";
+  const std::string stream = StreamName(options_, partition);
   Args cmd{"XREADGROUP", "GROUP", options_.group,
            kConsumer,    "COUNT", std::to_string(options_.batch)};
   std::chrono::milliseconds timeout{};

@@ -110,8 +110,9 @@ class BytesCache {
   void AttachServerKeyFilter(std::string filter_key, BloomFilter* fallback);
   void AddKey(const std::string& key);
 
-  // Hot keys seen by this process, hottest first (estimated reads).
-  std::vector<std::pair<std::string, uint32_t>> HotKeys(size_t n) const;
+  // Hot keys seen by this process, hottest first, with their recent reads (counts halved as the
+  // frequency sketch ages).
+  std::vector<std::pair<std::string, uint64_t>> HotKeys(size_t n) const;
   // Hot keys of this cache as the server counts them (strata-server's HOTKEYS, from every
   // client), hottest first, with estimated accesses; this process's view (HotKeys) where the
   // server has no such command.
