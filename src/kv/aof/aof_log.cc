@@ -24,6 +24,7 @@
 #include "kv/commands/registry.h"
 #include "kv/engine/shard.h"
 #include "kv/server/config.h"
+#include "kv/server/loading.h"
 #include "kv/server/shard_set.h"
 #include "kv/server/snapshot.h"
 
@@ -559,6 +560,11 @@ struct StartupAof {
     size_t offset;
   };
   std::vector<Cmd> cmds;
+  // Replay progress (ReplaySliceAtStart), on whichever shard thread runs a slice while the
+  // others are parked; the main thread reads it between slices (the park orders the accesses).
+  size_t next = 0, replayed = 0;
+  int64_t t0_ms = -1;
+  uint64_t replay_base_bytes = 0, incr_bytes = 0;  // for loading_loaded_bytes
 };
 
 StartupAof* NewStartupAof() { return new StartupAof; }
@@ -644,6 +650,16 @@ bool PrepareAtStart(uint32_t shards, int databases, StartupLoad* load, StartupAo
   }
   *use_aof = true;
   int64_t t0 = (MonoMicros() / 1000);
+  // The loading total: the base and every incr file.
+  {
+    uint64_t total = 0;
+    for (const ManifestFile& f : m.files) {
+      int64_t sz = FileSize(log.Path(f.name));
+      if (sz > 0) total += uint64_t(sz);
+    }
+    AddLoadingTotal(total);
+    load->total_known = true;
+  }
   LOG_NOTICE("Reading the AOF described by %s", mpath.c_str());
   const ManifestFile* base = m.base();
   std::vector<const ManifestFile*> incrs;
@@ -667,16 +683,22 @@ bool PrepareAtStart(uint32_t shards, int databases, StartupLoad* load, StartupAo
     }
     if (head == "REDIS") {
       if (!ReadRdbAtStart(bpath, shards, databases, load)) return false;
+      if (!FinishStartupLoad(load)) return false;
     } else if (!ReadRespFile(bpath, incrs.empty(), databases, s)) {
       return false;
     }
     log.base_size_.store(FileSize(bpath));
+    if (head == "REDIS")
+      s->replay_base_bytes = uint64_t(FileSize(bpath));
+    else
+      s->incr_bytes += uint64_t(FileSize(bpath));
   }
   int64_t incr_size = 0;
   for (size_t i = 0; i < incrs.size(); i++) {
     std::string p = log.Path(incrs[i]->name);
     if (!ReadRespFile(p, i + 1 == incrs.size(), databases, s)) return false;
     incr_size += FileSize(p);
+    s->incr_bytes += uint64_t(FileSize(p));
   }
   log.current_size_.store(incr_size);
   {
@@ -688,18 +710,25 @@ bool PrepareAtStart(uint32_t shards, int databases, StartupLoad* load, StartupAo
   return true;
 }
 
-bool ReplayAtStart(StartupAof* s) {
+bool ReplaySliceAtStart(StartupAof* s, int64_t max_us, bool* finished_all) {
+  *finished_all = true;
   if (!s || s->cmds.empty()) return true;
+  *finished_all = false;
   ShardSet& set = Shards();
   std::string reply;
   resp::ReplyBuilder rb(&reply);
-  int64_t t0 = (MonoMicros() / 1000);
-  size_t done = 0;
+  if (s->t0_ms < 0) s->t0_ms = (MonoMicros() / 1000);
+  const int64_t slice_end = MonoMicros() + max_us;
+  size_t& done = s->replayed;
   ShardSet::SetReplayInline(true);
   struct Reset {
     ~Reset() { ShardSet::SetReplayInline(false); }
   } reset;
-  for (const StartupAof::Cmd& c : s->cmds) {
+  for (; s->next < s->cmds.size(); s->next++) {
+    // A MULTI block's commands may straddle slices: no client runs a keyspace command between
+    // slices (they are answered -LOADING), so the block is still applied as a whole.
+    if ((s->next & 63) == 0 && MonoMicros() >= slice_end) break;
+    const StartupAof::Cmd& c = s->cmds[s->next];
     std::vector<std::string_view> args(c.args.begin(), c.args.end());
     const CommandSpec* spec = CommandRegistry::Get().Find(args[0]);
     auto fail = [&c](const std::string& what) {
@@ -762,9 +791,12 @@ bool ReplayAtStart(StartupAof* s) {
     }
     done++;
   }
+  LoadingProgress(s->replay_base_bytes + s->incr_bytes * s->next / s->cmds.size());
+  if (s->next < s->cmds.size()) return true;
+  *finished_all = true;
   for (uint32_t i = 0; i < set.size(); i++) set.shard(i)->PublishMemory();
   LOG_NOTICE("DB loaded from append only file: %zu commands replayed in %.3f seconds", done,
-             double((MonoMicros() / 1000) - t0) / 1000.0);
+             double((MonoMicros() / 1000) - s->t0_ms) / 1000.0);
   s->cmds.clear();
   s->cmds.shrink_to_fit();
   return true;

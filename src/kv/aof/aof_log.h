@@ -70,9 +70,10 @@ StartupAof* NewStartupAof();
 void FreeStartupAof(StartupAof* s);
 bool PrepareAtStart(uint32_t shards, int databases, StartupLoad* load, StartupAof* s,
                     bool* use_aof);
-// Replays the commands read (in order, each on its keys' shard), while every shard thread waits
-// at the start-up barrier. False after logging the fault.
-bool ReplayAtStart(StartupAof* s);
+// Replays the next commands read (in order, each on its keys' shard) for about `max_us`, on one
+// shard thread while every other shard thread is parked (none serves a client meanwhile);
+// *finished_all once every command is replayed. False after logging the fault.
+bool ReplaySliceAtStart(StartupAof* s, int64_t max_us, bool* finished_all);
 // Once the shards serve: opens the last incr file for appending, or (appendonly yes and no AOF
 // yet) creates a base from the dataset and a new incr; installs the CONFIG SET hook.
 void StartAfterLoad(bool loaded_from_aof);

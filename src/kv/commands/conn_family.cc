@@ -202,8 +202,8 @@ void RegisterConnFamily(CommandRegistry& r) {
   using namespace cmd;
   r.Add({"ping", -1, kFast, 0, 0, 0, CmdPing, nullptr, "connection",
          "Returns the server's liveliness response.", "1.0.0"});
-  r.Add({"echo", 2, kFast, 0, 0, 0, CmdEcho, nullptr, "connection", "Returns the given string.",
-         "1.0.0"});
+  r.Add({"echo", 2, kFast | kLoading | kStale, 0, 0, 0, CmdEcho, nullptr, "connection",
+         "Returns the given string.", "1.0.0"});
   r.Add({"quit", -1, kFast | kNoAuth | kNoScript | kLoading | kStale, 0, 0, 0, CmdQuit, nullptr,
          "connection", "Closes the connection.", "1.0.0"});
   r.Add({"reset", 1, kFast | kNoAuth | kNoScript | kLoading | kStale, 0, 0, 0, CmdReset, nullptr,

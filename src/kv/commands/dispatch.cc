@@ -8,6 +8,7 @@
 #include "kv/aof/aof_log.h"
 #include "kv/commands/command_keys.h"
 #include "kv/commands/registry.h"
+#include "kv/commands/subcommand.h"
 #include "kv/engine/shard.h"
 #include "kv/server/bgsave.h"
 #include "kv/server/blocking.h"
@@ -15,6 +16,7 @@
 #include "kv/server/config.h"
 #include "kv/server/connection.h"
 #include "kv/server/latency_monitor.h"
+#include "kv/server/loading.h"
 #include "kv/server/shard_set.h"
 #include "kv/tx/lock_table.h"
 #include "kv/tx/script_run.h"
@@ -83,6 +85,12 @@ Route ResolveCommand(std::span<const std::string_view> args, const ClientState& 
   }
   if (client.monitor && (spec->flags & (cmd::kWrite | cmd::kReadOnly))) {
     rb.Error("ERR Replica can't interact with the keyspace");
+    return {};
+  }
+  // The dataset is still being loaded at start (kv/server/loading.h): only commands flagged
+  // `loading` run. One relaxed load here; the flag lookup only while loading.
+  if (IsLoading() && !(InvocationFlags(*spec, args) & cmd::kLoading)) [[unlikely]] {
+    rb.Error(kLoadingError);
     return {};
   }
   // Scripts run where their declared keys live, or globally (kv/tx/script_run.h).

@@ -9,6 +9,7 @@
 #include "kv/messaging/pubsub.h"
 #include "kv/messaging/tracking.h"
 #include "kv/server/blocking.h"
+#include "kv/server/loading.h"
 #include "kv/version.h"
 
 namespace strata::kv {
@@ -165,8 +166,7 @@ void Memory(Writer& w, const InfoData& d) {
 
 void Persistence(Writer& w, const InfoData& d) {
   w.Section("Persistence");
-  w.Field("loading", 0);
-  w.Field("async_loading", 0);
+  for (const auto& [name, value] : LoadingInfoFields()) w.Field(name.c_str(), value);
   w.Field("rdb_changes_since_last_save", d.rdb_changes_since_last_save);
   w.Field("rdb_bgsave_in_progress", d.rdb_bgsave_in_progress ? 1 : 0);
   w.Field("rdb_last_save_time", d.rdb_last_save_time);

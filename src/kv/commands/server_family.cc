@@ -30,6 +30,7 @@
 #include "kv/server/command_stats.h"
 #include "kv/server/config.h"
 #include "kv/server/connection.h"
+#include "kv/server/loading.h"
 #include "kv/server/monitor.h"
 #include "kv/server/server.h"
 #include "kv/server/shard_set.h"
@@ -440,6 +441,8 @@ Task<void> CmdShutdown(CmdContext& ctx) {
     co_return;
   }
   LOG_NOTICE("User requested shutdown...");
+  // As Redis: nothing is saved while the dataset is still loading (it is not all there).
+  if (IsLoading()) save = false, nosave = true;
   // As Redis: SHUTDOWN saves when save rules are configured (unless NOSAVE), SHUTDOWN SAVE always.
   // A background save still running makes it fail (unless FORCE): there is no child to kill.
   if (save || (!nosave && !GetSaveRules().empty())) {

@@ -94,6 +94,11 @@ class DbTable {
   bool RehashForMicros(int64_t us);
   // Starts a shrink when the table is mostly empty (cron).
   void MaybeShrink();
+  // Sizes an empty table for about `keys` entries up front (the load at start, from the file's
+  // RESIZEDB hint), so inserting them does not grow and rehash it step by step.
+  void Reserve(size_t keys) {
+    if (size() == 0 && !rehashing() && !observer_ && keys > bucket_count()) Expand(keys);
+  }
 
   // Calls fn for every entry (no mutation allowed during the walk).
   void ForEach(const std::function<void(Entry*)>& fn) const;

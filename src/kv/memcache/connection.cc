@@ -19,6 +19,7 @@
 #include "kv/server/command_stats.h"
 #include "kv/server/config.h"
 #include "kv/server/connection.h"
+#include "kv/server/loading.h"
 #include "kv/server/output.h"
 #include "kv/server/shard_local.h"
 #include "kv/server/shard_set.h"
@@ -252,6 +253,10 @@ bool Connection::ParseBatch() {
     } else if (cmd == Command::kQuit) {
       p.close = true;
       return false;
+    } else if (IsLoading()) [[unlikely]] {
+      // The dataset is still being loaded at start (kv/server/loading.h).
+      p.local.append("SERVER_ERROR loading the dataset in memory\r\n");
+      if (p.req.too_large) return true;
     } else {
       p.keyed = true;
       // The parser skips the rest of a too-large value: let it, before anything else.
@@ -290,6 +295,10 @@ void Connection::ResumePaused() {
 void Connection::Execute() {
   switch (req_.cmd) {
     case Command::kFlushAll:
+      if (IsLoading()) {
+        out_.append("SERVER_ERROR loading the dataset in memory\r\n");
+        return;
+      }
       FlushAll();
       return;
     case Command::kStats:

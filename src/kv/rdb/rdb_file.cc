@@ -68,7 +68,8 @@ void AppendEof(std::string* out, uint64_t crc_before, bool checksum) {
 
 bool ParseRdbFile(std::string_view data, uint64_t databases,
                   const std::function<bool(RdbFileKey&, std::string*)>& on_key, RdbFileError* err,
-                  const std::function<void(std::string_view, std::string_view)>& aux) {
+                  const std::function<void(std::string_view, std::string_view)>& aux,
+                  const std::function<void(uint64_t, uint64_t, uint64_t)>& resize, size_t* pos) {
   auto fail = [err](size_t offset, std::string what) {
     err->offset = offset;
     err->what = std::move(what);
@@ -138,6 +139,7 @@ bool ParseRdbFile(std::string_view data, uint64_t databases,
       case kOpResizeDb: {
         uint64_t a, b;
         if (!r.ReadLength(&a) || !r.ReadLength(&b)) return fail(at, "truncated RESIZEDB");
+        if (resize) resize(db, a, b);
         continue;
       }
       case kOpAux: {
@@ -170,6 +172,7 @@ bool ParseRdbFile(std::string_view data, uint64_t databases,
       return fail(obj_at, "bad value of type " + std::to_string(type) + " for a key");
     }
     std::string why;
+    if (pos) *pos = r.pos();
     if (!on_key(k, &why)) return fail(at, why);
   }
 }

@@ -68,8 +68,12 @@ struct RdbFileError {
 // number of `databases` or more, module data (but Bloom filters), function libraries, a bad
 // object, a truncated file or (when the file carries one) a wrong checksum are errors. `aux`
 // (optional) sees the AUX fields. Bytes after the checksum are ignored, as Redis does.
+// `resize` (optional) sees each RESIZEDB hint (database, keys, keys with a TTL); `pos`
+// (optional) holds the offset of the end of the key last handed to on_key while it runs.
 bool ParseRdbFile(std::string_view data, uint64_t databases,
                   const std::function<bool(RdbFileKey&, std::string*)>& on_key, RdbFileError* err,
-                  const std::function<void(std::string_view, std::string_view)>& aux = nullptr);
+                  const std::function<void(std::string_view, std::string_view)>& aux = nullptr,
+                  const std::function<void(uint64_t, uint64_t, uint64_t)>& resize = nullptr,
+                  size_t* pos = nullptr);
 
 }  // namespace strata::kv::rdb

@@ -7,9 +7,12 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <barrier>
 #include <cerrno>
 #include <cstdint>
 #include <ctime>
+#include <functional>
+#include <future>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -31,6 +34,7 @@
 #include "kv/server/command_stats.h"
 #include "kv/server/config.h"
 #include "kv/server/connection.h"
+#include "kv/server/loading.h"
 #include "kv/server/shard_local.h"
 #include "kv/server/shard_set.h"
 #include "kv/server/snapshot.h"
@@ -184,8 +188,14 @@ template <typename T>
 void ArmCron(T* t) {
   int hz = GlobalConfig().hz.load(std::memory_order_relaxed);
   t->reactor->RunAfter(1000 / (hz > 0 ? hz : 10), [t] {
-    t->shard->Cron();
-    BgsaveCron(*t->shard);
+    // While the dataset loads (kv/server/loading.h) the shard does no expiry, eviction or
+    // automatic save: a save rule must not write a half-loaded keyspace.
+    if (!IsLoading()) {
+      t->shard->Cron();
+      BgsaveCron(*t->shard);
+    } else {
+      t->shard->PublishMemory();
+    }
     CloseIdleClients();
     Connection::ResumePausedClients();  // a CLIENT PAUSE that ended by itself
     SampleLocalRates(MonoMicros() / 1000);
@@ -323,6 +333,9 @@ void ShardRuntime::Start(uint32_t n, const std::vector<int>& listen_fds, bool pa
 void ShardRuntime::PackingTick() {
   Packing& p = *packing_;
   if (p.off) return;
+  // The loader parks every shard thread between slices of the AOF replay: each shard keeps its
+  // own thread until the load is done.
+  if (IsLoading()) return;
   int64_t wall = ClockNs(CLOCK_MONOTONIC);
   int64_t busy = 0;
   for (uint32_t i = 0; i < threads_.size(); i++) {
@@ -437,6 +450,37 @@ void ShutdownWatchdog(const std::atomic<bool>* stopped, sigset_t sigs) {
 
 }  // namespace
 
+namespace {
+
+// Main thread: runs fn on one shard thread while every other shard thread waits at a barrier
+// (no shard serves a client or runs a command meanwhile, and the barrier orders fn's work
+// between theirs); returns once every shard thread has left the barrier. Thread packing is off
+// while loading (PackingTick), so each shard has its own thread to park.
+void RunWithShardsParked(uint32_t n, const std::function<void()>& fn) {
+  struct Park {
+    struct Completion {
+      const std::function<void()>* fn;
+      void operator()() noexcept { (*fn)(); }
+    };
+    Park(uint32_t n, const std::function<void()>* fn) : bar(std::ptrdiff_t(n), Completion{fn}) {}
+    std::barrier<Completion> bar;
+    std::atomic<uint32_t> left{0};
+    std::promise<void> out;
+  };
+  auto park = std::make_shared<Park>(n, &fn);
+  park->left.store(n);
+  std::future<void> out = park->out.get_future();
+  for (uint32_t i = 0; i < n; i++) {
+    Shards().Post(i, [park] {
+      park->bar.arrive_and_wait();
+      if (park->left.fetch_sub(1) == 1) park->out.set_value();
+    });
+  }
+  out.wait();
+}
+
+}  // namespace
+
 int RunServer() {
   SaveRulesConfigured();  // from now on CONFIG SET save replaces the schedule
   Config& cfg = GlobalConfig();
@@ -509,38 +553,58 @@ int RunServer() {
     }
     memcache::NoteServerStart();
   }
-  // The snapshot in dir/dbfilename, if any, is read and checked now and its keys built by their
-  // shards before any client is accepted; a bad file stops the start.
-  // With appendonly yes and an AOF manifest in dir/appenddirname, the AOF is loaded instead:
-  // its RDB base like a snapshot, then its commands replayed while every shard thread waits.
+  // The dataset (dir/dbfilename, or with appendonly yes and a manifest in dir/appenddirname the
+  // AOF: its base, then its commands) is loaded while the shards serve: until it is all in,
+  // clients get -LOADING for every command without the `loading` flag (kv/server/loading.h).
+  // The main thread reads the files and streams the keys to their shards in batches; the AOF's
+  // commands are replayed in slices of a few milliseconds, each on one shard thread while every
+  // other shard thread is parked. The flag clears in the last slice, right after the log is
+  // switched on, so no acknowledged write can slip past the log. A bad file stops the start.
+  BeginLoading(0);
+  LazyFreer::Start();
+  ShardRuntime runtime;
+  runtime.Start(n, fds, /*packing=*/true, mc_fds, nullptr, nullptr);
   StartupLoad load;
   std::unique_ptr<aof::StartupAof, void (*)(aof::StartupAof*)> aof_load(aof::NewStartupAof(),
                                                                         aof::FreeStartupAof);
   bool from_aof = false;
-  if (!aof::PrepareAtStart(n, cfg.databases, &load, aof_load.get(), &from_aof)) return 1;
-  if (!from_aof && !ReadSnapshotAtStart(n, cfg.databases, &load)) return 1;
-  LazyFreer::Start();
-  ShardRuntime runtime;
-  bool loaded = false;
-  runtime.Start(
-      n, fds, /*packing=*/true, mc_fds,
-      [&load](Shard& s, uint32_t i) { InsertLoadedKeys(s, i, &load); },
-      [&load, &loaded, &aof_load, from_aof] {
-        loaded = FinishStartupLoad(&load) && aof::ReplayAtStart(aof_load.get());
-        // Loaded from the AOF: the log takes writes again before any client is accepted, so
-        // no acknowledged write can slip past it.
-        if (loaded && from_aof) aof::StartAfterLoad(true);
-        return loaded;
+  bool loaded = aof::PrepareAtStart(n, cfg.databases, &load, aof_load.get(), &from_aof);
+  if (loaded && !from_aof)
+    loaded = ReadSnapshotAtStart(n, cfg.databases, &load) && FinishStartupLoad(&load);
+  if (loaded && from_aof) {
+    // Slices of the replay, with every shard parked; the last also switches the log on and
+    // clears the loading flag before any shard serves again.
+    bool finished = false;
+    while (loaded && !finished) {
+      if (LoadingInterrupted()) {
+        loaded = false;
+        break;
+      }
+      RunWithShardsParked(n, [&] {
+        loaded = aof::ReplaySliceAtStart(aof_load.get(), 20000, &finished);
+        if (loaded && finished) {
+          aof::StartAfterLoad(true);
+          EndLoading();
+        }
       });
+      MaybeLogLoadingProgress("AOF");
+    }
+  }
   if (!loaded) {
+    if (LoadingInterrupted())
+      LOG_WARNING("Received a shutdown signal during loading, exiting now.");
+    bool by_signal = LoadingInterrupted();
     runtime.Stop();
     LazyFreer::Stop();
-    return 1;
+    return by_signal ? 0 : 1;
   }
   ReleaseStartupLoad(&load);
   aof_load.reset();
   // Otherwise the base is made from the loaded dataset now; writes that land before it are in it.
-  if (!from_aof) aof::StartAfterLoad(false);
+  if (!from_aof) {
+    EndLoading();
+    aof::StartAfterLoad(false);
+  }
   if (cfg.memcached_port > 0)
     LOG_NOTICE("memcached text protocol on %s:%d", cfg.bind.c_str(), cfg.memcached_port);
   LOG_NOTICE("strata-server %s (redis %s compatible) ready: %s:%d, %u shard thread(s), pid %d",

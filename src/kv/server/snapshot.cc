@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <deque>
 
 #include "base/clock.h"
 #include "base/crc64.h"
@@ -20,6 +21,7 @@
 #include "kv/rdb/rdb_file.h"
 #include "kv/server/blocking.h"
 #include "kv/server/config.h"
+#include "kv/server/loading.h"
 #include "kv/server/shard_set.h"
 #include "kv/tx/lock_table.h"
 #include "kv/version.h"
@@ -267,22 +269,151 @@ Task<SaveResult> SaveSnapshot() {
 
 // ---------------------------------------------------------------------------------------------
 // Loading at start
+//
+// Threads: the main thread reads and parses the file and hands each shard its keys in batches
+// through the shard's mailbox (Feeder); shard i's thread builds every key it owns (BuildBatch)
+// between serving its clients, who get -LOADING meanwhile (kv/server/loading.h). A batch is
+// allocated and freed by the main thread; the shard only reads it and copies what it keeps, so
+// each thread's memory ledger stays its own.
 
-struct LoadedKeys {
+namespace {
+
+struct KeyBatch {
   std::vector<rdb::RdbFileKey> keys;
+  std::vector<uint64_t> hashes;  // DbTable::Hash of each key
+  std::string error;             // written by the shard: the first key it could not build
 };
 
-StartupLoad::StartupLoad() = default;
-StartupLoad::~StartupLoad() = default;
+// On the owning shard's thread.
+void BuildBatch(Shard& s, KeyBatch& b) {
+  rdb::BuildLimits lim = ConfiguredBuildLimits();
+  int64_t now = UnixMillis();
+  for (size_t j = 0; j < b.keys.size(); j++) {
+    const rdb::RdbFileKey& k = b.keys[j];
+    int db = int(k.db);
+    uint64_t hash = b.hashes[j];
+    if (s.FindLink(db, k.key, hash, now)) {
+      b.error = "duplicate key '" + k.key + "' in database " + std::to_string(db);
+      return;
+    }
+    if (k.value.kind == 0) {  // a string: built straight from the batch's bytes
+      Entry* e = Entry::Create(k.key, k.value.str, k.expire_ms, false);
+      s.Add(db, e, hash, now);
+      continue;
+    }
+    Snapshot snap;
+    snap.type = ObjType(k.value.kind);
+    snap.expire_ms = k.expire_ms;
+    rdb::RdbValue v = k.value;  // a copy: the object's memory is this thread's
+    snap.obj = rdb::BuildObject(&v, lim);
+    if (!snap.obj) {
+      b.error = "bad value for key '" + k.key + "' in database " + std::to_string(db);
+      return;
+    }
+    Restore(s, db, k.key, snap, now, Meta::kFresh);
+  }
+  s.PublishMemory();
+}
+
+// Main thread: batches keys per shard and posts them, at most kInFlight batches per shard at a
+// time (the parse waits for a shard that falls behind, so memory stays bounded).
+class Feeder {
+ public:
+  static constexpr size_t kBatchKeys = 1024;
+  static constexpr size_t kBatchBytes = 1 << 20;
+  static constexpr uint64_t kInFlight = 8;
+
+  explicit Feeder(uint32_t n)
+      : n_(n),
+        cur_(n),
+        cur_bytes_(n, 0),
+        sent_(n, 0),
+        reaped_(n, 0),
+        queued_(n),
+        completed_(new std::atomic<uint64_t>[n]),
+        errors_(n) {
+    for (uint32_t i = 0; i < n; i++) completed_[i].store(0);
+  }
+  ~Feeder() { WaitAll(); }
+
+  // False once a shard reported an error (the parse stops).
+  bool Add(uint32_t i, uint64_t hash, rdb::RdbFileKey&& k, size_t bytes) {
+    if (!cur_[i]) cur_[i] = std::make_unique<KeyBatch>();
+    cur_[i]->keys.push_back(std::move(k));
+    cur_[i]->hashes.push_back(hash);
+    cur_bytes_[i] += bytes;
+    if (cur_[i]->keys.size() >= kBatchKeys || cur_bytes_[i] >= kBatchBytes) Send(i);
+    return failed_ == 0;
+  }
+
+  // Runs fn on shard i's thread before the keys added after this call.
+  void PostToAll(const std::function<void(Shard&)>& fn) {
+    for (uint32_t i = 0; i < n_; i++) {
+      Send(i);
+      Shards().Post(i, [fn, i] { fn(*Shards().shard(i)); });
+    }
+  }
+
+  // Sends what is left and waits until every shard built its keys.
+  void WaitAll() {
+    for (uint32_t i = 0; i < n_; i++) Send(i);
+    for (uint32_t i = 0; i < n_; i++) Reap(i, sent_[i]);
+  }
+
+  const std::vector<std::string>& errors() const { return errors_; }
+
+ private:
+  void Send(uint32_t i) {
+    if (!cur_[i] || cur_[i]->keys.empty()) return;
+    if (sent_[i] - reaped_[i] >= kInFlight) Reap(i, sent_[i] - kInFlight + 1);
+    KeyBatch* b = cur_[i].get();
+    queued_[i].push_back(std::move(cur_[i]));
+    cur_bytes_[i] = 0;
+    sent_[i]++;
+    std::atomic<uint64_t>* done = &completed_[i];
+    Shards().Post(i, [b, i, done] {
+      BuildBatch(*Shards().shard(i), *b);
+      done->fetch_add(1, std::memory_order_release);
+      done->notify_one();
+    });
+  }
+
+  // Waits until shard i finished `upto` batches, then frees them (on this thread).
+  void Reap(uint32_t i, uint64_t upto) {
+    for (;;) {
+      uint64_t c = completed_[i].load(std::memory_order_acquire);
+      if (c >= upto) break;
+      completed_[i].wait(c, std::memory_order_acquire);
+    }
+    uint64_t c = completed_[i].load(std::memory_order_acquire);
+    while (reaped_[i] < c) {
+      KeyBatch& b = *queued_[i].front();
+      if (!b.error.empty() && errors_[i].empty()) {
+        errors_[i] = b.error;
+        failed_++;
+      }
+      queued_[i].pop_front();
+      reaped_[i]++;
+    }
+  }
+
+  uint32_t n_;
+  std::vector<std::unique_ptr<KeyBatch>> cur_;
+  std::vector<size_t> cur_bytes_;
+  std::vector<uint64_t> sent_, reaped_;
+  std::vector<std::deque<std::unique_ptr<KeyBatch>>> queued_;
+  std::unique_ptr<std::atomic<uint64_t>[]> completed_;  // written by shard i, read here
+  std::vector<std::string> errors_;
+  int failed_ = 0;
+};
+
+}  // namespace
 
 bool ReadSnapshotAtStart(uint32_t shards, int databases, StartupLoad* load) {
   return ReadRdbAtStart(GlobalConfig().dbfilename(), shards, databases, load);
 }
 
 bool ReadRdbAtStart(const std::string& name, uint32_t shards, int databases, StartupLoad* load) {
-  load->per_shard.clear();
-  for (uint32_t i = 0; i < shards; i++) load->per_shard.push_back(std::make_unique<LoadedKeys>());
-  load->errors.assign(shards, std::string());
   load->name = name;
   int fd = open(name.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -297,6 +428,9 @@ bool ReadRdbAtStart(const std::string& name, uint32_t shards, int databases, Sta
   std::string data;
   struct stat sb;
   if (fstat(fd, &sb) == 0 && sb.st_size > 0) data.reserve(size_t(sb.st_size));
+  // Progress counts the bytes parsed; reading the file first counts as nothing.
+  const uint64_t progress_base = LoadingLoadedBytes();
+  if (!load->total_known) AddLoadingTotal(uint64_t(sb.st_size > 0 ? sb.st_size : 0));
   char buf[1 << 16];
   for (;;) {
     ssize_t n = read(fd, buf, sizeof(buf));
@@ -314,23 +448,59 @@ bool ReadRdbAtStart(const std::string& name, uint32_t shards, int databases, Sta
   close(fd);
 
   ShardSet owner(shards);
+  Feeder feed(shards);
   int64_t now = UnixMillis();
-  auto on_key = [&](rdb::RdbFileKey& k, std::string*) {
+  size_t pos = 0, last_pos = 0;
+  uint64_t seen = 0;
+  bool stopped = false;
+  auto on_key = [&](rdb::RdbFileKey& k, std::string* why) {
+    if ((++seen & 1023) == 0) {
+      LoadingProgress(progress_base + pos);
+      MaybeLogLoadingProgress("RDB");
+      if (LoadingInterrupted()) {
+        stopped = true;
+        *why = "interrupted by a shutdown signal";
+        return false;
+      }
+    }
+    size_t bytes = pos - last_pos;
+    last_pos = pos;
     if (k.expire_ms >= 0 && k.expire_ms <= now) {
       load->expired++;  // already expired: skipped, as a master does
       return true;
     }
-    uint32_t i = owner.ShardOf(DbTable::Hash(k.key));
-    load->per_shard[i]->keys.push_back(std::move(k));
+    uint64_t hash = DbTable::Hash(k.key);
     load->loaded++;
+    if (!feed.Add(owner.ShardOf(hash), hash, std::move(k), bytes)) {
+      *why = "a shard could not build a key";
+      return false;
+    }
     return true;
   };
   rdb::RdbFileError err;
   auto on_aux = [](std::string_view field, std::string_view value) {
     if (field == "redis-ver")
       LOG_NOTICE("Loading RDB produced by version %.*s", int(value.size()), value.data());
+    if (field == "used-mem")
+      SetLoadingRdbUsedMem(strtoull(std::string(value).c_str(), nullptr, 10));
   };
-  if (!rdb::ParseRdbFile(data, uint64_t(databases), on_key, &err, on_aux)) {
+  // RESIZEDB: each shard sizes its table for its share of the keys (plus a margin for an
+  // uneven spread), so the inserts do not grow it step by step.
+  auto on_resize = [&feed, shards](uint64_t db, uint64_t keys, uint64_t) {
+    size_t per = size_t(keys / shards + keys / shards / 16 + 64);
+    feed.PostToAll([db, per](Shard& s) { s.db(int(db)).Reserve(per); });
+  };
+  bool ok = rdb::ParseRdbFile(data, uint64_t(databases), on_key, &err, on_aux, on_resize, &pos);
+  feed.WaitAll();
+  LoadingProgress(progress_base + data.size());
+  for (uint32_t i = 0; i < shards; i++) {
+    if (feed.errors()[i].empty()) continue;
+    LOG_WARNING("Bad RDB file %s/%s: %s. Exiting.", Cwd().c_str(), name.c_str(),
+                feed.errors()[i].c_str());
+    return false;
+  }
+  if (stopped) return false;
+  if (!ok) {
     LOG_WARNING("Bad RDB file %s/%s at byte offset %zu: %s. Exiting.", Cwd().c_str(), name.c_str(),
                 err.offset, err.what.c_str());
     return false;
@@ -338,45 +508,8 @@ bool ReadRdbAtStart(const std::string& name, uint32_t shards, int databases, Sta
   return true;
 }
 
-void InsertLoadedKeys(Shard& s, uint32_t i, StartupLoad* load) {
-  if (!load || i >= load->per_shard.size()) return;
-  // The values were read on the main thread: they are copied here, so this shard's memory ledger
-  // holds its keys, and the main thread frees the originals (ReleaseStartupLoad).
-  const std::vector<rdb::RdbFileKey>& keys = load->per_shard[i]->keys;
-  rdb::BuildLimits lim = ConfiguredBuildLimits();
-  int64_t now = UnixMillis();
-  for (const rdb::RdbFileKey& k : keys) {
-    int db = int(k.db);
-    if (s.FindLink(db, k.key, DbTable::Hash(k.key), now)) {
-      load->errors[i] = "duplicate key '" + k.key + "' in database " + std::to_string(db);
-      return;
-    }
-    Snapshot snap;
-    snap.type = ObjType(k.value.kind);
-    snap.expire_ms = k.expire_ms;
-    if (k.value.kind == 0) {
-      snap.value = k.value.str;
-    } else {
-      rdb::RdbValue v = k.value;
-      snap.obj = rdb::BuildObject(&v, lim);
-      if (!snap.obj) {
-        load->errors[i] = "bad value for key '" + k.key + "' in database " + std::to_string(db);
-        return;
-      }
-    }
-    Restore(s, db, k.key, snap, now, Meta::kFresh);
-  }
-  s.PublishMemory();
-}
-
 bool FinishStartupLoad(StartupLoad* load) {
   if (!load->present) return true;
-  std::string name = load->name;
-  for (const std::string& e : load->errors) {
-    if (e.empty()) continue;
-    LOG_WARNING("Bad RDB file %s/%s: %s. Exiting.", Cwd().c_str(), name.c_str(), e.c_str());
-    return false;
-  }
   double secs = double(MonoNanos() - load->started_ns) / 1e9;
   LOG_NOTICE("Done loading RDB, keys loaded: %llu, keys expired: %llu.",
              static_cast<unsigned long long>(load->loaded),
@@ -385,9 +518,7 @@ bool FinishStartupLoad(StartupLoad* load) {
   return true;
 }
 
-void ReleaseStartupLoad(StartupLoad* load) {
-  load->per_shard.clear();
-  load->per_shard.shrink_to_fit();
+void ReleaseStartupLoad(StartupLoad*) {
   // The main thread's start-up bytes (the baseline of used_memory) no longer hold the file.
   MemoryAccounting::Get().SetBaseline(ThreadAllocatedBytes());
 }

@@ -8,9 +8,9 @@
 // fsyncs it, renames it over dbfilename and fsyncs the directory, so a failure leaves the previous
 // file as it was.
 //
-// Loading: the main thread reads and checks the whole file before the shard threads start and
-// sorts its keys by owning shard; each shard thread then builds its keys before it accepts
-// clients. Any fault stops the start (the caller exits non-zero).
+// Loading: while the shards serve with the loading flag set, the main thread reads and checks
+// the file and streams its keys to their shards in batches. Any fault stops the start (the caller
+// exits non-zero).
 #pragma once
 
 #include <atomic>
@@ -70,29 +70,27 @@ Task<SaveResult> SaveSnapshot();
 Task<bool> WriteRdbSnapshot(std::string dir, std::string name, std::function<void()> at_point,
                             bool aof_base, bool as_commands = false);
 
-// Keys read from the file at start, by owning shard.
-struct LoadedKeys;
+// The load at start. It runs while the shards serve with the loading flag set
+// (kv/server/loading.h): the main thread reads and parses the file and hands each shard its keys
+// in batches through its mailbox; each shard thread builds its keys between serving clients.
 struct StartupLoad {
-  std::vector<std::unique_ptr<LoadedKeys>> per_shard;
-  std::vector<std::string> errors;  // per shard, set by InsertLoadedKeys
   uint64_t loaded = 0, expired = 0;
   int64_t started_ns = 0;
   bool present = false;
-  std::string name;  // the file read (for messages)
-  StartupLoad();
-  ~StartupLoad();
+  bool total_known = false;  // the loading total already counts the file (an AOF base)
+  std::string name;          // the file read (for messages)
 };
 
-// Reads dir/dbfilename if it exists. False (after logging the file, the byte offset and the
-// fault) when the file is unreadable or corrupt.
+// Main thread, shards running. Reads dir/dbfilename if it exists and has every shard build its
+// keys; returns once they all have. False (after logging the file, the byte offset and the
+// fault, or the key a shard could not build) when the file is unreadable or corrupt, or when a
+// stop signal arrived meanwhile (LoadingInterrupted).
 bool ReadSnapshotAtStart(uint32_t shards, int databases, StartupLoad* load);
 // The same for an RDB file at `path` (relative to dir), e.g. an AOF base.
 bool ReadRdbAtStart(const std::string& path, uint32_t shards, int databases, StartupLoad* load);
-// On shard i's thread before it serves: builds its keys. A fault goes in load->errors[i].
-void InsertLoadedKeys(Shard& s, uint32_t i, StartupLoad* load);
-// After every shard inserted: logs the outcome; false if a shard failed.
+// After the keys are in: logs the outcome.
 bool FinishStartupLoad(StartupLoad* load);
-// On the main thread once the shards hold their keys: frees what was read.
+// On the main thread once the load is over: the start-up memory baseline drops the file.
 void ReleaseStartupLoad(StartupLoad* load);
 
 }  // namespace strata::kv

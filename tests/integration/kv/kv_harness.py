@@ -20,7 +20,7 @@ import subprocess
 import tempfile
 import time
 
-from kv_resp import Conn, ConnectionClosed
+from kv_resp import Conn, ConnectionClosed, RespError
 
 HOST = "127.0.0.1"
 
@@ -127,7 +127,10 @@ class Server:
         argv += self.extra
         return argv
 
-    def start(self, timeout=15.0, _attempt=0):
+    def start(self, timeout=15.0, _attempt=0, wait_loaded=True):
+        """Starts the server and returns once it answers PING. `wait_loaded`: and once it has
+        loaded its dataset (a -LOADING reply means it is still loading); False returns at the
+        first reply of any kind."""
         self._log = open(self.log_path, "wb")
         limit = None
         if self.nofile is not None:
@@ -146,16 +149,18 @@ class Server:
                     self._log.close()
                     self.port = free_port()
                     self.log_path = os.path.join(self.workdir, "server-%d.log" % self.port)
-                    return self.start(timeout, _attempt + 1)
+                    return self.start(timeout, _attempt + 1, wait_loaded)
                 raise RuntimeError("server exited with %s at start: %s\n%s" %
                                    (self.proc.returncode, self.argv(), self.log()))
             try:
                 c = Conn(self.port, timeout=2.0)
                 if self.password:
                     c.call("AUTH", self.password)
-                c.call("PING")  # any well-formed reply means the server is serving
+                r = c.call("PING")  # any well-formed reply means the server is serving
                 c.close()
-                return self
+                if not (wait_loaded and isinstance(r, RespError) and
+                        r.message.startswith("LOADING")):
+                    return self
             except (OSError, ConnectionClosed):
                 pass
             time.sleep(0.02)
