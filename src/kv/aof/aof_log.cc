@@ -629,6 +629,23 @@ bool ReadRespFile(const std::string& path, bool last, int databases, StartupAof*
 
 }  // namespace
 
+int64_t BytesToLoadAtStart() {
+  Log& log = TheLog();
+  if (!GlobalConfig().appendonly.load()) return -1;
+  std::string text;
+  int err = 0;
+  if (!ReadWholeFile(log.Path(log.ManifestName()), &text, &err)) return -1;
+  Manifest m;
+  std::string perr;
+  if (!ParseManifest(text, &m, &perr)) return 0;
+  int64_t total = 0;
+  for (const ManifestFile& f : m.files) {
+    int64_t sz = FileSize(log.Path(f.name));
+    if (sz > 0) total += sz;
+  }
+  return total;
+}
+
 bool PrepareAtStart(uint32_t shards, int databases, StartupLoad* load, StartupAof* s,
                     bool* use_aof) {
   *use_aof = false;
@@ -650,16 +667,7 @@ bool PrepareAtStart(uint32_t shards, int databases, StartupLoad* load, StartupAo
   }
   *use_aof = true;
   int64_t t0 = (MonoMicros() / 1000);
-  // The loading total: the base and every incr file.
-  {
-    uint64_t total = 0;
-    for (const ManifestFile& f : m.files) {
-      int64_t sz = FileSize(log.Path(f.name));
-      if (sz > 0) total += uint64_t(sz);
-    }
-    AddLoadingTotal(total);
-    load->total_known = true;
-  }
+
   LOG_NOTICE("Reading the AOF described by %s", mpath.c_str());
   const ManifestFile* base = m.base();
   std::vector<const ManifestFile*> incrs;

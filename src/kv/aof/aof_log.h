@@ -66,6 +66,9 @@ void CommitForReplies();
 // the manifest exists, reads the base (an RDB base goes in *load like a snapshot) and the incr
 // files, and sets *use_aof; false after logging the file and offset of a fault.
 struct StartupAof;
+// The bytes PrepareAtStart will read (the files the manifest lists), or -1 when the AOF is not
+// what is loaded (appendonly no, or no manifest).
+int64_t BytesToLoadAtStart();
 StartupAof* NewStartupAof();
 void FreeStartupAof(StartupAof* s);
 bool PrepareAtStart(uint32_t shards, int databases, StartupLoad* load, StartupAof* s,

@@ -45,8 +45,6 @@ void BeginLoading(uint64_t total_bytes) {
 
 void SetLoadingRdbUsedMem(uint64_t bytes) { P().rdb_used_mem.store(bytes); }
 
-void AddLoadingTotal(uint64_t bytes) { P().total.fetch_add(bytes); }
-
 void LoadingProgress(uint64_t loaded_bytes) {
   P().loaded.store(loaded_bytes, std::memory_order_relaxed);
 }

@@ -32,7 +32,6 @@ constexpr char kLoadingError[] = "LOADING Redis is loading the dataset in memory
 // Main thread. Begin: the flag is set, the clock and total size noted (total_bytes: the files'
 // sizes, 0 if unknown). Progress: bytes of those files read so far. End: the flag is cleared.
 void BeginLoading(uint64_t total_bytes);
-void AddLoadingTotal(uint64_t bytes);
 // The used-mem AUX field of the RDB being read (loading_rdb_used_mem).
 void SetLoadingRdbUsedMem(uint64_t bytes);
 void LoadingProgress(uint64_t loaded_bytes);

@@ -430,7 +430,6 @@ bool ReadRdbAtStart(const std::string& name, uint32_t shards, int databases, Sta
   if (fstat(fd, &sb) == 0 && sb.st_size > 0) data.reserve(size_t(sb.st_size));
   // Progress counts the bytes parsed; reading the file first counts as nothing.
   const uint64_t progress_base = LoadingLoadedBytes();
-  if (!load->total_known) AddLoadingTotal(uint64_t(sb.st_size > 0 ? sb.st_size : 0));
   char buf[1 << 16];
   for (;;) {
     ssize_t n = read(fd, buf, sizeof(buf));

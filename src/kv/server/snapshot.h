@@ -77,8 +77,7 @@ struct StartupLoad {
   uint64_t loaded = 0, expired = 0;
   int64_t started_ns = 0;
   bool present = false;
-  bool total_known = false;  // the loading total already counts the file (an AOF base)
-  std::string name;          // the file read (for messages)
+  std::string name;  // the file read (for messages)
 };
 
 // Main thread, shards running. Reads dir/dbfilename if it exists and has every shard build its
