@@ -288,7 +288,11 @@ struct KeyBatch {
 void BuildBatch(Shard& s, KeyBatch& b) {
   rdb::BuildLimits lim = ConfiguredBuildLimits();
   int64_t now = UnixMillis();
+  constexpr size_t kAhead = 8;  // buckets fetched ahead: the lookups miss the cache otherwise
+  for (size_t j = 0; j < kAhead && j < b.keys.size(); j++)
+    s.db(int(b.keys[j].db)).Prefetch(b.hashes[j]);
   for (size_t j = 0; j < b.keys.size(); j++) {
+    if (j + kAhead < b.keys.size()) s.db(int(b.keys[j + kAhead].db)).Prefetch(b.hashes[j + kAhead]);
     const rdb::RdbFileKey& k = b.keys[j];
     int db = int(k.db);
     uint64_t hash = b.hashes[j];
@@ -338,7 +342,11 @@ class Feeder {
 
   // False once a shard reported an error (the parse stops).
   bool Add(uint32_t i, uint64_t hash, rdb::RdbFileKey&& k, size_t bytes) {
-    if (!cur_[i]) cur_[i] = std::make_unique<KeyBatch>();
+    if (!cur_[i]) {
+      cur_[i] = std::make_unique<KeyBatch>();
+      cur_[i]->keys.reserve(kBatchKeys);
+      cur_[i]->hashes.reserve(kBatchKeys);
+    }
     cur_[i]->keys.push_back(std::move(k));
     cur_[i]->hashes.push_back(hash);
     cur_bytes_[i] += bytes;
