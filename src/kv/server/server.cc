@@ -561,12 +561,13 @@ int RunServer() {
   // commands are replayed in slices of a few milliseconds, each on one shard thread while every
   // other shard thread is parked. The flag clears in the last slice, right after the log is
   // switched on, so no acknowledged write can slip past the log. A bad file stops the start.
+  // With nothing to load (no manifest, no snapshot file) the flag is never set, as in Redis.
   int64_t to_load = aof::BytesToLoadAtStart();
   if (to_load < 0) {
     struct stat sb;
-    to_load = stat(cfg.dbfilename().c_str(), &sb) == 0 ? int64_t(sb.st_size) : 0;
+    to_load = stat(cfg.dbfilename().c_str(), &sb) == 0 ? int64_t(sb.st_size) : -1;
   }
-  BeginLoading(uint64_t(to_load));
+  if (to_load >= 0) BeginLoading(uint64_t(to_load));
   LazyFreer::Start();
   ShardRuntime runtime;
   runtime.Start(n, fds, /*packing=*/true, mc_fds, nullptr, nullptr);
