@@ -595,6 +595,8 @@ int RunServer() {
         }
       });
       MaybeLogLoadingProgress("AOF");
+      // A short gap, so every shard thread polls its sockets before it is parked again.
+      if (!finished) std::this_thread::sleep_for(std::chrono::microseconds(500));
     }
   }
   if (!loaded) {
