@@ -11,6 +11,7 @@ before the probes ran, the case is retried with more data, then skipped with the
 
 import os
 import shutil
+import socket
 import struct
 import time
 
@@ -107,6 +108,14 @@ def probe_while_loading(srv):
     except redispy.exceptions.BusyLoadingError:
         seen.append("get")
         got_value = False
+    if srv.memcached_port:  # strata's memcached listener refuses keyed requests the same way
+        with socket.create_connection(("127.0.0.1", srv.memcached_port), timeout=30) as m:
+            m.sendall(b"get key:1\r\n")
+            line = m.makefile("rb").readline()
+        if line == b"SERVER_ERROR loading the dataset in memory\r\n":
+            seen.append("memcached")
+        else:
+            assert line.startswith(b"VALUE") or line == b"END\r\n", line
     # Allowed while loading: INFO, ECHO, CLIENT, CONFIG GET, TIME.
     info = info_persistence(c)
     assert c.echo("hi") == b"hi"
@@ -143,8 +152,8 @@ def wait_loaded(srv, timeout=120):
     raise AssertionError("still loading after %ss" % timeout)
 
 
-def start_loading(cmd, workdir, args):
-    srv = Server(cmd=cmd, workdir=workdir, args=list(args), threads=None)
+def start_loading(cmd, workdir, args, memcached=False):
+    srv = Server(cmd=cmd, workdir=workdir, args=list(args), threads=None, memcached=memcached)
     return srv.start(timeout=60, wait_loaded=False)
 
 
@@ -170,7 +179,7 @@ def run_loading_case(tmp_path, target, make_files, extra_args, check_after):
         make_files(workdir, keys)
         args = server_args(target, extra_args)
         args[1] = workdir
-        srv = start_loading(command_of(target), workdir, args)
+        srv = start_loading(command_of(target), workdir, args, memcached=target == "strata")
         try:
             seen = probe_while_loading(srv)
             c = wait_loaded(srv)
