@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -433,26 +434,46 @@ bool ReadRdbAtStart(const std::string& name, uint32_t shards, int databases, Sta
   load->present = true;
   load->started_ns = MonoNanos();
   LOG_NOTICE("Loading RDB %s/%s", Cwd().c_str(), name.c_str());
-  std::string data;
+  // The file is mapped (read-only, private) rather than copied; the parse reads it once, in
+  // order. A file that cannot be mapped (a pipe, say) is read into memory instead.
   struct stat sb;
-  if (fstat(fd, &sb) == 0 && sb.st_size > 0) data.reserve(size_t(sb.st_size));
-  // Progress counts the bytes parsed; reading the file first counts as nothing.
-  const uint64_t progress_base = LoadingLoadedBytes();
-  char buf[1 << 16];
-  for (;;) {
-    ssize_t n = read(fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int e = errno;
-      close(fd);
-      LOG_WARNING("Fatal error loading the DB %s/%s: %s. Exiting.", Cwd().c_str(), name.c_str(),
-                  strerror(e));
-      return false;
+  const uint64_t progress_base = LoadingLoadedBytes();  // progress counts the bytes parsed
+  std::string copy;
+  std::string_view data;
+  void* map = MAP_FAILED;
+  size_t map_len = 0;
+  if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0) {
+    map_len = size_t(sb.st_size);
+    map = mmap(nullptr, map_len, PROT_READ, MAP_PRIVATE, fd, 0);
+  }
+  if (map != MAP_FAILED) {
+    madvise(map, map_len, MADV_SEQUENTIAL);
+    data = std::string_view(static_cast<const char*>(map), map_len);
+  } else {
+    char buf[1 << 16];
+    for (;;) {
+      ssize_t n = read(fd, buf, sizeof(buf));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        int e = errno;
+        close(fd);
+        LOG_WARNING("Fatal error loading the DB %s/%s: %s. Exiting.", Cwd().c_str(), name.c_str(),
+                    strerror(e));
+        return false;
+      }
+      if (n == 0) break;
+      copy.append(buf, size_t(n));
     }
-    if (n == 0) break;
-    data.append(buf, size_t(n));
+    data = copy;
   }
   close(fd);
+  struct Unmap {
+    void* p;
+    size_t len;
+    ~Unmap() {
+      if (p != MAP_FAILED) munmap(p, len);
+    }
+  } unmap{map, map_len};
 
   ShardSet owner(shards);
   Feeder feed(shards);
