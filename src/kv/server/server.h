@@ -33,7 +33,8 @@ class ShardRuntime {
   // option says (thread_packing.h); without, every shard keeps its own thread.
   // mc_listen_fds (optional, one per shard): the memcached listener (kv/memcache).
   // `init` (optional) runs on each shard thread once its shard exists, before it serves anything
-  // (loading a snapshot). No shard accepts a client until every init has returned; then
+  // (the dataset load at start does not use it: it runs while the shards serve, loading.h). No
+  // shard accepts a client until every init has returned; then
   // `after_init` (optional) runs once, and if it returns false no listener is registered (the
   // caller stops the runtime).
   void Start(uint32_t n, const std::vector<int>& listen_fds = {}, bool packing = false,
