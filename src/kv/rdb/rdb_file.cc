@@ -69,7 +69,8 @@ void AppendEof(std::string* out, uint64_t crc_before, bool checksum) {
 bool ParseRdbFile(std::string_view data, uint64_t databases,
                   const std::function<bool(RdbFileKey&, std::string*)>& on_key, RdbFileError* err,
                   const std::function<void(std::string_view, std::string_view)>& aux,
-                  const std::function<void(uint64_t, uint64_t, uint64_t)>& resize, size_t* pos) {
+                  const std::function<void(uint64_t, uint64_t, uint64_t)>& resize, size_t* pos,
+                  const std::function<uint64_t(size_t)>& crc_of) {
   auto fail = [err](size_t offset, std::string what) {
     err->offset = offset;
     err->what = std::move(what);
@@ -119,7 +120,7 @@ bool ParseRdbFile(std::string_view data, uint64_t databases,
       }
       case kOpEof: {
         if (version >= 5) {
-          uint64_t want = Crc64(data.substr(0, r.pos()));
+          uint64_t want = crc_of ? crc_of(r.pos()) : Crc64(data.substr(0, r.pos()));
           std::string_view raw;
           if (!r.ReadBytes(8, &raw)) return fail(r.pos(), "truncated checksum");
           uint64_t got = ReadLe(raw);

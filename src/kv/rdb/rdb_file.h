@@ -70,10 +70,12 @@ struct RdbFileError {
 // (optional) sees the AUX fields. Bytes after the checksum are ignored, as Redis does.
 // `resize` (optional) sees each RESIZEDB hint (database, keys, keys with a TTL); `pos`
 // (optional) holds the offset of the end of the key last handed to on_key while it runs.
+// `crc_of` (optional) returns the CRC64 of data's first n bytes (e.g. computed beside the parse);
+// without it the parser computes it at EOF.
 bool ParseRdbFile(std::string_view data, uint64_t databases,
                   const std::function<bool(RdbFileKey&, std::string*)>& on_key, RdbFileError* err,
                   const std::function<void(std::string_view, std::string_view)>& aux = nullptr,
                   const std::function<void(uint64_t, uint64_t, uint64_t)>& resize = nullptr,
-                  size_t* pos = nullptr);
+                  size_t* pos = nullptr, const std::function<uint64_t(size_t)>& crc_of = nullptr);
 
 }  // namespace strata::kv::rdb

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <thread>
 
 #include "base/clock.h"
 #include "base/crc64.h"
@@ -518,7 +519,24 @@ bool ReadRdbAtStart(const std::string& name, uint32_t shards, int databases, Sta
     size_t per = size_t(keys / shards + keys / shards / 16 + 64);
     feed.PostToAll([db, per](Shard& s) { s.db(int(db)).Reserve(per); });
   };
-  bool ok = rdb::ParseRdbFile(data, uint64_t(databases), on_key, &err, on_aux, on_resize, &pos);
+  // The checksum covers every byte up to the EOF opcode, which is normally followed by just the
+  // 8-byte checksum: a helper thread computes that CRC while the parse runs.
+  const size_t crc_len = data.size() >= 8 ? data.size() - 8 : 0;
+  uint64_t early_crc = 0;
+  std::thread crc_thread(
+      [&early_crc, data, crc_len] { early_crc = Crc64(data.substr(0, crc_len)); });
+  struct Join {
+    std::thread* t;
+    ~Join() {
+      if (t->joinable()) t->join();
+    }
+  } join{&crc_thread};
+  auto crc_of = [&](size_t n) {
+    if (crc_thread.joinable()) crc_thread.join();
+    return n == crc_len ? early_crc : Crc64(data.substr(0, n));
+  };
+  bool ok =
+      rdb::ParseRdbFile(data, uint64_t(databases), on_key, &err, on_aux, on_resize, &pos, crc_of);
   feed.WaitAll();
   LoadingProgress(progress_base + data.size());
   for (uint32_t i = 0; i < shards; i++) {
