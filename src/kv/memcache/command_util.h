@@ -10,7 +10,7 @@
 #include "kv/memcache/commands.h"
 
 namespace strata::kv {
-struct Entry;
+class Entry;
 }
 
 namespace strata::kv::memcache {
