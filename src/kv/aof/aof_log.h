@@ -46,7 +46,9 @@ void FeedUnit(Unit&& unit);
 // context it ran in: into ctx.aof_unit when inside EXEC or a script, else into the log.
 void FeedContext(const CmdContext& ctx, std::string_view reply);
 // Whether a write command that ran as a coordinator names no key at all (FLUSHALL, FLUSHDB,
-// SWAPDB): those are logged when they end; keyed coordinators log under their key locks.
+// SWAPDB). Alone they log themselves under every shard's all-keys lock (keys_family.cc), as
+// keyed coordinators log under their key locks; inside EXEC or a script the caller adds them to
+// its unit.
 bool KeylessWrite(const CommandSpec& spec, std::span<const std::string_view> args);
 
 // Reply hold-back (connection thread): whether records exist that are not yet written (under
