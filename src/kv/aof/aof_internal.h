@@ -28,6 +28,7 @@ std::string AofPath(const std::string& name);  // a file in it
 Manifest CurrentManifest();
 // Writes the manifest (temp file, fsync, rename, directory fsync), then makes it the current one.
 bool InstallManifest(const Manifest& m);
+void SetManifestInMemory(const Manifest& m);  // names reserved, nothing written
 // At the rewrite's instant: what is buffered is written to the current incr file and fsynced,
 // `listed` runs (it installs the manifest naming the new incr), then appends go to `fd`. False,
 // with nothing switched and `fd` not taken, if any step failed (buffered records are kept).

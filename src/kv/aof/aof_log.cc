@@ -528,6 +528,12 @@ bool InstallManifest(const Manifest& m) {
   return true;
 }
 
+void SetManifestInMemory(const Manifest& m) {
+  Log& log = TheLog();
+  std::lock_guard<std::mutex> l(log.files_mu);
+  log.manifest = m;
+}
+
 bool SwitchToNewIncr(int fd, const std::function<bool()>& listed) {
   return TheLog().SwitchFile(fd, listed);
 }

@@ -9,7 +9,9 @@
 //   done:              manifest = base n+1, incr m; the old base and incrs deleted
 // A crash or a failure at any point leaves a manifest that lists a complete history: the new incr
 // is listed before any record is appended to it, and stays listed if the base fails, so the next
-// rewrite (or the next start) still has every write.
+// rewrite (or the next start) still has every write. When the log is being turned on (no AOF
+// yet at start, CONFIG SET appendonly yes) no manifest is written before the base is done: until
+// then a restart loads what it would have loaded before (dbfilename).
 //
 // Threads: RequestRewrite on any thread; the job's coroutine on shard 0 (it hops to every shard
 // for the all-keys locks); the instant's switch on the coordinating thread under those locks;
@@ -42,6 +44,11 @@ RewriteStatus& Rewrites() {
 namespace {
 
 struct Job {
+  // The log was not on at the instant (the AOF is being created or turned on): the new incr is
+  // not published then, only with the base at the end, as Redis keeps its incr temporary until
+  // the first base exists. Otherwise a crash before the base would leave a manifest listing an
+  // incr alone (or an outdated base), which the next start would load instead of dbfilename.
+  bool publish_at_instant = true;
   Manifest old, mid;
   std::string base_name, incr_name;
   int64_t started_ms = 0;
@@ -71,7 +78,13 @@ bool AtInstant(Job& job) {
     return false;
   }
   const Manifest* mid = &job.mid;
-  if (!detail::SwitchToNewIncr(fd, [mid] { return detail::InstallManifest(*mid); })) {
+  bool publish = job.publish_at_instant = Enabled();
+  auto listed = [mid, publish] {
+    if (publish) return detail::InstallManifest(*mid);
+    detail::SetManifestInMemory(*mid);
+    return true;
+  };
+  if (!detail::SwitchToNewIncr(fd, listed)) {
     close(fd);
     unlink(path.c_str());
     return false;

@@ -82,7 +82,8 @@ def test_aof_disk_full_refuses_writes_then_recovers(start_server, small_disk):
     args = ["--dir", small_disk, "--appendonly", "yes", "--appendfsync", "everysec"]
     srv = start_server(args)
     c = client(srv)
-    assert wait_until(lambda: c.info("persistence")["aof_rewrite_in_progress"] == 0, 30)
+    assert wait_until(lambda: c.info("persistence")["aof_enabled"] == 1 and
+                      c.info("persistence")["aof_rewrite_in_progress"] == 0, 30)
     before = ["before%d" % i for i in range(20)]
     for k in before:
         assert c.set(k, VALUE)
@@ -159,7 +160,8 @@ def test_rewrite_on_a_full_disk_keeps_buffered_records(start_server, small_disk)
             "--auto-aof-rewrite-percentage", "0"]
     srv = start_server(args)
     c = client(srv)
-    assert wait_until(lambda: c.info("persistence")["aof_rewrite_in_progress"] == 0, 30)
+    assert wait_until(lambda: c.info("persistence")["aof_enabled"] == 1 and
+                      c.info("persistence")["aof_rewrite_in_progress"] == 0, 30)
     before = ["before%d" % i for i in range(20)]
     for k in before:
         assert c.set(k, VALUE)
