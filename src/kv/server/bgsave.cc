@@ -370,9 +370,11 @@ void Job::WriterMain() {
 }
 
 void Job::Finalize(bool ok) {
+  // The walk is free before the status says the job ended, so whoever sees it ended can start
+  // the next one at once.
+  ReleaseShards();
   if (on_done) {
     on_done(ok);
-    ReleaseShards();
     return;
   }
   SaveStatus& st = GetSaveStatus();
@@ -394,7 +396,6 @@ void Job::Finalize(bool ok) {
   g_last_cow.store(early_bytes.load());
   g_running.store(false);
   st.in_progress.store(false);
-  ReleaseShards();
 }
 
 void Job::ReleaseShards() {
