@@ -44,10 +44,11 @@ RewriteStatus& Rewrites() {
 namespace {
 
 struct Job {
-  // The log was not on at the instant (the AOF is being created or turned on): the new incr is
-  // not published then, only with the base at the end, as Redis keeps its incr temporary until
-  // the first base exists. Otherwise a crash before the base would leave a manifest listing an
-  // incr alone (or an outdated base), which the next start would load instead of dbfilename.
+  // The log was not on at the instant (the AOF is being created or turned on), or no base was
+  // ever made (the first one failed): the new incr is not published then, only with the base at
+  // the end, as Redis keeps its incr temporary until the first base exists. Otherwise a crash
+  // before the base would leave a manifest listing incrs alone (or an outdated base), which the
+  // next start would load instead of dbfilename.
   bool publish_at_instant = true;
   Manifest old, mid;
   std::string base_name, incr_name;
@@ -78,7 +79,7 @@ bool AtInstant(Job& job) {
     return false;
   }
   const Manifest* mid = &job.mid;
-  bool publish = job.publish_at_instant = Enabled();
+  bool publish = job.publish_at_instant = Enabled() && job.old.base() != nullptr;
   auto listed = [mid, publish] {
     if (publish) return detail::InstallManifest(*mid);
     detail::SetManifestInMemory(*mid);

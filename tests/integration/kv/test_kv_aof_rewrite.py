@@ -283,3 +283,27 @@ def test_rewrite_and_bgsave_are_scheduled_after_each_other(start_server, tmp_pat
     wait_aof_ready(srv)
     assert info_persistence(srv)["aof_rewrites"] == 3
     assert os.path.exists(os.path.join(str(tmp_path), "dump.rdb"))
+
+
+def test_a_failed_first_base_publishes_no_manifest(start_server, tmp_path):
+    """Turning the AOF on: the new incr is listed only with its base, so when that base fails a
+    restart still loads dbfilename (not an incr alone)."""
+    srv = start_server()
+    client(srv).set("from-rdb", "x")
+    client(srv).save()
+    srv.stop()
+    d = os.path.join(str(tmp_path), AOF_DIR)
+    os.makedirs(os.path.join(d, "appendonly.aof.1.base.rdb"))  # the base's rename fails
+    srv = start_server(args=aof_args())
+    c = client(srv)
+    assert wait_until(lambda: info_persistence(srv)["aof_last_bgrewrite_status"] == "err", 30)
+    assert not os.path.exists(os.path.join(d, MANIFEST))
+    c.set("during", "y")
+    srv.kill()
+    os.rmdir(os.path.join(d, "appendonly.aof.1.base.rdb"))
+    again = start_server(args=aof_args())
+    wait_aof_ready(again)
+    c = client(again)
+    assert c.get("from-rdb") == b"x"
+    assert [l[1] for l in manifest(str(tmp_path))] == ["appendonly.aof.1.base.rdb",
+                                                       "appendonly.aof.1.incr.aof"]
