@@ -23,6 +23,7 @@ cmake --build "$ASAN_BUILD" -j "$JOBS" | grep -vE '^\[[0-9]+/[0-9]+\] ' || true
 echo "== kv server under ASan+UBSan (differential, blocking, transactions, data types, messaging)"
 STRATA_BUILD=$(cd "$ASAN_BUILD" && pwd) ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 KVDIFF_COUNT=10000 STRATA_AOF_KILLS=10 \
+  STRATA_AOF_REWRITE_KEYS=100000 \
   /usr/bin/python3 -m pytest -q -p no:cacheprovider \
   tests/integration/kv/test_kv_differential.py tests/integration/kv/test_kv_blocking.py \
   tests/integration/kv/test_kv_transactions.py tests/integration/kv/test_kv_list.py \
@@ -33,7 +34,8 @@ STRATA_BUILD=$(cd "$ASAN_BUILD" && pwd) ASAN_OPTIONS=detect_leaks=0:abort_on_err
   tests/integration/kv/test_kv_pubsub.py tests/integration/kv/test_kv_tracking.py \
   tests/integration/kv/test_kv_dump_restore.py tests/integration/kv/test_kv_memcached.py \
   tests/integration/kv/test_kv_memcached_meta.py tests/integration/kv/test_kv_lease.py \
-  tests/integration/kv/test_kv_aof.py tests/integration/kv/test_kv_bloom.py \
+  tests/integration/kv/test_kv_aof.py tests/integration/kv/test_kv_aof_rewrite.py \
+  tests/integration/kv/test_kv_aof_ordering.py tests/integration/kv/test_kv_bloom.py \
   tests/integration/kv/test_kv_hotkeys.py \
   tests/integration/kv/test_kv_bgsave.py tests/integration/kv/test_kv_disk_faults.py
 echo "== all tests passed"

@@ -8,14 +8,19 @@ namespace strata::kv {
 namespace {
 
 // Starts the rewrite on shard 0 and answers at once, as Redis does; INFO persistence shows
-// aof_rewrite_in_progress until it ends.
+// aof_rewrite_in_progress until it ends. Inside EXEC, or while a BGSAVE runs, it is scheduled.
 void CmdBgRewriteAof(CmdContext& ctx) {
-  if (aof::RewriteInProgress()) {
-    ctx.rb->Error("ERR Background append only file rewriting already in progress");
-    return;
+  switch (aof::RequestRewrite(ctx.in_tx)) {
+    case aof::RewriteStart::kInProgress:
+      ctx.rb->Error("ERR Background append only file rewriting already in progress");
+      break;
+    case aof::RewriteStart::kScheduled:
+      ctx.rb->SimpleString("Background append only file rewriting scheduled");
+      break;
+    case aof::RewriteStart::kStarted:
+      ctx.rb->SimpleString("Background append only file rewriting started");
+      break;
   }
-  aof::ScheduleRewrite();
-  ctx.rb->SimpleString("Background append only file rewriting started");
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -17,12 +18,14 @@
 #include "base/log.h"
 #include "io/reactor.h"
 #include "kv/aof/aof_format.h"
+#include "kv/aof/aof_internal.h"
 #include "kv/aof/aof_rewrite.h"
 #include "kv/commands/command.h"
 #include "kv/commands/command_keys.h"
 #include "kv/commands/dispatch.h"
 #include "kv/commands/registry.h"
 #include "kv/engine/shard.h"
+#include "kv/server/bgsave.h"
 #include "kv/server/config.h"
 #include "kv/server/loading.h"
 #include "kv/server/shard_set.h"
@@ -253,7 +256,8 @@ class Log {
   void MaybeAutoRewrite() {
     const Config& c = GlobalConfig();
     int64_t pct = c.auto_aof_rewrite_percentage.load();
-    if (!enabled.load() || pct <= 0 || rewriting.load()) return;
+    // As Redis, not while a rewrite or a background save runs.
+    if (!enabled.load() || pct <= 0 || RewriteInProgress() || BackgroundWalkBusy()) return;
     int64_t cur = current_size_.load() + base_size_.load();
     int64_t base = base_size_.load() > 0 ? base_size_.load() : 1;
     if (cur < c.auto_aof_rewrite_min_size.load()) return;
@@ -291,28 +295,78 @@ class Log {
     return true;
   }
 
-  // Switches appends to `fd` (a new incr file): what is buffered goes to the old file first,
-  // which is fsynced and closed. The new file starts with a SELECT.
-  void SwitchFile(int fd) {
+  // Switches appends to `fd` (a new incr file). What is buffered belongs to the current file: it
+  // is written there and fsynced first; then `listed` runs (the manifest naming the new file,
+  // durable before any record goes there); then the old file is closed and the new one starts
+  // with a SELECT. Appends wait meanwhile (mu_ is held), so none lands in between. False, with
+  // the log unchanged and `fd` not taken, when the write, the fsync or `listed` failed: as at
+  // the end of a turn, a failed write is cut off the file again, its records stay in front of
+  // the buffer (retried by the background thread) and writes are refused with -MISCONF until a
+  // retry succeeds; under `always` the process exits, as Commit does.
+  bool SwitchFile(int fd, const std::function<bool()>& listed = {}) {
     std::lock_guard<std::mutex> io(io_mu_);
     std::lock_guard<std::mutex> f(fsync_mu_);
-    std::string data;
-    uint64_t upto;
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      data.swap(buf_);
-      upto = appended_.load();
-      last_db_ = -1;
-    }
+    std::lock_guard<std::mutex> l(mu_);
+    uint64_t upto = appended_.load();
     if (fd_ >= 0) {
-      if (!data.empty() && WriteAllFd(fd_, data)) current_size_.fetch_add(int64_t(data.size()));
-      fdatasync(fd_);
-      close(fd_);
+      if (!buf_.empty()) {
+        size_t done = 0;
+        if (!WriteAllFd(fd_, buf_, &done)) {
+          int e = errno;
+          if (Policy() == kAlways) {
+            LOG_WARNING("Error writing to the AOF file: %s", strerror(e));
+            LOG_WARNING(
+                "Can't recover from AOF write error when the AOF fsync policy is 'always'. "
+                "Exiting...");
+            _exit(1);
+          }
+          if (done > 0) {
+            struct stat sb;
+            if (fstat(fd_, &sb) != 0 || ftruncate(fd_, sb.st_size - off_t(done)) != 0) {
+              LOG_WARNING(
+                  "Could not remove short write from the append-only file: %s; the next start "
+                  "may need aof-load-truncated",
+                  strerror(errno));
+              current_size_.fetch_add(int64_t(done));
+              buf_.erase(0, done);
+            }
+          }
+          write_errno_.store(e);
+          if (write_ok_.exchange(false) || LogWriteErrorNow())
+            LOG_WARNING("Error writing to the AOF file: %s", strerror(e));
+          return false;
+        }
+        current_size_.fetch_add(int64_t(buf_.size()));
+        buf_.clear();
+        if (!write_ok_.load()) LOG_WARNING("AOF write error looks solved, Strata can write again.");
+        write_ok_.store(true);
+      }
+      written_.store(upto);
+      if (fdatasync(fd_) != 0) {
+        int e = errno;
+        if (Policy() == kAlways) {
+          LOG_WARNING(
+              "Can't persist AOF for fsync error when the AOF fsync policy is 'always': "
+              "%s. Exiting...",
+              strerror(e));
+          _exit(1);
+        }
+        if (fsync_ok_.exchange(false)) LOG_WARNING("AOF fsync failed: %s", strerror(e));
+        fsync_errno_.store(e);
+        return false;
+      }
+      synced_.store(upto);
+      if (!fsync_ok_.exchange(true)) LOG_WARNING("AOF fsync error looks solved.");
     }
+    if (listed && !listed()) return false;
+    if (fd_ >= 0) close(fd_);
+    buf_.clear();
     written_.store(upto);
     synced_.store(upto);
     fd_ = fd;
+    last_db_ = -1;
     current_size_.store(0);
+    return true;
   }
 
   void CloseFile() {
@@ -325,10 +379,6 @@ class Log {
 
   std::mutex files_mu;  // manifest and file names
   Manifest manifest;
-  std::atomic<bool> rewriting{false};
-  std::atomic<bool> last_rewrite_ok{true};
-  std::atomic<uint64_t> rewrites{0};
-  std::atomic<int64_t> last_rewrite_secs{-1};
   std::atomic<int64_t> base_size_{0};
   std::atomic<int64_t> current_size_{0};
   std::atomic<bool> write_ok_{true};
@@ -457,97 +507,44 @@ bool RepliesMustWait() { return TheLog().RepliesMustWait(); }
 bool HoldsReplies() { return Enabled(); }
 void CommitForReplies() { TheLog().Commit(Policy() == kAlways); }
 
-bool RewriteInProgress() { return TheLog().rewriting.load(); }
-
-namespace {
-Task<void> RewriteDetached() { co_await Rewrite(); }
-}  // namespace
-
-void ScheduleRewrite() {
-  Shards().Post(0, [] { RunDetached(RewriteDetached(), [] {}); });
-}
-
 // ---------------------------------------------------------------------------------------------
-// Rewriting
+// What the rewrite (aof_rewrite_job.cc) needs of the log and its files.
 
-Task<bool> Rewrite() {
+namespace detail {
+
+std::string AofDir() { return TheLog().Dir(); }
+std::string AofPath(const std::string& name) { return TheLog().Path(name); }
+
+Manifest CurrentManifest() {
   Log& log = TheLog();
-  if (log.rewriting.exchange(true)) co_return false;
-  int64_t started = (MonoMicros() / 1000);
-  const Config& cfg = GlobalConfig();
-  std::string dir = log.Dir();
-  if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    LOG_WARNING("Can't create the AOF directory %s: %s", dir.c_str(), strerror(errno));
-    log.rewriting.store(false);
-    log.last_rewrite_ok.store(false);
-    co_return false;
-  }
-  Manifest old;
-  {
-    std::lock_guard<std::mutex> l(log.files_mu);
-    old = log.manifest;
-  }
-  const std::string& prefix = cfg.appendfilename;
-  uint64_t incr_seq = old.NextIncrSeq();
-  uint64_t base_seq = old.base() ? old.base()->seq + 1 : 1;
-  std::string incr_name = prefix + "." + std::to_string(incr_seq) + ".incr.aof";
-  bool preamble = cfg.aof_use_rdb_preamble.load();
-  std::string base_name =
-      prefix + "." + std::to_string(base_seq) + (preamble ? ".base.rdb" : ".base.aof");
-  bool switched = false;
-  Manifest mid = old;
-  mid.files.push_back(ManifestFile{incr_name, incr_seq, 'i'});
-  // The instant of the new base: every shard's all-keys lock is held, so no command runs.
-  // Appends move to the new incr file (listed in the manifest before any record goes there),
-  // and logging starts here when the AOF is being turned on.
-  auto at_point = [&log, &switched, &mid, &incr_name] {
-    std::string path = log.Path(incr_name);
-    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) {
-      LOG_WARNING("Can't open the append-only file %s: %s", path.c_str(), strerror(errno));
-      return;
-    }
-    if (!log.WriteManifest(mid)) {
-      close(fd);
-      unlink(path.c_str());
-      return;
-    }
-    {
-      std::lock_guard<std::mutex> l(log.files_mu);
-      log.manifest = mid;
-    }
-    log.SwitchFile(fd);
-    log.enabled.store(GlobalConfig().appendonly.load());
-    switched = true;
-  };
-  bool ok = co_await WriteRdbSnapshot(dir + "/", base_name, at_point, true, !preamble);
-  ok = ok && switched;
-  if (ok) {
-    Manifest next;
-    next.files.push_back(ManifestFile{base_name, base_seq, 'b'});
-    next.files.push_back(ManifestFile{incr_name, incr_seq, 'i'});
-    ok = log.WriteManifest(next);
-    if (ok) {
-      {
-        std::lock_guard<std::mutex> l(log.files_mu);
-        log.manifest = next;
-      }
-      for (const ManifestFile& f : old.files)
-        if (f.name != base_name && f.name != incr_name) unlink(log.Path(f.name).c_str());
-      FsyncDir(dir);
-      log.base_size_.store(FileSize(log.Path(base_name)));
-      LOG_NOTICE("Background AOF rewrite finished successfully");
-    }
-  } else if (switched) {
-    LOG_WARNING("Background AOF rewrite failed: the new base could not be written");
-  }
-  if (!ok) unlink(log.Path(base_name).c_str());
-  log.last_rewrite_ok.store(ok);
-  log.last_rewrite_secs.store(((MonoMicros() / 1000) - started) / 1000);
-  if (ok) log.rewrites.fetch_add(1);
-  log.rewriting.store(false);
-  co_return ok;
+  std::lock_guard<std::mutex> l(log.files_mu);
+  return log.manifest;
 }
+
+bool InstallManifest(const Manifest& m) {
+  Log& log = TheLog();
+  if (!log.WriteManifest(m)) return false;
+  std::lock_guard<std::mutex> l(log.files_mu);
+  log.manifest = m;
+  return true;
+}
+
+void SetManifestInMemory(const Manifest& m) {
+  Log& log = TheLog();
+  std::lock_guard<std::mutex> l(log.files_mu);
+  log.manifest = m;
+}
+
+bool SwitchToNewIncr(int fd, const std::function<bool()>& listed) {
+  return TheLog().SwitchFile(fd, listed);
+}
+
+void StartLogging(bool on) { TheLog().enabled.store(on); }
+void SetBaseSize(int64_t bytes) { TheLog().base_size_.store(bytes); }
+int64_t SizeOf(const std::string& path) { return FileSize(path); }
+bool SyncDir(const std::string& dir) { return FsyncDir(dir); }
+
+}  // namespace detail
 
 // ---------------------------------------------------------------------------------------------
 // Start-up
@@ -878,15 +875,17 @@ void Shutdown() {
 
 std::vector<std::pair<std::string, std::string>> InfoFields() {
   Log& log = TheLog();
+  const RewriteStatus& rw = Rewrites();
   auto s = [](int64_t v) { return std::to_string(v); };
   std::vector<std::pair<std::string, std::string>> f = {
       {"aof_enabled", log.enabled.load() ? "1" : "0"},
-      {"aof_rewrite_in_progress", log.rewriting.load() ? "1" : "0"},
-      {"aof_rewrite_scheduled", "0"},
-      {"aof_last_rewrite_time_sec", s(log.last_rewrite_secs.load())},
-      {"aof_current_rewrite_time_sec", "-1"},
-      {"aof_last_bgrewrite_status", log.last_rewrite_ok.load() ? "ok" : "err"},
-      {"aof_rewrites", std::to_string(log.rewrites.load())},
+      {"aof_rewrite_in_progress", rw.in_progress.load() ? "1" : "0"},
+      {"aof_rewrite_scheduled", rw.scheduled.load() ? "1" : "0"},
+      {"aof_last_rewrite_time_sec", s(rw.last_secs.load())},
+      {"aof_current_rewrite_time_sec",
+       s(rw.in_progress.load() ? (MonoMicros() / 1000 - rw.started_ms.load()) / 1000 : -1)},
+      {"aof_last_bgrewrite_status", rw.last_ok.load() ? "ok" : "err"},
+      {"aof_rewrites", std::to_string(rw.rewrites.load())},
       {"aof_last_write_status", log.write_ok_.load() ? "ok" : "err"},
   };
   if (log.enabled.load()) {

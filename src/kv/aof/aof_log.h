@@ -46,7 +46,9 @@ void FeedUnit(Unit&& unit);
 // context it ran in: into ctx.aof_unit when inside EXEC or a script, else into the log.
 void FeedContext(const CmdContext& ctx, std::string_view reply);
 // Whether a write command that ran as a coordinator names no key at all (FLUSHALL, FLUSHDB,
-// SWAPDB): those are logged when they end; keyed coordinators log under their key locks.
+// SWAPDB). Alone they log themselves under every shard's all-keys lock (keys_family.cc), as
+// keyed coordinators log under their key locks; inside EXEC or a script the caller adds them to
+// its unit.
 bool KeylessWrite(const CommandSpec& spec, std::span<const std::string_view> args);
 
 // Reply hold-back (connection thread): whether records exist that are not yet written (under
@@ -85,13 +87,24 @@ void StartAfterLoad(bool loaded_from_aof);
 void StopBackground();
 void Shutdown();
 
-// BGREWRITEAOF: a new base from the current dataset and a new incr file, the manifest switched
-// atomically, the old files deleted. Runs on a shard thread. False if one is already running or
-// it failed (logged).
-Task<bool> Rewrite();
+// BGREWRITEAOF (aof_rewrite_job.cc), forkless: at one instant (every shard's all-keys lock, as
+// BGSAVE) appends move to a new incr file, listed in the manifest before any record goes there;
+// then the shards write the new base in the background on BGSAVE's walk (kv/server/bgsave.h)
+// while they serve; once it is fsynced and renamed, the manifest is switched to the new base and
+// incr and the old files are deleted. A failure leaves the previous manifest (plus the new
+// incr) in place.
+//
+// RequestRewrite (any thread): kInProgress when one runs; inside EXEC (`in_exec`) or while a
+// BGSAVE walks the keyspace, the rewrite is scheduled (shard 0's cron starts it once the walk is
+// free); otherwise it starts on shard 0.
+enum class RewriteStart { kStarted, kScheduled, kInProgress };
+RewriteStart RequestRewrite(bool in_exec);
 bool RewriteInProgress();
-// Starts Rewrite() in the background on shard 0 (any thread).
+// The automatic rule, CONFIG SET appendonly yes, the first base at start: starts a rewrite now,
+// or once the running one (or the BGSAVE) ends.
 void ScheduleRewrite();
+// Shard 0's cron: starts a scheduled rewrite if the walk is free.
+void StartScheduledRewrite();
 
 // INFO persistence fields (aof_*).
 std::vector<std::pair<std::string, std::string>> InfoFields();

@@ -489,10 +489,37 @@ bool ParseFlushMode(CmdContext& ctx) {
   return true;
 }
 
+// FLUSHDB, FLUSHALL and SWAPDB change every shard at one instant. Outside a transaction they take
+// every shard's all-keys lock in ascending order (as EXEC holding a whole-database command), change
+// every shard, append their record to the append-only file while the locks are still held, then
+// release: no command on any key runs anywhere meanwhile, so the log orders them with every write,
+// as a keyed cross-shard command is ordered by its key locks (docs/design/persistence.md). Inside
+// EXEC, a script or the AOF replay (in_tx) the caller holds the locks and logs the unit.
+template <typename F>
+Task<void> OnEveryShardAtOnce(CmdContext& ctx, F apply) {
+  if (ctx.in_tx) {
+    co_await Shards().Broadcast(apply);
+    co_return;
+  }
+  std::vector<std::string> lock_all{LockTable::kAllKeys};
+  std::vector<std::string>* lk = &lock_all;
+  for (uint32_t i = 0; i < Shards().size(); i++)
+    co_await Shards().HopDeferred(i, [lk](Shard& s, auto done) { s.locks().Acquire(*lk, done); });
+  co_await Shards().Broadcast(apply);
+  if (aof::Enabled()) aof::Feed(ctx.db, ctx.args, "+OK\r\n", ctx.now_ms);
+  for (uint32_t i = 0; i < Shards().size(); i++) {
+    Shards().Post(i, [i] {
+      Shard* s = Shards().shard(i);
+      s->locks().Release({LockTable::kAllKeys});
+      ServeBlockedClients(*s);
+    });
+  }
+}
+
 Task<void> CmdFlushDb(CmdContext& ctx) {
   if (!ParseFlushMode(ctx)) co_return;
   int db = ctx.db;
-  co_await Shards().Broadcast([db](Shard& s, uint32_t) {
+  co_await OnEveryShardAtOnce(ctx, [db](Shard& s, uint32_t) {
     s.DbModified(db);
     s.db(db).Clear();
     s.PublishMemory();
@@ -503,7 +530,7 @@ Task<void> CmdFlushDb(CmdContext& ctx) {
 
 Task<void> CmdFlushAll(CmdContext& ctx) {
   if (!ParseFlushMode(ctx)) co_return;
-  co_await Shards().Broadcast([](Shard& s, uint32_t) {
+  co_await OnEveryShardAtOnce(ctx, [](Shard& s, uint32_t) {
     for (int db = 0; db < s.databases(); db++) s.DbModified(db);
     for (auto& t : s.dbs()) t.Clear();
     s.PublishMemory();
@@ -527,13 +554,13 @@ Task<void> CmdSwapDb(CmdContext& ctx) {
     ctx.rb->Error(kErrDbIndex);
     co_return;
   }
-  if (a != b) {
-    co_await Shards().Broadcast([a, b](Shard& s, uint32_t) {
-      s.DbModified(int(a), int(b));
-      s.db(int(a)).Swap(s.db(int(b)));
-    });
-    tracking::InvalidateEverything();
-  }
+  // SWAPDB n n changes nothing but is logged as sent, as every successful write.
+  co_await OnEveryShardAtOnce(ctx, [a, b](Shard& s, uint32_t) {
+    if (a == b) return;
+    s.DbModified(int(a), int(b));
+    s.db(int(a)).Swap(s.db(int(b)));
+  });
+  if (a != b) tracking::InvalidateEverything();
   ctx.rb->Ok();
 }
 

@@ -386,19 +386,32 @@ void CmdTime(CmdContext& ctx) {
 
 void CmdLastSave(CmdContext& ctx) { ctx.rb->Integer(GetSaveStatus().last_save_s.load()); }
 
-// BGSAVE [SCHEDULE]: a forkless background snapshot (kv/server/bgsave.h). Nothing else runs in
-// the background that could delay it, so SCHEDULE starts at once too.
+// BGSAVE [SCHEDULE]: a forkless background snapshot (kv/server/bgsave.h). Inside EXEC, or with
+// SCHEDULE while an AOF rewrite walks the keyspace, it is scheduled, as in Redis.
 // The reply comes once every shard has fixed the snapshot's instant.
 Task<void> CmdBgsave(CmdContext& ctx) {
-  if (ctx.args.size() > 2 || (ctx.args.size() == 2 && !ArgIs(ctx.args[1], "schedule"))) {
+  bool schedule = ctx.args.size() == 2 && ArgIs(ctx.args[1], "schedule");
+  if (ctx.args.size() > 2 || (ctx.args.size() == 2 && !schedule)) {
     ctx.rb->Error(kErrSyntax);
     co_return;
   }
-  bool started = co_await BgsaveFromCommand();
-  if (started)
-    ctx.rb->SimpleString("Background saving started");
-  else
-    ctx.rb->Error("ERR Background save already in progress");
+  BgsaveStart r = co_await BgsaveFromCommand(schedule, ctx.in_tx);
+  switch (r) {
+    case BgsaveStart::kStarted:
+      ctx.rb->SimpleString("Background saving started");
+      break;
+    case BgsaveStart::kScheduled:
+      ctx.rb->SimpleString("Background saving scheduled");
+      break;
+    case BgsaveStart::kSaveRunning:
+      ctx.rb->Error("ERR Background save already in progress");
+      break;
+    case BgsaveStart::kOtherRunning:
+      ctx.rb->Error(
+          "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE "
+          "SCHEDULE in order to schedule a BGSAVE whenever possible.");
+      break;
+  }
 }
 
 // SAVE: a snapshot written while the command waits (as Redis's SAVE blocks its server).
@@ -529,7 +542,7 @@ void RegisterServerFamily(CommandRegistry& r) {
   r.Add({"save", 1, kAdmin | kNoScript | kNoMulti, 0, 0, 0, nullptr, CmdSave, "server",
          "Synchronously saves the database(s) to disk.", "1.0.0",
          "O(N) where N is the total number of keys in all databases"});
-  r.Add({"bgsave", -1, kAdmin | kNoScript | kNoMulti, 0, 0, 0, nullptr, CmdBgsave, "server",
+  r.Add({"bgsave", -1, kAdmin | kNoScript, 0, 0, 0, nullptr, CmdBgsave, "server",
          "Asynchronously saves the database(s) to disk.", "1.0.0", "O(1)"});
   r.Add({"shutdown", -1, kAdm | kNoMulti, 0, 0, 0, nullptr, CmdShutdown, "server",
          "Synchronously saves the database(s) to disk and shuts down the Redis server.", "1.0.0",

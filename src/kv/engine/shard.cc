@@ -298,8 +298,11 @@ void Shard::Cron() {
   int hz = GlobalConfig().hz.load(std::memory_order_relaxed);
   if (hz < 1) hz = 1;
   // Active expiry may use up to 25% of each tick, as Redis's slow cycle; none while clients are
-  // paused (CLIENT PAUSE keeps the dataset as it was).
-  if (!ClientsPaused()) ActiveExpireCycle(1000000 / hz / 4);
+  // paused (CLIENT PAUSE keeps the dataset as it was), nor while a whole-keyspace step holds this
+  // shard's all-keys lock (FLUSHALL, SWAPDB, the instant of a snapshot or an AOF rewrite): its
+  // removals would land in the append-only file between that step's shards.
+  bool all_locked = !locks().empty() && locks().IsLocked(LockTable::kAllKeys);
+  if (!ClientsPaused() && !all_locked) ActiveExpireCycle(1000000 / hz / 4);
   stats_.expire_cycles++;
   for (auto& t : dbs_) {
     if (t.rehashing())
@@ -309,7 +312,7 @@ void Shard::Cron() {
   }
   policy_->FitSketch(KeyCount());
   PublishMemory();
-  if (GlobalConfig().maxmemory.load(std::memory_order_relaxed)) EnsureMemory();
+  if (GlobalConfig().maxmemory.load(std::memory_order_relaxed) && !all_locked) EnsureMemory();
 }
 
 }  // namespace strata::kv

@@ -19,6 +19,8 @@
 #include "base/log.h"
 #include "base/strutil.h"
 #include "io/reactor.h"
+#include "kv/aof/aof_format.h"
+#include "kv/aof/aof_log.h"
 #include "kv/engine/bucket_progress.h"
 #include "kv/engine/db_table.h"
 #include "kv/engine/shard.h"
@@ -49,7 +51,11 @@ std::vector<SaveRule> g_rules = {{3600, 1}, {300, 100}, {60, 10000}};  // Redis'
 std::atomic<bool> g_have_rules{true};
 
 std::atomic<uint64_t> g_dirty[kMaxPublished];
-std::atomic<bool> g_running{false};
+std::atomic<bool> g_running{false};  // a BGSAVE runs
+// The background walk (BGSAVE or the AOF rewrite) is in use: a table has one observer.
+std::atomic<bool> g_walk_busy{false};
+// BGSAVE SCHEDULE (or BGSAVE inside EXEC) asked for a save while the walk was busy.
+std::atomic<bool> g_bgsave_scheduled{false};
 std::atomic<int64_t> g_started_ms{0};
 std::atomic<int64_t> g_last_time_sec{-1};
 std::atomic<uint64_t> g_last_cow{0};
@@ -133,6 +139,11 @@ class Job : public std::enable_shared_from_this<Job> {
   uint32_t n = 0;
   int64_t start_ms = 0;
   bool compress = true, checksum = true;
+  // An AOF base (BGREWRITEAOF): `commands` writes RESTORE ... ABSTTL records instead of an RDB;
+  // `at_point` runs at the instant, `on_done` replaces BGSAVE's bookkeeping.
+  bool aof_base = false, commands = false;
+  std::function<bool()> at_point;
+  std::function<void(bool)> on_done;
   std::string header, dir, tmp_path, final_path;
   int fd = -1;
   std::vector<std::unique_ptr<ShardWork>> work;
@@ -149,6 +160,7 @@ class Job : public std::enable_shared_from_this<Job> {
   }
   void WriterMain();
   void Finalize(bool ok);
+  void ReleaseShards();
 
  private:
   std::mutex mu_;
@@ -189,6 +201,17 @@ void ShardWork::WriteBucket(TableWalk& t, size_t idx, bool early) {
     if (e->has_expire()) {
       expire = e->expire_ms();
       if (expire <= now) return;  // expired at the start: left out, as SAVE does
+    }
+    if (job_->commands) {
+      if (buf_db_ != t.db) {
+        std::string n = std::to_string(t.db);
+        aof::AppendCommand(&buf_, {"SELECT", n});
+        buf_db_ = t.db;
+      }
+      std::string payload = rdb::CreateDumpPayload(rdb::ValueOf(e));
+      std::string ttl = std::to_string(expire < 0 ? 0 : expire);
+      aof::AppendCommand(&buf_, {"RESTORE", e->key(), ttl, payload, "ABSTTL"});
+      return;
     }
     if (buf_db_ != t.db) {
       rdb::AppendSelectDbOnly(&buf_, uint64_t(t.db));
@@ -299,7 +322,7 @@ void Job::WriterMain() {
     err = errno;
     failed.store(true);
   };
-  if (!out.Write(header)) fail("write");
+  if (!header.empty() && !out.Write(header)) fail("write");
   uint32_t done = 0;
   while (done < n) {
     Chunk c;
@@ -318,7 +341,7 @@ void Job::WriterMain() {
   }
   if (!op) {
     std::string tail;
-    rdb::AppendEof(&tail, out.crc(), checksum);
+    if (!commands) rdb::AppendEof(&tail, out.crc(), checksum);
     if (!out.Write(tail))
       fail("write");
     else if (fsync(fd) != 0)
@@ -347,6 +370,13 @@ void Job::WriterMain() {
 }
 
 void Job::Finalize(bool ok) {
+  // The walk is free before the status says the job ended, so whoever sees it ended can start
+  // the next one at once.
+  ReleaseShards();
+  if (on_done) {
+    on_done(ok);
+    return;
+  }
   SaveStatus& st = GetSaveStatus();
   int64_t now = UnixMillis();
   if (ok) {
@@ -364,7 +394,12 @@ void Job::Finalize(bool ok) {
   g_bg_failed.store(!ok);
   g_last_time_sec.store((now - start_ms) / 1000);
   g_last_cow.store(early_bytes.load());
-  // Each shard frees what it allocated for this save on its own thread.
+  g_running.store(false);
+  st.in_progress.store(false);
+}
+
+void Job::ReleaseShards() {
+  // Each shard frees what it allocated for this walk on its own thread.
   std::shared_ptr<Job> self = shared_from_this();
   for (uint32_t i = 0; i < uint32_t(work.size()); i++)
     Shards().Post(i, [self, i] { self->work[i]->Release(); });
@@ -372,20 +407,16 @@ void Job::Finalize(bool ok) {
     std::lock_guard<std::mutex> lock(g_tmp_mu);
     g_tmp_path.clear();
   }
-  g_running.store(false);
-  st.in_progress.store(false);
+  g_walk_busy.store(false);
 }
 
-Task<void> RunBgsave(std::shared_ptr<Job> job) {
+// Runs a walk whose slot (g_walk_busy) is claimed and whose paths are set: opens the temp file,
+// fixes the instant under every shard's all-keys lock, starts the shards' walks and the writer.
+Task<void> RunWalk(std::shared_ptr<Job> job) {
   const uint32_t n = Shards().size();
   job->n = n;
   for (uint32_t i = 0; i < n; i++) job->work.push_back(std::make_unique<ShardWork>(job.get(), i));
   job->dirty.assign(n, 0);
-  job->dir = Cwd();
-  char tmp[64];
-  snprintf(tmp, sizeof(tmp), "temp-bgsave-%d.rdb", int(getpid()));
-  job->tmp_path = job->dir + "/" + tmp;
-  job->final_path = job->dir + "/" + GlobalConfig().dbfilename();
   job->fd = open(job->tmp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   {
     std::lock_guard<std::mutex> lock(g_tmp_mu);
@@ -393,8 +424,8 @@ Task<void> RunBgsave(std::shared_ptr<Job> job) {
   }
   job->start_ms = UnixMillis();
   if (job->fd < 0) {
-    LOG_WARNING("Failed opening the temp RDB file %s (in server root dir %s) for saving: %s", tmp,
-                job->dir.c_str(), strerror(errno));
+    LOG_WARNING("Failed opening the temp RDB file %s (in server root dir %s) for saving: %s",
+                job->tmp_path.c_str(), Cwd().c_str(), strerror(errno));
     job->Finalize(false);
     co_return;
   }
@@ -404,8 +435,20 @@ Task<void> RunBgsave(std::shared_ptr<Job> job) {
   for (uint32_t i = 0; i < n; i++)
     co_await Shards().HopDeferred(i, [lk](Shard& s, auto done) { s.locks().Acquire(*lk, done); });
   job->start_ms = UnixMillis();
-  g_started_ms.store(job->start_ms);
-  job->header = RdbFileHeader(job->start_ms);
+  if (!job->on_done) g_started_ms.store(job->start_ms);
+  if (job->at_point && !job->at_point()) {
+    // Abandoned at the instant (the AOF rewrite could not switch its log): nothing was walked.
+    co_await Shards().Broadcast([lk](Shard& s, uint32_t) {
+      s.locks().Release(*lk);
+      ServeBlockedClients(s);
+    });
+    close(job->fd);
+    job->fd = -1;
+    unlink(job->tmp_path.c_str());
+    job->Finalize(false);
+    co_return;
+  }
+  if (!job->commands) job->header = RdbFileHeader(job->start_ms, job->aof_base);
   Job* j = job.get();
   co_await Shards().Broadcast([j, lk](Shard& s, uint32_t i) {
     j->dirty[i] = s.dirty();
@@ -476,10 +519,17 @@ std::string SaveRulesText() {
 
 namespace {
 
-// Claims the save slot and prepares the job; null when a save runs.
-std::shared_ptr<Job> BeginJob() {
+// Claims the save slot and the walk and prepares the job. Null when a save runs (*other false)
+// or the walk is busy with an AOF rewrite (*other true).
+std::shared_ptr<Job> BeginJob(bool* other) {
   SaveStatus& st = GetSaveStatus();
+  *other = false;
   if (st.in_progress.exchange(true)) return nullptr;
+  if (g_walk_busy.exchange(true)) {
+    st.in_progress.store(false);
+    *other = true;
+    return nullptr;
+  }
   g_running.store(true);
   g_started_ms.store(UnixMillis());
   g_last_try_s.store(UnixMillis() / 1000);
@@ -487,6 +537,12 @@ std::shared_ptr<Job> BeginJob() {
   const Config& cfg = GlobalConfig();
   job->compress = cfg.rdbcompression.load(std::memory_order_relaxed);
   job->checksum = cfg.rdbchecksum.load(std::memory_order_relaxed);
+  // Paths fixed now, so a CONFIG SET dir meanwhile does not move the save.
+  job->dir = Cwd();
+  char tmp[64];
+  snprintf(tmp, sizeof(tmp), "temp-bgsave-%d.rdb", int(getpid()));
+  job->tmp_path = job->dir + "/" + tmp;
+  job->final_path = job->dir + "/" + GlobalConfig().dbfilename();
   LOG_NOTICE("Background saving started");
   return job;
 }
@@ -494,17 +550,51 @@ std::shared_ptr<Job> BeginJob() {
 }  // namespace
 
 bool StartBgsave() {
-  std::shared_ptr<Job> job = BeginJob();
+  bool other;
+  std::shared_ptr<Job> job = BeginJob(&other);
   if (!job) return false;
-  RunDetached(RunBgsave(std::move(job)), [] {});
+  RunDetached(RunWalk(std::move(job)), [] {});
   return true;
 }
 
-Task<bool> BgsaveFromCommand() {
-  std::shared_ptr<Job> job = BeginJob();
-  if (!job) co_return false;
-  co_await RunBgsave(std::move(job));
-  co_return true;
+Task<BgsaveStart> BgsaveFromCommand(bool schedule, bool in_exec) {
+  // As Redis: a save already running is an error even inside EXEC; inside EXEC (whose locks
+  // the save's instant would wait for) or while the walk is busy with an AOF rewrite, the save
+  // is scheduled (SCHEDULE) or refused.
+  if (GetSaveStatus().in_progress.load()) co_return BgsaveStart::kSaveRunning;
+  if (in_exec) {
+    g_bgsave_scheduled.store(true);
+    co_return BgsaveStart::kScheduled;
+  }
+  bool other;
+  std::shared_ptr<Job> job = BeginJob(&other);
+  if (!job) {
+    if (!other) co_return BgsaveStart::kSaveRunning;
+    if (!schedule) co_return BgsaveStart::kOtherRunning;
+    g_bgsave_scheduled.store(true);
+    co_return BgsaveStart::kScheduled;
+  }
+  co_await RunWalk(std::move(job));
+  co_return BgsaveStart::kStarted;
+}
+
+bool ClaimBackgroundWalk() { return !g_walk_busy.exchange(true); }
+void ReleaseBackgroundWalk() { g_walk_busy.store(false); }
+bool BackgroundWalkBusy() { return g_walk_busy.load(); }
+
+Task<void> RunAofBaseWalk(AofBaseWalk w) {
+  auto job = std::make_shared<Job>();
+  const Config& cfg = GlobalConfig();
+  job->compress = cfg.rdbcompression.load(std::memory_order_relaxed);
+  job->checksum = cfg.rdbchecksum.load(std::memory_order_relaxed);
+  job->aof_base = true;
+  job->commands = w.commands;
+  job->dir = std::move(w.dir);
+  job->tmp_path = std::move(w.tmp_path);
+  job->final_path = std::move(w.final_path);
+  job->at_point = std::move(w.at_point);
+  job->on_done = std::move(w.done);
+  co_await RunWalk(std::move(job));
 }
 
 namespace {
@@ -560,9 +650,17 @@ BgsaveReport GetBgsaveReport() {
 
 void BgsaveCron(Shard& s) {
   if (s.id() < kMaxPublished) g_dirty[s.id()].store(s.dirty(), std::memory_order_relaxed);
-  if (s.id() != 0 || !g_have_rules.load(std::memory_order_relaxed)) return;
+  if (s.id() != 0) return;
   SaveStatus& st = GetSaveStatus();
-  if (st.in_progress.load()) return;
+  // Work scheduled while the walk was busy, as Redis's cron: a rewrite first, then a save (after
+  // a failed save, only once the retry delay has passed).
+  if (!g_walk_busy.load()) aof::StartScheduledRewrite();
+  if (g_bgsave_scheduled.load() && !g_walk_busy.load() && !st.in_progress.load() &&
+      (UnixMillis() / 1000 - g_last_try_s.load() > kRetryDelaySec || st.last_ok.load())) {
+    if (StartBgsave()) g_bgsave_scheduled.store(false);
+  }
+  if (!g_have_rules.load(std::memory_order_relaxed)) return;
+  if (st.in_progress.load() || g_walk_busy.load()) return;
   uint32_t n = Shards().size();
   uint64_t dirty = 0;
   for (uint32_t i = 0; i < n && i < kMaxPublished; i++)

@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -47,8 +48,34 @@ extern std::atomic<bool> g_stop_writes_on_bgsave_error;
 // and LASTSAVE).
 bool StartBgsave();
 // The same for the BGSAVE command: completes once the snapshot's instant is fixed on every shard,
-// so the commands the client sends after BGSAVE are not in the file.
-Task<bool> BgsaveFromCommand();
+// so the commands the client sends after BGSAVE are not in the file. As Redis: with a save
+// already running, kSaveRunning; inside EXEC (`in_exec`), or while an AOF rewrite walks the
+// keyspace and `schedule` (BGSAVE SCHEDULE), the save is scheduled (shard 0's cron starts it
+// once the walk is free); while a rewrite runs without SCHEDULE, kOtherRunning.
+enum class BgsaveStart { kStarted, kScheduled, kSaveRunning, kOtherRunning };
+Task<BgsaveStart> BgsaveFromCommand(bool schedule, bool in_exec);
+
+// The background walk is shared by BGSAVE and the AOF rewrite (BGREWRITEAOF): one at a time, as
+// a table has one observer. ClaimBackgroundWalk takes it (false if busy); the walk gives it back
+// when it ends.
+bool ClaimBackgroundWalk();
+void ReleaseBackgroundWalk();  // a claimed walk that never ran
+bool BackgroundWalkBusy();
+
+// An AOF base written by the walk (kv/aof/aof_rewrite_job.cc): an RDB with aof-base 1, or
+// (`commands`) SELECT and RESTORE ... ABSTTL records. `at_point` runs on the coordinating
+// thread while every shard's all-keys lock is held, before any shard starts its walk (false
+// abandons the walk); `done` runs once, with the outcome, after the temp file was fsynced and
+// renamed to `final_path` and `dir` fsynced (on the writer thread, or the coordinating thread
+// when the walk never started). The caller holds the walk (ClaimBackgroundWalk); it is given
+// back after `done`. Completes once the instant is fixed.
+struct AofBaseWalk {
+  bool commands = false;
+  std::string dir, tmp_path, final_path;
+  std::function<bool()> at_point;
+  std::function<void(bool ok)> done;
+};
+Task<void> RunAofBaseWalk(AofBaseWalk w);
 
 // Redis's MISCONF: the last background save failed, stop-writes-on-bgsave-error is on and save
 // rules exist, so write commands (and PING) are refused.

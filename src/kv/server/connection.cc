@@ -808,11 +808,9 @@ void Connection::RunAsync(const CommandSpec* spec, std::span<const std::string_v
   async_ctx_.client_id = state_.id;
   async_ctx_.track_reads = tracking_.TrackReads();
   int64_t start = MonoMicros();
+  // Coordinators log their own records while they hold their locks: keyed ones under their key
+  // locks (MultiKeyTx), FLUSHALL, FLUSHDB and SWAPDB under every shard's all-keys lock.
   RunDetached(spec->multi(async_ctx_), [this, spec, start] {
-    // Keyless writes across shards (FLUSHALL, FLUSHDB, SWAPDB); keyed coordinators log under
-    // their key locks (MultiKeyTx).
-    if (aof::Enabled() && aof::KeylessWrite(*spec, async_args_))
-      aof::FeedContext(async_ctx_, async_reply_);
     int64_t dur = MonoMicros() - start;
     auto& c = LocalCommandCounters()[size_t(spec->id)];
     c.calls++;

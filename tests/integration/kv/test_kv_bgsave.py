@@ -102,6 +102,44 @@ def test_bgsave_replies_match_redis(start_server, tmp_path):
     assert got[2] == b"+Background saving started\r\n"
 
 
+def test_bgsave_and_bgrewriteaof_inside_multi_match_redis(start_server, tmp_path):
+    """Redis 7.0 queues BGSAVE and BGREWRITEAOF in MULTI and schedules them when EXEC runs them
+    (its cron starts them afterwards); SAVE is refused in MULTI."""
+    def script(srv, workdir):
+        c = srv.conn()
+        out = [c.call_raw("SET", "k", "v"), c.call_raw("MULTI"), c.call_raw("SAVE"),
+               c.call_raw("BGSAVE"), c.call_raw("EXEC")]
+        out += [c.call_raw("MULTI"), c.call_raw("BGSAVE"), c.call_raw("BGREWRITEAOF"),
+                c.call_raw("BGSAVE", "SCHEDULE"), c.call_raw("BGSAVE", "NOW"), c.call_raw("EXEC")]
+        cl = client(srv)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            i = persistence(cl)
+            if (i["rdb_saves"] >= 1 and i["aof_rewrites"] >= 1 and i["rdb_bgsave_in_progress"] == 0
+                    and i["aof_rewrite_in_progress"] == 0 and i["aof_rewrite_scheduled"] == 0):
+                break
+            time.sleep(0.05)
+        i = persistence(cl)
+        out += [i["rdb_saves"], i["aof_rewrites"], i["rdb_last_bgsave_status"],
+                i["aof_last_bgrewrite_status"], os.path.exists(os.path.join(workdir, "dump.rdb"))]
+        c.close()
+        return out
+
+    redis_dir = str(tmp_path / "redis")
+    os.mkdir(redis_dir)
+    r = start_redis(redis_dir)
+    try:
+        want = script(r, redis_dir)
+    finally:
+        r.stop()
+    got = script(start_server(), str(tmp_path))
+    assert got == want
+    assert got[-5:] == [1, 1, "ok", "ok", True]
+    assert got[10] == (b"*4\r\n+Background saving scheduled\r\n"
+                       b"+Background append only file rewriting scheduled\r\n"
+                       b"+Background saving scheduled\r\n-ERR syntax error\r\n"), got[10]
+
+
 N = 200_000
 
 

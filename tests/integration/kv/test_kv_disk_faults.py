@@ -82,7 +82,8 @@ def test_aof_disk_full_refuses_writes_then_recovers(start_server, small_disk):
     args = ["--dir", small_disk, "--appendonly", "yes", "--appendfsync", "everysec"]
     srv = start_server(args)
     c = client(srv)
-    assert wait_until(lambda: c.info("persistence")["aof_rewrite_in_progress"] == 0, 30)
+    assert wait_until(lambda: c.info("persistence")["aof_enabled"] == 1 and
+                      c.info("persistence")["aof_rewrite_in_progress"] == 0, 30)
     before = ["before%d" % i for i in range(20)]
     for k in before:
         assert c.set(k, VALUE)
@@ -149,3 +150,39 @@ def test_bgsave_disk_full_misconf_then_recovers(start_server, small_disk):
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr
     c.config_set("save", "")
+
+
+def test_rewrite_on_a_full_disk_keeps_buffered_records(start_server, small_disk):
+    """A failed write leaves its records buffered (retried every second); a BGREWRITEAOF then
+    switching to a new incr file must not drop them: the switch fails like the write, the
+    rewrite reports err, and the records reach the old file once space is back."""
+    args = ["--dir", small_disk, "--appendonly", "yes", "--appendfsync", "everysec",
+            "--auto-aof-rewrite-percentage", "0"]
+    srv = start_server(args)
+    c = client(srv)
+    assert wait_until(lambda: c.info("persistence")["aof_enabled"] == 1 and
+                      c.info("persistence")["aof_rewrite_in_progress"] == 0, 30)
+    before = ["before%d" % i for i in range(20)]
+    for k in before:
+        assert c.set(k, VALUE)
+    filler = fill_disk(small_disk)
+
+    assert c.set("pending", VALUE)  # its record cannot be written: it stays buffered
+    assert c.info("persistence")["aof_last_write_status"] == "err"
+    assert c.execute_command("BGREWRITEAOF")
+    assert wait_until(lambda: c.info("persistence")["aof_rewrite_in_progress"] == 0, 30)
+    assert c.info("persistence")["aof_last_bgrewrite_status"] == "err"
+    with pytest.raises(redispy.ResponseError, match="^MISCONF"):
+        c.set("refused", "x")
+
+    os.remove(filler)
+    assert wait_until(lambda: writes_back(c), 20)
+    c.execute_command("BGREWRITEAOF")
+    assert wait_until(lambda: c.info("persistence")["aof_rewrite_in_progress"] == 0, 30)
+    assert c.info("persistence")["aof_last_bgrewrite_status"] == "ok"
+    assert c.set("last", VALUE)
+    srv.proc.kill()
+    srv.proc.wait(10)
+    c2 = client(start_server(args))
+    for k in before + ["pending", "last"]:
+        assert c2.get(k) == VALUE, k
