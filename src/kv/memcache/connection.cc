@@ -339,16 +339,28 @@ void Connection::Execute() {
 
 void Connection::FlushAll() {
   Bump(memcache::Stats().cmd_flush);
-  auto flush = [] {
+  // The connection's own shard is flushed at once: its later requests run inline on this thread
+  // (RunBatch) and must see the flush. Every other shard gets it through its mailbox ahead of
+  // this client's later requests, which travel the same way. The append-only file records it as
+  // FLUSHDB in database 0, memcached's keyspace, so a restart does not bring the items back.
+  const uint32_t own = shard_;
+  auto flush = [own] {
+    if (aof::Enabled()) {
+      std::string_view args[] = {"FLUSHDB"};
+      aof::Feed(0, args, "+OK\r\n", LoopUnixMillis());
+    }
     for (uint32_t s = 0; s < Shards().size(); s++) {
-      Shards().PostOrRun(s, [s] { FlushShard(*Shards().shard(s)); });
+      if (s == own)
+        FlushShard(*Shards().shard(s));
+      else
+        Shards().PostOrRun(s, [s] { FlushShard(*Shards().shard(s)); });
     }
     tracking::InvalidateEverything();
   };
   if (req_.delay > 0) {
     reactor_->RunAfter(req_.delay * 1000, flush);
   } else {
-    // Each shard's mailbox is ordered: this client's later requests see the flush.
+    // This client's later requests see the flush (see above).
     flush();
   }
   if (!req_.noreply) out_.append("OK\r\n");

@@ -604,3 +604,30 @@ def test_memcached_writes_are_logged_before_their_replies(start_server, tmp_path
     assert c.dbsize() == 501
     assert c.get("mc499") == b"v99"
     assert c.get("meta") == b"hi" and 0 < c.ttl("meta") <= 1000
+
+
+def test_memcached_flush_all_is_logged(start_server, tmp_path):
+    """flush_all is in the log (as FLUSHDB in database 0), so a restart does not bring flushed
+    items back, and the stores after it survive."""
+    srv = start_server(args=aof_args("always"), memcached=True)
+    wait_aof_ready(srv)
+    c = client(srv)
+    c.execute_command("SELECT", 1)
+    c.set("other-db", "kept")
+    s = socket.create_connection(("127.0.0.1", srv.memcached_port), timeout=10)
+    batch = b"".join(b"set mc%d 0 0 1\r\nx\r\n" % i for i in range(20))
+    batch += b"flush_all\r\nset after 0 0 1\r\ny\r\nmn\r\n"
+    s.sendall(batch)
+    buf = b""
+    while not buf.endswith(b"MN\r\n"):
+        chunk = s.recv(65536)
+        assert chunk
+        buf += chunk
+    assert buf == b"STORED\r\n" * 20 + b"OK\r\nSTORED\r\nMN\r\n"
+    s.close()
+    srv.kill()
+    again = start_server(args=aof_args("always"))
+    c = client(again)
+    assert c.keys("*") == [b"after"]
+    c.execute_command("SELECT", 1)
+    assert c.get("other-db") == b"kept"

@@ -403,6 +403,9 @@ DIFF_CASES = [
     b"get " + b"k" * 251 + b"\r\n",
     b"set " + b"k" * 251 + b" 0 0 1\r\nx\r\n",
     b"flush_all\r\nflush_all 0\r\nflush_all x\r\nflush_all 0 noreply\r\nget a\r\n",
+    # Pipelined: the flush is between the stores, on every shard (the keys spread over them).
+    b"".join(b"set k%d 0 0 1\r\nx\r\n" % i for i in range(12)) + b"flush_all\r\n" +
+    b"set k3 0 0 1\r\ny\r\nget " + b" ".join(b"k%d" % i for i in range(12)) + b"\r\n",
     b"verbosity\r\nverbosity 1\r\nverbosity x\r\nverbosity 1 noreply\r\n",
     b"foo\r\n\r\nGET a\r\nstats nosuch\r\n",
     b"set big 0 0 2000000\r\n" + b"v" * 2000000 + b"\r\nget big\r\n",
