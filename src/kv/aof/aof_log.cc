@@ -231,6 +231,7 @@ class Log {
   void WhenSynced(uint64_t pos, io::Reactor* r, std::function<void()> fn) {
     sync_.WhenSynced(pos, r, std::move(fn));
   }
+  void WantSynced(uint64_t pos) { sync_.Want(pos); }
 
   // Replies wait until the records before them are written (every policy, as Redis writes its
   // AOF buffer before it sends replies), and under `always` fsynced.
@@ -427,7 +428,8 @@ class Log {
   bool bg_stop_ = false;
   std::thread bg_;
 
-  SyncThread sync_{[this] { return SyncWritten(); }, [this] { return synced(); }};
+  SyncThread sync_{[this] { return SyncWritten(); }, [this] { return synced(); },
+                   [this] { return written(); }};
 };
 
 Log& TheLog() {
@@ -508,6 +510,8 @@ uint64_t SyncedPosition() { return TheLog().synced(); }
 void WhenDurable(uint64_t pos, io::Reactor* r, std::function<void()> fn) {
   TheLog().WhenSynced(pos, r, std::move(fn));
 }
+
+void WantDurable(uint64_t pos) { TheLog().WantSynced(pos); }
 
 bool RewriteInProgress() { return TheLog().rewriting.load(); }
 

@@ -77,6 +77,8 @@ bool CommitForReplies(uint64_t* pos);
 uint64_t SyncedPosition();
 // Posts `fn` to `r` once the log is fsynced up to `pos` (the fsync thread, aof_sync.h).
 void WhenDurable(uint64_t pos, io::Reactor* r, std::function<void()> fn);
+// Output waits for the log to be fsynced up to `pos`: the fsync thread goes on until there.
+void WantDurable(uint64_t pos);
 
 // Start-up. PrepareAtStart (main thread, before the shards start): when appendonly is yes and
 // the manifest exists, reads the base (an RDB base goes in *load like a snapshot) and the incr

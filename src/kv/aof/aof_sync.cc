@@ -8,8 +8,9 @@
 
 namespace strata::kv::aof {
 
-SyncThread::SyncThread(std::function<uint64_t()> fsync, std::function<uint64_t()> synced)
-    : fsync_(std::move(fsync)), synced_(std::move(synced)) {}
+SyncThread::SyncThread(std::function<uint64_t()> fsync, std::function<uint64_t()> synced,
+                       std::function<uint64_t()> written)
+    : fsync_(std::move(fsync)), synced_(std::move(synced)), written_(std::move(written)) {}
 
 SyncThread::~SyncThread() { Stop(); }
 
@@ -42,33 +43,34 @@ void SyncThread::WhenSynced(uint64_t pos, io::Reactor* r, Fn fn) {
   cv_.notify_one();
 }
 
-void SyncThread::Poke() { cv_.notify_one(); }
-
-uint64_t SyncThread::fsyncs() const {
+void SyncThread::Want(uint64_t pos) {
+  uint64_t cur = wanted_.load(std::memory_order_relaxed);
+  while (cur < pos && !wanted_.compare_exchange_weak(cur, pos)) {
+  }
+  if (cur >= pos) return;
+  // Under the mutex, so the thread either saw the new position before it slept or is woken.
   std::lock_guard<std::mutex> l(mu_);
-  return fsyncs_;
+  cv_.notify_one();
 }
+
+void SyncThread::Poke() { cv_.notify_one(); }
 
 void SyncThread::Loop() {
   std::vector<Waiter> ready;
   std::unique_lock<std::mutex> l(mu_);
   while (!stop_) {
-    if (waiters_.empty()) {
-      cv_.wait(l);
-      continue;
-    }
-    uint64_t need = waiters_.front().pos;
-    for (const Waiter& w : waiters_) need = w.pos < need ? w.pos : need;
+    uint64_t need = wanted_.load();
+    for (const Waiter& w : waiters_) need = w.pos > need ? w.pos : need;
     l.unlock();
     uint64_t have = synced_();
-    bool synced = false;
-    if (have < need) {
-      // Everything written so far, whoever wrote it: the waiters that came meanwhile too.
+    bool failed = false;
+    if (have < need && written_() > have) {
+      // Everything written so far, whoever wrote it: the turns that ended meanwhile too.
+      uint64_t before = have;
       have = fsync_();
-      synced = true;
+      failed = have <= before;  // a failed fsync (not under always, which exits): retry soon
     }
     l.lock();
-    if (synced) fsyncs_++;
     for (size_t i = 0; i < waiters_.size();) {
       if (waiters_[i].pos <= have) {
         ready.push_back(std::move(waiters_[i]));
@@ -78,16 +80,22 @@ void SyncThread::Loop() {
         i++;
       }
     }
-    if (ready.empty()) {
-      // The records a waiter needs are appended but not written yet (the writing thread is
-      // still in its turn, or a write failed): look again shortly.
-      cv_.wait_for(l, std::chrono::milliseconds(1));
+    if (!ready.empty()) {
+      l.unlock();
+      for (Waiter& w : ready) w.reactor->Post(std::move(w.fn));
+      ready.clear();
+      l.lock();
       continue;
     }
-    l.unlock();
-    for (Waiter& w : ready) w.reactor->Post(std::move(w.fn));
-    ready.clear();
-    l.lock();
+    if (stop_) break;
+    if (waiters_.empty() && wanted_.load() <= have) {
+      cv_.wait(l);  // nothing waits: until Want, WhenSynced or Stop
+    } else if (failed || written_() <= have) {
+      // What is waited for is appended but not written yet (the writing thread is still in its
+      // turn, or a write failed), the fsync failed, or it became durable by other means
+      // (Poke): look again shortly.
+      cv_.wait_for(l, std::chrono::milliseconds(1));
+    }
   }
 }
 

@@ -6,14 +6,15 @@
 // (kv/server/reply_hold.h), then asks this thread to run a callback on its reactor once the log
 // is durable up to a position (WhenSynced). This thread fdatasyncs everything written so far,
 // which covers every shard's records at once, and posts each callback whose position it reached
-// to that reactor's mailbox; the reactor then sends the replies that waited. A waiter that
-// arrives during an fsync is served by the next one, so there is one fsync in flight at a time
-// and each covers every turn that ended while the previous one ran.
+// to that reactor's mailbox; the reactor then sends the replies that waited. Output parked during
+// an fsync is served by the next one, which starts as soon as the previous one returns (Want):
+// one fsync in flight at a time, each covering every turn that ended while the previous ran.
 //
 // Threads: WhenSynced and Poke from any thread; the callbacks run on their reactors. The log's
 // positions are counts of record units (aof_log.cc): "written" and "synced" only grow.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -32,8 +33,10 @@ class SyncThread {
   using Fn = std::function<void()>;
   // `fsync`: makes everything written so far durable and returns the position that is durable
   // now (runs on this thread; it may exit the process on a failed fsync under always).
-  // `synced`: the position durable now, without an fsync (any thread).
-  SyncThread(std::function<uint64_t()> fsync, std::function<uint64_t()> synced);
+  // `synced`: the position durable now, without an fsync; `written`: the position written to
+  // the file (any thread).
+  SyncThread(std::function<uint64_t()> fsync, std::function<uint64_t()> synced,
+             std::function<uint64_t()> written);
   ~SyncThread();
   SyncThread(const SyncThread&) = delete;
   SyncThread& operator=(const SyncThread&) = delete;
@@ -45,12 +48,13 @@ class SyncThread {
 
   // Any thread: posts `fn` to `r` once the log is durable up to `pos`.
   void WhenSynced(uint64_t pos, io::Reactor* r, Fn fn);
+  // Any thread: output waits for `pos` (a reactor parked it at the end of a turn). The thread
+  // fsyncs until that far even before the reactor asks for its release, which it does only
+  // once it has handled the previous one.
+  void Want(uint64_t pos);
   // Any thread: the durable position moved without this thread (a file switch or close
   // fsynced it): look at the waiters again.
   void Poke();
-
-  // fsyncs done by this thread (INFO).
-  uint64_t fsyncs() const;
 
  private:
   struct Waiter {
@@ -62,11 +66,12 @@ class SyncThread {
 
   std::function<uint64_t()> fsync_;
   std::function<uint64_t()> synced_;
+  std::function<uint64_t()> written_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Waiter> waiters_;  // under mu_
-  bool stop_ = false;            // under mu_
-  uint64_t fsyncs_ = 0;          // under mu_
+  std::atomic<uint64_t> wanted_{0};
+  bool stop_ = false;  // under mu_
   std::thread thread_;
 };
 

@@ -114,6 +114,7 @@ void HoldForLog(TurnClient* c, uint64_t pos) {
     local.held.push_back(c);
   }
   local.held_min = std::min(local.held_min, pos);
+  aof::WantDurable(pos);  // the fsync thread starts at once, even before the release below
   if (!local.releasing) RegisterRelease(local);
 }
 
