@@ -287,8 +287,10 @@ void Reactor::Run() {
       if (!mailbox_.empty()) timeout = 0;
     }
     if (!deferred_.empty()) timeout = 0;
+    // A guest's deferred work counts too: an inline run for it (RunOrPost) after its turn
+    // (from this loop's own mailbox) defers to its next turn.
     for (Reactor* g : guests_) {
-      if (g->nest_ready_ || g->HasPending()) timeout = 0;
+      if (g->nest_ready_ || !g->deferred_.empty() || g->HasPending()) timeout = 0;
     }
     // SetRunner() stores before it posts: if the drain above took its message, the request is
     // seen here, and the next iteration moves.

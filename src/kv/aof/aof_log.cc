@@ -20,6 +20,7 @@
 #include "kv/aof/aof_format.h"
 #include "kv/aof/aof_internal.h"
 #include "kv/aof/aof_rewrite.h"
+#include "kv/aof/aof_sync.h"
 #include "kv/commands/command.h"
 #include "kv/commands/command_keys.h"
 #include "kv/commands/dispatch.h"
@@ -28,6 +29,7 @@
 #include "kv/server/bgsave.h"
 #include "kv/server/config.h"
 #include "kv/server/loading.h"
+#include "kv/server/reply_hold.h"
 #include "kv/server/shard_set.h"
 #include "kv/server/snapshot.h"
 
@@ -118,8 +120,9 @@ class Log {
   }
 
   // --- commit ---
-  // Writes the buffer to the incr file; with `sync`, fsyncs unless another thread already
-  // fsynced past what was written (group commit).
+  // Writes the buffer to the incr file (the end-of-turn step, with sync false: the fsync
+  // thread fsyncs under always); with `sync`, also fsyncs unless the file is already fsynced
+  // past what was written (closing the file, shutdown).
   void Commit(bool sync) {
     std::lock_guard<std::mutex> io(io_mu_);
     std::string data;
@@ -131,7 +134,7 @@ class Log {
     }
     if (fd_ < 0) {
       written_.store(upto);
-      synced_.store(upto);
+      AdvanceSynced(upto);
       return;
     }
     if (!data.empty()) {
@@ -194,9 +197,45 @@ class Log {
             strerror(errno));
         _exit(1);
       }
-      synced_.store(upto);
+      AdvanceSynced(upto);
     }
   }
+
+  uint64_t appended() const { return appended_.load(std::memory_order_acquire); }
+  uint64_t written() const { return written_.load(std::memory_order_acquire); }
+  uint64_t synced() const { return synced_.load(std::memory_order_acquire); }
+
+  // The fsync thread's step: fsyncs what is written so far and returns the position durable
+  // now. Under always a failed fsync exits, as Redis does; under the other policies (changed at
+  // run time while replies waited) it refuses writes until an fsync succeeds, like the
+  // background fsync.
+  uint64_t SyncWritten() {
+    std::lock_guard<std::mutex> f(fsync_mu_);
+    uint64_t target = written_.load(std::memory_order_acquire);
+    if (synced_.load() >= target) return synced_.load();
+    if (fd_ >= 0 && fdatasync(fd_) != 0) {
+      int e = errno;
+      if (Policy() == kAlways) {
+        LOG_WARNING(
+            "Can't persist AOF for fsync error when the AOF fsync policy is 'always': "
+            "%s. Exiting...",
+            strerror(e));
+        _exit(1);
+      }
+      if (fsync_ok_.exchange(false)) LOG_WARNING("AOF fsync failed: %s", strerror(e));
+      fsync_errno_.store(e);
+      return synced_.load();
+    }
+    if (!fsync_ok_.exchange(true)) LOG_WARNING("AOF fsync error looks solved.");
+    AdvanceSynced(target);
+    return synced_.load();
+  }
+
+  // Posts fn to r once the log is fsynced up to pos.
+  void WhenSynced(uint64_t pos, io::Reactor* r, std::function<void()> fn) {
+    sync_.WhenSynced(pos, r, std::move(fn));
+  }
+  void WantSynced(uint64_t pos) { sync_.Want(pos); }
 
   // Replies wait until the records before them are written (every policy, as Redis writes its
   // AOF buffer before it sends replies), and under `always` fsynced.
@@ -229,7 +268,7 @@ class Log {
             fsync_errno_.store(e);
           } else {
             if (!fsync_ok_.exchange(true)) LOG_WARNING("AOF fsync error looks solved.");
-            if (synced_.load() < target) synced_.store(target);
+            AdvanceSynced(target);
           }
         }
       }
@@ -241,6 +280,7 @@ class Log {
   }
 
   void StartBackground() {
+    sync_.Start();
     if (bg_.joinable()) return;
     bg_ = std::thread([this] { BackgroundLoop(); });
   }
@@ -251,6 +291,7 @@ class Log {
     }
     bg_cv_.notify_all();
     if (bg_.joinable()) bg_.join();
+    sync_.Stop();
   }
 
   void MaybeAutoRewrite() {
@@ -371,10 +412,13 @@ class Log {
 
   void CloseFile() {
     Commit(true);
-    std::lock_guard<std::mutex> io(io_mu_);
-    std::lock_guard<std::mutex> f(fsync_mu_);
-    if (fd_ >= 0) close(fd_);
-    fd_ = -1;
+    {
+      std::lock_guard<std::mutex> io(io_mu_);
+      std::lock_guard<std::mutex> f(fsync_mu_);
+      if (fd_ >= 0) close(fd_);
+      fd_ = -1;
+    }
+    sync_.Poke();  // replies held for what was just fsynced
   }
 
   std::mutex files_mu;  // manifest and file names
@@ -404,20 +448,16 @@ class Log {
   std::atomic<uint64_t> delayed_fsync_{0};
 
  private:
-  // One end-of-turn commit per thread and turn. The flag is reset by the deferred commit,
-  // which may run on another thread if thread packing moved the reactor meanwhile: an atomic
-  // owned by this thread (never freed: threads live as long as the server).
-  void ScheduleEndOfTurn() {
-    thread_local std::atomic<bool>* scheduled = new std::atomic<bool>(false);
-    if (scheduled->load(std::memory_order_relaxed)) return;
-    io::Reactor* r = io::Reactor::Current();
-    if (!r) return;  // the next Commit carries it
-    scheduled->store(true, std::memory_order_relaxed);
-    std::atomic<bool>* flag = scheduled;
-    r->Defer([this, flag] {
-      flag->store(false, std::memory_order_relaxed);
-      Commit(Policy() == kAlways);
-    });
+  // The records are written by the reactor's end-of-turn step (kv/server/reply_hold.h), once
+  // per reactor and turn, before it sends the turn's replies.
+  void ScheduleEndOfTurn() { ScheduleTurnEnd(); }
+
+  // synced_ only grows (several threads fsync: this one's commit, the fsync thread, the
+  // background everysec thread).
+  void AdvanceSynced(uint64_t v) {
+    uint64_t cur = synced_.load();
+    while (cur < v && !synced_.compare_exchange_weak(cur, v)) {
+    }
   }
 
   std::mutex mu_;  // buf_, last_db_
@@ -438,6 +478,9 @@ class Log {
   std::condition_variable bg_cv_;
   bool bg_stop_ = false;
   std::thread bg_;
+
+  SyncThread sync_{[this] { return SyncWritten(); }, [this] { return synced(); },
+                   [this] { return written(); }};
 };
 
 Log& TheLog() {
@@ -504,8 +547,22 @@ bool KeylessWrite(const CommandSpec& spec, std::span<const std::string_view> arg
 int WriteError() { return Enabled() ? TheLog().WriteError() : 0; }
 
 bool RepliesMustWait() { return TheLog().RepliesMustWait(); }
-bool HoldsReplies() { return Enabled(); }
-void CommitForReplies() { TheLog().Commit(Policy() == kAlways); }
+bool HoldsReplies() { return Enabled() && Policy() == kAlways; }
+
+bool CommitForReplies(uint64_t* pos) {
+  Log& log = TheLog();
+  *pos = log.appended();
+  if (log.written() < *pos) log.Commit(false);
+  return Policy() != kAlways || log.synced() >= *pos;
+}
+
+uint64_t SyncedPosition() { return TheLog().synced(); }
+
+void WhenDurable(uint64_t pos, io::Reactor* r, std::function<void()> fn) {
+  TheLog().WhenSynced(pos, r, std::move(fn));
+}
+
+void WantDurable(uint64_t pos) { TheLog().WantSynced(pos); }
 
 // ---------------------------------------------------------------------------------------------
 // What the rewrite (aof_rewrite_job.cc) needs of the log and its files.

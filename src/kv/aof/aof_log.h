@@ -5,11 +5,14 @@
 //
 // Threads: Feed/FeedUnit run on shard threads (under the command's key ownership or locks, so
 // the order of records agrees with the order of conflicting writes); the record buffer is
-// guarded by a mutex. Commit runs at the end of a loop turn on any shard thread. A background
-// thread fsyncs under `everysec` and checks the automatic rewrite rule.
+// guarded by a mutex. Records are written at the end of a loop turn by the shard thread that
+// ends it (kv/server/reply_hold.h); under `always` the fsync thread (aof_sync.h) fsyncs them and
+// releases the replies that waited. A background thread fsyncs under `everysec` and checks the
+// automatic rewrite rule.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -17,6 +20,10 @@
 #include <vector>
 
 #include "kv/server/task.h"
+
+namespace strata::io {
+class Reactor;
+}
 
 namespace strata::kv {
 struct StartupLoad;
@@ -51,18 +58,29 @@ void FeedContext(const CmdContext& ctx, std::string_view reply);
 // its unit.
 bool KeylessWrite(const CommandSpec& spec, std::span<const std::string_view> args);
 
-// Reply hold-back (connection thread): whether records exist that are not yet written (under
-// appendfsync always: not yet fsynced), and the group commit that writes them and, under always,
-// fsyncs them (once per turn covers every shard's records).
 // The errno of a failed write or fsync of the log (writes are refused with -MISCONF until a
 // retry succeeds), or 0.
 int WriteError();
 
+// Reply hold-back (kv/server/reply_hold.h). Positions count record units appended to the log.
+// Whether records exist that are not yet written (under appendfsync always: not yet fsynced),
+// so replies produced now must wait for the end-of-turn step.
 bool RepliesMustWait();
-// Whether replies are held back at all now (appendonly yes): a shard must then not write a
-// batch's replies to the socket itself.
+// Whether replies wait past the end of the turn (appendfsync always: for the fsync thread), so a
+// shard must not write a batch's replies to the socket itself.
 bool HoldsReplies();
-void CommitForReplies();
+// End-of-turn step (reactor thread): writes every record appended so far, by any shard (one
+// write; no fsync), sets *pos to the position the replies produced so far may depend on, and
+// returns whether the log is durable that far for the policy: written under everysec and no
+// (also after a failed write, whose records stay buffered and are retried, as Redis sends its
+// replies), fsynced under always.
+bool CommitForReplies(uint64_t* pos);
+// The position fsynced so far (any thread).
+uint64_t SyncedPosition();
+// Posts `fn` to `r` once the log is fsynced up to `pos` (the fsync thread, aof_sync.h).
+void WhenDurable(uint64_t pos, io::Reactor* r, std::function<void()> fn);
+// Output waits for the log to be fsynced up to `pos`: the fsync thread goes on until there.
+void WantDurable(uint64_t pos);
 
 // Start-up. PrepareAtStart (main thread, before the shards start): when appendonly is yes and
 // the manifest exists, reads the base (an RDB base goes in *load like a snapshot) and the incr

@@ -134,7 +134,10 @@ void Connection::Close(const char* why) {
 
 void Connection::MaybeDestroy() {
   if (closed_ && inflight_ == 0) {
-    reactor_->Post([this] { delete this; });
+    reactor_->Post([this] {
+      ForgetTurnClient(this);  // out of the end-of-turn and held lists
+      delete this;
+    });
     inflight_ = 1 << 30;
   }
 }
@@ -539,33 +542,48 @@ void Connection::OnStepsDone() {
 
 void Connection::Flush() {
   if (closed_) return;
-  // Append-only file: replies wait for the group commit of their records (written, and under
-  // appendfsync always fsynced) at the end of the loop turn, as RESP replies do.
-  if (sent_ < out_.size() && aof::RepliesMustWait()) {
-    if (commit_pending_) return;
-    commit_pending_ = true;
-    inflight_++;  // the connection outlives the deferred flush
-    auto flush = [this] {
-      commit_pending_ = false;
-      inflight_--;
-      if (aof::RepliesMustWait()) aof::CommitForReplies();
-      if (closed_) {
-        MaybeDestroy();
-        return;
-      }
-      SendNow();
-    };
-    if (io::Reactor::Current() == reactor_)
-      reactor_->Defer(flush);
-    else
-      reactor_->Post(flush);
+  // Append-only file: replies wait for their records (written, and under appendfsync always
+  // fsynced); the end-of-turn step writes the log once for the turn, then sends them.
+  if (sent_ < out_.size() && (hold_.active() || aof::RepliesMustWait())) {
+    if (io::Reactor::Current() == reactor_) {
+      kv::FlushAtTurnEnd(this);
+    } else {
+      reactor_->Post([this] {  // open, so its delete (posted once closed) comes after this
+        if (!closed_) kv::FlushAtTurnEnd(this);
+      });
+    }
     return;
   }
   SendNow();
 }
 
+void Connection::FlushAtTurnEnd(uint64_t pos, bool durable) {
+  if (closed_) return;
+  if (durable && !hold_.active()) {
+    SendNow();
+    return;
+  }
+  hold_.Hold(out_.size(), pos);
+  hold_.Release(aof::SyncedPosition());
+  SendAllowed();
+  if (!closed_ && hold_.active()) HoldForLog(this, hold_.next_pos());
+}
+
+void Connection::ReleaseHeld(uint64_t synced) {
+  if (closed_) return;
+  hold_.Release(synced);
+  SendAllowed();
+  if (!closed_ && hold_.active()) HoldForLog(this, hold_.next_pos());
+}
+
 void Connection::SendNow() {
-  SendResult r = SendOutput(fd_, &out_, &sent_);
+  hold_.AllowAll(out_.size());
+  SendAllowed();
+}
+
+void Connection::SendAllowed() {
+  if (closed_) return;
+  SendResult r = SendOutput(fd_, &out_, &sent_, &hold_);
   if (r == SendResult::kError) {
     Close("write error");
     return;

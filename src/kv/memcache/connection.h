@@ -25,11 +25,12 @@
 #include "io/reactor.h"
 #include "kv/memcache/commands.h"
 #include "kv/server/io_buf.h"
+#include "kv/server/reply_hold.h"
 #include "proto/memcache/parser.h"
 
 namespace strata::kv::memcache {
 
-class Connection : public io::EventHandler {
+class Connection : public io::EventHandler, public TurnClient {
  public:
   Connection(int fd, uint32_t shard);
   ~Connection() override;
@@ -64,8 +65,13 @@ class Connection : public io::EventHandler {
   // Completion of the shard steps (on this thread): the replies in request order, the input
   // they used consumed, and the next requests.
   void OnStepsDone();
+  // Sends out_, or leaves it to the end-of-turn step while the append-only file holds replies
+  // (kv/server/reply_hold.h), as a RESP connection does.
   void Flush();
-  void SendNow();  // Flush without the append-only file's hold
+  void SendNow();      // everything in out_ (nothing in it waits for the log)
+  void SendAllowed();  // what the append-only file's hold allows
+  void FlushAtTurnEnd(uint64_t pos, bool durable) override;
+  void ReleaseHeld(uint64_t synced) override;
   void MaybeDestroy();
 
   int fd_;
@@ -118,8 +124,8 @@ class Connection : public io::EventHandler {
   bool closed_ = false;
   bool in_input_ = false;
   int inflight_ = 0;
-  bool commit_pending_ = false;  // a deferred flush waits for the AOF group commit
-  int64_t last_ms_ = 0;          // last input
+  OutputHold hold_;      // output waiting for the append-only file's fsync
+  int64_t last_ms_ = 0;  // last input
 };
 
 // Starts the process-wide bookkeeping (uptime) of the memcached listener.

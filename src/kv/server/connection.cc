@@ -174,8 +174,8 @@ void Connection::MaybeDestroy() {
   if (closed_ && inflight_ == 0) {
     // Defer the delete: we may be inside one of our own member functions.
     reactor_->Post([this] {
-      // A flush deferred to the end of this turn must not find it.
-      if (push_flush_) std::erase(Local().push_flush, this);
+      // The end-of-turn step and the release of held output must not find it.
+      ForgetTurnClient(this);
       delete this;
     });
     inflight_ = 1 << 30;  // never destroy twice
@@ -595,10 +595,11 @@ void Connection::SendBatch() {
   for (const auto& b : remote_) targets += b.empty() ? 0 : 1;
   // The shard may write the replies itself only if they are everything this socket is due:
   // nothing unsent, no local replies in between, and no other writer on this thread (MONITOR
-  // lines today; any future push traffic must be excluded here the same way). With the
-  // append-only file on, replies wait for the group commit on this thread (Flush).
+  // lines today; any future push traffic must be excluded here the same way). Under
+  // appendfsync always replies wait for the fsync on this thread (reply_hold.h); under the
+  // other policies the shard sends after its end-of-turn log write (RunBatch).
   direct_inflight_ = targets == 1 && local_end_.empty() && sent_ == out_.size() &&
-                     !close_after_reply_ && !state_.monitor && !batch_drops_ &&
+                     !hold_.active() && !close_after_reply_ && !state_.monitor && !batch_drops_ &&
                      !aof::HoldsReplies();
   // With input already waiting (unread, or read but not yet parsed), no new event would wake us
   // for it: the shard's report must wake us itself.
@@ -686,18 +687,33 @@ void Connection::RunBatch(Connection* conn, Shard* shard, ShardBatch* batch, io:
     batch->reply_end.push_back(batch->replies.size());
   }
   if (batch->direct_fd >= 0) {
-    const std::string& r = batch->replies;
-    ssize_t n = ::send(batch->direct_fd, r.data(), r.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n > 0) {
-      batch->direct_sent = size_t(n);
-      LocalTotals().net_output_bytes += uint64_t(n);
-    }
-    if (batch->direct_sent == r.size()) {
-      origin->PostLazy([conn] { conn->OnBatchDone(); }, &conn->wake_on_reply_);
+    if (!aof::RepliesMustWait()) {
+      SendDirect(conn, batch, origin);
       return;
     }
-    // Partial or failed: the connection's thread writes the rest (or sees the error).
+    // Append-only file: the replies go once the log is written, in this turn's end-of-turn
+    // step. Under always (the policy changed since the batch left) they wait for the fsync on
+    // the connection's thread, which then gets them all (direct_sent is 0).
+    if (!aof::HoldsReplies()) {
+      RunAfterLogWrite([conn, batch, origin] { SendDirect(conn, batch, origin); });
+      return;
+    }
   }
+  origin->Post([conn] { conn->OnBatchDone(); });
+}
+
+void Connection::SendDirect(Connection* conn, ShardBatch* batch, io::Reactor* origin) {
+  const std::string& r = batch->replies;
+  ssize_t n = ::send(batch->direct_fd, r.data(), r.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  if (n > 0) {
+    batch->direct_sent = size_t(n);
+    LocalTotals().net_output_bytes += uint64_t(n);
+  }
+  if (batch->direct_sent == r.size()) {
+    origin->PostLazy([conn] { conn->OnBatchDone(); }, &conn->wake_on_reply_);
+    return;
+  }
+  // Partial or failed: the connection's thread writes the rest (or sees the error).
   origin->Post([conn] { conn->OnBatchDone(); });
 }
 
@@ -836,10 +852,10 @@ void Connection::RunAsync(const CommandSpec* spec, std::span<const std::string_v
 
 void Connection::Flush() {
   if (closed_) return;
-  // Append-only file: a reply waits for the group commit of the records before it (their write,
-  // and under appendfsync always their fsync) at the end of the loop turn (FlushPushes), so one
-  // write (and fsync) covers every write of the turn.
-  if (sent_ < out_.size() && aof::RepliesMustWait()) {
+  // Append-only file: a reply waits for the records before it (their write, and under
+  // appendfsync always their fsync): the end-of-turn step writes the log once for every reply
+  // of the turn, then sends them (reply_hold.h). Output behind held output waits its turn too.
+  if (sent_ < out_.size() && (hold_.active() || aof::RepliesMustWait())) {
     FlushAtEndOfTurn();
     return;
   }
@@ -847,8 +863,13 @@ void Connection::Flush() {
 }
 
 void Connection::SendNow() {
+  hold_.AllowAll(out_.size());
+  SendAllowed();
+}
+
+void Connection::SendAllowed() {
   if (closed_) return;
-  SendResult r = SendOutput(fd_, &out_, &sent_);
+  SendResult r = SendOutput(fd_, &out_, &sent_, &hold_);
   if (r == SendResult::kError) {
     Close("write error");
     return;
@@ -925,28 +946,37 @@ void Connection::Push(std::string_view bytes) {
 }
 
 void Connection::FlushAtEndOfTurn() {
-  if (push_flush_) return;
-  push_flush_ = true;
-  auto& list = Local().push_flush;
-  if (list.empty()) {
-    if (io::Reactor::Current() == reactor_)
-      reactor_->Defer([] { FlushPushes(); });
-    else
-      reactor_->Post([] { FlushPushes(); });
+  if (io::Reactor::Current() == reactor_) {
+    kv::FlushAtTurnEnd(this);
+    return;
   }
-  list.push_back(this);
+  // Not on its own loop: the flush is asked for there (the connection is open, so its delete,
+  // posted after it closes, comes after this).
+  reactor_->Post([this] {
+    if (!closed_) kv::FlushAtTurnEnd(this);
+  });
 }
 
-void Connection::FlushPushes() {
-  std::vector<Connection*> list;
-  list.swap(Local().push_flush);
-  // Every reply in these buffers comes after its command's record was appended: one commit
-  // (write and, under appendfsync always, fsync) covers them all.
-  if (aof::RepliesMustWait()) aof::CommitForReplies();
-  for (Connection* c : list) {
-    c->push_flush_ = false;
-    if (!c->closed_ && (!c->waiting_ || c->blocked_)) c->SendNow();
+void Connection::FlushAtTurnEnd(uint64_t pos, bool durable) {
+  if (closed_ || (waiting_ && !blocked_)) return;
+  // Every byte in out_ was produced before this step began, so the log position read at its
+  // start covers every record it may depend on.
+  if (durable && !hold_.active()) {
+    SendNow();
+    return;
   }
+  hold_.Hold(out_.size(), pos);
+  hold_.Release(aof::SyncedPosition());
+  SendAllowed();
+  if (!closed_ && hold_.active()) HoldForLog(this, hold_.next_pos());
+}
+
+void Connection::ReleaseHeld(uint64_t synced) {
+  if (closed_) return;
+  hold_.Release(synced);
+  // With a direct reply in flight nothing is held (SendBatch), so this never races its send.
+  SendAllowed();
+  if (!closed_ && hold_.active()) HoldForLog(this, hold_.next_pos());
 }
 
 void Connection::TakePendingPushes() {

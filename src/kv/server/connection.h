@@ -28,6 +28,7 @@
 #include "kv/messaging/pubsub.h"
 #include "kv/messaging/tracking.h"
 #include "kv/server/io_buf.h"
+#include "kv/server/reply_hold.h"
 #include "kv/server/shard_batch.h"
 #include "kv/tx/client_tx.h"
 #include "kv/tx/shard_tx.h"
@@ -59,7 +60,7 @@ struct ClientState {
   std::string last_cmd = "NULL";
 };
 
-class Connection : public io::EventHandler {
+class Connection : public io::EventHandler, public TurnClient {
  public:
   Connection(int fd, uint32_t shard, uint64_t id);
   ~Connection() override;
@@ -134,14 +135,20 @@ class Connection : public io::EventHandler {
   // After a batch or async command completes: continue with the input that waited for it.
   void ResumeAfterWork();
   void RunAsync(const CommandSpec* spec, std::span<const std::string_view> args);
+  // Sends out_, or leaves it to the end-of-turn step while the append-only file holds replies.
   void Flush();
-  // Sends what is in out_ now (Flush without the appendfsync always hold-back).
+  // Sends everything in out_ now (nothing in it waits for the log).
   void SendNow();
+  // Sends what the append-only file's hold allows.
+  void SendAllowed();
   // After replies were assembled: appends the pushes that waited for them.
   void TakePendingPushes();
-  static void FlushPushes();
-  // Sends out_ once this loop turn's messages have run (Reactor::Defer).
+  // Sends out_ in this loop turn's end-of-turn step (kv/server/reply_hold.h).
   void FlushAtEndOfTurn();
+  void FlushAtTurnEnd(uint64_t pos, bool durable) override;
+  void ReleaseHeld(uint64_t synced) override;
+  // A shard's direct reply to this connection's socket, sent once the log is written.
+  static void SendDirect(Connection* conn, ShardBatch* batch, io::Reactor* origin);
   void MaybeDestroy();
   // While a batch is open, replies of local commands go to local_replies_ and every reply gets a
   // slot so the final order matches the requests.
@@ -213,7 +220,7 @@ class Connection : public io::EventHandler {
   pubsub::ClientSubs subs_;
   tracking::ClientTracking tracking_;
   std::string pending_push_;  // pushes waiting for the replies in flight
-  bool push_flush_ = false;   // in Local().push_flush
+  OutputHold hold_;           // output waiting for the append-only file's fsync
 };
 
 // Total connected clients, process wide (maxclients, INFO).

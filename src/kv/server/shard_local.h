@@ -8,6 +8,8 @@
 // Threads that are not running any shard (the main thread, tests) get a private fallback.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <unordered_map>
 #include <vector>
 
@@ -24,6 +26,7 @@ class Reactor;
 namespace strata::kv {
 
 class Connection;
+class TurnClient;
 
 struct ShardLocal {
   int shard = -1;
@@ -32,8 +35,18 @@ struct ShardLocal {
   MemoryLedger memory;                   // bytes allocated while working for this shard
   BlockingTable blocking;                // clients blocked on this shard's keys
   pubsub::LocalSubscribers pubsub;       // this shard's clients' subscriptions
-  // Connections with pushes appended since their last write (flushed once per mailbox round).
-  std::vector<Connection*> push_flush;
+  // The end-of-turn step (kv/server/reply_hold.h): whether it is scheduled for this turn, the
+  // connections it flushes (output appended since their last write: replies held for the
+  // append-only file, pushes), what waits for its log write (direct replies), and the
+  // connections whose output waits for the log to be fsynced (and whether the fsync thread
+  // will post their release).
+  bool turn_end_scheduled = false;
+  std::vector<TurnClient*> turn_clients;
+  std::vector<std::function<void()>> after_log_write;
+  std::vector<TurnClient*> held;
+  uint64_t held_min = UINT64_MAX;  // the least log position a held connection needs
+  bool held_release_due = false;
+  bool releasing = false;  // inside a release (the held list is re-built)
   std::unordered_map<uint64_t, Connection*> clients_by_id;  // the shard's clients, by id
   tracking::Outbox tracking_out;  // invalidations for other shards' clients, sent per round
 };

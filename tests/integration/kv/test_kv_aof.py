@@ -468,12 +468,34 @@ def crash_round(start_server, tmp_path, fsync, seed):
                 socket.error):
             pass
 
-    t = threading.Thread(target=writer)
-    t.start()
+    seen_incr = {}
+
+    def reader():
+        # Another client reads the counters: a value it was shown must survive too (a read's
+        # reply waits for the records it may have observed, as every reply does).
+        try:
+            c = redispy.Redis(host="127.0.0.1", port=srv.port, socket_timeout=5)
+            keys = ["c%d" % i for i in range(8)]
+            while not stop.is_set():
+                for k, v in zip(keys, c.mget(keys) if rnd.random() < 0.5 else
+                                [c.get(k) for k in keys]):
+                    if v is not None:
+                        seen_incr[k] = max(seen_incr.get(k, 0), int(v))
+        except (redispy.ConnectionError, redispy.TimeoutError, ConnectionResetError,
+                socket.error):
+            pass
+
+    threads = [threading.Thread(target=writer), threading.Thread(target=reader)]
+    for t in threads:
+        t.start()
     time.sleep(rnd.uniform(0.01, 0.25))
     srv.kill()
     stop.set()
-    t.join(10)
+    for t in threads:
+        t.join(10)
+    # Reading a value acknowledges it as much as writing it does.
+    for k, v in seen_incr.items():
+        acked_incr[k] = max(acked_incr.get(k, 0), v)
     return acked_incr, sent_incr, acked_sets
 
 
@@ -505,6 +527,98 @@ def test_crash_loop(start_server, tmp_path, fsync):
         missing = [k for k in sets if c.exists(k) == 0]
         assert not missing, (missing[:5], seed0 + i)
         check.kill()
+
+
+def resp(*args):
+    out = b"*%d\r\n" % len(args)
+    for a in args:
+        a = a.encode() if isinstance(a, str) else a
+        out += b"$%d\r\n%s\r\n" % (len(a), a)
+    return out
+
+
+def read_replies(sock, count):
+    """Reads `count` complete RESP replies (pushes included) from a socket, as raw bytes each."""
+    buf = b""
+    out = []
+
+    def parse(i):
+        t = buf[i:i + 1]
+        end = buf.index(b"\r\n", i)
+        line = buf[i + 1:end]
+        i = end + 2
+        if t in (b"+", b"-", b":", b"_", b",", b"#"):
+            return i
+        if t in (b"$", b"="):
+            n = int(line)
+            if n < 0:
+                return i
+            if len(buf) < i + n + 2:
+                raise ValueError
+            return i + n + 2
+        if t in (b"*", b">", b"~", b"%"):
+            n = int(line) * (2 if t == b"%" else 1)
+            for _ in range(max(n, 0)):
+                i = parse(i)
+            return i
+        raise AssertionError(buf[i:i + 40])
+
+    pos = 0
+    while len(out) < count:
+        try:
+            nxt = parse(pos)
+            out.append(buf[pos:nxt])
+            pos = nxt
+            continue
+        except (ValueError, IndexError):
+            pass
+        chunk = sock.recv(65536)
+        assert chunk, out
+        buf += chunk
+    return out
+
+
+@pytest.mark.parametrize("fsync", ["always", "everysec"])
+def test_held_replies_keep_their_order(start_server, tmp_path, fsync):
+    """Replies wait for the log, but never reorder: a read, a PING, an error and a push that
+    come after a held write on the same connection come after its reply, in request order
+    (the same bytes as redis-server sends)."""
+    srv = start_server(args=aof_args(fsync))
+    wait_aof_ready(srv)
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+    s.sendall(resp("HELLO", "3"))
+    read_replies(s, 1)
+    s.sendall(resp("SUBSCRIBE", "ch"))
+    assert read_replies(s, 1) == [b">3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n"]
+    cmds, expected, pushes = [], [], []
+    for i in range(300):
+        k = "k%d" % i
+        cmds += [("SET", k, "v%d" % i), ("GET", k), ("INCR", "n"), ("PING",),
+                 ("GET", "k%d" % (i // 2)), ("INCR", k)]
+        expected += [b"+OK\r\n", b"$%d\r\nv%d\r\n" % (len("v%d" % i), i),
+                     b":%d\r\n" % (i + 1), b"+PONG\r\n",
+                     b"$%d\r\nv%d\r\n" % (len("v%d" % (i // 2)), i // 2),
+                     b"-ERR value is not an integer or out of range\r\n"]
+        if i % 50 == 0:
+            # A message to this very client. Redis puts the push before PUBLISH's own reply;
+            # Strata delivers pushes once the input read so far is answered. Either way it
+            # never comes before the replies of the commands sent before the PUBLISH.
+            cmds.append(("PUBLISH", "ch", "m%d" % i))
+            msg = b"m%d" % i
+            pushes.append((len(expected),
+                           b">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$%d\r\n%s\r\n"
+                           % (len(msg), msg)))
+            expected.append(b":1\r\n")
+    s.sendall(b"".join(resp(*c) for c in cmds))
+    got = read_replies(s, len(expected) + len(pushes))
+    replies = [r for r in got if not r.startswith(b">")]
+    assert replies == expected
+    seen = [(len([r for r in got[:i] if not r.startswith(b">")]), r)
+            for i, r in enumerate(got) if r.startswith(b">")]
+    assert [p for _, p in seen] == [p for _, p in pushes]
+    for (before, _), (at, _) in zip(seen, pushes):
+        assert before >= at, (before, at)
+    s.close()
 
 
 def test_base_made_of_commands(start_server, tmp_path):
