@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """SET throughput with the append-only file on: strata-server against redis-server 7.0 in the
 same run, appendfsync everysec and always, pipelines of 1 and 16 (redis-benchmark -t set -c 50).
-Prints requests per second and the ratio strata / redis for each case.
+A row with the append-only file off is the baseline: it shows what each server costs without the
+log, so the AOF rows can be read against it. Each case runs --rounds times, the two servers
+taking turns; it prints the median requests per second of each and the median of the per-round
+ratios strata / redis.
 
-  bench/aof_bench.py [--build build/dev] [--requests 100000] [--threads 2]
+  bench/aof_bench.py [--build build/dev] [--requests 200000] [--threads 2] [--rounds 3]
 """
 
 import argparse
@@ -32,13 +35,24 @@ def start(cmd, workdir):
         try:
             out = subprocess.run(["redis-cli", "-p", str(port), "info", "persistence"],
                                  capture_output=True, text=True, timeout=5).stdout
-            if "aof_enabled:1" in out and "aof_rewrite_in_progress:0" in out:
+            if (("aof_enabled:1" in out or "appendonly no" in argv_text(argv))
+                    and "aof_rewrite_in_progress:0" in out and "loading:0" in out):
                 return proc, port
         except subprocess.TimeoutExpired:
             pass
         time.sleep(0.1)
     proc.kill()
     raise RuntimeError("server did not start: %s" % " ".join(argv))
+
+
+def argv_text(argv):
+    return " ".join(argv)
+
+
+def median(xs):
+    xs = sorted(xs)
+    n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
 
 
 def bench(port, requests, pipeline):
@@ -54,27 +68,38 @@ def bench(port, requests, pipeline):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.environ.get("STRATA_BUILD", "build/dev"))
-    ap.add_argument("--requests", type=int, default=100000)
+    ap.add_argument("--requests", type=int, default=200000)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=3)
     a = ap.parse_args()
     strata = [os.path.abspath(os.path.join(a.build, "src/kv/strata-server")),
               "--threads", str(a.threads)]
     redis = ["redis-server", "--save", "", "--daemonize", "no"]
-    print("%-10s %-3s %12s %12s %7s" % ("fsync", "P", "strata/s", "redis/s", "ratio"))
-    for fsync in ["everysec", "always"]:
+    print("%-10s %-3s %12s %12s %7s   %s" % ("fsync", "P", "strata/s", "redis/s", "ratio",
+                                             "per-round ratios"))
+    for fsync in ["off", "everysec", "always"]:
+        args = (["--appendonly", "no"] if fsync == "off" else
+                ["--appendonly", "yes", "--appendfsync", fsync])
         for pipeline in [1, 16]:
-            rps = []
-            for cmd in (strata, redis):
-                d = tempfile.mkdtemp(prefix="aof-bench-")
-                proc, port = start(cmd + ["--appendonly", "yes", "--appendfsync", fsync], d)
-                try:
-                    rps.append(bench(port, a.requests, pipeline))
-                finally:
-                    proc.terminate()
-                    proc.wait()
-                    shutil.rmtree(d, ignore_errors=True)
-            print("%-10s %-3d %12.0f %12.0f %7.2f" % (fsync, pipeline, rps[0], rps[1],
-                                                       rps[0] / rps[1]))
+            got = {"strata": [], "redis": []}
+            ratios = []
+            for _ in range(a.rounds):
+                rps = []
+                for cmd in (strata, redis):
+                    d = tempfile.mkdtemp(prefix="aof-bench-")
+                    proc, port = start(cmd + args, d)
+                    try:
+                        rps.append(bench(port, a.requests, pipeline))
+                    finally:
+                        proc.terminate()
+                        proc.wait()
+                        shutil.rmtree(d, ignore_errors=True)
+                got["strata"].append(rps[0])
+                got["redis"].append(rps[1])
+                ratios.append(rps[0] / rps[1])
+            print("%-10s %-3d %12.0f %12.0f %7.2f   %s" % (
+                fsync, pipeline, median(got["strata"]), median(got["redis"]), median(ratios),
+                " ".join("%.2f" % r for r in ratios)))
             sys.stdout.flush()
 
 
