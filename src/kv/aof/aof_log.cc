@@ -120,6 +120,46 @@ class Log {
   }
 
   // --- commit ---
+  // Writes `data` to the incr file (io_mu_ held). A failed write under `always` exits, as Redis
+  // does: the replies of these writes are held, but the writes themselves are done and can't be
+  // taken back, and later reads may observe them, so what was acknowledged must be exactly what
+  // the file holds. Otherwise a short write is cut off the file again, so the file never ends in
+  // half a record; false, with *kept the bytes of `data` that stay in the file (0 unless the cut
+  // failed), and writes are refused with -MISCONF (WriteError) until a retry succeeds.
+  bool WriteToFile(std::string_view data, size_t* kept) {
+    size_t done = 0;
+    *kept = 0;
+    if (WriteAllFd(fd_, data, &done)) {
+      if (!write_ok_.load()) LOG_WARNING("AOF write error looks solved, Strata can write again.");
+      write_ok_.store(true);
+      current_size_.fetch_add(int64_t(data.size()));
+      return true;
+    }
+    int e = errno;
+    if (Policy() == kAlways) {
+      LOG_WARNING("Error writing to the AOF file: %s", strerror(e));
+      LOG_WARNING(
+          "Can't recover from AOF write error when the AOF fsync policy is 'always'. "
+          "Exiting...");
+      _exit(1);
+    }
+    if (done > 0) {
+      struct stat sb;
+      if (fstat(fd_, &sb) != 0 || ftruncate(fd_, sb.st_size - off_t(done)) != 0) {
+        LOG_WARNING(
+            "Could not remove short write from the append-only file: %s; the next start may "
+            "need aof-load-truncated",
+            strerror(errno));
+        current_size_.fetch_add(int64_t(done));
+        *kept = done;
+      }
+    }
+    write_errno_.store(e);
+    if (write_ok_.exchange(false) || LogWriteErrorNow())
+      LOG_WARNING("Error writing to the AOF file: %s", strerror(e));
+    return false;
+  }
+
   // Writes the buffer to the incr file (the end-of-turn step, with sync false: the fsync
   // thread fsyncs under always); with `sync`, also fsyncs unless the file is already fsynced
   // past what was written (closing the file, shutdown).
@@ -144,49 +184,16 @@ class Log {
         delayed_fsync_.fetch_add(1);
         std::lock_guard<std::mutex> f(fsync_mu_);
       }
-      size_t done = 0;
-      if (!WriteAllFd(fd_, data, &done)) {
-        int e = errno;
-        if (Policy() == kAlways) {
-          // The replies of these writes are held, but the writes themselves are done and can't
-          // be taken back, and later reads may observe them: exit as Redis does, so what was
-          // acknowledged is exactly what the file holds.
-          LOG_WARNING("Error writing to the AOF file: %s", strerror(e));
-          LOG_WARNING(
-              "Can't recover from AOF write error when the AOF fsync policy is 'always'. "
-              "Exiting...");
-          _exit(1);
-        }
-        // A short write is cut off the file again, so the file never ends in half a record;
-        // what was not written goes back in front of the buffer and is retried at the next
+      size_t kept = 0;
+      if (!WriteToFile(data, &kept)) {
+        // What was not written goes back in front of the buffer and is retried at the next
         // commit (each loop turn with writes, and once a second from the background thread).
-        // Meanwhile writes are refused with -MISCONF (WriteError).
-        if (done > 0) {
-          struct stat sb;
-          if (fstat(fd_, &sb) == 0 && ftruncate(fd_, sb.st_size - off_t(done)) == 0) {
-            done = 0;
-          } else {
-            LOG_WARNING(
-                "Could not remove short write from the append-only file: %s; the next start "
-                "may need aof-load-truncated",
-                strerror(errno));
-            current_size_.fetch_add(int64_t(done));
-          }
-        }
-        {
-          std::lock_guard<std::mutex> l(mu_);
-          data.erase(0, done);
-          data += buf_;
-          buf_.swap(data);
-        }
-        write_errno_.store(e);
-        if (write_ok_.exchange(false) || LogWriteErrorNow())
-          LOG_WARNING("Error writing to the AOF file: %s", strerror(e));
+        std::lock_guard<std::mutex> l(mu_);
+        data.erase(0, kept);
+        data += buf_;
+        buf_.swap(data);
         return;
       }
-      if (!write_ok_.load()) LOG_WARNING("AOF write error looks solved, Strata can write again.");
-      write_ok_.store(true);
-      current_size_.fetch_add(int64_t(data.size()));
       written_.store(upto);
     }
     if (sync && synced_.load() < written_.load()) {
@@ -351,36 +358,12 @@ class Log {
     uint64_t upto = appended_.load();
     if (fd_ >= 0) {
       if (!buf_.empty()) {
-        size_t done = 0;
-        if (!WriteAllFd(fd_, buf_, &done)) {
-          int e = errno;
-          if (Policy() == kAlways) {
-            LOG_WARNING("Error writing to the AOF file: %s", strerror(e));
-            LOG_WARNING(
-                "Can't recover from AOF write error when the AOF fsync policy is 'always'. "
-                "Exiting...");
-            _exit(1);
-          }
-          if (done > 0) {
-            struct stat sb;
-            if (fstat(fd_, &sb) != 0 || ftruncate(fd_, sb.st_size - off_t(done)) != 0) {
-              LOG_WARNING(
-                  "Could not remove short write from the append-only file: %s; the next start "
-                  "may need aof-load-truncated",
-                  strerror(errno));
-              current_size_.fetch_add(int64_t(done));
-              buf_.erase(0, done);
-            }
-          }
-          write_errno_.store(e);
-          if (write_ok_.exchange(false) || LogWriteErrorNow())
-            LOG_WARNING("Error writing to the AOF file: %s", strerror(e));
+        size_t kept = 0;
+        if (!WriteToFile(buf_, &kept)) {
+          buf_.erase(0, kept);  // the rest stays in front of the buffer, retried later
           return false;
         }
-        current_size_.fetch_add(int64_t(buf_.size()));
         buf_.clear();
-        if (!write_ok_.load()) LOG_WARNING("AOF write error looks solved, Strata can write again.");
-        write_ok_.store(true);
       }
       written_.store(upto);
       if (fdatasync(fd_) != 0) {

@@ -557,25 +557,6 @@ void Connection::Flush() {
   SendNow();
 }
 
-void Connection::FlushAtTurnEnd(uint64_t pos, bool durable) {
-  if (closed_) return;
-  if (durable && !hold_.active()) {
-    SendNow();
-    return;
-  }
-  hold_.Hold(out_.size(), pos);
-  hold_.Release(aof::SyncedPosition());
-  SendAllowed();
-  if (!closed_ && hold_.active()) HoldForLog(this, hold_.next_pos());
-}
-
-void Connection::ReleaseHeld(uint64_t synced) {
-  if (closed_) return;
-  hold_.Release(synced);
-  SendAllowed();
-  if (!closed_ && hold_.active()) HoldForLog(this, hold_.next_pos());
-}
-
 void Connection::SendNow() {
   hold_.AllowAll(out_.size());
   SendAllowed();

@@ -68,10 +68,11 @@ class Connection : public io::EventHandler, public TurnClient {
   // Sends out_, or leaves it to the end-of-turn step while the append-only file holds replies
   // (kv/server/reply_hold.h), as a RESP connection does.
   void Flush();
-  void SendNow();      // everything in out_ (nothing in it waits for the log)
-  void SendAllowed();  // what the append-only file's hold allows
-  void FlushAtTurnEnd(uint64_t pos, bool durable) override;
-  void ReleaseHeld(uint64_t synced) override;
+  // TurnClient (kv/server/reply_hold.h).
+  void SendNow() override;      // everything in out_ (nothing in it waits for the log)
+  void SendAllowed() override;  // what the append-only file's hold allows
+  bool TurnClosed() const override { return closed_; }
+  size_t TurnOutputSize() const override { return out_.size(); }
   void MaybeDestroy();
 
   int fd_;
@@ -124,7 +125,6 @@ class Connection : public io::EventHandler, public TurnClient {
   bool closed_ = false;
   bool in_input_ = false;
   int inflight_ = 0;
-  OutputHold hold_;      // output waiting for the append-only file's fsync
   int64_t last_ms_ = 0;  // last input
 };
 

@@ -957,28 +957,6 @@ void Connection::FlushAtEndOfTurn() {
   });
 }
 
-void Connection::FlushAtTurnEnd(uint64_t pos, bool durable) {
-  if (closed_ || (waiting_ && !blocked_)) return;
-  // Every byte in out_ was produced before this step began, so the log position read at its
-  // start covers every record it may depend on.
-  if (durable && !hold_.active()) {
-    SendNow();
-    return;
-  }
-  hold_.Hold(out_.size(), pos);
-  hold_.Release(aof::SyncedPosition());
-  SendAllowed();
-  if (!closed_ && hold_.active()) HoldForLog(this, hold_.next_pos());
-}
-
-void Connection::ReleaseHeld(uint64_t synced) {
-  if (closed_) return;
-  hold_.Release(synced);
-  // With a direct reply in flight nothing is held (SendBatch), so this never races its send.
-  SendAllowed();
-  if (!closed_ && hold_.active()) HoldForLog(this, hold_.next_pos());
-}
-
 void Connection::TakePendingPushes() {
   if (pending_push_.empty()) return;
   out_.append(pending_push_);

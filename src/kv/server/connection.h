@@ -137,16 +137,19 @@ class Connection : public io::EventHandler, public TurnClient {
   void RunAsync(const CommandSpec* spec, std::span<const std::string_view> args);
   // Sends out_, or leaves it to the end-of-turn step while the append-only file holds replies.
   void Flush();
-  // Sends everything in out_ now (nothing in it waits for the log).
-  void SendNow();
-  // Sends what the append-only file's hold allows.
-  void SendAllowed();
+  // TurnClient: sends everything in out_ now (nothing in it waits for the log), or what the
+  // append-only file's hold allows. With a direct reply in flight nothing is held (SendBatch),
+  // so a release never races its send.
+  void SendNow() override;
+  void SendAllowed() override;
+  bool TurnClosed() const override { return closed_; }
+  // A command still running on other shards (not a blocked one) finishes the output itself.
+  bool TurnFlushWaits() const override { return waiting_ && !blocked_; }
+  size_t TurnOutputSize() const override { return out_.size(); }
   // After replies were assembled: appends the pushes that waited for them.
   void TakePendingPushes();
   // Sends out_ in this loop turn's end-of-turn step (kv/server/reply_hold.h).
   void FlushAtEndOfTurn();
-  void FlushAtTurnEnd(uint64_t pos, bool durable) override;
-  void ReleaseHeld(uint64_t synced) override;
   // A shard's direct reply to this connection's socket, sent once the log is written.
   static void SendDirect(Connection* conn, ShardBatch* batch, io::Reactor* origin);
   void MaybeDestroy();
@@ -220,7 +223,6 @@ class Connection : public io::EventHandler, public TurnClient {
   pubsub::ClientSubs subs_;
   tracking::ClientTracking tracking_;
   std::string pending_push_;  // pushes waiting for the replies in flight
-  OutputHold hold_;           // output waiting for the append-only file's fsync
 };
 
 // Total connected clients, process wide (maxclients, INFO).

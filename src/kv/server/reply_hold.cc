@@ -95,6 +95,25 @@ void ScheduleTurnEnd() {
   r->Defer([] { TurnEnd(); });
 }
 
+void TurnClient::FlushAtTurnEnd(uint64_t pos, bool durable) {
+  if (TurnClosed() || TurnFlushWaits()) return;
+  if (durable && !hold_.active()) {
+    SendNow();
+    return;
+  }
+  hold_.Hold(TurnOutputSize(), pos);
+  hold_.Release(aof::SyncedPosition());
+  SendAllowed();
+  if (!TurnClosed() && hold_.active()) HoldForLog(this, hold_.next_pos());
+}
+
+void TurnClient::ReleaseHeld(uint64_t synced) {
+  if (TurnClosed()) return;
+  hold_.Release(synced);
+  SendAllowed();
+  if (!TurnClosed() && hold_.active()) HoldForLog(this, hold_.next_pos());
+}
+
 void FlushAtTurnEnd(TurnClient* c) {
   if (c->in_turn_list) return;
   c->in_turn_list = true;

@@ -55,21 +55,35 @@ class OutputHold {
   uint64_t allowed_ = 0;    // stream offset up to which output may be sent
 };
 
-// A client connection served by the end-of-turn step.
+// A client connection served by the end-of-turn step (RESP and memcached connections).
 class TurnClient {
  public:
   // End-of-turn step: send the output, or hold it. `pos` is the log position the output so far
-  // may depend on; `durable`, whether the log is durable that far for the fsync policy.
-  virtual void FlushAtTurnEnd(uint64_t pos, bool durable) = 0;
+  // may depend on; `durable`, whether the log is durable that far for the fsync policy. Every
+  // byte of the output was produced before the step began, so `pos` covers every record it may
+  // depend on.
+  void FlushAtTurnEnd(uint64_t pos, bool durable);
   // The log is durable up to `synced`: send what that allows; call HoldForLog again if some
   // output still waits.
-  virtual void ReleaseHeld(uint64_t synced) = 0;
+  void ReleaseHeld(uint64_t synced);
 
   bool in_turn_list = false;  // in this reactor's end-of-turn list
   bool in_held_list = false;  // in this reactor's held list
 
  protected:
   ~TurnClient() = default;
+  // The connection's part. Whether it is closed (nothing more is sent).
+  virtual bool TurnClosed() const = 0;
+  // Whether its output must not go out at this turn's end (a command of it still running).
+  virtual bool TurnFlushWaits() const { return false; }
+  // The size of its output buffer.
+  virtual size_t TurnOutputSize() const = 0;
+  // Sends everything in the output (nothing in it waits for the log).
+  virtual void SendNow() = 0;
+  // Sends what hold_ allows.
+  virtual void SendAllowed() = 0;
+
+  OutputHold hold_;  // output waiting for the append-only file's fsync
 };
 
 // Reactor thread: the end-of-turn step will run once this turn's messages have run.
