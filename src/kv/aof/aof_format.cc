@@ -59,6 +59,7 @@ bool ParseManifest(std::string_view text, Manifest* out, std::string* error) {
   out->files.clear();
   size_t line_no = 0;
   bool have_base = false;
+  uint64_t last_incr_seq = 0;  // seq is never 0
   while (!text.empty()) {
     size_t nl = text.find('\n');
     std::string_view line = text.substr(0, nl);
@@ -117,10 +118,13 @@ bool ParseManifest(std::string_view text, Manifest* out, std::string* error) {
       }
       have_base = true;
     }
-    if (f.type == 'i' && !out->files.empty() && out->files.back().type == 'i' &&
-        out->files.back().seq >= f.seq) {
-      *error = "line " + std::to_string(line_no) + ": incr files out of order";
-      return false;
+    // Incr files are listed in ascending seq, whatever history or base lines come between.
+    if (f.type == 'i') {
+      if (last_incr_seq >= f.seq) {
+        *error = "line " + std::to_string(line_no) + ": incr files out of order";
+        return false;
+      }
+      last_incr_seq = f.seq;
     }
     out->files.push_back(std::move(f));
   }

@@ -88,6 +88,18 @@ TEST(AofFormat, Manifest) {
   EXPECT_FALSE(ParseManifest("file ../a seq 1 type i\n", &m, &err));
   EXPECT_FALSE(ParseManifest("file a seq 1\n", &m, &err));
   EXPECT_FALSE(ParseManifest("file a seq 1 type b\nfile b seq 2 type b\n", &m, &err));
+  // Incr files ascend even with history lines between them (formatting puts the base first and
+  // keeps the rest in order, so a manifest that parses formats to one that parses).
+  EXPECT_FALSE(ParseManifest("file i1 seq 1 type i\nfile old seq 1 type h\nfile i1b seq 1 type i\n",
+                             &m, &err));
+  ASSERT_TRUE(ParseManifest(
+      "file h seq 1 type h\nfile i1 seq 1 type i\nfile h2 seq 2 type h\nfile i2 seq 2 type i\n"
+      "file b seq 3 type b\n",
+      &m, &err))
+      << err;
+  Manifest again;
+  ASSERT_TRUE(ParseManifest(FormatManifest(m), &again, &err)) << err;
+  EXPECT_EQ(again.files.size(), m.files.size());
 }
 
 std::vector<std::string> Effect(std::initializer_list<std::string_view> args,
