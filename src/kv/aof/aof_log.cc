@@ -683,6 +683,13 @@ int64_t BytesToLoadAtStart() {
   return total;
 }
 
+bool NoManifestAtStart() {
+  if (!GlobalConfig().appendonly.load()) return true;
+  Log& log = TheLog();
+  struct stat sb;
+  return stat(log.Path(log.ManifestName()).c_str(), &sb) != 0 && errno == ENOENT;
+}
+
 bool PrepareAtStart(uint32_t shards, int databases, StartupLoad* load, StartupAof* s,
                     bool* use_aof) {
   *use_aof = false;

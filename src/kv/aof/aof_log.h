@@ -89,6 +89,8 @@ struct StartupAof;
 // The bytes PrepareAtStart will read (the files the manifest lists), or -1 when the AOF is not
 // what is loaded (appendonly no, or no manifest).
 int64_t BytesToLoadAtStart();
+// Main thread, at start: whether there is no AOF to load (appendonly no, or no manifest).
+bool NoManifestAtStart();
 StartupAof* NewStartupAof();
 void FreeStartupAof(StartupAof* s);
 bool PrepareAtStart(uint32_t shards, int databases, StartupLoad* load, StartupAof* s,

@@ -563,9 +563,13 @@ int RunServer() {
   // switched on, so no acknowledged write can slip past the log. A bad file stops the start.
   // With nothing to load (no manifest, no snapshot file) the flag is never set, as in Redis.
   int64_t to_load = aof::BytesToLoadAtStart();
+  bool nothing_to_load = false;
   if (to_load < 0) {
     struct stat sb;
-    to_load = stat(cfg.dbfilename().c_str(), &sb) == 0 ? int64_t(sb.st_size) : -1;
+    if (stat(cfg.dbfilename().c_str(), &sb) == 0)
+      to_load = int64_t(sb.st_size);
+    else
+      nothing_to_load = errno == ENOENT && aof::NoManifestAtStart();
   }
   if (to_load >= 0) BeginLoading(uint64_t(to_load));
   LazyFreer::Start();
@@ -575,8 +579,11 @@ int RunServer() {
   std::unique_ptr<aof::StartupAof, void (*)(aof::StartupAof*)> aof_load(aof::NewStartupAof(),
                                                                         aof::FreeStartupAof);
   bool from_aof = false;
-  bool loaded = aof::PrepareAtStart(n, cfg.databases, &load, aof_load.get(), &from_aof);
-  if (loaded && !from_aof)
+  // With no file at all, nothing is opened once the shards serve: a client they answered may
+  // already have changed what the process can open (its descriptor limit, the directory).
+  bool loaded =
+      nothing_to_load || aof::PrepareAtStart(n, cfg.databases, &load, aof_load.get(), &from_aof);
+  if (loaded && !from_aof && !nothing_to_load)
     loaded = ReadSnapshotAtStart(n, cfg.databases, &load) && FinishStartupLoad(&load);
   if (loaded && from_aof) {
     // Slices of the replay, with every shard parked; the last also switches the log on and
