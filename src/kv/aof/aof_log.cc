@@ -220,22 +220,30 @@ class Log {
     std::lock_guard<std::mutex> f(fsync_mu_);
     uint64_t target = written_.load(std::memory_order_acquire);
     if (synced_.load() >= target) return synced_.load();
-    if (fd_ >= 0 && fdatasync(fd_) != 0) {
-      int e = errno;
-      if (Policy() == kAlways) {
-        LOG_WARNING(
-            "Can't persist AOF for fsync error when the AOF fsync policy is 'always': "
-            "%s. Exiting...",
-            strerror(e));
-        _exit(1);
-      }
-      if (fsync_ok_.exchange(false)) LOG_WARNING("AOF fsync failed: %s", strerror(e));
-      fsync_errno_.store(e);
-      return synced_.load();
-    }
-    if (!fsync_ok_.exchange(true)) LOG_WARNING("AOF fsync error looks solved.");
+    if (fd_ >= 0 && !Fsync(fd_)) return synced_.load();
     AdvanceSynced(target);
     return synced_.load();
+  }
+
+  // fdatasync of `fd` (fsync_mu_ held). Under always a failure exits, as Redis does; otherwise
+  // it refuses writes until an fsync succeeds again (Redis's aof_bio_fsync_status). False when
+  // it failed.
+  bool Fsync(int fd) {
+    if (fdatasync(fd) == 0) {
+      if (!fsync_ok_.exchange(true)) LOG_WARNING("AOF fsync error looks solved.");
+      return true;
+    }
+    int e = errno;
+    if (Policy() == kAlways) {
+      LOG_WARNING(
+          "Can't persist AOF for fsync error when the AOF fsync policy is 'always': "
+          "%s. Exiting...",
+          strerror(e));
+      _exit(1);
+    }
+    if (fsync_ok_.exchange(false)) LOG_WARNING("AOF fsync failed: %s", strerror(e));
+    fsync_errno_.store(e);
+    return false;
   }
 
   // Posts fn to r once the log is fsynced up to pos.
@@ -266,17 +274,9 @@ class Log {
         if (fd >= 0) {
           fsync_started_ms_.store((MonoMicros() / 1000));
           fsync_running_.store(true);
-          int rc = fdatasync(fd);
-          int e = errno;
+          bool ok = Fsync(fd);
           fsync_running_.store(false);
-          if (rc != 0) {
-            // Refuse writes until an fsync succeeds again (Redis's aof_bio_fsync_status).
-            if (fsync_ok_.exchange(false)) LOG_WARNING("AOF fsync failed: %s", strerror(e));
-            fsync_errno_.store(e);
-          } else {
-            if (!fsync_ok_.exchange(true)) LOG_WARNING("AOF fsync error looks solved.");
-            AdvanceSynced(target);
-          }
+          if (ok) AdvanceSynced(target);
         }
       }
       // A failed write left its data in the buffer: retry it even without new writes.
@@ -366,21 +366,8 @@ class Log {
         buf_.clear();
       }
       written_.store(upto);
-      if (fdatasync(fd_) != 0) {
-        int e = errno;
-        if (Policy() == kAlways) {
-          LOG_WARNING(
-              "Can't persist AOF for fsync error when the AOF fsync policy is 'always': "
-              "%s. Exiting...",
-              strerror(e));
-          _exit(1);
-        }
-        if (fsync_ok_.exchange(false)) LOG_WARNING("AOF fsync failed: %s", strerror(e));
-        fsync_errno_.store(e);
-        return false;
-      }
+      if (!Fsync(fd_)) return false;
       synced_.store(upto);
-      if (!fsync_ok_.exchange(true)) LOG_WARNING("AOF fsync error looks solved.");
     }
     if (listed && !listed()) return false;
     if (fd_ >= 0) close(fd_);

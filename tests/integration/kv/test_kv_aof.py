@@ -695,23 +695,28 @@ def test_multi_key_pops(start_server, tmp_path):
     assert {k: c.dump(k) for k in sorted(c.keys("*"))} == before
 
 
+def memcached_batch(srv, batch):
+    """Sends `batch` and an mn on one memcached connection; returns every reply up to MN."""
+    s = socket.create_connection(("127.0.0.1", srv.memcached_port), timeout=10)
+    s.sendall(batch + b"mn\r\n")
+    buf = b""
+    while not buf.endswith(b"MN\r\n"):
+        chunk = s.recv(65536)
+        assert chunk
+        buf += chunk
+    s.close()
+    return buf
+
+
 @pytest.mark.parametrize("fsync", ["always", "everysec"])
 def test_memcached_writes_are_logged_before_their_replies(start_server, tmp_path, fsync):
     """memcached-protocol stores go through the same log and the same reply hold: what was
     acknowledged survives a SIGKILL."""
     srv = start_server(args=aof_args(fsync), memcached=True)
     wait_aof_ready(srv)
-    s = socket.create_connection(("127.0.0.1", srv.memcached_port), timeout=10)
     batch = b"".join(b"set mc%d 0 0 3\r\nv%02d\r\n" % (i, i % 100) for i in range(500))
-    batch += b"ms meta 2 T1000\r\nhi\r\nmn\r\n"
-    s.sendall(batch)
-    buf = b""
-    while not buf.endswith(b"MN\r\n"):
-        chunk = s.recv(65536)
-        assert chunk
-        buf += chunk
-    assert buf == b"STORED\r\n" * 500 + b"HD\r\nMN\r\n"
-    s.close()
+    batch += b"ms meta 2 T1000\r\nhi\r\n"
+    assert memcached_batch(srv, batch) == b"STORED\r\n" * 500 + b"HD\r\nMN\r\n"
     srv.kill()
     again = start_server(args=aof_args(fsync))
     c = client(again)
@@ -728,17 +733,9 @@ def test_memcached_flush_all_is_logged(start_server, tmp_path):
     c = client(srv)
     c.execute_command("SELECT", 1)
     c.set("other-db", "kept")
-    s = socket.create_connection(("127.0.0.1", srv.memcached_port), timeout=10)
     batch = b"".join(b"set mc%d 0 0 1\r\nx\r\n" % i for i in range(20))
-    batch += b"flush_all\r\nset after 0 0 1\r\ny\r\nmn\r\n"
-    s.sendall(batch)
-    buf = b""
-    while not buf.endswith(b"MN\r\n"):
-        chunk = s.recv(65536)
-        assert chunk
-        buf += chunk
-    assert buf == b"STORED\r\n" * 20 + b"OK\r\nSTORED\r\nMN\r\n"
-    s.close()
+    batch += b"flush_all\r\nset after 0 0 1\r\ny\r\n"
+    assert memcached_batch(srv, batch) == b"STORED\r\n" * 20 + b"OK\r\nSTORED\r\nMN\r\n"
     srv.kill()
     again = start_server(args=aof_args("always"))
     c = client(again)

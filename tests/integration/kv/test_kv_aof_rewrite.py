@@ -92,6 +92,15 @@ def keys_of(c, prefix, n):
     return out
 
 
+def redis_on_a_copy(tmp_path, timeout):
+    """redis-server 7.0 started on a copy of the AOF directory in tmp_path."""
+    copy = tmp_path / "redis"
+    copy.mkdir()
+    shutil.copytree(os.path.join(str(tmp_path), AOF_DIR), str(copy / AOF_DIR))
+    return Server(cmd=redis_command(), workdir=str(copy),
+                  args=["--dir", str(copy), "--appendonly", "yes"]).start(timeout=timeout)
+
+
 def test_rewrite_serves_writes_and_loses_nothing(start_server, tmp_path):
     srv = start_server(args=aof_args("everysec", ["--auto-aof-rewrite-percentage", "0"]))
     wait_aof_ready(srv)
@@ -138,11 +147,7 @@ def test_rewrite_serves_writes_and_loses_nothing(start_server, tmp_path):
     assert extra in (0, 1)  # the writer's last SET may have been logged without its reply
     ours = {"w": acked + extra, "key": BIG}
     # redis-server 7.0 loads the same directory with the same keys.
-    copy = tmp_path / "redis"
-    copy.mkdir()
-    shutil.copytree(os.path.join(str(tmp_path), AOF_DIR), str(copy / AOF_DIR))
-    r = Server(cmd=redis_command(), workdir=str(copy),
-               args=["--dir", str(copy), "--appendonly", "yes"]).start(timeout=120)
+    r = redis_on_a_copy(tmp_path, timeout=120)
     try:
         rc = client(r)
         assert wait_until(lambda: loaded(rc), 120)
@@ -204,11 +209,7 @@ def test_rewrite_is_point_in_time_under_writes(start_server, tmp_path, preamble)
     assert code == 0, out
     again = start_server(args=args)
     assert state(again) == before
-    copy = tmp_path / "redis"
-    copy.mkdir()
-    shutil.copytree(os.path.join(str(tmp_path), AOF_DIR), str(copy / AOF_DIR))
-    r = Server(cmd=redis_command(), workdir=str(copy),
-               args=["--dir", str(copy), "--appendonly", "yes"]).start(timeout=60)
+    r = redis_on_a_copy(tmp_path, timeout=60)
     try:
         mine, theirs = compare_contents(again, r)
         assert mine == theirs

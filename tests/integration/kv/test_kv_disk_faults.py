@@ -78,8 +78,8 @@ def writes_back(c):
         return False
 
 
-def test_aof_disk_full_refuses_writes_then_recovers(start_server, small_disk):
-    args = ["--dir", small_disk, "--appendonly", "yes", "--appendfsync", "everysec"]
+def start_aof_with_keys(start_server, args):
+    """A server logging to the AOF (its first base written), holding 20 keys written before."""
     srv = start_server(args)
     c = client(srv)
     assert wait_until(lambda: c.info("persistence")["aof_enabled"] == 1 and
@@ -87,6 +87,12 @@ def test_aof_disk_full_refuses_writes_then_recovers(start_server, small_disk):
     before = ["before%d" % i for i in range(20)]
     for k in before:
         assert c.set(k, VALUE)
+    return srv, c, before
+
+
+def test_aof_disk_full_refuses_writes_then_recovers(start_server, small_disk):
+    args = ["--dir", small_disk, "--appendonly", "yes", "--appendfsync", "everysec"]
+    srv, c, before = start_aof_with_keys(start_server, args)
     filler = fill_disk(small_disk)
 
     acked, refusal = set_until_refused(c, "during")
@@ -158,13 +164,7 @@ def test_rewrite_on_a_full_disk_keeps_buffered_records(start_server, small_disk)
     rewrite reports err, and the records reach the old file once space is back."""
     args = ["--dir", small_disk, "--appendonly", "yes", "--appendfsync", "everysec",
             "--auto-aof-rewrite-percentage", "0"]
-    srv = start_server(args)
-    c = client(srv)
-    assert wait_until(lambda: c.info("persistence")["aof_enabled"] == 1 and
-                      c.info("persistence")["aof_rewrite_in_progress"] == 0, 30)
-    before = ["before%d" % i for i in range(20)]
-    for k in before:
-        assert c.set(k, VALUE)
+    srv, c, before = start_aof_with_keys(start_server, args)
     filler = fill_disk(small_disk)
 
     assert c.set("pending", VALUE)  # its record cannot be written: it stays buffered
