@@ -15,7 +15,6 @@
 #include "base/crc64.h"
 #include "base/log.h"
 #include "base/memory.h"
-#include "kv/aof/aof_format.h"
 #include "kv/engine/db_table.h"
 #include "kv/engine/key_snapshot.h"
 #include "kv/engine/memory_accounting.h"
@@ -93,9 +92,7 @@ struct ShardPart {
   uint64_t dirty = 0;
 };
 
-// `as_commands`: each key as `RESTORE key <unix ms expiry or 0> <DUMP payload> ABSTTL` (an AOF
-// base made of commands) instead of RDB records.
-void SerializeShard(Shard& s, int64_t now_ms, bool compress, bool as_commands, ShardPart* p) {
+void SerializeShard(Shard& s, int64_t now_ms, bool compress, ShardPart* p) {
   rdb::NoCompressionScope no_lzf(!compress);
   size_t dbs = size_t(s.databases());
   p->bytes.resize(dbs);
@@ -112,36 +109,14 @@ void SerializeShard(Shard& s, int64_t now_ms, bool compress, bool as_commands, S
         p->expires[db]++;
       }
       p->keys[db]++;
-      if (as_commands) {
-        std::string payload = rdb::CreateDumpPayload(rdb::ValueOf(e));
-        std::string ttl = std::to_string(expire < 0 ? 0 : expire);
-        aof::AppendCommand(&out, {"RESTORE", e->key(), ttl, payload, "ABSTTL"});
-        return;
-      }
       rdb::AppendKey(&out, e->key(), rdb::ValueOf(e), expire);
     });
   }
 }
 
-bool WriteCommands(CrcFileWriter& out, const std::vector<ShardPart>& parts) {
-  size_t dbs = parts.empty() ? 0 : parts[0].bytes.size();
-  for (size_t db = 0; db < dbs; db++) {
-    uint64_t keys = 0;
-    for (const ShardPart& p : parts) keys += p.keys[db];
-    if (keys == 0) continue;
-    std::string sel;
-    std::string n = std::to_string(db);
-    aof::AppendCommand(&sel, {"SELECT", n});
-    if (!out.Write(sel)) return false;
-    for (const ShardPart& p : parts)
-      if (!out.Write(p.bytes[db])) return false;
-  }
-  return true;
-}
-
 bool WriteAll(CrcFileWriter& out, const std::vector<ShardPart>& parts, bool checksum,
-              int64_t now_ms, bool aof_base) {
-  if (!out.Write(RdbFileHeader(now_ms, aof_base))) return false;
+              int64_t now_ms) {
+  if (!out.Write(RdbFileHeader(now_ms, /*aof_base=*/false))) return false;
   size_t dbs = parts.empty() ? 0 : parts[0].bytes.size();
   for (size_t db = 0; db < dbs; db++) {
     uint64_t keys = 0, expires = 0;
@@ -162,17 +137,13 @@ bool WriteAll(CrcFileWriter& out, const std::vector<ShardPart>& parts, bool chec
   return out.Write(tail);
 }
 
-// Writes <dir>temp-<pid>.rdb, fsyncs it, renames it to <dir>`name` and fsyncs the directory
-// (`dir`: empty for the working directory, else ending in '/').
-bool WriteSnapshotFile(const std::vector<ShardPart>& parts, const std::string& dir,
-                       const std::string& name, bool checksum, int64_t now_ms, bool aof_base,
-                       bool as_commands) {
+// Writes temp-<pid>.rdb in the working directory (`dir`), fsyncs it, renames it to
+// dbfilename and fsyncs the directory.
+bool WriteSnapshotFile(const std::vector<ShardPart>& parts, bool checksum, int64_t now_ms) {
   char tmpbuf[64];
   snprintf(tmpbuf, sizeof(tmpbuf), "temp-%d.rdb", int(getpid()));
-  std::string tmps = dir + tmpbuf;
-  std::string filename_s = dir + name;
-  const char* tmp = tmps.c_str();
-  const std::string& filename = filename_s;
+  const char* tmp = tmpbuf;
+  const std::string filename = GlobalConfig().dbfilename();
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
     LOG_WARNING("Failed opening the temp RDB file %s (in server root dir %s) for saving: %s", tmp,
@@ -181,7 +152,7 @@ bool WriteSnapshotFile(const std::vector<ShardPart>& parts, const std::string& d
   }
   const char* op = nullptr;
   CrcFileWriter out(fd);
-  if (as_commands ? !WriteCommands(out, parts) : !WriteAll(out, parts, checksum, now_ms, aof_base))
+  if (!WriteAll(out, parts, checksum, now_ms))
     op = "write";
   else if (fsync(fd) != 0)
     op = "fsync";
@@ -203,7 +174,7 @@ bool WriteSnapshotFile(const std::vector<ShardPart>& parts, const std::string& d
     unlink(tmp);
     return false;
   }
-  int dfd = open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int dfd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0 || fsync(dfd) != 0) {
     saved = errno;
     if (dfd >= 0) close(dfd);
@@ -214,10 +185,8 @@ bool WriteSnapshotFile(const std::vector<ShardPart>& parts, const std::string& d
   return true;
 }
 
-}  // namespace
-
-Task<bool> WriteRdbSnapshot(std::string dir, std::string name, std::function<void()> at_point,
-                            bool aof_base, bool as_commands) {
+// SAVE's write of the whole keyspace. Runs on a shard thread.
+Task<bool> WriteSnapshot() {
   const Config& cfg = GlobalConfig();
   bool compress = cfg.rdbcompression.load(std::memory_order_relaxed);
   bool checksum = cfg.rdbchecksum.load(std::memory_order_relaxed);
@@ -230,17 +199,16 @@ Task<bool> WriteRdbSnapshot(std::string dir, std::string name, std::function<voi
   std::vector<std::string>* lk = &lock_all;
   for (uint32_t i = 0; i < n; i++)
     co_await Shards().HopDeferred(i, [lk](Shard& s, auto done) { s.locks().Acquire(*lk, done); });
-  if (at_point) at_point();
   int64_t now = UnixMillis();
   std::vector<ShardPart> parts(n);
-  co_await Shards().Broadcast([&parts, lk, compress, now, as_commands](Shard& s, uint32_t i) {
-    SerializeShard(s, now, compress, as_commands, &parts[i]);
+  co_await Shards().Broadcast([&parts, lk, compress, now](Shard& s, uint32_t i) {
+    SerializeShard(s, now, compress, &parts[i]);
     s.locks().Release(*lk);
     ServeBlockedClients(s);
   });
   uint64_t dirty = 0;
   for (const ShardPart& p : parts) dirty += p.dirty;
-  bool ok = WriteSnapshotFile(parts, dir, name, checksum, now, aof_base, as_commands);
+  bool ok = WriteSnapshotFile(parts, checksum, now);
   // Each shard frees its own buffers, so its memory ledger (and its share of maxmemory) gets
   // back what serializing took.
   for (uint32_t i = 0; i < n; i++) {
@@ -250,15 +218,16 @@ Task<bool> WriteRdbSnapshot(std::string dir, std::string name, std::function<voi
       bytes->shrink_to_fit();
     });
   }
-  if (ok && !aof_base) GetSaveStatus().dirty_at_save.store(dirty);
+  if (ok) GetSaveStatus().dirty_at_save.store(dirty);
   co_return ok;
 }
+
+}  // namespace
 
 Task<SaveResult> SaveSnapshot() {
   SaveStatus& st = GetSaveStatus();
   if (st.in_progress.exchange(true)) co_return SaveResult::kBusy;
-  bool ok =
-      co_await WriteRdbSnapshot(std::string(), GlobalConfig().dbfilename(), nullptr, false, false);
+  bool ok = co_await WriteSnapshot();
   if (ok) {
     LOG_NOTICE("DB saved on disk");
     st.last_save_s.store(UnixMillis() / 1000);

@@ -15,7 +15,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -61,14 +60,6 @@ std::string RdbFileHeader(int64_t now_ms, bool aof_base = false);
 // logged; kBusy: another SAVE is writing.
 enum class SaveResult { kOk, kFailed, kBusy };
 Task<SaveResult> SaveSnapshot();
-
-// Writes an RDB of the whole keyspace to <dir>`name` (`dir` empty or ending in '/') through a
-// temp file, fsync, rename and a directory fsync. `at_point` (optional) runs on the calling
-// thread while every shard's all-keys lock is held, before any shard serializes: the instant the
-// file describes. `aof_base` sets the file's aof-base AUX field. `as_commands`: an AOF base
-// made of commands instead (SELECT, then RESTORE ... ABSTTL per key). Runs on a shard thread.
-Task<bool> WriteRdbSnapshot(std::string dir, std::string name, std::function<void()> at_point,
-                            bool aof_base, bool as_commands = false);
 
 // The load at start. It runs while the shards serve with the loading flag set
 // (kv/server/loading.h): the main thread reads and parses the file and hands each shard its keys
