@@ -501,18 +501,11 @@ Task<void> OnEveryShardAtOnce(CmdContext& ctx, F apply) {
     co_await Shards().Broadcast(apply);
     co_return;
   }
-  std::vector<std::string> lock_all{LockTable::kAllKeys};
-  std::vector<std::string>* lk = &lock_all;
-  for (uint32_t i = 0; i < Shards().size(); i++)
-    co_await Shards().HopDeferred(i, [lk](Shard& s, auto done) { s.locks().Acquire(*lk, done); });
+  co_await LockEveryShard();
   co_await Shards().Broadcast(apply);
   if (aof::Enabled()) aof::Feed(ctx.db, ctx.args, "+OK\r\n", ctx.now_ms);
   for (uint32_t i = 0; i < Shards().size(); i++) {
-    Shards().Post(i, [i] {
-      Shard* s = Shards().shard(i);
-      s->locks().Release({LockTable::kAllKeys});
-      ServeBlockedClients(*s);
-    });
+    Shards().Post(i, [i] { UnlockAllKeys(*Shards().shard(i)); });
   }
 }
 

@@ -33,6 +33,7 @@
 #include "kv/server/snapshot.h"
 #include "kv/server/task.h"
 #include "kv/tx/lock_table.h"
+#include "kv/tx/multi_key.h"
 
 namespace strata::kv {
 
@@ -430,18 +431,12 @@ Task<void> RunWalk(std::shared_ptr<Job> job) {
     co_return;
   }
   // One instant for every shard, as SAVE: every shard's all-keys lock, in ascending order.
-  std::vector<std::string> lock_all{LockTable::kAllKeys};
-  std::vector<std::string>* lk = &lock_all;
-  for (uint32_t i = 0; i < n; i++)
-    co_await Shards().HopDeferred(i, [lk](Shard& s, auto done) { s.locks().Acquire(*lk, done); });
+  co_await LockEveryShard();
   job->start_ms = UnixMillis();
   if (!job->on_done) g_started_ms.store(job->start_ms);
   if (job->at_point && !job->at_point()) {
     // Abandoned at the instant (the AOF rewrite could not switch its log): nothing was walked.
-    co_await Shards().Broadcast([lk](Shard& s, uint32_t) {
-      s.locks().Release(*lk);
-      ServeBlockedClients(s);
-    });
+    co_await Shards().Broadcast([](Shard& s, uint32_t) { UnlockAllKeys(s); });
     close(job->fd);
     job->fd = -1;
     unlink(job->tmp_path.c_str());
@@ -450,11 +445,10 @@ Task<void> RunWalk(std::shared_ptr<Job> job) {
   }
   if (!job->commands) job->header = RdbFileHeader(job->start_ms, job->aof_base);
   Job* j = job.get();
-  co_await Shards().Broadcast([j, lk](Shard& s, uint32_t i) {
+  co_await Shards().Broadcast([j](Shard& s, uint32_t i) {
     j->dirty[i] = s.dirty();
     j->work[i]->Begin(s);
-    s.locks().Release(*lk);
-    ServeBlockedClients(s);
+    UnlockAllKeys(s);
   });
   std::thread([job] { job->WriterMain(); }).detach();
 }

@@ -25,6 +25,7 @@
 #include "kv/server/loading.h"
 #include "kv/server/shard_set.h"
 #include "kv/tx/lock_table.h"
+#include "kv/tx/multi_key.h"
 #include "kv/version.h"
 
 namespace strata::kv {
@@ -190,21 +191,15 @@ Task<bool> WriteSnapshot() {
   const Config& cfg = GlobalConfig();
   bool compress = cfg.rdbcompression.load(std::memory_order_relaxed);
   bool checksum = cfg.rdbchecksum.load(std::memory_order_relaxed);
-  // One instant for every shard: the all-keys lock of every shard, taken in ascending shard
-  // order as a transaction holding a whole-database command takes it, so no cross-shard step
-  // (EXEC, a multi-key command, a script) is caught half done. Each shard releases its lock once
-  // its keys are serialized.
+  // One instant for every shard (LockEveryShard); each shard releases its lock once its keys are
+  // serialized.
   const uint32_t n = Shards().size();
-  std::vector<std::string> lock_all{LockTable::kAllKeys};
-  std::vector<std::string>* lk = &lock_all;
-  for (uint32_t i = 0; i < n; i++)
-    co_await Shards().HopDeferred(i, [lk](Shard& s, auto done) { s.locks().Acquire(*lk, done); });
+  co_await LockEveryShard();
   int64_t now = UnixMillis();
   std::vector<ShardPart> parts(n);
-  co_await Shards().Broadcast([&parts, lk, compress, now](Shard& s, uint32_t i) {
+  co_await Shards().Broadcast([&parts, compress, now](Shard& s, uint32_t i) {
     SerializeShard(s, now, compress, &parts[i]);
-    s.locks().Release(*lk);
-    ServeBlockedClients(s);
+    UnlockAllKeys(s);
   });
   uint64_t dirty = 0;
   for (const ShardPart& p : parts) dirty += p.dirty;

@@ -109,4 +109,20 @@ class MultiKeyTx {
   uint64_t track_;  // the client whose reads are remembered for client-side caching, or 0
 };
 
+// The whole keyspace at one instant (FLUSHALL, SWAPDB, a snapshot's start): takes every shard's
+// all-keys lock in ascending shard order, as a transaction holding a whole-database command
+// does, so no cross-shard step (EXEC, a multi-key command, a script) is caught half done and no
+// command on any key runs until each shard's lock is released.
+inline Task<void> LockEveryShard() {
+  static const std::vector<std::string> kAll{LockTable::kAllKeys};
+  for (uint32_t i = 0; i < Shards().size(); i++)
+    co_await Shards().HopDeferred(i, [](Shard& s, auto done) { s.locks().Acquire(kAll, done); });
+}
+
+// On shard s's thread: releases its all-keys lock and serves the clients blocked meanwhile.
+inline void UnlockAllKeys(Shard& s) {
+  s.locks().Release({LockTable::kAllKeys});
+  ServeBlockedClients(s);
+}
+
 }  // namespace strata::kv
