@@ -6,7 +6,10 @@
 // server that spends the fewest system calls per request. `--io uring --check` exits 0 when this
 // machine allows io_uring.
 //
-// Usage: ok_server [--port 6380] [--threads N] [--io epoll|uring] [--check]
+// `--nap-us N` sets the epoll loop's longest nap under load (io/nap_policy.h; 0: never nap;
+// default 50, as strata-server's loop-nap-us).
+//
+// Usage: ok_server [--port 6380] [--threads N] [--io epoll|uring] [--nap-us N] [--check]
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -110,6 +113,7 @@ int main(int argc, char** argv) {
   int port = 6380;
   unsigned threads = std::thread::hardware_concurrency();
   bool uring = false, check = false;
+  Reactor::SetMaxNapMicros(50);  // strata-server's default
   for (int i = 1; i < argc; i++) {
     std::string a = argv[i];
     bool has_value = i + 1 < argc;
@@ -120,10 +124,14 @@ int main(int argc, char** argv) {
     } else if (a == "--io" && has_value &&
                (std::string(argv[i + 1]) == "epoll" || std::string(argv[i + 1]) == "uring")) {
       uring = std::string(argv[++i]) == "uring";
+    } else if (a == "--nap-us" && has_value) {
+      Reactor::SetMaxNapMicros(atoi(argv[++i]));
     } else if (a == "--check") {
       check = true;
     } else {
-      fprintf(stderr, "usage: ok_server [--port N] [--threads N] [--io epoll|uring] [--check]\n");
+      fprintf(stderr,
+              "usage: ok_server [--port N] [--threads N] [--io epoll|uring] [--nap-us N] "
+              "[--check]\n");
       return 1;
     }
   }

@@ -1,6 +1,7 @@
 #include "io/reactor.h"
 
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,6 +17,7 @@ thread_local Reactor* t_current = nullptr;
 // The reactor whose Run() this thread is in (its loop), or nullptr.
 thread_local Reactor* t_loop = nullptr;
 Reactor::SwitchHook g_switch_hook = nullptr;
+std::atomic<int64_t> g_max_nap_us{0};  // off unless the program turns it on
 constexpr int kMaxEvents = 256;
 
 int64_t MonoMs() {
@@ -243,14 +245,20 @@ int Reactor::RunTimers() {
 }
 
 void Reactor::Dispatch(const epoll_event* events, int n) {
+  uint32_t window = nap_.window();
+  uint64_t handled = 0;
   for (int i = 0; i < n; i++) {
     auto* h = static_cast<EventHandler*>(events[i].data.ptr);
     if (h == kWakeMarker) continue;  // edge-triggered: every write re-arms, no read needed
+    nap_.OnEvent(h->nap_window_ != window);
+    h->nap_window_ = window;
+    ++handled;
     // A host's set also holds its guests' fds: each event runs as the reactor that owns it.
     Reactor* owner = h->io_owner_;
     if (owner && owner != t_current) Enter(owner);
     h->OnEvent(events[i].events);
   }
+  Bump(stats_.events, handled);
   Enter(this);
 }
 
@@ -271,7 +279,40 @@ void Reactor::PollIo() {
   Enter(prev);
 }
 
+void Reactor::SetMaxNapMicros(int64_t us) {
+  g_max_nap_us.store(us < 0 ? 0 : us, std::memory_order_relaxed);
+}
+
+int64_t Reactor::MaxNapMicros() { return g_max_nap_us.load(std::memory_order_relaxed); }
+
+int Reactor::Wait(epoll_event* events, int timeout) {
+  Bump(stats_.waits);
+  int64_t nap_us = nap_.Update(LoopMonoMicros(), g_max_nap_us.load(std::memory_order_relaxed));
+  if (nap_us > 0 && timeout != 0 && last_wait_busy_) {
+    // Busy: poll, nap off every wait queue if nothing is ready, poll again (io/nap_policy.h).
+    // Posts from other threads meanwhile still write the eventfd, which the second poll sees.
+    int n = epoll_wait(epfd_, events, kMaxEvents, 0);
+    if (n == 0) {
+      timespec ts{0, long(nap_us * 1000)};
+      nanosleep(&ts, nullptr);
+      Bump(stats_.naps);
+      n = epoll_wait(epfd_, events, kMaxEvents, 0);
+    }
+    if (n != 0) {
+      last_wait_busy_ = n > 0;
+      return n;
+    }
+  }
+  Bump(stats_.sleeps);
+  int n = epoll_wait(epfd_, events, kMaxEvents, timeout);
+  last_wait_busy_ = n > 0;
+  return n;
+}
+
 void Reactor::Run() {
+  // Naps are tens of microseconds: the default 50 us timer slack would stretch them several
+  // times over.
+  prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
   t_loop = this;
   Enter(this);
   epoll_event events[kMaxEvents];
@@ -296,7 +337,7 @@ void Reactor::Run() {
     // seen here, and the next iteration moves.
     if (CanPark()) timeout = 0;
     if (stop_.load(std::memory_order_acquire)) break;
-    int n = epoll_wait(epfd_, events, kMaxEvents, timeout);
+    int n = Wait(events, timeout);
     sleeping_.store(false, std::memory_order_seq_cst);
     if (n < 0) {
       if (errno == EINTR) continue;

@@ -3,7 +3,8 @@
 // that runs it; other threads talk to it only through Post().
 //
 // Idle reactors sleep in epoll_wait until an fd is ready, a timer is due, or a Post() wakes the
-// eventfd: they never busy-poll.
+// eventfd: they never busy-poll. A busy one may nap instead (a short timed sleep, then a poll)
+// so that its clients' sends need not wake it; see io/nap_policy.h for when.
 //
 // Hosting. A reactor can also be run by another reactor's loop while its own thread sleeps: the
 // host takes the guest's fds into its own epoll set (the guest's wake eventfd stays in the
@@ -25,6 +26,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "io/nap_policy.h"
+
 namespace strata::io {
 
 // Receives readiness events for one fd. Called on the reactor's thread.
@@ -39,6 +42,15 @@ class EventHandler {
  private:
   friend class Reactor;
   Reactor* io_owner_ = nullptr;  // the reactor it was last registered with
+  uint32_t nap_window_ = 0;      // the dispatching loop's NapPolicy window of its last event
+};
+
+// What a loop did, for INFO: written by the loop's thread only, read by any.
+struct LoopStats {
+  std::atomic<uint64_t> waits{0};   // times the loop had nothing to do and waited (or napped)
+  std::atomic<uint64_t> sleeps{0};  // of those, waits that blocked in epoll_wait
+  std::atomic<uint64_t> naps{0};    // timed naps (NapPolicy)
+  std::atomic<uint64_t> events{0};  // fd events dispatched
 };
 
 class Reactor {
@@ -120,6 +132,12 @@ class Reactor {
   void Stop();
   bool stopping() const { return stop_.load(std::memory_order_acquire); }
 
+  // The longest nap a busy loop may take instead of sleeping in epoll_wait (NapPolicy); 0 turns
+  // napping off. Thread-safe, for every loop of the process.
+  static void SetMaxNapMicros(int64_t us);
+  static int64_t MaxNapMicros();
+  const LoopStats& loop_stats() const { return stats_; }
+
   // Monotonic milliseconds, refreshed once per loop iteration.
   int64_t NowMs() const { return now_ms_; }
   void RefreshNow();
@@ -175,6 +193,12 @@ class Reactor {
   void Dispatch(const epoll_event* events, int n);
   bool WouldWake() const;  // whether a Post must write the eventfd
 
+  // Loop thread: waits for events (blocking, or after a nap), returns epoll_wait's count.
+  int Wait(epoll_event* events, int timeout);
+  static void Bump(std::atomic<uint64_t>& c, uint64_t by = 1) {
+    c.store(c.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
+  }
+
   void Wake();          // writes the eventfd
   void DrainMailbox();  // until empty
   bool DrainOnce();     // what is queued now, not what that posts; false if nothing was
@@ -213,6 +237,10 @@ class Reactor {
   std::vector<Reactor*> guests_;  // loop thread only
   Nest nest_;
   bool nest_ready_ = false;  // host thread only
+
+  NapPolicy nap_;                // loop thread only
+  bool last_wait_busy_ = false;  // loop thread only: the last wait returned events
+  LoopStats stats_;
 
   TimerId next_timer_id_ = 1;
   std::multimap<int64_t, TimerId> timer_queue_;  // due time -> id

@@ -118,7 +118,13 @@ Task<void> CmdInfo(CmdContext& ctx) {
   for (uint32_t i = 0; i < Shards().size(); i++) {
     io::Reactor* r = Shards().reactor(i);
     d.running_threads += r->runner() == r ? 1 : 0;
+    const io::LoopStats& ls = r->loop_stats();
+    d.loop_waits += ls.waits.load(std::memory_order_relaxed);
+    d.loop_sleeps += ls.sleeps.load(std::memory_order_relaxed);
+    d.loop_naps += ls.naps.load(std::memory_order_relaxed);
+    d.loop_events += ls.events.load(std::memory_order_relaxed);
   }
+  d.loop_max_nap_us = io::Reactor::MaxNapMicros();
   d.thread_packs = GlobalPackingStats().packs.load(std::memory_order_relaxed);
   d.thread_spreads = GlobalPackingStats().spreads.load(std::memory_order_relaxed);
   d.connected_clients = ConnectedClients();

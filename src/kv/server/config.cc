@@ -18,6 +18,7 @@
 #include "base/glob.h"
 #include "base/log.h"
 #include "base/strutil.h"
+#include "io/reactor.h"
 #include "kv/messaging/notify.h"
 #include "kv/server/bgsave.h"
 #include "kv/version.h"
@@ -345,6 +346,19 @@ const std::vector<Option>& Options() {
                       std::to_string(c.obuf_pubsub_soft.load()) + " " +
                       std::to_string(c.obuf_pubsub_seconds.load());
              }},
+      Option{"loop-nap-us", true,
+             "longest nap of a busy event loop before it sleeps in epoll_wait, 0..1000 "
+             "microseconds, 0 = never nap (default 50)",
+             [](Config& c, const std::vector<std::string>& v) -> std::string {
+               int64_t x;
+               if (v.size() != 1) return BadValue("loop-nap-us", v.empty() ? "" : v[0]);
+               if (!ParseInt64(v[0], &x)) return kNotInteger;
+               if (x < 0 || x > 1000) return OutOfRange(0, 1000);
+               c.loop_nap_us.store(int(x));
+               if (&c == &GlobalConfig()) io::Reactor::SetMaxNapMicros(x);
+               return "";
+             },
+             [](const Config& c) { return std::to_string(c.loop_nap_us.load()); }},
       Option{"hz", true, "background task frequency per second, 1..500 (default 10)",
              [](Config& c, const std::vector<std::string>& v) -> std::string {
                int64_t x;

@@ -70,6 +70,9 @@ struct Config {
   // Most keys the client-side caching table remembers (0: no limit).
   std::atomic<int64_t> tracking_table_max_keys{1000000};
   std::atomic<int> hz{10};
+  // Longest nap of a busy event loop, microseconds (io/nap_policy.h); the global config's value
+  // is pushed to io::Reactor at start and by CONFIG SET.
+  std::atomic<int> loop_nap_us{50};
   std::atomic<int> thread_packing{int(ThreadPacking::kAuto)};
   std::atomic<int> loglevel{2};
   std::atomic<int64_t> slowlog_log_slower_than{10000};

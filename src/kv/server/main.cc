@@ -4,6 +4,7 @@
 #include <string>
 
 #include "base/log.h"
+#include "io/reactor.h"
 #include "kv/commands/registry.h"
 #include "kv/server/config.h"
 #include "kv/server/server.h"
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (exit_now) return 0;
+  io::Reactor::SetMaxNapMicros(cfg.loop_nap_us.load());
   if (!cfg.logfile.empty() && !SetLogFile(cfg.logfile)) {
     fprintf(stderr, "strata-server: cannot open log file '%s'\n", cfg.logfile.c_str());
     return 1;

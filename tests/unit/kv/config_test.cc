@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "io/reactor.h"
+
 namespace strata::kv {
 namespace {
 
@@ -152,6 +154,20 @@ TEST(ConfigTest, RuntimeSetAndGet) {
   EXPECT_EQ(c.hz.load(), 1);
   EXPECT_EQ(c.Set("hz", "100000", true), "");
   EXPECT_EQ(c.hz.load(), 500);
+  // Only the global config pushes the event loops' nap ceiling to io::Reactor.
+  const std::string pre = "CONFIG SET failed (possibly related to argument 'loop-nap-us') - ";
+  EXPECT_EQ(GetOne(c, "loop-nap-us"), "50");
+  EXPECT_EQ(c.Set("loop-nap-us", "1001", true),
+            pre + "argument must be between 0 and 1000 inclusive");
+  EXPECT_EQ(c.Set("loop-nap-us", "x", true), pre + "argument couldn't be parsed into an integer");
+  int64_t before = io::Reactor::MaxNapMicros();
+  EXPECT_EQ(c.Set("loop-nap-us", "7", true), "");
+  EXPECT_EQ(GetOne(c, "loop-nap-us"), "7");
+  EXPECT_EQ(io::Reactor::MaxNapMicros(), before);
+  EXPECT_EQ(GlobalConfig().Set("loop-nap-us", "9", true), "");
+  EXPECT_EQ(io::Reactor::MaxNapMicros(), 9);
+  EXPECT_EQ(GlobalConfig().Set("loop-nap-us", "50", true), "");
+  EXPECT_EQ(io::Reactor::MaxNapMicros(), 50);
   EXPECT_EQ(c.Set("save", "", true), "");
   EXPECT_EQ(c.Set("save", "3600 1 300 100", true), "");
   EXPECT_EQ(c.Set("appendonly", "no", true), "");
