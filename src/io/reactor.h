@@ -99,6 +99,9 @@ class Reactor {
     Enter(prev);
     return true;
   }
+  // Whether the calling thread's loop runs this reactor now (its own, or a guest). Stable for
+  // the rest of the caller's turn: only that loop hands it on, between turns.
+  bool RunByThisThread() const;
   // Loop thread: one non-blocking pass over the fds of the loop running on this thread (its own
   // and its guests'), dispatching their events as their owners, without running messages or
   // timers. For a thread stuck in a long script, so its clients still get BUSY replies.
@@ -181,7 +184,6 @@ class Reactor {
 
   static void Enter(Reactor* r);
   bool CanRunHere();
-  bool RunByThisThread() const;
   static thread_local bool t_inline_;
   bool CanPark();                 // own thread: a move is wanted and possible now
   bool ParkHere();                // own thread: hands this reactor to its wanted runner and sleeps

@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/prefetch.h"
 #include "kv/engine/entry.h"
 
 namespace strata::kv {
@@ -94,10 +95,20 @@ class DbTable {
   bool RehashForMicros(int64_t us);
   // Starts a shrink when the table is mostly empty (cron).
   void MaybeShrink();
-  // Brings the bucket `hash` falls in into the cache ahead of a lookup (bulk inserts).
+  // Brings the bucket `hash` falls in into the cache ahead of a lookup (bulk inserts, pipelined
+  // commands: kv/server/key_prefetch.h). While rehashing, the bucket of both arrays.
   void Prefetch(uint64_t hash) const {
-    const Table& t = rehashing() ? t_[1] : t_[0];
-    if (t.size) __builtin_prefetch(&t.buckets[hash & t.mask]);
+    if (t_[0].size) strata::Prefetch(&t_[0].buckets[hash & t_[0].mask]);
+    if (rehashing() && t_[1].size) strata::Prefetch(&t_[1].buckets[hash & t_[1].mask]);
+  }
+  // Then, once the bucket has had time to arrive, the entry it points to (the header that a
+  // lookup compares first).
+  void PrefetchHead(uint64_t hash) const {
+    for (int i = 0; i <= (rehashing() ? 1 : 0); i++) {
+      const Table& t = t_[i];
+      if (t.size == 0) continue;
+      if (const Entry* e = t.buckets[hash & t.mask]) strata::Prefetch(e);
+    }
   }
   // Sizes an empty table for about `keys` entries up front (the load at start, from the file's
   // RESIZEDB hint), so inserting them does not grow and rehash it step by step.

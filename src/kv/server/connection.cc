@@ -22,6 +22,7 @@
 #include "kv/server/client_slots.h"
 #include "kv/server/command_stats.h"
 #include "kv/server/config.h"
+#include "kv/server/key_prefetch.h"
 #include "kv/server/latency_monitor.h"
 #include "kv/server/monitor.h"
 #include "kv/server/output.h"
@@ -254,6 +255,7 @@ void Connection::ProcessInput() {
     bool value;
     ~Restore() { *flag = value; }
   } restore{&in_input_, was_in_input};
+  size_t prefetched = 0;  // commands after the current one whose keys were prefetched
   while (!closed_ && !waiting_ && !paused_ && !close_after_reply_) {
     resp::ParserLimits limits;
     limits.max_bulk_len = cfg.proto_max_bulk_len.load(std::memory_order_relaxed);
@@ -277,6 +279,12 @@ void Connection::ProcessInput() {
       close_after_reply_ = true;
       in_.Consume(in_.size());
       break;
+    }
+    // A pipeline: the keys of the next commands are looked up ahead (kv/server/key_prefetch.h).
+    if (prefetched > 0) {
+      prefetched--;
+    } else if (in_.size() > consumed && !limits.unauthenticated) {
+      prefetched = PrefetchPipeline(in_.view().substr(consumed), limits, state_.db, shard_);
     }
     // CLIENT REPLY OFF/SKIP: the command's reply is dropped where it lands (out_, or its slot in
     // the open batch, or the async reply), decided once the command has run: CLIENT REPLY ON
@@ -631,7 +639,13 @@ void Connection::RunBatch(Connection* conn, Shard* shard, ShardBatch* batch, io:
   AdvanceLoopClock();
   int64_t now = LoopUnixMillis();
   resp::ReplyBuilder rb(&batch->replies);
+  // A batch from a connection on another thread: its keys were not prefetched there.
+  size_t prefetch_at = origin->RunByThisThread() ? SIZE_MAX : from;
   for (size_t i = from; i < batch->cmds.size(); i++) {
+    if (i == prefetch_at && batch->cmds.size() - i > 1) {
+      PrefetchBatch(*shard, *batch, i);
+      prefetch_at = i + KeyPrefetch::kAhead;
+    }
     const ShardBatch::Cmd& c = batch->cmds[i];
     std::span<const std::string_view> args = batch->Args(c);
     if (!shard->locks().empty()) {
