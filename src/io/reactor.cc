@@ -17,6 +17,7 @@ thread_local Reactor* t_current = nullptr;
 // The reactor whose Run() this thread is in (its loop), or nullptr.
 thread_local Reactor* t_loop = nullptr;
 Reactor::SwitchHook g_switch_hook = nullptr;
+Reactor::SoonHook g_after_soon_hook = nullptr;
 std::atomic<int64_t> g_max_nap_us{0};  // off unless the program turns it on
 constexpr int kMaxEvents = 256;
 
@@ -65,6 +66,8 @@ bool Reactor::CanRunHere() {
 }
 
 void Reactor::SetSwitchHook(SwitchHook hook) { g_switch_hook = hook; }
+
+void Reactor::SetAfterSoonHook(SoonHook hook) { g_after_soon_hook = hook; }
 
 void Reactor::Enter(Reactor* r) {
   if (t_current == r) return;
@@ -247,6 +250,16 @@ int Reactor::RunTimers() {
 void Reactor::Dispatch(const epoll_event* events, int n) {
   uint32_t window = nap_.window();
   uint64_t handled = 0;
+  if (n > 1) {
+    for (int i = 0; i < n; i++) {
+      auto* h = static_cast<EventHandler*>(events[i].data.ptr);
+      if (h == kWakeMarker) continue;
+      Reactor* owner = h->io_owner_;
+      if (owner && owner != t_current) Enter(owner);
+      h->OnEventSoon(events[i].events);
+    }
+    if (g_after_soon_hook) g_after_soon_hook();
+  }
   for (int i = 0; i < n; i++) {
     auto* h = static_cast<EventHandler*>(events[i].data.ptr);
     if (h == kWakeMarker) continue;  // edge-triggered: every write re-arms, no read needed

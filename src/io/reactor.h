@@ -38,6 +38,11 @@ class EventHandler {
   virtual ~EventHandler() = default;
   // `events` is the epoll event mask (EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLLHUP, EPOLLERR).
   virtual void OnEvent(uint32_t events) = 0;
+  // When a turn has several events: called for each of them, in order, before any OnEvent, so
+  // that a handler can start what it will wait for (a connection reads its socket and
+  // prefetches the keys it will look up, overlapping those misses with the other handlers').
+  // Whatever it starts must stay valid if another handler's OnEvent runs first.
+  virtual void OnEventSoon(uint32_t) {}
 
  private:
   friend class Reactor;
@@ -155,6 +160,11 @@ class Reactor {
   // and around a guest's events, turns and inline runs. Set once, before any reactor runs.
   using SwitchHook = void (*)(Reactor* now);
   static void SetSwitchHook(SwitchHook hook);
+  // Called on a loop thread after a turn's OnEventSoon calls, before its OnEvent calls (a second
+  // step for what they started, such as the prefetch of what the first step's loads point to).
+  // Set once, before any reactor runs.
+  using SoonHook = void (*)();
+  static void SetAfterSoonHook(SoonHook hook);
   // Opaque per-reactor data for the switch hook.
   void set_context(void* c) { context_ = c; }
   void* context() const { return context_; }

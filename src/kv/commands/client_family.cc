@@ -98,7 +98,7 @@ Task<void> CmdClient(CmdContext& ctx) {
   if (!sub) co_return;
   std::string_view name = sub->name;
   Connection* conn = ctx.conn;
-  if (conn) conn->state().last_cmd = std::string("client|") + sub->name;
+  if (conn) conn->state().last_subcmd = std::string("client|") + sub->name;
   if (RunTrackingSubcommand(ctx, name)) co_return;
   if (name == "id") {
     ctx.rb->Integer(conn ? int64_t(conn->state().id) : 0);

@@ -54,7 +54,7 @@ ClientInfo SnapshotClient(Connection* c, int64_t now_ms) {
   i.obl = i.omem;
   i.tot_mem = i.qbuf + i.omem + i.multi_mem + sizeof(Connection);
   i.events = i.omem > 0 ? "rw" : "r";
-  i.cmd = st.last_cmd;
+  i.cmd = st.last_subcmd.empty() ? std::string(st.last_cmd) : st.last_subcmd;
   i.resp = st.proto;
   i.lib_name = st.lib_name;
   i.lib_ver = st.lib_ver;

@@ -578,7 +578,7 @@ void CmdCommand(CmdContext& ctx) {
   const SubcommandSpec* sub = ResolveSubcommand(ctx);
   if (!sub) return;
   std::string_view name = sub->name;
-  if (ctx.conn) ctx.conn->state().last_cmd = std::string("command|") + sub->name;
+  if (ctx.conn) ctx.conn->state().last_subcmd = std::string("command|") + sub->name;
   if (name == "count") {
     ctx.rb->Integer(int64_t(all.size()));
   } else if (name == "info") {

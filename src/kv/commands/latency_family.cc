@@ -103,7 +103,7 @@ void CmdLatency(CmdContext& ctx) {
   const SubcommandSpec* sub = ResolveSubcommand(ctx);
   if (!sub) return;
   std::string_view name = sub->name;
-  if (ctx.conn) ctx.conn->state().last_cmd = std::string("latency|") + sub->name;
+  if (ctx.conn) ctx.conn->state().last_subcmd = std::string("latency|") + sub->name;
   if (name == "latest") {
     auto events = LatencyMonitor::Get().Snapshot();
     ctx.rb->ArrayHeader(events.size());

@@ -302,7 +302,7 @@ Task<void> CmdConfig(CmdContext& ctx) {
   const SubcommandSpec* sub = ResolveSubcommand(ctx);
   if (!sub) co_return;
   std::string_view name = sub->name;
-  if (ctx.conn) ctx.conn->state().last_cmd = std::string("config|") + sub->name;
+  if (ctx.conn) ctx.conn->state().last_subcmd = std::string("config|") + sub->name;
   if (name == "get") {
     ConfigGet(ctx);
   } else if (name == "set") {
@@ -334,7 +334,7 @@ void CmdSlowlog(CmdContext& ctx) {
   const SubcommandSpec* sub = ResolveSubcommand(ctx);
   if (!sub) return;
   std::string_view name = sub->name;
-  if (ctx.conn) ctx.conn->state().last_cmd = std::string("slowlog|") + sub->name;
+  if (ctx.conn) ctx.conn->state().last_subcmd = std::string("slowlog|") + sub->name;
   if (name == "get") {
     if (ctx.args.size() > 3) {
       ctx.rb->Error("ERR unknown subcommand or wrong number of arguments for '" +

@@ -183,16 +183,55 @@ void Connection::MaybeDestroy() {
   }
 }
 
+size_t Connection::ReadChunk() const {
+  size_t want = parser_.BytesWanted();
+  size_t chunk = want > kReadChunk ? want : kReadChunk;
+  return chunk > 16 * 1024 * 1024 ? 16 * 1024 * 1024 : chunk;
+}
+
+void Connection::OnEventSoon(uint32_t events) {
+  // Only the plain case: input on a connection that will read it in its OnEvent.
+  if (closed_ || in_input_ || waiting_ || paused_ || close_after_reply_ || direct_inflight_ ||
+      blocked_ || early_read_ != kNoEarlyRead) {
+    return;
+  }
+  if ((events & (EPOLLERR | EPOLLHUP)) || !(events & EPOLLIN)) return;
+  size_t chunk = ReadChunk();
+  char* p = in_.Reserve(chunk);
+  ssize_t n = ::read(fd_, p, chunk);
+  if (n < 0 && errno == EINTR) return;  // OnEvent reads again
+  early_read_ = n;
+  early_errno_ = n < 0 ? errno : 0;
+  early_chunk_ = chunk;
+  if (n <= 0) return;
+  in_.Commit(size_t(n));
+  if (AuthRequired()) return;
+  const Config& cfg = GlobalConfig();
+  resp::ParserLimits limits;
+  limits.max_bulk_len = cfg.proto_max_bulk_len.load(std::memory_order_relaxed);
+  // The bytes before these were parsed already (an incomplete command): only a fresh start.
+  if (!parser_.InProgress()) {
+    early_prefetched_ = PrefetchPipeline(in_.view(), limits, state_.db, shard_, true);
+  }
+}
+
 void Connection::OnReadable() {
   const Config& cfg = GlobalConfig();
   while (readable_ && !closed_ && !waiting_ && !paused_ && !close_after_reply_) {
-    size_t want = parser_.BytesWanted();
-    size_t chunk = want > kReadChunk ? want : kReadChunk;
-    if (chunk > 16 * 1024 * 1024) chunk = 16 * 1024 * 1024;
-    char* p = in_.Reserve(chunk);
-    ssize_t n = ::read(fd_, p, chunk);
+    size_t chunk;
+    ssize_t n;
+    if (early_read_ != kNoEarlyRead) {  // OnEventSoon read already (its bytes are in in_)
+      n = early_read_;
+      errno = early_errno_;
+      chunk = early_chunk_;
+      early_read_ = kNoEarlyRead;
+    } else {
+      chunk = ReadChunk();
+      char* p = in_.Reserve(chunk);
+      n = ::read(fd_, p, chunk);
+      if (n > 0) in_.Commit(size_t(n));
+    }
     if (n > 0) {
-      in_.Commit(size_t(n));
       LocalTotals().net_input_bytes += uint64_t(n);
       AdvanceLoopClock();  // commands parsed from these bytes are timed from here
       state_.last_interaction_ms = LoopUnixMillis();
@@ -255,7 +294,9 @@ void Connection::ProcessInput() {
     bool value;
     ~Restore() { *flag = value; }
   } restore{&in_input_, was_in_input};
-  size_t prefetched = 0;  // commands after the current one whose keys were prefetched
+  // Commands after the current one whose keys were prefetched (OnEventSoon did the first ones).
+  size_t prefetched = early_prefetched_ > 0 ? early_prefetched_ - 1 : 0;
+  early_prefetched_ = 0;
   while (!closed_ && !waiting_ && !paused_ && !close_after_reply_) {
     resp::ParserLimits limits;
     limits.max_bulk_len = cfg.proto_max_bulk_len.load(std::memory_order_relaxed);
@@ -453,6 +494,7 @@ bool Connection::Dispatch(std::span<const std::string_view> args) {
     Monitors::Get().Feed(state_, args);
   }
   state_.last_cmd = spec->name;
+  if (!state_.last_subcmd.empty()) state_.last_subcmd.clear();
   // CLIENT CACHING YES/NO covers the next command only (a whole transaction, from MULTI on).
   struct CachingReset {
     tracking::ClientTracking* t;

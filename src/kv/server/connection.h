@@ -57,7 +57,10 @@ struct ClientState {
   bool reply_skip_next = false;
   int64_t created_ms = 0;
   int64_t last_interaction_ms = 0;
-  std::string last_cmd = "NULL";
+  // CLIENT LIST's cmd=: the last command's static name (set for every command, so no copy), or,
+  // when a container command ran a subcommand, "client|kill" in last_subcmd.
+  const char* last_cmd = "NULL";
+  std::string last_subcmd;
 };
 
 class Connection : public io::EventHandler, public TurnClient {
@@ -67,6 +70,9 @@ class Connection : public io::EventHandler, public TurnClient {
 
   void Start();
   void OnEvent(uint32_t events) override;
+  // Reads the socket ahead of OnEvent and prefetches the first keys of what arrived (see
+  // io::EventHandler::OnEventSoon); OnEvent then takes that read's result as its first read.
+  void OnEventSoon(uint32_t events) override;
 
   ClientState& state() { return state_; }
   // MULTI/EXEC/WATCH state (commands/tx_family.cc).
@@ -212,6 +218,15 @@ class Connection : public io::EventHandler, public TurnClient {
 
   bool waiting_ = false;  // a batch or async command is in flight
   bool readable_ = true;  // edge-triggered: more input may be pending in the socket
+  // A read OnEventSoon made, not yet handled by OnReadable: its result (bytes, already in in_;
+  // 0 at end of stream; -1 with early_errno_), the size it asked for, and how many of the
+  // commands it brought had their keys prefetched.
+  static constexpr ssize_t kNoEarlyRead = -2;
+  ssize_t early_read_ = kNoEarlyRead;
+  int early_errno_ = 0;
+  size_t early_chunk_ = 0;
+  size_t early_prefetched_ = 0;
+  size_t ReadChunk() const;
   bool close_after_reply_ = false;
   bool closed_ = false;
   // The client slot taken when the client was admitted, given back once its descriptor closes.

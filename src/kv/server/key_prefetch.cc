@@ -33,13 +33,20 @@ std::string_view FirstKey(const CommandSpec* spec, std::span<const std::string_v
 
 }  // namespace
 
+namespace {
+thread_local KeyPrefetch t_pending;  // PrefetchPipeline(later): step one taken, two to come
+}  // namespace
+
+void FinishPendingPrefetch() { t_pending.Finish(); }
+
 size_t PrefetchPipeline(std::string_view input, const resp::ParserLimits& limits, int db,
-                        uint32_t shard) {
+                        uint32_t shard, bool later) {
   // Reused on this thread: a lookahead allocates nothing once warm.
   thread_local resp::RespParser parser;
   thread_local std::vector<std::string_view> args;
   ShardSet& set = Shards();
-  KeyPrefetch pf;
+  KeyPrefetch now;
+  KeyPrefetch& pf = later ? t_pending : now;
   size_t covered = 0;
   parser.Reset();
   while (covered < KeyPrefetch::kAhead && !input.empty()) {
@@ -58,7 +65,7 @@ size_t PrefetchPipeline(std::string_view input, const resp::ParserLimits& limits
     if (owner != shard && !set.reactor(owner)->RunByThisThread()) continue;
     pf.Add(&set.shard(owner)->db(db), h);
   }
-  pf.Finish();
+  if (!later) pf.Finish();
   parser.Reset();
   return covered;
 }

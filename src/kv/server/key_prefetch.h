@@ -45,8 +45,15 @@ class KeyPrefetch {
 // (bytes not yet consumed, after the command being run) with a scratch parser, and prefetches the
 // first key of each whose shard this thread runs now (`shard`, the connection's own, or one
 // packed onto this thread). Returns how many commands it covered.
+//
+// `later`: only the first step (the buckets), into this thread's pending prefetch, whose second
+// step FinishPendingPrefetch() takes once more connections have added theirs: a turn's ready
+// connections read ahead (io::EventHandler::OnEventSoon) and one lookup each, at pipeline 1,
+// still overlap.
 size_t PrefetchPipeline(std::string_view input, const resp::ParserLimits& limits, int db,
-                        uint32_t shard);
+                        uint32_t shard, bool later = false);
+// Loop thread, before the turn's commands run (io::Reactor::SetAfterSoonHook).
+void FinishPendingPrefetch();
 
 // Shard thread, before running a batch that another thread's connection sent: prefetches the
 // first keys of its commands from `from` on (at most kAhead).

@@ -35,6 +35,7 @@
 #include "kv/server/command_stats.h"
 #include "kv/server/config.h"
 #include "kv/server/connection.h"
+#include "kv/server/key_prefetch.h"
 #include "kv/server/loading.h"
 #include "kv/server/shard_local.h"
 #include "kv/server/shard_set.h"
@@ -249,6 +250,7 @@ void ShardRuntime::Start(uint32_t n, const std::vector<int>& listen_fds, bool pa
   Config& cfg = GlobalConfig();
   RegisterAllCommands();
   InstallShardLocalHook();
+  io::Reactor::SetAfterSoonHook(&FinishPendingPrefetch);  // kv/server/key_prefetch.h
   // A script past busy-reply-threshold lets its thread read its clients (BUSY, SCRIPT KILL).
   SetBusyIoHook(&ServeClientsWhileBusy);
   set_ = std::make_unique<ShardSet>(n);

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -111,6 +112,59 @@ TEST(Reactor, RunPendingAfterStopRunsQueuedWorkAndWhatItQueues) {
   EXPECT_EQ(ran, 2);
   EXPECT_FALSE(r.reactor.HasPending());
   EXPECT_FALSE(r.reactor.RunPending());
+}
+
+// Records the order of its callbacks in a log shared by several handlers (loop thread only).
+std::vector<std::string>* g_soon_log = nullptr;
+
+class SoonRecorder : public EventHandler {
+ public:
+  SoonRecorder(std::string name) : name_(std::move(name)), fd(eventfd(0, EFD_NONBLOCK)) {}
+  ~SoonRecorder() override { close(fd); }
+  void OnEventSoon(uint32_t) override { g_soon_log->push_back("soon " + name_); }
+  void OnEvent(uint32_t) override {
+    uint64_t v;
+    while (read(fd, &v, sizeof(v)) == sizeof(v)) {
+    }
+    g_soon_log->push_back("event " + name_);
+  }
+  std::string name_;
+  int fd;
+};
+
+TEST(Reactor, SeveralEventsOfATurnAreAnnouncedBeforeAnyRuns) {
+  std::vector<std::string> log;
+  g_soon_log = &log;
+  Reactor::SetAfterSoonHook([] { g_soon_log->push_back("after soon"); });
+  {
+    SoonRecorder a("a"), b("b");
+    uint64_t one = 1;
+    ASSERT_EQ(write(a.fd, &one, sizeof(one)), ssize_t(sizeof(one)));
+    ASSERT_EQ(write(b.fd, &one, sizeof(one)), ssize_t(sizeof(one)));
+    RunningReactor r;
+    r.RunSync([&] {
+      ASSERT_TRUE(r.reactor.Add(a.fd, &a, EPOLLIN));
+      ASSERT_TRUE(r.reactor.Add(b.fd, &b, EPOLLIN));
+    });
+    size_t seen = 0;  // messages run before a turn's fd events: wait for the events' turn
+    for (int i = 0; i < 1000 && seen < 5; i++) {
+      r.RunSync([&] { seen = log.size(); });
+      if (seen < 5) std::this_thread::sleep_for(1ms);
+    }
+    r.RunSync([&] {
+      // One turn with both: announced in order, then the hook, then run in the same order.
+      ASSERT_EQ(log.size(), 5u);
+      EXPECT_EQ(log[2], "after soon");
+      EXPECT_EQ(log[0].substr(0, 5), "soon ");
+      EXPECT_EQ(log[1].substr(0, 5), "soon ");
+      EXPECT_EQ(log[3], "event " + log[0].substr(5));
+      EXPECT_EQ(log[4], "event " + log[1].substr(5));
+      r.reactor.Remove(a.fd);
+      r.reactor.Remove(b.fd);
+    });
+  }
+  Reactor::SetAfterSoonHook(nullptr);
+  g_soon_log = nullptr;
 }
 
 // --- Hosting ------------------------------------------------------------------------------------
