@@ -124,6 +124,8 @@ int main(int argc, char** argv) {
     } else if (a == "--io" && has_value &&
                (std::string(argv[i + 1]) == "epoll" || std::string(argv[i + 1]) == "uring")) {
       uring = std::string(argv[++i]) == "uring";
+    } else if (a == "--save" && has_value) {
+      ++i;  // no persistence here; the test harness passes --save "" to every strata binary
     } else if (a == "--nap-us" && has_value) {
       Reactor::SetMaxNapMicros(atoi(argv[++i]));
     } else if (a == "--check") {
