@@ -56,7 +56,6 @@ class NapPolicy {
     ++window_;
     return nap_us_;
   }
-  int64_t nap_us() const { return nap_us_; }
 
   // The decision itself: `events` from `handlers` distinct handlers during `elapsed_us`.
   static int64_t Decide(int64_t elapsed_us, uint64_t events, uint64_t handlers,

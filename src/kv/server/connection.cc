@@ -183,6 +183,13 @@ void Connection::MaybeDestroy() {
   }
 }
 
+resp::ParserLimits Connection::Limits() const {
+  resp::ParserLimits limits;
+  limits.max_bulk_len = GlobalConfig().proto_max_bulk_len.load(std::memory_order_relaxed);
+  limits.unauthenticated = AuthRequired();
+  return limits;
+}
+
 size_t Connection::ReadChunk() const {
   size_t want = parser_.BytesWanted();
   size_t chunk = want > kReadChunk ? want : kReadChunk;
@@ -205,12 +212,9 @@ void Connection::OnEventSoon(uint32_t events) {
   early_chunk_ = chunk;
   if (n <= 0) return;
   in_.Commit(size_t(n));
-  if (AuthRequired()) return;
-  const Config& cfg = GlobalConfig();
-  resp::ParserLimits limits;
-  limits.max_bulk_len = cfg.proto_max_bulk_len.load(std::memory_order_relaxed);
+  resp::ParserLimits limits = Limits();
   // The bytes before these were parsed already (an incomplete command): only a fresh start.
-  if (!parser_.InProgress()) {
+  if (!limits.unauthenticated && !parser_.InProgress()) {
     early_prefetched_ = PrefetchPipeline(in_.view(), limits, state_.db, shard_, true);
   }
 }
@@ -298,9 +302,7 @@ void Connection::ProcessInput() {
   size_t prefetched = early_prefetched_ > 0 ? early_prefetched_ - 1 : 0;
   early_prefetched_ = 0;
   while (!closed_ && !waiting_ && !paused_ && !close_after_reply_) {
-    resp::ParserLimits limits;
-    limits.max_bulk_len = cfg.proto_max_bulk_len.load(std::memory_order_relaxed);
-    limits.unauthenticated = AuthRequired();
+    resp::ParserLimits limits = Limits();
     size_t consumed = 0;
     auto st = parser_.Parse(in_.view(), limits, &args_, &consumed);
     if (st == resp::RespParser::Status::kNeedMore) {

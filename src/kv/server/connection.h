@@ -227,6 +227,7 @@ class Connection : public io::EventHandler, public TurnClient {
   size_t early_chunk_ = 0;
   size_t early_prefetched_ = 0;
   size_t ReadChunk() const;
+  resp::ParserLimits Limits() const;  // for this connection's parser, now
   bool close_after_reply_ = false;
   bool closed_ = false;
   // The client slot taken when the client was admitted, given back once its descriptor closes.

@@ -31,10 +31,8 @@ std::string_view FirstKey(const CommandSpec* spec, std::span<const std::string_v
   return args[size_t(spec->first_key)];
 }
 
-}  // namespace
-
-namespace {
 thread_local KeyPrefetch t_pending;  // PrefetchPipeline(later): step one taken, two to come
+
 }  // namespace
 
 void FinishPendingPrefetch() { t_pending.Finish(); }
