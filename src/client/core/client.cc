@@ -44,10 +44,15 @@ class Client::Impl : public client::ConnectionOwner {
 
   ~Impl() override {
     std::promise<void> done;
+    // A message from another thread runs before the events of the turn that took it, and
+    // those may still name a connection: shut them here, and delete them from a message posted
+    // by the loop itself, which runs after this turn's events.
     reactor_.Post([this, &done] {
       for (auto& c : conns_) c->Shutdown("client is closed");
-      conns_.clear();
-      done.set_value();
+      reactor_.Post([this, &done] {
+        conns_.clear();
+        done.set_value();
+      });
     });
     done.get_future().wait();
     reactor_.Stop();
