@@ -95,6 +95,7 @@ void Server(Writer& w, const InfoData& d) {
   w.Field("shard_threads_running", uint64_t(d.running_threads));
   w.Field("thread_packs", d.thread_packs);
   w.Field("thread_spreads", d.thread_spreads);
+  w.Field("thread_spreads_undone", d.thread_spreads_undone);
   w.Field("loop_max_nap_us", d.loop_max_nap_us);
   w.Field("loop_waits", d.loop_waits);
   w.Field("loop_sleeps", d.loop_sleeps);

@@ -29,6 +29,7 @@ struct InfoData {
   uint32_t running_threads = 1;  // shard threads not packed away (thread-packing)
   uint64_t thread_packs = 0;
   uint64_t thread_spreads = 0;
+  uint64_t thread_spreads_undone = 0;
   // Every shard loop's io::LoopStats, summed.
   uint64_t loop_waits = 0, loop_sleeps = 0, loop_naps = 0, loop_events = 0;
   int64_t loop_max_nap_us = 0;

@@ -127,6 +127,7 @@ Task<void> CmdInfo(CmdContext& ctx) {
   d.loop_max_nap_us = io::Reactor::MaxNapMicros();
   d.thread_packs = GlobalPackingStats().packs.load(std::memory_order_relaxed);
   d.thread_spreads = GlobalPackingStats().spreads.load(std::memory_order_relaxed);
+  d.thread_spreads_undone = GlobalPackingStats().spreads_undone.load(std::memory_order_relaxed);
   d.connected_clients = ConnectedClients();
   d.maxclients = cfg.maxclients.load(std::memory_order_relaxed);
   ctx.shard->PublishMemory();  // this thread's own slot is current; the others are per tick

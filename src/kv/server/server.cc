@@ -230,6 +230,9 @@ struct ShardRuntime::Packing {
   std::vector<int64_t> last_cpu_ns;
   uint64_t last_idle_ticks = 0;
   uint64_t last_total_ticks = 0;
+  // Fd events dispatched by every shard's loop: the work rate a spread must raise. A request
+  // (or a pipeline of them) arrives as an event, packed or spread alike.
+  uint64_t last_events = 0;
 };
 
 namespace {
@@ -348,6 +351,11 @@ void ShardRuntime::PackingTick() {
   }
   int64_t span = wall - p.last_wall_ns;
   p.last_wall_ns = wall;
+  uint64_t events = 0;
+  for (auto& t : threads_)
+    events += t->reactor->loop_stats().events.load(std::memory_order_relaxed);
+  double rate = span > 0 ? double(events - p.last_events) / (double(span) / 1e9) : 0;
+  p.last_events = events;
   uint64_t idle_ticks = 0, total_ticks = 0;
   double idle = -1;
   if (ReadSystemCpuTicks(&idle_ticks, &total_ticks)) {
@@ -361,19 +369,25 @@ void ShardRuntime::PackingTick() {
   if (span <= 0 || span > 10 * Packing::kWindowMs * 1000000) return;  // first or stalled window
   auto mode = ThreadPacking(GlobalConfig().thread_packing.load(std::memory_order_relaxed));
   double cores = double(busy) / double(span);
-  bool pack = p.decider.Next(mode, p.packed, cores, idle);
-  LOG_DEBUG("thread packing: %.3f busy, %.2f idle cores, %s", cores, idle,
+  bool pack = p.decider.Next(mode, p.packed, cores, idle, rate);
+  LOG_DEBUG("thread packing: %.3f busy, %.2f idle cores, %.0f events/s, %s", cores, idle, rate,
             p.packed ? "packed" : "spread");
-  if (pack != p.packed) {
+  if (pack == p.packed) return;
+  if (p.decider.undid_spread()) {
+    LOG_VERBOSE(
+        "thread packing: packing again, two threads served no more than one "
+        "(%.0f events/s); next spread in %.1f s at the earliest",
+        rate, p.decider.hold() * Packing::kWindowMs / 1000.0);
+  } else {
     LOG_VERBOSE("thread packing: %s (shard threads %.2f cores busy, machine %.2f cores idle)",
                 pack ? "packing every shard onto thread 0" : "spreading shards over their threads",
                 cores, idle);
   }
-  if (pack == p.packed) return;
   // A script waiting on another shard's thread (ShardSet::SyncRun): keep the layout for now.
   if (ShardSet::AnySyncScope()) return;
   p.packed = pack;
   (pack ? GlobalPackingStats().packs : GlobalPackingStats().spreads)++;
+  if (p.decider.undid_spread()) GlobalPackingStats().spreads_undone++;
   io::Reactor* host = threads_[0]->reactor.get();
   for (uint32_t i = 1; i < threads_.size(); i++) {
     io::Reactor* r = threads_[i]->reactor.get();

@@ -34,7 +34,8 @@ def test_config_option_and_info_fields(server):
         assert isinstance(err, RespError), err
         assert "thread-packing" in err.message and "auto, never, always" in err.message, err
         fields = info(c, "server")
-        for f in ("shard_threads", "shard_threads_running", "thread_packs", "thread_spreads"):
+        for f in ("shard_threads", "shard_threads_running", "thread_packs", "thread_spreads",
+                  "thread_spreads_undone"):
             assert f in fields
         assert 1 <= int(fields["shard_threads_running"]) <= int(fields["shard_threads"])
 

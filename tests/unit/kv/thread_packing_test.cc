@@ -69,6 +69,79 @@ TEST(PackingDecider, StaysPackedWhenNoCoreIsIdle) {
   EXPECT_FALSE(packed);
 }
 
+// Packed and busy long enough to spread, at `rate`; returns false (spread) on the last window.
+bool SpreadAt(PackingDecider& d, const PackingThresholds& t, double rate) {
+  bool packed = true;
+  for (int i = 0; i < t.spread_after; i++)
+    packed = d.Next(ThreadPacking::kAuto, true, 0.99, 1.0, rate);
+  return packed;
+}
+
+TEST(PackingDecider, ASpreadThatServesNoMorePacksAgainAndHoldsOff) {
+  PackingThresholds t;
+  PackingDecider d(t);
+  ASSERT_FALSE(SpreadAt(d, t, 1000));
+  // Spread, both threads busy (above pack_below), serving 900 events/s where one served 1000.
+  int windows = 0;
+  bool packed = false;
+  while (!packed && windows < 100) {
+    packed = d.Next(ThreadPacking::kAuto, false, 1.6, 0.0, windows == 0 ? 100 : 900);
+    windows++;
+  }
+  EXPECT_TRUE(packed);
+  EXPECT_TRUE(d.undid_spread());
+  EXPECT_EQ(windows, t.trial_skip + t.trial_windows);
+  // Held packed however busy, then free to try again.
+  for (int i = 0; i < t.hold_windows; i++) {
+    EXPECT_TRUE(d.Next(ThreadPacking::kAuto, true, 0.99, 1.0, 1000)) << i;
+    EXPECT_FALSE(d.undid_spread());
+  }
+  ASSERT_FALSE(SpreadAt(d, t, 1000));
+  // A second failure in a row holds twice as long.
+  for (int i = 0; i < t.trial_skip + t.trial_windows - 1; i++) {
+    EXPECT_FALSE(d.Next(ThreadPacking::kAuto, false, 1.6, 0.0, 1000));
+  }
+  EXPECT_TRUE(d.Next(ThreadPacking::kAuto, false, 1.6, 0.0, 1000));
+  EXPECT_EQ(d.hold(), 2 * t.hold_windows);
+}
+
+TEST(PackingDecider, ASpreadThatServesMoreStaysAndResetsTheHold) {
+  PackingThresholds t;
+  PackingDecider d(t);
+  ASSERT_FALSE(SpreadAt(d, t, 1000));
+  for (int i = 0; i < t.trial_skip + t.trial_windows - 1; i++)
+    d.Next(ThreadPacking::kAuto, false, 1.6, 0.0, 900);
+  ASSERT_TRUE(d.Next(ThreadPacking::kAuto, false, 1.6, 0.0, 900));  // failed: hold 1x
+  for (int i = 0; i < t.hold_windows; i++) d.Next(ThreadPacking::kAuto, true, 0.99, 1.0, 1000);
+  ASSERT_FALSE(SpreadAt(d, t, 1000));
+  // The move's own window does not count: a slow first window, then 1.5x the packed rate.
+  EXPECT_FALSE(d.Next(ThreadPacking::kAuto, false, 1.6, 0.0, 10));
+  for (int i = 0; i < 50; i++) {
+    EXPECT_FALSE(d.Next(ThreadPacking::kAuto, false, 1.6, 0.0, 1500)) << i;
+    EXPECT_FALSE(d.undid_spread());
+  }
+  // The load falls: packs by the load, not as a failed trial.
+  bool packed = false;
+  for (int i = 0; i < t.pack_after; i++)
+    packed = d.Next(ThreadPacking::kAuto, false, 0.3, 1.5, 100);
+  EXPECT_TRUE(packed);
+  EXPECT_FALSE(d.undid_spread());
+  EXPECT_EQ(d.hold(), 0);
+  // A later failure starts the ladder again at one hold.
+  ASSERT_FALSE(SpreadAt(d, t, 1000));
+  for (int i = 0; i < t.trial_skip + t.trial_windows - 1; i++)
+    d.Next(ThreadPacking::kAuto, false, 1.6, 0.0, 1000);
+  ASSERT_TRUE(d.Next(ThreadPacking::kAuto, false, 1.6, 0.0, 1000));
+  EXPECT_EQ(d.hold(), t.hold_windows);
+}
+
+TEST(PackingDecider, WithoutARateASpreadIsNoTrial) {
+  PackingThresholds t;
+  PackingDecider d(t);
+  ASSERT_FALSE(SpreadAt(d, t, -1));
+  for (int i = 0; i < 50; i++) EXPECT_FALSE(d.Next(ThreadPacking::kAuto, false, 1.6, 0.0, 10));
+}
+
 TEST(PackingDecider, NeverAndAlwaysOverrideTheLoad) {
   PackingDecider d;
   EXPECT_FALSE(d.Next(ThreadPacking::kNever, true, 0.0));
