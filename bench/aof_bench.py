@@ -3,10 +3,15 @@
 same run, appendfsync everysec and always, pipelines of 1 and 16 (redis-benchmark -t set -c 50).
 A row with the append-only file off is the baseline: it shows what each server costs without the
 log, so the AOF rows can be read against it. Each case runs --rounds times, the two servers
-taking turns; it prints the median requests per second of each and the median of the per-round
-ratios strata / redis.
+taking turns (which one goes first alternates); it prints the median requests per second of each
+and the median of the per-round ratios strata / redis.
 
-  bench/aof_bench.py [--build build/dev] [--requests 200000] [--threads 2] [--rounds 3]
+A case must last long enough for the log's own rhythm (one fsync a second under everysec, a group
+commit per loop turn under always) and the clients' start-up to average out: P1 runs 300k
+requests (about 3 s), P16 runs 2.4M (2-8 s). Shorter cases swing by 20% from round to round.
+
+  bench/aof_bench.py [--build build/dev] [--requests 300000] [--requests-p16 2400000]
+                     [--threads 2] [--rounds 3]
 """
 
 import argparse
@@ -68,7 +73,8 @@ def bench(port, requests, pipeline):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.environ.get("STRATA_BUILD", "build/dev"))
-    ap.add_argument("--requests", type=int, default=200000)
+    ap.add_argument("--requests", type=int, default=300000, help="per case at pipeline 1")
+    ap.add_argument("--requests-p16", type=int, default=2400000, help="per case at pipeline 16")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=3)
     a = ap.parse_args()
@@ -83,20 +89,23 @@ def main():
         for pipeline in [1, 16]:
             got = {"strata": [], "redis": []}
             ratios = []
-            for _ in range(a.rounds):
-                rps = []
-                for cmd in (strata, redis):
+            requests = a.requests if pipeline == 1 else a.requests_p16
+            for r in range(a.rounds):
+                rps = {}
+                order = ["strata", "redis"] if r % 2 == 0 else ["redis", "strata"]
+                for name in order:
+                    cmd = strata if name == "strata" else redis
                     d = tempfile.mkdtemp(prefix="aof-bench-")
                     proc, port = start(cmd + args, d)
                     try:
-                        rps.append(bench(port, a.requests, pipeline))
+                        rps[name] = bench(port, requests, pipeline)
                     finally:
                         proc.terminate()
                         proc.wait()
                         shutil.rmtree(d, ignore_errors=True)
-                got["strata"].append(rps[0])
-                got["redis"].append(rps[1])
-                ratios.append(rps[0] / rps[1])
+                got["strata"].append(rps["strata"])
+                got["redis"].append(rps["redis"])
+                ratios.append(rps["strata"] / rps["redis"])
             print("%-10s %-3d %12.0f %12.0f %7.2f   %s" % (
                 fsync, pipeline, median(got["strata"]), median(got["redis"]), median(ratios),
                 " ".join("%.2f" % r for r in ratios)))

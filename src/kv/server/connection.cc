@@ -214,8 +214,8 @@ void Connection::OnEventSoon(uint32_t events) {
   in_.Commit(size_t(n));
   resp::ParserLimits limits = Limits();
   // The bytes before these were parsed already (an incomplete command): only a fresh start.
-  if (!limits.unauthenticated && !parser_.InProgress()) {
-    early_prefetched_ = PrefetchPipeline(in_.view(), limits, state_.db, shard_, true);
+  if (!limits.unauthenticated && !parser_.InProgress() && ahead_.Fill(in_.view(), limits) > 0) {
+    PrefetchAhead(ahead_, state_.db, shard_, /*later=*/true);
   }
 }
 
@@ -298,13 +298,25 @@ void Connection::ProcessInput() {
     bool value;
     ~Restore() { *flag = value; }
   } restore{&in_input_, was_in_input};
-  // Commands after the current one whose keys were prefetched (OnEventSoon did the first ones).
-  size_t prefetched = early_prefetched_ > 0 ? early_prefetched_ - 1 : 0;
-  early_prefetched_ = 0;
+  // What is parsed ahead is only good while this runs: a read may move the buffer before the next.
+  struct ClearAhead {
+    ParsedAhead* ahead;
+    ~ClearAhead() { ahead->Clear(); }
+  } clear_ahead{&ahead_};
   while (!closed_ && !waiting_ && !paused_ && !close_after_reply_) {
     resp::ParserLimits limits = Limits();
     size_t consumed = 0;
-    auto st = parser_.Parse(in_.view(), limits, &args_, &consumed);
+    // A pipeline is parsed ahead, a window at a time, and its keys prefetched
+    // (kv/server/parse_ahead.h, key_prefetch.h); OnEventSoon may have taken the first window.
+    // What the window does not take (an incomplete or inline command, an error) is the parser's.
+    bool ahead = ahead_.Take(in_.view(), limits, &args_, &consumed);
+    if (!ahead && !limits.unauthenticated && !parser_.InProgress() &&
+        ahead_.Fill(in_.view(), limits) > 0) {
+      PrefetchAhead(ahead_, state_.db, shard_);
+      ahead = ahead_.Take(in_.view(), limits, &args_, &consumed);
+    }
+    auto st = ahead ? resp::RespParser::Status::kCommand
+                    : parser_.Parse(in_.view(), limits, &args_, &consumed);
     if (st == resp::RespParser::Status::kNeedMore) {
       in_.Consume(consumed);
       break;
@@ -322,12 +334,6 @@ void Connection::ProcessInput() {
       close_after_reply_ = true;
       in_.Consume(in_.size());
       break;
-    }
-    // A pipeline: the keys of the next commands are looked up ahead (kv/server/key_prefetch.h).
-    if (prefetched > 0) {
-      prefetched--;
-    } else if (in_.size() > consumed && !limits.unauthenticated) {
-      prefetched = PrefetchPipeline(in_.view().substr(consumed), limits, state_.db, shard_);
     }
     // CLIENT REPLY OFF/SKIP: the command's reply is dropped where it lands (out_, or its slot in
     // the open batch, or the async reply), decided once the command has run: CLIENT REPLY ON

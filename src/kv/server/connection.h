@@ -28,6 +28,7 @@
 #include "kv/messaging/pubsub.h"
 #include "kv/messaging/tracking.h"
 #include "kv/server/io_buf.h"
+#include "kv/server/parse_ahead.h"
 #include "kv/server/reply_hold.h"
 #include "kv/server/shard_batch.h"
 #include "kv/tx/client_tx.h"
@@ -176,6 +177,7 @@ class Connection : public io::EventHandler, public TurnClient {
   size_t sent_ = 0;
   resp::ReplyBuilder rb_;
   std::vector<std::string_view> args_;
+  ParsedAhead ahead_;  // the next commands of a pipeline, parsed (kv/server/parse_ahead.h)
 
   // Squashed remote batch.
   struct Slot {
@@ -219,13 +221,12 @@ class Connection : public io::EventHandler, public TurnClient {
   bool waiting_ = false;  // a batch or async command is in flight
   bool readable_ = true;  // edge-triggered: more input may be pending in the socket
   // A read OnEventSoon made, not yet handled by OnReadable: its result (bytes, already in in_;
-  // 0 at end of stream; -1 with early_errno_), the size it asked for, and how many of the
-  // commands it brought had their keys prefetched.
+  // 0 at end of stream; -1 with early_errno_) and the size it asked for. The commands it brought
+  // are parsed ahead, in ahead_.
   static constexpr ssize_t kNoEarlyRead = -2;
   ssize_t early_read_ = kNoEarlyRead;
   int early_errno_ = 0;
   size_t early_chunk_ = 0;
-  size_t early_prefetched_ = 0;
   size_t ReadChunk() const;
   resp::ParserLimits Limits() const;  // for this connection's parser, now
   bool close_after_reply_ = false;

@@ -1,12 +1,11 @@
 #include "kv/server/key_prefetch.h"
 
-#include <vector>
-
 #include "base/hash.h"
 #include "kv/commands/command.h"
 #include "kv/commands/registry.h"
 #include "kv/engine/db_table.h"
 #include "kv/engine/shard.h"
+#include "kv/server/parse_ahead.h"
 #include "kv/server/shard_batch.h"
 #include "kv/server/shard_set.h"
 
@@ -37,23 +36,12 @@ thread_local KeyPrefetch t_pending;  // PrefetchPipeline(later): step one taken,
 
 void FinishPendingPrefetch() { t_pending.Finish(); }
 
-size_t PrefetchPipeline(std::string_view input, const resp::ParserLimits& limits, int db,
-                        uint32_t shard, bool later) {
-  // Reused on this thread: a lookahead allocates nothing once warm.
-  thread_local resp::RespParser parser;
-  thread_local std::vector<std::string_view> args;
+void PrefetchAhead(const ParsedAhead& ahead, int db, uint32_t shard, bool later) {
   ShardSet& set = Shards();
   KeyPrefetch now;
   KeyPrefetch& pf = later ? t_pending : now;
-  size_t covered = 0;
-  parser.Reset();
-  while (covered < KeyPrefetch::kAhead && !input.empty()) {
-    size_t consumed = 0;
-    if (parser.Parse(input, limits, &args, &consumed) != resp::RespParser::Status::kCommand) {
-      break;
-    }
-    input.remove_prefix(consumed);
-    covered++;
+  for (size_t i = 0; i < ahead.size(); i++) {
+    std::span<const std::string_view> args = ahead.Args(i);
     std::string_view key = FirstKey(CommandRegistry::Get().Find(args[0]), args);
     if (key.empty()) continue;
     uint64_t h = HashKey(key);
@@ -64,8 +52,6 @@ size_t PrefetchPipeline(std::string_view input, const resp::ParserLimits& limits
     pf.Add(&set.shard(owner)->db(db), h);
   }
   if (!later) pf.Finish();
-  parser.Reset();
-  return covered;
 }
 
 void PrefetchBatch(Shard& shard, const ShardBatch& batch, size_t from) {

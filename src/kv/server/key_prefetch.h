@@ -13,11 +13,10 @@
 #include <cstdint>
 #include <string_view>
 
-#include "proto/resp/parser.h"
-
 namespace strata::kv {
 
 class DbTable;
+class ParsedAhead;
 class Shard;
 struct ShardBatch;
 
@@ -41,17 +40,15 @@ class KeyPrefetch {
   size_t n_ = 0;
 };
 
-// Connection thread: parses up to KeyPrefetch::kAhead complete commands at the start of `input`
-// (bytes not yet consumed, after the command being run) with a scratch parser, and prefetches the
-// first key of each whose shard this thread runs now (`shard`, the connection's own, or one
-// packed onto this thread). Returns how many commands it covered.
+// Connection thread: prefetches the first key of each command `ahead` holds (not yet taken)
+// whose shard this thread runs now (`shard`, the connection's own, or one packed onto this
+// thread).
 //
 // `later`: only the first step (the buckets), into this thread's pending prefetch, whose second
 // step FinishPendingPrefetch() takes once more connections have added theirs: a turn's ready
 // connections read ahead (io::EventHandler::OnEventSoon) and one lookup each, at pipeline 1,
 // still overlap.
-size_t PrefetchPipeline(std::string_view input, const resp::ParserLimits& limits, int db,
-                        uint32_t shard, bool later = false);
+void PrefetchAhead(const ParsedAhead& ahead, int db, uint32_t shard, bool later = false);
 // Loop thread, before the turn's commands run (io::Reactor::SetAfterSoonHook).
 void FinishPendingPrefetch();
 

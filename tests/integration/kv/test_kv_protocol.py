@@ -104,6 +104,78 @@ def test_byte_by_byte(server):
     c.close()
 
 
+def pipeline_payload():
+    """One pipeline of every shape the server parses: multibulk and inline commands, empty
+    multibulks, a value larger than a read, database switches, errors."""
+    big = bytes(range(256)) * 160  # 40 KiB
+    parts = [encode("FLUSHALL")]
+    for i in range(40):
+        parts.append(encode("SET", "rp:%d" % i, "v%d" % i))
+        parts.append(encode("INCR", "rp:n"))
+        if i % 7 == 0:
+            parts.append(b"GET rp:%d\r\n" % i)
+        if i % 9 == 0:
+            parts.append(b"*0\r\n")
+        if i % 11 == 0:
+            parts.append(encode("SELECT", str(i % 2)))
+            parts.append(encode("GET", "rp:%d" % (i - 1)))
+        if i % 13 == 0:
+            parts.append(encode("SET", "rp:big", big))
+            parts.append(encode("STRLEN", "rp:big"))
+        parts.append(encode("MGET", "rp:%d" % i, "rp:n", "rp:missing"))
+        parts.append(encode("NOSUCH", "x"))
+        parts.append(encode("GET"))
+    parts.append(encode("SELECT", "0"))
+    parts.append(encode("DBSIZE"))
+    parts.append(encode("ECHO", "end-of-pipeline"))
+    return b"".join(parts)
+
+
+def read_replies(c):
+    replies = []
+    while not replies or replies[-1] != b"end-of-pipeline":
+        replies.append(c.read())
+    return replies
+
+
+def test_pipeline_in_random_pieces_answers_as_in_one(server):
+    """The same pipeline sent whole and cut at random places (pieces from 1 byte to 64 KiB, sent
+    with pauses so that they arrive as separate reads): every reply must be the same. Commands
+    are parsed ahead a window at a time, and a window may end anywhere in a command."""
+    import random
+    payload = pipeline_payload()
+    c = Conn(server.port, timeout=10)
+    c.send_raw(payload)
+    whole = read_replies(c)
+    assert len(whole) == 226 and isinstance(whole[-2], int), whole[-3:]
+    rng = random.Random(7)
+    for trial in range(12):
+        pos = 0
+        while pos < len(payload):
+            n = rng.choice([1, 2, 3, 7, 100, 1000, 5000, 16384, 65536])
+            c.send_raw(payload[pos:pos + n])
+            pos += n
+            if rng.random() < 0.2:
+                time.sleep(0.001)
+        assert read_replies(c) == whole, "trial %d" % trial
+    c.close()
+
+
+def test_reset_mid_pipeline_brings_back_the_unauthenticated_limits(start_server):
+    """A pipeline's later commands are parsed under the limits in force when their turn comes,
+    as Redis parses them one by one: after RESET (under requirepass) the next command in the same
+    read, with more arguments than an unauthenticated client may send, is a protocol error."""
+    s = start_server(["--requirepass", "secret"], password="secret")
+    c = Conn(s.port, timeout=10)
+    mset = ["MSET"] + ["k%d" % (i // 2) if i % 2 == 0 else "v" for i in range(12)]
+    c.send_raw(encode("AUTH", "secret") + encode(*mset) + encode("RESET") + encode(*mset) +
+               encode("PING"))
+    data = c.read_until_closed(10)
+    c.close()
+    assert data == (b"+OK\r\n+OK\r\n+RESET\r\n"
+                    b"-ERR Protocol error: unauthenticated multibulk length\r\n"), data[:200]
+
+
 def test_large_pipelined_values(c):
     vals = [bytes([65 + i % 26]) * (100000 + i) for i in range(30)]
     replies = c.pipeline([("SET", "big%d" % i, v) for i, v in enumerate(vals)] +
