@@ -100,8 +100,13 @@ bool PrepareAtStart(uint32_t shards, int databases, StartupLoad* load, StartupAo
 // *finished_all once every command is replayed. False after logging the fault.
 bool ReplaySliceAtStart(StartupAof* s, int64_t max_us, bool* finished_all);
 // Once the shards serve: opens the last incr file for appending, or (appendonly yes and no AOF
-// yet) creates a base from the dataset and a new incr; installs the CONFIG SET hook.
+// yet) starts making a base from the dataset and a new incr; installs the CONFIG SET hook.
 void StartAfterLoad(bool loaded_from_aof);
+// Main thread, after StartAfterLoad(false) with appendonly yes: waits until that first base and
+// its manifest are on disk (true), or the rewrite failed or `stop` said to give up (false).
+// Until then an acknowledged write would sit in an incr file that no manifest lists yet, so the
+// server answers -LOADING meanwhile, as Redis writes its first base before it serves.
+bool WaitForFirstBase(const std::function<bool()>& stop);
 // At shutdown, before the shard threads stop: stops the background thread (fsync, automatic
 // rewrites). After they stopped: writes and fsyncs what is buffered.
 void StopBackground();

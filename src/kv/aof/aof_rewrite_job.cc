@@ -21,8 +21,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <functional>
 #include <memory>
+#include <thread>
 
 #include "base/clock.h"
 #include "base/log.h"
@@ -177,6 +180,15 @@ RewriteStart RequestRewrite(bool in_exec) {
 
 void ScheduleRewrite() {
   if (RequestRewrite(false) == RewriteStart::kInProgress) Rewrites().scheduled.store(true);
+}
+
+bool WaitForFirstBase(const std::function<bool()>& stop) {
+  RewriteStatus& st = Rewrites();
+  for (;;) {
+    if (!st.in_progress.load() && !st.scheduled.load()) return st.last_ok.load() && Enabled();
+    if (stop()) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
 }
 
 void StartScheduledRewrite() {

@@ -300,14 +300,14 @@ void Connection::ProcessInput() {
   } restore{&in_input_, was_in_input};
   // What is parsed ahead is only good while this runs: a read may move the buffer before the next.
   struct ClearAhead {
-    ParsedAhead* ahead;
+    resp::ParsedAhead* ahead;
     ~ClearAhead() { ahead->Clear(); }
   } clear_ahead{&ahead_};
   while (!closed_ && !waiting_ && !paused_ && !close_after_reply_) {
     resp::ParserLimits limits = Limits();
     size_t consumed = 0;
     // A pipeline is parsed ahead, a window at a time, and its keys prefetched
-    // (kv/server/parse_ahead.h, key_prefetch.h); OnEventSoon may have taken the first window.
+    // (proto/resp/parse_ahead.h, key_prefetch.h); OnEventSoon may have taken the first window.
     // What the window does not take (an incomplete or inline command, an error) is the parser's.
     bool ahead = ahead_.Take(in_.view(), limits, &args_, &consumed);
     if (!ahead && !limits.unauthenticated && !parser_.InProgress() &&

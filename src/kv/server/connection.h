@@ -28,11 +28,11 @@
 #include "kv/messaging/pubsub.h"
 #include "kv/messaging/tracking.h"
 #include "kv/server/io_buf.h"
-#include "kv/server/parse_ahead.h"
 #include "kv/server/reply_hold.h"
 #include "kv/server/shard_batch.h"
 #include "kv/tx/client_tx.h"
 #include "kv/tx/shard_tx.h"
+#include "proto/resp/parse_ahead.h"
 #include "proto/resp/parser.h"
 #include "proto/resp/reply_builder.h"
 
@@ -177,7 +177,7 @@ class Connection : public io::EventHandler, public TurnClient {
   size_t sent_ = 0;
   resp::ReplyBuilder rb_;
   std::vector<std::string_view> args_;
-  ParsedAhead ahead_;  // the next commands of a pipeline, parsed (kv/server/parse_ahead.h)
+  resp::ParsedAhead ahead_;  // the next commands of a pipeline, parsed (proto/resp/parse_ahead.h)
 
   // Squashed remote batch.
   struct Slot {

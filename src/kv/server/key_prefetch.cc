@@ -5,9 +5,9 @@
 #include "kv/commands/registry.h"
 #include "kv/engine/db_table.h"
 #include "kv/engine/shard.h"
-#include "kv/server/parse_ahead.h"
 #include "kv/server/shard_batch.h"
 #include "kv/server/shard_set.h"
+#include "proto/resp/parse_ahead.h"
 
 namespace strata::kv {
 
@@ -36,7 +36,7 @@ thread_local KeyPrefetch t_pending;  // PrefetchPipeline(later): step one taken,
 
 void FinishPendingPrefetch() { t_pending.Finish(); }
 
-void PrefetchAhead(const ParsedAhead& ahead, int db, uint32_t shard, bool later) {
+void PrefetchAhead(const resp::ParsedAhead& ahead, int db, uint32_t shard, bool later) {
   ShardSet& set = Shards();
   KeyPrefetch now;
   KeyPrefetch& pf = later ? t_pending : now;

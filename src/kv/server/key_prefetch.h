@@ -13,10 +13,13 @@
 #include <cstdint>
 #include <string_view>
 
+namespace strata::resp {
+class ParsedAhead;
+}
+
 namespace strata::kv {
 
 class DbTable;
-class ParsedAhead;
 class Shard;
 struct ShardBatch;
 
@@ -48,7 +51,7 @@ class KeyPrefetch {
 // step FinishPendingPrefetch() takes once more connections have added theirs: a turn's ready
 // connections read ahead (io::EventHandler::OnEventSoon) and one lookup each, at pipeline 1,
 // still overlap.
-void PrefetchAhead(const ParsedAhead& ahead, int db, uint32_t shard, bool later = false);
+void PrefetchAhead(const resp::ParsedAhead& ahead, int db, uint32_t shard, bool later = false);
 // Loop thread, before the turn's commands run (io::Reactor::SetAfterSoonHook).
 void FinishPendingPrefetch();
 

@@ -577,7 +577,8 @@ int RunServer() {
   // commands are replayed in slices of a few milliseconds, each on one shard thread while every
   // other shard thread is parked. The flag clears in the last slice, right after the log is
   // switched on, so no acknowledged write can slip past the log. A bad file stops the start.
-  // With nothing to load (no manifest, no snapshot file) the flag is never set, as in Redis.
+  // With nothing to load (no manifest, no snapshot file) the flag is never set, as in Redis,
+  // unless appendonly yes is to create the AOF.
   int64_t to_load = aof::BytesToLoadAtStart();
   bool nothing_to_load = false;
   if (to_load < 0) {
@@ -587,7 +588,12 @@ int RunServer() {
     else
       nothing_to_load = errno == ENOENT && aof::NoManifestAtStart();
   }
-  if (to_load >= 0) BeginLoading(uint64_t(to_load));
+  // With appendonly yes and no AOF yet there is always something to wait for: its first base
+  // (below), before which no write may be acknowledged.
+  if (to_load >= 0)
+    BeginLoading(uint64_t(to_load));
+  else if (cfg.appendonly.load())
+    BeginLoading(0);
   LazyFreer::Start();
   ShardRuntime runtime;
   runtime.Start(n, fds, /*packing=*/true, mc_fds, nullptr, nullptr);
@@ -632,10 +638,26 @@ int RunServer() {
   }
   ReleaseStartupLoad(&load);
   aof_load.reset();
-  // Otherwise the base is made from the loaded dataset now; writes that land before it are in it.
+  // Otherwise, with appendonly yes, the AOF is created now: its first base is made from what was
+  // loaded before any client may write. A write acknowledged before that base and its manifest
+  // are on disk would sit in an incr file that no manifest lists, and a crash would lose it under
+  // any appendfsync policy; so the loading flag (set above even with nothing to load) stays.
   if (!from_aof) {
-    EndLoading();
+    bool creating = cfg.appendonly.load();
     aof::StartAfterLoad(false);
+    if (creating && !aof::WaitForFirstBase(LoadingInterrupted)) {
+      bool by_signal = LoadingInterrupted();
+      if (by_signal)
+        LOG_WARNING("Received a shutdown signal while creating the append-only file, exiting now.");
+      else
+        LOG_WARNING("Can't create the append-only file's first base in %s: exiting",
+                    cfg.appenddirname.c_str());
+      aof::StopBackground();
+      runtime.Stop();
+      LazyFreer::Stop();
+      return by_signal ? 0 : 1;
+    }
+    EndLoading();
   }
   if (cfg.memcached_port > 0)
     LOG_NOTICE("memcached text protocol on %s:%d", cfg.bind.c_str(), cfg.memcached_port);

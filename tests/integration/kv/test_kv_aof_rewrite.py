@@ -286,21 +286,22 @@ def test_rewrite_and_bgsave_are_scheduled_after_each_other(start_server, tmp_pat
     assert os.path.exists(os.path.join(str(tmp_path), "dump.rdb"))
 
 
-def test_a_failed_first_base_publishes_no_manifest(start_server, tmp_path):
-    """Turning the AOF on: the new incr is listed only with its base, so when that base fails a
-    restart still loads dbfilename (not an incr alone)."""
+def test_a_failed_first_base_stops_the_start_and_publishes_no_manifest(start_server, tmp_path):
+    """Creating the AOF at start: the server serves no write until its first base and manifest
+    are on disk (a write acknowledged before would be in an incr no manifest lists). When that
+    base cannot be written the start stops, as Redis's does, and leaves no manifest, so the next
+    start still loads dbfilename."""
     srv = start_server()
     client(srv).set("from-rdb", "x")
     client(srv).save()
     srv.stop()
     d = os.path.join(str(tmp_path), AOF_DIR)
     os.makedirs(os.path.join(d, "appendonly.aof.1.base.rdb"))  # the base's rename fails
-    srv = start_server(args=aof_args())
-    c = client(srv)
-    assert wait_until(lambda: info_persistence(srv)["aof_last_bgrewrite_status"] == "err", 30)
+    with pytest.raises(RuntimeError) as e:
+        start_server(args=aof_args())
+    assert "exited with 1" in str(e.value), e.value
+    assert "Can't create the append-only file's first base" in str(e.value), e.value
     assert not os.path.exists(os.path.join(d, MANIFEST))
-    c.set("during", "y")
-    srv.kill()
     os.rmdir(os.path.join(d, "appendonly.aof.1.base.rdb"))
     again = start_server(args=aof_args())
     wait_aof_ready(again)

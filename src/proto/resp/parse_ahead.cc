@@ -1,17 +1,17 @@
-#include "kv/server/parse_ahead.h"
+#include "proto/resp/parse_ahead.h"
 
-namespace strata::kv {
+namespace strata::resp {
 
 namespace {
-bool SameLimits(const resp::ParserLimits& a, const resp::ParserLimits& b) {
+bool SameLimits(const ParserLimits& a, const ParserLimits& b) {
   return a.max_bulk_len == b.max_bulk_len && a.max_multibulk_len == b.max_multibulk_len &&
          a.unauthenticated == b.unauthenticated;
 }
 }  // namespace
 
-size_t ParsedAhead::Fill(std::string_view input, const resp::ParserLimits& limits) {
+size_t ParsedAhead::Fill(std::string_view input, const ParserLimits& limits) {
   // Reused on this thread: filling allocates nothing once warm.
-  thread_local resp::RespParser parser;
+  thread_local RespParser parser;
   thread_local std::vector<std::string_view> one;
   n_ = next_ = 0;
   limits_ = limits;
@@ -19,7 +19,7 @@ size_t ParsedAhead::Fill(std::string_view input, const resp::ParserLimits& limit
   parser.Reset();
   while (n_ < kMax && !input.empty()) {
     size_t consumed = 0;
-    if (parser.Parse(input, limits, &one, &consumed) != resp::RespParser::Status::kCommand ||
+    if (parser.Parse(input, limits, &one, &consumed) != RespParser::Status::kCommand ||
         parser.last_was_inline()) {  // an inline command's arguments live in the parser
       break;
     }
@@ -31,7 +31,7 @@ size_t ParsedAhead::Fill(std::string_view input, const resp::ParserLimits& limit
   return n_;
 }
 
-bool ParsedAhead::Take(std::string_view input, const resp::ParserLimits& limits,
+bool ParsedAhead::Take(std::string_view input, const ParserLimits& limits,
                        std::vector<std::string_view>* args, size_t* consumed) {
   if (next_ == n_) return false;
   const Cmd& c = cmds_[next_];
@@ -45,4 +45,4 @@ bool ParsedAhead::Take(std::string_view input, const resp::ParserLimits& limits,
   return true;
 }
 
-}  // namespace strata::kv
+}  // namespace strata::resp

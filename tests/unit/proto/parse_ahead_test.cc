@@ -1,12 +1,12 @@
 // A pipeline parsed once, ahead: what a window holds, and when it gives nothing back.
-#include "kv/server/parse_ahead.h"
+#include "proto/resp/parse_ahead.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-namespace strata::kv {
+namespace strata::resp {
 namespace {
 
 std::string Cmd(std::vector<std::string> args) {
@@ -22,7 +22,7 @@ std::vector<std::string> Strings(const std::vector<std::string_view>& v) {
 TEST(ParsedAhead, HoldsAWindowAndHandsItOutInOrder) {
   std::string in;
   for (int i = 0; i < 20; i++) in += Cmd({"SET", "k" + std::to_string(i), "v"});
-  resp::ParserLimits limits;
+  ParserLimits limits;
   ParsedAhead a;
   ASSERT_EQ(a.Fill(in, limits), ParsedAhead::kMax);
   EXPECT_EQ(Strings({a.Args(3).begin(), a.Args(3).end()}),
@@ -43,7 +43,7 @@ TEST(ParsedAhead, HoldsAWindowAndHandsItOutInOrder) {
 }
 
 TEST(ParsedAhead, StopsBeforeWhatTheConnectionsParserMustSee) {
-  resp::ParserLimits limits;
+  ParserLimits limits;
   ParsedAhead a;
   std::string two = Cmd({"GET", "a"}) + Cmd({"GET", "b"});
   // An incomplete command, an inline one (its arguments would live in the scratch parser), a
@@ -61,13 +61,13 @@ TEST(ParsedAhead, StopsBeforeWhatTheConnectionsParserMustSee) {
   ASSERT_TRUE(a.Fill(in, limits) && a.Take(in, limits, &args, &consumed));
   EXPECT_EQ(consumed, in.size());
   // Too big for the limits: not held (the connection's parser reports the error).
-  resp::ParserLimits small;
+  ParserLimits small;
   small.max_bulk_len = 2;
   EXPECT_EQ(a.Fill(Cmd({"GET", "abc"}), small), 0u);
 }
 
 TEST(ParsedAhead, GivesNothingOnceTheBufferMovedOrTheLimitsChanged) {
-  resp::ParserLimits limits;
+  ParserLimits limits;
   ParsedAhead a;
   std::string in = Cmd({"GET", "a"}) + Cmd({"GET", "b"}) + Cmd({"GET", "c"});
   std::vector<std::string_view> args;
@@ -79,7 +79,7 @@ TEST(ParsedAhead, GivesNothingOnceTheBufferMovedOrTheLimitsChanged) {
 
   ASSERT_EQ(a.Fill(in, limits), 3u);
   ASSERT_TRUE(a.Take(in, limits, &args, &consumed));
-  resp::ParserLimits after = limits;
+  ParserLimits after = limits;
   after.unauthenticated = true;  // RESET under requirepass
   EXPECT_FALSE(a.Take(std::string_view(in).substr(consumed), after, &args, &consumed));
 
@@ -93,4 +93,4 @@ TEST(ParsedAhead, GivesNothingOnceTheBufferMovedOrTheLimitsChanged) {
 }
 
 }  // namespace
-}  // namespace strata::kv
+}  // namespace strata::resp

@@ -19,7 +19,7 @@
 
 #include "proto/resp/parser.h"
 
-namespace strata::kv {
+namespace strata::resp {
 
 class ParsedAhead {
  public:
@@ -29,12 +29,12 @@ class ParsedAhead {
   // parser) until kMax, the end of the input, or the first that is not one (incomplete, inline,
   // malformed: those are left to the connection's own parser). Replaces whatever was held;
   // returns how many are held now.
-  size_t Fill(std::string_view input, const resp::ParserLimits& limits);
+  size_t Fill(std::string_view input, const ParserLimits& limits);
 
   // The next held command if `input` (the unconsumed bytes now) starts where it did and the
   // limits are the same: its arguments and its length in bytes. Otherwise drops what is held.
-  bool Take(std::string_view input, const resp::ParserLimits& limits,
-            std::vector<std::string_view>* args, size_t* consumed);
+  bool Take(std::string_view input, const ParserLimits& limits, std::vector<std::string_view>* args,
+            size_t* consumed);
 
   void Clear() { n_ = next_ = 0; }
   size_t size() const { return n_ - next_; }
@@ -55,8 +55,8 @@ class ParsedAhead {
   Cmd cmds_[kMax];
   uint8_t n_ = 0;
   uint8_t next_ = 0;
-  resp::ParserLimits limits_;
+  ParserLimits limits_;
   std::vector<std::string_view> args_;
 };
 
-}  // namespace strata::kv
+}  // namespace strata::resp
