@@ -112,6 +112,33 @@ def test_appendonly_at_start_takes_the_rdb_as_base(start_server, tmp_path):
     assert c.get("from-rdb") == b"x" and c.get("from-aof") == b"y"
 
 
+@pytest.mark.parametrize("fsync", ["always", "everysec"])
+def test_writes_right_after_the_aof_is_created_survive_a_kill(start_server, tmp_path, fsync):
+    """A server that creates its AOF at start (with an RDB to take in, or nothing) serves no write
+    before the AOF's first base and manifest exist: a write acknowledged at once, then SIGKILL,
+    is there after the restart (under everysec too: the kill comes after the next fsync)."""
+    for round in range(8):
+        workdir = os.path.join(str(tmp_path), "r%d" % round)
+        os.makedirs(workdir)
+        if round % 2 == 1:  # an RDB to take in as the first base
+            srv = start_server(workdir=workdir)
+            client(srv).set("from-rdb", "x")
+            client(srv).save()
+            srv.stop()
+        srv = start_server(args=aof_args(fsync), workdir=workdir)
+        c = client(srv)
+        assert c.set("first", "1") is True
+        assert c.incr("n") == 1
+        if fsync == "everysec":
+            time.sleep(1.5)
+        srv.kill()
+        again = start_server(args=aof_args(fsync), workdir=workdir)
+        c = client(again)
+        assert c.get("first") == b"1" and c.get("n") == b"1", round
+        assert c.get("from-rdb") == (b"x" if round % 2 == 1 else None), round
+        again.stop()
+
+
 def test_set_ex_keeps_its_absolute_expiry(start_server, tmp_path):
     srv = start_server(args=aof_args())
     wait_aof_ready(srv)
