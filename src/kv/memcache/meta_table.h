@@ -56,6 +56,14 @@ class MetaTable {
   bool empty() const { return rows_.empty(); }
   size_t size() const { return rows_.size(); }
 
+  // Whether `key`'s value is a lease's empty placeholder (mg N, LEASE.GET on a miss) rather than
+  // data: snapshots and AOF bases leave it out, as a lease does not outlive the process and the
+  // empty value without its row would read as a hit.
+  bool IsPlaceholder(std::string_view key) const {
+    if (rows_.empty()) return false;
+    const Meta* m = Find(key);
+    return m && (m->state & Meta::kPlaceholder);
+  }
   // The row of `key`, or nullptr.
   const Meta* Find(std::string_view key) const {
     auto it = rows_.find(key);

@@ -24,6 +24,7 @@
 #include "kv/engine/bucket_progress.h"
 #include "kv/engine/db_table.h"
 #include "kv/engine/shard.h"
+#include "kv/memcache/meta_table.h"
 #include "kv/rdb/rdb_file.h"
 #include "kv/rdb/rdb_keyspace.h"
 #include "kv/rdb/rdb_string.h"
@@ -119,6 +120,7 @@ class ShardWork {
 
   Job* job_;
   uint32_t id_;
+  const memcache::MetaTable* meta_ = nullptr;  // the shard's lease placeholders are left out
   bool finished_ = false;
   std::vector<std::unique_ptr<TableWalk>> tables_;
   std::string buf_;
@@ -170,6 +172,7 @@ class Job : public std::enable_shared_from_this<Job> {
 };
 
 void ShardWork::Begin(Shard& s) {
+  meta_ = &s.mc_meta();
   for (int db = 0; db < s.databases(); db++) {
     DbTable& t = s.db(db);
     if (t.size() == 0) continue;
@@ -203,6 +206,7 @@ void ShardWork::WriteBucket(TableWalk& t, size_t idx, bool early) {
       expire = e->expire_ms();
       if (expire <= now) return;  // expired at the start: left out, as SAVE does
     }
+    if (t.db == 0 && meta_->IsPlaceholder(e->key())) return;  // a lease's, not data
     if (job_->commands) {
       if (buf_db_ != t.db) {
         std::string n = std::to_string(t.db);

@@ -19,6 +19,7 @@
 #include "kv/engine/key_snapshot.h"
 #include "kv/engine/memory_accounting.h"
 #include "kv/engine/shard.h"
+#include "kv/memcache/meta_table.h"
 #include "kv/rdb/rdb_file.h"
 #include "kv/server/blocking.h"
 #include "kv/server/config.h"
@@ -107,8 +108,9 @@ void SerializeShard(Shard& s, int64_t now_ms, bool compress, ShardPart* p) {
       if (e->has_expire()) {
         expire = e->expire_ms();
         if (expire <= now_ms) return;  // expired, not yet reclaimed
-        p->expires[db]++;
       }
+      if (db == 0 && s.mc_meta().IsPlaceholder(e->key())) return;  // a lease's, not data
+      if (expire >= 0) p->expires[db]++;
       p->keys[db]++;
       rdb::AppendKey(&out, e->key(), rdb::ValueOf(e), expire);
     });

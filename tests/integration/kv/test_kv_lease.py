@@ -6,6 +6,7 @@ sockets) against one hot key whose recompute takes 200 ms; they count recomputes
 """
 
 import asyncio
+import os
 import re
 import time
 
@@ -360,6 +361,44 @@ def test_stampede(srv, r, proto):
     print("\n%s stampede, %d clients: with leases %d recompute(s); without leases %d" %
           (proto, CLIENTS, with_leases["recomputes"], herd["recomputes"]))
     assert herd["recomputes"] >= 1 and herd["errors"] == 0
+
+
+@pytest.mark.parametrize("how", ["save", "bgsave", "bgrewriteaof"])
+def test_placeholders_are_left_out_of_snapshots_and_aof_bases(tmp_path, how):
+    """An unfilled lease's empty placeholder is not data: SAVE, BGSAVE and an AOF rewrite's base
+    leave it out (with it, the restarted server would answer a hit with an empty value until the
+    lease's deadline), and keep the filled key beside it."""
+    args = ["--appendonly", "yes"] if how == "bgrewriteaof" else []
+    s = Server(threads=2, workdir=str(tmp_path), args=args).start()
+    try:
+        with s.conn() as c:
+            token = c.call("LEASE.GET", "filled", "60000")[1]
+            assert c.call("LEASE.SET", "filled", token, "v") == "OK"
+            assert c.call("LEASE.GET", "open", "60000")[0] == b"WIN"
+            assert c.call("LEASE.GET", "open2", "60000")[0] == b"WIN"
+            if how == "save":
+                assert c.call("SAVE") == "OK"
+            elif how == "bgsave":
+                c.call("BGSAVE")
+            else:
+                c.call("BGREWRITEAOF")
+            field = "aof_rewrite_in_progress" if how == "bgrewriteaof" else "rdb_bgsave_in_progress"
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                info = c.call("INFO", "persistence").decode()
+                done = ("aof_rewrites:2" in info if how == "bgrewriteaof" else
+                        os.path.exists(os.path.join(str(tmp_path), "dump.rdb")))
+                if "%s:0" % field in info and done:
+                    break
+                time.sleep(0.05)
+        s.kill()
+        s = Server(threads=2, workdir=str(tmp_path), args=args).start()
+        with s.conn() as c:
+            assert c.call("GET", "filled") == b"v"
+            assert c.call("EXISTS", "open", "open2") == 0
+            assert c.call("LEASE.GET", "open", "60000")[0] == b"WIN"
+    finally:
+        s.stop()
 
 
 @pytest.mark.parametrize("threads", [1, 4])
