@@ -225,7 +225,8 @@ struct ShardRuntime::Packing {
   static constexpr int64_t kWindowMs = 100;
   PackingDecider decider;
   bool packed = false;
-  bool off = false;  // stopping: never pack again
+  bool off = false;     // stopping: never pack again
+  bool placed = false;  // the first window after the start (and the load) has been seen
   int64_t last_wall_ns = 0;
   std::vector<int64_t> last_cpu_ns;
   uint64_t last_idle_ticks = 0;
@@ -366,8 +367,19 @@ void ShardRuntime::PackingTick() {
     p.last_idle_ticks = idle_ticks;
     p.last_total_ticks = total_ticks;
   }
-  if (span <= 0 || span > 10 * Packing::kWindowMs * 1000000) return;  // first or stalled window
   auto mode = ThreadPacking(GlobalConfig().thread_packing.load(std::memory_order_relaxed));
+  if (!p.placed) {
+    // Under auto a server starts packed, whatever the load: a load already there spreads it if a
+    // second thread pays (the decider's trial). Started spread, a busy server would never learn
+    // whether one thread serves it better: spread and busy above pack_below keeps spreading.
+    p.placed = true;
+    if (mode == ThreadPacking::kAuto && !p.packed && !ShardSet::AnySyncScope()) {
+      LOG_VERBOSE("thread packing: packing every shard onto thread 0 (start)");
+      SetPacked(true);
+    }
+    return;
+  }
+  if (span <= 0 || span > 10 * Packing::kWindowMs * 1000000) return;  // stalled window
   double cores = double(busy) / double(span);
   bool pack = p.decider.Next(mode, p.packed, cores, idle, rate);
   LOG_DEBUG("thread packing: %.3f busy, %.2f idle cores, %.0f events/s, %s", cores, idle, rate,
@@ -385,9 +397,13 @@ void ShardRuntime::PackingTick() {
   }
   // A script waiting on another shard's thread (ShardSet::SyncRun): keep the layout for now.
   if (ShardSet::AnySyncScope()) return;
-  p.packed = pack;
-  (pack ? GlobalPackingStats().packs : GlobalPackingStats().spreads)++;
   if (p.decider.undid_spread()) GlobalPackingStats().spreads_undone++;
+  SetPacked(pack);
+}
+
+void ShardRuntime::SetPacked(bool pack) {
+  packing_->packed = pack;
+  (pack ? GlobalPackingStats().packs : GlobalPackingStats().spreads)++;
   io::Reactor* host = threads_[0]->reactor.get();
   for (uint32_t i = 1; i < threads_.size(); i++) {
     io::Reactor* r = threads_[i]->reactor.get();

@@ -50,8 +50,9 @@ class ShardRuntime {
  private:
   struct Thread;
   struct Packing;
-  void PackingTick();  // shard 0's thread
-  void Unpack();       // any thread but a shard thread: every shard back on its own thread
+  void PackingTick();         // shard 0's thread
+  void SetPacked(bool pack);  // shard 0's thread: moves the shards
+  void Unpack();              // any thread but a shard thread: every shard back on its own thread
   std::vector<std::unique_ptr<Thread>> threads_;
   std::unique_ptr<ShardSet> set_;
   // Stopping threads meet here between rounds of draining their mailboxes (see Start).
