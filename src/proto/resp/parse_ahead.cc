@@ -2,13 +2,6 @@
 
 namespace strata::resp {
 
-namespace {
-bool SameLimits(const ParserLimits& a, const ParserLimits& b) {
-  return a.max_bulk_len == b.max_bulk_len && a.max_multibulk_len == b.max_multibulk_len &&
-         a.unauthenticated == b.unauthenticated;
-}
-}  // namespace
-
 size_t ParsedAhead::Fill(std::string_view input, const ParserLimits& limits) {
   // Reused on this thread: filling allocates nothing once warm.
   thread_local RespParser parser;
@@ -35,7 +28,7 @@ bool ParsedAhead::Take(std::string_view input, const ParserLimits& limits,
                        std::vector<std::string_view>* args, size_t* consumed) {
   if (next_ == n_) return false;
   const Cmd& c = cmds_[next_];
-  if (input.data() != c.start || input.size() < c.consumed || !SameLimits(limits, limits_)) {
+  if (input.data() != c.start || input.size() < c.consumed || limits != limits_) {
     Clear();
     return false;
   }

@@ -22,6 +22,8 @@ struct ParserLimits {
   // Before authentication (requirepass set and client not yet authenticated) only small requests
   // are accepted, as Redis does: at most 10 arguments of at most 16 KiB each.
   bool unauthenticated = false;
+
+  bool operator==(const ParserLimits&) const = default;
 };
 
 class RespParser {
