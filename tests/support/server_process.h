@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
@@ -48,9 +49,17 @@ class ServerProcess {
  public:
   explicit ServerProcess(ServerKind kind, std::vector<std::string> extra = {})
       : kind_(kind), extra_(std::move(extra)), port_(FreePort()) {
+    // Its own empty directory (kept across Restart): a dump.rdb left in a shared one would be
+    // loaded, and the server would answer -LOADING or serve someone else's keys.
+    char tmpl[] = "/tmp/strata-test-server-XXXXXX";
+    if (mkdtemp(tmpl) != nullptr) dir_ = tmpl;
     Start();
   }
-  ~ServerProcess() { Kill(); }
+  ~ServerProcess() {
+    Kill();
+    std::error_code ec;
+    if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
+  }
 
   uint16_t port() const { return port_; }
   ServerKind kind() const { return kind_; }
@@ -64,8 +73,10 @@ class ServerProcess {
     } else {
       argv = {
           RedisServerPath(), "--port", std::to_string(port_), "--bind", "127.0.0.1", "--save", "",
-          "--appendonly",    "no",     "--daemonize",         "no",     "--dir",     "/tmp"};
+          "--appendonly",    "no",     "--daemonize",         "no"};
     }
+    argv.push_back("--dir");
+    argv.push_back(dir_.empty() ? "/tmp" : dir_);
     argv.push_back("--enable-debug-command");
     argv.push_back("yes");
     for (auto& e : extra_) argv.push_back(e);
@@ -109,6 +120,7 @@ class ServerProcess {
   ServerKind kind_;
   std::vector<std::string> extra_;
   uint16_t port_;
+  std::string dir_;
   pid_t pid_ = -1;
 };
 
