@@ -1,7 +1,8 @@
 // libFuzzer target for the append-only file's loader formats (kv/aof/aof_format.h): the input is
 // parsed as a manifest and as a RESP record stream. Whatever parses must format and re-encode
 // to something that parses to the same result; a torn stream's loadable prefix must parse
-// cleanly; and the rewrite of every parsed command (kv/aof/aof_rewrite.h) must not crash.
+// cleanly; and the rewrite of every parsed command (kv/aof/aof_rewrite.h) must not crash, its
+// fast path (LoggedAsGiven) making the record the full rewrite makes.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -36,7 +37,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::vector<std::string_view> v(c.begin(), c.end());
     AppendCommand(&enc, v);
     std::vector<std::string> out;
-    EffectOf(v, std::string_view(c.back()), 1700000000000, &out);
+    bool logged = EffectOf(v, std::string_view(c.back()), 1700000000000, &out);
+    // The log's fast path must make the record EffectOf's copy makes.
+    if (LoggedAsGiven(v, std::string_view(c.back()))) {
+      std::vector<std::string_view> ev(out.begin(), out.end());
+      std::string slow, fast;
+      AppendCommand(&slow, ev);
+      AppendCommandLowerName(&fast, v);
+      if (!logged || slow != fast) std::abort();
+    }
   }
   std::vector<std::vector<std::string>> again;
   ParseResult r2 = ParseCommands(enc, [&](const std::vector<std::string>& a, size_t, std::string*) {

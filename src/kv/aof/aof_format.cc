@@ -38,6 +38,22 @@ void AppendCommand(std::string* out, std::span<const std::string_view> args) {
   }
 }
 
+void AppendCommandLowerName(std::string* out, std::span<const std::string_view> args) {
+  AppendHeader(out, '*', args.size());
+  for (size_t i = 0; i < args.size(); i++) {
+    std::string_view a = args[i];
+    AppendHeader(out, '$', a.size());
+    size_t at = out->size();
+    out->append(a);
+    if (i == 0)
+      for (size_t j = at; j < out->size(); j++) {
+        char& c = (*out)[j];
+        if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
+      }
+    out->append("\r\n");
+  }
+}
+
 void AppendCommand(std::string* out, std::initializer_list<std::string_view> args) {
   AppendCommand(out, std::span<const std::string_view>(args.begin(), args.size()));
 }

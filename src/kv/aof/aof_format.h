@@ -18,6 +18,8 @@ namespace strata::kv::aof {
 // Appends `*<n>\r\n` then `$<len>\r\n<arg>\r\n` for each argument.
 void AppendCommand(std::string* out, std::span<const std::string_view> args);
 void AppendCommand(std::string* out, std::initializer_list<std::string_view> args);
+// The same, with the first argument (the command name) in lower case.
+void AppendCommandLowerName(std::string* out, std::span<const std::string_view> args);
 
 // One file of the manifest.
 struct ManifestFile {

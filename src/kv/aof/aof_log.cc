@@ -106,17 +106,32 @@ class Log {
       bool wrap = recs.size() > 1;
       if (wrap) AppendCommand(&buf_, {"multi"});
       for (const auto& [db, rec] : recs) {
-        if (db != last_db_) {
-          std::string n = std::to_string(db);
-          AppendCommand(&buf_, {"select", n});
-          last_db_ = db;
-        }
+        SelectDb(db);
         buf_ += rec;
       }
       if (wrap) AppendCommand(&buf_, {"exec"});
       appended_.store(appended_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
     }
     ScheduleEndOfTurn();
+  }
+
+  // One command logged as given (LoggedAsGiven), encoded straight into the buffer.
+  void AppendAsGiven(int db, std::span<const std::string_view> args) {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      SelectDb(db);
+      AppendCommandLowerName(&buf_, args);
+      appended_.store(appended_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+    }
+    ScheduleEndOfTurn();
+  }
+
+  // Records a SELECT first when `db` is not the one the log's last record ran in (mu_ held).
+  void SelectDb(int db) {
+    if (db == last_db_) return;
+    std::string n = std::to_string(db);
+    AppendCommand(&buf_, {"select", n});
+    last_db_ = db;
   }
 
   // --- commit ---
@@ -460,9 +475,14 @@ Log& TheLog() {
 
 std::string Encode(std::span<const std::string_view> args, std::string_view reply, int64_t now_ms,
                    bool* any) {
+  std::string rec;
+  if (LoggedAsGiven(args, reply)) {
+    *any = true;
+    AppendCommandLowerName(&rec, args);
+    return rec;
+  }
   std::vector<std::string> eff;
   *any = EffectOf(args, reply, now_ms, &eff);
-  std::string rec;
   if (!*any) return rec;
   std::vector<std::string_view> v(eff.begin(), eff.end());
   AppendCommand(&rec, v);
@@ -486,6 +506,10 @@ void Unit::Append(Unit&& other) {
 }
 
 void Feed(int db, std::span<const std::string_view> args, std::string_view reply, int64_t now_ms) {
+  if (LoggedAsGiven(args, reply)) {
+    TheLog().AppendAsGiven(db, args);
+    return;
+  }
   bool any;
   std::string rec = Encode(args, reply, now_ms, &any);
   if (!any) return;

@@ -14,6 +14,15 @@ std::string Lower(std::string_view s) {
   return r;
 }
 
+bool IEquals(std::string_view a, std::string_view lower) {
+  for (size_t i = 0; i < a.size(); i++) {
+    char c = a[i];
+    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
+    if (c != lower[i]) return false;
+  }
+  return true;
+}
+
 bool ToInt(std::string_view s, int64_t* v) {
   if (s.empty()) return false;
   auto r = std::from_chars(s.data(), s.data() + s.size(), *v);
@@ -82,6 +91,21 @@ bool IsNil(std::string_view reply) {
 bool ReplyStrings(std::string_view reply, std::vector<std::string>* out) {
   size_t p = 0;
   return ReadElem(reply, &p, out, 0);
+}
+
+bool LoggedAsGiven(std::span<const std::string_view> args, std::string_view reply) {
+  if (args.empty() || (!reply.empty() && reply[0] == '-')) return false;
+  // Every name EffectOf treats apart from the final copy (SET only with options).
+  static constexpr std::string_view kRewritten[] = {
+      "expire",      "pexpire", "expireat", "setex",     "psetex",   "getex",    "restore",
+      "incrbyfloat", "spop",    "blpop",    "brpop",     "bzpopmin", "bzpopmax", "blmove",
+      "brpoplpush",  "blmpop",  "bzmpop",   "lmpop",     "zmpop",    "lpop",     "rpop",
+      "zpopmin",     "zpopmax", "lmove",    "rpoplpush", "xadd"};
+  std::string_view name = args[0];
+  if (name.size() == 3 && IEquals(name, "set")) return args.size() <= 3;
+  for (std::string_view r : kRewritten)
+    if (r.size() == name.size() && IEquals(name, r)) return false;
+  return true;
 }
 
 bool EffectOf(std::span<const std::string_view> args, std::string_view reply, int64_t now_ms,

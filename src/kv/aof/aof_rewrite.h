@@ -31,6 +31,11 @@ namespace strata::kv::aof {
 bool EffectOf(std::span<const std::string_view> args, std::string_view reply, int64_t now_ms,
               std::vector<std::string>* out);
 
+// Whether EffectOf logs the command exactly as given, with its name in lower case: true for
+// most writes (SET k v, INCR, HSET, ...), which the log then encodes straight from `args`
+// without building a copy; false for the commands above and for an error reply.
+bool LoggedAsGiven(std::span<const std::string_view> args, std::string_view reply);
+
 // The elements of a RESP2/RESP3 reply that is a bulk string, an array/set of bulk strings, or
 // nested arrays of them (flattened). False if the reply is something else.
 bool ReplyStrings(std::string_view reply, std::vector<std::string>* out);

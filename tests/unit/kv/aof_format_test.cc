@@ -150,5 +150,63 @@ TEST(AofRewrite, EffectsFromReplies) {
   EXPECT_FALSE(logged);
 }
 
+// LoggedAsGiven is EffectOf's fast path: wherever it says yes, EffectOf must log the command as
+// given, and the direct encoding must be the record EffectOf's copy would make.
+TEST(AofRewrite, LoggedAsGivenAgreesWithEffectOf) {
+  struct Case {
+    std::vector<std::string_view> args;
+    std::string_view reply;
+    bool as_given;
+  };
+  const std::vector<Case> cases = {
+      {{"SET", "k", "v"}, "+OK\r\n", true},
+      {{"set", "k", "v", "EX", "5"}, "+OK\r\n", false},
+      {{"Set", "k", "v", "KEEPTTL"}, "+OK\r\n", false},
+      {{"INCR", "n"}, ":1\r\n", true},
+      {{"hset", "h", "f", "v"}, ":1\r\n", true},
+      {{"DEL", "a", "b"}, ":2\r\n", true},
+      {{"set", "k", "v"}, "-OOM no\r\n", false},
+      {{"incr", "n"}, "-ERR not an integer\r\n", false},
+      {{"Expire", "k", "10"}, ":1\r\n", false},
+      {{"PEXPIRE", "k", "10"}, ":1\r\n", false},
+      {{"expireat", "k", "10"}, ":1\r\n", false},
+      {{"setex", "k", "1", "v"}, "+OK\r\n", false},
+      {{"psetex", "k", "1", "v"}, "+OK\r\n", false},
+      {{"getex", "k", "persist"}, "$1\r\nv\r\n", false},
+      {{"restore", "k", "0", "p"}, "+OK\r\n", false},
+      {{"incrbyfloat", "f", "1"}, "$1\r\n1\r\n", false},
+      {{"spop", "s"}, "$1\r\na\r\n", false},
+      {{"BLPOP", "a", "0"}, "*2\r\n$1\r\na\r\n$1\r\nx\r\n", false},
+      {{"brpop", "a", "0"}, "*2\r\n$1\r\na\r\n$1\r\nx\r\n", false},
+      {{"bzpopmin", "a", "0"}, "*3\r\n$1\r\na\r\n$1\r\nx\r\n$1\r\n1\r\n", false},
+      {{"bzpopmax", "a", "0"}, "*3\r\n$1\r\na\r\n$1\r\nx\r\n$1\r\n1\r\n", false},
+      {{"blmove", "a", "b", "LEFT", "RIGHT", "0"}, "$1\r\nx\r\n", false},
+      {{"brpoplpush", "a", "b", "0"}, "$1\r\nx\r\n", false},
+      {{"blmpop", "0", "1", "a", "LEFT"}, "", false},
+      {{"bzmpop", "0", "1", "a", "MIN"}, "", false},
+      {{"lmpop", "1", "a", "LEFT"}, "", false},
+      {{"zmpop", "1", "a", "MIN"}, "", false},
+      {{"lpop", "a"}, "$-1\r\n", false},
+      {{"rpop", "a"}, "$-1\r\n", false},
+      {{"zpopmin", "a"}, "*0\r\n", false},
+      {{"zpopmax", "a"}, "*0\r\n", false},
+      {{"lmove", "a", "b", "LEFT", "LEFT"}, "$-1\r\n", false},
+      {{"rpoplpush", "a", "b"}, "$-1\r\n", false},
+      {{"xadd", "s", "*", "f", "v"}, "$3\r\n1-0\r\n", false},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::string(c.args[0]));
+    EXPECT_EQ(LoggedAsGiven(c.args, c.reply), c.as_given);
+    if (!c.as_given) continue;
+    std::vector<std::string> eff;
+    ASSERT_TRUE(EffectOf(c.args, c.reply, 1000000, &eff));
+    std::vector<std::string_view> ev(eff.begin(), eff.end());
+    std::string slow, fast;
+    AppendCommand(&slow, ev);
+    AppendCommandLowerName(&fast, c.args);
+    EXPECT_EQ(fast, slow);
+  }
+}
+
 }  // namespace
 }  // namespace strata::kv::aof
