@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "io/reactor.h"
@@ -55,7 +56,14 @@ void SyncThread::Want(uint64_t pos) {
 
 void SyncThread::Poke() { cv_.notify_one(); }
 
+SyncThread::Clock::duration SyncThread::PaceAfter(Clock::duration took, uint64_t covered,
+                                                  bool backlog) {
+  if (!backlog || covered < kPaceMinRecords) return Clock::duration::zero();
+  return std::min<Clock::duration>(took, kPaceMax);
+}
+
 void SyncThread::Loop() {
+  Clock::time_point next_start{};  // the next fsync starts no sooner (PaceAfter)
   std::vector<Waiter> ready;
   std::unique_lock<std::mutex> l(mu_);
   while (!stop_) {
@@ -65,10 +73,20 @@ void SyncThread::Loop() {
     uint64_t have = synced_();
     bool failed = false;
     if (have < need && written_() > have) {
+      if (Clock::now() < next_start) {
+        // Group commit under a heavy load: let more turns join this fsync (see PaceAfter).
+        l.lock();
+        cv_.wait_until(l, next_start, [this] { return stop_; });
+        if (stop_) break;
+        l.unlock();
+      }
       // Everything written so far, whoever wrote it: the turns that ended meanwhile too.
       uint64_t before = have;
+      Clock::time_point t0 = Clock::now();
       have = fsync_();
+      Clock::time_point t1 = Clock::now();
       failed = have <= before;  // a failed fsync (not under always, which exits): retry soon
+      next_start = t1 + PaceAfter(t1 - t0, have - before, written_() > have);
     }
     l.lock();
     for (size_t i = 0; i < waiters_.size();) {
