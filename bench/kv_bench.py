@@ -12,7 +12,8 @@ records requests/s, p50 and p99 latency (redis-benchmark --csv) and the server's
 request (user+sys from /proc/<pid>/stat before and after each case) and its context switches per
 request (every thread's voluntary + involuntary switches from /proc/<pid>/task/*/status: on a
 machine shared with the load generator these, not the commands, are what multi-threaded servers
-pay for at pipeline 1). It also loads 1,000,000 keys
+pay for at pipeline 1), and the CPU redis-benchmark itself used, in cores (one thread: near 1.00
+the load generator, not the server, sets the pace). It also loads 1,000,000 keys
 (16-byte keys, 32-byte values) into a fresh server and reports bytes per key from INFO used_memory
 and from the process RSS. Results are printed as tables with ratios against redis-server and
 saved under bench/results/. Nothing here asserts a timing.
@@ -28,6 +29,7 @@ import argparse
 import csv
 import io
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -73,7 +75,9 @@ def bench_case(port, pid, test, pipeline, size, n):
             "-d", str(size), "-r", str(KEYSPACE), "-n", str(n), "--csv"]
     t0 = cpu_ticks(pid) if pid else 0
     c0 = context_switches(pid) if pid else 0
+    u0, w0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
     r = subprocess.run(argv, capture_output=True, timeout=600)
+    u1, w1 = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
     t1 = cpu_ticks(pid) if pid else 0
     c1 = context_switches(pid) if pid else 0
     rows = list(csv.DictReader(io.StringIO(r.stdout.decode())))
@@ -86,6 +90,9 @@ def bench_case(port, pid, test, pipeline, size, n):
         "p99": float(row["p99_latency_ms"]),
         "cpu_us": (t1 - t0) / TICKS * 1e6 / n if pid else None,
         "ctx_per_100": (c1 - c0) * 100 / n if pid else None,
+        # The load generator's CPU, in cores: near 1.0 it is the bottleneck (it is one thread),
+        # and the throughput ratio then says little about the server.
+        "client_cores": ((u1.ru_utime + u1.ru_stime) - (u0.ru_utime + u0.ru_stime)) / (w1 - w0),
     }
 
 
@@ -155,7 +162,7 @@ def print_table(title, cases, servers, results, key, spec, better, out):
                 row.append("-" if v is None or not base else "%.2f" % (v / base))
         rows.append(row)
     widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
-    out("\n%s (%s is better; xredis = ratio to redis-server)" % (title, better))
+    out("\n%s (%sxredis = ratio to redis-server)" % (title, "%s is better; " % better if better else ""))
     out("  ".join(h.rjust(w) if i else h.ljust(w) for i, (h, w) in enumerate(zip(head, widths))))
     for r in rows:
         out("  ".join(str(c).rjust(w) if i else str(c).ljust(w)
@@ -248,7 +255,8 @@ def main():
             results[key] = runs[0]
             continue
         results[key] = {f: statistics.median(r[f] for r in ok_runs) if ok_runs[0][f] is not None
-                        else None for f in ("rps", "p50", "p99", "cpu_us", "ctx_per_100")}
+                        else None for f in ("rps", "p50", "p99", "cpu_us", "ctx_per_100",
+                                           "client_cores")}
     out("\nservers: " + ", ".join(
         "%s=%s" % (n, " ".join(sp["cmd"] + (["--threads", str(sp["threads"])]
                                                          if "threads" in sp else [])))
@@ -263,6 +271,9 @@ def main():
     print_table("Server context switches per 100 requests (all threads; each is a sleep and a "
                 "wake-up, or a preemption)", cases, cpu_servers, results, "ctx_per_100", ".1f",
                 "lower", out)
+    print_table("Load generator CPU, cores (redis-benchmark is one thread: near 1.00 it, not "
+                "the server, sets the throughput)", cases, servers, results, "client_cores", ".2f",
+                None, out)
     mem_servers = [x for x in servers if x[0] in mem]
     print_table("Memory per key after loading %d keys (16 B keys, 32 B values), bytes" %
                 (KEYSPACE if not ns.quick else 10000),
