@@ -4,7 +4,9 @@ same run, appendfsync everysec and always, pipelines of 1 and 16 (redis-benchmar
 A row with the append-only file off is the baseline: it shows what each server costs without the
 log, so the AOF rows can be read against it. Each case runs --rounds times, the two servers
 taking turns (which one goes first alternates); it prints the median requests per second of each
-and the median of the per-round ratios strata / redis.
+and the median of the per-round ratios strata / redis, and the median CPU redis-benchmark used in
+each server's rounds, in cores: it is one thread, so near 1.00 the client, not the server, sets
+the throughput.
 
 A case must last long enough for the log's own rhythm (one fsync a second under everysec, a group
 commit per loop turn under always) and the clients' start-up to average out: P1 runs 300k
@@ -16,6 +18,7 @@ requests (about 3 s), P16 runs 2.4M (2-8 s). Shorter cases swing by 20% from rou
 
 import argparse
 import os
+import resource
 import shutil
 import socket
 import subprocess
@@ -61,12 +64,16 @@ def median(xs):
 
 
 def bench(port, requests, pipeline):
+    """(requests/s, the CPU redis-benchmark used in cores)."""
+    u0, w0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
     out = subprocess.run(["redis-benchmark", "-p", str(port), "-t", "set", "-n", str(requests),
                           "-P", str(pipeline), "-c", "50", "-r", "100000", "-q"],
                          capture_output=True, text=True, timeout=600).stdout
+    u1, w1 = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
+    cores = ((u1.ru_utime + u1.ru_stime) - (u0.ru_utime + u0.ru_stime)) / (w1 - w0)
     for line in out.replace("\r", "\n").splitlines():
         if line.startswith("SET:") and "requests per second" in line:
-            return float(line.split()[1])
+            return float(line.split()[1]), cores
     raise RuntimeError("no result: %r" % out)
 
 
@@ -81,34 +88,38 @@ def main():
     strata = [os.path.abspath(os.path.join(a.build, "src/kv/strata-server")),
               "--threads", str(a.threads)]
     redis = ["redis-server", "--save", "", "--daemonize", "no"]
-    print("%-10s %-3s %12s %12s %7s   %s" % ("fsync", "P", "strata/s", "redis/s", "ratio",
-                                             "per-round ratios"))
+    print("%-10s %-3s %12s %12s %7s   %-16s %s" % ("fsync", "P", "strata/s", "redis/s", "ratio",
+                                                  "per-round ratios", "client cores s/r"))
     for fsync in ["off", "everysec", "always"]:
         args = (["--appendonly", "no"] if fsync == "off" else
                 ["--appendonly", "yes", "--appendfsync", fsync])
         for pipeline in [1, 16]:
             got = {"strata": [], "redis": []}
+            client = {"strata": [], "redis": []}  # redis-benchmark's CPU, cores
             ratios = []
             requests = a.requests if pipeline == 1 else a.requests_p16
             for r in range(a.rounds):
-                rps = {}
+                rps, cores = {}, {}
                 order = ["strata", "redis"] if r % 2 == 0 else ["redis", "strata"]
                 for name in order:
                     cmd = strata if name == "strata" else redis
                     d = tempfile.mkdtemp(prefix="aof-bench-")
                     proc, port = start(cmd + args, d)
                     try:
-                        rps[name] = bench(port, requests, pipeline)
+                        rps[name], cores[name] = bench(port, requests, pipeline)
                     finally:
                         proc.terminate()
                         proc.wait()
                         shutil.rmtree(d, ignore_errors=True)
+                client["strata"].append(cores["strata"])
+                client["redis"].append(cores["redis"])
                 got["strata"].append(rps["strata"])
                 got["redis"].append(rps["redis"])
                 ratios.append(rps["strata"] / rps["redis"])
-            print("%-10s %-3d %12.0f %12.0f %7.2f   %s" % (
+            print("%-10s %-3d %12.0f %12.0f %7.2f   %-16s %.2f/%.2f" % (
                 fsync, pipeline, median(got["strata"]), median(got["redis"]), median(ratios),
-                " ".join("%.2f" % r for r in ratios)))
+                " ".join("%.2f" % r for r in ratios), median(client["strata"]),
+                median(client["redis"])))
             sys.stdout.flush()
 
 
