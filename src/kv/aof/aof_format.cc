@@ -16,6 +16,8 @@ void AppendHeader(std::string* out, char tag, size_t n) {
   out->append(buf, size_t(r.ptr - buf));
 }
 
+}  // namespace
+
 bool IEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); i++) {
@@ -26,8 +28,6 @@ bool IEquals(std::string_view a, std::string_view b) {
   }
   return true;
 }
-
-}  // namespace
 
 void AppendCommand(std::string* out, std::span<const std::string_view> args) {
   AppendHeader(out, '*', args.size());

@@ -15,6 +15,9 @@
 
 namespace strata::kv::aof {
 
+// ASCII case-insensitive equality (command and option names).
+bool IEquals(std::string_view a, std::string_view b);
+
 // Appends `*<n>\r\n` then `$<len>\r\n<arg>\r\n` for each argument.
 void AppendCommand(std::string* out, std::span<const std::string_view> args);
 void AppendCommand(std::string* out, std::initializer_list<std::string_view> args);

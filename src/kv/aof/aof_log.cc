@@ -473,6 +473,18 @@ Log& TheLog() {
   return *log;
 }
 
+// The record of a command LoggedAsGiven refused: what EffectOf makes of it, if anything.
+std::string EncodeRewritten(std::span<const std::string_view> args, std::string_view reply,
+                            int64_t now_ms, bool* any) {
+  std::string rec;
+  std::vector<std::string> eff;
+  *any = EffectOf(args, reply, now_ms, &eff);
+  if (!*any) return rec;
+  std::vector<std::string_view> v(eff.begin(), eff.end());
+  AppendCommand(&rec, v);
+  return rec;
+}
+
 std::string Encode(std::span<const std::string_view> args, std::string_view reply, int64_t now_ms,
                    bool* any) {
   std::string rec;
@@ -481,12 +493,7 @@ std::string Encode(std::span<const std::string_view> args, std::string_view repl
     AppendCommandLowerName(&rec, args);
     return rec;
   }
-  std::vector<std::string> eff;
-  *any = EffectOf(args, reply, now_ms, &eff);
-  if (!*any) return rec;
-  std::vector<std::string_view> v(eff.begin(), eff.end());
-  AppendCommand(&rec, v);
-  return rec;
+  return EncodeRewritten(args, reply, now_ms, any);
 }
 
 }  // namespace
@@ -511,7 +518,7 @@ void Feed(int db, std::span<const std::string_view> args, std::string_view reply
     return;
   }
   bool any;
-  std::string rec = Encode(args, reply, now_ms, &any);
+  std::string rec = EncodeRewritten(args, reply, now_ms, &any);
   if (!any) return;
   std::pair<int, std::string> one{db, std::move(rec)};
   TheLog().AppendRecords(std::span<const std::pair<int, std::string>>(&one, 1));
