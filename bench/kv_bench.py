@@ -315,9 +315,9 @@ def main():
     print_table("Server context switches per 100 requests (all threads; each is a sleep and a "
                 "wake-up, or a preemption)", cases, cpu_servers, results, "ctx_per_100", ".1f",
                 "lower", out)
-    print_table("Load generator CPU, cores (redis-benchmark is one thread: near 1.00 it, not "
-                "the server, sets the throughput)", cases, servers, results, "client_cores", ".2f",
-                None, out)
+    print_table("Load generator CPU, cores (redis-benchmark, or kv_load in its rows; each is one "
+                "thread: near 1.00 it, not the server, sets the throughput)", cases, servers,
+                results, "client_cores", ".2f", None, out)
     mem_servers = [x for x in servers if x[0] in mem]
     print_table("Memory per key after loading %d keys (16 B keys, 32 B values), bytes" %
                 (KEYSPACE if not ns.quick else 10000),
