@@ -74,9 +74,9 @@ def load(port, n, value_size):
     bulk_load(port, (head + b"key:%012d" % i + tail for i in range(n)))
 
 
-def bench_case(port, pid, test, pipeline, size, n):
-    argv = ["redis-benchmark", "-p", str(port), "-t", test, "-c", str(CLIENTS), "-P", str(pipeline),
-            "-d", str(size), "-r", str(KEYSPACE), "-n", str(n), "--csv"]
+def run_measured(pid, argv):
+    """Runs a load generator; returns its result and the server's CPU seconds, context switches
+    and the generator's own CPU in cores over the run."""
     t0 = cpu_ticks(pid) if pid else 0
     c0 = context_switches(pid) if pid else 0
     u0, w0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
@@ -84,20 +84,37 @@ def bench_case(port, pid, test, pipeline, size, n):
     u1, w1 = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
     t1 = cpu_ticks(pid) if pid else 0
     c1 = context_switches(pid) if pid else 0
-    rows = list(csv.DictReader(io.StringIO(r.stdout.decode())))
-    if r.returncode != 0 or not rows:
-        return {"error": (r.stderr or r.stdout).decode("utf-8", "replace")[-200:]}
-    row = rows[0]
+    client = ((u1.ru_utime + u1.ru_stime) - (u0.ru_utime + u0.ru_stime)) / (w1 - w0)
+    return r, ((t1 - t0) / TICKS if pid else None), ((c1 - c0) if pid else None), client
+
+
+def case_result(rps, p50, p99, n, server_cpu, server_ctx, client_cores):
     return {
-        "rps": float(row["rps"]),
-        "p50": float(row["p50_latency_ms"]),
-        "p99": float(row["p99_latency_ms"]),
-        "cpu_us": (t1 - t0) / TICKS * 1e6 / n if pid else None,
-        "ctx_per_100": (c1 - c0) * 100 / n if pid else None,
+        "rps": rps,
+        "p50": p50,
+        "p99": p99,
+        "cpu_us": server_cpu * 1e6 / n if server_cpu is not None else None,
+        "ctx_per_100": server_ctx * 100 / n if server_ctx is not None else None,
         # The load generator's CPU, in cores: near 1.0 it is the bottleneck (it is one thread),
         # and the throughput ratio then says little about the server.
-        "client_cores": ((u1.ru_utime + u1.ru_stime) - (u0.ru_utime + u0.ru_stime)) / (w1 - w0),
+        "client_cores": client_cores,
     }
+
+
+def failure(r):
+    return {"error": (r.stderr or r.stdout).decode("utf-8", "replace")[-200:]}
+
+
+def bench_case(port, pid, test, pipeline, size, n):
+    argv = ["redis-benchmark", "-p", str(port), "-t", test, "-c", str(CLIENTS), "-P", str(pipeline),
+            "-d", str(size), "-r", str(KEYSPACE), "-n", str(n), "--csv"]
+    r, cpu, ctx, client = run_measured(pid, argv)
+    rows = list(csv.DictReader(io.StringIO(r.stdout.decode())))
+    if r.returncode != 0 or not rows:
+        return failure(r)
+    row = rows[0]
+    return case_result(float(row["rps"]), float(row["p50_latency_ms"]),
+                       float(row["p99_latency_ms"]), n, cpu, ctx, client)
 
 
 def kv_load_case(kv_load, port, pid, test, pipeline, size, n):
@@ -107,23 +124,12 @@ def kv_load_case(kv_load, port, pid, test, pipeline, size, n):
     argv = [kv_load, "--port", str(port), "--test", test, "--clients", str(CLIENTS),
             "--pipeline", str(pipeline), "--size", str(size), "--keys", str(KEYSPACE),
             "--requests", str(n)]
-    t0 = cpu_ticks(pid) if pid else 0
-    c0 = context_switches(pid) if pid else 0
-    r = subprocess.run(argv, capture_output=True, timeout=600)
-    t1 = cpu_ticks(pid) if pid else 0
-    c1 = context_switches(pid) if pid else 0
+    r, cpu, ctx, _ = run_measured(pid, argv)
     if r.returncode != 0:
-        return {"error": (r.stderr or r.stdout).decode("utf-8", "replace")[-200:]}
+        return failure(r)
     f = dict(kv.split("=", 1) for kv in r.stdout.decode().split())
-    done = int(f["requests"])
-    return {
-        "rps": float(f["rps"]),
-        "p50": float(f["p50_ms"]),
-        "p99": float(f["p99_ms"]),
-        "cpu_us": (t1 - t0) / TICKS * 1e6 / done if pid else None,
-        "ctx_per_100": (c1 - c0) * 100 / done if pid else None,
-        "client_cores": float(f["client_cores"]),
-    }
+    return case_result(float(f["rps"]), float(f["p50_ms"]), float(f["p99_ms"]),
+                       int(f["requests"]), cpu, ctx, float(f["client_cores"]))
 
 
 def kv_load_cmd(build):

@@ -33,6 +33,19 @@ def strata_command():
     return [os.path.join(build, "src", "kv", "strata-server")]
 
 
+def bench_tool(*path):
+    """A tool under the build's bench/ folder (load generators, replayers): its path, and a
+    pytest mark that skips the module when it is not built (STRATA_BENCH=OFF)."""
+    import pytest
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
+        __file__)))))
+    build = os.environ.get("STRATA_BUILD", os.path.join(root, "build", "release"))
+    tool = os.path.join(build, "bench", *path)
+    return tool, pytest.mark.skipif(not os.access(tool, os.X_OK),
+                                    reason="%s is not built (STRATA_BENCH=OFF?)" % path[-1])
+
+
 def redis_command():
     return shlex.split(os.environ.get("REDIS_SERVER_CMD", "redis-server"))
 

@@ -2,18 +2,13 @@
 requests it reports, write the keys and values it is asked for, and stop with an error when a
 reply is not what GET or SET answer."""
 
-import os
 import subprocess
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
-    __file__)))))
-BUILD = os.environ.get("STRATA_BUILD", os.path.join(ROOT, "build", "release"))
-TOOL = os.path.join(BUILD, "bench", "kv_load", "kv_load")
+from kv_harness import bench_tool
 
-pytestmark = pytest.mark.skipif(not os.access(TOOL, os.X_OK),
-                                reason="kv_load is not built (STRATA_BENCH=OFF?)")
+TOOL, pytestmark = bench_tool("kv_load", "kv_load")
 
 
 def kv_load(port, *args):

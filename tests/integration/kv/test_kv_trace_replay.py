@@ -10,15 +10,12 @@ import sys
 
 import pytest
 
-from kv_harness import target_is_redis
+from kv_harness import bench_tool, target_is_redis
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
     __file__)))))
 BUILD = os.environ.get("STRATA_BUILD", os.path.join(ROOT, "build", "release"))
-TOOL = os.path.join(BUILD, "bench", "trace_replay", "trace-replay")
-
-pytestmark = pytest.mark.skipif(not os.access(TOOL, os.X_OK),
-                                reason="trace-replay is not built (STRATA_BENCH=OFF?)")
+TOOL, pytestmark = bench_tool("trace_replay", "trace-replay")
 
 
 def replay(port, trace, *args):
