@@ -3,7 +3,9 @@
 
 For every server (redis-server; strata-server with its default shard threads; strata-server with
 --threads 1; the +OK-to-everything bench/ok_server with one loop thread when built, as the I/O
-ceiling: an idle or lightly loaded strata-server packs its shards onto one thread too; and the same
+ceiling: an idle or lightly loaded strata-server packs its shards onto one thread too, and the +OK
+server reads and sends as strata-server does by default (--io batch: a turn's replies in one
+io_uring call); and the same
 +OK server on io_uring, ok_uring, where the machine allows it: the ceiling of a server that pays
 one system call per loop turn for all its sockets, no read() and no readiness event) it runs
 redis-benchmark SET and GET with 50 clients, pipeline 1 and 16, 3- and 100-byte values over a
@@ -274,7 +276,7 @@ def main():
         print("note: %s not built; measuring redis-server only" % strata)
     ok = ok_server_cmd(build)
     if ok:
-        servers.append(("ok_server", dict(cmd=ok, bind=False, threads=1)))
+        servers.append(("ok_server", dict(cmd=ok + ["--io", "batch"], bind=False, threads=1)))
         if uring_ok(ok):
             servers.append(("ok_uring", dict(cmd=ok + ["--io", "uring"], bind=False, threads=1)))
         else:

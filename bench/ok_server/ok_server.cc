@@ -2,14 +2,17 @@
 // thread) and RESP parser as strata-server, but every command is answered "+OK" without touching
 // a keyspace. The gap between this and strata-server is what command execution costs.
 //
-// With `--io uring` each thread runs an io_uring loop instead (uring_loop.cc): the ceiling for a
+// Like strata-server, a connection reads once per readiness event (again only when the read
+// filled its buffer), and with `--io batch` a loop turn's replies go out with one io_uring call
+// (io/send_batch.h; strata-server's default, --io uring), where `--io epoll` sends one each. With
+// `--io uring` each thread runs a whole io_uring loop instead (uring_loop.cc): the ceiling for a
 // server that spends the fewest system calls per request. `--io uring --check` exits 0 when this
 // machine allows io_uring.
 //
 // `--nap-us N` sets the epoll loop's longest nap under load (io/nap_policy.h; 0: never nap;
 // default 50, as strata-server's loop-nap-us).
 //
-// Usage: ok_server [--port 6380] [--threads N] [--io epoll|uring] [--nap-us N] [--check]
+// Usage: ok_server [--port 6380] [--threads N] [--io epoll|batch|uring] [--nap-us N] [--check]
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -23,6 +26,7 @@
 #include <vector>
 
 #include "io/reactor.h"
+#include "io/send_batch.h"
 #include "io/socket.h"
 #include "proto/resp/parser.h"
 #include "uring_loop.h"
@@ -65,6 +69,11 @@ class OkConn : public strata::io::EventHandler {
         break;
       }
       in_.erase(0, off);
+      if (size_t(n) < sizeof(tmp)) break;  // drained (edge-triggered), as strata-server reads
+    }
+    if (strata::io::SendBatch::ForThisThread() != nullptr && !out_.empty()) {
+      Queue();
+      return;
     }
     Flush();
   }
@@ -75,12 +84,49 @@ class OkConn : public strata::io::EventHandler {
       out_.erase(0, size_t(n));
     }
   }
+  // --io batch: the reply waits for the end of the turn, which sends every queued connection's
+  // with one io_uring call.
+  static std::vector<OkConn*>& Queued() {
+    thread_local std::vector<OkConn*> list;
+    return list;
+  }
+  void Queue() {
+    if (queued_) return;
+    queued_ = true;
+    if (Queued().empty()) r_->Defer([] { SendQueued(); });
+    Queued().push_back(this);
+  }
+  static void SendQueued() {
+    std::vector<OkConn*>& list = Queued();
+    strata::io::SendBatch* batch = strata::io::SendBatch::ForThisThread();
+    if (batch == nullptr || list.size() == 1) {
+      for (OkConn* c : list) {
+        c->queued_ = false;
+        c->Flush();
+      }
+      list.clear();
+      return;
+    }
+    for (OkConn* c : list) batch->Add(c->fd_, c->out_.data(), c->out_.size());
+    batch->Submit();
+    for (size_t i = 0; i < list.size(); i++) {
+      OkConn* c = list[i];
+      c->queued_ = false;
+      ssize_t n = batch->Result(i);
+      if (n > 0) c->out_.erase(0, size_t(n));
+      if (n > 0 && !c->out_.empty()) c->Flush();  // a short send: the rest waits for EPOLLOUT
+    }
+    batch->Clear();
+    list.clear();
+  }
   void Done() {
+    if (queued_) std::erase(Queued(), this);
     r_->Remove(fd_);
     close(fd_);
     Reactor* r = r_;
     r->Post([this] { delete this; });
   }
+  bool queued_ = false;
   int fd_;
   Reactor* r_;
   strata::resp::RespParser parser_;
@@ -112,7 +158,7 @@ class Acceptor : public strata::io::EventHandler {
 int main(int argc, char** argv) {
   int port = 6380;
   unsigned threads = std::thread::hardware_concurrency();
-  bool uring = false, check = false;
+  bool uring = false, batch = false, check = false;
   Reactor::SetMaxNapMicros(50);  // strata-server's default
   for (int i = 1; i < argc; i++) {
     std::string a = argv[i];
@@ -122,8 +168,11 @@ int main(int argc, char** argv) {
     } else if (a == "--threads" && has_value) {
       threads = unsigned(atoi(argv[++i]));
     } else if (a == "--io" && has_value &&
-               (std::string(argv[i + 1]) == "epoll" || std::string(argv[i + 1]) == "uring")) {
-      uring = std::string(argv[++i]) == "uring";
+               (std::string(argv[i + 1]) == "epoll" || std::string(argv[i + 1]) == "batch" ||
+                std::string(argv[i + 1]) == "uring")) {
+      std::string io = argv[++i];
+      uring = io == "uring";
+      batch = io == "batch";
     } else if (a == "--save" && has_value) {
       ++i;  // no persistence here; the test harness passes --save "" to every strata binary
     } else if (a == "--nap-us" && has_value) {
@@ -132,7 +181,7 @@ int main(int argc, char** argv) {
       check = true;
     } else {
       fprintf(stderr,
-              "usage: ok_server [--port N] [--threads N] [--io epoll|uring] [--nap-us N] "
+              "usage: ok_server [--port N] [--threads N] [--io epoll|batch|uring] [--nap-us N] "
               "[--check]\n");
       return 1;
     }
@@ -145,6 +194,11 @@ int main(int argc, char** argv) {
     }
   }
   if (check) return 0;
+  if (batch) {
+    std::string err;
+    if (!strata::io::SetIoMode(strata::io::IoMode::kUring, &err))
+      fprintf(stderr, "ok_server: %s; sending without batches\n", err.c_str());
+  }
   signal(SIGPIPE, SIG_IGN);
   std::vector<std::thread> ts;
   for (unsigned t = 0; t < threads; t++) {

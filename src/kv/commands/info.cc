@@ -101,6 +101,9 @@ void Server(Writer& w, const InfoData& d) {
   w.Field("loop_sleeps", d.loop_sleeps);
   w.Field("loop_naps", d.loop_naps);
   w.Field("loop_events", d.loop_events);
+  w.Field("io_mode", d.io_mode);
+  w.Field("io_batch_submits", d.io_batch_submits);
+  w.Field("io_batched_sends", d.io_batched_sends);
 }
 
 void Clients(Writer& w, const InfoData& d) {

@@ -33,6 +33,9 @@ struct InfoData {
   // Every shard loop's io::LoopStats, summed.
   uint64_t loop_waits = 0, loop_sleeps = 0, loop_naps = 0, loop_events = 0;
   int64_t loop_max_nap_us = 0;
+  // How the loops send (--io), and what the io_uring send batches did (io/send_batch.h).
+  std::string io_mode = "epoll";
+  uint64_t io_batch_submits = 0, io_batched_sends = 0;
   // Clients.
   int64_t connected_clients = 0;
   int64_t maxclients = 0;

@@ -19,6 +19,7 @@
 #include "base/memory.h"
 #include "base/strutil.h"
 #include "cache/sampled/policy_names.h"
+#include "io/send_batch.h"
 #include "kv/commands/command_docs.h"
 #include "kv/commands/dispatch.h"
 #include "kv/commands/family_util.h"
@@ -125,6 +126,9 @@ Task<void> CmdInfo(CmdContext& ctx) {
     d.loop_events += ls.events.load(std::memory_order_relaxed);
   }
   d.loop_max_nap_us = io::Reactor::MaxNapMicros();
+  d.io_mode = io::IoModeName(io::CurrentIoMode());
+  d.io_batch_submits = io::BatchStats().submits.load(std::memory_order_relaxed);
+  d.io_batched_sends = io::BatchStats().sends.load(std::memory_order_relaxed);
   d.thread_packs = GlobalPackingStats().packs.load(std::memory_order_relaxed);
   d.thread_spreads = GlobalPackingStats().spreads.load(std::memory_order_relaxed);
   d.thread_spreads_undone = GlobalPackingStats().spreads_undone.load(std::memory_order_relaxed);

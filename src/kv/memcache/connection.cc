@@ -554,6 +554,10 @@ void Connection::Flush() {
     }
     return;
   }
+  if (sent_ < out_.size() && SendsBatched(out_.size() - sent_, reactor_)) {
+    kv::FlushAtTurnEnd(this);  // --io uring: with the turn's other replies (RESP does the same)
+    return;
+  }
   SendNow();
 }
 
@@ -564,7 +568,19 @@ void Connection::SendNow() {
 
 void Connection::SendAllowed() {
   if (closed_) return;
-  SendResult r = SendOutput(fd_, &out_, &sent_, &hold_);
+  AfterSend(SendOutput(fd_, &out_, &sent_, &hold_));
+}
+
+long Connection::QueueAllowed(io::SendBatch& batch) {
+  return QueueOutput(batch, fd_, out_, sent_, &hold_);
+}
+
+SendResult Connection::TakeSendResult(ssize_t result) {
+  return FinishOutput(result, fd_, &out_, &sent_, &hold_);
+}
+
+void Connection::AfterSend(SendResult r) {
+  if (closed_) return;
   if (r == SendResult::kError) {
     Close("write error");
     return;

@@ -71,6 +71,9 @@ class Connection : public io::EventHandler, public TurnClient {
   // TurnClient (kv/server/reply_hold.h).
   void SendNow() override;      // everything in out_ (nothing in it waits for the log)
   void SendAllowed() override;  // what the append-only file's hold allows
+  long QueueAllowed(io::SendBatch& batch) override;
+  SendResult TakeSendResult(ssize_t result) override;
+  void AfterSend(SendResult r) override;
   bool TurnClosed() const override { return closed_; }
   size_t TurnOutputSize() const override { return out_.size(); }
   void MaybeDestroy();

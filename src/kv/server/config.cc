@@ -226,6 +226,11 @@ const std::vector<Option>& Options() {
                 &Config::memcached_port, 0, 65535),
       IntOption("threads", false, "shard threads, one per core when 0 (default 0)",
                 &Config::threads, 0, 256),
+      EnumOption("io", false,
+                 "epoll or uring: uring sends a loop turn's replies to all its connections with "
+                 "one io_uring system call, falling back to epoll where io_uring is refused "
+                 "(default uring)",
+                 &Config::io_mode, {{"epoll", 0}, {"uring", 1}}),
       EnumOption("thread-packing", true,
                  "auto, never or always: at low load (auto) every shard is run by the first shard "
                  "thread while the others sleep (default auto)",

@@ -32,6 +32,10 @@ struct Config {
   // Largest memcached item, key and overhead included (memcached's -I; 1 KB .. 1 GB).
   std::atomic<uint64_t> memcached_max_item_size{1024 * 1024};
   int threads = 0;  // 0 = one per core
+  // io: how the loops send (io/send_batch.h): 0 = epoll (a send() per connection), 1 = uring (a
+  // turn's sends in one io_uring_enter; epoll where io_uring is refused). Readiness and receives
+  // are epoll's either way.
+  std::atomic<int> io_mode{1};
   int databases = 16;
   std::string logfile;
   std::string config_file;  // absolute path of the file given at start, empty if none

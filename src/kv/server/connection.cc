@@ -358,7 +358,7 @@ void Connection::ProcessInput() {
         (subscribed() ? cfg.obuf_pubsub_hard : cfg.obuf_hard).load(std::memory_order_relaxed);
     int64_t pending = int64_t(out_.size() - sent_);
     if ((hard > 0 && pending > hard) || (pending > kUnauthOutputCap && AuthRequired())) {
-      Flush();
+      Flush(/*now=*/true);
       if (closed_) return;
     }
   }
@@ -914,13 +914,19 @@ void Connection::RunAsync(const CommandSpec* spec, std::span<const std::string_v
   });
 }
 
-void Connection::Flush() {
+void Connection::Flush(bool now) {
   if (closed_) return;
   // Append-only file: a reply waits for the records before it (their write, and under
   // appendfsync always their fsync): the end-of-turn step writes the log once for every reply
   // of the turn, then sends them (reply_hold.h). Output behind held output waits its turn too.
   if (sent_ < out_.size() && (hold_.active() || aof::RepliesMustWait())) {
     FlushAtEndOfTurn();
+    return;
+  }
+  // --io uring: a reply that is not large waits for the end of the turn, which sends it with the
+  // other connections' in one system call (io/send_batch.h).
+  if (!now && sent_ < out_.size() && SendsBatched(out_.size() - sent_, reactor_)) {
+    kv::FlushAtTurnEnd(this);
     return;
   }
   SendNow();
@@ -933,7 +939,19 @@ void Connection::SendNow() {
 
 void Connection::SendAllowed() {
   if (closed_) return;
-  SendResult r = SendOutput(fd_, &out_, &sent_, &hold_);
+  AfterSend(SendOutput(fd_, &out_, &sent_, &hold_));
+}
+
+long Connection::QueueAllowed(io::SendBatch& batch) {
+  return QueueOutput(batch, fd_, out_, sent_, &hold_);
+}
+
+SendResult Connection::TakeSendResult(ssize_t result) {
+  return FinishOutput(result, fd_, &out_, &sent_, &hold_);
+}
+
+void Connection::AfterSend(SendResult r) {
+  if (closed_) return;
   if (r == SendResult::kError) {
     Close("write error");
     return;

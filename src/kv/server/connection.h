@@ -142,13 +142,18 @@ class Connection : public io::EventHandler, public TurnClient {
   // After a batch or async command completes: continue with the input that waited for it.
   void ResumeAfterWork();
   void RunAsync(const CommandSpec* spec, std::span<const std::string_view> args);
-  // Sends out_, or leaves it to the end-of-turn step while the append-only file holds replies.
-  void Flush();
+  // Sends out_, or leaves it to the end-of-turn step while the append-only file holds replies,
+  // or, under --io uring, to send it with the turn's other replies in one system call (unless
+  // `now`: a client over its output limit must meet the limit while its input is read).
+  void Flush(bool now = false);
   // TurnClient: sends everything in out_ now (nothing in it waits for the log), or what the
   // append-only file's hold allows. With a direct reply in flight nothing is held (SendBatch),
   // so a release never races its send.
   void SendNow() override;
   void SendAllowed() override;
+  long QueueAllowed(io::SendBatch& batch) override;
+  SendResult TakeSendResult(ssize_t result) override;
+  void AfterSend(SendResult r) override;
   bool TurnClosed() const override { return closed_; }
   // A command still running on other shards (not a blocked one) finishes the output itself.
   bool TurnFlushWaits() const override { return waiting_ && !blocked_; }

@@ -5,6 +5,7 @@
 
 #include "base/log.h"
 #include "io/reactor.h"
+#include "io/send_batch.h"
 #include "kv/commands/registry.h"
 #include "kv/server/config.h"
 #include "kv/server/server.h"
@@ -24,6 +25,13 @@ int main(int argc, char** argv) {
   if (!cfg.logfile.empty() && !SetLogFile(cfg.logfile)) {
     fprintf(stderr, "strata-server: cannot open log file '%s'\n", cfg.logfile.c_str());
     return 1;
+  }
+  if (cfg.io_mode.load() == 1) {
+    std::string why;
+    if (!io::SetIoMode(io::IoMode::kUring, &why)) {
+      LOG_WARNING("--io uring: io_uring is refused here (%s); using epoll", why.c_str());
+      cfg.io_mode.store(0);
+    }
   }
   RegisterAllCommands();
   return RunServer();

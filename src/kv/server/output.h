@@ -1,8 +1,15 @@
 // Sending a connection's output buffer: the part RESP and memcached connections share.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <string>
+
+namespace strata::io {
+class Reactor;
+class SendBatch;
+}  // namespace strata::io
 
 namespace strata::kv {
 
@@ -18,5 +25,19 @@ enum class SendResult {
 // While output stays pending, the sent prefix is dropped once it passes 1 MiB. With `hold`
 // (kv/server/reply_hold.h), only the part it allows is sent, and it is told what is dropped.
 SendResult SendOutput(int fd, std::string* out, size_t* sent, OutputHold* hold = nullptr);
+
+// The same in two halves, for the end-of-turn step that sends many connections' output with one
+// system call (io/send_batch.h). QueueOutput queues what SendOutput would send and returns its
+// index in the batch, or -1 when nothing may go; FinishOutput takes the batch's result for it
+// (and sends on its own what the socket still takes after a short send).
+long QueueOutput(io::SendBatch& batch, int fd, const std::string& out, size_t sent,
+                 const OutputHold* hold);
+SendResult FinishOutput(ssize_t result, int fd, std::string* out, size_t* sent, OutputHold* hold);
+
+// Whether a connection of `owner` with `pending` bytes to send leaves them to the end-of-turn
+// step's batch: under --io uring, on the owner's loop, and for output that is not large (a large
+// one gains nothing from sharing a system call, and a client over its output limit must meet the
+// limit while its input is still being read).
+bool SendsBatched(size_t pending, const io::Reactor* owner);
 
 }  // namespace strata::kv

@@ -8,6 +8,9 @@
 //   2. runs what waited for that write (a shard's direct replies to another thread's client),
 //   3. sends each listed connection's output, or, under always, tags the part not yet durable
 //      with the log position it needs and parks the connection on its reactor's held list.
+//      Under `--io uring` the sends of several connections go out with one system call
+//      (io/send_batch.h): every connection queues its send, the batch is submitted, every
+//      connection takes its result, and only then does each act on it (close, limits, hold).
 // The fsync thread (aof/aof_sync.h) posts a release to the reactor once the log is fsynced that
 // far; the release sends the output that became durable, in order, and parks what still waits.
 // A connection's later output never overtakes its held output: it is tagged behind it.
@@ -16,10 +19,18 @@
 // per-reactor lists live in its ShardLocal.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
+
+#include "kv/server/output.h"
+
+namespace strata::io {
+class SendBatch;
+}
 
 namespace strata::kv {
 
@@ -67,6 +78,16 @@ class TurnClient {
   // output still waits.
   void ReleaseHeld(uint64_t synced);
 
+  // FlushAtTurnEnd in three steps, for a batch of sends. The first returns the index of the send
+  // it queued on `batch`, kNothingQueued when nothing may go now, or kSkipped when the client is
+  // left alone this turn (closed, or a command of it still running).
+  static constexpr long kNothingQueued = -1, kSkipped = -2;
+  long QueueTurnFlush(uint64_t pos, bool durable, io::SendBatch& batch);
+  // Once the batch is submitted: the result of the send queued, bookkeeping only.
+  SendResult TakeTurnSend(ssize_t result) { return TakeSendResult(result); }
+  // Then what follows (with `r` from TakeTurnSend when a send was queued).
+  void FinishTurnFlush(bool queued, SendResult r);
+
   bool in_turn_list = false;  // in this reactor's end-of-turn list
   bool in_held_list = false;  // in this reactor's held list
 
@@ -82,6 +103,11 @@ class TurnClient {
   virtual void SendNow() = 0;
   // Sends what hold_ allows.
   virtual void SendAllowed() = 0;
+  // SendAllowed in halves, for a batch (kv/server/output.h): queue what hold_ allows (the index,
+  // or -1), take the send's result, and act on it (close, output limits).
+  virtual long QueueAllowed(io::SendBatch& batch) = 0;
+  virtual SendResult TakeSendResult(ssize_t result) = 0;
+  virtual void AfterSend(SendResult r) = 0;
 
   OutputHold hold_;  // output waiting for the append-only file's fsync
 };

@@ -137,6 +137,9 @@ class Server:
         packing = os.environ.get("STRATA_THREAD_PACKING")
         if packing and not self.redis and "--thread-packing" not in self.extra:
             argv += ["--thread-packing", packing]
+        io = os.environ.get("STRATA_IO")
+        if io and not self.redis and "--io" not in self.extra:
+            argv += ["--io", io]
         argv += self.extra
         return argv
 

@@ -154,6 +154,12 @@ TEST(ConfigTest, RuntimeSetAndGet) {
   EXPECT_EQ(c.hz.load(), 1);
   EXPECT_EQ(c.Set("hz", "100000", true), "");
   EXPECT_EQ(c.hz.load(), 500);
+  // --io: fixed at start, uring unless told otherwise.
+  EXPECT_EQ(GetOne(c, "io"), "uring");
+  EXPECT_EQ(c.Set("io", "epoll", false), "");
+  EXPECT_EQ(GetOne(c, "io"), "epoll");
+  EXPECT_NE(c.Set("io", "epoll", true), "");
+  EXPECT_EQ(c.Set("io", "kqueue", false), "argument(s) must be one of the following: epoll, uring");
   // Only the global config pushes the event loops' nap ceiling to io::Reactor.
   const std::string pre = "CONFIG SET failed (possibly related to argument 'loop-nap-us') - ";
   EXPECT_EQ(GetOne(c, "loop-nap-us"), "50");
