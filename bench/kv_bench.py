@@ -2,27 +2,27 @@
 """strata-server vs Debian's redis-server, measured in the same run with the same load.
 
 For every server (redis-server; strata-server with its default shard threads; strata-server with
---threads 1; the +OK-to-everything bench/ok_server with one loop thread when built, as the I/O
-ceiling: an idle or lightly loaded strata-server packs its shards onto one thread too, and the +OK
-server reads and sends as strata-server does by default (--io batch: a turn's replies in one
-io_uring call); and the same
-+OK server on io_uring, ok_uring, where the machine allows it: the ceiling of a server that pays
-one system call per loop turn for all its sockets, no read() and no readiness event) it runs
-redis-benchmark SET and GET with 50 clients, pipeline 1 and 16, 3- and 100-byte values over a
-1,000,000-key keyspace (-r 1000000; GET runs against a preloaded keyspace of that value size), and
-records requests/s, p50 and p99 latency (redis-benchmark --csv) and the server's CPU time per
-request (user+sys from /proc/<pid>/stat before and after each case) and its context switches per
-request (every thread's voluntary + involuntary switches from /proc/<pid>/task/*/status: on a
-machine shared with the load generator these, not the commands, are what multi-threaded servers
-pay for at pipeline 1), and the CPU redis-benchmark itself used, in cores (one thread: near 1.00
-the load generator, not the server, sets the pace). At pipeline 16 redis-benchmark is that
-bottleneck against a fast server, so the P16 cases run once more from bench/kv_load when it is
-built (rows marked kv_load): the same requests and keys from a load generator that needs about
-0.5 us of CPU per request where redis-benchmark needs 0.7, leaving the server the core it needs;
-its latencies are per batch of 16. It also loads 1,000,000 keys
-(16-byte keys, 32-byte values) into a fresh server and reports bytes per key from INFO used_memory
-and from the process RSS. Results are printed as tables with ratios against redis-server and
-saved under bench/results/. Nothing here asserts a timing.
+--threads 1; strata-server sending with a send() per connection, --io epoll, where its default
+sends a loop turn's replies with one io_uring call; the +OK-to-everything bench/ok_server with one
+loop thread when built, as the I/O ceiling: an idle or lightly loaded strata-server packs its
+shards onto one thread too, and the +OK server reads and sends as strata-server does by default
+(--io batch: a turn's replies in one io_uring call); and the same +OK server on io_uring, ok_uring,
+where the machine allows it: the ceiling of a server that pays one system call per loop turn for
+all its sockets, no read() and no readiness event) it runs redis-benchmark SET and GET with 50
+clients, pipeline 1 and 16, 3- and 100-byte values over a 1,000,000-key keyspace (-r 1000000; GET
+runs against a preloaded keyspace of that value size), and records requests/s, p50 and p99 latency
+(redis-benchmark --csv) and the server's CPU time per request (user+sys from /proc/<pid>/stat
+before and after each case) and its context switches per request (every thread's voluntary +
+involuntary switches from /proc/<pid>/task/*/status: on a machine shared with the load generator
+these, not the commands, are what multi-threaded servers pay for at pipeline 1), and the CPU
+redis-benchmark itself used, in cores (one thread: near 1.00 the load generator, not the server,
+sets the pace). At pipeline 16 redis-benchmark is that bottleneck against a fast server, so the P16
+cases run once more from bench/kv_load when it is built (rows marked kv_load): the same requests
+and keys from a load generator that needs about 0.5 us of CPU per request where redis-benchmark
+needs 0.7, leaving the server the core it needs; its latencies are per batch of 16. It also loads
+1,000,000 keys (16-byte keys, 32-byte values) into a fresh server and reports bytes per key from
+INFO used_memory and from the process RSS. Results are printed as tables with ratios against
+redis-server and saved under bench/results/. Nothing here asserts a timing.
 
 With --rounds R (default 3) the whole matrix runs R times, the servers taking turns within each
 round, and every figure is the median of its R measurements: the machine's noise then lands on
@@ -271,7 +271,8 @@ def main():
         print("note: bench/kv_load not built; no kv_load rows")
     servers = [("redis", dict(cmd=["redis-server"]))]
     if os.access(strata, os.X_OK):
-        servers += [("strata", dict(cmd=[strata])), ("strata-t1", dict(cmd=[strata], threads=1))]
+        servers += [("strata", dict(cmd=[strata])), ("strata-t1", dict(cmd=[strata], threads=1)),
+                    ("strata-epoll", dict(cmd=[strata, "--io", "epoll"]))]
     else:
         print("note: %s not built; measuring redis-server only" % strata)
     ok = ok_server_cmd(build)
