@@ -40,8 +40,15 @@ SendResult SendOutput(int fd, std::string* out, size_t* sent, OutputHold* hold) 
   return Settle(ok, before, out, sent, hold);
 }
 
+namespace {
+thread_local bool t_unbatched = false;
+}  // namespace
+
+UnbatchedSends::UnbatchedSends() : was_(t_unbatched) { t_unbatched = true; }
+UnbatchedSends::~UnbatchedSends() { t_unbatched = was_; }
+
 bool SendsBatched(size_t pending, const io::Reactor* owner) {
-  return pending <= 64 * 1024 && io::CurrentIoMode() == io::IoMode::kUring &&
+  return pending <= 64 * 1024 && !t_unbatched && io::CurrentIoMode() == io::IoMode::kUring &&
          io::Reactor::Current() == owner;
 }
 

@@ -40,4 +40,17 @@ SendResult FinishOutput(ssize_t result, int fd, std::string* out, size_t* sent, 
 // limit while its input is still being read).
 bool SendsBatched(size_t pending, const io::Reactor* owner);
 
+// While one is alive on a thread, its replies are sent at once instead of waiting for the end of
+// the turn: for a turn that does not end soon (a long script serving its clients meanwhile).
+class UnbatchedSends {
+ public:
+  UnbatchedSends();
+  ~UnbatchedSends();
+  UnbatchedSends(const UnbatchedSends&) = delete;
+  UnbatchedSends& operator=(const UnbatchedSends&) = delete;
+
+ private:
+  bool was_;
+};
+
 }  // namespace strata::kv

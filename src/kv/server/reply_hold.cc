@@ -156,6 +156,12 @@ void TurnClient::FinishTurnFlush(bool queued, SendResult r) {
   if (!TurnClosed() && hold_.active()) HoldForLog(this, hold_.next_pos());
 }
 
+bool TurnClient::SendIfOnlyBatched() {
+  if (TurnClosed() || TurnFlushWaits() || hold_.active()) return false;
+  SendNow();
+  return true;
+}
+
 void TurnClient::ReleaseHeld(uint64_t synced) {
   if (TurnClosed()) return;
   hold_.Release(synced);
@@ -184,6 +190,21 @@ void HoldForLog(TurnClient* c, uint64_t pos) {
   local.held_min = std::min(local.held_min, pos);
   aof::WantDurable(pos);  // the fsync thread starts at once, even before the release below
   if (!local.releasing) RegisterRelease(local);
+}
+
+void SendBatchedNow() {
+  if (aof::RepliesMustWait()) return;  // then every listed reply needs the log written first
+  ShardLocal& local = Local();
+  if (local.turn_clients.empty()) return;
+  std::vector<TurnClient*> list, keep;
+  list.swap(local.turn_clients);
+  for (TurnClient* c : list) {
+    if (c->SendIfOnlyBatched())
+      c->in_turn_list = false;
+    else
+      keep.push_back(c);
+  }
+  local.turn_clients.insert(local.turn_clients.end(), keep.begin(), keep.end());
 }
 
 void ForgetTurnClient(TurnClient* c) {

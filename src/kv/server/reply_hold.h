@@ -89,6 +89,9 @@ class TurnClient {
   void FinishTurnFlush(bool queued, SendResult r);
 
   bool in_turn_list = false;  // in this reactor's end-of-turn list
+  // Sends the output now if the end-of-turn step would only have sent it (SendBatchedNow);
+  // returns whether it did.
+  bool SendIfOnlyBatched();
   bool in_held_list = false;  // in this reactor's held list
 
  protected:
@@ -122,5 +125,9 @@ void RunAfterLogWrite(std::function<void()> fn);
 void HoldForLog(TurnClient* c, uint64_t pos);
 // Reactor thread: `c` is being destroyed.
 void ForgetTurnClient(TurnClient* c);
+// Reactor thread, while a long script holds its turn: sends now the output of the listed clients
+// that waits only to share the end-of-turn batch (nothing of it waits for the log), as Redis
+// writes replies while a script is busy.
+void SendBatchedNow();
 
 }  // namespace strata::kv

@@ -37,6 +37,8 @@
 #include "kv/server/connection.h"
 #include "kv/server/key_prefetch.h"
 #include "kv/server/loading.h"
+#include "kv/server/output.h"
+#include "kv/server/reply_hold.h"
 #include "kv/server/shard_local.h"
 #include "kv/server/shard_set.h"
 #include "kv/server/snapshot.h"
@@ -162,9 +164,13 @@ Acceptor* g_acceptors[MemoryAccounting::kMaxShards] = {};
 // while a script holds it. Readiness already taken from epoll by the loop turn that started the
 // script is not lost: listeners are accepted from and connections read from directly.
 void ServeClientsWhileBusy() {
+  // The turn that started the script ends only when the script does: replies go at once, not
+  // in its end-of-turn batch (--io uring), and those already waiting for it go now.
+  UnbatchedSends unbatched;
   io::Reactor::PollIo();
   for (uint32_t i = 0; i < Shards().size(); i++) {
     Shards().reactor(i)->RunIfHere([i] {
+      SendBatchedNow();
       if (g_acceptors[i]) g_acceptors[i]->OnEvent(EPOLLIN);
       std::vector<Connection*> conns = Connection::LocalConnections();
       for (Connection* c : conns) c->ServeWhileBusy();
