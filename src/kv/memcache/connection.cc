@@ -561,24 +561,6 @@ void Connection::Flush() {
   SendNow();
 }
 
-void Connection::SendNow() {
-  hold_.AllowAll(out_.size());
-  SendAllowed();
-}
-
-void Connection::SendAllowed() {
-  if (closed_) return;
-  AfterSend(SendOutput(fd_, &out_, &sent_, &hold_));
-}
-
-long Connection::QueueAllowed(io::SendBatch& batch) {
-  return QueueOutput(batch, fd_, out_, sent_, &hold_);
-}
-
-SendResult Connection::TakeSendResult(ssize_t result) {
-  return FinishOutput(result, fd_, &out_, &sent_, &hold_);
-}
-
 void Connection::AfterSend(SendResult r) {
   if (closed_) return;
   if (r == SendResult::kError) {

@@ -68,14 +68,10 @@ class Connection : public io::EventHandler, public TurnClient {
   // Sends out_, or leaves it to the end-of-turn step while the append-only file holds replies
   // (kv/server/reply_hold.h), as a RESP connection does.
   void Flush();
-  // TurnClient (kv/server/reply_hold.h).
-  void SendNow() override;      // everything in out_ (nothing in it waits for the log)
-  void SendAllowed() override;  // what the append-only file's hold allows
-  long QueueAllowed(io::SendBatch& batch) override;
-  SendResult TakeSendResult(ssize_t result) override;
+  // TurnClient (kv/server/reply_hold.h): it sends out_.
+  TurnOutput Output() override { return {fd_, &out_, &sent_}; }
   void AfterSend(SendResult r) override;
   bool TurnClosed() const override { return closed_; }
-  size_t TurnOutputSize() const override { return out_.size(); }
   void MaybeDestroy();
 
   int fd_;

@@ -146,18 +146,14 @@ class Connection : public io::EventHandler, public TurnClient {
   // or, under --io uring, to send it with the turn's other replies in one system call (unless
   // `now`: a client over its output limit must meet the limit while its input is read).
   void Flush(bool now = false);
-  // TurnClient: sends everything in out_ now (nothing in it waits for the log), or what the
-  // append-only file's hold allows. With a direct reply in flight nothing is held (SendBatch),
-  // so a release never races its send.
-  void SendNow() override;
-  void SendAllowed() override;
-  long QueueAllowed(io::SendBatch& batch) override;
-  SendResult TakeSendResult(ssize_t result) override;
+  // TurnClient (kv/server/reply_hold.h): it sends out_, everything or what the append-only
+  // file's hold allows. With a direct reply in flight nothing is held (SendBatch), so a release
+  // never races its send.
+  TurnOutput Output() override { return {fd_, &out_, &sent_}; }
   void AfterSend(SendResult r) override;
   bool TurnClosed() const override { return closed_; }
   // A command still running on other shards (not a blocked one) finishes the output itself.
   bool TurnFlushWaits() const override { return waiting_ && !blocked_; }
-  size_t TurnOutputSize() const override { return out_.size(); }
   // After replies were assembled: appends the pushes that waited for them.
   void TakePendingPushes();
   // Sends out_ in this loop turn's end-of-turn step (kv/server/reply_hold.h).

@@ -129,22 +129,39 @@ void TurnClient::FlushAtTurnEnd(uint64_t pos, bool durable) {
     SendNow();
     return;
   }
-  hold_.Hold(TurnOutputSize(), pos);
+  hold_.Hold(Output().out->size(), pos);
   hold_.Release(aof::SyncedPosition());
   SendAllowed();
   if (!TurnClosed() && hold_.active()) HoldForLog(this, hold_.next_pos());
 }
 
+void TurnClient::SendNow() {
+  hold_.AllowAll(Output().out->size());
+  SendAllowed();
+}
+
+void TurnClient::SendAllowed() {
+  if (TurnClosed()) return;
+  TurnOutput o = Output();
+  AfterSend(SendOutput(o.fd, o.out, o.sent, &hold_));
+}
+
 long TurnClient::QueueTurnFlush(uint64_t pos, bool durable, io::SendBatch& batch) {
   if (TurnClosed() || TurnFlushWaits()) return kSkipped;
+  TurnOutput o = Output();
   if (durable && !hold_.active()) {
-    hold_.AllowAll(TurnOutputSize());
+    hold_.AllowAll(o.out->size());
   } else {
-    hold_.Hold(TurnOutputSize(), pos);
+    hold_.Hold(o.out->size(), pos);
     hold_.Release(aof::SyncedPosition());
   }
-  long i = QueueAllowed(batch);
+  long i = QueueOutput(batch, o.fd, *o.out, *o.sent, &hold_);
   return i >= 0 ? i : kNothingQueued;
+}
+
+SendResult TurnClient::TakeTurnSend(ssize_t result) {
+  TurnOutput o = Output();
+  return FinishOutput(result, o.fd, o.out, o.sent, &hold_);
 }
 
 void TurnClient::FinishTurnFlush(bool queued, SendResult r) {

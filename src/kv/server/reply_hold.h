@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <string>
 
 #include "kv/server/output.h"
 
@@ -84,14 +85,15 @@ class TurnClient {
   static constexpr long kNothingQueued = -1, kSkipped = -2;
   long QueueTurnFlush(uint64_t pos, bool durable, io::SendBatch& batch);
   // Once the batch is submitted: the result of the send queued, bookkeeping only.
-  SendResult TakeTurnSend(ssize_t result) { return TakeSendResult(result); }
+  SendResult TakeTurnSend(ssize_t result);
   // Then what follows (with `r` from TakeTurnSend when a send was queued).
   void FinishTurnFlush(bool queued, SendResult r);
 
-  bool in_turn_list = false;  // in this reactor's end-of-turn list
   // Sends the output now if the end-of-turn step would only have sent it (SendBatchedNow);
   // returns whether it did.
   bool SendIfOnlyBatched();
+
+  bool in_turn_list = false;  // in this reactor's end-of-turn list
   bool in_held_list = false;  // in this reactor's held list
 
  protected:
@@ -100,17 +102,19 @@ class TurnClient {
   virtual bool TurnClosed() const = 0;
   // Whether its output must not go out at this turn's end (a command of it still running).
   virtual bool TurnFlushWaits() const { return false; }
-  // The size of its output buffer.
-  virtual size_t TurnOutputSize() const = 0;
-  // Sends everything in the output (nothing in it waits for the log).
-  virtual void SendNow() = 0;
-  // Sends what hold_ allows.
-  virtual void SendAllowed() = 0;
-  // SendAllowed in halves, for a batch (kv/server/output.h): queue what hold_ allows (the index,
-  // or -1), take the send's result, and act on it (close, output limits).
-  virtual long QueueAllowed(io::SendBatch& batch) = 0;
-  virtual SendResult TakeSendResult(ssize_t result) = 0;
+  // Its output: the socket, the buffer, and how much of the buffer is sent already.
+  struct TurnOutput {
+    int fd;
+    std::string* out;
+    size_t* sent;
+  };
+  virtual TurnOutput Output() = 0;
+  // What follows a send (closing after the reply, output-buffer limits).
   virtual void AfterSend(SendResult r) = 0;
+  // Sends everything in the output (nothing in it waits for the log).
+  void SendNow();
+  // Sends what hold_ allows, then AfterSend.
+  void SendAllowed();
 
   OutputHold hold_;  // output waiting for the append-only file's fsync
 };

@@ -13,6 +13,7 @@ import pytest
 
 from kv_harness import (ConnectionClosed, RespError, Server, info, strata_command,
                         target_is_redis, wait_until)
+from kv_resp import encode as resp
 
 pytestmark = pytest.mark.skipif(target_is_redis(), reason="strata-server's --io")
 
@@ -51,14 +52,6 @@ def read_exactly(sock, n):
             raise ConnectionClosed("closed after %d of %d bytes" % (len(buf), n))
         buf += chunk
     return bytes(buf)
-
-
-def resp(*args):
-    out = b"*%d\r\n" % len(args)
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out += b"$%d\r\n%s\r\n" % (len(a), a)
-    return out
 
 
 def bulk(v):
