@@ -55,7 +55,6 @@ class SendBatch {
   // Queues a send of data[0..len) on fd (len > 0); returns its index in this batch. The bytes
   // must stay where they are until Submit() returns.
   size_t Add(int fd, const char* data, size_t len);
-  size_t size() const { return ops_.size(); }
   // Sends everything queued (one io_uring_enter per ring's worth). Then Result(i) is what a
   // send() with MSG_DONTWAIT would have returned, as bytes sent or -errno.
   void Submit();

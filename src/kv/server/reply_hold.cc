@@ -123,14 +123,19 @@ void ScheduleTurnEnd() {
   r->Defer([] { TurnEnd(); });
 }
 
-void TurnClient::FlushAtTurnEnd(uint64_t pos, bool durable) {
-  if (TurnClosed() || TurnFlushWaits()) return;
+bool TurnClient::AllowForTurnEnd(uint64_t pos, bool durable) {
+  if (TurnClosed() || TurnFlushWaits()) return false;
   if (durable && !hold_.active()) {
-    SendNow();
-    return;
+    hold_.AllowAll(Output().out->size());
+  } else {
+    hold_.Hold(Output().out->size(), pos);
+    hold_.Release(aof::SyncedPosition());
   }
-  hold_.Hold(Output().out->size(), pos);
-  hold_.Release(aof::SyncedPosition());
+  return true;
+}
+
+void TurnClient::FlushAtTurnEnd(uint64_t pos, bool durable) {
+  if (!AllowForTurnEnd(pos, durable)) return;
   SendAllowed();
   if (!TurnClosed() && hold_.active()) HoldForLog(this, hold_.next_pos());
 }
@@ -147,14 +152,8 @@ void TurnClient::SendAllowed() {
 }
 
 long TurnClient::QueueTurnFlush(uint64_t pos, bool durable, io::SendBatch& batch) {
-  if (TurnClosed() || TurnFlushWaits()) return kSkipped;
+  if (!AllowForTurnEnd(pos, durable)) return kSkipped;
   TurnOutput o = Output();
-  if (durable && !hold_.active()) {
-    hold_.AllowAll(o.out->size());
-  } else {
-    hold_.Hold(o.out->size(), pos);
-    hold_.Release(aof::SyncedPosition());
-  }
   long i = QueueOutput(batch, o.fd, *o.out, *o.sent, &hold_);
   return i >= 0 ? i : kNothingQueued;
 }

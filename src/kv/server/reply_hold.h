@@ -115,6 +115,10 @@ class TurnClient {
   void SendNow();
   // Sends what hold_ allows, then AfterSend.
   void SendAllowed();
+  // The end-of-turn step's decision: lets go what may go (everything when the log is durable
+  // at `pos` and nothing is held, else what the log allows), or returns false when the client is
+  // left alone this turn.
+  bool AllowForTurnEnd(uint64_t pos, bool durable);
 
   OutputHold hold_;  // output waiting for the append-only file's fsync
 };
